@@ -1,0 +1,132 @@
+//! Exit codes and error printing: `error:` with the top message, `caused by:` for each cause,
+//! `hint:` with what to do. Codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 authentication or
+//! authorization, 5 partial failure of a multi-image command.
+
+use crate::reference::ReferenceError;
+use crate::registry::{Kind, RegistryError};
+
+pub const FAILURE: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const NOT_FOUND: u8 = 3;
+pub const AUTH: u8 = 4;
+pub const PARTIAL: u8 = 5;
+
+/// Bad input found before any request: exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    UsageError {
+        message: message.into(),
+        hint: Some(hint.into()),
+    }
+    .into()
+}
+
+/// A multi-image command where some images failed (each was already reported).
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} images failed")]
+pub struct Partial {
+    pub failed: usize,
+    pub total: usize,
+    pub code: u8,
+}
+
+/// The exit code for an error: the most specific cause decides.
+pub fn code_for(e: &anyhow::Error) -> u8 {
+    for c in e.chain() {
+        if let Some(p) = c.downcast_ref::<Partial>() {
+            return p.code;
+        }
+        if c.downcast_ref::<UsageError>().is_some() || c.downcast_ref::<ReferenceError>().is_some()
+        {
+            return USAGE;
+        }
+        if c.downcast_ref::<crate::image::platform::PlatformError>()
+            .is_some()
+        {
+            return USAGE;
+        }
+        if let Some(r) = c.downcast_ref::<RegistryError>() {
+            return match r.kind() {
+                Kind::NotFound => NOT_FOUND,
+                Kind::Unauthorized | Kind::Denied => AUTH,
+                _ => FAILURE,
+            };
+        }
+    }
+    FAILURE
+}
+
+/// The hint for an error, from the first cause that has one.
+pub fn hint_for(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(|c| {
+        if let Some(u) = c.downcast_ref::<UsageError>() {
+            return u.hint.clone();
+        }
+        if let Some(r) = c.downcast_ref::<RegistryError>() {
+            return r.hint();
+        }
+        if c.downcast_ref::<ReferenceError>().is_some() {
+            return Some(
+                "image names are [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@sha256:DIGEST], lowercase"
+                    .into(),
+            );
+        }
+        None
+    })
+}
+
+pub fn print_error(e: &anyhow::Error) {
+    if let Some(p) = e.downcast_ref::<Partial>() {
+        // Each failure was reported already; a summary only helps when there were several.
+        if p.total > 1 {
+            eprintln!("error: {e}");
+        }
+        return;
+    }
+    eprintln!("error: {e}");
+    for c in e.chain().skip(1) {
+        eprintln!("  caused by: {c}");
+    }
+    if let Some(h) = hint_for(e) {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// Print one image's failure inside a multi-image command, and its exit code.
+pub fn report(image: &str, e: &anyhow::Error) -> u8 {
+    eprintln!("error: {image}: {e}");
+    for c in e.chain().skip(1) {
+        eprintln!("  caused by: {c}");
+    }
+    if let Some(h) = hint_for(e) {
+        eprintln!("  hint: {h}");
+    }
+    code_for(e)
+}
+
+/// The result of a multi-image command: Ok when none failed.
+pub fn summarize(codes: &[u8], total: usize) -> anyhow::Result<std::process::ExitCode> {
+    let failed = codes.len();
+    if failed == 0 {
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let code = if failed < total {
+        PARTIAL
+    } else if codes.iter().all(|&c| c == codes[0]) {
+        codes[0]
+    } else {
+        FAILURE
+    };
+    Err(Partial {
+        failed,
+        total,
+        code,
+    }
+    .into())
+}

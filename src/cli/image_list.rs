@@ -1,0 +1,197 @@
+//! `cr image-list` (one row per tag) and `cr image-digests` (one row per digest with its tags).
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use super::exit;
+use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
+use crate::config::Settings;
+use crate::image::{digest, media};
+use crate::inventory::{Inventory, TaggedImage};
+use crate::registry::{Kind, Registry};
+
+#[derive(Debug, clap::Args)]
+pub struct ImageListArgs {
+    /// Only images in this namespace or repository (NS or NS/REPO).
+    #[arg(long, value_name = "NS[/REPO]")]
+    pub restrict: Option<String>,
+    /// Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show full digests.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Add a Type column (OCI, OCI index, Docker v2, Docker list).
+    #[arg(long)]
+    pub show_type: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+fn base_row(host: &str, i: &TaggedImage) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("Repository".into(), json!(format!("{host}/{}", i.repo)));
+    m.insert("Digest".into(), json!(i.digest));
+    m.insert(
+        "Namespace".into(),
+        json!(i.repo.split('/').next().unwrap_or("")),
+    );
+    m.insert("Created".into(), json!(i.info.created));
+    m.insert("Size".into(), json!(i.info.size));
+    m.insert("ManifestType".into(), json!(i.info.media_type));
+    m
+}
+
+/// Rows of `image-list`: keys are the `--format` field names.
+pub fn list_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
+    images
+        .iter()
+        .map(|i| {
+            let mut m = base_row(host, i);
+            m.insert("Tag".into(), json!(i.tag));
+            let mut ordered = serde_json::Map::new();
+            for k in [
+                "Repository",
+                "Tag",
+                "Digest",
+                "Namespace",
+                "Created",
+                "Size",
+                "ManifestType",
+            ] {
+                ordered.insert(k.into(), m.remove(k).unwrap_or(Value::Null));
+            }
+            Value::Object(ordered)
+        })
+        .collect()
+}
+
+/// Rows of `image-digests`: one per (repository, digest), with Tags.
+pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
+    let mut groups: BTreeMap<(String, String), (Vec<String>, &TaggedImage)> = BTreeMap::new();
+    for i in images {
+        groups
+            .entry((i.repo.clone(), i.digest.clone()))
+            .or_insert_with(|| (Vec::new(), i))
+            .0
+            .push(i.tag.clone());
+    }
+    groups
+        .into_values()
+        .map(|(mut tags, i)| {
+            tags.sort();
+            let mut m = base_row(host, i);
+            let mut ordered = serde_json::Map::new();
+            ordered.insert(
+                "Repository".into(),
+                m.remove("Repository").unwrap_or_default(),
+            );
+            ordered.insert("Digest".into(), m.remove("Digest").unwrap_or_default());
+            ordered.insert("Tags".into(), json!(tags));
+            for (k, v) in m {
+                ordered.insert(k, v);
+            }
+            Value::Object(ordered)
+        })
+        .collect()
+}
+
+pub async fn run(
+    settings: Settings,
+    a: ImageListArgs,
+    by_digest: bool,
+) -> anyhow::Result<ExitCode> {
+    let reg = Arc::new(Registry::connect(&settings, &settings.registry).await?);
+    let inv = Inventory::new(reg.clone());
+    let restrict = a
+        .restrict
+        .as_deref()
+        .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
+    let repos = inv.repositories(restrict.as_deref()).await.map_err(|e| {
+        let msg = if matches!(e.kind(), Kind::Unauthorized | Kind::Denied) {
+            format!(
+                "{} does not allow {} to list its catalog (registry:catalog:*)",
+                reg.name,
+                reg.account()
+            )
+        } else {
+            format!("cannot list the images of {}", reg.name)
+        };
+        anyhow::Error::new(e).context(msg)
+    })?;
+    let (images, problems) = inv.tagged_images(&repos).await;
+    let host = reg.name.as_str();
+    let rows = if by_digest {
+        digest_rows(host, &images)
+    } else {
+        list_rows(host, &images)
+    };
+    let now = jiff::Timestamp::now().as_second();
+    if a.quiet {
+        for r in &rows {
+            let name = r["Repository"].as_str().unwrap_or("");
+            if by_digest {
+                emit_line(&format!("{name}@{}", r["Digest"].as_str().unwrap_or("")));
+            } else {
+                emit_line(&format!("{name}:{}", r["Tag"].as_str().unwrap_or("")));
+            }
+        }
+    } else {
+        let mut header = vec![
+            "Repository",
+            if by_digest { "Tags" } else { "Tag" },
+            "Digest",
+            "Namespace",
+            "Created",
+            "Size",
+        ];
+        if a.show_type {
+            header.push("Type");
+        }
+        print_rows(&a.out, &rows, &header, |r| {
+            let d = r["Digest"].as_str().unwrap_or("");
+            let mut cells = vec![
+                r["Repository"].as_str().unwrap_or("").to_string(),
+                if by_digest {
+                    r["Tags"]
+                        .as_array()
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default()
+                } else {
+                    r["Tag"].as_str().unwrap_or("").to_string()
+                },
+                if a.no_trunc {
+                    d.to_string()
+                } else {
+                    digest::short(d).to_string()
+                },
+                r["Namespace"].as_str().unwrap_or("").to_string(),
+                relative_time(r["Created"].as_i64(), now),
+                human_size(r["Size"].as_u64().unwrap_or(0)),
+            ];
+            if a.show_type {
+                cells.push(media::short_name(r["ManifestType"].as_str().unwrap_or("")).to_string());
+            }
+            cells
+        })
+        .context("printing images")?;
+    }
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut codes = Vec::new();
+    for p in problems {
+        codes.push(exit::report("listing", &anyhow::Error::new(p)));
+    }
+    let total = codes.len() + images.len();
+    exit::summarize(&codes, total.max(codes.len() + 1))
+}

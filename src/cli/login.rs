@@ -1,0 +1,187 @@
+//! `cr login` and `cr logout`: take credentials from flags, stdin, environment or a no-echo
+//! prompt, prove them against the registry, store them, and say where.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use reqwest::Method;
+
+use super::exit::usage;
+use super::output::emit_line;
+use crate::config::Settings;
+use crate::credentials::{self, Credential, CredentialSource, Stored};
+use crate::reference::normalise_host;
+use crate::registry::{Registry, Req};
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// Registry to log in to (default: the target registry).
+    pub registry: Option<String>,
+    /// User name.
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// API key (user iamapikey), or @FILE to read it from a file. Also CR_APIKEY.
+    #[arg(long, value_name = "KEY|@FILE")]
+    pub apikey: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogoutArgs {
+    /// Registry to log out of (default: the target registry).
+    pub registry: Option<String>,
+}
+
+fn target(settings: &Settings, arg: Option<&str>) -> anyhow::Result<String> {
+    match arg {
+        Some(r) => Ok(crate::config::region_host(r)
+            .map(str::to_string)
+            .map(Ok)
+            .unwrap_or_else(|| normalise_host(r))?),
+        None => Ok(settings.registry.clone()),
+    }
+}
+
+fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .with_context(|| format!("reading the {what} from standard input"))?;
+    let s = s.trim_end_matches(['\n', '\r']).to_string();
+    if s.is_empty() {
+        return Err(usage(
+            format!("the {what} on standard input is empty"),
+            "pipe it in: echo \"$PASSWORD\" | cr login -u USER --password-stdin",
+        ));
+    }
+    Ok(s)
+}
+
+/// The credentials the user gave, in order of precedence.
+fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
+    if let Some(k) = &a.apikey {
+        let key = match k.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading the API key from {path}"))?
+                .trim()
+                .to_string(),
+            None => k.clone(),
+        };
+        if key.is_empty() {
+            return Err(usage(
+                "the API key is empty",
+                "pass --apikey KEY or --apikey @FILE",
+            ));
+        }
+        return Ok(Credential::api_key(&key, CredentialSource::Flags));
+    }
+    if a.password_stdin {
+        let user = a.username.clone().ok_or_else(|| {
+            usage(
+                "--password-stdin needs --username",
+                "cr login -u USER --password-stdin",
+            )
+        })?;
+        return Ok(Credential::new(
+            &user,
+            &read_secret_stdin("password")?,
+            CredentialSource::Flags,
+        ));
+    }
+    if a.username.is_none() {
+        if let Some(c) = credentials::from_env() {
+            return Ok(c);
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(usage(
+            format!("no credentials given for {host}"),
+            "use -u USER --password-stdin, --apikey KEY|@FILE, or set CR_APIKEY",
+        ));
+    }
+    let user = match &a.username {
+        Some(u) => u.clone(),
+        None => {
+            eprint!("Username for {host}: ");
+            let mut u = String::new();
+            std::io::stdin().read_line(&mut u)?;
+            u.trim().to_string()
+        }
+    };
+    let pass = rpassword::prompt_password(format!("Password for {user}@{host}: "))
+        .context("reading the password")?;
+    if user.is_empty() || pass.is_empty() {
+        return Err(usage(
+            "user name and password are required",
+            "cr login -u USER",
+        ));
+    }
+    Ok(Credential::new(&user, &pass, CredentialSource::Flags))
+}
+
+/// Prove credentials: a token from the realm, or `/v2/` answering 200 with Basic.
+pub async fn verify(reg: &Registry) -> anyhow::Result<bool> {
+    let Some(ch) = reg.challenge().await? else {
+        return Ok(false);
+    };
+    if ch.is_bearer() {
+        reg.fetch_token(&ch, &[]).await?;
+    } else {
+        reg.send_ok(Req::new(Method::GET, reg.url(""), vec![], "log in"))
+            .await?;
+    }
+    Ok(true)
+}
+
+pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
+    let host = target(&settings, a.registry.as_deref())?;
+    let cred = gather(&a, &host)?;
+    let reg = Registry::new(&settings, &host, Some(cred.clone()))?;
+    let needs_auth = verify(&reg)
+        .await
+        .with_context(|| format!("login to {host} failed: the registry refused the credentials of user {:?}; nothing was stored", cred.username))?;
+    if !needs_auth {
+        eprintln!("note: {host} does not ask for authentication; storing the login anyway");
+    }
+    let h = host.clone();
+    let stored = tokio::task::spawn_blocking(move || credentials::store(&h, &cred))
+        .await
+        .expect("store does not panic")
+        .with_context(|| format!("storing the login for {host}"))?;
+    match stored {
+        Stored::Keyring => eprintln!("Credentials stored in the OS keyring."),
+        Stored::Helper(h) => eprintln!("Credentials stored with docker-credential-{h}."),
+        Stored::File { path, warn } => {
+            if warn {
+                eprintln!(
+                    "warning: no OS keyring is usable here; credentials are stored unencrypted (base64) in {} (mode 0600). Set CR_CREDENTIAL_STORE=file to silence this.",
+                    path.display()
+                );
+            } else {
+                eprintln!("Credentials stored in {}.", path.display());
+            }
+        }
+    }
+    emit_line(&format!("Login Succeeded: {host}"));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn logout(settings: Settings, a: LogoutArgs) -> anyhow::Result<ExitCode> {
+    let host = target(&settings, a.registry.as_deref())?;
+    let h = host.clone();
+    let removed = tokio::task::spawn_blocking(move || credentials::erase(&h))
+        .await
+        .expect("erase does not panic")?;
+    if removed.is_empty() {
+        emit_line(&format!("Not logged in to {host}"));
+    } else {
+        emit_line(&format!(
+            "Removed login for {host} from {}",
+            removed.join(" and ")
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,145 @@
+//! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
+//! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
+
+pub mod exit;
+pub mod image_inspect;
+pub mod image_list;
+pub mod login;
+pub mod manifest_inspect;
+pub mod namespace_list;
+pub mod output;
+pub mod region;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// A command-line client for container registries.
+///
+/// Talks the OCI distribution / Docker Registry v2 API directly. Image names are
+/// [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@DIGEST]; a name without a host uses the target
+/// registry (--registry, CR_REGISTRY, `cr region-set`, else localhost:5000).
+#[derive(Debug, Parser)]
+#[command(name = "cr", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Target registry HOST[:PORT] or IBM Cloud region for names without a host.
+    #[arg(long, global = true, value_name = "HOST")]
+    pub registry: Option<String>,
+    /// Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES).
+    #[arg(long = "insecure-registry", global = true, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Trust this CA certificate (PEM) in addition to the system's.
+    #[arg(long = "ca-cert", global = true, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Trace HTTP requests on stderr (credentials and tokens are redacted).
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in to a registry; the credentials are checked before they are stored.
+    Login(login::LoginArgs),
+    /// Remove the stored login for a registry.
+    Logout(login::LogoutArgs),
+    /// Show the target registry and where it was set.
+    Region(region::RegionArgs),
+    /// Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host.
+    RegionSet(region::RegionSetArgs),
+    /// List the namespaces of the target registry with their repository counts.
+    #[command(visible_alias = "namespaces")]
+    NamespaceList(namespace_list::NamespaceListArgs),
+    /// List every tagged image of the target registry.
+    #[command(visible_alias = "images")]
+    ImageList(image_list::ImageListArgs),
+    /// List one row per manifest digest, with all its tags.
+    #[command(visible_alias = "digests")]
+    ImageDigests(image_list::ImageListArgs),
+    /// Show config and manifest facts of images as JSON (docker inspect style).
+    ImageInspect(image_inspect::ImageInspectArgs),
+    /// Print a manifest exactly as the registry stores it.
+    ManifestInspect(manifest_inspect::ManifestInspectArgs),
+    /// Generate shell completions (bash, zsh, fish, …) on stdout.
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages into a directory.
+    #[command(hide = true)]
+    Man { dir: PathBuf },
+}
+
+impl GlobalArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings::resolve(
+            self.registry.as_deref(),
+            &self.insecure_registry,
+            self.ca_cert.clone(),
+            self.debug,
+        )?)
+    }
+}
+
+/// Run the parsed command; the returned code is the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Login(a) => login::login(g.settings()?, a).await,
+        Command::Logout(a) => login::logout(g.settings()?, a).await,
+        Command::Region(a) => region::region(g.settings()?, a),
+        Command::RegionSet(a) => region::region_set(a),
+        Command::NamespaceList(a) => namespace_list::run(g.settings()?, a).await,
+        Command::ImageList(a) => image_list::run(g.settings()?, a, false).await,
+        Command::ImageDigests(a) => image_list::run(g.settings()?, a, true).await,
+        Command::ImageInspect(a) => image_inspect::run(g.settings()?, a).await,
+        Command::ManifestInspect(a) => manifest_inspect::run(g.settings()?, a).await,
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "cr", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir } => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(Cli::command(), &dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            exit::print_error(&e);
+            ExitCode::from(exit::code_for(&e))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `cr namespace-list`: namespaces (first path component of the catalog) with repository counts.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::output::{emit_line, print_rows, OutputArgs};
+use crate::config::Settings;
+use crate::registry::{Kind, Registry};
+
+#[derive(Debug, clap::Args)]
+pub struct NamespaceListArgs {
+    /// Print only the namespace names.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
+    let reg = Registry::connect(&settings, &settings.registry).await?;
+    let repos = reg.catalog().await.map_err(|e| {
+        let denied = matches!(e.kind(), Kind::Unauthorized | Kind::Denied);
+        let msg = if denied {
+            format!(
+                "{} does not allow {} to list its catalog (registry:catalog:*)",
+                reg.name,
+                reg.account()
+            )
+        } else {
+            format!("cannot list the namespaces of {}", reg.name)
+        };
+        anyhow::Error::new(e).context(msg)
+    })?;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &repos {
+        *counts
+            .entry(r.split('/').next().unwrap_or("").to_string())
+            .or_default() += 1;
+    }
+    if a.quiet {
+        for ns in counts.keys() {
+            emit_line(ns);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<_> = counts
+        .iter()
+        .map(|(ns, n)| json!({"Namespace": ns, "Repositories": n, "Registry": reg.name}))
+        .collect();
+    print_rows(&a.out, &rows, &["Namespace", "Repositories"], |r| {
+        vec![
+            r["Namespace"].as_str().unwrap_or("").to_string(),
+            r["Repositories"].to_string(),
+        ]
+    })
+    .context("printing namespaces")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,258 @@
+//! Output: tables (comfy-table), JSON (`-o json`), Go templates (`--format`, evaluated by gtmpl
+//! with ibmcloud's field names), sizes and relative times; stdout writes that end quietly on a
+//! closed pipe.
+
+use std::io::Write;
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputKind {
+    Table,
+    Json,
+}
+
+/// `-o json` and `--format` shared by every command that prints data.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output format: table (default) or json.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputKind>,
+    /// Go template applied to each row, e.g. '{{ .Repository }}:{{ .Tag }}'.
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "output")]
+    pub format: Option<String>,
+}
+
+impl OutputArgs {
+    pub fn json(&self) -> bool {
+        self.output == Some(OutputKind::Json)
+    }
+}
+
+/// Write to stdout; a closed pipe (`cr image-list | head`) ends the process quietly.
+pub fn emit(s: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+pub fn emit_line(s: &str) {
+    emit(&format!("{s}\n"));
+}
+
+pub fn emit_json(v: &impl serde::Serialize) {
+    emit_line(&serde_json::to_string_pretty(v).expect("serialises"));
+}
+
+/// A table with a header row, no borders, as docker prints.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    for r in rows {
+        t.add_row(r);
+    }
+    let s = t.to_string();
+    let mut out = String::new();
+    for line in s.lines() {
+        out.push_str(line.trim_end().trim_start_matches(' '));
+        out.push('\n');
+    }
+    out
+}
+
+fn to_gtmpl(v: &Value) -> gtmpl::Value {
+    match v {
+        Value::Null => gtmpl::Value::Nil,
+        Value::Bool(b) => gtmpl::Value::Bool(*b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                gtmpl::Value::from(u)
+            } else if let Some(i) = n.as_i64() {
+                gtmpl::Value::from(i)
+            } else {
+                gtmpl::Value::from(n.as_f64().unwrap_or(0.0))
+            }
+        }
+        Value::String(s) => gtmpl::Value::String(s.clone()),
+        Value::Array(a) => gtmpl::Value::Array(a.iter().map(to_gtmpl).collect()),
+        Value::Object(m) => {
+            gtmpl::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_gtmpl(v))).collect())
+        }
+    }
+}
+
+/// Apply a Go template to one value.
+pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
+    // Go's text/template and ibmcloud accept `{{json .}}`; give it to gtmpl as a function.
+    if !balanced(template) {
+        return Err(super::exit::usage(
+            format!("invalid --format template {template:?}: an action opened with {{{{ is not closed with }}}}"),
+            "templates look like '{{ .Repository }}:{{ .Tag }}'",
+        ));
+    }
+    let mut tmpl = gtmpl::Template::default();
+    tmpl.add_funcs(&[("json", json_func as gtmpl::Func)]);
+    tmpl.parse(template).map_err(|e| {
+        super::exit::usage(
+            format!("invalid --format template: {e}"),
+            "templates look like '{{ .Repository }}:{{ .Tag }}'",
+        )
+    })?;
+    let ctx = gtmpl::Context::from(to_gtmpl(v));
+    tmpl.render(&ctx).map_err(|e| {
+        super::exit::usage(
+            format!("--format template failed: {e}"),
+            "field names are case-sensitive, e.g. .Repository, .Tag, .Digest",
+        )
+    })
+}
+
+/// Every `{{` closed by a `}}` before the next `{{` (gtmpl loops on an unclosed action).
+fn balanced(t: &str) -> bool {
+    let mut rest = t;
+    loop {
+        let open = rest.find("{{");
+        let close = rest.find("}}");
+        match (open, close) {
+            (None, None) => return true,
+            (Some(o), Some(c)) if o < c => {
+                let after = &rest[o + 2..];
+                let c2 = after.find("}}").expect("a close exists");
+                if after[..c2].contains("{{") {
+                    return false;
+                }
+                rest = &after[c2 + 2..];
+            }
+            _ => return false,
+        }
+    }
+}
+
+fn json_func(args: &[gtmpl::Value]) -> Result<gtmpl::Value, gtmpl::FuncError> {
+    let v = args.first().cloned().unwrap_or(gtmpl::Value::Nil);
+    Ok(gtmpl::Value::String(
+        serde_json::to_string(&from_gtmpl(&v)).unwrap_or_default(),
+    ))
+}
+
+fn from_gtmpl(v: &gtmpl::Value) -> Value {
+    match v {
+        gtmpl::Value::Nil | gtmpl::Value::NoValue => Value::Null,
+        gtmpl::Value::Bool(b) => Value::Bool(*b),
+        gtmpl::Value::String(s) => Value::String(s.clone()),
+        gtmpl::Value::Number(n) => n
+            .as_u64()
+            .map(Value::from)
+            .or_else(|| n.as_i64().map(Value::from))
+            .or_else(|| n.as_f64().map(Value::from))
+            .unwrap_or(Value::Null),
+        gtmpl::Value::Array(a) => Value::Array(a.iter().map(from_gtmpl).collect()),
+        gtmpl::Value::Object(m) | gtmpl::Value::Map(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_gtmpl(v))).collect())
+        }
+        gtmpl::Value::Function(_) => Value::Null,
+    }
+}
+
+/// Print rows as a table, JSON array or one template line each.
+pub fn print_rows(
+    args: &OutputArgs,
+    rows: &[Value],
+    header: &[&str],
+    cells: impl Fn(&Value) -> Vec<String>,
+) -> anyhow::Result<()> {
+    if let Some(t) = &args.format {
+        let mut s = String::new();
+        for r in rows {
+            s.push_str(&render(t, r)?);
+            s.push('\n');
+        }
+        emit(&s);
+    } else if args.json() {
+        emit_json(&rows);
+    } else {
+        emit(&table(header, rows.iter().map(cells).collect()));
+    }
+    Ok(())
+}
+
+/// `12.3 MB`, decimal units as docker prints.
+pub fn human_size(n: u64) -> String {
+    const U: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < U.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.2} {}", U[i])
+    } else if v < 100.0 {
+        format!("{v:.1} {}", U[i])
+    } else {
+        format!("{v:.0} {}", U[i])
+    }
+}
+
+/// `3 days ago` from Unix seconds.
+pub fn relative_time(unix: Option<i64>, now: i64) -> String {
+    let Some(t) = unix else { return "-".into() };
+    let d = now - t;
+    if d < 0 {
+        return "in the future".into();
+    }
+    let plural = |n: i64, u: &str| format!("{n} {u}{} ago", if n == 1 { "" } else { "s" });
+    match d {
+        0..=59 => plural(d.max(1), "second"),
+        60..=3599 => plural(d / 60, "minute"),
+        3600..=86399 => plural(d / 3600, "hour"),
+        86400..=2_591_999 => plural(d / 86400, "day"),
+        2_592_000..=31_535_999 => plural(d / 2_592_000, "month"),
+        _ => plural(d / 31_536_000, "year"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_times() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1_234_567), "1.23 MB");
+        assert_eq!(human_size(123_456_789), "123 MB");
+        assert_eq!(relative_time(Some(100), 100 + 3 * 86400), "3 days ago");
+        assert_eq!(relative_time(Some(100), 160), "1 minute ago");
+        assert_eq!(relative_time(None, 0), "-");
+    }
+
+    #[test]
+    fn templates() {
+        let v = serde_json::json!({"Repository": "h/ns/r", "Tag": "1", "Size": 5});
+        assert_eq!(
+            render("{{ .Repository }}:{{ .Tag }}", &v).unwrap(),
+            "h/ns/r:1"
+        );
+        assert_eq!(render("{{.Size}}", &v).unwrap(), "5");
+        assert_eq!(render("{{json .Tag}}", &v).unwrap(), "\"1\"");
+        assert!(render("{{ .Repository ", &v).is_err());
+        assert!(render("x }} {{", &v).is_err());
+        assert!(render("{{ .Nope }}", &v).is_err());
+    }
+
+    #[test]
+    fn table_shape() {
+        let t = table(&["A", "B"], vec![vec!["x".into(), "yy".into()]]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with('A'));
+    }
+}

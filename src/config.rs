@@ -1,0 +1,248 @@
+//! Settings resolved from flags, environment and the config file: the target registry (and where it
+//! came from), insecure hosts, extra CA certificates. The config file is
+//! `dirs::config_dir()/cr/config.toml` (`CR_CONFIG_DIR` overrides the directory).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::reference::{normalise_host, ReferenceError};
+
+/// The registry used when nothing else names one: the quick start's local registry.
+pub const DEFAULT_REGISTRY: &str = "localhost:5000";
+
+/// IBM Cloud Container Registry regions and their hosts.
+pub const REGIONS: &[(&str, &str)] = &[
+    ("global", "icr.io"),
+    ("us-south", "us.icr.io"),
+    ("us-east", "us.icr.io"),
+    ("ca-tor", "ca.icr.io"),
+    ("br-sao", "br.icr.io"),
+    ("uk-south", "uk.icr.io"),
+    ("eu-gb", "uk.icr.io"),
+    ("eu-de", "de.icr.io"),
+    ("eu-es", "es.icr.io"),
+    ("eu-fr2", "fr2.icr.io"),
+    ("ap-north", "jp.icr.io"),
+    ("jp-tok", "jp.icr.io"),
+    ("jp-osa", "jp2.icr.io"),
+    ("ap-south", "au.icr.io"),
+    ("au-syd", "au.icr.io"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("cannot write config file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no config directory could be found (set HOME or CR_CONFIG_DIR)")]
+    NoDir,
+    #[error(transparent)]
+    Host(#[from] ReferenceError),
+}
+
+/// The persisted part of the settings.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConfigFile {
+    /// Target registry set with `cr region-set`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// Region name the target came from, when set by region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Hosts reached over plain HTTP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub insecure_registries: Vec<String>,
+}
+
+pub fn config_dir() -> Result<PathBuf, ConfigError> {
+    if let Some(d) = std::env::var_os("CR_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    dirs::config_dir()
+        .map(|d| d.join("cr"))
+        .ok_or(ConfigError::NoDir)
+}
+
+pub fn config_path() -> Result<PathBuf, ConfigError> {
+    Ok(config_dir()?.join("config.toml"))
+}
+
+impl ConfigFile {
+    pub fn load() -> Result<Self, ConfigError> {
+        let path = config_path()?;
+        match std::fs::read_to_string(&path) {
+            Ok(s) => toml::from_str(&s).map_err(|e| ConfigError::Parse {
+                path,
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    pub fn save(&self) -> Result<PathBuf, ConfigError> {
+        let path = config_path()?;
+        let dir = path.parent().expect("config path has a parent");
+        let werr = |source| ConfigError::Write {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(werr)?;
+        let text = toml::to_string_pretty(self).expect("config serialises");
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(werr)?;
+        std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(werr)?;
+        tmp.persist(&path).map_err(|e| werr(e.error))?;
+        Ok(path)
+    }
+}
+
+/// Where the target registry came from, as `cr region` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Source {
+    #[serde(rename = "--registry")]
+    Flag,
+    #[serde(rename = "CR_REGISTRY")]
+    Env,
+    #[serde(rename = "config")]
+    Config,
+    #[serde(rename = "default")]
+    Default,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Source::Flag => "the --registry flag",
+            Source::Env => "the CR_REGISTRY environment variable",
+            Source::Config => "the config file (cr region-set)",
+            Source::Default => "the default",
+        })
+    }
+}
+
+/// Resolved settings shared by every command.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub registry: String,
+    pub registry_source: Source,
+    pub insecure: Vec<String>,
+    pub ca_certs: Vec<PathBuf>,
+    pub debug: bool,
+    pub file: ConfigFile,
+}
+
+impl Settings {
+    /// Resolve: `--registry` > `CR_REGISTRY` > config > default.
+    pub fn resolve(
+        flag_registry: Option<&str>,
+        flag_insecure: &[String],
+        ca_certs: Vec<PathBuf>,
+        debug: bool,
+    ) -> Result<Self, ConfigError> {
+        let file = ConfigFile::load()?;
+        let env = std::env::var("CR_REGISTRY").ok().filter(|s| !s.is_empty());
+        let (raw, source) = if let Some(r) = flag_registry {
+            (r.to_string(), Source::Flag)
+        } else if let Some(r) = env {
+            (r, Source::Env)
+        } else if let Some(r) = &file.registry {
+            (r.clone(), Source::Config)
+        } else {
+            (DEFAULT_REGISTRY.to_string(), Source::Default)
+        };
+        let registry = region_host(&raw)
+            .map(str::to_string)
+            .map(Ok)
+            .unwrap_or_else(|| normalise_host(&raw))?;
+        let mut insecure: Vec<String> = Vec::new();
+        let env_insecure = std::env::var("CR_INSECURE_REGISTRIES").unwrap_or_default();
+        for h in flag_insecure
+            .iter()
+            .map(String::as_str)
+            .chain(env_insecure.split([',', ' ']))
+            .chain(file.insecure_registries.iter().map(String::as_str))
+            .filter(|h| !h.trim().is_empty())
+        {
+            insecure.push(normalise_host(h)?);
+        }
+        Ok(Settings {
+            registry,
+            registry_source: source,
+            insecure,
+            ca_certs,
+            debug,
+            file,
+        })
+    }
+
+    /// Plain HTTP for loopback hosts and those listed as insecure.
+    pub fn use_http(&self, host: &str) -> bool {
+        is_loopback(host)
+            || self
+                .insecure
+                .iter()
+                .any(|h| h == host || strip_port(h) == host)
+    }
+}
+
+/// The host of a region name, if `name` is one.
+pub fn region_host(name: &str) -> Option<&'static str> {
+    REGIONS
+        .iter()
+        .find(|(r, _)| r.eq_ignore_ascii_case(name))
+        .map(|(_, h)| *h)
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map(|(a, _)| &host[..a.len() + 1])
+            .unwrap_or(host);
+    }
+    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+}
+
+/// `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
+pub fn is_loopback(host: &str) -> bool {
+    let h = strip_port(host);
+    if h == "localhost" || h == "[::1]" {
+        return true;
+    }
+    h.parse::<std::net::Ipv4Addr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback() {
+        assert!(is_loopback("localhost:5000"));
+        assert!(is_loopback("127.3.4.5:80"));
+        assert!(is_loopback("[::1]:5000"));
+        assert!(is_loopback("[::1]"));
+        assert!(!is_loopback("us.icr.io"));
+        assert!(!is_loopback("128.0.0.1:5000"));
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(region_host("us-south"), Some("us.icr.io"));
+        assert_eq!(region_host("eu-de"), Some("de.icr.io"));
+        assert_eq!(region_host("global"), Some("icr.io"));
+        assert_eq!(region_host("example.com"), None);
+    }
+}

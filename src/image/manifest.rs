@@ -1,0 +1,183 @@
+//! Manifests as stored: the exact bytes, their media type and digest, and a parsed view
+//! (image manifest or index, OCI or Docker) for reading descriptors.
+
+use bytes::Bytes;
+use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+
+use super::media;
+
+/// A manifest exactly as the registry (or a layout) holds it.
+#[derive(Debug, Clone)]
+pub struct RawManifest {
+    pub bytes: Bytes,
+    pub media_type: String,
+    pub digest: String,
+}
+
+/// The parsed view.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Image(Box<ImageManifest>),
+    Index(Box<ImageIndex>),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("manifest {digest} is not a valid {kind}: {message}")]
+pub struct ManifestError {
+    pub digest: String,
+    pub kind: String,
+    pub message: String,
+}
+
+/// A blob or child manifest named by a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desc {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+impl From<&Descriptor> for Desc {
+    fn from(d: &Descriptor) -> Self {
+        Desc {
+            media_type: d.media_type().to_string(),
+            digest: d.digest().to_string(),
+            size: d.size(),
+        }
+    }
+}
+
+/// The media type of manifest bytes: the `mediaType` field, else the Content-Type the server
+/// gave, else guessed from the shape.
+pub fn detect_media_type(bytes: &[u8], content_type: Option<&str>) -> String {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+        manifests: Option<serde_json::Value>,
+        #[serde(rename = "schemaVersion")]
+        schema_version: Option<u32>,
+    }
+    let probe = serde_json::from_slice::<Probe>(bytes).ok();
+    if let Some(mt) = probe.as_ref().and_then(|p| p.media_type.clone()) {
+        return mt;
+    }
+    let ct = content_type
+        .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
+        .filter(|c| media::is_index(c) || media::is_manifest(c));
+    if let Some(ct) = ct {
+        return ct;
+    }
+    match probe {
+        Some(p) if p.manifests.is_some() => media::OCI_INDEX.to_string(),
+        Some(p) if p.schema_version == Some(1) => {
+            "application/vnd.docker.distribution.manifest.v1+json".to_string()
+        }
+        _ => media::OCI_MANIFEST.to_string(),
+    }
+}
+
+impl RawManifest {
+    pub fn new(bytes: Bytes, media_type: String, digest: String) -> Self {
+        RawManifest {
+            bytes,
+            media_type,
+            digest,
+        }
+    }
+
+    pub fn is_index(&self) -> bool {
+        media::is_index(&self.media_type)
+    }
+
+    pub fn parse(&self) -> Result<Parsed, ManifestError> {
+        let err = |kind: &str, e: serde_json::Error| ManifestError {
+            digest: self.digest.clone(),
+            kind: kind.to_string(),
+            message: e.to_string(),
+        };
+        if self.is_index() {
+            serde_json::from_slice::<ImageIndex>(&self.bytes)
+                .map(|i| Parsed::Index(Box::new(i)))
+                .map_err(|e| err("image index", e))
+        } else if media::is_manifest(&self.media_type) {
+            serde_json::from_slice::<ImageManifest>(&self.bytes)
+                .map(|m| Parsed::Image(Box::new(m)))
+                .map_err(|e| err("image manifest", e))
+        } else {
+            Err(ManifestError {
+                digest: self.digest.clone(),
+                kind: "supported manifest".into(),
+                message: format!(
+                    "media type {} is not an OCI or Docker v2 manifest or index",
+                    self.media_type
+                ),
+            })
+        }
+    }
+}
+
+impl Parsed {
+    /// The config and layers of an image manifest (config first); empty for an index.
+    pub fn blobs(&self) -> Vec<Desc> {
+        match self {
+            Parsed::Image(m) => std::iter::once(m.config())
+                .chain(m.layers().iter())
+                .map(Desc::from)
+                .collect(),
+            Parsed::Index(_) => Vec::new(),
+        }
+    }
+
+    /// Child manifests of an index; empty for an image.
+    pub fn children(&self) -> Vec<(Desc, Option<super::platform::Platform>)> {
+        match self {
+            Parsed::Index(i) => i
+                .manifests()
+                .iter()
+                .map(|d| {
+                    (
+                        Desc::from(d),
+                        d.platform().as_ref().map(super::platform::Platform::of),
+                    )
+                })
+                .collect(),
+            Parsed::Image(_) => Vec::new(),
+        }
+    }
+
+    /// Compressed size: config plus layers.
+    pub fn image_size(&self) -> u64 {
+        self.blobs().iter().map(|d| d.size).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IMG: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":10,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":32,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856"}]}"#;
+
+    #[test]
+    fn parses_docker_manifest() {
+        let mt = detect_media_type(IMG.as_bytes(), None);
+        assert_eq!(mt, media::DOCKER_MANIFEST);
+        let raw = RawManifest::new(Bytes::from_static(IMG.as_bytes()), mt, "d".into());
+        let p = raw.parse().unwrap();
+        assert_eq!(p.image_size(), 42);
+        assert_eq!(p.blobs()[1].media_type, media::DOCKER_LAYER_GZIP);
+    }
+
+    #[test]
+    fn detects_index_by_shape_or_header() {
+        let idx = br#"{"schemaVersion":2,"manifests":[]}"#;
+        assert_eq!(detect_media_type(idx, None), media::OCI_INDEX);
+        assert_eq!(
+            detect_media_type(
+                idx,
+                Some("application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8")
+            ),
+            media::DOCKER_LIST
+        );
+    }
+}

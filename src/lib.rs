@@ -1,0 +1,13 @@
+//! `cr`: a command-line client for container registries (OCI distribution / Docker Registry v2).
+//!
+//! Data flows one way: CLI args -> [`reference`] -> [`credentials`] -> [`registry`] client ->
+//! [`inventory`] / transfer -> output. Every capability lives in the library so that it can be
+//! tested without spawning the binary; `src/main.rs` only parses, runs and maps exit codes.
+
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod image;
+pub mod inventory;
+pub mod reference;
+pub mod registry;

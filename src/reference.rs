@@ -1,0 +1,427 @@
+//! Image names: parse `[HOST[:PORT]/]PATH[:TAG][@DIGEST]` with the distribution grammar,
+//! resolve names without a host against the target registry, normalise Docker Hub, display.
+
+use std::fmt;
+
+/// What is wrong with an image name. Each variant names the offending part.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("image name is empty")]
+    Empty,
+    #[error("invalid registry host {0:?}: expected HOST[:PORT] with letters, digits, '-' and '.'")]
+    InvalidHost(String),
+    #[error("invalid port in registry host {0:?}")]
+    InvalidPort(String),
+    #[error("repository path is missing in {0:?}")]
+    MissingPath(String),
+    #[error("repository name {0:?} must be lowercase")]
+    Uppercase(String),
+    #[error("empty path component in {0:?} (doubled or trailing '/')")]
+    EmptyComponent(String),
+    #[error("invalid path component {component:?} in {name:?}: use lowercase letters and digits, separated by '.', '_', '__' or '-'")]
+    InvalidComponent { component: String, name: String },
+    #[error("invalid tag {0:?}: a tag is 1-128 characters of letters, digits, '_', '.' and '-', not starting with '.' or '-'")]
+    InvalidTag(String),
+    #[error("invalid digest {0:?}: expected sha256: followed by 64 lowercase hex digits")]
+    InvalidDigest(String),
+    #[error("repository name {0:?} is longer than 255 characters")]
+    TooLong(String),
+}
+
+/// Docker Hub as users write it and as credentials are keyed.
+pub const DOCKER_HUB: &str = "docker.io";
+/// The host that actually serves Docker Hub's registry API.
+pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
+
+/// A fully resolved image reference: always has a registry host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reference {
+    /// Registry host as the user knows it (`docker.io`, `localhost:5000`, `us.icr.io`).
+    pub registry: String,
+    /// Repository path, e.g. `namespace/repo`.
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl Reference {
+    /// Parse `name`, resolving a host-less name against `default_registry`.
+    pub fn parse(name: &str, default_registry: &str) -> Result<Self, ReferenceError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ReferenceError::Empty);
+        }
+        let (rest, digest) = match name.split_once('@') {
+            Some((r, d)) => {
+                validate_digest(d)?;
+                (r, Some(d.to_string()))
+            }
+            None => (name, None),
+        };
+        let (rest, tag) = match rest.rfind(':') {
+            Some(i) if !rest[i + 1..].contains('/') && !rest[i + 1..].contains(']') => {
+                let t = &rest[i + 1..];
+                // `host:port` alone (no slash after) is not a tag only when there is no path
+                validate_tag(t)?;
+                (&rest[..i], Some(t.to_string()))
+            }
+            _ => (rest, None),
+        };
+        let (registry, path) = match rest.split_once('/') {
+            Some((first, path)) if is_host(first) => (normalise_host(first)?, path.to_string()),
+            _ => (default_registry.to_string(), rest.to_string()),
+        };
+        if path.is_empty() {
+            return Err(ReferenceError::MissingPath(name.to_string()));
+        }
+        validate_path(&path)?;
+        let repository = if registry == DOCKER_HUB && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path
+        };
+        if registry.len() + 1 + repository.len() > 255 {
+            return Err(ReferenceError::TooLong(repository));
+        }
+        Ok(Reference {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    /// The tag, or `latest` when neither a tag nor a digest was given.
+    pub fn tag_or_latest(&self) -> Option<&str> {
+        match (&self.tag, &self.digest) {
+            (Some(t), _) => Some(t),
+            (None, None) => Some("latest"),
+            (None, Some(_)) => None,
+        }
+    }
+
+    /// What to ask the registry for: the digest when known (it pins), else the tag or `latest`.
+    pub fn manifest_ref(&self) -> &str {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => d,
+            (None, Some(t)) => t,
+            (None, None) => "latest",
+        }
+    }
+
+    /// The namespace: first path component.
+    pub fn namespace(&self) -> &str {
+        self.repository.split('/').next().unwrap_or("")
+    }
+
+    /// `HOST/REPO` without tag or digest.
+    pub fn repo_name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// `HOST/REPO@DIGEST`.
+    pub fn with_digest(&self, digest: &str) -> String {
+        format!("{}/{}@{}", self.registry, self.repository, digest)
+    }
+
+    /// A copy pointing at another tag, without digest.
+    pub fn with_tag(&self, tag: &str) -> Reference {
+        Reference {
+            tag: Some(tag.to_string()),
+            digest: None,
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The host that serves the registry API for a registry name.
+pub fn api_host(registry: &str) -> &str {
+    if registry == DOCKER_HUB {
+        DOCKER_HUB_API
+    } else {
+        registry
+    }
+}
+
+/// Whether the first component of a name is a registry host.
+pub fn is_host(first: &str) -> bool {
+    first.contains('.') || first.contains(':') || first == "localhost" || first.starts_with('[')
+}
+
+/// Validate and normalise a registry host (`index.docker.io` and `registry-1.docker.io` become
+/// `docker.io`; a scheme or trailing slash is stripped).
+pub fn normalise_host(host: &str) -> Result<String, ReferenceError> {
+    let h = host
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let h = h.strip_suffix("/v1").unwrap_or(h);
+    let h = h.strip_suffix("/v2").unwrap_or(h);
+    if h.is_empty() {
+        return Err(ReferenceError::InvalidHost(host.to_string()));
+    }
+    let (name, port) = if let Some(rest) = h.strip_prefix('[') {
+        let (addr, after) = rest
+            .split_once(']')
+            .ok_or_else(|| ReferenceError::InvalidHost(host.to_string()))?;
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(ReferenceError::InvalidHost(host.to_string()));
+        }
+        match after {
+            "" => (None, None),
+            p if p.starts_with(':') => (None, Some(&p[1..])),
+            _ => return Err(ReferenceError::InvalidHost(host.to_string())),
+        }
+    } else {
+        match h.rsplit_once(':') {
+            Some((n, p)) => (Some(n), Some(p)),
+            None => (Some(h), None),
+        }
+    };
+    if let Some(p) = port {
+        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ReferenceError::InvalidPort(host.to_string()));
+        }
+        if p.parse::<u32>()
+            .map(|n| n == 0 || n > 65535)
+            .unwrap_or(true)
+        {
+            return Err(ReferenceError::InvalidPort(host.to_string()));
+        }
+    }
+    if let Some(n) = name {
+        let ok = !n.is_empty()
+            && n.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !ok {
+            return Err(ReferenceError::InvalidHost(host.to_string()));
+        }
+    }
+    let lower = h.to_ascii_lowercase();
+    Ok(match lower.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "docker.io" => DOCKER_HUB.to_string(),
+        _ => lower,
+    })
+}
+
+fn validate_path(path: &str) -> Result<(), ReferenceError> {
+    if path.len() > 255 {
+        return Err(ReferenceError::TooLong(path.to_string()));
+    }
+    if path.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(ReferenceError::Uppercase(path.to_string()));
+    }
+    for c in path.split('/') {
+        if c.is_empty() {
+            return Err(ReferenceError::EmptyComponent(path.to_string()));
+        }
+        if !valid_component(c) {
+            return Err(ReferenceError::InvalidComponent {
+                component: c.to_string(),
+                name: path.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*`
+fn valid_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// `[\w][\w.-]{0,127}`
+pub fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let b = tag.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 128
+        && word(b[0])
+        && b.iter().all(|&x| word(x) || x == b'.' || x == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ReferenceError::InvalidTag(tag.to_string()))
+    }
+}
+
+/// `sha256:` + 64 hex, or `sha512:` + 128 hex (lowercase).
+pub fn validate_digest(d: &str) -> Result<(), ReferenceError> {
+    let ok = match d.split_once(':') {
+        Some(("sha256", hex)) => hex.len() == 64,
+        Some(("sha512", hex)) => hex.len() == 128,
+        _ => false,
+    } && d
+        .split_once(':')
+        .map(|(_, h)| {
+            h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err(ReferenceError::InvalidDigest(d.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn p(s: &str) -> Result<Reference, ReferenceError> {
+        Reference::parse(s, "localhost:5000")
+    }
+
+    #[test]
+    fn valid_names() {
+        let cases: &[(&str, &str, &str, Option<&str>, bool)] = &[
+            ("ns/repo", "localhost:5000", "ns/repo", None, false),
+            (
+                "ns/repo:1.0",
+                "localhost:5000",
+                "ns/repo",
+                Some("1.0"),
+                false,
+            ),
+            (
+                "us.icr.io/ns/repo:v1",
+                "us.icr.io",
+                "ns/repo",
+                Some("v1"),
+                false,
+            ),
+            ("localhost/repo", "localhost", "repo", None, false),
+            (
+                "127.0.0.1:5000/a/b/c:x_y",
+                "127.0.0.1:5000",
+                "a/b/c",
+                Some("x_y"),
+                false,
+            ),
+            ("[::1]:5000/ns/r:t", "[::1]:5000", "ns/r", Some("t"), false),
+            (
+                "docker.io/busybox",
+                "docker.io",
+                "library/busybox",
+                None,
+                false,
+            ),
+            ("index.docker.io/x/y", "docker.io", "x/y", None, false),
+            (
+                "a__b/c-d/e.f/g---h",
+                "localhost:5000",
+                "a__b/c-d/e.f/g---h",
+                None,
+                false,
+            ),
+            (
+                "ns/repo:_tag",
+                "localhost:5000",
+                "ns/repo",
+                Some("_tag"),
+                false,
+            ),
+        ];
+        for (input, reg, repo, tag, _) in cases {
+            let r = p(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(r.registry, *reg, "{input}");
+            assert_eq!(r.repository, *repo, "{input}");
+            assert_eq!(r.tag.as_deref(), *tag, "{input}");
+        }
+        let r = p(&format!("host.io:443/ns/r:t@{D}")).unwrap();
+        assert_eq!(r.digest.as_deref(), Some(D));
+        assert_eq!(r.tag.as_deref(), Some("t"));
+        assert_eq!(r.manifest_ref(), D);
+        assert_eq!(r.to_string(), format!("host.io:443/ns/r:t@{D}"));
+        assert_eq!(p("ns/r").unwrap().tag_or_latest(), Some("latest"));
+        assert_eq!(p(&format!("ns/r@{D}")).unwrap().tag_or_latest(), None);
+    }
+
+    #[test]
+    fn invalid_names() {
+        use ReferenceError as E;
+        let long_tag = "a".repeat(129);
+        let long_path = format!("ns/{}", "a".repeat(260));
+        type Check = fn(&E) -> bool;
+        let cases: Vec<(&str, Check)> = vec![
+            ("", |e| matches!(e, E::Empty)),
+            ("NS/repo", |e| matches!(e, E::Uppercase(_))),
+            ("ns//repo", |e| matches!(e, E::EmptyComponent(_))),
+            ("ns/repo/", |e| matches!(e, E::EmptyComponent(_))),
+            ("ns/-repo", |e| matches!(e, E::InvalidComponent { .. })),
+            ("ns/re..po", |e| matches!(e, E::InvalidComponent { .. })),
+            ("ns/re___po", |e| matches!(e, E::InvalidComponent { .. })),
+            ("ns/repo:.bad", |e| matches!(e, E::InvalidTag(_))),
+            ("ns/repo:", |e| matches!(e, E::InvalidTag(_))),
+            ("ns/repo:a+b", |e| matches!(e, E::InvalidTag(_))),
+            ("ns/repo@sha256:abc", |e| matches!(e, E::InvalidDigest(_))),
+            ("ns/repo@md5:0123", |e| matches!(e, E::InvalidDigest(_))),
+            ("bad_host.io:5000/ns/r", |e| matches!(e, E::InvalidHost(_))),
+            ("host.io:99999/ns/r", |e| matches!(e, E::InvalidPort(_))),
+            ("host.io:/ns/r", |e| matches!(e, E::InvalidPort(_))),
+        ];
+        for (input, check) in cases {
+            let e = p(input).expect_err(input);
+            assert!(check(&e), "{input}: got {e:?}");
+        }
+        assert!(matches!(
+            p(&format!("ns/r:{long_tag}")),
+            Err(E::InvalidTag(_))
+        ));
+        assert!(matches!(p(&long_path), Err(E::TooLong(_))));
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            normalise_host("https://index.docker.io/v1/").unwrap(),
+            "docker.io"
+        );
+        assert_eq!(normalise_host("US.ICR.IO").unwrap(), "us.icr.io");
+        assert_eq!(api_host("docker.io"), DOCKER_HUB_API);
+        assert!(normalise_host("[zz]:5000").is_err());
+    }
+}

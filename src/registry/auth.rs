@@ -1,0 +1,270 @@
+//! Authentication: `WWW-Authenticate` challenges (parsed tolerantly), least-privilege scopes,
+//! and bearer tokens from the realm (GET with Basic credentials, OAuth2 POST with a refresh
+//! token), cached per scope set and renewed before expiry.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One parsed challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub scheme: String,
+    pub params: HashMap<String, String>,
+}
+
+impl Challenge {
+    pub fn is_bearer(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("bearer")
+    }
+    pub fn is_basic(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("basic")
+    }
+    pub fn param(&self, k: &str) -> Option<&str> {
+        self.params.get(k).map(String::as_str)
+    }
+}
+
+/// Parse a `WWW-Authenticate` value that may hold several challenges, unquoted values and extra
+/// spaces: `Basic realm="x", Bearer realm=https://a/token , service = "s"`.
+pub fn parse_challenges(header: &str) -> Vec<Challenge> {
+    let mut out: Vec<Challenge> = Vec::new();
+    let s = header.as_bytes();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < s.len() && (s[*i] == b' ' || s[*i] == b'\t' || s[*i] == b',') {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i >= s.len() {
+            break;
+        }
+        let start = i;
+        while i < s.len() && !matches!(s[i], b' ' | b'\t' | b',' | b'=') {
+            i += 1;
+        }
+        let token = header[start..i].to_string();
+        // Is this token a parameter name (followed by '=') or a new scheme?
+        let mut j = i;
+        while j < s.len() && (s[j] == b' ' || s[j] == b'\t') {
+            j += 1;
+        }
+        if j < s.len() && s[j] == b'=' && !out.is_empty() {
+            i = j + 1;
+            while i < s.len() && (s[i] == b' ' || s[i] == b'\t') {
+                i += 1;
+            }
+            let value = if i < s.len() && s[i] == b'"' {
+                i += 1;
+                let mut v = String::new();
+                while i < s.len() && s[i] != b'"' {
+                    if s[i] == b'\\' && i + 1 < s.len() {
+                        i += 1;
+                    }
+                    v.push(s[i] as char);
+                    i += 1;
+                }
+                i += 1;
+                v
+            } else {
+                let vs = i;
+                while i < s.len() && s[i] != b',' {
+                    i += 1;
+                }
+                header[vs..i].trim().to_string()
+            };
+            out.last_mut()
+                .expect("non-empty")
+                .params
+                .insert(token.to_ascii_lowercase(), value);
+        } else if !token.is_empty() {
+            out.push(Challenge {
+                scheme: token,
+                params: HashMap::new(),
+            });
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Choose the challenge to answer: Bearer over Basic.
+pub fn choose(challenges: Vec<Challenge>) -> Option<Challenge> {
+    let mut basic = None;
+    for c in challenges {
+        if c.is_bearer() && c.param("realm").is_some() {
+            return Some(c);
+        }
+        if c.is_basic() {
+            basic = Some(c);
+        }
+    }
+    basic
+}
+
+/// Least-privilege access scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope(String);
+
+impl Scope {
+    pub fn pull(repo: &str) -> Self {
+        Scope(format!("repository:{repo}:pull"))
+    }
+    pub fn push(repo: &str) -> Self {
+        Scope(format!("repository:{repo}:pull,push"))
+    }
+    pub fn delete(repo: &str) -> Self {
+        Scope(format!("repository:{repo}:delete"))
+    }
+    pub fn pull_delete(repo: &str) -> Self {
+        Scope(format!("repository:{repo}:pull,delete"))
+    }
+    pub fn push_delete(repo: &str) -> Self {
+        Scope(format!("repository:{repo}:pull,push,delete"))
+    }
+    pub fn catalog() -> Self {
+        Scope("registry:catalog:*".to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A bearer token; `Debug` never shows it.
+#[derive(Clone)]
+pub struct Token {
+    pub value: String,
+    pub renew_at: Instant,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("value", &"<redacted>")
+            .field("renew_at", &self.renew_at)
+            .finish()
+    }
+}
+
+impl Token {
+    /// A token valid for `expires_in` seconds (60 when absent) is renewed a margin before it ends.
+    pub fn new(value: String, expires_in: Option<u64>) -> Self {
+        let life = Duration::from_secs(expires_in.filter(|&s| s > 0).unwrap_or(60));
+        let margin = (life / 4).min(Duration::from_secs(30));
+        Token {
+            value,
+            renew_at: Instant::now() + life - margin,
+        }
+    }
+    pub fn fresh(&self) -> bool {
+        Instant::now() < self.renew_at
+    }
+}
+
+/// The token service's answer.
+#[derive(serde::Deserialize)]
+pub struct TokenResponse {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+impl TokenResponse {
+    pub fn into_token(self) -> Option<Token> {
+        let v = self
+            .token
+            .filter(|t| !t.is_empty())
+            .or(self.access_token.filter(|t| !t.is_empty()))?;
+        Some(Token::new(v, self.expires_in))
+    }
+}
+
+/// Tokens per scope set; each slot has its own lock so different scopes fetch in parallel and
+/// the same scope is fetched once.
+#[derive(Default)]
+pub struct TokenCache {
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Token>>>>>,
+}
+
+impl TokenCache {
+    pub fn key(scopes: &[Scope]) -> String {
+        let mut v: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.join(" ")
+    }
+
+    pub fn slot(&self, scopes: &[Scope]) -> Arc<tokio::sync::Mutex<Option<Token>>> {
+        self.slots
+            .lock()
+            .expect("token cache lock")
+            .entry(Self::key(scopes))
+            .or_default()
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_standard_bearer() {
+        let c = parse_challenges(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push""#,
+        );
+        assert_eq!(c.len(), 1);
+        assert!(c[0].is_bearer());
+        assert_eq!(c[0].param("realm"), Some("https://auth.docker.io/token"));
+        assert_eq!(
+            c[0].param("scope"),
+            Some("repository:samalba/my-app:pull,push")
+        );
+    }
+
+    #[test]
+    fn tolerant_parsing() {
+        let c = parse_challenges(
+            r#"  Basic realm="Registry Realm" ,  bearer realm = https://h/token , Service = reg  "#,
+        );
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert!(c[0].is_basic());
+        assert_eq!(c[0].param("realm"), Some("Registry Realm"));
+        assert!(c[1].is_bearer());
+        assert_eq!(c[1].param("realm"), Some("https://h/token"));
+        assert_eq!(c[1].param("service"), Some("reg"));
+        let chosen = choose(c).unwrap();
+        assert!(chosen.is_bearer());
+        assert!(choose(parse_challenges("Basic")).unwrap().is_basic());
+        assert!(choose(parse_challenges("")).is_none());
+    }
+
+    #[test]
+    fn token_fields() {
+        let t: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"a","expires_in":2}"#).unwrap();
+        let t = t.into_token().unwrap();
+        assert_eq!(t.value, "a");
+        assert!(t.fresh());
+        assert!(!format!("{t:?}").contains("\"a\""));
+        let t: TokenResponse = serde_json::from_str(r#"{"token":"b"}"#).unwrap();
+        assert!(t.into_token().unwrap().renew_at > Instant::now() + Duration::from_secs(40));
+        assert_eq!(
+            TokenCache::key(&[Scope::push("b"), Scope::pull("a"), Scope::pull("a")]),
+            "repository:a:pull repository:b:pull,push"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Blob requests: HEAD, GET (small blobs verified in memory; large ones streamed by the
+//! transfer engine), cross-repository mount, and uploads (POST then one PUT with the body).
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE};
+use reqwest::{Method, Response, StatusCode};
+use url::Url;
+
+use super::{Body, Registry, RegistryError, Req, Scope};
+use crate::image::digest;
+
+/// The outcome of a mount request.
+#[derive(Debug)]
+pub enum Mount {
+    /// 201: the blob is now in the destination repository.
+    Mounted,
+    /// 202: refused; an upload session was opened instead, at this URL.
+    Upload(Url),
+}
+
+impl Registry {
+    /// Size of a blob when it exists in `repo`.
+    pub async fn head_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        scopes: &[Scope],
+    ) -> Result<Option<u64>, RegistryError> {
+        let what = format!("check blob {digest} in {repo}");
+        let req = Req::new(
+            Method::HEAD,
+            self.url(&format!("{repo}/blobs/{digest}")),
+            scopes.to_vec(),
+            what.clone(),
+        );
+        let resp = self.send(req).await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(Some(
+                resp.headers()
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            )),
+            _ => Err(self.error(resp, &what, scopes).await),
+        }
+    }
+
+    /// Start a blob GET (optionally from byte `offset`); the caller streams and verifies it.
+    pub async fn get_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        offset: u64,
+        scopes: &[Scope],
+    ) -> Result<Response, RegistryError> {
+        let what = format!("get blob {digest} from {repo}");
+        let mut req = Req::new(
+            Method::GET,
+            self.url(&format!("{repo}/blobs/{digest}")),
+            scopes.to_vec(),
+            what.clone(),
+        );
+        if offset > 0 {
+            req = req.header(RANGE, &format!("bytes={offset}-"));
+        }
+        let resp = self.send_ok(req).await?;
+        if offset > 0 && resp.status() != StatusCode::PARTIAL_CONTENT {
+            return Err(RegistryError::Protocol {
+                what,
+                host: self.name.clone(),
+                message: "the server ignored the Range request".into(),
+            });
+        }
+        Ok(resp)
+    }
+
+    /// GET a small blob (a config) into memory, verified against its digest.
+    pub async fn get_blob_bytes(
+        &self,
+        repo: &str,
+        digest: &str,
+        limit: usize,
+        scopes: &[Scope],
+    ) -> Result<Bytes, RegistryError> {
+        let what = format!("get blob {digest} from {repo}");
+        let mut resp = self.get_blob(repo, digest, 0, scopes).await?;
+        let mut buf = BytesMut::new();
+        while let Some(c) = resp.chunk().await.map_err(|e| RegistryError::Connect {
+            what: what.clone(),
+            host: self.name.clone(),
+            message: e.to_string(),
+        })? {
+            buf.extend_from_slice(&c);
+            if buf.len() > limit {
+                return Err(RegistryError::Protocol {
+                    what,
+                    host: self.name.clone(),
+                    message: format!("blob larger than {limit} bytes"),
+                });
+            }
+        }
+        let actual = digest::of_like(digest, &buf);
+        if actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(buf.freeze())
+    }
+
+    /// Ask the registry to mount `digest` from `from` into `repo`.
+    pub async fn mount_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        from: &str,
+        scopes: &[Scope],
+    ) -> Result<Mount, RegistryError> {
+        let what = format!("mount blob {digest} from {from} into {repo}");
+        let mut url = self.url(&format!("{repo}/blobs/uploads/"));
+        url.query_pairs_mut()
+            .append_pair("mount", digest)
+            .append_pair("from", from);
+        let req =
+            Req::new(Method::POST, url, scopes.to_vec(), what.clone()).header(CONTENT_LENGTH, "0");
+        let resp = self.send_ok(req).await?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(Mount::Mounted),
+            _ => Ok(Mount::Upload(self.location(&resp, &what)?)),
+        }
+    }
+
+    /// Open an upload session; returns its URL.
+    pub async fn start_upload(&self, repo: &str, scopes: &[Scope]) -> Result<Url, RegistryError> {
+        let what = format!("start upload to {repo}");
+        let req = Req::new(
+            Method::POST,
+            self.url(&format!("{repo}/blobs/uploads/")),
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .header(CONTENT_LENGTH, "0");
+        let resp = self.send_ok(req).await?;
+        self.location(&resp, &what)
+    }
+
+    /// Finish an upload session with the whole body in one PUT.
+    pub async fn finish_upload(
+        &self,
+        session: Url,
+        digest: &str,
+        size: u64,
+        body: Body,
+        scopes: &[Scope],
+    ) -> Result<(), RegistryError> {
+        let what = format!("upload blob {digest}");
+        let mut url = session;
+        url.query_pairs_mut().append_pair("digest", digest);
+        let req = Req::new(Method::PUT, url, scopes.to_vec(), what)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_LENGTH, &size.to_string())
+            .body(body);
+        self.send_ok(req).await.map(|_| ())
+    }
+
+    /// Upload a blob held in memory (a config, a placeholder), unless it is already there.
+    pub async fn upload_bytes(
+        &self,
+        repo: &str,
+        data: Bytes,
+        scopes: &[Scope],
+    ) -> Result<String, RegistryError> {
+        let d = digest::sha256(&data);
+        if self.head_blob(repo, &d, scopes).await?.is_some() {
+            return Ok(d);
+        }
+        let session = self.start_upload(repo, scopes).await?;
+        let size = data.len() as u64;
+        self.finish_upload(session, &d, size, Body::Bytes(data), scopes)
+            .await?;
+        Ok(d)
+    }
+
+    fn location(&self, resp: &Response, what: &str) -> Result<Url, RegistryError> {
+        let loc = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: format!("HTTP {} without Location", resp.status()),
+            })?;
+        self.resolve(loc)
+    }
+}

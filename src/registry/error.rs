@@ -1,0 +1,204 @@
+//! Registry errors: HTTP status, the registry's own error codes and messages (decoded from the
+//! distribution error body), what we were doing and on which host, and a hint for the user.
+
+use std::fmt;
+
+/// One entry of a distribution error body `{"errors":[{"code","message","detail"}]}`.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq, Eq)]
+pub struct ApiError {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// What kind of failure, for exit codes and hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    NotFound,
+    Unauthorized,
+    Denied,
+    Unsupported,
+    Other,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry answered with an error status.
+    #[error("{what} on {host}: {}", describe(*.status, .errors))]
+    Api {
+        what: String,
+        host: String,
+        status: u16,
+        errors: Vec<ApiError>,
+        /// The account and scope involved, for denied requests.
+        account: Option<String>,
+        scope: Option<String>,
+    },
+    /// The host could not be reached, or the connection broke.
+    #[error("cannot reach {host} ({what}): {message}")]
+    Connect {
+        what: String,
+        host: String,
+        message: String,
+    },
+    /// The token service refused to issue a token.
+    #[error("the token service {realm} for {host} refused {account}: HTTP {status}{}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
+    Token {
+        host: String,
+        realm: String,
+        account: String,
+        status: u16,
+        message: String,
+    },
+    /// The registry answered something we cannot use.
+    #[error("{what} on {host}: {message}")]
+    Protocol {
+        what: String,
+        host: String,
+        message: String,
+    },
+    /// Bytes did not hash to the digest they were fetched by.
+    #[error("{what}: content does not match its digest: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+fn describe(status: u16, errors: &[ApiError]) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut s = format!("HTTP {status} {reason}");
+    for e in errors {
+        s.push_str(&format!(
+            "; {}{}{}",
+            e.code,
+            if e.code.is_empty() || e.message.is_empty() {
+                ""
+            } else {
+                ": "
+            },
+            e.message
+        ));
+    }
+    s.trim_end().to_string()
+}
+
+impl RegistryError {
+    pub fn kind(&self) -> Kind {
+        match self {
+            RegistryError::Api { status, errors, .. } => {
+                let has = |c: &str| errors.iter().any(|e| e.code == c);
+                match *status {
+                    404 => Kind::NotFound,
+                    401 => Kind::Unauthorized,
+                    403 => Kind::Denied,
+                    405 => Kind::Unsupported,
+                    _ if has("MANIFEST_UNKNOWN") || has("NAME_UNKNOWN") || has("BLOB_UNKNOWN") => {
+                        Kind::NotFound
+                    }
+                    _ if has("UNSUPPORTED") => Kind::Unsupported,
+                    _ => Kind::Other,
+                }
+            }
+            RegistryError::Token { status, .. } if *status == 401 || *status == 403 => {
+                Kind::Unauthorized
+            }
+            _ => Kind::Other,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RegistryError::Api { status, .. } | RegistryError::Token { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        let host =
+            match self {
+                RegistryError::Api { host, .. }
+                | RegistryError::Connect { host, .. }
+                | RegistryError::Token { host, .. }
+                | RegistryError::Protocol { host, .. } => host.as_str(),
+                RegistryError::DigestMismatch { .. } => return Some(
+                    "the registry's copy may be corrupt, or a proxy altered it; nothing was kept"
+                        .into(),
+                ),
+            };
+        Some(match (self, self.kind()) {
+            (RegistryError::Connect { .. }, _) => format!(
+                "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
+            ),
+            (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
+                format!("run `cr login {host}`, or set CR_APIKEY / CR_USERNAME and CR_PASSWORD")
+            }
+            (RegistryError::Api { account, scope, .. }, Kind::Denied) => format!(
+                "{} is not allowed {}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
+                account.as_deref().unwrap_or("the anonymous user"),
+                scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into())
+            ),
+            (_, Kind::NotFound) => {
+                "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()
+            }
+            (_, Kind::Unsupported) => "the registry does not support this operation".into(),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Decode an error body; tolerate anything.
+pub fn parse_errors(body: &[u8]) -> Vec<ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        errors: Vec<ApiError>,
+    }
+    serde_json::from_slice::<Body>(body)
+        .map(|b| b.errors)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_and_describes() {
+        let errs = parse_errors(
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#,
+        );
+        let e = RegistryError::Api {
+            what: "get manifest ns/r:x".into(),
+            host: "h:5000".into(),
+            status: 404,
+            errors: errs,
+            account: None,
+            scope: None,
+        };
+        assert_eq!(e.kind(), Kind::NotFound);
+        let s = e.to_string();
+        assert!(s.contains("MANIFEST_UNKNOWN: manifest unknown"), "{s}");
+        assert!(s.contains("h:5000"));
+        assert!(e.hint().is_some());
+        assert!(parse_errors(b"<html>").is_empty());
+    }
+}

@@ -1,0 +1,203 @@
+//! Manifest requests: GET (bytes kept exactly, digest verified), HEAD, PUT and DELETE.
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+
+use super::{Body, Registry, RegistryError, Req, Scope};
+use crate::image::digest;
+use crate::image::manifest::{detect_media_type, RawManifest};
+use crate::image::media;
+
+/// Manifests larger than this are refused (distribution's own limit is 4 MiB).
+const MAX_MANIFEST: usize = 8 << 20;
+
+/// What a HEAD tells about a manifest.
+#[derive(Debug, Clone)]
+pub struct ManifestHead {
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+impl Registry {
+    /// GET a manifest by tag or digest. The bytes are kept exactly; when fetched by digest they
+    /// must hash to it.
+    pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        scopes: &[Scope],
+    ) -> Result<RawManifest, RegistryError> {
+        let what = format!("get manifest {repo}{}{reference}", sep(reference));
+        let req = Req::new(
+            Method::GET,
+            self.url(&format!("{repo}/manifests/{reference}")),
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .header(ACCEPT, media::ACCEPT);
+        let mut resp = self.send_ok(req).await?;
+        let ct = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let header_digest = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| RegistryError::Connect {
+            what: what.clone(),
+            host: self.name.clone(),
+            message: e.to_string(),
+        })? {
+            buf.extend_from_slice(&chunk);
+            if buf.len() > MAX_MANIFEST {
+                return Err(RegistryError::Protocol {
+                    what,
+                    host: self.name.clone(),
+                    message: format!("manifest larger than {MAX_MANIFEST} bytes"),
+                });
+            }
+        }
+        let bytes: Bytes = buf.freeze();
+        let expected = if reference.contains(':') {
+            Some(reference.to_string())
+        } else {
+            header_digest
+        };
+        let digest = match expected {
+            Some(exp) => {
+                let actual = digest::of_like(&exp, &bytes);
+                if actual != exp {
+                    return Err(RegistryError::DigestMismatch {
+                        what,
+                        expected: exp,
+                        actual,
+                    });
+                }
+                actual
+            }
+            None => digest::sha256(&bytes),
+        };
+        let media_type = detect_media_type(&bytes, ct.as_deref());
+        Ok(RawManifest::new(bytes, media_type, digest))
+    }
+
+    /// HEAD a manifest; None when it does not exist.
+    pub async fn head_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        scopes: &[Scope],
+    ) -> Result<Option<ManifestHead>, RegistryError> {
+        let what = format!("check manifest {repo}{}{reference}", sep(reference));
+        let req = Req::new(
+            Method::HEAD,
+            self.url(&format!("{repo}/manifests/{reference}")),
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .header(ACCEPT, media::ACCEPT);
+        let resp = self.send(req).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(self.error(resp, &what, scopes).await);
+        }
+        let h = |k: &str| {
+            resp.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(Some(ManifestHead {
+            digest: h("docker-content-digest"),
+            media_type: h("content-type")
+                .map(|c| c.split(';').next().unwrap_or("").trim().to_string()),
+            size: h("content-length").and_then(|s| s.parse().ok()),
+        }))
+    }
+
+    /// The digest a tag points at: HEAD, or GET where HEAD gives no digest.
+    pub async fn resolve_digest(
+        &self,
+        repo: &str,
+        reference: &str,
+        scopes: &[Scope],
+    ) -> Result<Option<String>, RegistryError> {
+        if reference.contains(':') {
+            return Ok(self
+                .head_manifest(repo, reference, scopes)
+                .await?
+                .map(|_| reference.to_string()));
+        }
+        match self.head_manifest(repo, reference, scopes).await {
+            Ok(Some(ManifestHead {
+                digest: Some(d), ..
+            })) => return Ok(Some(d)),
+            Ok(None) => return Ok(None),
+            _ => {}
+        }
+        match self.get_manifest(repo, reference, scopes).await {
+            Ok(m) => Ok(Some(m.digest)),
+            Err(e) if e.kind() == super::Kind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// PUT manifest bytes under a tag or digest; returns the digest the registry reports.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &RawManifest,
+        scopes: &[Scope],
+    ) -> Result<String, RegistryError> {
+        let what = format!("put manifest {repo}{}{reference}", sep(reference));
+        let req = Req::new(
+            Method::PUT,
+            self.url(&format!("{repo}/manifests/{reference}")),
+            scopes.to_vec(),
+            what,
+        )
+        .header(CONTENT_TYPE, &manifest.media_type)
+        .body(Body::Bytes(manifest.bytes.clone()));
+        let resp = self.send_ok(req).await?;
+        Ok(resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| manifest.digest.clone()))
+    }
+
+    /// DELETE a manifest by digest or tag.
+    pub async fn delete_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        scopes: &[Scope],
+    ) -> Result<(), RegistryError> {
+        let what = format!("delete manifest {repo}{}{reference}", sep(reference));
+        let req = Req::new(
+            Method::DELETE,
+            self.url(&format!("{repo}/manifests/{reference}")),
+            scopes.to_vec(),
+            what,
+        );
+        self.send_ok(req).await.map(|_| ())
+    }
+}
+
+fn sep(reference: &str) -> &'static str {
+    if reference.contains(':') {
+        "@"
+    } else {
+        ":"
+    }
+}

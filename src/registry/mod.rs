@@ -1,0 +1,13 @@
+//! The registry HTTP API client: authentication, requests with retries, manifests, blobs,
+//! tags and the catalog, and typed errors.
+
+pub mod auth;
+pub mod blob;
+pub mod catalog;
+pub mod client;
+pub mod error;
+pub mod manifest;
+
+pub use auth::Scope;
+pub use client::{Body, Registry, Req};
+pub use error::{Kind, RegistryError};

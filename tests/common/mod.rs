@@ -1,0 +1,295 @@
+//! Test support: real `docker-registry` processes on free loopback ports (no auth, htpasswd,
+//! token), a small token issuer signing RS256 JWTs with an x5c chain, OCI layouts built on
+//! disk, skopeo as the independent peer, and an isolated environment for running `cr`.
+#![allow(dead_code)]
+
+pub mod issuer;
+pub mod layout;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use issuer::{Issuer, User};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Fail loudly when a tool the tests need is missing: tests never skip.
+pub fn require(tool: &str) {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "{tool} is required by the tests: run .ci/run or apt-get install -y docker-registry skopeo openssl");
+}
+
+pub enum Auth {
+    None,
+    Htpasswd(Vec<(String, String)>),
+    Token(Issuer),
+}
+
+/// A running docker-registry; killed on drop.
+pub struct TestRegistry {
+    pub host: String,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+    pub auth: Auth,
+}
+
+impl TestRegistry {
+    pub fn start(auth: Auth) -> Self {
+        require("docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let storage = dir.path().join("storage");
+        std::fs::create_dir_all(&storage).unwrap();
+        let auth_yaml = match &auth {
+            Auth::None => String::new(),
+            Auth::Htpasswd(users) => {
+                let file = dir.path().join("htpasswd");
+                let mut s = String::new();
+                for (u, p) in users {
+                    s.push_str(&format!("{u}:{}\n", bcrypt::hash(p, 5).unwrap()));
+                }
+                std::fs::write(&file, s).unwrap();
+                format!("auth:\n  htpasswd:\n    realm: cr-test\n    path: {}\n", file.display())
+            }
+            Auth::Token(iss) => format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                iss.realm(),
+                issuer::SERVICE,
+                issuer::ISSUER,
+                iss.cert_path().display()
+            ),
+        };
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_yaml}",
+            storage.display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let reg = TestRegistry {
+            host: format!("127.0.0.1:{port}"),
+            port,
+            dir,
+            child,
+            auth,
+        };
+        reg.wait_ready();
+        reg
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
+                let mut buf = [0u8; 12];
+                if s.read(&mut buf).map(|n| n > 0).unwrap_or(false) {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("docker-registry did not start: {}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// Credentials skopeo should use, if any (the admin).
+    pub fn admin_creds(&self) -> Option<String> {
+        match &self.auth {
+            Auth::None => None,
+            Auth::Htpasswd(u) => Some(format!("{}:{}", u[0].0, u[0].1)),
+            Auth::Token(_) => Some(format!("{}:{}", issuer::ADMIN, issuer::ADMIN_PASSWORD)),
+        }
+    }
+
+    /// Push an OCI layout image with skopeo.
+    pub fn skopeo_push(&self, layout: &Path, tag: &str, dest: &str) {
+        let mut args = vec![
+            "copy".to_string(),
+            "--all".into(),
+            "--preserve-digests".into(),
+            "--dest-tls-verify=false".into(),
+        ];
+        if let Some(c) = self.admin_creds() {
+            args.push(format!("--dest-creds={c}"));
+        }
+        args.push(format!("oci:{}:{tag}", layout.display()));
+        args.push(format!("docker://{}/{dest}", self.host));
+        skopeo(&args);
+    }
+
+    /// The digest skopeo sees for an image.
+    pub fn skopeo_digest(&self, name: &str) -> String {
+        let v = self.skopeo_inspect(name, true);
+        let raw = v.as_bytes();
+        let out = cr_digest(raw);
+        out
+    }
+
+    /// `skopeo inspect --raw` (raw=true) or the parsed inspect JSON.
+    pub fn skopeo_inspect(&self, name: &str, raw: bool) -> String {
+        let mut args = vec!["inspect".to_string(), "--tls-verify=false".into()];
+        if raw {
+            args.push("--raw".into());
+        }
+        if let Some(c) = self.admin_creds() {
+            args.push(format!("--creds={c}"));
+        }
+        args.push(format!("docker://{}/{name}", self.host));
+        String::from_utf8(skopeo(&args).stdout).unwrap()
+    }
+
+    /// Tags of a repository as skopeo lists them (empty when the repository has none).
+    pub fn skopeo_tags(&self, repo: &str) -> Vec<String> {
+        let mut args = vec!["list-tags".to_string(), "--tls-verify=false".into()];
+        if let Some(c) = self.admin_creds() {
+            args.push(format!("--creds={c}"));
+        }
+        args.push(format!("docker://{}/{repo}", self.host));
+        let out = Command::new("skopeo").args(&args).output().unwrap();
+        if !out.status.success() {
+            return Vec::new();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut t: Vec<String> = v["Tags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        t.sort();
+        t
+    }
+
+    /// Whether skopeo can fetch the manifest.
+    pub fn skopeo_exists(&self, name: &str) -> bool {
+        let mut args = vec!["inspect".to_string(), "--raw".into(), "--tls-verify=false".into()];
+        if let Some(c) = self.admin_creds() {
+            args.push(format!("--creds={c}"));
+        }
+        args.push(format!("docker://{}/{name}", self.host));
+        Command::new("skopeo").args(&args).output().unwrap().status.success()
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn cr_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+pub fn skopeo(args: &[String]) -> Output {
+    require("skopeo");
+    let out = Command::new("skopeo")
+        .args(args)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("run skopeo");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// An isolated environment for `cr`: its own HOME, config, Docker config; no inherited CR_*.
+pub struct Env {
+    pub home: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Env {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn docker_config(&self) -> PathBuf {
+        self.home.path().join("docker")
+    }
+
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("cr").unwrap();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CR_") || k.starts_with("DOCKER_") || k == "REGISTRY_AUTH_FILE" || k.starts_with("DBUS_") {
+                c.env_remove(k);
+            }
+        }
+        let h = self.home.path();
+        c.env("HOME", h)
+            .env("XDG_CONFIG_HOME", h.join("config"))
+            .env("XDG_RUNTIME_DIR", h.join("run"))
+            .env("CR_CONFIG_DIR", h.join("cr"))
+            .env("DOCKER_CONFIG", self.docker_config())
+            .env("REGISTRY_AUTH_FILE", h.join("auth.json"))
+            .env("CR_CREDENTIAL_STORE", "file")
+            .env("CR_RETRY_BASE_MS", "20")
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    /// Run `cr ARGS` and return (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd().args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Run and require success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "cr {args:?} failed ({code}):\nstdout: {out}\nstderr: {err}");
+        out
+    }
+
+    /// Log in as `user` with `password` to `host`.
+    pub fn login(&self, host: &str, user: &str, password: &str) {
+        let out = self
+            .cmd()
+            .args(["login", host, "-u", user, "--password-stdin"])
+            .write_stdin(format!("{password}\n"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "login failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
+}
