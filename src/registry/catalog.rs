@@ -12,7 +12,7 @@ const MAX_PAGES: usize = 100_000;
 impl Registry {
     /// Every repository in the catalog.
     pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
-        let url = self.url("_catalog?n=1000");
+        let url = self.url(&format!("_catalog?n={}", page_size()));
         self.paginate(
             url,
             vec![Scope::catalog()],
@@ -24,7 +24,7 @@ impl Registry {
 
     /// Every tag of a repository.
     pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
-        let url = self.url(&format!("{repo}/tags/list?n=1000"));
+        let url = self.url(&format!("{repo}/tags/list?n={}", page_size()));
         self.paginate(
             url,
             vec![Scope::pull(repo)],
@@ -75,6 +75,15 @@ impl Registry {
         }
         Ok(out)
     }
+}
+
+/// Entries asked per page (`CR_PAGE_SIZE`, default 1000).
+fn page_size() -> u32 {
+    std::env::var("CR_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1000)
 }
 
 /// The target of `rel="next"` in a Link header: `</v2/_catalog?last=b&n=2>; rel="next"`.

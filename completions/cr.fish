@@ -1,0 +1,185 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_cr_global_optspecs
+    string join \n registry= insecure-registry= ca-cert= debug h/help V/version
+end
+
+function __fish_cr_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_cr_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_cr_using_subcommand
+    set -l cmd (__fish_cr_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c cr -n "__fish_cr_needs_command" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_needs_command" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_needs_command" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_needs_command" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cr -n "__fish_cr_needs_command" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_needs_command" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
+complete -c cr -n "__fish_cr_needs_command" -f -a "logout" -d 'Remove the stored login for a registry'
+complete -c cr -n "__fish_cr_needs_command" -f -a "region" -d 'Show the target registry and where it was set'
+complete -c cr -n "__fish_cr_needs_command" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
+complete -c cr -n "__fish_cr_needs_command" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_needs_command" -f -a "namespaces" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_needs_command" -f -a "image-list" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_needs_command" -f -a "images" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_needs_command" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
+complete -c cr -n "__fish_cr_needs_command" -f -a "digests" -d 'List one row per manifest digest, with all its tags'
+complete -c cr -n "__fish_cr_needs_command" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
+complete -c cr -n "__fish_cr_needs_command" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
+complete -c cr -n "__fish_cr_needs_command" -f -a "man" -d 'Write man pages into a directory'
+complete -c cr -n "__fish_cr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cr -n "__fish_cr_using_subcommand login" -s u -l username -d 'User name' -r
+complete -c cr -n "__fish_cr_using_subcommand login" -l apikey -d 'API key (user iamapikey), or @FILE to read it from a file. Also CR_APIKEY' -r
+complete -c cr -n "__fish_cr_using_subcommand login" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand login" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand login" -l password-stdin -d 'Read the password from standard input'
+complete -c cr -n "__fish_cr_using_subcommand login" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand login" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand login" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand logout" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand logout" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand logout" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand region" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand region" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand region" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand region" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand region" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand region" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand region" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand region" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand region-set" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand region-set" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s q -l quiet -d 'Print only the namespace names'
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -s q -l quiet -d 'Print only the namespace names'
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-list" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand images" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
+complete -c cr -n "__fish_cr_using_subcommand images" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand images" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand images" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand images" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand images" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand images" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
+complete -c cr -n "__fish_cr_using_subcommand images" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand images" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand images" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand images" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand images" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
+complete -c cr -n "__fish_cr_using_subcommand digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand digests" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand digests" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand digests" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand digests" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand digests" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l platform -d 'For a multi-platform image, the platform to describe (default linux/amd64, else the first)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l format -d 'Go template applied to each image, e.g. \'{{ .Id }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand completions" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand completions" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand completions" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand completions" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand man" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand man" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand man" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand man" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand man" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand man" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "region" -d 'Show the target registry and where it was set'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Quick start: a local registry on localhost:5000 (Debian's docker-registry, started here if
+# nothing listens there), cr built, a small image pushed, listed, tagged, inspected and pulled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+state=${XDG_STATE_HOME:-$HOME/.local/state}/cr-quickstart
+mkdir -p "$state"
+if ! (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
+  cat > "$state/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $state/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+YAML
+  nohup docker-registry serve "$state/config.yml" > "$state/registry.log" 2>&1 &
+  echo "started docker-registry on localhost:5000 (pid $!, log $state/registry.log)"
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
+fi
+cargo build --release --locked
+cr=target/release/cr
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+scripts/make-image.sh "$work/hello" v1 256 >/dev/null
+set -x
+skopeo copy -q --dest-tls-verify=false "oci:$work/hello:v1" docker://localhost:5000/demo/hello:v1
+$cr image-list
+$cr namespace-list
+$cr image-inspect demo/hello:v1 --format '{{ .Id }} {{ .Os }}/{{ .Architecture }}'
