@@ -42,6 +42,12 @@ complete -c cr -n "__fish_cr_needs_command" -f -a "image-digests" -d 'List one r
 complete -c cr -n "__fish_cr_needs_command" -f -a "digests" -d 'List one row per manifest digest, with all its tags'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
 complete -c cr -n "__fish_cr_needs_command" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
+complete -c cr -n "__fish_cr_needs_command" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
+complete -c cr -n "__fish_cr_needs_command" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
+complete -c cr -n "__fish_cr_needs_command" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
+complete -c cr -n "__fish_cr_needs_command" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
+complete -c cr -n "__fish_cr_needs_command" -f -a "copy" -d 'Copy images from registry to registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
 complete -c cr -n "__fish_cr_needs_command" -f -a "man" -d 'Write man pages into a directory'
 complete -c cr -n "__fish_cr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -159,6 +165,71 @@ complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l ca-cert -d 'T
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -s q -l quiet -d 'No progress on stderr'
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l dry-run -d 'Say what would be deleted, delete nothing'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand push" -l compression -d 'How to push the uncompressed layers of a docker-archive' -r -f -a "gzip\t'gzip uncompressed docker-archive layers while they stream (fast level)'
+none\t'push layers as they are in the archive'"
+complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs moved at once' -r
+complete -c cr -n "__fish_cr_using_subcommand push" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
+complete -c cr -n "__fish_cr_using_subcommand push" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand push" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand push" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand push" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand push" -s q -l quiet -d 'No progress on stderr'
+complete -c cr -n "__fish_cr_using_subcommand push" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cr -n "__fish_cr_using_subcommand push" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand pull" -s j -l jobs -d 'Blobs moved at once' -r
+complete -c cr -n "__fish_cr_using_subcommand pull" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
+complete -c cr -n "__fish_cr_using_subcommand pull" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand pull" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand pull" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand pull" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand pull" -s q -l quiet -d 'No progress on stderr'
+complete -c cr -n "__fish_cr_using_subcommand pull" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand pull" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand copy" -s j -l jobs -d 'Blobs moved at once' -r
+complete -c cr -n "__fish_cr_using_subcommand copy" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
+complete -c cr -n "__fish_cr_using_subcommand copy" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand copy" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand copy" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand copy" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand copy" -l all-tags -d 'Copy every tag of the source repository'
+complete -c cr -n "__fish_cr_using_subcommand copy" -s q -l quiet -d 'No progress on stderr'
+complete -c cr -n "__fish_cr_using_subcommand copy" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand copy" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand copy" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand completions" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand completions" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand completions" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -171,15 +242,21 @@ complete -c cr -n "__fish_cr_using_subcommand man" -l ca-cert -d 'Trust this CA 
 complete -c cr -n "__fish_cr_using_subcommand man" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand man" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand man" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "region" -d 'Show the target registry and where it was set'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "man" -d 'Write man pages into a directory'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "region" -d 'Show the target registry and where it was set'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "copy" -d 'Copy images from registry to registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -9,5 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod image;
 pub mod inventory;
+pub mod local;
 pub mod reference;
 pub mod registry;
+pub mod transfer;

@@ -44,21 +44,33 @@ fn token_login_then_list_with_skopeo_digests() {
         .write_stdin(format!("{ADMIN_PASSWORD}\n"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.json"), "says where it stored: {err}");
-    assert!(!err.contains(ADMIN_PASSWORD) && !String::from_utf8_lossy(&out.stdout).contains(ADMIN_PASSWORD));
+    assert!(
+        !err.contains(ADMIN_PASSWORD)
+            && !String::from_utf8_lossy(&out.stdout).contains(ADMIN_PASSWORD)
+    );
     let cfg = env.docker_config().join("config.json");
     let mode = std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
     assert!(v["auths"][host]["auth"].is_string());
 
-    let rows: serde_json::Value = serde_json::from_str(&env.ok(&["--registry", host, "image-list", "-o", "json"])).unwrap();
+    let rows: serde_json::Value =
+        serde_json::from_str(&env.ok(&["--registry", host, "image-list", "-o", "json"])).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2);
     for r in rows {
-        let name = r["Repository"].as_str().unwrap().trim_start_matches(&format!("{host}/")).to_string();
+        let name = r["Repository"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&format!("{host}/"))
+            .to_string();
         assert_eq!(r["Digest"], reg.skopeo_digest(&format!("{name}:v1")));
         assert_eq!(r["Digest"], built.digest);
     }
@@ -68,10 +80,22 @@ fn token_login_then_list_with_skopeo_digests() {
     assert!(seen.iter().any(|s| s == "repository:team/app:pull"));
 
     // --debug traces requests but never the password or a token.
-    let (code, _, err) = env.run(&["--debug", "--registry", host, "manifest-inspect", "team/app:v1"]);
+    let (code, _, err) = env.run(&[
+        "--debug",
+        "--registry",
+        host,
+        "manifest-inspect",
+        "team/app:v1",
+    ]);
     assert_eq!(code, 0);
-    assert!(err.contains("GET") && err.contains("/v2/team/app/manifests/v1"), "{err}");
-    assert!(!err.contains(ADMIN_PASSWORD) && !err.contains("Bearer ey"), "{err}");
+    assert!(
+        err.contains("GET") && err.contains("/v2/team/app/manifests/v1"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(ADMIN_PASSWORD) && !err.contains("Bearer ey"),
+        "{err}"
+    );
 
     let out = env.ok(&["logout", host]);
     assert!(out.contains("Removed"), "{out}");
@@ -93,7 +117,10 @@ fn wrong_password_stores_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refused") && err.contains("nothing was stored"), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("nothing was stored"),
+        "{err}"
+    );
     assert!(!env.docker_config().join("config.json").exists());
     // No credentials at all on a non-TTY: a usage error, no request needed.
     let (code, _, err) = env.run(&["login", &reg.host]);
@@ -110,16 +137,30 @@ fn api_key_from_env_without_login() {
         .args(["--registry", &reg.host, "image-list", "-q"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
     // --apikey @FILE login.
     let key = env.home.path().join("key");
     std::fs::write(&key, format!("{API_KEY}\n")).unwrap();
-    env.ok(&["login", &reg.host, "--apikey", &format!("@{}", key.display())]);
+    env.ok(&[
+        "login",
+        &reg.host,
+        "--apikey",
+        &format!("@{}", key.display()),
+    ]);
     let out = env.ok(&["--registry", &reg.host, "image-digests", "-o", "json"]);
     assert!(out.contains(&built.digest));
     // A wrong key fails.
-    let out = env.cmd().env("CR_APIKEY", "nope").args(["--registry", &reg.host, "images"]).output().unwrap();
+    let out = env
+        .cmd()
+        .env("CR_APIKEY", "nope")
+        .args(["--registry", &reg.host, "images"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(4));
 }
 
@@ -134,7 +175,12 @@ fn docker_config_helpers_and_auth_json() {
     std::fs::create_dir_all(env.docker_config()).unwrap();
     let cfg = serde_json::json!({"auths": {format!("http://{host}"): {"auth": b64(&format!("{ADMIN}:{ADMIN_PASSWORD}"))}}});
     std::fs::write(env.docker_config().join("config.json"), cfg.to_string()).unwrap();
-    assert_eq!(env.ok(&["--registry", host, "images", "-q"]).lines().count(), 2);
+    assert_eq!(
+        env.ok(&["--registry", host, "images", "-q"])
+            .lines()
+            .count(),
+        2
+    );
 
     // An identity token: tokens come by OAuth2 POST.
     let env = Env::new();
@@ -142,7 +188,12 @@ fn docker_config_helpers_and_auth_json() {
     let cfg = serde_json::json!({"auths": {host: {"identitytoken": REFRESH_TOKEN}}});
     std::fs::write(env.docker_config().join("config.json"), cfg.to_string()).unwrap();
     let posts = issuer(&reg).posts();
-    assert_eq!(env.ok(&["--registry", host, "images", "-q"]).lines().count(), 2);
+    assert_eq!(
+        env.ok(&["--registry", host, "images", "-q"])
+            .lines()
+            .count(),
+        2
+    );
     assert!(issuer(&reg).posts() > posts);
 
     // A credential helper named by credHelpers.
@@ -160,16 +211,31 @@ fn docker_config_helpers_and_auth_json() {
     let cfg = serde_json::json!({"credHelpers": {host: "crtest"}});
     std::fs::write(env.docker_config().join("config.json"), cfg.to_string()).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let out = env.cmd().env("PATH", path).args(["--registry", host, "images", "-q"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd()
+        .env("PATH", path)
+        .args(["--registry", host, "images", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 
     // containers auth.json
     let env = Env::new();
     let auth = env.home.path().join("auth.json");
-    let cfg = serde_json::json!({"auths": {host: {"auth": b64(&format!("{ADMIN}:{ADMIN_PASSWORD}"))}}});
+    let cfg =
+        serde_json::json!({"auths": {host: {"auth": b64(&format!("{ADMIN}:{ADMIN_PASSWORD}"))}}});
     std::fs::write(&auth, cfg.to_string()).unwrap();
-    assert_eq!(env.ok(&["--registry", host, "images", "-q"]).lines().count(), 2);
+    assert_eq!(
+        env.ok(&["--registry", host, "images", "-q"])
+            .lines()
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -182,12 +248,23 @@ fn denied_scope_is_explained() {
     let (code, _, err) = env.run(&["--registry", host, "image-list"]);
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("reader") && err.contains("catalog"), "{err}");
-    let out = env.ok(&["--registry", host, "image-list", "--restrict", "team/app", "-o", "json"]);
+    let out = env.ok(&[
+        "--registry",
+        host,
+        "image-list",
+        "--restrict",
+        "team/app",
+        "-o",
+        "json",
+    ]);
     assert!(out.contains(&built.digest), "{out}");
     // Pulling outside its namespace is refused, naming the account and the scope.
     let (code, _, err) = env.run(&["--registry", host, "manifest-inspect", "private/secret:v1"]);
     assert_eq!(code, 4, "{err}");
-    assert!(err.contains("private/secret") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("private/secret") && err.contains("hint:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -200,10 +277,21 @@ fn htpasswd_basic_auth() {
     let env = Env::new();
     let (code, _, _) = env.run(&["--registry", &reg.host, "images"]);
     assert_eq!(code, 4);
-    let out = env.cmd().args(["login", &reg.host, "-u", "bob", "--password-stdin"]).write_stdin("bad\n").output().unwrap();
+    let out = env
+        .cmd()
+        .args(["login", &reg.host, "-u", "bob", "--password-stdin"])
+        .write_stdin("bad\n")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(4));
     env.login(&reg.host, "bob", "bob-pass");
-    let out = env.ok(&["--registry", &reg.host, "images", "--format", "{{ .Digest }}"]);
+    let out = env.ok(&[
+        "--registry",
+        &reg.host,
+        "images",
+        "--format",
+        "{{ .Digest }}",
+    ]);
     assert_eq!(out.trim(), b.digest);
     let out = env
         .cmd()

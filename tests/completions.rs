@@ -8,7 +8,11 @@ use clap_complete::Shell;
 fn completions_are_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
     let update = std::env::var_os("UPDATE_COMPLETIONS").is_some();
-    for (shell, file) in [(Shell::Bash, "cr.bash"), (Shell::Zsh, "_cr"), (Shell::Fish, "cr.fish")] {
+    for (shell, file) in [
+        (Shell::Bash, "cr.bash"),
+        (Shell::Zsh, "_cr"),
+        (Shell::Fish, "cr.fish"),
+    ] {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cr::cli::Cli::command(), "cr", &mut buf);
         let path = dir.join(file);

@@ -18,13 +18,24 @@ fn seed() -> Seeded {
     let reg = TestRegistry::start(Auth::None);
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
-    let single = layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"hello"), ("b.txt", b"world")]);
+    let single = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("a.txt", b"hello"), ("b.txt", b"world")],
+    );
     let (index_digest, index_children) = layout::index(&l, "multi", &["amd64", "arm64"]);
     reg.skopeo_push(&l, "v1", "team/app:v1");
     reg.skopeo_push(&l, "v1", "team/app:v1-alias");
     reg.skopeo_push(&l, "v1", "other/tool:1.0");
     reg.skopeo_push(&l, "multi", "team/multi:latest");
-    Seeded { reg, single, index_digest, index_children, _dir: dir }
+    Seeded {
+        reg,
+        single,
+        index_digest,
+        index_children,
+        _dir: dir,
+    }
 }
 
 fn json(s: &str) -> Value {
@@ -39,7 +50,10 @@ fn image_list_formats_and_facts() {
     let rows = json(&env.ok(&["--registry", host, "image-list", "-o", "json"]));
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 4, "{rows:?}");
-    let app = rows.iter().find(|r| r["Tag"] == "v1" && r["Repository"] == format!("{host}/team/app")).unwrap();
+    let app = rows
+        .iter()
+        .find(|r| r["Tag"] == "v1" && r["Repository"] == format!("{host}/team/app"))
+        .unwrap();
     assert_eq!(app["Digest"], s.single.digest);
     assert_eq!(app["Digest"], s.reg.skopeo_digest("team/app:v1"));
     assert_eq!(app["Namespace"], "team");
@@ -47,8 +61,22 @@ fn image_list_formats_and_facts() {
     assert_eq!(app["Created"], 1704164645); // 2024-01-02T03:04:05Z from the config
     assert_eq!(app["ManifestType"], layout::OCI_MANIFEST);
     let keys: Vec<&String> = app.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["Repository", "Tag", "Digest", "Namespace", "Created", "Size", "ManifestType"]);
-    let multi = rows.iter().find(|r| r["Repository"] == format!("{host}/team/multi")).unwrap();
+    assert_eq!(
+        keys,
+        [
+            "Repository",
+            "Tag",
+            "Digest",
+            "Namespace",
+            "Created",
+            "Size",
+            "ManifestType"
+        ]
+    );
+    let multi = rows
+        .iter()
+        .find(|r| r["Repository"] == format!("{host}/team/multi"))
+        .unwrap();
     assert_eq!(multi["Digest"], s.index_digest);
     assert_eq!(multi["ManifestType"], layout::OCI_INDEX);
     let sum: u64 = s.index_children.iter().map(|c| c.image_size).sum();
@@ -57,21 +85,52 @@ fn image_list_formats_and_facts() {
     // Table, with the short digest and a relative time.
     let table = env.ok(&["--registry", host, "image-list"]);
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("Repository") && lines[0].contains("Digest") && lines[0].contains("Size"), "{table}");
+    assert!(
+        lines[0].starts_with("Repository")
+            && lines[0].contains("Digest")
+            && lines[0].contains("Size"),
+        "{table}"
+    );
     assert_eq!(lines.len(), 5, "{table}");
     assert!(table.contains(&s.single.digest[7..19]) && !table.contains(&s.single.digest[7..40]));
     assert!(table.contains("ago"));
     let full = env.ok(&["--registry", host, "images", "--no-trunc", "--show-type"]);
-    assert!(full.contains(&s.single.digest) && full.contains("OCI index"), "{full}");
+    assert!(
+        full.contains(&s.single.digest) && full.contains("OCI index"),
+        "{full}"
+    );
 
     // -q, --restrict, --format
-    let q = env.ok(&["--registry", host, "image-list", "-q", "--restrict", "team/app"]);
+    let q = env.ok(&[
+        "--registry",
+        host,
+        "image-list",
+        "-q",
+        "--restrict",
+        "team/app",
+    ]);
     assert_eq!(q, format!("{host}/team/app:v1\n{host}/team/app:v1-alias\n"));
-    let f = env.ok(&["--registry", host, "image-list", "--restrict", "other", "--format", "{{ .Repository }}:{{ .Tag }} {{ .Size }}"]);
-    assert_eq!(f, format!("{host}/other/tool:1.0 {}\n", s.single.image_size));
+    let f = env.ok(&[
+        "--registry",
+        host,
+        "image-list",
+        "--restrict",
+        "other",
+        "--format",
+        "{{ .Repository }}:{{ .Tag }} {{ .Size }}",
+    ]);
+    assert_eq!(
+        f,
+        format!("{host}/other/tool:1.0 {}\n", s.single.image_size)
+    );
 
     // CR_REGISTRY chooses the target too.
-    let out = env.cmd().env("CR_REGISTRY", host).args(["images", "-q"]).output().unwrap();
+    let out = env
+        .cmd()
+        .env("CR_REGISTRY", host)
+        .args(["images", "-q"])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4);
 }
 
@@ -80,35 +139,68 @@ fn digests_namespaces_inspect() {
     let s = seed();
     let env = Env::new();
     let host = s.reg.host.as_str();
-    let rows = json(&env.ok(&["--registry", host, "image-digests", "-o", "json", "--restrict", "team/app"]));
+    let rows = json(&env.ok(&[
+        "--registry",
+        host,
+        "image-digests",
+        "-o",
+        "json",
+        "--restrict",
+        "team/app",
+    ]));
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["Tags"], serde_json::json!(["v1", "v1-alias"]));
     assert_eq!(rows[0]["Digest"], s.single.digest);
     let d = env.ok(&["--registry", host, "digests", "-q"]);
-    assert!(d.contains(&format!("{host}/team/app@{}", s.single.digest)), "{d}");
+    assert!(
+        d.contains(&format!("{host}/team/app@{}", s.single.digest)),
+        "{d}"
+    );
 
     let ns = json(&env.ok(&["--registry", host, "namespace-list", "-o", "json"]));
     assert_eq!(ns[0]["Namespace"], "other");
     assert_eq!(ns[0]["Repositories"], 1);
     assert_eq!(ns[1]["Namespace"], "team");
     assert_eq!(ns[1]["Repositories"], 2);
-    assert_eq!(env.ok(&["--registry", host, "namespaces", "-q"]), "other\nteam\n");
+    assert_eq!(
+        env.ok(&["--registry", host, "namespaces", "-q"]),
+        "other\nteam\n"
+    );
 
     let insp = json(&env.ok(&["--registry", host, "image-inspect", "team/app:v1"]));
     assert_eq!(insp[0]["Id"], s.single.config);
     assert_eq!(insp[0]["Architecture"], "amd64");
-    assert_eq!(insp[0]["RepoDigests"][0], format!("{host}/team/app@{}", s.single.digest));
+    assert_eq!(
+        insp[0]["RepoDigests"][0],
+        format!("{host}/team/app@{}", s.single.digest)
+    );
     assert_eq!(insp[0]["Layers"].as_array().unwrap().len(), 2);
     assert_eq!(insp[0]["Config"]["Labels"]["test"], "cr");
-    let arm = env.ok(&["--registry", host, "image-inspect", "--platform", "linux/arm64", "--format", "{{ .Architecture }} {{ .ManifestDigest }}", &format!("{host}/team/multi")]);
+    let arm = env.ok(&[
+        "--registry",
+        host,
+        "image-inspect",
+        "--platform",
+        "linux/arm64",
+        "--format",
+        "{{ .Architecture }} {{ .ManifestDigest }}",
+        &format!("{host}/team/multi"),
+    ]);
     assert_eq!(arm, format!("arm64 {}\n", s.index_children[1].digest));
 
     // manifest-inspect prints the stored bytes exactly.
-    let out = env.cmd().args(["--registry", host, "manifest-inspect", "team/multi:latest"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["--registry", host, "manifest-inspect", "team/multi:latest"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(common::cr_digest(&out.stdout), s.index_digest);
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), s.reg.skopeo_inspect("team/multi:latest", true));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        s.reg.skopeo_inspect("team/multi:latest", true)
+    );
 }
 
 #[test]
@@ -118,7 +210,10 @@ fn errors_name_the_image_and_exit_codes() {
     let host = s.reg.host.as_str();
     let (code, _, err) = env.run(&["--registry", host, "image-inspect", "team/app:nope"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("team/app:nope") && err.contains("MANIFEST_UNKNOWN") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("team/app:nope") && err.contains("MANIFEST_UNKNOWN") && err.contains("hint:"),
+        "{err}"
+    );
 
     let (code, _, err) = env.run(&["--registry", host, "manifest-inspect", "Team/App:v1"]);
     assert_eq!(code, 2, "{err}");
@@ -128,16 +223,31 @@ fn errors_name_the_image_and_exit_codes() {
     assert!(err.contains("invalid tag"), "{err}");
 
     // One bad image among good ones: the good one is printed, exit non-zero.
-    let (code, out, err) = env.run(&["--registry", host, "image-inspect", "team/app:v1", "team/none:v1"]);
+    let (code, out, err) = env.run(&[
+        "--registry",
+        host,
+        "image-inspect",
+        "team/app:v1",
+        "team/none:v1",
+    ]);
     assert_eq!(code, 5, "{err}");
     assert_eq!(json(&out).as_array().unwrap().len(), 1);
 
     let dead = common::free_port();
     let (code, _, err) = env.run(&["--registry", &format!("127.0.0.1:{dead}"), "image-list"]);
     assert_eq!(code, 1);
-    assert!(err.contains("cannot reach") && err.contains(&dead.to_string()), "{err}");
+    assert!(
+        err.contains("cannot reach") && err.contains(&dead.to_string()),
+        "{err}"
+    );
 
-    let (code, _, err) = env.run(&["--registry", host, "image-list", "--format", "{{ .Repository "]);
+    let (code, _, err) = env.run(&[
+        "--registry",
+        host,
+        "image-list",
+        "--format",
+        "{{ .Repository ",
+    ]);
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = env.run(&["image-lst"]);
     assert_eq!(code, 2);
@@ -153,10 +263,20 @@ fn catalog_pages_are_followed() {
         reg.skopeo_push(&l, "t", &format!("ns{}/repo{i}:t", i % 2));
     }
     let env = Env::new();
-    let out = env.cmd().env("CR_PAGE_SIZE", "2").args(["--registry", &reg.host, "images", "-q"]).output().unwrap();
+    let out = env
+        .cmd()
+        .env("CR_PAGE_SIZE", "2")
+        .args(["--registry", &reg.host, "images", "-q"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5);
-    let ns = env.cmd().env("CR_PAGE_SIZE", "2").args(["--registry", &reg.host, "namespace-list", "-o", "json"]).output().unwrap();
+    let ns = env
+        .cmd()
+        .env("CR_PAGE_SIZE", "2")
+        .args(["--registry", &reg.host, "namespace-list", "-o", "json"])
+        .output()
+        .unwrap();
     let v = json(&String::from_utf8_lossy(&ns.stdout));
     assert_eq!(v[0]["Repositories"], 3);
     assert_eq!(v[1]["Repositories"], 2);
@@ -165,16 +285,27 @@ fn catalog_pages_are_followed() {
 #[test]
 fn region_and_region_set() {
     let env = Env::new();
-    assert!(env.ok(&["region"]).contains("localhost:5000 (from the default)"));
+    assert!(env
+        .ok(&["region"])
+        .contains("localhost:5000 (from the default)"));
     assert!(env.ok(&["region-set", "us-south"]).contains("us.icr.io"));
     let v = json(&env.ok(&["region", "-o", "json"]));
     assert_eq!(v["Registry"], "us.icr.io");
     assert_eq!(v["Source"], "config");
     assert_eq!(v["Region"], "us-south");
     env.ok(&["region-set", "registry.example.com:8443"]);
-    assert!(env.ok(&["region"]).contains("registry.example.com:8443 (from the config file"));
-    assert!(env.ok(&["--registry", "eu-de", "region"]).contains("de.icr.io (from the --registry flag)"));
-    let out = env.cmd().env("CR_REGISTRY", "jp.icr.io").arg("region").output().unwrap();
+    assert!(env
+        .ok(&["region"])
+        .contains("registry.example.com:8443 (from the config file"));
+    assert!(env
+        .ok(&["--registry", "eu-de", "region"])
+        .contains("de.icr.io (from the --registry flag)"));
+    let out = env
+        .cmd()
+        .env("CR_REGISTRY", "jp.icr.io")
+        .arg("region")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("jp.icr.io (from the CR_REGISTRY"));
     let (code, _, err) = env.run(&["region-set", "bad host!"]);
     assert_eq!(code, 2, "{err}");

@@ -1,13 +1,20 @@
 //! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
 //! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
 
+pub mod copy;
 pub mod exit;
 pub mod image_inspect;
 pub mod image_list;
+pub mod image_rm;
+pub mod image_tag;
+pub mod image_untag;
 pub mod login;
 pub mod manifest_inspect;
 pub mod namespace_list;
 pub mod output;
+pub mod progress;
+pub mod pull;
+pub mod push;
 pub mod region;
 
 use std::path::PathBuf;
@@ -70,6 +77,18 @@ pub enum Command {
     ImageInspect(image_inspect::ImageInspectArgs),
     /// Print a manifest exactly as the registry stores it.
     ManifestInspect(manifest_inspect::ManifestInspectArgs),
+    /// Point a new tag at an image (mounting or copying blobs when the repository differs).
+    ImageTag(image_tag::ImageTagArgs),
+    /// Remove tags only; the images and their other tags stay.
+    ImageUntag(image_untag::ImageUntagArgs),
+    /// Delete images by digest, with every tag on them in that repository.
+    ImageRm(image_rm::ImageRmArgs),
+    /// Push a local image (OCI layout, oci-archive, docker-archive) to a registry.
+    Push(push::PushArgs),
+    /// Pull an image into a local OCI layout, oci-archive or docker-archive.
+    Pull(pull::PullArgs),
+    /// Copy images from registry to registry.
+    Copy(copy::CopyArgs),
     /// Generate shell completions (bash, zsh, fish, …) on stdout.
     #[command(hide = true)]
     Completions {
@@ -105,6 +124,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImageDigests(a) => image_list::run(g.settings()?, a, true).await,
         Command::ImageInspect(a) => image_inspect::run(g.settings()?, a).await,
         Command::ManifestInspect(a) => manifest_inspect::run(g.settings()?, a).await,
+        Command::ImageTag(a) => image_tag::run(g.settings()?, a).await,
+        Command::ImageUntag(a) => image_untag::run(g.settings()?, a).await,
+        Command::ImageRm(a) => image_rm::run(g.settings()?, a).await,
+        Command::Push(a) => push::run(g.settings()?, a).await,
+        Command::Pull(a) => pull::run(g.settings()?, a).await,
+        Command::Copy(a) => copy::run(g.settings()?, a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "cr", &mut std::io::stdout());

@@ -4,4 +4,5 @@
 pub mod digest;
 pub mod manifest;
 pub mod media;
+pub mod placeholder;
 pub mod platform;

@@ -167,6 +167,32 @@ impl Registry {
         self.send_ok(req).await.map(|_| ())
     }
 
+    /// Upload a stream whose digest is known only at its end: POST, one streamed PATCH, then
+    /// PUT with the digest `digest_of` yields once the stream has ended.
+    pub async fn upload_unknown(
+        &self,
+        repo: &str,
+        body: reqwest::Body,
+        digest_of: impl FnOnce() -> Option<String>,
+        scopes: &[Scope],
+    ) -> Result<String, RegistryError> {
+        let what = format!("upload blob to {repo}");
+        let session = self.start_upload(repo, scopes).await?;
+        let req = Req::new(Method::PATCH, session, scopes.to_vec(), what.clone())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(Body::Stream(Some(body)));
+        let resp = self.send_ok(req).await?;
+        let next = self.location(&resp, &what)?;
+        let digest = digest_of().ok_or_else(|| RegistryError::Protocol {
+            what: what.clone(),
+            host: self.name.clone(),
+            message: "the upload ended before its content was complete".into(),
+        })?;
+        self.finish_upload(next, &digest, 0, Body::Empty, scopes)
+            .await?;
+        Ok(digest)
+    }
+
     /// Upload a blob held in memory (a config, a placeholder), unless it is already there.
     pub async fn upload_bytes(
         &self,

@@ -539,6 +539,13 @@ impl Registry {
     /// Turn an error response into a typed error.
     pub async fn error(&self, resp: Response, what: &str, scopes: &[Scope]) -> RegistryError {
         let status = resp.status().as_u16();
+        let insufficient_scope = status == 401
+            && resp
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("insufficient_scope"));
         let body = resp.bytes().await.unwrap_or_default();
         let errors = parse_errors(&body[..body.len().min(1 << 16)]);
         RegistryError::Api {
@@ -554,6 +561,7 @@ impl Registry {
                     .collect::<Vec<_>>()
                     .join(" ")
             }),
+            insufficient_scope: insufficient_scope && self.cred.is_some(),
         }
     }
 }

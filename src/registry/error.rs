@@ -34,6 +34,8 @@ pub enum RegistryError {
         /// The account and scope involved, for denied requests.
         account: Option<String>,
         scope: Option<String>,
+        /// A 401 whose challenge says `insufficient_scope`: authenticated, but not allowed.
+        insufficient_scope: bool,
     },
     /// The host could not be reached, or the connection broke.
     #[error("cannot reach {host} ({what}): {message}")]
@@ -91,6 +93,10 @@ fn describe(status: u16, errors: &[ApiError]) -> String {
 impl RegistryError {
     pub fn kind(&self) -> Kind {
         match self {
+            RegistryError::Api {
+                insufficient_scope: true,
+                ..
+            } => Kind::Denied,
             RegistryError::Api { status, errors, .. } => {
                 let has = |c: &str| errors.iter().any(|e| e.code == c);
                 match *status {
@@ -193,6 +199,7 @@ mod tests {
             errors: errs,
             account: None,
             scope: None,
+            insufficient_scope: false,
         };
         assert_eq!(e.kind(), Kind::NotFound);
         let s = e.to_string();

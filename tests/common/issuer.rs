@@ -34,7 +34,10 @@ impl User {
         User {
             name: ADMIN.into(),
             password: ADMIN_PASSWORD.into(),
-            rules: vec![("*".into(), vec!["pull".into(), "push".into(), "delete".into()])],
+            rules: vec![(
+                "*".into(),
+                vec!["pull".into(), "push".into(), "delete".into()],
+            )],
             catalog: true,
         }
     }
@@ -89,7 +92,17 @@ impl Issuer {
         let key = dir.path().join("key.pem");
         let cert = dir.path().join("cert.pem");
         let st = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=cr-test-issuer"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=cr-test-issuer",
+            ])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
@@ -172,7 +185,11 @@ fn b64url(b: &[u8]) -> String {
 
 fn sign(state: &State, claims: &serde_json::Value) -> String {
     let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [state.cert_der_b64]});
-    let input = format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
     let mut child = Command::new("openssl")
         .args(["dgst", "-sha256", "-sign"])
         .arg(&state.key)
@@ -180,13 +197,20 @@ fn sign(state: &State, claims: &serde_json::Value) -> String {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     format!("{input}.{}", b64url(&out.stdout))
 }
 
 fn decode_query(q: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn handle(c: TcpStream, state: &State) {
@@ -217,7 +241,10 @@ fn handle(c: TcpStream, state: &State) {
     let mut authenticated_attempt = false;
     if method == "POST" {
         state.posts.fetch_add(1, Ordering::SeqCst);
-        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut body = vec![0u8; len];
         let _ = r.read_exact(&mut body);
         params = decode_query(&String::from_utf8_lossy(&body));
@@ -228,18 +255,27 @@ fn handle(c: TcpStream, state: &State) {
                 user = state.users.first();
             }
             Some("password") => {
-                let (u, p) = (get("username").unwrap_or_default(), get("password").unwrap_or_default());
+                let (u, p) = (
+                    get("username").unwrap_or_default(),
+                    get("password").unwrap_or_default(),
+                );
                 user = state.users.iter().find(|x| x.name == u && x.password == p);
             }
             _ => {}
         }
         // OAuth2 scopes are one space-separated parameter.
         let scope = get("scope").unwrap_or_default();
-        params = scope.split(' ').filter(|s| !s.is_empty()).map(|s| ("scope".to_string(), s.to_string())).collect();
+        params = scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| ("scope".to_string(), s.to_string()))
+            .collect();
     } else if let Some(a) = headers.get("authorization") {
         authenticated_attempt = true;
         if let Some(b) = a.strip_prefix("Basic ") {
-            let raw = base64::engine::general_purpose::STANDARD.decode(b.trim()).unwrap_or_default();
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .unwrap_or_default();
             let text = String::from_utf8_lossy(&raw).to_string();
             if let Some((u, p)) = text.split_once(':') {
                 user = state.users.iter().find(|x| x.name == u && x.password == p);
@@ -247,7 +283,12 @@ fn handle(c: TcpStream, state: &State) {
         }
     }
     if authenticated_attempt && user.is_none() {
-        respond(c, "401 Unauthorized", r#"{"details":"incorrect username or password"}"#, "");
+        respond(
+            c,
+            "401 Unauthorized",
+            r#"{"details":"incorrect username or password"}"#,
+            "",
+        );
         return;
     }
     let mut access = Vec::new();
@@ -257,18 +298,29 @@ fn handle(c: TcpStream, state: &State) {
         }
         state.scopes_seen.lock().unwrap().push(v.clone());
         let mut it = v.splitn(3, ':');
-        let (typ, name, actions) = (it.next().unwrap_or(""), it.next().unwrap_or(""), it.next().unwrap_or(""));
+        let (typ, name, actions) = (
+            it.next().unwrap_or(""),
+            it.next().unwrap_or(""),
+            it.next().unwrap_or(""),
+        );
         let granted: Vec<String> = match (typ, user) {
             ("registry", Some(u)) if name == "catalog" && u.catalog => vec!["*".into()],
             ("repository", Some(u)) => {
                 let allowed = u.allowed(name);
-                actions.split(',').filter(|a| allowed.iter().any(|x| x == a)).map(String::from).collect()
+                actions
+                    .split(',')
+                    .filter(|a| allowed.iter().any(|x| x == a))
+                    .map(String::from)
+                    .collect()
             }
             _ => Vec::new(),
         };
         access.push(serde_json::json!({"type": typ, "name": name, "actions": granted}));
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let claims = serde_json::json!({
         "iss": ISSUER,
         "sub": user.map(|u| u.name.clone()).unwrap_or_default(),

@@ -30,16 +30,24 @@ fn init(dir: &Path) {
     std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
     std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     if !dir.join("index.json").exists() {
-        std::fs::write(dir.join("index.json"), br#"{"schemaVersion":2,"manifests":[]}"#).unwrap();
+        std::fs::write(
+            dir.join("index.json"),
+            br#"{"schemaVersion":2,"manifests":[]}"#,
+        )
+        .unwrap();
     }
 }
 
 fn add_to_index(dir: &Path, media_type: &str, digest: &str, size: u64, tag: Option<&str>) {
-    let mut idx: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let mut idx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
     let mut entry = serde_json::json!({"mediaType": media_type, "digest": digest, "size": size});
     if let Some(t) = tag {
         entry["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": t});
-        idx["manifests"].as_array_mut().unwrap().retain(|m| m["annotations"]["org.opencontainers.image.ref.name"] != t);
+        idx["manifests"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|m| m["annotations"]["org.opencontainers.image.ref.name"] != t);
     }
     idx["manifests"].as_array_mut().unwrap().push(entry);
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&idx).unwrap()).unwrap();
@@ -112,7 +120,12 @@ pub fn index(dir: &Path, tag: &str, arches: &[&str]) -> (String, Vec<Built>) {
     let mut children = Vec::new();
     let mut descs = Vec::new();
     for a in arches {
-        let b = image(dir, None, a, &[(&format!("{a}.txt"), format!("content for {a}").as_bytes())]);
+        let b = image(
+            dir,
+            None,
+            a,
+            &[(&format!("{a}.txt"), format!("content for {a}").as_bytes())],
+        );
         descs.push(serde_json::json!({
             "mediaType": OCI_MANIFEST, "digest": b.digest, "size": b.size,
             "platform": {"os": "linux", "architecture": a}

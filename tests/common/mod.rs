@@ -15,7 +15,11 @@ use std::time::{Duration, Instant};
 pub use issuer::{Issuer, User};
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Fail loudly when a tool the tests need is missing: tests never skip.
@@ -179,7 +183,11 @@ impl TestRegistry {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let mut t: Vec<String> = v["Tags"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         t.sort();
         t
@@ -187,12 +195,21 @@ impl TestRegistry {
 
     /// Whether skopeo can fetch the manifest.
     pub fn skopeo_exists(&self, name: &str) -> bool {
-        let mut args = vec!["inspect".to_string(), "--raw".into(), "--tls-verify=false".into()];
+        let mut args = vec![
+            "inspect".to_string(),
+            "--raw".into(),
+            "--tls-verify=false".into(),
+        ];
         if let Some(c) = self.admin_creds() {
             args.push(format!("--creds={c}"));
         }
         args.push(format!("docker://{}/{name}", self.host));
-        Command::new("skopeo").args(&args).output().unwrap().status.success()
+        Command::new("skopeo")
+            .args(&args)
+            .output()
+            .unwrap()
+            .status
+            .success()
     }
 }
 
@@ -242,7 +259,11 @@ impl Env {
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::cargo_bin("cr").unwrap();
         for (k, _) in std::env::vars() {
-            if k.starts_with("CR_") || k.starts_with("DOCKER_") || k == "REGISTRY_AUTH_FILE" || k.starts_with("DBUS_") {
+            if k.starts_with("CR_")
+                || k.starts_with("DOCKER_")
+                || k == "REGISTRY_AUTH_FILE"
+                || k.starts_with("DBUS_")
+            {
                 c.env_remove(k);
             }
         }
@@ -272,7 +293,10 @@ impl Env {
     /// Run and require success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "cr {args:?} failed ({code}):\nstdout: {out}\nstderr: {err}");
+        assert_eq!(
+            code, 0,
+            "cr {args:?} failed ({code}):\nstdout: {out}\nstderr: {err}"
+        );
         out
     }
 
@@ -284,7 +308,11 @@ impl Env {
             .write_stdin(format!("{password}\n"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "login failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "login failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -1,0 +1,140 @@
+//! `cr copy SRC DST`: registry to registry (one image, or `--all-tags` for a repository), and
+//! the transfer flags shared with push and pull.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::exit::{self, usage};
+use super::output::{emit_json, emit_line};
+use crate::config::Settings;
+use crate::image::platform::Platform;
+use crate::reference::Reference;
+use crate::registry::Registry;
+use crate::transfer::{self, Dest, Options, Repo, Report, Source};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TransferArgs {
+    /// Blobs moved at once.
+    #[arg(long, short = 'j', default_value_t = transfer::DEFAULT_JOBS, value_name = "N")]
+    pub jobs: usize,
+    /// Only this platform of a multi-platform image (default: all platforms).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<Platform>,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output: table (the reference line, default) or json.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<super::output::OutputKind>,
+}
+
+impl TransferArgs {
+    pub fn options(&self) -> Options {
+        Options {
+            jobs: self.jobs.max(1),
+            platform: self.platform.clone(),
+            progress: super::progress::reporter(self.quiet),
+        }
+    }
+
+    /// Print a result: `HOST/REPO@sha256:…` or its JSON report.
+    pub fn print(&self, reports: &[Report]) {
+        if self.output == Some(super::output::OutputKind::Json) {
+            if reports.len() == 1 {
+                emit_json(&reports[0]);
+            } else {
+                emit_json(&reports);
+            }
+        } else {
+            for r in reports {
+                emit_line(&r.reference);
+            }
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CopyArgs {
+    /// Source image: [HOST/]REPO[:TAG|@DIGEST] (with --all-tags: [HOST/]REPO).
+    pub src: String,
+    /// Destination: [HOST/]REPO[:TAG] (default tag: the source's).
+    pub dst: String,
+    /// Copy every tag of the source repository.
+    #[arg(long)]
+    pub all_tags: bool,
+    #[command(flatten)]
+    pub t: TransferArgs,
+}
+
+/// Clients for two registries, shared when they are the same host.
+pub async fn clients(
+    settings: &Settings,
+    a: &Reference,
+    b: &Reference,
+) -> anyhow::Result<(Arc<Registry>, Arc<Registry>)> {
+    let ra = Arc::new(Registry::connect(settings, &a.registry).await?);
+    let rb = if a.registry == b.registry {
+        ra.clone()
+    } else {
+        Arc::new(Registry::connect(settings, &b.registry).await?)
+    };
+    Ok((ra, rb))
+}
+
+pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
+    let src = Reference::parse(&a.src, &settings.registry)?;
+    let dst = Reference::parse(&a.dst, &settings.registry)?;
+    if dst.digest.is_some() {
+        return Err(usage(
+            format!("destination {dst} has a digest"),
+            "name the destination by tag: REPO:TAG",
+        ));
+    }
+    if a.all_tags && (src.tag.is_some() || src.digest.is_some() || dst.tag.is_some()) {
+        return Err(usage(
+            "--all-tags copies a whole repository",
+            "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
+        ));
+    }
+    let (sreg, dreg) = clients(&settings, &src, &dst).await?;
+    let source = Source::Registry(Repo {
+        reg: sreg.clone(),
+        repo: src.repository.clone(),
+    });
+    let dest = Dest::Registry(Repo {
+        reg: dreg,
+        repo: dst.repository.clone(),
+    });
+    let opts = a.t.options();
+    if !a.all_tags {
+        let tag = dst
+            .tag
+            .clone()
+            .or(src.tag.clone())
+            .unwrap_or_else(|| "latest".into());
+        let r = transfer::transfer(&source, src.manifest_ref(), &dest, &[tag], &opts)
+            .await
+            .with_context(|| format!("cannot copy {src} to {dst}"))?;
+        a.t.print(&[r]);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tags = sreg
+        .tags(&src.repository)
+        .await
+        .with_context(|| format!("cannot list the tags of {src}"))?;
+    let mut reports = Vec::new();
+    let mut codes = Vec::new();
+    for t in &tags {
+        match transfer::transfer(&source, t, &dest, std::slice::from_ref(t), &opts).await {
+            Ok(r) => reports.push(r),
+            Err(e) => codes.push(exit::report(
+                &format!("{}:{t}", src.repo_name()),
+                &anyhow::Error::new(e),
+            )),
+        }
+    }
+    a.t.print(&reports);
+    exit::summarize(&codes, tags.len())
+}

@@ -1,0 +1,91 @@
+//! `cr image-tag SRC DST`: point DST at SRC's manifest, byte for byte. Same repository: one
+//! manifest PUT. Same registry: blobs mounted (uploaded where a mount is refused). Another
+//! registry: copied through the transfer engine.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::exit::usage;
+use super::output::{emit_json, emit_line, OutputArgs};
+use crate::config::Settings;
+use crate::reference::Reference;
+use crate::registry::Scope;
+use crate::transfer::{self, Dest, Options, Repo, Source};
+
+#[derive(Debug, clap::Args)]
+pub struct ImageTagArgs {
+    /// Source: [HOST/]REPO:TAG or [HOST/]REPO@DIGEST.
+    pub src: String,
+    /// New name: [HOST/]REPO:TAG.
+    pub dst: String,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode> {
+    let src = Reference::parse(&a.src, &settings.registry)?;
+    let dst = Reference::parse(&a.dst, &settings.registry)?;
+    if dst.digest.is_some() {
+        return Err(usage(
+            format!("the target {} names a digest", a.dst),
+            "tag required: the target is REPO:TAG",
+        ));
+    }
+    let Some(tag) = dst.tag.clone() else {
+        return Err(usage(
+            format!("the target {} has no tag", a.dst),
+            "tag required: the target is REPO:TAG",
+        ));
+    };
+    let (sreg, dreg) = super::copy::clients(&settings, &src, &dst).await?;
+    let what = || format!("cannot tag {src} as {dst}");
+    let (digest, mounted, moved) =
+        if src.registry == dst.registry && src.repository == dst.repository {
+            let scopes = [Scope::push(&dst.repository)];
+            let m = sreg
+                .get_manifest(&src.repository, src.manifest_ref(), &scopes)
+                .await
+                .with_context(what)?;
+            dreg.put_manifest(&dst.repository, &tag, &m, &scopes)
+                .await
+                .with_context(what)?;
+            (m.digest, 0, 0)
+        } else {
+            let source = Source::Registry(Repo {
+                reg: sreg,
+                repo: src.repository.clone(),
+            });
+            let dest = Dest::Registry(Repo {
+                reg: dreg,
+                repo: dst.repository.clone(),
+            });
+            let opts = Options {
+                progress: super::progress::reporter(a.quiet),
+                ..Options::default()
+            };
+            let r = transfer::transfer(
+                &source,
+                src.manifest_ref(),
+                &dest,
+                std::slice::from_ref(&tag),
+                &opts,
+            )
+            .await
+            .with_context(what)?;
+            (r.digest, r.blobs_mounted, r.blobs_moved)
+        };
+    let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved});
+    if let Some(t) = &a.out.format {
+        emit_line(&super::output::render(t, &v)?);
+    } else if a.out.json() {
+        emit_json(&v);
+    } else {
+        emit_line(&format!("{dst}@{digest}"));
+    }
+    Ok(ExitCode::SUCCESS)
+}

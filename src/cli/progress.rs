@@ -1,0 +1,121 @@
+//! Drawing transfer progress: indicatif bars on a TTY (one per active blob, and the total with
+//! bytes, rate and ETA); one line per finished blob elsewhere; nothing with `--quiet`.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::output::human_size;
+use crate::image::digest::short;
+use crate::image::manifest::Desc;
+use crate::transfer::progress::{Outcome, Progress, Silent};
+
+/// The progress reporter for a command: bars on a TTY, lines otherwise, silence when quiet.
+pub fn reporter(quiet: bool) -> Arc<dyn Progress> {
+    if quiet {
+        Arc::new(Silent)
+    } else if std::io::stderr().is_terminal() {
+        Arc::new(Bars::new())
+    } else {
+        Arc::new(Lines)
+    }
+}
+
+fn verb(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Moved => "copied",
+        Outcome::Skipped => "exists",
+        Outcome::Mounted => "mounted",
+    }
+}
+
+/// One line per finished blob on stderr.
+pub struct Lines;
+
+impl Progress for Lines {
+    fn blob_done(&self, d: &Desc, o: Outcome) {
+        eprintln!("{} {} {}", verb(o), d.digest, human_size(d.size));
+    }
+}
+
+pub struct Bars {
+    multi: MultiProgress,
+    total: ProgressBar,
+    active: Mutex<HashMap<String, (ProgressBar, u64)>>,
+}
+
+impl Bars {
+    fn new() -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let total = multi.add(ProgressBar::new(0));
+        total.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        total.set_prefix("total");
+        Bars {
+            multi,
+            total,
+            active: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn planned(&self, _blobs: usize, bytes: u64) {
+        self.total.set_length(bytes);
+    }
+    fn blob_start(&self, d: &Desc) {
+        let pb = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new(d.size));
+        pb.set_style(
+            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {bytes}/{total_bytes}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        pb.set_prefix(short(&d.digest).to_string());
+        self.active
+            .lock()
+            .expect("lock")
+            .insert(d.digest.clone(), (pb, 0));
+    }
+    fn blob_bytes(&self, digest: &str, n: u64) {
+        if let Some((pb, seen)) = self.active.lock().expect("lock").get_mut(digest) {
+            pb.inc(n);
+            *seen += n;
+        }
+        self.total.inc(n);
+    }
+    fn blob_restart(&self, d: &Desc) {
+        if let Some((pb, seen)) = self.active.lock().expect("lock").get_mut(&d.digest) {
+            self.total
+                .set_position(self.total.position().saturating_sub(*seen));
+            pb.set_position(0);
+            *seen = 0;
+        }
+    }
+    fn blob_done(&self, d: &Desc, o: Outcome) {
+        if let Some((pb, _)) = self.active.lock().expect("lock").remove(&d.digest) {
+            pb.finish_and_clear();
+            self.multi.remove(&pb);
+        }
+        if o != Outcome::Moved {
+            self.total.inc(d.size);
+        }
+        let _ = self.multi.println(format!(
+            "{} {} {}",
+            verb(o),
+            short(&d.digest),
+            human_size(d.size)
+        ));
+    }
+    fn finish(&self) {
+        self.total.finish_and_clear();
+    }
+}

@@ -1,0 +1,103 @@
+//! `cr pull SRC DST`: a registry image to a local OCI layout, oci-archive or docker-archive,
+//! written under temporary names and renamed into place only once everything is verified.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::copy::TransferArgs;
+use crate::config::Settings;
+use crate::image::platform::Platform;
+use crate::local::writer::LayoutWriter;
+use crate::local::{Kind, LocalRef};
+use crate::reference::Reference;
+use crate::registry::{Registry, Scope};
+use crate::transfer::{self, Dest, Repo, Source};
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// Source image: [HOST/]REPO[:TAG|@DIGEST].
+    pub src: String,
+    /// Destination: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], or a path
+    /// (a .tar path is a docker-archive, anything else an OCI layout).
+    pub dst: String,
+    #[command(flatten)]
+    pub t: TransferArgs,
+}
+
+pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
+    let src = Reference::parse(&a.src, &settings.registry)?;
+    let dst = LocalRef::parse(&a.dst, true).with_context(|| format!("cannot pull to {}", a.dst))?;
+    let reg = Arc::new(Registry::connect(&settings, &src.registry).await?);
+    let mut opts = a.t.options();
+    if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
+        // A docker-archive holds one platform: take linux/amd64, else the index's first.
+        let top = reg
+            .get_manifest(
+                &src.repository,
+                src.manifest_ref(),
+                &[Scope::pull(&src.repository)],
+            )
+            .await
+            .with_context(|| format!("cannot pull {src}"))?;
+        if top.is_index() {
+            let parsed = top.parse()?;
+            let want: Platform = "linux/amd64".parse().expect("valid");
+            let plats: Vec<Platform> = parsed
+                .children()
+                .into_iter()
+                .filter_map(|(_, p)| p)
+                .collect();
+            opts.platform = plats
+                .iter()
+                .find(|p| want.matches(p))
+                .or(plats.first())
+                .cloned();
+        }
+    }
+    let tag = match dst.kind {
+        Kind::DockerArchive => dst.tag.clone().unwrap_or_else(|| {
+            format!(
+                "{}:{}",
+                src.repo_name(),
+                src.tag.as_deref().unwrap_or("latest")
+            )
+        }),
+        _ => dst
+            .tag
+            .clone()
+            .or(src.tag.clone())
+            .unwrap_or_else(|| "latest".into()),
+    };
+    let repo_tag = (dst.kind == Kind::DockerArchive).then(|| tag.clone());
+    let writer = LayoutWriter::new(dst.clone(), repo_tag)
+        .with_context(|| format!("cannot pull to {dst}"))?;
+    let source = Source::Registry(Repo {
+        reg,
+        repo: src.repository.clone(),
+    });
+    let dest = Dest::Local(writer);
+    let mut report = transfer::transfer(
+        &source,
+        src.manifest_ref(),
+        &dest,
+        std::slice::from_ref(&tag),
+        &opts,
+    )
+    .await
+    .with_context(|| format!("cannot pull {src}"))?;
+    let Dest::Local(writer) = dest else {
+        unreachable!("local destination")
+    };
+    writer
+        .commit()
+        .await
+        .with_context(|| format!("cannot write {dst}"))?;
+    report.reference = format!("{}@{}", src.repo_name(), report.digest);
+    if !a.t.quiet {
+        eprintln!("wrote {dst}");
+    }
+    a.t.print(&[report]);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,77 @@
+//! `cr push SRC DST`: a local image (OCI layout, oci-archive, docker-archive) to a registry.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::copy::TransferArgs;
+use super::exit::usage;
+use crate::config::Settings;
+use crate::local::reader::LocalImage;
+use crate::local::LocalRef;
+use crate::reference::Reference;
+use crate::registry::Registry;
+use crate::transfer::{self, Dest, Repo, Source};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compression {
+    /// gzip uncompressed docker-archive layers while they stream (fast level)
+    Gzip,
+    /// push layers as they are in the archive
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// Local image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], or a path.
+    pub src: String,
+    /// Destination: [HOST/]REPO[:TAG] (default tag: the one recorded locally, else latest).
+    pub dst: String,
+    /// How to push the uncompressed layers of a docker-archive.
+    #[arg(long, value_enum, default_value_t = Compression::Gzip)]
+    pub compression: Compression,
+    #[command(flatten)]
+    pub t: TransferArgs,
+}
+
+pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
+    let dst = Reference::parse(&a.dst, &settings.registry)?;
+    if dst.digest.is_some() {
+        return Err(usage(
+            format!("destination {dst} has a digest"),
+            "push to a tag: REPO:TAG",
+        ));
+    }
+    let lref = LocalRef::parse(&a.src, false).with_context(|| format!("cannot push {}", a.src))?;
+    let img = tokio::task::spawn_blocking(move || LocalImage::open(lref))
+        .await?
+        .with_context(|| format!("cannot push {}", a.src))?;
+    let tag = dst
+        .tag
+        .clone()
+        .or_else(|| img.recorded_tag())
+        .unwrap_or_else(|| "latest".into());
+    let reg = Arc::new(Registry::connect(&settings, &dst.registry).await?);
+    let repo = Repo {
+        reg,
+        repo: dst.repository.clone(),
+    };
+    let opts = a.t.options();
+    let report = if img.docker.is_some() && a.compression == Compression::Gzip {
+        transfer::docker::push_compressed(&img, &repo, &[tag], &opts, 1).await
+    } else {
+        let top = img.top_digest()?;
+        transfer::transfer(
+            &Source::Local(Box::new(img)),
+            &top,
+            &Dest::Registry(repo),
+            &[tag],
+            &opts,
+        )
+        .await
+    }
+    .with_context(|| format!("cannot push {} to {dst}", a.src))?;
+    a.t.print(&[report]);
+    Ok(ExitCode::SUCCESS)
+}

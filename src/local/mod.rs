@@ -1,0 +1,182 @@
+//! Local image formats: `oci:DIR[:TAG]` (OCI image layout), `oci-archive:FILE[:TAG]` (that
+//! layout in a tar), `docker-archive:FILE[:REF]` (`docker save` output, legacy or with an OCI
+//! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`.
+
+pub mod archive;
+pub mod reader;
+pub mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{path} is not an image: {message}")]
+    NotAnImage { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Missing { path: PathBuf, message: String },
+    #[error("{path}: blob {digest} does not match its digest ({actual})")]
+    Corrupt {
+        path: PathBuf,
+        digest: String,
+        actual: String,
+    },
+}
+
+impl LocalError {
+    pub fn io(path: &Path, e: impl fmt::Display) -> Self {
+        LocalError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    OciDir,
+    OciArchive,
+    DockerArchive,
+}
+
+/// A local image name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalRef {
+    pub kind: Kind,
+    pub path: PathBuf,
+    /// The tag (oci, oci-archive) or image reference (docker-archive), if given.
+    pub tag: Option<String>,
+}
+
+impl fmt::Display for LocalRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = match self.kind {
+            Kind::OciDir => "oci",
+            Kind::OciArchive => "oci-archive",
+            Kind::DockerArchive => "docker-archive",
+        };
+        write!(f, "{p}:{}", self.path.display())?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Split `PATH[:TAG]` at the first ':' (as skopeo does: paths cannot hold ':').
+fn split_tag(s: &str) -> (&str, Option<&str>) {
+    match s.find(':') {
+        Some(i) if i > 0 => (&s[..i], Some(&s[i + 1..]).filter(|t| !t.is_empty())),
+        _ => (s, None),
+    }
+}
+
+/// Whether a name is explicitly local (has a transport prefix).
+pub fn has_prefix(s: &str) -> bool {
+    s.starts_with("oci:") || s.starts_with("oci-archive:") || s.starts_with("docker-archive:")
+}
+
+impl LocalRef {
+    /// Parse a name with a prefix, or detect the kind of an existing path (a directory with
+    /// `oci-layout`; a tar with `manifest.json` or `oci-layout`). `for_write`: a path that does
+    /// not exist yet is a docker-archive when it ends in `.tar`, else an OCI layout.
+    pub fn parse(s: &str, for_write: bool) -> Result<Self, LocalError> {
+        let (kind, rest) = if let Some(r) = s.strip_prefix("oci:") {
+            (Some(Kind::OciDir), r)
+        } else if let Some(r) = s.strip_prefix("oci-archive:") {
+            (Some(Kind::OciArchive), r)
+        } else if let Some(r) = s.strip_prefix("docker-archive:") {
+            (Some(Kind::DockerArchive), r)
+        } else {
+            (None, s)
+        };
+        let (path, tag) = if Path::new(rest).exists() {
+            (rest, None)
+        } else {
+            split_tag(rest)
+        };
+        let path = PathBuf::from(path);
+        if path.as_os_str().is_empty() {
+            return Err(LocalError::Missing {
+                path,
+                message: "no path given".into(),
+            });
+        }
+        let kind = match kind {
+            Some(k) => k,
+            None => detect(&path, for_write)?,
+        };
+        Ok(LocalRef {
+            kind,
+            path,
+            tag: tag.map(str::to_string),
+        })
+    }
+}
+
+fn detect(path: &Path, for_write: bool) -> Result<Kind, LocalError> {
+    if path.is_dir() {
+        if path.join("oci-layout").exists() || for_write {
+            return Ok(Kind::OciDir);
+        }
+        return Err(LocalError::NotAnImage {
+            path: path.to_path_buf(),
+            message: "a directory without an oci-layout file".into(),
+        });
+    }
+    if path.is_file() {
+        let names = archive::TarIndex::open(path)?;
+        if names.contains("manifest.json") {
+            return Ok(Kind::DockerArchive);
+        }
+        if names.contains("oci-layout") {
+            return Ok(Kind::OciArchive);
+        }
+        return Err(LocalError::NotAnImage {
+            path: path.to_path_buf(),
+            message: "a tar without manifest.json or oci-layout".into(),
+        });
+    }
+    if for_write {
+        let tar = path.extension().is_some_and(|e| e == "tar");
+        return Ok(if tar {
+            Kind::DockerArchive
+        } else {
+            Kind::OciDir
+        });
+    }
+    Err(LocalError::Missing {
+        path: path.to_path_buf(),
+        message: "no such file or directory".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_tags() {
+        let r = LocalRef::parse("oci:/tmp/x:v1", true).unwrap();
+        assert_eq!(
+            (r.kind, r.path.to_str().unwrap(), r.tag.as_deref()),
+            (Kind::OciDir, "/tmp/x", Some("v1"))
+        );
+        let r = LocalRef::parse("docker-archive:/tmp/a.tar:repo/x:1", true).unwrap();
+        assert_eq!(r.kind, Kind::DockerArchive);
+        assert_eq!(r.path.to_str().unwrap(), "/tmp/a.tar");
+        assert_eq!(r.tag.as_deref(), Some("repo/x:1"));
+        let r = LocalRef::parse("oci-archive:/tmp/a.tar", true).unwrap();
+        assert_eq!((r.kind, r.tag), (Kind::OciArchive, None));
+        assert_eq!(
+            LocalRef::parse("/nonexistent/out.tar", true).unwrap().kind,
+            Kind::DockerArchive
+        );
+        assert!(matches!(
+            LocalRef::parse("/nonexistent/in", false),
+            Err(LocalError::Missing { .. })
+        ));
+    }
+}

@@ -1,0 +1,400 @@
+//! Reading local images: an OCI layout in a directory or a tar (oci-archive, Docker 25+ save),
+//! or a legacy `docker save` archive whose manifest.json is turned into a Docker v2 manifest
+//! (layers as uncompressed tars; `cr push` gzips them on the fly unless `--compression none`).
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio_util::io::ReaderStream;
+
+use super::archive::TarIndex;
+use super::{Kind, LocalError, LocalRef};
+use crate::image::digest;
+use crate::image::manifest::{detect_media_type, Desc, RawManifest};
+use crate::image::media;
+use crate::transfer::stream::ByteStream;
+
+const SMALL: u64 = 16 << 20;
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
+
+enum Store {
+    Dir(PathBuf),
+    Tar(TarIndex),
+}
+
+/// A legacy docker-archive image: config and uncompressed layer files.
+#[derive(Debug, Clone)]
+pub struct DockerImage {
+    pub config: Bytes,
+    pub config_digest: String,
+    /// (file in the archive, diff_id, size)
+    pub layers: Vec<(String, String, u64)>,
+    pub repo_tags: Vec<String>,
+}
+
+pub struct LocalImage {
+    pub r: LocalRef,
+    store: Store,
+    /// Set for legacy docker archives.
+    pub docker: Option<DockerImage>,
+    /// The synthesized manifest of a legacy docker archive (uncompressed layers).
+    synthesized: Option<RawManifest>,
+}
+
+impl Store {
+    fn read(&self, name: &str) -> Result<Vec<u8>, LocalError> {
+        match self {
+            Store::Dir(d) => {
+                let p = d.join(name);
+                std::fs::read(&p).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        LocalError::Missing {
+                            path: p.clone(),
+                            message: "missing from the layout".into(),
+                        }
+                    } else {
+                        LocalError::io(&p, e)
+                    }
+                })
+            }
+            Store::Tar(t) => t.read(name, SMALL),
+        }
+    }
+    fn has(&self, name: &str) -> bool {
+        match self {
+            Store::Dir(d) => d.join(name).is_file(),
+            Store::Tar(t) => t.contains(name),
+        }
+    }
+    async fn stream(&self, name: &str) -> Result<ByteStream, LocalError> {
+        match self {
+            Store::Dir(d) => {
+                let p = d.join(name);
+                let f = tokio::fs::File::open(&p)
+                    .await
+                    .map_err(|e| LocalError::Missing {
+                        path: p.clone(),
+                        message: e.to_string(),
+                    })?;
+                Ok(Box::pin(ReaderStream::with_capacity(f, 256 << 10)))
+            }
+            Store::Tar(t) => t.stream(name).await,
+        }
+    }
+    fn path(&self) -> &Path {
+        match self {
+            Store::Dir(d) => d,
+            Store::Tar(t) => &t.path,
+        }
+    }
+}
+
+fn blob_name(d: &str) -> String {
+    let (alg, hex) = d.split_once(':').unwrap_or(("sha256", d));
+    format!("blobs/{alg}/{hex}")
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> LocalError {
+    LocalError::NotAnImage {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+impl LocalImage {
+    pub fn open(r: LocalRef) -> Result<Self, LocalError> {
+        let store = match r.kind {
+            Kind::OciDir => {
+                if !r.path.join("oci-layout").is_file() {
+                    return Err(if r.path.exists() {
+                        bad(&r.path, "no oci-layout file: not an OCI image layout")
+                    } else {
+                        LocalError::Missing {
+                            path: r.path.clone(),
+                            message: "no such directory".into(),
+                        }
+                    });
+                }
+                Store::Dir(r.path.clone())
+            }
+            Kind::OciArchive | Kind::DockerArchive => {
+                if !r.path.exists() {
+                    return Err(LocalError::Missing {
+                        path: r.path.clone(),
+                        message: "no such file".into(),
+                    });
+                }
+                Store::Tar(TarIndex::open(&r.path)?)
+            }
+        };
+        let mut img = LocalImage {
+            r,
+            store,
+            docker: None,
+            synthesized: None,
+        };
+        // Docker 25+ archives carry an OCI layout: read them as one.
+        if img.r.kind == Kind::DockerArchive && !img.store.has("oci-layout") {
+            img.load_docker()?;
+        } else if !img.store.has("index.json") {
+            return Err(bad(img.store.path(), "no index.json"));
+        }
+        Ok(img)
+    }
+
+    pub fn describe(&self) -> String {
+        self.r.to_string()
+    }
+
+    /// The top manifest's reference to pass to the engine: its digest.
+    pub fn top_digest(&self) -> Result<String, LocalError> {
+        if let Some(m) = &self.synthesized {
+            return Ok(m.digest.clone());
+        }
+        Ok(self.index_entry()?.digest)
+    }
+
+    /// The tag recorded in the layout or archive for the chosen image, if any.
+    pub fn recorded_tag(&self) -> Option<String> {
+        if let Some(d) = &self.docker {
+            return d
+                .repo_tags
+                .first()
+                .and_then(|t| t.rsplit_once(':').map(|(_, t)| t.to_string()));
+        }
+        let idx: Value = serde_json::from_slice(&self.store.read("index.json").ok()?).ok()?;
+        let want = self.index_entry().ok()?.digest;
+        idx["manifests"]
+            .as_array()?
+            .iter()
+            .find(|m| m["digest"] == want.as_str())
+            .and_then(|m| {
+                let a = &m["annotations"];
+                a[REF_NAME]
+                    .as_str()
+                    .map(str::to_string)
+                    .filter(|t| crate::reference::validate_tag(t).is_ok())
+            })
+    }
+
+    /// The index.json entry selected by the tag (or the only entry).
+    fn index_entry(&self) -> Result<Desc, LocalError> {
+        let path = self.store.path();
+        let idx: Value = serde_json::from_slice(&self.store.read("index.json")?)
+            .map_err(|e| bad(path, format!("index.json is not JSON: {e}")))?;
+        let list = idx["manifests"].as_array().cloned().unwrap_or_default();
+        let pick = match &self.r.tag {
+            Some(t) => list.iter().find(|m| {
+                let a = &m["annotations"];
+                a[REF_NAME] == t.as_str()
+                    || a[CONTAINERD_NAME] == t.as_str()
+                    || a[CONTAINERD_NAME]
+                        .as_str()
+                        .is_some_and(|n| n.ends_with(&format!("/{t}")))
+            }),
+            None if list.len() == 1 => list.first(),
+            None => {
+                let tags: Vec<String> = list
+                    .iter()
+                    .filter_map(|m| m["annotations"][REF_NAME].as_str().map(str::to_string))
+                    .collect();
+                return Err(LocalError::Missing {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "holds {} images; name one with :TAG (tags: {})",
+                        list.len(),
+                        tags.join(", ")
+                    ),
+                });
+            }
+        };
+        let m = pick.ok_or_else(|| LocalError::Missing {
+            path: path.to_path_buf(),
+            message: format!(
+                "no image tagged {:?} in index.json",
+                self.r.tag.as_deref().unwrap_or_default()
+            ),
+        })?;
+        let d: Desc = Desc {
+            media_type: m["mediaType"]
+                .as_str()
+                .unwrap_or(media::OCI_MANIFEST)
+                .to_string(),
+            digest: m["digest"]
+                .as_str()
+                .ok_or_else(|| bad(path, "index.json entry without digest"))?
+                .to_string(),
+            size: m["size"].as_u64().unwrap_or(0),
+        };
+        crate::reference::validate_digest(&d.digest).map_err(|e| bad(path, e.to_string()))?;
+        Ok(d)
+    }
+
+    /// A manifest by digest (or, for "" / a tag, the selected image).
+    pub async fn manifest(&self, reference: &str) -> Result<RawManifest, LocalError> {
+        if let Some(m) = &self.synthesized {
+            if reference.is_empty() || reference == m.digest || !reference.starts_with("sha") {
+                return Ok(m.clone());
+            }
+        }
+        let (digest, media_type) =
+            if reference.starts_with("sha256:") || reference.starts_with("sha512:") {
+                (reference.to_string(), None)
+            } else {
+                let d = self.index_entry()?;
+                (d.digest, Some(d.media_type))
+            };
+        let bytes = self.store.read(&blob_name(&digest))?;
+        let actual = digest::of_like(&digest, &bytes);
+        if actual != digest {
+            return Err(LocalError::Corrupt {
+                path: self.store.path().to_path_buf(),
+                digest,
+                actual,
+            });
+        }
+        let mt = match media_type {
+            Some(m) if media::is_index(&m) || media::is_manifest(&m) => {
+                detect_media_type(&bytes, Some(&m))
+            }
+            _ => detect_media_type(&bytes, None),
+        };
+        Ok(RawManifest::new(Bytes::from(bytes), mt, digest))
+    }
+
+    pub async fn blob(&self, desc: &Desc) -> Result<ByteStream, LocalError> {
+        if let Some(d) = &self.docker {
+            if desc.digest == d.config_digest {
+                let c = d.config.clone();
+                return Ok(Box::pin(futures_util::stream::once(async move { Ok(c) })));
+            }
+            if let Some((file, _, _)) = d.layers.iter().find(|(_, id, _)| *id == desc.digest) {
+                return self.store.stream(file).await;
+            }
+        }
+        self.store.stream(&blob_name(&desc.digest)).await
+    }
+
+    /// A blocking reader over a file of a legacy docker archive.
+    pub fn file_reader(&self, name: &str) -> Result<std::io::Take<std::fs::File>, LocalError> {
+        match &self.store {
+            Store::Tar(t) => t.reader(name),
+            Store::Dir(d) => Err(LocalError::NotAnImage {
+                path: d.clone(),
+                message: "not an archive".into(),
+            }),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    fn load_docker(&mut self) -> Result<(), LocalError> {
+        let path = self.store.path().to_path_buf();
+        let list: Value = serde_json::from_slice(&self.store.read("manifest.json")?)
+            .map_err(|e| bad(&path, format!("manifest.json is not JSON: {e}")))?;
+        let list = list
+            .as_array()
+            .cloned()
+            .ok_or_else(|| bad(&path, "manifest.json is not a list"))?;
+        let entry = match &self.r.tag {
+            Some(want) => list.iter().find(|e| {
+                e["RepoTags"].as_array().is_some_and(|t| {
+                    t.iter().filter_map(Value::as_str).any(|t| {
+                        t == want
+                            || t.ends_with(&format!("/{want}"))
+                            || t.trim_start_matches("docker.io/library/") == want
+                    })
+                })
+            }),
+            None if list.len() == 1 => list.first(),
+            None => {
+                return Err(LocalError::Missing {
+                    path,
+                    message: format!("holds {} images; name one with :REF", list.len()),
+                });
+            }
+        }
+        .ok_or_else(|| LocalError::Missing {
+            path: path.clone(),
+            message: format!(
+                "no image {:?} in manifest.json",
+                self.r.tag.as_deref().unwrap_or("")
+            ),
+        })?;
+        let config_name = entry["Config"]
+            .as_str()
+            .ok_or_else(|| bad(&path, "manifest.json entry without Config"))?;
+        let config = Bytes::from(self.store.read(config_name)?);
+        let cfg: Value = serde_json::from_slice(&config)
+            .map_err(|e| bad(&path, format!("config is not JSON: {e}")))?;
+        let diff_ids: Vec<String> = cfg["rootfs"]["diff_ids"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let files: Vec<String> = entry["Layers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if files.len() != diff_ids.len() {
+            return Err(bad(
+                &path,
+                format!(
+                    "{} layers but {} diff_ids in the config",
+                    files.len(),
+                    diff_ids.len()
+                ),
+            ));
+        }
+        let mut layers = Vec::new();
+        for (f, id) in files.iter().zip(diff_ids) {
+            let size = match &self.store {
+                Store::Tar(t) => t.size(f).ok_or_else(|| LocalError::Missing {
+                    path: path.clone(),
+                    message: format!("layer {f} is not in the archive"),
+                })?,
+                Store::Dir(_) => unreachable!("docker archives are tars"),
+            };
+            layers.push((f.clone(), id, size));
+        }
+        let config_digest = digest::sha256(&config);
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media::DOCKER_MANIFEST,
+            "config": {"mediaType": media::DOCKER_CONFIG, "size": config.len(), "digest": config_digest},
+            "layers": layers.iter().map(|(_, id, size)| serde_json::json!({"mediaType": media::DOCKER_LAYER_TAR, "size": size, "digest": id})).collect::<Vec<_>>(),
+        });
+        let bytes = Bytes::from(serde_json::to_vec_pretty(&manifest).expect("serialises"));
+        let d = digest::sha256(&bytes);
+        self.synthesized = Some(RawManifest::new(
+            bytes,
+            media::DOCKER_MANIFEST.to_string(),
+            d,
+        ));
+        self.docker = Some(DockerImage {
+            config,
+            config_digest,
+            layers,
+            repo_tags: entry["RepoTags"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+        Ok(())
+    }
+}

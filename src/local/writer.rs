@@ -1,0 +1,410 @@
+//! Writing pulled images: blobs and manifests go to a staging directory beside the destination
+//! under temporary names; `commit` then renames them into an OCI layout (new, or an existing
+//! one gaining a tag, with index.json replaced atomically) or writes the oci-archive /
+//! docker-archive tar to a temporary file renamed at the end. A failed pull leaves nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+use super::reader::REF_NAME;
+use super::{Kind, LocalError, LocalRef};
+use crate::image::digest::Hasher;
+use crate::image::manifest::{Desc, Parsed, RawManifest};
+use crate::image::media;
+use crate::transfer::stream::ByteStream;
+
+pub struct LayoutWriter {
+    r: LocalRef,
+    staging: tempfile::TempDir,
+    /// An existing OCI layout the image is added to.
+    existing: Option<PathBuf>,
+    /// `RepoTags` entry for a docker-archive.
+    repo_tag: Option<String>,
+    /// Manifests stored under a tag: (descriptor, tag).
+    tagged: Mutex<Vec<(Desc, String)>>,
+}
+
+fn blob_rel(d: &str) -> PathBuf {
+    let (alg, hex) = d.split_once(':').unwrap_or(("sha256", d));
+    Path::new("blobs").join(alg).join(hex)
+}
+
+impl LayoutWriter {
+    pub fn new(r: LocalRef, repo_tag: Option<String>) -> Result<Self, LocalError> {
+        let parent = r
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(|e| LocalError::io(&parent, e))?;
+        let existing = match r.kind {
+            Kind::OciDir if r.path.join("oci-layout").is_file() => Some(r.path.clone()),
+            Kind::OciDir
+                if r.path.is_dir()
+                    && std::fs::read_dir(&r.path)
+                        .map(|mut d| d.next().is_some())
+                        .unwrap_or(true) =>
+            {
+                return Err(LocalError::NotAnImage {
+                    path: r.path.clone(),
+                    message: "exists and is not an empty directory or an OCI layout".into(),
+                });
+            }
+            Kind::OciArchive | Kind::DockerArchive if r.path.is_dir() => {
+                return Err(LocalError::NotAnImage {
+                    path: r.path.clone(),
+                    message: "is a directory; an archive destination must be a file".into(),
+                });
+            }
+            _ => None,
+        };
+        let staging = tempfile::Builder::new()
+            .prefix(".cr-pull-")
+            .tempdir_in(&parent)
+            .map_err(|e| LocalError::io(&parent, e))?;
+        std::fs::create_dir_all(staging.path().join("blobs/sha256"))
+            .map_err(|e| LocalError::io(staging.path(), e))?;
+        Ok(LayoutWriter {
+            r,
+            staging,
+            existing,
+            repo_tag,
+            tagged: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        self.r.to_string()
+    }
+
+    fn staged(&self, d: &str) -> PathBuf {
+        self.staging.path().join(blob_rel(d))
+    }
+
+    pub async fn has_blob(&self, desc: &Desc) -> bool {
+        self.staged(&desc.digest).is_file()
+            || self
+                .existing
+                .as_ref()
+                .is_some_and(|e| e.join(blob_rel(&desc.digest)).is_file())
+    }
+
+    /// Write a verified stream under a temporary name, renamed once the stream ended cleanly.
+    pub async fn write_blob(&self, desc: &Desc, mut bytes: ByteStream) -> Result<(), LocalError> {
+        let fin = self.staged(&desc.digest);
+        if let Some(dir) = fin.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| LocalError::io(dir, e))?;
+        }
+        let part = fin.with_extension("part");
+        let mut f = tokio::io::BufWriter::with_capacity(
+            1 << 20,
+            tokio::fs::File::create(&part)
+                .await
+                .map_err(|e| LocalError::io(&part, e))?,
+        );
+        while let Some(chunk) = bytes.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    drop(f);
+                    let _ = tokio::fs::remove_file(&part).await;
+                    return Err(LocalError::io(&fin, e));
+                }
+            };
+            f.write_all(&chunk)
+                .await
+                .map_err(|e| LocalError::io(&part, e))?;
+        }
+        f.flush().await.map_err(|e| LocalError::io(&part, e))?;
+        tokio::fs::rename(&part, &fin)
+            .await
+            .map_err(|e| LocalError::io(&fin, e))
+    }
+
+    pub async fn write_manifest(&self, m: &RawManifest, reference: &str) -> Result<(), LocalError> {
+        let p = self.staged(&m.digest);
+        if let Some(dir) = p.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| LocalError::io(dir, e))?;
+        }
+        tokio::fs::write(&p, &m.bytes)
+            .await
+            .map_err(|e| LocalError::io(&p, e))?;
+        if !reference.starts_with("sha256:") && !reference.starts_with("sha512:") {
+            let d = Desc {
+                media_type: m.media_type.clone(),
+                digest: m.digest.clone(),
+                size: m.bytes.len() as u64,
+            };
+            self.tagged
+                .lock()
+                .expect("lock")
+                .push((d, reference.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Make the image appear at the destination, all at once.
+    pub async fn commit(self) -> Result<PathBuf, LocalError> {
+        tokio::task::spawn_blocking(move || self.commit_blocking())
+            .await
+            .map_err(|e| LocalError::Io {
+                path: PathBuf::new(),
+                message: e.to_string(),
+            })?
+    }
+
+    fn index_entries(&self) -> Vec<Value> {
+        self.tagged
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(d, t)| json!({"mediaType": d.media_type, "digest": d.digest, "size": d.size, "annotations": {REF_NAME: t}}))
+            .collect()
+    }
+
+    fn commit_blocking(self) -> Result<PathBuf, LocalError> {
+        let st = self.staging.path().to_path_buf();
+        let io = |p: &Path, e: std::io::Error| LocalError::io(p, e);
+        match self.r.kind {
+            Kind::OciDir => {
+                if let Some(dest) = &self.existing {
+                    move_blobs(&st, dest)?;
+                    let idx_path = dest.join("index.json");
+                    let mut idx: Value = std::fs::read(&idx_path)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok())
+                        .unwrap_or_else(|| json!({"schemaVersion": 2, "manifests": []}));
+                    let new = self.index_entries();
+                    let list =
+                        idx["manifests"]
+                            .as_array_mut()
+                            .ok_or_else(|| LocalError::NotAnImage {
+                                path: idx_path.clone(),
+                                message: "index.json has no manifests list".into(),
+                            })?;
+                    list.retain(|m| {
+                        !new.iter().any(|n| {
+                            n["annotations"][REF_NAME] == m["annotations"][REF_NAME]
+                                && !m["annotations"][REF_NAME].is_null()
+                        })
+                    });
+                    list.extend(new);
+                    write_atomic(&idx_path, &serde_json::to_vec_pretty(&idx).expect("json"))?;
+                } else {
+                    write_layout_files(&st, self.index_entries())?;
+                    if self.r.path.is_dir() {
+                        std::fs::remove_dir(&self.r.path).map_err(|e| io(&self.r.path, e))?;
+                    }
+                    let kept = self.staging.keep();
+                    std::fs::rename(&kept, &self.r.path).map_err(|e| {
+                        let _ = std::fs::remove_dir_all(&kept);
+                        io(&self.r.path, e)
+                    })?;
+                }
+            }
+            Kind::OciArchive => {
+                write_layout_files(&st, self.index_entries())?;
+                let mut files = vec![PathBuf::from("oci-layout"), PathBuf::from("index.json")];
+                for e in walk(&st.join("blobs"))? {
+                    files.push(e.strip_prefix(&st).expect("under staging").to_path_buf());
+                }
+                tar_files(&st, &files, &self.r.path)?;
+            }
+            Kind::DockerArchive => self.docker_archive(&st)?,
+        }
+        Ok(self.r.path.clone())
+    }
+
+    /// `docker save` layout: manifest.json, `<config hex>.json`, one uncompressed tar per layer.
+    fn docker_archive(&self, st: &Path) -> Result<(), LocalError> {
+        let tagged = self.tagged.lock().expect("lock").clone();
+        let (desc, _) = tagged.first().ok_or_else(|| LocalError::Missing {
+            path: self.r.path.clone(),
+            message: "no image was written".into(),
+        })?;
+        let bytes = std::fs::read(self.staged(&desc.digest)).map_err(|e| LocalError::io(st, e))?;
+        let m = RawManifest::new(bytes.into(), desc.media_type.clone(), desc.digest.clone());
+        let parsed = m.parse().map_err(|e| LocalError::NotAnImage {
+            path: self.r.path.clone(),
+            message: e.to_string(),
+        })?;
+        if let Parsed::Index(_) = parsed {
+            return Err(LocalError::NotAnImage {
+                path: self.r.path.clone(),
+                message: "a docker-archive holds one platform: pass --platform".into(),
+            });
+        }
+        let blobs = parsed.blobs();
+        let config = &blobs[0];
+        let cfg: Value = serde_json::from_slice(
+            &std::fs::read(self.staged(&config.digest)).map_err(|e| LocalError::io(st, e))?,
+        )
+        .map_err(|e| LocalError::NotAnImage {
+            path: self.r.path.clone(),
+            message: format!("config: {e}"),
+        })?;
+        let diff_ids: Vec<String> = cfg["rootfs"]["diff_ids"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let layers = &blobs[1..];
+        if diff_ids.len() != layers.len() {
+            return Err(LocalError::NotAnImage {
+                path: self.r.path.clone(),
+                message: "config diff_ids do not match the layers".into(),
+            });
+        }
+        let config_name = format!("{}.json", &config.digest[7..]);
+        std::fs::copy(self.staged(&config.digest), st.join(&config_name))
+            .map_err(|e| LocalError::io(st, e))?;
+        let mut files = vec![PathBuf::from("manifest.json"), PathBuf::from(&config_name)];
+        let mut layer_names = Vec::new();
+        for (l, diff) in layers.iter().zip(&diff_ids) {
+            let name = format!("{}.tar", &diff[7..]);
+            uncompressed(
+                &self.staged(&l.digest),
+                &l.media_type,
+                &st.join(&name),
+                diff,
+            )?;
+            files.push(PathBuf::from(&name));
+            layer_names.push(name);
+        }
+        let manifest = json!([{"Config": config_name, "RepoTags": self.repo_tag.iter().collect::<Vec<_>>(), "Layers": layer_names}]);
+        std::fs::write(
+            st.join("manifest.json"),
+            serde_json::to_vec(&manifest).expect("json"),
+        )
+        .map_err(|e| LocalError::io(st, e))?;
+        tar_files(st, &files, &self.r.path)
+    }
+}
+
+/// Write a layer as an uncompressed tar, checking it against its diff_id.
+fn uncompressed(src: &Path, media_type: &str, dst: &Path, diff_id: &str) -> Result<(), LocalError> {
+    let input = std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?;
+    let mut reader: Box<dyn std::io::Read> =
+        if media_type.ends_with("gzip") || media_type == media::DOCKER_LAYER_GZIP {
+            Box::new(flate2::read::MultiGzDecoder::new(
+                std::io::BufReader::with_capacity(1 << 20, input),
+            ))
+        } else if media_type.ends_with(".tar") || media_type == media::DOCKER_LAYER_TAR {
+            Box::new(std::io::BufReader::with_capacity(1 << 20, input))
+        } else {
+            return Err(LocalError::NotAnImage {
+                path: src.to_path_buf(),
+                message: format!("layer type {media_type} cannot go into a docker-archive"),
+            });
+        };
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dst).map_err(|e| LocalError::io(dst, e))?,
+    );
+    let mut h = Hasher::for_digest(diff_id);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| LocalError::io(src, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .map_err(|e| LocalError::io(dst, e))?;
+    }
+    out.flush().map_err(|e| LocalError::io(dst, e))?;
+    let actual = h.finish();
+    if actual != diff_id {
+        return Err(LocalError::Corrupt {
+            path: src.to_path_buf(),
+            digest: diff_id.to_string(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+fn write_layout_files(dir: &Path, entries: Vec<Value>) -> Result<(), LocalError> {
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
+        .map_err(|e| LocalError::io(dir, e))?;
+    let idx = json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": entries});
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec_pretty(&idx).expect("json"),
+    )
+    .map_err(|e| LocalError::io(dir, e))
+}
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>, LocalError> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| LocalError::io(dir, e))? {
+        let p = e.map_err(|e| LocalError::io(dir, e))?.path();
+        if p.is_dir() {
+            out.extend(walk(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Move staged blobs into an existing layout (those already there are kept).
+fn move_blobs(staging: &Path, dest: &Path) -> Result<(), LocalError> {
+    for p in walk(&staging.join("blobs"))? {
+        let rel = p.strip_prefix(staging).expect("under staging");
+        let target = dest.join(rel);
+        if target.exists() {
+            continue;
+        }
+        if let Some(d) = target.parent() {
+            std::fs::create_dir_all(d).map_err(|e| LocalError::io(d, e))?;
+        }
+        std::fs::rename(&p, &target).map_err(|e| LocalError::io(&target, e))?;
+    }
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LocalError::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| LocalError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| LocalError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Tar `files` (relative to `base`) into a temporary file renamed to `out` at the end.
+fn tar_files(base: &Path, files: &[PathBuf], out: &Path) -> Result<(), LocalError> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LocalError::io(dir, e))?;
+    {
+        let mut b = tar::Builder::new(std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()));
+        b.mode(tar::HeaderMode::Deterministic);
+        for f in files {
+            b.append_path_with_name(base.join(f), f)
+                .map_err(|e| LocalError::io(out, e))?;
+        }
+        b.into_inner()
+            .and_then(|mut w| w.flush())
+            .map_err(|e| LocalError::io(out, e))?;
+    }
+    tmp.persist(out).map_err(|e| LocalError::io(out, e.error))?;
+    Ok(())
+}

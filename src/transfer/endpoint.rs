@@ -1,0 +1,161 @@
+//! Both ends of a transfer: where manifests and blobs come from (a registry repository or a
+//! local image) and where they go (a registry repository or a local image being written).
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+
+use super::stream::{registry_blob, ByteStream};
+use super::TransferError;
+use crate::image::manifest::{Desc, RawManifest};
+use crate::local::{reader::LocalImage, writer::LayoutWriter};
+use crate::registry::blob::Mount;
+use crate::registry::{Body, Registry, RegistryError, Scope};
+
+/// A registry repository.
+#[derive(Clone)]
+pub struct Repo {
+    pub reg: Arc<Registry>,
+    pub repo: String,
+}
+
+pub enum Source {
+    Registry(Repo),
+    Local(Box<LocalImage>),
+}
+
+pub enum Dest {
+    Registry(Repo),
+    Local(LayoutWriter),
+}
+
+impl Source {
+    /// `HOST/REPO:REF` or the local path, for messages.
+    pub fn describe(&self, reference: &str) -> String {
+        match self {
+            Source::Registry(r) => {
+                let sep = if reference.contains(':') { "@" } else { ":" };
+                format!("{}/{}{sep}{reference}", r.reg.name, r.repo)
+            }
+            Source::Local(l) => l.describe(),
+        }
+    }
+
+    pub async fn manifest(&self, reference: &str) -> Result<RawManifest, TransferError> {
+        match self {
+            Source::Registry(r) => Ok(r
+                .reg
+                .get_manifest(&r.repo, reference, &[Scope::pull(&r.repo)])
+                .await?),
+            Source::Local(l) => Ok(l.manifest(reference).await?),
+        }
+    }
+
+    /// The blob's raw bytes (the caller wraps them in verification).
+    pub async fn blob(&self, desc: &Desc) -> Result<ByteStream, TransferError> {
+        match self {
+            Source::Registry(r) => Ok(registry_blob(r.reg.clone(), r.repo.clone(), desc.clone())),
+            Source::Local(l) => Ok(l.blob(desc).await?),
+        }
+    }
+}
+
+/// Whether an upload failure is worth a new upload session.
+pub fn retryable(e: &TransferError) -> bool {
+    match e {
+        TransferError::Registry(r) if matches!(**r, RegistryError::Connect { .. }) => true,
+        TransferError::Registry(r) => r.status().is_some_and(|s| {
+            s == 408
+                || s == 429
+                || s >= 500
+                || StatusCode::from_u16(s).is_ok_and(|c| c == StatusCode::UNAUTHORIZED)
+        }),
+        _ => false,
+    }
+}
+
+impl Dest {
+    pub async fn has_blob(&self, desc: &Desc) -> Result<bool, TransferError> {
+        match self {
+            Dest::Registry(d) => Ok(d
+                .reg
+                .head_blob(&d.repo, &desc.digest, &[Scope::push(&d.repo)])
+                .await?
+                .is_some()),
+            Dest::Local(w) => Ok(w.has_blob(desc).await),
+        }
+    }
+
+    /// Mount from the source when both are repositories of the same registry. Some(None): it
+    /// was mounted; Some(Some(url)): refused, upload to this session; None: not applicable.
+    pub async fn try_mount(
+        &self,
+        src: &Source,
+        desc: &Desc,
+    ) -> Result<Option<Option<url::Url>>, TransferError> {
+        let (Dest::Registry(d), Source::Registry(s)) = (self, src) else {
+            return Ok(None);
+        };
+        if d.reg.name != s.reg.name || d.repo == s.repo {
+            return Ok(None);
+        }
+        let scopes = [Scope::pull(&s.repo), Scope::push(&d.repo)];
+        match d
+            .reg
+            .mount_blob(&d.repo, &desc.digest, &s.repo, &scopes)
+            .await?
+        {
+            Mount::Mounted => Ok(Some(None)),
+            Mount::Upload(u) => Ok(Some(Some(u))),
+        }
+    }
+
+    /// Upload a verified stream, in `session` when one is open already.
+    pub async fn upload(
+        &self,
+        desc: &Desc,
+        bytes: ByteStream,
+        session: Option<url::Url>,
+    ) -> Result<(), TransferError> {
+        match self {
+            Dest::Registry(d) => {
+                let scopes = [Scope::push(&d.repo)];
+                let session = match session {
+                    Some(s) => s,
+                    None => d.reg.start_upload(&d.repo, &scopes).await?,
+                };
+                let body = Body::Stream(Some(reqwest::Body::wrap_stream(bytes)));
+                d.reg
+                    .finish_upload(session, &desc.digest, desc.size, body, &scopes)
+                    .await?;
+                Ok(())
+            }
+            Dest::Local(w) => Ok(w.write_blob(desc, bytes).await?),
+        }
+    }
+
+    /// Store a manifest under a digest (children) or a tag.
+    pub async fn put_manifest(
+        &self,
+        m: &RawManifest,
+        reference: &str,
+    ) -> Result<(), TransferError> {
+        match self {
+            Dest::Registry(d) => {
+                d.reg
+                    .put_manifest(&d.repo, reference, m, &[Scope::push(&d.repo)])
+                    .await?;
+                Ok(())
+            }
+            Dest::Local(w) => Ok(w.write_manifest(m, reference).await?),
+        }
+    }
+
+    /// `HOST/REPO@DIGEST` or the local destination, for the result line.
+    pub fn result_name(&self, digest: &str) -> String {
+        match self {
+            Dest::Registry(d) => format!("{}/{}@{digest}", d.reg.name, d.repo),
+            Dest::Local(w) => format!("{}@{digest}", w.describe()),
+        }
+    }
+}

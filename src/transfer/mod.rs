@@ -1,0 +1,175 @@
+//! The transfer engine under push, pull, copy and cross-registry image-tag: plan the manifest
+//! graph, skip blobs the destination has, mount within a registry, stream the rest
+//! concurrently (largest first) with verification and retries, then child manifests, the top
+//! manifest, and the tags.
+
+pub mod docker;
+pub mod endpoint;
+pub mod plan;
+pub mod progress;
+pub mod stream;
+
+use std::sync::Arc;
+
+use futures_util::stream::{self as fstream, StreamExt, TryStreamExt};
+use serde::Serialize;
+
+pub use endpoint::{Dest, Repo, Source};
+use progress::{Outcome, Progress};
+
+use crate::image::manifest::{Desc, ManifestError};
+use crate::image::platform::Platform;
+use crate::local::LocalError;
+use crate::registry::client::backoff;
+use crate::registry::RegistryError;
+
+/// Default blobs moved at once; chosen from bench/ (see docs/transfer.md).
+pub const DEFAULT_JOBS: usize = 4;
+/// Upload sessions tried per blob before giving up.
+const UPLOAD_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
+    #[error(transparent)]
+    Local(#[from] LocalError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("{0}")]
+    Verify(String),
+    #[error("{image} has no manifest for platform {platform} (it has: {available})")]
+    NoPlatform {
+        image: String,
+        platform: String,
+        available: String,
+    },
+    #[error("not supported: {0}")]
+    Unsupported(String),
+}
+
+impl From<RegistryError> for TransferError {
+    fn from(e: RegistryError) -> Self {
+        TransferError::Registry(Box::new(e))
+    }
+}
+
+pub struct Options {
+    pub jobs: usize,
+    pub platform: Option<Platform>,
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: DEFAULT_JOBS,
+            platform: None,
+            progress: Arc::new(progress::Silent),
+        }
+    }
+}
+
+/// What a transfer did; the keys are the `-o json` fields.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Report {
+    /// `HOST/REPO@sha256:…` (or the local destination).
+    pub reference: String,
+    pub digest: String,
+    pub media_type: String,
+    /// Manifests and blobs, in bytes.
+    pub size: u64,
+    pub tags: Vec<String>,
+    pub blobs_moved: usize,
+    pub blobs_skipped: usize,
+    pub blobs_mounted: usize,
+    pub bytes_moved: u64,
+}
+
+/// Move one blob: skip, mount, or stream with verification and retries.
+async fn move_blob(
+    src: &Source,
+    dst: &Dest,
+    desc: &Desc,
+    progress: &Arc<dyn Progress>,
+) -> Result<Outcome, TransferError> {
+    if dst.has_blob(desc).await? {
+        return Ok(Outcome::Skipped);
+    }
+    let mut session = match dst.try_mount(src, desc).await? {
+        Some(None) => return Ok(Outcome::Mounted),
+        Some(Some(url)) => Some(url),
+        None => None,
+    };
+    progress.blob_start(desc);
+    let mut attempt = 0;
+    loop {
+        let verdict = stream::Verdict::default();
+        let raw = src.blob(desc).await?;
+        let bytes = stream::verified(raw, desc.clone(), progress.clone(), verdict.clone());
+        match dst.upload(desc, bytes, session.take()).await {
+            Ok(()) => return Ok(Outcome::Moved),
+            Err(e) => {
+                if let Some(msg) = verdict.failure() {
+                    return Err(TransferError::Verify(msg));
+                }
+                attempt += 1;
+                if attempt >= UPLOAD_ATTEMPTS || !endpoint::retryable(&e) {
+                    return Err(e);
+                }
+                progress.blob_restart(desc);
+                tokio::time::sleep(backoff(attempt, None)).await;
+            }
+        }
+    }
+}
+
+/// Copy `reference` from `src` to `dst`, tagging it with each of `tags` (none: by digest only).
+pub async fn transfer(
+    src: &Source,
+    reference: &str,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+) -> Result<Report, TransferError> {
+    let plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
+    opts.progress.planned(plan.blobs.len(), plan.blob_bytes());
+    let outcomes: Vec<(Outcome, u64)> = fstream::iter(plan.blobs.iter())
+        .map(|d| async move {
+            let o = move_blob(src, dst, d, &opts.progress).await?;
+            opts.progress.blob_done(d, o);
+            Ok::<_, TransferError>((o, d.size))
+        })
+        .buffer_unordered(opts.jobs.max(1))
+        .try_collect()
+        .await?;
+    fstream::iter(plan.children.iter())
+        .map(|m| dst.put_manifest(m, &m.digest))
+        .buffer_unordered(opts.jobs.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+    if tags.is_empty() {
+        dst.put_manifest(&plan.top, &plan.top.digest).await?;
+    }
+    for t in tags {
+        dst.put_manifest(&plan.top, t).await?;
+    }
+    opts.progress.finish();
+    let count = |o: Outcome| outcomes.iter().filter(|(x, _)| *x == o).count();
+    Ok(Report {
+        reference: dst.result_name(&plan.top.digest),
+        digest: plan.top.digest.clone(),
+        media_type: plan.top.media_type.clone(),
+        size: plan.size(),
+        tags: tags.to_vec(),
+        blobs_moved: count(Outcome::Moved),
+        blobs_skipped: count(Outcome::Skipped),
+        blobs_mounted: count(Outcome::Mounted),
+        bytes_moved: outcomes
+            .iter()
+            .filter(|(o, _)| *o == Outcome::Moved)
+            .map(|(_, s)| s)
+            .sum(),
+    })
+}

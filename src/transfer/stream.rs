@@ -1,0 +1,151 @@
+//! Blob byte streams that verify while they flow: every chunk is hashed and counted, and the end
+//! of the stream checks digest and size. A registry GET that breaks mid-blob resumes with
+//! `Range` from the byte it reached. Verification failures are recorded so the engine does not
+//! retry a blob whose source is corrupt.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures_util::stream::{self, Stream, StreamExt};
+
+use super::progress::Progress;
+use crate::image::digest::Hasher;
+use crate::image::manifest::Desc;
+use crate::registry::{client::backoff, Registry, Scope};
+
+/// A stream of blob bytes; errors are `io::Error` so that reqwest can carry them as a body.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Where a failed verification is recorded, so the caller can tell corruption from a network
+/// failure after the body was consumed by an upload.
+#[derive(Clone, Default)]
+pub struct Verdict(Arc<Mutex<Option<String>>>);
+
+impl Verdict {
+    pub fn fail(&self, msg: String) {
+        *self.0.lock().expect("verdict lock") = Some(msg);
+    }
+    pub fn failure(&self) -> Option<String> {
+        self.0.lock().expect("verdict lock").clone()
+    }
+}
+
+/// Wrap a stream: hash, count, report progress, and check digest and size at the end.
+pub fn verified(
+    inner: ByteStream,
+    desc: Desc,
+    progress: Arc<dyn Progress>,
+    verdict: Verdict,
+) -> ByteStream {
+    struct St {
+        inner: ByteStream,
+        desc: Desc,
+        hasher: Option<Hasher>,
+        seen: u64,
+        progress: Arc<dyn Progress>,
+        verdict: Verdict,
+    }
+    let st = St {
+        hasher: Some(Hasher::for_digest(&desc.digest)),
+        inner,
+        desc,
+        seen: 0,
+        progress,
+        verdict,
+    };
+    Box::pin(stream::unfold(Some(st), |st| async move {
+        let mut st = st?;
+        match st.inner.next().await {
+            Some(Ok(chunk)) => {
+                st.seen += chunk.len() as u64;
+                if st.seen > st.desc.size {
+                    let msg = format!(
+                        "blob {} is larger than its descriptor's {} bytes",
+                        st.desc.digest, st.desc.size
+                    );
+                    st.verdict.fail(msg.clone());
+                    return Some((Err(std::io::Error::other(msg)), None));
+                }
+                if let Some(h) = st.hasher.as_mut() {
+                    h.update(&chunk);
+                }
+                st.progress.blob_bytes(&st.desc.digest, chunk.len() as u64);
+                Some((Ok(chunk), Some(st)))
+            }
+            Some(Err(e)) => Some((Err(e), None)),
+            None => {
+                let actual = st
+                    .hasher
+                    .take()
+                    .expect("hasher present until the end")
+                    .finish();
+                if st.seen != st.desc.size || actual != st.desc.digest {
+                    let msg = format!(
+                        "blob {} failed verification: got {} bytes hashing to {actual}, expected {} bytes",
+                        st.desc.digest, st.seen, st.desc.size
+                    );
+                    st.verdict.fail(msg.clone());
+                    return Some((Err(std::io::Error::other(msg)), None));
+                }
+                None
+            }
+        }
+    }))
+}
+
+/// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
+pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream {
+    struct St {
+        reg: Arc<Registry>,
+        repo: String,
+        desc: Desc,
+        resp: Option<reqwest::Response>,
+        offset: u64,
+        resumes: u32,
+    }
+    const MAX_RESUMES: u32 = 5;
+    let st = St {
+        reg,
+        repo,
+        desc,
+        resp: None,
+        offset: 0,
+        resumes: 0,
+    };
+    Box::pin(stream::unfold(Some(st), |st| async move {
+        let mut st = st?;
+        loop {
+            if st.resp.is_none() {
+                let scopes = [Scope::pull(&st.repo)];
+                match st
+                    .reg
+                    .get_blob(&st.repo, &st.desc.digest, st.offset, &scopes)
+                    .await
+                {
+                    Ok(r) => st.resp = Some(r),
+                    Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+                }
+            }
+            match st.resp.as_mut().expect("response present").chunk().await {
+                Ok(Some(c)) => {
+                    st.offset += c.len() as u64;
+                    return Some((Ok(c), Some(st)));
+                }
+                Ok(None) if st.offset < st.desc.size && st.resumes < MAX_RESUMES => {
+                    // The server closed early: ask for the rest.
+                    st.resumes += 1;
+                    st.resp = None;
+                }
+                Ok(None) => return None,
+                Err(e) if st.resumes < MAX_RESUMES => {
+                    st.resumes += 1;
+                    st.resp = None;
+                    tokio::time::sleep(backoff(st.resumes, None)).await;
+                    let _ = e;
+                }
+                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            }
+        }
+    }))
+}
