@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)]
 pub use issuer::{Issuer, User};
 
 pub fn free_port() -> u16 {
@@ -51,6 +52,11 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub fn start(auth: Auth) -> Self {
+        Self::start_with(auth, true)
+    }
+
+    /// A registry with manifest deletion enabled or disabled.
+    pub fn start_with(auth: Auth, delete: bool) -> Self {
         require("docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -76,7 +82,7 @@ impl TestRegistry {
             ),
         };
         let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_yaml}",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_yaml}",
             storage.display()
         );
         let cfg_path = dir.path().join("config.yml");
@@ -150,10 +156,7 @@ impl TestRegistry {
 
     /// The digest skopeo sees for an image.
     pub fn skopeo_digest(&self, name: &str) -> String {
-        let v = self.skopeo_inspect(name, true);
-        let raw = v.as_bytes();
-        let out = cr_digest(raw);
-        out
+        cr_digest(self.skopeo_inspect(name, true).as_bytes())
     }
 
     /// `skopeo inspect --raw` (raw=true) or the parsed inspect JSON.

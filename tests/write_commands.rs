@@ -1,0 +1,314 @@
+//! image-tag, image-untag and image-rm against distribution 2.8 with token auth, checked by
+//! skopeo; an account that may only pull in one namespace; deletion disabled.
+
+mod common;
+
+use common::issuer::{ADMIN, ADMIN_PASSWORD};
+use common::{layout, Auth, Env, Issuer, TestRegistry, User};
+use serde_json::Value;
+
+struct Fixture {
+    reg: TestRegistry,
+    img: layout::Built,
+    index: String,
+    children: Vec<layout::Built>,
+    env: Env,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture_with(delete: bool) -> Fixture {
+    let reader = User::new("reader", "reader-pass", &[("team", &["pull"])], false);
+    let reg = TestRegistry::start_with(Auth::Token(Issuer::start(vec![reader], 300)), delete);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("a", b"write tests a"), ("b", b"write tests b")],
+    );
+    let (index, children) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    reg.skopeo_push(&l, "v1", "team/app:v1");
+    reg.skopeo_push(&l, "v1", "team/app:v1-alias");
+    reg.skopeo_push(&l, "multi", "team/multi:1");
+    let env = Env::new();
+    env.login(&reg.host, ADMIN, ADMIN_PASSWORD);
+    Fixture {
+        reg,
+        img,
+        index,
+        children,
+        env,
+        _dir: dir,
+    }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(true)
+}
+
+fn issuer(reg: &TestRegistry) -> &Issuer {
+    match &reg.auth {
+        Auth::Token(i) => i,
+        _ => unreachable!(),
+    }
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+#[test]
+fn image_tag_same_repo_cross_repo_and_index() {
+    let f = fixture();
+    let h = f.reg.host.as_str();
+    let out = f
+        .env
+        .ok(&["--registry", h, "image-tag", "team/app:v1", "team/app:v2"]);
+    assert_eq!(out.trim(), format!("{h}/team/app:v2@{}", f.img.digest));
+    assert_eq!(
+        f.reg.skopeo_inspect("team/app:v2", true),
+        f.reg.skopeo_inspect("team/app:v1", true)
+    );
+
+    // Another repository: every blob mounted, one token with pull on the source and push on
+    // the destination.
+    let v = json(&f.env.ok(&[
+        "--registry",
+        h,
+        "image-tag",
+        "-o",
+        "json",
+        "team/app:v1",
+        &format!("{h}/other/copy:v1"),
+    ]));
+    assert_eq!(v["Digest"], f.img.digest);
+    assert_eq!(v["BlobsMounted"], 3, "{v}");
+    assert_eq!(v["BlobsMoved"], 0);
+    assert_eq!(f.reg.skopeo_digest("other/copy:v1"), f.img.digest);
+    assert!(issuer(&f.reg)
+        .scopes_seen()
+        .iter()
+        .any(|s| s == "repository:other/copy:pull,push"));
+
+    // By digest, and an index: children first, bytes unchanged.
+    f.env.ok(&[
+        "--registry",
+        h,
+        "image-tag",
+        &format!("team/multi@{}", f.index),
+        "other/multi:x",
+    ]);
+    assert_eq!(f.reg.skopeo_digest("other/multi:x"), f.index);
+    for c in &f.children {
+        assert!(f.reg.skopeo_exists(&format!("other/multi@{}", c.digest)));
+    }
+
+    // Another registry: copied.
+    let open = TestRegistry::start(Auth::None);
+    f.env.ok(&[
+        "--registry",
+        h,
+        "image-tag",
+        "team/multi:1",
+        &format!("{}/mirror/multi:1", open.host),
+    ]);
+    assert_eq!(open.skopeo_digest("mirror/multi:1"), f.index);
+}
+
+#[test]
+fn image_tag_errors() {
+    let f = fixture();
+    let h = f.reg.host.as_str();
+    let before = issuer(&f.reg).requests();
+    let (code, _, err) = f
+        .env
+        .run(&["--registry", h, "image-tag", "team/app:v1", "team/app"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("tag required"), "{err}");
+    let (code, _, err) = f.env.run(&[
+        "--registry",
+        h,
+        "image-tag",
+        "team/app:v1",
+        &format!("team/app@{}", f.img.digest),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        issuer(&f.reg).requests(),
+        before,
+        "usage errors make no request"
+    );
+
+    let (code, _, err) = f
+        .env
+        .run(&["--registry", h, "image-tag", "team/app:nope", "team/app:v3"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("team/app:nope") && err.contains("MANIFEST_UNKNOWN"),
+        "{err}"
+    );
+
+    // A pull-only account cannot tag: the account and the refused scope are named.
+    let reader = Env::new();
+    reader.login(h, "reader", "reader-pass");
+    let (code, _, err) = reader.run(&["--registry", h, "image-tag", "team/app:v1", "team/app:v9"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("reader") && err.contains("push"), "{err}");
+    assert!(!f.reg.skopeo_exists("team/app:v9"));
+}
+
+#[test]
+fn image_untag_keeps_digest_and_other_tags() {
+    let f = fixture();
+    let h = f.reg.host.as_str();
+    let before = issuer(&f.reg).requests();
+    let (code, _, err) = f
+        .env
+        .run(&["--registry", h, "image-untag", "team/app:v1", "team/app"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("tag"), "{err}");
+    assert_eq!(
+        issuer(&f.reg).requests(),
+        before,
+        "no request before the usage error"
+    );
+    assert_eq!(f.reg.skopeo_tags("team/app"), ["v1", "v1-alias"]);
+
+    let out = f
+        .env
+        .ok(&["--registry", h, "image-untag", "team/app:v1-alias"]);
+    assert!(
+        out.contains("Untagged") && out.contains(&f.img.digest),
+        "{out}"
+    );
+    assert_eq!(f.reg.skopeo_tags("team/app"), ["v1"]);
+    assert_eq!(f.reg.skopeo_digest("team/app:v1"), f.img.digest);
+    assert!(f.reg.skopeo_exists(&format!("team/app@{}", f.img.digest)));
+
+    // The last tag: the manifest itself stays, reachable by digest.
+    let v = json(
+        &f.env
+            .ok(&["--registry", h, "image-untag", "-o", "json", "team/app:v1"]),
+    );
+    assert_eq!(v[0]["Untagged"], true);
+    assert!(f.reg.skopeo_tags("team/app").is_empty());
+    assert!(f.reg.skopeo_exists(&format!("team/app@{}", f.img.digest)));
+}
+
+#[test]
+fn image_untag_partial_and_denied() {
+    let f = fixture();
+    let h = f.reg.host.as_str();
+    let (code, out, err) = f.env.run(&[
+        "--registry",
+        h,
+        "image-untag",
+        "-o",
+        "json",
+        "team/app:missing",
+        "team/app:v1-alias",
+    ]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("team/app:missing"), "{err}");
+    let v = json(&out);
+    assert_eq!(v[0]["Untagged"], false);
+    assert_eq!(v[1]["Untagged"], true);
+    assert_eq!(f.reg.skopeo_tags("team/app"), ["v1"]);
+
+    let reader = Env::new();
+    reader.login(h, "reader", "reader-pass");
+    let (code, _, err) = reader.run(&["--registry", h, "image-untag", "team/app:v1"]);
+    assert_eq!(code, 4, "{err}");
+    assert_eq!(f.reg.skopeo_tags("team/app"), ["v1"]);
+}
+
+#[test]
+fn image_untag_when_deletion_is_disabled() {
+    let f = fixture_with(false);
+    let h = f.reg.host.as_str();
+    let (code, _, err) = f
+        .env
+        .run(&["--registry", h, "image-untag", "team/app:v1-alias"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("deletion") && err.contains("unchanged"),
+        "{err}"
+    );
+    // Never silently left on a placeholder.
+    assert_eq!(f.reg.skopeo_digest("team/app:v1-alias"), f.img.digest);
+    assert_eq!(f.reg.skopeo_tags("team/app"), ["v1", "v1-alias"]);
+    let (code, _, err) = f.env.run(&["--registry", h, "image-rm", "team/app:v1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("deletion disabled"), "{err}");
+}
+
+#[test]
+fn image_rm_removes_all_tags_of_the_digest_only_in_that_repo() {
+    let f = fixture();
+    let h = f.reg.host.as_str();
+    f.env
+        .ok(&["--registry", h, "image-tag", "team/app:v1", "other/keep:v1"]);
+    f.env.ok(&[
+        "--registry",
+        h,
+        "image-tag",
+        "team/app:v1",
+        "team/app:latest",
+    ]);
+
+    let dry = f
+        .env
+        .ok(&["--registry", h, "image-rm", "--dry-run", "team/app"]);
+    assert!(
+        dry.contains("Would delete") && dry.contains("latest, v1, v1-alias"),
+        "{dry}"
+    );
+    assert_eq!(f.reg.skopeo_tags("team/app").len(), 3);
+
+    let v = json(
+        &f.env
+            .ok(&["--registry", h, "image-rm", "-o", "json", "team/app"]),
+    );
+    assert_eq!(v[0]["Digest"], f.img.digest);
+    assert_eq!(
+        v[0]["Tags"],
+        serde_json::json!(["latest", "v1", "v1-alias"])
+    );
+    assert!(f.reg.skopeo_tags("team/app").is_empty());
+    assert!(!f.reg.skopeo_exists(&format!("team/app@{}", f.img.digest)));
+    assert_eq!(
+        f.reg.skopeo_digest("other/keep:v1"),
+        f.img.digest,
+        "copies in other repositories stay"
+    );
+
+    // By digest; a missing image is named and the others still go.
+    let (code, out, err) = f.env.run(&[
+        "--registry",
+        h,
+        "image-rm",
+        "team/none:v1",
+        &format!("team/multi@{}", f.index),
+    ]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("team/none"), "{err}");
+    assert!(
+        out.contains("Deleted") && out.contains("(tags: 1)"),
+        "{out}"
+    );
+    assert!(!f.reg.skopeo_exists("team/multi:1"));
+
+    let reader = Env::new();
+    reader.login(h, "reader", "reader-pass");
+    f.env.ok(&[
+        "--registry",
+        h,
+        "image-tag",
+        "other/keep:v1",
+        "team/back:v1",
+    ]);
+    let (code, _, err) = reader.run(&["--registry", h, "image-rm", "team/back:v1"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(f.reg.skopeo_exists("team/back:v1"));
+}
