@@ -36,6 +36,17 @@ pub struct Partial {
     pub code: u8,
 }
 
+/// The registry error behind a cause, also when the transfer engine wraps it.
+fn registry_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a RegistryError> {
+    if let Some(r) = c.downcast_ref::<RegistryError>() {
+        return Some(r);
+    }
+    match c.downcast_ref::<crate::transfer::TransferError>() {
+        Some(crate::transfer::TransferError::Registry(r)) => Some(r),
+        _ => None,
+    }
+}
+
 /// The exit code for an error: the most specific cause decides.
 pub fn code_for(e: &anyhow::Error) -> u8 {
     for c in e.chain() {
@@ -51,7 +62,7 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         {
             return USAGE;
         }
-        if let Some(r) = c.downcast_ref::<RegistryError>() {
+        if let Some(r) = registry_error(c) {
             return match r.kind() {
                 Kind::NotFound => NOT_FOUND,
                 Kind::Unauthorized | Kind::Denied => AUTH,
@@ -68,7 +79,7 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
         if let Some(u) = c.downcast_ref::<UsageError>() {
             return u.hint.clone();
         }
-        if let Some(r) = c.downcast_ref::<RegistryError>() {
+        if let Some(r) = registry_error(c) {
             return r.hint();
         }
         if c.downcast_ref::<ReferenceError>().is_some() {

@@ -46,6 +46,22 @@ pub fn verified(
         progress: Arc<dyn Progress>,
         verdict: Verdict,
     }
+    impl St {
+        /// Final check (once): None when size and digest match.
+        fn check(&mut self) -> Option<String> {
+            let h = self.hasher.take()?;
+            let actual = h.finish();
+            if self.seen == self.desc.size && actual == self.desc.digest {
+                return None;
+            }
+            let msg = format!(
+                "blob {} failed verification: got {} bytes hashing to {actual}, expected {} bytes",
+                self.desc.digest, self.seen, self.desc.size
+            );
+            self.verdict.fail(msg.clone());
+            Some(msg)
+        }
+    }
     let st = St {
         hasher: Some(Hasher::for_digest(&desc.digest)),
         inner,
@@ -70,26 +86,20 @@ pub fn verified(
                 if let Some(h) = st.hasher.as_mut() {
                     h.update(&chunk);
                 }
+                // Check the digest as the last byte arrives, before handing it on: a consumer
+                // that stops at Content-Length never delivers unverified content.
+                if st.seen == st.desc.size {
+                    if let Some(msg) = st.check() {
+                        return Some((Err(std::io::Error::other(msg)), None));
+                    }
+                }
                 st.progress.blob_bytes(&st.desc.digest, chunk.len() as u64);
                 Some((Ok(chunk), Some(st)))
             }
             Some(Err(e)) => Some((Err(e), None)),
-            None => {
-                let actual = st
-                    .hasher
-                    .take()
-                    .expect("hasher present until the end")
-                    .finish();
-                if st.seen != st.desc.size || actual != st.desc.digest {
-                    let msg = format!(
-                        "blob {} failed verification: got {} bytes hashing to {actual}, expected {} bytes",
-                        st.desc.digest, st.seen, st.desc.size
-                    );
-                    st.verdict.fail(msg.clone());
-                    return Some((Err(std::io::Error::other(msg)), None));
-                }
-                None
-            }
+            None => st
+                .check()
+                .map(|msg| (Err(std::io::Error::other(msg)), None)),
         }
     }))
 }

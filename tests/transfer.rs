@@ -1,0 +1,466 @@
+//! push, pull and copy against real docker-registry instances, with skopeo as the peer: every
+//! local format, indexes kept byte-exact, --platform, --all-tags, corruption, bad input.
+
+mod common;
+
+use std::path::Path;
+
+use common::issuer::{ADMIN, ADMIN_PASSWORD};
+use common::{layout, Auth, Env, Issuer, TestRegistry};
+use serde_json::Value;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+fn tar_dir(dir: &Path, out: &Path) {
+    let f = std::fs::File::create(out).unwrap();
+    let mut b = tar::Builder::new(f);
+    b.append_dir_all(".", dir).unwrap();
+    b.finish().unwrap();
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn push_oci_layout_and_archive_keep_digests() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("big", &common::noise(600_000, 1)), ("small", b"s")],
+    );
+    let (index, children) = layout::index(&l, "multi", &["amd64", "arm64", "ppc64le"]);
+    let h = reg.host.as_str();
+
+    let out = env.ok(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{h}/ns/app:v1"),
+    ]);
+    assert_eq!(out.trim(), format!("{h}/ns/app@{}", img.digest));
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+
+    // A second push skips every blob.
+    let v = json(&env.ok(&[
+        "push",
+        "-o",
+        "json",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{h}/ns/app:v1"),
+    ]));
+    assert_eq!(v["BlobsSkipped"], 3);
+    assert_eq!(v["BlobsMoved"], 0);
+
+    // An index: all platforms, byte-exact; then one platform only.
+    env.ok(&[
+        "push",
+        &format!("oci:{}:multi", l.display()),
+        &format!("{h}/ns/multi:all"),
+    ]);
+    assert_eq!(reg.skopeo_digest("ns/multi:all"), index);
+    let raw = std::fs::read(l.join("blobs/sha256").join(&index[7..])).unwrap();
+    assert_eq!(
+        reg.skopeo_inspect("ns/multi:all", true).as_bytes(),
+        raw.as_slice()
+    );
+    env.ok(&[
+        "push",
+        "--platform",
+        "linux/arm64",
+        &format!("oci:{}:multi", l.display()),
+        &format!("{h}/ns/multi:arm"),
+    ]);
+    assert_eq!(reg.skopeo_digest("ns/multi:arm"), children[1].digest);
+
+    // oci-archive, tag detected from the archive (no prefix: the kind is detected too).
+    let single = dir.path().join("single");
+    layout::image(&single, Some("only"), "amd64", &[("x", b"archive")]);
+    let ar = dir.path().join("single.tar");
+    tar_dir(&single, &ar);
+    let out = env.ok(&["push", ar.to_str().unwrap(), &format!("{h}/ns/archived")]);
+    assert!(out.contains("@sha256:"));
+    assert_eq!(reg.skopeo_tags("ns/archived"), ["only"]);
+}
+
+#[test]
+fn docker_archive_push_gzip_and_plain() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("a", &common::noise(300_000, 2)), ("b", b"bee")],
+    );
+    let archive = dir.path().join("saved.tar");
+    // skopeo writes a legacy docker-archive (manifest.json + uncompressed layers).
+    common::skopeo(&[
+        "copy".into(),
+        format!("oci:{}:v1", l.display()),
+        format!("docker-archive:{}:saved/img:v1", archive.display()),
+    ]);
+
+    let out = env.ok(&[
+        "push",
+        &format!("docker-archive:{}", archive.display()),
+        &format!("{}/ns/fromdocker:v1", reg.host),
+    ]);
+    let digest = out.trim().rsplit('@').next().unwrap().to_string();
+    assert_eq!(reg.skopeo_digest("ns/fromdocker:v1"), digest);
+    let m = json(&reg.skopeo_inspect("ns/fromdocker:v1", true));
+    assert_eq!(
+        m["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        m["config"]["digest"], img.config,
+        "the config (and its diff_ids) is unchanged"
+    );
+    for layer in m["layers"].as_array().unwrap() {
+        assert_eq!(
+            layer["mediaType"],
+            "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        );
+    }
+    // skopeo can read every layer back (digests verified on its side).
+    let back = dir.path().join("back");
+    common::skopeo(&[
+        "copy".into(),
+        "--src-tls-verify=false".into(),
+        format!("docker://{}/ns/fromdocker:v1", reg.host),
+        format!("oci:{}:x", back.display()),
+    ]);
+
+    env.ok(&[
+        "push",
+        "--compression",
+        "none",
+        &format!("docker-archive:{}:saved/img:v1", archive.display()),
+        &format!("{}/ns/plain:v1", reg.host),
+    ]);
+    let m = json(&reg.skopeo_inspect("ns/plain:v1", true));
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.docker.image.rootfs.diff.tar"
+    );
+    assert_eq!(m["config"]["digest"], img.config);
+
+    // A Docker 25+ archive: an OCI layout with manifest.json beside it; digests kept.
+    std::fs::write(
+        l.join("manifest.json"),
+        br#"[{"Config":"x","RepoTags":["v1"],"Layers":[]}]"#,
+    )
+    .unwrap();
+    let d25 = dir.path().join("d25.tar");
+    tar_dir(&l, &d25);
+    env.ok(&[
+        "push",
+        &format!("docker-archive:{}:v1", d25.display()),
+        &format!("{}/ns/d25:v1", reg.host),
+    ]);
+    assert_eq!(reg.skopeo_digest("ns/d25:v1"), img.digest);
+}
+
+#[test]
+fn pull_to_every_format_readable_by_skopeo() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("a", &common::noise(200_000, 3))],
+    );
+    let (index, _) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "multi", "ns/multi:1");
+    let h = reg.host.as_str();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    let oci = out_dir.join("oci");
+    let out = env.ok(&[
+        "pull",
+        &format!("{h}/ns/multi:1"),
+        &format!("oci:{}", oci.display()),
+    ]);
+    assert_eq!(out.trim(), format!("{h}/ns/multi@{index}"));
+    let other = TestRegistry::start(Auth::None);
+    other.skopeo_push(&oci, "1", "copy/multi:1");
+    assert_eq!(
+        other.skopeo_digest("copy/multi:1"),
+        index,
+        "byte-exact through a layout"
+    );
+    // A second image into the same layout keeps the first.
+    env.ok(&[
+        "pull",
+        &format!("{h}/ns/app:v1"),
+        &format!("oci:{}:v1", oci.display()),
+    ]);
+    let idx = json(&std::fs::read_to_string(oci.join("index.json")).unwrap());
+    assert_eq!(idx["manifests"].as_array().unwrap().len(), 2);
+
+    let da = out_dir.join("app.tar");
+    env.ok(&["pull", &format!("{h}/ns/app:v1"), da.to_str().unwrap()]);
+    let cfg = String::from_utf8(
+        common::skopeo(&[
+            "inspect".into(),
+            "--config".into(),
+            format!("docker-archive:{}", da.display()),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(common::cr_digest(cfg.trim_end().as_bytes()).len(), 71);
+    let mut ar = tar::Archive::new(std::fs::File::open(&da).unwrap());
+    let mut manifest = None;
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_str() == Some("manifest.json") {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut e, &mut s).unwrap();
+            manifest = Some(json(&s));
+        }
+    }
+    let manifest = manifest.expect("manifest.json in the docker-archive");
+    assert_eq!(manifest[0]["RepoTags"][0], format!("{h}/ns/app:v1"));
+    assert_eq!(manifest[0]["Layers"].as_array().unwrap().len(), 1);
+    let back = out_dir.join("back");
+    common::skopeo(&[
+        "copy".into(),
+        format!("docker-archive:{}", da.display()),
+        format!("oci:{}:x", back.display()),
+    ]);
+    let m = json(
+        &String::from_utf8(
+            common::skopeo(&[
+                "inspect".into(),
+                "--raw".into(),
+                format!("oci:{}:x", back.display()),
+            ])
+            .stdout,
+        )
+        .unwrap(),
+    );
+    assert_eq!(m["config"]["digest"], img.config);
+
+    // docker-archive of an index picks one platform.
+    let dm = out_dir.join("multi.tar");
+    env.ok(&[
+        "pull",
+        &format!("{h}/ns/multi:1"),
+        &format!("docker-archive:{}:m:1", dm.display()),
+    ]);
+    let v = json(
+        &String::from_utf8(
+            common::skopeo(&["inspect".into(), format!("docker-archive:{}", dm.display())]).stdout,
+        )
+        .unwrap(),
+    );
+    assert_eq!(v["Architecture"], "amd64");
+
+    let oa = out_dir.join("app-oci.tar");
+    env.ok(&[
+        "pull",
+        &format!("{h}/ns/app:v1"),
+        &format!("oci-archive:{}", oa.display()),
+    ]);
+    let v = json(
+        &String::from_utf8(
+            common::skopeo(&[
+                "inspect".into(),
+                "--raw".into(),
+                format!("oci-archive:{}", oa.display()),
+            ])
+            .stdout,
+        )
+        .unwrap(),
+    );
+    assert_eq!(v["config"]["digest"], img.config);
+    assert!(
+        leftovers(&out_dir)
+            .iter()
+            .all(|n| !n.starts_with(".cr-pull")),
+        "{:?}",
+        leftovers(&out_dir)
+    );
+}
+
+#[test]
+fn copy_between_open_and_authenticated_registries() {
+    let open = TestRegistry::start(Auth::None);
+    let authed = TestRegistry::start(Auth::Token(Issuer::start(vec![], 300)));
+    let env = Env::new();
+    env.login(&authed.host, ADMIN, ADMIN_PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"copy me")]);
+    let (index, _) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    open.skopeo_push(&l, "v1", "src/app:v1");
+    open.skopeo_push(&l, "v1", "src/app:v2");
+    open.skopeo_push(&l, "multi", "src/app:multi");
+
+    let out = env.ok(&[
+        "copy",
+        &format!("{}/src/app:multi", open.host),
+        &format!("{}/dst/app", authed.host),
+    ]);
+    assert_eq!(out.trim(), format!("{}/dst/app@{index}", authed.host));
+    assert_eq!(authed.skopeo_digest("dst/app:multi"), index);
+
+    let v = json(&env.ok(&[
+        "copy",
+        "--all-tags",
+        "-o",
+        "json",
+        &format!("{}/src/app", open.host),
+        &format!("{}/all/app", authed.host),
+    ]));
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert_eq!(authed.skopeo_tags("all/app"), ["multi", "v1", "v2"]);
+    assert_eq!(authed.skopeo_digest("all/app:v2"), img.digest);
+
+    // Back the other way, by digest, one platform.
+    env.ok(&[
+        "copy",
+        "--platform",
+        "linux/arm64",
+        &format!("{}/dst/app@{index}", authed.host),
+        &format!("{}/back/app:arm", open.host),
+    ]);
+    let m = json(&open.skopeo_inspect("back/app:arm", true));
+    assert_eq!(m["mediaType"], layout::OCI_MANIFEST);
+    let (code, _, err) = env.run(&[
+        "copy",
+        "--platform",
+        "linux/s390x",
+        &format!("{}/dst/app:multi", authed.host),
+        &format!("{}/back/app:s", open.host),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("linux/s390x") && err.contains("linux/arm64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn corrupted_blob_fails_the_pull_and_leaves_nothing() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("a", &common::noise(100_000, 4))],
+    );
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let hex = &img.layers[0][7..];
+    let data = reg.storage().join(format!(
+        "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ));
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[5000] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for dst in ["oci:OUT/layout", "OUT/img.tar", "oci-archive:OUT/o.tar"] {
+        let dst = dst.replace("OUT", out_dir.to_str().unwrap());
+        let (code, out, err) = env.run(&["pull", &format!("{}/ns/app:v1", reg.host), &dst]);
+        assert_ne!(code, 0, "{dst}: {out} {err}");
+        assert!(err.contains(&img.layers[0]), "names the digest: {err}");
+        assert!(
+            leftovers(&out_dir).is_empty(),
+            "left {:?}",
+            leftovers(&out_dir)
+        );
+    }
+    // A copy to another registry reads the bytes and refuses them too (within one registry
+    // the blob would be mounted, never read).
+    let other = TestRegistry::start(Auth::None);
+    let (code, _, err) = env.run(&[
+        "copy",
+        &format!("{}/ns/app:v1", reg.host),
+        &format!("{}/ns/copy:v1", other.host),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("verification"), "{err}");
+    assert!(!other.skopeo_exists("ns/copy:v1"));
+}
+
+#[test]
+fn bad_input_is_explained_and_creates_nothing() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let h = reg.host.as_str();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("a"), "amd64", &[("x", b"1")]);
+    layout::image(&l, Some("b"), "amd64", &[("x", b"2")]);
+    let cases: Vec<(String, &str)> = vec![
+        (format!("oci:{}/missing", dir.path().display()), "no such"),
+        (format!("oci:{}", l.display()), "name one with :TAG"),
+        (format!("oci:{}:nope", l.display()), "no image tagged"),
+        (
+            dir.path().join("nothing.tar").display().to_string(),
+            "no such",
+        ),
+    ];
+    for (src, msg) in cases {
+        let (code, _, err) = env.run(&["push", &src, &format!("{h}/ns/bad:v1")]);
+        assert_ne!(code, 0, "{src}");
+        assert!(err.contains(msg), "{src}: {err}");
+    }
+    let junk = dir.path().join("junk.tar");
+    std::fs::write(&junk, common::noise(5000, 9)).unwrap();
+    let (code, _, err) = env.run(&[
+        "push",
+        &format!("docker-archive:{}", junk.display()),
+        &format!("{h}/ns/bad:v1"),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("junk.tar"), "{err}");
+    let notimg = dir.path().join("notimg.tar");
+    let empty = dir.path().join("emptydir");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("readme"), "hi").unwrap();
+    tar_dir(&empty, &notimg);
+    let (code, _, err) = env.run(&["push", notimg.to_str().unwrap(), &format!("{h}/ns/bad:v1")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not an image"), "{err}");
+    let (code, _, err) = env.run(&[
+        "push",
+        &format!("oci:{}:a", l.display()),
+        &format!("{h}/ns/bad@sha256:{}", "0".repeat(64)),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(reg.skopeo_tags("ns/bad").is_empty());
+    // Pull of a missing image creates nothing.
+    let out = dir.path().join("pulled");
+    let (code, _, _) = env.run(&[
+        "pull",
+        &format!("{h}/ns/none:v1"),
+        &format!("oci:{}", out.display()),
+    ]);
+    assert_eq!(code, 3);
+    assert!(!out.exists());
+}
