@@ -138,7 +138,11 @@ fn pick(s: &State, method: &str, path: &str) -> Option<Action> {
 }
 
 fn pace(s: &State, n: usize) {
-    if let Some(bps) = s.throttle {
+    pace_bps(s.throttle, n);
+}
+
+fn pace_bps(throttle: Option<u64>, n: usize) {
+    if let Some(bps) = throttle {
         std::thread::sleep(Duration::from_micros(n as u64 * 1_000_000 / bps.max(1)));
     }
 }
@@ -197,6 +201,7 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         (l.starts_with("content-length:") && l.trim_end() != "content-length: 0")
             || l.starts_with("transfer-encoding:")
     });
+    let throttle = s.throttle;
     let pump = std::thread::spawn(move || {
         if !has_body {
             return;
@@ -216,6 +221,7 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
                     return;
                 }
             }
+            pace_bps(throttle, n);
             if up_w.write_all(&buf[..n]).is_err() {
                 break;
             }

@@ -1,0 +1,194 @@
+//! Injected faults between cr and a real registry (our proxy): dropped connections mid-blob,
+//! 500 and 429 answers, tokens that expire in 2 seconds during a long push, and blob
+//! redirects to another host that must not receive Authorization.
+
+mod common;
+
+use common::issuer::{ADMIN, ADMIN_PASSWORD};
+use common::proxy::{Action, Fault, Proxy};
+use common::{layout, Auth, Env, Issuer, TestRegistry};
+
+fn image(dir: &std::path::Path, layers: usize, size: usize) -> layout::Built {
+    let files: Vec<(String, Vec<u8>)> = (0..layers)
+        .map(|i| (format!("f{i}"), common::noise(size, 10 + i as u64)))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    layout::image(dir, Some("v1"), "amd64", &refs)
+}
+
+#[test]
+fn pull_resumes_after_a_dropped_connection_and_retries_500() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 1, 3 << 20);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let faults = vec![
+        Fault {
+            method: "GET",
+            path_contains: "/blobs/sha256:",
+            action: Action::DropResponse(1 << 20),
+            times: 1,
+        },
+        Fault {
+            method: "GET",
+            path_contains: "/blobs/sha256:",
+            action: Action::Status(500, None),
+            times: 1,
+        },
+        Fault {
+            method: "GET",
+            path_contains: "/manifests/",
+            action: Action::Status(429, Some(1)),
+            times: 1,
+        },
+    ];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let out = dir.path().join("out");
+    let res = env.ok(&[
+        "pull",
+        &format!("{}/ns/app:v1", proxy.host()),
+        &format!("oci:{}", out.display()),
+    ]);
+    assert!(res.contains(&img.digest), "{res}");
+    assert_eq!(proxy.fired(), 3);
+    // What was written is verified content: skopeo reads it back with the same digest.
+    let other = TestRegistry::start(Auth::None);
+    other.skopeo_push(&out, "v1", "ns/back:v1");
+    assert_eq!(other.skopeo_digest("ns/back:v1"), img.digest);
+}
+
+#[test]
+fn push_restarts_a_broken_upload_and_retries_429() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 2, 2 << 20);
+    let faults = vec![
+        Fault {
+            method: "PUT",
+            path_contains: "/blobs/uploads/",
+            action: Action::DropRequest(700 << 10),
+            times: 2,
+        },
+        Fault {
+            method: "POST",
+            path_contains: "/blobs/uploads/",
+            action: Action::Status(500, None),
+            times: 1,
+        },
+        Fault {
+            method: "HEAD",
+            path_contains: "/blobs/",
+            action: Action::Status(429, Some(1)),
+            times: 1,
+        },
+        Fault {
+            method: "PUT",
+            path_contains: "/manifests/",
+            action: Action::Status(503, None),
+            times: 1,
+        },
+    ];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let out = env.ok(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/ns/app:v1", proxy.host()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    assert_eq!(proxy.fired(), 5);
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+}
+
+#[test]
+fn two_second_tokens_are_renewed_during_a_long_push() {
+    let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![], 2)));
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 4, 3 << 20);
+    // ~12 MiB at 3 MiB/s, one blob at a time: well past the tokens' life.
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![], Some(3 << 20));
+    let env = Env::new();
+    env.login(&proxy.host(), ADMIN, ADMIN_PASSWORD);
+    let before = match &reg.auth {
+        Auth::Token(i) => i.requests(),
+        _ => unreachable!(),
+    };
+    let started = std::time::Instant::now();
+    let out = env.ok(&[
+        "push",
+        "-j",
+        "1",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/ns/big:v1", proxy.host()),
+    ]);
+    assert!(out.contains(&img.digest));
+    assert!(
+        started.elapsed().as_secs() >= 3,
+        "the push outlived a token"
+    );
+    let after = match &reg.auth {
+        Auth::Token(i) => i.requests(),
+        _ => unreachable!(),
+    };
+    assert!(
+        after - before >= 2,
+        "tokens were renewed ({} requests)",
+        after - before
+    );
+    assert_eq!(reg.skopeo_digest("ns/big:v1"), img.digest);
+    // And a pull the same way.
+    let out_dir = dir.path().join("pulled");
+    env.ok(&[
+        "pull",
+        "-j",
+        "1",
+        &format!("{}/ns/big:v1", proxy.host()),
+        &format!("oci:{}", out_dir.display()),
+    ]);
+}
+
+#[test]
+fn redirected_blobs_get_no_authorization() {
+    let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![], 300)));
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 2, 100_000);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let faults = vec![Fault {
+        method: "GET",
+        path_contains: "/blobs/sha256:",
+        action: Action::Redirect,
+        times: 100,
+    }];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    env.login(&proxy.host(), ADMIN, ADMIN_PASSWORD);
+    let out = dir.path().join("out");
+    let res = env.ok(&[
+        "pull",
+        &format!("{}/ns/app:v1", proxy.host()),
+        &format!("oci:{}", out.display()),
+    ]);
+    assert!(res.contains(&img.digest));
+    assert_eq!(
+        proxy
+            .blob_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "config and two layers via the other host"
+    );
+    assert_eq!(
+        proxy
+            .blob_with_auth
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no Authorization to another host"
+    );
+}
