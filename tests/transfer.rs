@@ -454,6 +454,17 @@ fn bad_input_is_explained_and_creates_nothing() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(reg.skopeo_tags("ns/bad").is_empty());
+    // A layout blob that does not match its digest: the push fails naming it, no tag appears.
+    let c = dir.path().join("corrupt");
+    let b = layout::image(&c, Some("v1"), "amd64", &[("x", &common::noise(50_000, 5))]);
+    let p = c.join("blobs/sha256").join(&b.layers[0][7..]);
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&p, bytes).unwrap();
+    let (code, _, err) = env.run(&["push", &format!("oci:{}:v1", c.display()), &format!("{h}/ns/corrupt:v1")]);
+    assert_ne!(code, 0);
+    assert!(err.contains(&b.layers[0]), "{err}");
+    assert!(reg.skopeo_tags("ns/corrupt").is_empty());
     // Pull of a missing image creates nothing.
     let out = dir.path().join("pulled");
     let (code, _, _) = env.run(&[

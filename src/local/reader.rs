@@ -78,7 +78,7 @@ impl Store {
                         path: p.clone(),
                         message: e.to_string(),
                     })?;
-                Ok(Box::pin(ReaderStream::with_capacity(f, 256 << 10)))
+                Ok(Box::pin(ReaderStream::with_capacity(f, 1 << 20)))
             }
             Store::Tar(t) => t.stream(name).await,
         }

@@ -107,7 +107,8 @@ async fn move_blob(
     loop {
         let verdict = stream::Verdict::default();
         let raw = src.blob(desc).await?;
-        let bytes = stream::verified(raw, desc.clone(), progress.clone(), verdict.clone());
+        let hash = matches!(src, Source::Registry(_)) || matches!(dst, Dest::Local(_));
+        let bytes = stream::verified(raw, desc.clone(), progress.clone(), verdict.clone(), hash);
         match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
             Err(e) => {

@@ -31,12 +31,15 @@ impl Verdict {
     }
 }
 
-/// Wrap a stream: hash, count, report progress, and check digest and size at the end.
+/// Wrap a stream: count, report progress, check the size, and (when `hash`) the digest as the
+/// last byte arrives. Local sources pushed to a registry are not hashed here: the registry
+/// verifies the digest on commit, and hashing twice would cost a core on a 2-core machine.
 pub fn verified(
     inner: ByteStream,
     desc: Desc,
     progress: Arc<dyn Progress>,
     verdict: Verdict,
+    hash: bool,
 ) -> ByteStream {
     struct St {
         inner: ByteStream,
@@ -45,12 +48,20 @@ pub fn verified(
         seen: u64,
         progress: Arc<dyn Progress>,
         verdict: Verdict,
+        checked: bool,
     }
     impl St {
         /// Final check (once): None when size and digest match.
         fn check(&mut self) -> Option<String> {
-            let h = self.hasher.take()?;
-            let actual = h.finish();
+            if self.checked {
+                return None;
+            }
+            self.checked = true;
+            let actual = match self.hasher.take() {
+                Some(h) => h.finish(),
+                None if self.seen == self.desc.size => return None,
+                None => "(not hashed)".to_string(),
+            };
             if self.seen == self.desc.size && actual == self.desc.digest {
                 return None;
             }
@@ -63,7 +74,8 @@ pub fn verified(
         }
     }
     let st = St {
-        hasher: Some(Hasher::for_digest(&desc.digest)),
+        checked: false,
+        hasher: hash.then(|| Hasher::for_digest(&desc.digest)),
         inner,
         desc,
         seen: 0,
