@@ -29,7 +29,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 scripts/make-image.sh "$work/hello" v1 256 >/dev/null
 set -x
-skopeo copy -q --dest-tls-verify=false "oci:$work/hello:v1" docker://localhost:5000/demo/hello:v1
+$cr push "oci:$work/hello:v1" localhost:5000/demo/hello:v1
 $cr image-list
+$cr image-tag demo/hello:v1 demo/hello:stable
+$cr image-tag demo/hello:v1 team/hello:v1
+$cr image-digests
 $cr namespace-list
-$cr image-inspect demo/hello:v1 --format '{{ .Id }} {{ .Os }}/{{ .Architecture }}'
+$cr image-inspect demo/hello:stable --format '{{ .Id }} {{ .Os }}/{{ .Architecture }}'
+$cr pull demo/hello:stable "oci:$work/pulled"
+$cr pull demo/hello:stable "$work/hello.tar"
+skopeo inspect --raw "oci:$work/pulled:stable" >/dev/null
+$cr image-untag demo/hello:stable
+$cr image-rm team/hello:v1
+$cr image-list

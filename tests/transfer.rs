@@ -461,7 +461,11 @@ fn bad_input_is_explained_and_creates_nothing() {
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&p, bytes).unwrap();
-    let (code, _, err) = env.run(&["push", &format!("oci:{}:v1", c.display()), &format!("{h}/ns/corrupt:v1")]);
+    let (code, _, err) = env.run(&[
+        "push",
+        &format!("oci:{}:v1", c.display()),
+        &format!("{h}/ns/corrupt:v1"),
+    ]);
     assert_ne!(code, 0);
     assert!(err.contains(&b.layers[0]), "{err}");
     assert!(reg.skopeo_tags("ns/corrupt").is_empty());
