@@ -17,7 +17,7 @@ fn page(cmd: &mut clap::Command, name: &str, notes: &str) -> String {
     s.push_str(help.trim_end());
     s.push_str("\n```\n");
     if !notes.is_empty() {
-        s.push_str("\n");
+        s.push('\n');
         s.push_str(notes);
     }
     s.push_str("\nSee also: [scripting](../scripting.md) for exit codes, JSON and templates.\n");
