@@ -12,7 +12,7 @@ use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs
 use crate::config::Settings;
 use crate::image::{digest, media};
 use crate::inventory::{Inventory, TaggedImage};
-use crate::registry::{Kind, Registry};
+use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageListArgs {
@@ -111,18 +111,10 @@ pub async fn run(
         .restrict
         .as_deref()
         .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
-    let repos = inv.repositories(restrict.as_deref()).await.map_err(|e| {
-        let msg = if matches!(e.kind(), Kind::Unauthorized | Kind::Denied) {
-            format!(
-                "{} does not allow {} to list its catalog (registry:catalog:*)",
-                reg.name,
-                reg.account()
-            )
-        } else {
-            format!("cannot list the images of {}", reg.name)
-        };
-        anyhow::Error::new(e).context(msg)
-    })?;
+    let repos = inv
+        .repositories(restrict.as_deref())
+        .await
+        .map_err(|e| super::namespace_list::catalog_error(&reg, e, "images"))?;
     let (images, problems) = inv.tagged_images(&repos).await;
     let host = reg.name.as_str();
     let rows = if by_digest {

@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
 use super::exit::{self, usage};
-use super::output::{emit_json, emit_line, OutputArgs};
+use super::output::OutputArgs;
 use crate::config::Settings;
 use crate::reference::Reference;
 use crate::registry::{Kind, Registry, Scope};
@@ -122,36 +122,28 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
             }
         }
     }
-    if let Some(t) = &a.out.format {
-        for v in &results {
-            emit_line(&super::output::render(t, v)?);
-        }
-    } else if a.out.json() {
-        emit_json(&results);
-    } else {
-        for v in &results {
-            let tags: Vec<&str> = v["Tags"]
-                .as_array()
-                .map(|t| t.iter().filter_map(|x| x.as_str()).collect())
-                .unwrap_or_default();
-            let verb = if a.dry_run { "Would delete" } else { "Deleted" };
-            let repo = v["Image"].as_str().unwrap_or("");
-            let base = repo.split('@').next().unwrap_or(repo);
-            let base = base
-                .rsplit_once(':')
-                .filter(|(_, t)| !t.contains('/'))
-                .map(|(b, _)| b)
-                .unwrap_or(base);
-            emit_line(&format!(
-                "{verb} {base}@{} (tags: {})",
-                v["Digest"].as_str().unwrap_or(""),
-                if tags.is_empty() {
-                    "none".to_string()
-                } else {
-                    tags.join(", ")
-                }
-            ));
-        }
-    }
+    super::output::print_results(&a.out, &results, |v| {
+        let tags: Vec<&str> = v["Tags"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        let verb = if a.dry_run { "Would delete" } else { "Deleted" };
+        let image = v["Image"].as_str().unwrap_or("");
+        let repo = image.split('@').next().unwrap_or(image);
+        let repo = repo
+            .rsplit_once(':')
+            .filter(|(_, t)| !t.contains('/'))
+            .map(|(b, _)| b)
+            .unwrap_or(repo);
+        let tags = if tags.is_empty() {
+            "none".to_string()
+        } else {
+            tags.join(", ")
+        };
+        Some(format!(
+            "{verb} {repo}@{} (tags: {tags})",
+            v["Digest"].as_str().unwrap_or("")
+        ))
+    })?;
     exit::summarize(&codes, a.images.len())
 }

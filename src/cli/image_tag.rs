@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::exit::usage;
-use super::output::{emit_json, emit_line, OutputArgs};
+use super::output::OutputArgs;
 use crate::config::Settings;
 use crate::reference::Reference;
 use crate::registry::Scope;
@@ -80,12 +80,6 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
             (r.digest, r.blobs_mounted, r.blobs_moved)
         };
     let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved});
-    if let Some(t) = &a.out.format {
-        emit_line(&super::output::render(t, &v)?);
-    } else if a.out.json() {
-        emit_json(&v);
-    } else {
-        emit_line(&format!("{dst}@{digest}"));
-    }
+    super::output::print_one(&a.out, &v, || format!("{dst}@{digest}"))?;
     Ok(ExitCode::SUCCESS)
 }

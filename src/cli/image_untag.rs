@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::exit::{self, usage};
-use super::output::{emit_json, emit_line, OutputArgs};
+use super::output::OutputArgs;
 use crate::config::Settings;
 use crate::image::{media, placeholder};
 use crate::reference::Reference;
@@ -97,20 +97,14 @@ pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCo
             }
         }
     }
-    if let Some(t) = &a.out.format {
-        for v in &results {
-            emit_line(&super::output::render(t, v)?);
-        }
-    } else if a.out.json() {
-        emit_json(&results);
-    } else {
-        for v in results.iter().filter(|v| v["Untagged"] == true) {
-            emit_line(&format!(
+    super::output::print_results(&a.out, &results, |v| {
+        (v["Untagged"] == true).then(|| {
+            format!(
                 "Untagged {} (was {})",
                 v["Image"].as_str().unwrap_or(""),
                 v["Digest"].as_str().unwrap_or("")
-            ));
-        }
-    }
+            )
+        })
+    })?;
     exit::summarize(&codes, a.images.len())
 }

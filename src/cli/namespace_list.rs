@@ -19,21 +19,30 @@ pub struct NamespaceListArgs {
     pub out: OutputArgs,
 }
 
+/// A failed catalog listing, saying so plainly when the account may not list the catalog.
+pub fn catalog_error(
+    reg: &Registry,
+    e: crate::registry::RegistryError,
+    what: &str,
+) -> anyhow::Error {
+    let msg = if matches!(e.kind(), Kind::Unauthorized | Kind::Denied) {
+        format!(
+            "{} does not allow {} to list its catalog (registry:catalog:*)",
+            reg.name,
+            reg.account()
+        )
+    } else {
+        format!("cannot list the {what} of {}", reg.name)
+    };
+    anyhow::Error::new(e).context(msg)
+}
+
 pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
     let reg = Registry::connect(&settings, &settings.registry).await?;
-    let repos = reg.catalog().await.map_err(|e| {
-        let denied = matches!(e.kind(), Kind::Unauthorized | Kind::Denied);
-        let msg = if denied {
-            format!(
-                "{} does not allow {} to list its catalog (registry:catalog:*)",
-                reg.name,
-                reg.account()
-            )
-        } else {
-            format!("cannot list the namespaces of {}", reg.name)
-        };
-        anyhow::Error::new(e).context(msg)
-    })?;
+    let repos = reg
+        .catalog()
+        .await
+        .map_err(|e| catalog_error(&reg, e, "namespaces"))?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in &repos {
         *counts

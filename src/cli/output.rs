@@ -182,6 +182,43 @@ pub fn print_rows(
     Ok(())
 }
 
+/// Print per-image results: each through `--format`, all as a JSON array, or for people the
+/// lines `human` makes (None: nothing for that result).
+pub fn print_results(
+    args: &OutputArgs,
+    results: &[Value],
+    human: impl Fn(&Value) -> Option<String>,
+) -> anyhow::Result<()> {
+    if let Some(t) = &args.format {
+        for v in results {
+            emit_line(&render(t, v)?);
+        }
+    } else if args.json() {
+        emit_json(&results);
+    } else {
+        for line in results.iter().filter_map(human) {
+            emit_line(&line);
+        }
+    }
+    Ok(())
+}
+
+/// Print one result: through `--format`, as JSON, or the line `human` makes.
+pub fn print_one(
+    args: &OutputArgs,
+    v: &Value,
+    human: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if let Some(t) = &args.format {
+        emit_line(&render(t, v)?);
+    } else if args.json() {
+        emit_json(v);
+    } else {
+        emit_line(&human());
+    }
+    Ok(())
+}
+
 /// `12.3 MB`, decimal units as docker prints.
 pub fn human_size(n: u64) -> String {
     const U: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];

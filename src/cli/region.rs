@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::output::{emit_json, emit_line, OutputArgs};
+use super::output::{emit_line, OutputArgs};
 use crate::config::{region_host, ConfigFile, Settings, REGIONS};
 use crate::reference::normalise_host;
 
@@ -34,16 +34,12 @@ pub fn region(settings: Settings, a: RegionArgs) -> anyhow::Result<ExitCode> {
         "Source": settings.registry_source,
         "Region": region,
     });
-    if let Some(t) = &a.out.format {
-        emit_line(&super::output::render(t, &v)?);
-    } else if a.out.json() {
-        emit_json(&v);
-    } else {
-        emit_line(&format!(
+    super::output::print_one(&a.out, &v, || {
+        format!(
             "Target registry: {} (from {})",
             settings.registry, settings.registry_source
-        ));
-    }
+        )
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -96,6 +96,17 @@ fn blob_name(d: &str) -> String {
     format!("blobs/{alg}/{hex}")
 }
 
+/// The strings of a JSON array (none when it is not one).
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn bad(path: &Path, message: impl Into<String>) -> LocalError {
     LocalError::NotAnImage {
         path: path.to_path_buf(),
@@ -331,22 +342,8 @@ impl LocalImage {
         let config = Bytes::from(self.store.read(config_name)?);
         let cfg: Value = serde_json::from_slice(&config)
             .map_err(|e| bad(&path, format!("config is not JSON: {e}")))?;
-        let diff_ids: Vec<String> = cfg["rootfs"]["diff_ids"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let files: Vec<String> = entry["Layers"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let diff_ids = strings(&cfg["rootfs"]["diff_ids"]);
+        let files = strings(&entry["Layers"]);
         if files.len() != diff_ids.len() {
             return Err(bad(
                 &path,
@@ -386,14 +383,7 @@ impl LocalImage {
             config,
             config_digest,
             layers,
-            repo_tags: entry["RepoTags"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            repo_tags: strings(&entry["RepoTags"]),
         });
         Ok(())
     }

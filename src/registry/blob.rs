@@ -1,7 +1,7 @@
 //! Blob requests: HEAD, GET (small blobs verified in memory; large ones streamed by the
 //! transfer engine), cross-repository mount, and uploads (POST then one PUT with the body).
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
@@ -86,21 +86,7 @@ impl Registry {
     ) -> Result<Bytes, RegistryError> {
         let what = format!("get blob {digest} from {repo}");
         let mut resp = self.get_blob(repo, digest, 0, scopes).await?;
-        let mut buf = BytesMut::new();
-        while let Some(c) = resp.chunk().await.map_err(|e| RegistryError::Connect {
-            what: what.clone(),
-            host: self.name.clone(),
-            message: e.to_string(),
-        })? {
-            buf.extend_from_slice(&c);
-            if buf.len() > limit {
-                return Err(RegistryError::Protocol {
-                    what,
-                    host: self.name.clone(),
-                    message: format!("blob larger than {limit} bytes"),
-                });
-            }
-        }
+        let buf = self.read_limited(&mut resp, limit, &what).await?;
         let actual = digest::of_like(digest, &buf);
         if actual != digest {
             return Err(RegistryError::DigestMismatch {
@@ -109,7 +95,7 @@ impl Registry {
                 actual,
             });
         }
-        Ok(buf.freeze())
+        Ok(buf)
     }
 
     /// Ask the registry to mount `digest` from `from` into `repo`.

@@ -114,7 +114,7 @@ impl Registry {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
-            .read_timeout(Duration::from_secs(env_u64("CR_READ_TIMEOUT", 120)))
+            .read_timeout(Duration::from_secs(env_u64("CR_READ_TIMEOUT", 30)))
             .pool_max_idle_per_host(32)
             .tcp_nodelay(true);
         if crate::config::is_loopback(registry) {
@@ -534,6 +534,31 @@ impl Registry {
         } else {
             Err(self.error(resp, &what, &scopes).await)
         }
+    }
+
+    /// Read a whole (small) body, refusing more than `limit` bytes.
+    pub async fn read_limited(
+        &self,
+        resp: &mut Response,
+        limit: usize,
+        what: &str,
+    ) -> Result<bytes::Bytes, RegistryError> {
+        let mut buf = bytes::BytesMut::new();
+        while let Some(c) = resp.chunk().await.map_err(|e| RegistryError::Connect {
+            what: what.to_string(),
+            host: self.name.clone(),
+            message: error_chain(&e),
+        })? {
+            buf.extend_from_slice(&c);
+            if buf.len() > limit {
+                return Err(RegistryError::Protocol {
+                    what: what.to_string(),
+                    host: self.name.clone(),
+                    message: format!("answer larger than {limit} bytes"),
+                });
+            }
+        }
+        Ok(buf.freeze())
     }
 
     /// Turn an error response into a typed error.

@@ -1,6 +1,5 @@
 //! Manifest requests: GET (bytes kept exactly, digest verified), HEAD, PUT and DELETE.
 
-use bytes::{Bytes, BytesMut};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 
@@ -48,22 +47,7 @@ impl Registry {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut buf = BytesMut::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| RegistryError::Connect {
-            what: what.clone(),
-            host: self.name.clone(),
-            message: e.to_string(),
-        })? {
-            buf.extend_from_slice(&chunk);
-            if buf.len() > MAX_MANIFEST {
-                return Err(RegistryError::Protocol {
-                    what,
-                    host: self.name.clone(),
-                    message: format!("manifest larger than {MAX_MANIFEST} bytes"),
-                });
-            }
-        }
-        let bytes: Bytes = buf.freeze();
+        let bytes = self.read_limited(&mut resp, MAX_MANIFEST, &what).await?;
         let expected = if reference.contains(':') {
             Some(reference.to_string())
         } else {

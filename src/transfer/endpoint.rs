@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 
-use super::stream::{registry_blob, ByteStream};
+use super::stream::{coalesce, registry_blob, ByteStream};
 use super::TransferError;
 use crate::image::manifest::{Desc, RawManifest};
 use crate::local::{reader::LocalImage, writer::LayoutWriter};
@@ -54,7 +54,7 @@ impl Source {
     /// The blob's raw bytes (the caller wraps them in verification).
     pub async fn blob(&self, desc: &Desc) -> Result<ByteStream, TransferError> {
         match self {
-            Source::Registry(r) => Ok(registry_blob(r.reg.clone(), r.repo.clone(), desc.clone())),
+            Source::Registry(r) => Ok(coalesce(registry_blob(r.reg.clone(), r.repo.clone(), desc.clone()), 512 << 10)),
             Source::Local(l) => Ok(l.blob(desc).await?),
         }
     }
