@@ -310,3 +310,28 @@ fn region_and_region_set() {
     let (code, _, err) = env.run(&["region-set", "bad host!"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn tls_registry_on_loopback_with_ca_cert() {
+    let reg = TestRegistry::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let b = layout::image(&l, Some("v1"), "amd64", &[("t", b"tls")]);
+    reg.skopeo_push(&l, "v1", "sec/app:v1");
+    let env = Env::new();
+    let cert = reg.cert();
+    let out = env.ok(&[
+        "--ca-cert",
+        cert.to_str().unwrap(),
+        "--registry",
+        &reg.host,
+        "image-list",
+        "--format",
+        "{{ .Digest }}",
+    ]);
+    assert_eq!(out.trim(), b.digest);
+    // Without the CA, loopback means plain HTTP, which a TLS port refuses: a clear failure.
+    let (code, _, err) = env.run(&["--registry", &reg.host, "image-list"]);
+    assert_ne!(code, 0);
+    assert!(err.contains(&reg.host), "{err}");
+}

@@ -139,7 +139,7 @@ pub async fn verify(reg: &Registry) -> anyhow::Result<bool> {
 pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
     let host = target(&settings, a.registry.as_deref())?;
     let cred = gather(&a, &host)?;
-    let reg = Registry::new(&settings, &host, Some(cred.clone()))?;
+    let reg = Registry::open(&settings, &host, Some(cred.clone())).await?;
     let needs_auth = verify(&reg)
         .await
         .with_context(|| format!("login to {host} failed: the registry refused the credentials of user {:?}; nothing was stored", cred.username))?;

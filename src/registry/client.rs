@@ -98,12 +98,41 @@ impl Registry {
         registry: &str,
         cred: Option<Credential>,
     ) -> Result<Self, RegistryError> {
+        Self::build(settings, registry, cred, !settings.use_http(registry))
+    }
+
+    /// Like `new`, but a loopback registry is tried over TLS first when `--ca-cert` was given
+    /// (a local registry with its own CA); it falls back to plain HTTP as Docker does.
+    pub async fn open(
+        settings: &Settings,
+        registry: &str,
+        cred: Option<Credential>,
+    ) -> Result<Self, RegistryError> {
+        let listed = settings.insecure.iter().any(|h| h == registry);
+        if settings.ca_certs.is_empty() || listed || !crate::config::is_loopback(registry) {
+            return Self::new(settings, registry, cred);
+        }
+        let tls = Self::build(settings, registry, cred.clone(), true)?;
+        let probe = tls
+            .http
+            .get(tls.url(""))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        if probe.is_ok() {
+            return Ok(tls);
+        }
+        Self::build(settings, registry, cred, false)
+    }
+
+    fn build(
+        settings: &Settings,
+        registry: &str,
+        cred: Option<Credential>,
+        tls: bool,
+    ) -> Result<Self, RegistryError> {
         let host = api_host(registry);
-        let scheme = if settings.use_http(registry) {
-            "http"
-        } else {
-            "https"
-        };
+        let scheme = if tls { "https" } else { "http" };
         let base =
             Url::parse(&format!("{scheme}://{host}/")).map_err(|e| RegistryError::Protocol {
                 what: "parse registry address".into(),
@@ -157,7 +186,7 @@ impl Registry {
         let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name))
             .await
             .expect("credential lookup does not panic")?;
-        Ok(Self::new(settings, registry, cred)?)
+        Ok(Self::open(settings, registry, cred).await?)
     }
 
     pub fn credential(&self) -> Option<&Credential> {

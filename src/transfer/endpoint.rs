@@ -54,7 +54,10 @@ impl Source {
     /// The blob's raw bytes (the caller wraps them in verification).
     pub async fn blob(&self, desc: &Desc) -> Result<ByteStream, TransferError> {
         match self {
-            Source::Registry(r) => Ok(coalesce(registry_blob(r.reg.clone(), r.repo.clone(), desc.clone()), 512 << 10)),
+            Source::Registry(r) => Ok(coalesce(
+                registry_blob(r.reg.clone(), r.repo.clone(), desc.clone()),
+                512 << 10,
+            )),
             Source::Local(l) => Ok(l.blob(desc).await?),
         }
     }

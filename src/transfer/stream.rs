@@ -176,22 +176,27 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
 /// (to a registry's socket or a file) goes in large writes: a registry reading 16 KiB pieces
 /// spends far more CPU per byte than one reading full buffers.
 pub fn coalesce(inner: ByteStream, min: usize) -> ByteStream {
-    Box::pin(stream::unfold(Some((inner, bytes::BytesMut::new())), move |st| async move {
-        let (mut inner, mut buf) = st?;
-        loop {
-            match inner.next().await {
-                Some(Ok(c)) if buf.is_empty() && c.len() >= min => return Some((Ok(c), Some((inner, buf)))),
-                Some(Ok(c)) => {
-                    buf.extend_from_slice(&c);
-                    if buf.len() >= min {
-                        let out = buf.split().freeze();
-                        return Some((Ok(out), Some((inner, buf))));
+    Box::pin(stream::unfold(
+        Some((inner, bytes::BytesMut::new())),
+        move |st| async move {
+            let (mut inner, mut buf) = st?;
+            loop {
+                match inner.next().await {
+                    Some(Ok(c)) if buf.is_empty() && c.len() >= min => {
+                        return Some((Ok(c), Some((inner, buf))))
                     }
+                    Some(Ok(c)) => {
+                        buf.extend_from_slice(&c);
+                        if buf.len() >= min {
+                            let out = buf.split().freeze();
+                            return Some((Ok(out), Some((inner, buf))));
+                        }
+                    }
+                    Some(Err(e)) => return Some((Err(e), None)),
+                    None if buf.is_empty() => return None,
+                    None => return Some((Ok(buf.split().freeze()), None)),
                 }
-                Some(Err(e)) => return Some((Err(e), None)),
-                None if buf.is_empty() => return None,
-                None => return Some((Ok(buf.split().freeze()), None)),
             }
-        }
-    }))
+        },
+    ))
 }

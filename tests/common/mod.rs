@@ -58,8 +58,97 @@ impl TestRegistry {
 
     /// A registry with manifest deletion enabled or disabled.
     pub fn start_with(auth: Auth, delete: bool) -> Self {
+        Self::start_full(auth, delete, false)
+    }
+
+    /// A registry serving TLS with a certificate for 127.0.0.1 (see `cert()`).
+    pub fn start_tls() -> Self {
+        Self::start_full(Auth::None, true, true)
+    }
+
+    pub fn cert(&self) -> PathBuf {
+        self.dir.path().join("tls-cert.pem")
+    }
+
+    fn start_full(auth: Auth, delete: bool, tls: bool) -> Self {
         require("docker-registry");
         let dir = tempfile::tempdir().unwrap();
+        let tls_yaml = if tls {
+            require("openssl");
+            // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
+            let d = dir.path();
+            let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
+            let (cert, key, csr, ext) = (
+                d.join("tls-leaf.pem"),
+                d.join("tls-key.pem"),
+                d.join("tls.csr"),
+                d.join("tls.ext"),
+            );
+            std::fs::write(&ext, "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
+            let run = |args: &[&str]| {
+                let ok = Command::new("openssl")
+                    .args(args)
+                    .current_dir(d)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok, "openssl {args:?} failed");
+            };
+            let p = |x: &PathBuf| x.to_str().unwrap().to_string();
+            run(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=cr test CA",
+                "-keyout",
+                &p(&ca_key),
+                "-out",
+                &p(&ca),
+            ]);
+            run(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                &p(&key),
+                "-out",
+                &p(&csr),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &p(&csr),
+                "-CA",
+                &p(&ca),
+                "-CAkey",
+                &p(&ca_key),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &p(&ext),
+                "-out",
+                &p(&cert),
+            ]);
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            )
+        } else {
+            String::new()
+        };
         let port = free_port();
         let storage = dir.path().join("storage");
         std::fs::create_dir_all(&storage).unwrap();
@@ -83,7 +172,7 @@ impl TestRegistry {
             ),
         };
         let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_yaml}",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_yaml}{auth_yaml}",
             storage.display()
         );
         let cfg_path = dir.path().join("config.yml");
@@ -113,6 +202,7 @@ impl TestRegistry {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
                 let mut buf = [0u8; 12];
+                // A TLS port answers a plain request too (with an error): it is up.
                 if s.read(&mut buf).map(|n| n > 0).unwrap_or(false) {
                     return;
                 }
