@@ -4,15 +4,16 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE,
 };
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
-use super::auth::{self, Challenge, Scope, Token, TokenCache, TokenResponse};
+use super::auth::{Challenge, Scope, TokenCache};
 use super::error::{parse_errors, RegistryError};
+use super::retry::{backoff, retry_after, retryable_status};
+use super::trace::{error_chain, redact_url};
 use crate::config::Settings;
 use crate::credentials::{self, Credential};
 use crate::reference::api_host;
@@ -67,11 +68,11 @@ pub struct Registry {
     pub name: String,
     base: Url,
     http: reqwest::Client,
-    cred: Option<Credential>,
-    challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
-    tokens: TokenCache,
+    pub(super) cred: Option<Credential>,
+    pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
+    pub(super) tokens: TokenCache,
     debug: bool,
-    max_retries: u32,
+    pub(super) max_retries: u32,
 }
 
 impl std::fmt::Debug for Registry {
@@ -84,7 +85,7 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-fn env_u64(k: &str, default: u64) -> u64 {
+pub(super) fn env_u64(k: &str, default: u64) -> u64 {
     std::env::var(k)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -222,192 +223,8 @@ impl Registry {
             && u.port_or_known_default() == self.base.port_or_known_default()
     }
 
-    /// Ping `/v2/` once and remember the challenge (None: no authentication needed).
-    pub async fn challenge(&self) -> Result<Option<Challenge>, RegistryError> {
-        if let Some(c) = self.challenge.read().await.as_ref() {
-            return Ok(c.clone());
-        }
-        let mut slot = self.challenge.write().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        let url = self.url("");
-        let resp = self
-            .raw_send(
-                Method::GET,
-                url,
-                None,
-                HeaderMap::new(),
-                Body::Empty,
-                "ping",
-            )
-            .await?;
-        let status = resp.status();
-        let ch = if status == StatusCode::UNAUTHORIZED {
-            resp.headers()
-                .get_all(WWW_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(auth::parse_challenges)
-                .collect::<Vec<_>>()
-        } else if status.is_success() {
-            Vec::new()
-        } else if status == StatusCode::NOT_FOUND {
-            return Err(RegistryError::Protocol {
-                what: "ping /v2/".into(),
-                host: self.name.clone(),
-                message: "HTTP 404: this host does not serve the registry API (/v2/)".into(),
-            });
-        } else {
-            return Err(self.error(resp, "ping /v2/", &[]).await);
-        };
-        let chosen = auth::choose(ch);
-        *slot = Some(chosen.clone());
-        Ok(chosen)
-    }
-
-    /// The Authorization value for `scopes` (a cached token unless `renew`).
-    async fn authorization(
-        &self,
-        scopes: &[Scope],
-        renew: bool,
-    ) -> Result<Option<String>, RegistryError> {
-        let Some(ch) = self.challenge().await? else {
-            return Ok(None);
-        };
-        if ch.is_basic() {
-            return Ok(self.cred.as_ref().map(|c| {
-                let raw = format!("{}:{}", c.username, c.password);
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                )
-            }));
-        }
-        let slot = self.tokens.slot(scopes);
-        let mut guard = slot.lock().await;
-        if let (false, Some(t)) = (renew, guard.as_ref()) {
-            if t.fresh() {
-                return Ok(Some(format!("Bearer {}", t.value)));
-            }
-        }
-        let t = self.fetch_token(&ch, scopes).await?;
-        let v = format!("Bearer {}", t.value);
-        *guard = Some(t);
-        Ok(Some(v))
-    }
-
-    /// Get a token from the challenge's realm.
-    pub async fn fetch_token(
-        &self,
-        ch: &Challenge,
-        scopes: &[Scope],
-    ) -> Result<Token, RegistryError> {
-        let realm = ch.param("realm").unwrap_or_default();
-        let terr = |status: u16, message: String| RegistryError::Token {
-            host: self.name.clone(),
-            realm: realm.to_string(),
-            account: self.account(),
-            status,
-            message,
-        };
-        let mut url = Url::parse(realm).map_err(|e| terr(0, format!("bad realm: {e}")))?;
-        let mut headers = HeaderMap::new();
-        let service = ch.param("service").unwrap_or_default();
-        let body = match self.cred.as_ref().and_then(|c| c.identity_token.as_ref()) {
-            Some(refresh) => {
-                let scope = scopes
-                    .iter()
-                    .map(Scope::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let form = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("grant_type", "refresh_token")
-                    .append_pair("refresh_token", refresh)
-                    .append_pair("service", service)
-                    .append_pair("scope", &scope)
-                    .append_pair("client_id", "cr")
-                    .finish();
-                headers.insert(
-                    reqwest::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-www-form-urlencoded"),
-                );
-                Body::Bytes(form.into())
-            }
-            None => {
-                {
-                    let mut q = url.query_pairs_mut();
-                    if !service.is_empty() {
-                        q.append_pair("service", service);
-                    }
-                    for s in scopes {
-                        q.append_pair("scope", s.as_str());
-                    }
-                }
-                if let Some(c) = &self.cred {
-                    let raw = format!("{}:{}", c.username, c.password);
-                    let v = format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(raw)
-                    );
-                    headers.insert(
-                        AUTHORIZATION,
-                        HeaderValue::from_str(&v).map_err(|_| {
-                            terr(0, "credentials contain characters HTTP cannot carry".into())
-                        })?,
-                    );
-                }
-                Body::Empty
-            }
-        };
-        let method = if matches!(body, Body::Bytes(_)) {
-            Method::POST
-        } else {
-            Method::GET
-        };
-        let mut attempt = 0;
-        let resp = loop {
-            let b = match &body {
-                Body::Bytes(b) => Body::Bytes(b.clone()),
-                _ => Body::Empty,
-            };
-            match self
-                .raw_send(
-                    method.clone(),
-                    url.clone(),
-                    None,
-                    headers.clone(),
-                    b,
-                    "get token",
-                )
-                .await
-            {
-                Ok(r) if retryable_status(r.status()) && attempt < self.max_retries => {
-                    tokio::time::sleep(backoff(attempt, retry_after(&r))).await;
-                }
-                Err(_) if attempt < self.max_retries => {
-                    tokio::time::sleep(backoff(attempt, None)).await;
-                }
-                other => break other?,
-            }
-            attempt += 1;
-        };
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.unwrap_or_default();
-        if !(200..300).contains(&status) {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
-                .trim()
-                .to_string();
-            return Err(terr(status, text));
-        }
-        serde_json::from_slice::<TokenResponse>(&bytes)
-            .ok()
-            .and_then(TokenResponse::into_token)
-            .ok_or_else(|| terr(status, "the answer holds no token".into()))
-    }
-
     /// Send once, following redirects for GET/HEAD; Authorization only to the registry itself.
-    async fn raw_send(
+    pub(super) async fn raw_send(
         &self,
         method: Method,
         mut url: Url,
@@ -536,23 +353,6 @@ impl Registry {
         }
     }
 
-    /// A 401 on a registry that looked open at ping time: take its challenge.
-    async fn learn_challenge(&self, resp: &Response) {
-        let found = resp
-            .headers()
-            .get_all(WWW_AUTHENTICATE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(auth::parse_challenges)
-            .collect::<Vec<_>>();
-        if let Some(ch) = auth::choose(found) {
-            let mut slot = self.challenge.write().await;
-            if !matches!(slot.as_ref(), Some(Some(_))) {
-                *slot = Some(Some(ch));
-            }
-        }
-    }
-
     /// Send and require a 2xx status.
     pub async fn send_ok(&self, req: Req) -> Result<Response, RegistryError> {
         let what = req.what.clone();
@@ -617,109 +417,5 @@ impl Registry {
             }),
             insufficient_scope: insufficient_scope && self.cred.is_some(),
         }
-    }
-}
-
-fn retryable_status(s: StatusCode) -> bool {
-    s == StatusCode::REQUEST_TIMEOUT || s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error()
-}
-
-fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs.min(60)));
-    }
-    let when = jiff::fmt::rfc2822::parse(v.trim()).ok()?.timestamp();
-    let now = jiff::Timestamp::now();
-    let d = when.duration_since(now);
-    Some(Duration::from_secs(d.as_secs().clamp(0, 60) as u64))
-}
-
-/// Exponential backoff with full jitter; a server's Retry-After wins.
-pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(d) = retry_after {
-        return d;
-    }
-    let base = env_u64("CR_RETRY_BASE_MS", 250);
-    let cap = base.saturating_mul(1 << attempt.min(6)).min(10_000);
-    Duration::from_millis(cap / 2 + fastrand::u64(0..=cap / 2))
-}
-
-/// The cause chain of a reqwest error, which alone says little ("error sending request").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = c.source();
-    }
-    s
-}
-
-/// A URL for traces: query values that may carry signatures or tokens are hidden.
-pub fn redact_url(u: &Url) -> String {
-    let mut u = u.clone();
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let lk = k.to_ascii_lowercase();
-                let secret = [
-                    "sig",
-                    "token",
-                    "credential",
-                    "key",
-                    "secret",
-                    "password",
-                    "state",
-                ]
-                .iter()
-                .any(|s| lk.contains(s));
-                (
-                    k.into_owned(),
-                    if secret {
-                        "<redacted>".into()
-                    } else {
-                        v.into_owned()
-                    },
-                )
-            })
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    let _ = u.set_password(None);
-    u.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_query_secrets() {
-        let u = Url::parse("https://s3.example/b?X-Amz-Signature=abc&X-Amz-Credential=k&part=1")
-            .unwrap();
-        let s = redact_url(&u);
-        assert!(!s.contains("abc") && !s.contains("=k&"), "{s}");
-        assert!(s.contains("part=1"));
-    }
-
-    #[test]
-    fn backoff_bounds() {
-        for a in 0..10 {
-            assert!(backoff(a, None) <= Duration::from_secs(10));
-        }
-        assert_eq!(
-            backoff(0, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
     }
 }

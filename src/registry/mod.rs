@@ -7,6 +7,9 @@ pub mod catalog;
 pub mod client;
 pub mod error;
 pub mod manifest;
+pub mod retry;
+mod token;
+mod trace;
 
 pub use auth::Scope;
 pub use client::{Body, Registry, Req};

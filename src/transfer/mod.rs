@@ -20,7 +20,7 @@ use progress::{Outcome, Progress};
 use crate::image::manifest::{Desc, ManifestError};
 use crate::image::platform::Platform;
 use crate::local::LocalError;
-use crate::registry::client::backoff;
+use crate::registry::retry::backoff;
 use crate::registry::RegistryError;
 
 /// Default blobs moved at once; chosen from bench/ (see docs/transfer.md).

@@ -12,7 +12,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use super::progress::Progress;
 use crate::image::digest::Hasher;
 use crate::image::manifest::Desc;
-use crate::registry::{client::backoff, Registry, Scope};
+use crate::registry::{retry::backoff, Registry, Scope};
 
 /// A stream of blob bytes; errors are `io::Error` so that reqwest can carry them as a body.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;

@@ -1,0 +1,217 @@
+//! Authentication state of a registry client: the challenge learned from `/v2/` (or from a
+//! 401), the Authorization value for a scope set (Basic, or a cached bearer token renewed
+//! before expiry), and token requests to the realm (GET with Basic, OAuth2 POST with a
+//! refresh token).
+
+use base64::Engine;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use url::Url;
+
+use super::auth::{self, Challenge, Scope, Token, TokenResponse};
+use super::client::{Body, Registry};
+use super::error::RegistryError;
+use super::retry::{backoff, retry_after, retryable_status};
+
+impl Registry {
+    /// Ping `/v2/` once and remember the challenge (None: no authentication needed).
+    pub async fn challenge(&self) -> Result<Option<Challenge>, RegistryError> {
+        if let Some(c) = self.challenge.read().await.as_ref() {
+            return Ok(c.clone());
+        }
+        let mut slot = self.challenge.write().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let url = self.url("");
+        let resp = self
+            .raw_send(
+                Method::GET,
+                url,
+                None,
+                HeaderMap::new(),
+                Body::Empty,
+                "ping",
+            )
+            .await?;
+        let status = resp.status();
+        let ch = if status == StatusCode::UNAUTHORIZED {
+            resp.headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(auth::parse_challenges)
+                .collect::<Vec<_>>()
+        } else if status.is_success() {
+            Vec::new()
+        } else if status == StatusCode::NOT_FOUND {
+            return Err(RegistryError::Protocol {
+                what: "ping /v2/".into(),
+                host: self.name.clone(),
+                message: "HTTP 404: this host does not serve the registry API (/v2/)".into(),
+            });
+        } else {
+            return Err(self.error(resp, "ping /v2/", &[]).await);
+        };
+        let chosen = auth::choose(ch);
+        *slot = Some(chosen.clone());
+        Ok(chosen)
+    }
+
+    /// The Authorization value for `scopes` (a cached token unless `renew`).
+    pub(super) async fn authorization(
+        &self,
+        scopes: &[Scope],
+        renew: bool,
+    ) -> Result<Option<String>, RegistryError> {
+        let Some(ch) = self.challenge().await? else {
+            return Ok(None);
+        };
+        if ch.is_basic() {
+            return Ok(self.cred.as_ref().map(|c| {
+                let raw = format!("{}:{}", c.username, c.password);
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            }));
+        }
+        let slot = self.tokens.slot(scopes);
+        let mut guard = slot.lock().await;
+        if let (false, Some(t)) = (renew, guard.as_ref()) {
+            if t.fresh() {
+                return Ok(Some(format!("Bearer {}", t.value)));
+            }
+        }
+        let t = self.fetch_token(&ch, scopes).await?;
+        let v = format!("Bearer {}", t.value);
+        *guard = Some(t);
+        Ok(Some(v))
+    }
+
+    /// Get a token from the challenge's realm.
+    pub async fn fetch_token(
+        &self,
+        ch: &Challenge,
+        scopes: &[Scope],
+    ) -> Result<Token, RegistryError> {
+        let realm = ch.param("realm").unwrap_or_default();
+        let terr = |status: u16, message: String| RegistryError::Token {
+            host: self.name.clone(),
+            realm: realm.to_string(),
+            account: self.account(),
+            status,
+            message,
+        };
+        let mut url = Url::parse(realm).map_err(|e| terr(0, format!("bad realm: {e}")))?;
+        let mut headers = HeaderMap::new();
+        let service = ch.param("service").unwrap_or_default();
+        let body = match self.cred.as_ref().and_then(|c| c.identity_token.as_ref()) {
+            Some(refresh) => {
+                let scope = scopes
+                    .iter()
+                    .map(Scope::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let form = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("grant_type", "refresh_token")
+                    .append_pair("refresh_token", refresh)
+                    .append_pair("service", service)
+                    .append_pair("scope", &scope)
+                    .append_pair("client_id", "cr")
+                    .finish();
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                Body::Bytes(form.into())
+            }
+            None => {
+                {
+                    let mut q = url.query_pairs_mut();
+                    if !service.is_empty() {
+                        q.append_pair("service", service);
+                    }
+                    for s in scopes {
+                        q.append_pair("scope", s.as_str());
+                    }
+                }
+                if let Some(c) = &self.cred {
+                    let raw = format!("{}:{}", c.username, c.password);
+                    let v = format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(raw)
+                    );
+                    headers.insert(
+                        AUTHORIZATION,
+                        HeaderValue::from_str(&v).map_err(|_| {
+                            terr(0, "credentials contain characters HTTP cannot carry".into())
+                        })?,
+                    );
+                }
+                Body::Empty
+            }
+        };
+        let method = if matches!(body, Body::Bytes(_)) {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let mut attempt = 0;
+        let resp = loop {
+            let b = match &body {
+                Body::Bytes(b) => Body::Bytes(b.clone()),
+                _ => Body::Empty,
+            };
+            match self
+                .raw_send(
+                    method.clone(),
+                    url.clone(),
+                    None,
+                    headers.clone(),
+                    b,
+                    "get token",
+                )
+                .await
+            {
+                Ok(r) if retryable_status(r.status()) && attempt < self.max_retries => {
+                    tokio::time::sleep(backoff(attempt, retry_after(&r))).await;
+                }
+                Err(_) if attempt < self.max_retries => {
+                    tokio::time::sleep(backoff(attempt, None)).await;
+                }
+                other => break other?,
+            }
+            attempt += 1;
+        };
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+                .trim()
+                .to_string();
+            return Err(terr(status, text));
+        }
+        serde_json::from_slice::<TokenResponse>(&bytes)
+            .ok()
+            .and_then(TokenResponse::into_token)
+            .ok_or_else(|| terr(status, "the answer holds no token".into()))
+    }
+
+    /// A 401 on a registry that looked open at ping time: take its challenge.
+    pub(super) async fn learn_challenge(&self, resp: &Response) {
+        let found = resp
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(auth::parse_challenges)
+            .collect::<Vec<_>>();
+        if let Some(ch) = auth::choose(found) {
+            let mut slot = self.challenge.write().await;
+            if !matches!(slot.as_ref(), Some(Some(_))) {
+                *slot = Some(Some(ch));
+            }
+        }
+    }
+}
