@@ -3,7 +3,11 @@
 #   bench/bench.sh [RUNS] [LAYERS] [LAYER_MIB]      (default 3 runs, 4 x 256 MiB)
 # push (oci layout -> registry), copy (registry -> registry), pull (registry -> oci layout),
 # alternating cr and skopeo, each on a fresh docker-registry; prints wall, CPU (user+sys),
-# peak RSS per run, the medians, and cr/skopeo ratios. Then image-list on 200 repos x 5 tags.
+# peak RSS per run, the medians, and cr/skopeo ratios. Then image-list on 200 repos x 5 tags
+# (200 distinct images).
+# BENCH_STORAGE=disk|tmpfs (default disk): where the registries keep their blobs. On disk,
+# docker-registry fsyncs every blob it receives, so push and copy are bounded by the disk;
+# on tmpfs (/dev/shm) what is measured is the clients and the registry's CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -22,11 +26,13 @@ if [ ! -f "$img/index.json" ]; then
 fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap 'cleanup; rm -rf /dev/shm/cr-bench' EXIT
 
 # start_registry NAME PORT: a fresh registry with empty storage
+storage_root=$work
+[ "${BENCH_STORAGE:-disk}" = tmpfs ] && storage_root=/dev/shm/cr-bench
 start_registry() {
-  local d="$work/reg-$1"
+  local d="$storage_root/reg-$1"
   rm -rf "$d"; mkdir -p "$d"
   printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/storage\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' "$d" "$2" > "$d/config.yml"
   docker-registry serve "$d/config.yml" > "$d/log" 2>&1 &
@@ -96,10 +102,16 @@ PY
 if [ "${BENCH_LIST:-1}" = 1 ]; then
   echo; echo "image-list: 200 repositories x 5 tags" >&2
   start_registry l 5203
-  small="$work/small"
-  [ -f "$small/index.json" ] || scripts/make-image.sh "$small" v1 16 >/dev/null
-  "$cr" push -q "oci:$small:v1" 127.0.0.1:5203/seed/img:v1 >/dev/null
-  seq 0 199 | xargs -P 8 -I{} sh -c "for t in 1 2 3 4 5; do \"$cr\" image-tag -q 127.0.0.1:5203/seed/img:v1 127.0.0.1:5203/ns\$(({} % 10))/repo{}:v\$t >/dev/null; done"
+  seed() {
+    local i=$1 d="$work/small-$1"
+    [ -f "$d/index.json" ] || scripts/make-image.sh "$d" v1 4 >/dev/null
+    local repo=127.0.0.1:5203/ns$((i % 10))/repo$i
+    "$cr" push -q "oci:$d:v1" "$repo:v1" >/dev/null
+    for t in 2 3 4 5; do "$cr" image-tag -q "$repo:v1" "$repo:v$t" >/dev/null; done
+  }
+  export -f seed; export cr work
+  seq 0 199 | xargs -P 4 -I{} bash -c 'seed {}'
+
   for i in $(seq 1 "$runs"); do
     measure "image-list-cr" "$cr" --registry 127.0.0.1:5203 image-list -q
   done

@@ -192,3 +192,45 @@ fn redirected_blobs_get_no_authorization() {
         "no Authorization to another host"
     );
 }
+
+#[test]
+fn interrupted_pull_leaves_nothing() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l, 2, 2 << 20);
+    reg.skopeo_push(&l, "v1", "ns/slow:v1");
+    // 1 MiB/s: the pull takes about four seconds; it is stopped after one.
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![], Some(1 << 20));
+    let env = Env::new();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for (dst, signal) in [("oci:OUT/layout", "-TERM"), ("OUT/img.tar", "-INT")] {
+        let dst = dst.replace("OUT", out_dir.to_str().unwrap());
+        let mut cmd = env.std_cmd();
+        let child = cmd
+            .args(["pull", &format!("{}/ns/slow:v1", proxy.host()), &dst])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        assert!(std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let left: Vec<_> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{dst}: left {left:?}");
+    }
+}

@@ -1,6 +1,6 @@
 //! Exit codes and error printing: `error:` with the top message, `caused by:` for each cause,
 //! `hint:` with what to do. Codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 authentication or
-//! authorization, 5 partial failure of a multi-image command.
+//! authorization, 5 partial failure of a multi-image command, 130 interrupted.
 
 use crate::reference::ReferenceError;
 use crate::registry::{Kind, RegistryError};
@@ -10,6 +10,7 @@ pub const USAGE: u8 = 2;
 pub const NOT_FOUND: u8 = 3;
 pub const AUTH: u8 = 4;
 pub const PARTIAL: u8 = 5;
+pub const INTERRUPTED: u8 = 130;
 
 /// Bad input found before any request: exit 2.
 #[derive(Debug, thiserror::Error)]

@@ -160,11 +160,43 @@ pub fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match rt.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
+    // Ctrl-C or SIGTERM drop the running command, so that its cleanup runs (a pull's
+    // staging directory is removed) before cr exits with 130.
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            r = run(cli) => Some(r),
+            _ = interrupted() => None,
+        }
+    });
+    match outcome {
+        Some(Ok(code)) => code,
+        Some(Err(e)) => {
             exit::print_error(&e);
             ExitCode::from(exit::code_for(&e))
         }
+        None => {
+            eprintln!("interrupted: nothing was left half-written");
+            ExitCode::from(exit::INTERRUPTED)
+        }
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -364,8 +364,9 @@ impl Env {
         self.home.path().join("docker")
     }
 
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::cargo_bin("cr").unwrap();
+    /// `cr` as a plain process, with the isolated environment.
+    pub fn std_cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cr"));
         for (k, _) in std::env::vars() {
             if k.starts_with("CR_")
                 || k.starts_with("DOCKER_")
@@ -386,6 +387,10 @@ impl Env {
             .env("CR_RETRY_BASE_MS", "20")
             .env("NO_COLOR", "1");
         c
+    }
+
+    pub fn cmd(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.std_cmd())
     }
 
     /// Run `cr ARGS` and return (exit code, stdout, stderr).
