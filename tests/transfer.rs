@@ -246,17 +246,7 @@ fn pull_to_every_format_readable_by_skopeo() {
         format!("docker-archive:{}", da.display()),
         format!("oci:{}:x", back.display()),
     ]);
-    let m = json(
-        &String::from_utf8(
-            common::skopeo(&[
-                "inspect".into(),
-                "--raw".into(),
-                format!("oci:{}:x", back.display()),
-            ])
-            .stdout,
-        )
-        .unwrap(),
-    );
+    let m = common::skopeo_json(&["inspect", "--raw", &format!("oci:{}:x", back.display())]);
     assert_eq!(m["config"]["digest"], img.config);
 
     // docker-archive of an index picks one platform.
@@ -266,12 +256,7 @@ fn pull_to_every_format_readable_by_skopeo() {
         &format!("{h}/ns/multi:1"),
         &format!("docker-archive:{}:m:1", dm.display()),
     ]);
-    let v = json(
-        &String::from_utf8(
-            common::skopeo(&["inspect".into(), format!("docker-archive:{}", dm.display())]).stdout,
-        )
-        .unwrap(),
-    );
+    let v = common::skopeo_json(&["inspect", &format!("docker-archive:{}", dm.display())]);
     assert_eq!(v["Architecture"], "amd64");
 
     let oa = out_dir.join("app-oci.tar");
@@ -280,17 +265,7 @@ fn pull_to_every_format_readable_by_skopeo() {
         &format!("{h}/ns/app:v1"),
         &format!("oci-archive:{}", oa.display()),
     ]);
-    let v = json(
-        &String::from_utf8(
-            common::skopeo(&[
-                "inspect".into(),
-                "--raw".into(),
-                format!("oci-archive:{}", oa.display()),
-            ])
-            .stdout,
-        )
-        .unwrap(),
-    );
+    let v = common::skopeo_json(&["inspect", "--raw", &format!("oci-archive:{}", oa.display())]);
     assert_eq!(v["config"]["digest"], img.config);
     assert!(
         leftovers(&out_dir)

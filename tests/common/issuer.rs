@@ -91,8 +91,9 @@ impl Issuer {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("key.pem");
         let cert = dir.path().join("cert.pem");
-        let st = Command::new("openssl")
-            .args([
+        super::openssl(
+            dir.path(),
+            &[
                 "req",
                 "-x509",
                 "-newkey",
@@ -102,16 +103,12 @@ impl Issuer {
                 "2",
                 "-subj",
                 "/CN=cr-test-issuer",
-            ])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success(), "openssl req failed");
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+            ],
+        );
         let pem = std::fs::read_to_string(&cert).unwrap();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         users.insert(0, User::admin());

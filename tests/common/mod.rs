@@ -85,17 +85,7 @@ impl TestRegistry {
                 d.join("tls.ext"),
             );
             std::fs::write(&ext, "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
-            let run = |args: &[&str]| {
-                let ok = Command::new("openssl")
-                    .args(args)
-                    .current_dir(d)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .unwrap()
-                    .success();
-                assert!(ok, "openssl {args:?} failed");
-            };
+            let run = |args: &[&str]| openssl(d, args);
             let p = |x: &PathBuf| x.to_str().unwrap().to_string();
             run(&[
                 "req",
@@ -346,6 +336,27 @@ pub fn skopeo(args: &[String]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Run skopeo and parse what it prints as JSON.
+pub fn skopeo_json(args: &[&str]) -> serde_json::Value {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = skopeo(&args).stdout;
+    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("skopeo {args:?}: not JSON ({e})"))
+}
+
+/// Run openssl in `dir`; the tests need it for certificates and token signatures.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    require("openssl");
+    let ok = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl {args:?} failed");
 }
 
 /// An isolated environment for `cr`: its own HOME, config, Docker config; no inherited CR_*.
