@@ -17,6 +17,9 @@ pub enum LocalError {
     NotAnImage { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Missing { path: PathBuf, message: String },
+    /// The bytes being written stopped coming (a network failure at the source).
+    #[error("{path}: the source failed while writing: {message}")]
+    Source { path: PathBuf, message: String },
     #[error("{path}: blob {digest} does not match its digest ({actual})")]
     Corrupt {
         path: PathBuf,

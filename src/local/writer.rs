@@ -116,7 +116,10 @@ impl LayoutWriter {
                 Err(e) => {
                     drop(f);
                     let _ = tokio::fs::remove_file(&part).await;
-                    return Err(LocalError::io(&fin, e));
+                    return Err(LocalError::Source {
+                        path: fin,
+                        message: e.to_string(),
+                    });
                 }
             };
             f.write_all(&chunk)

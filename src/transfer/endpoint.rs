@@ -66,6 +66,7 @@ impl Source {
 /// Whether an upload failure is worth a new upload session.
 pub fn retryable(e: &TransferError) -> bool {
     match e {
+        TransferError::Local(crate::local::LocalError::Source { .. }) => true,
         TransferError::Registry(r) if matches!(**r, RegistryError::Connect { .. }) => true,
         TransferError::Registry(r) => r.status().is_some_and(|s| {
             s == 408
