@@ -23,6 +23,13 @@ YAML
   echo "started docker-registry on localhost:5000 (pid $!, log $state/registry.log)"
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
 fi
+# Something already listens on :5000: it must be a registry we can use without a login.
+status=$(exec 3<>/dev/tcp/127.0.0.1/5000 && printf 'GET /v2/ HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && head -1 <&3 | cut -d' ' -f2)
+if [ "$status" != 200 ]; then
+  echo "localhost:5000 answers $status to /v2/: it is not an open registry." >&2
+  echo "Stop it (Debian's service: sudo systemctl stop docker-registry) or log in with cr login localhost:5000, then run this again." >&2
+  exit 1
+fi
 cargo build --release --locked
 cr=target/release/cr
 work=$(mktemp -d)
