@@ -229,11 +229,12 @@ impl Registry {
         method: Method,
         mut url: Url,
         auth: Option<&str>,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         body: Body,
         what: &str,
     ) -> Result<Response, RegistryError> {
         let mut body = Some(body);
+        let first = url.origin();
         for _ in 0..10 {
             let mut rb = self
                 .http
@@ -285,6 +286,11 @@ impl Registry {
                 host: self.name.clone(),
                 message: format!("bad redirect: {e}"),
             })?;
+            // Credentials given for one host (a token realm's Basic header) do not follow a
+            // redirect to another.
+            if url.origin() != first {
+                headers.remove(AUTHORIZATION);
+            }
             body = Some(Body::Empty);
         }
         Err(RegistryError::Protocol {
