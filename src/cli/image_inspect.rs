@@ -26,30 +26,6 @@ pub struct ImageInspectArgs {
     pub format: Option<String>,
 }
 
-/// Choose a platform's manifest from an index.
-pub fn pick_platform(
-    parsed: &Parsed,
-    want: Option<&Platform>,
-) -> Option<(String, Option<Platform>)> {
-    let children = parsed.children();
-    let default: Platform = "linux/amd64".parse().expect("valid");
-    let want_default = want.is_none();
-    let want = want.unwrap_or(&default);
-    children
-        .iter()
-        .find(|(_, p)| p.as_ref().is_some_and(|p| want.matches(p)))
-        .or_else(|| {
-            if want_default {
-                children
-                    .iter()
-                    .find(|(d, _)| crate::image::media::is_manifest(&d.media_type))
-            } else {
-                None
-            }
-        })
-        .map(|(d, p)| (d.digest.clone(), p.clone()))
-}
-
 async fn inspect(
     reg: &Registry,
     r: &Reference,
@@ -66,15 +42,18 @@ async fn inspect(
             .iter()
             .filter_map(|(_, p)| p.as_ref().map(|p| p.to_string()))
             .collect();
-        let (d, _) = pick_platform(&parsed, platform).ok_or_else(|| {
-            exit::usage(
-                format!(
-                    "{r} has no manifest for platform {}",
-                    platform.map(|p| p.to_string()).unwrap_or_default()
-                ),
-                "see the platforms with `cr manifest-inspect`",
-            )
-        })?;
+        let (d, _) = parsed
+            .pick_platform(platform)
+            .map(|(d, p)| (d.digest, p))
+            .ok_or_else(|| {
+                exit::usage(
+                    format!(
+                        "{r} has no manifest for platform {}",
+                        platform.map(|p| p.to_string()).unwrap_or_default()
+                    ),
+                    "see the platforms with `cr manifest-inspect`",
+                )
+            })?;
         (
             reg.get_manifest(&r.repository, &d, &scopes).await?,
             platforms,

@@ -8,7 +8,6 @@ use anyhow::Context;
 
 use super::copy::TransferArgs;
 use crate::config::Settings;
-use crate::image::platform::Platform;
 use crate::local::writer::LayoutWriter;
 use crate::local::{Kind, LocalRef};
 use crate::reference::Reference;
@@ -42,18 +41,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot pull {src}"))?;
         if top.is_index() {
-            let parsed = top.parse()?;
-            let want: Platform = "linux/amd64".parse().expect("valid");
-            let plats: Vec<Platform> = parsed
-                .children()
-                .into_iter()
-                .filter_map(|(_, p)| p)
-                .collect();
-            opts.platform = plats
-                .iter()
-                .find(|p| want.matches(p))
-                .or(plats.first())
-                .cloned();
+            opts.platform = top.parse()?.pick_platform(None).and_then(|(_, p)| p);
         }
     }
     let tag = match dst.kind {

@@ -146,6 +146,32 @@ impl Parsed {
         }
     }
 
+    /// The child manifest for `want`; without `want`, linux/amd64 if there is one, else the
+    /// first image manifest. None for an image or when nothing matches.
+    pub fn pick_platform(
+        &self,
+        want: Option<&super::platform::Platform>,
+    ) -> Option<(Desc, Option<super::platform::Platform>)> {
+        let children = self.children();
+        let amd64 = super::platform::Platform {
+            os: "linux".into(),
+            arch: "amd64".into(),
+            variant: None,
+        };
+        let target = want.unwrap_or(&amd64);
+        let found = children
+            .iter()
+            .find(|(_, p)| p.as_ref().is_some_and(|p| target.matches(p)));
+        let fallback = || {
+            children
+                .iter()
+                .find(|(d, _)| super::media::is_manifest(&d.media_type))
+        };
+        found
+            .or_else(|| if want.is_none() { fallback() } else { None })
+            .cloned()
+    }
+
     /// Compressed size: config plus layers.
     pub fn image_size(&self) -> u64 {
         self.blobs().iter().map(|d| d.size).sum()

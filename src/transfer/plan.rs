@@ -51,18 +51,18 @@ pub async fn plan(
         let parsed = parse(&top)?;
         let entries = parsed.children();
         if let Some(want) = platform {
-            let (d, _) = entries
-                .iter()
-                .find(|(_, p)| p.as_ref().is_some_and(|p| want.matches(p)))
-                .ok_or_else(|| TransferError::NoPlatform {
-                    image: src.describe(reference),
-                    platform: want.to_string(),
-                    available: entries
-                        .iter()
-                        .filter_map(|(_, p)| p.as_ref().map(|p| p.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
+            let (d, _) =
+                parsed
+                    .pick_platform(Some(want))
+                    .ok_or_else(|| TransferError::NoPlatform {
+                        image: src.describe(reference),
+                        platform: want.to_string(),
+                        available: entries
+                            .iter()
+                            .filter_map(|(_, p)| p.as_ref().map(|p| p.to_string()))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?;
             top = src.manifest(&d.digest).await?;
         } else {
             children = stream::iter(entries.iter().map(|(d, _)| d.digest.clone()))
