@@ -335,3 +335,34 @@ fn tls_registry_on_loopback_with_ca_cert() {
     assert_ne!(code, 0);
     assert!(err.contains(&reg.host), "{err}");
 }
+
+#[test]
+fn ipv6_loopback_registry() {
+    let reg = TestRegistry::start_v6();
+    assert!(reg.host.starts_with("[::1]:"));
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let b = layout::image(&l, Some("v1"), "amd64", &[("six", b"ipv6")]);
+    let env = Env::new();
+    let h = reg.host.as_str();
+    let out = env.ok(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{h}/v6/app:v1"),
+    ]);
+    assert_eq!(out.trim(), format!("{h}/v6/app@{}", b.digest));
+    env.ok(&[
+        "image-tag",
+        &format!("{h}/v6/app:v1"),
+        &format!("{h}/v6/copy:v2"),
+    ]);
+    let q = env.ok(&["--registry", h, "image-list", "-q"]);
+    assert_eq!(q, format!("{h}/v6/app:v1\n{h}/v6/copy:v2\n"));
+    let out_dir = dir.path().join("pulled");
+    env.ok(&[
+        "pull",
+        &format!("{h}/v6/copy:v2"),
+        &format!("oci:{}", out_dir.display()),
+    ]);
+    assert!(out_dir.join("index.json").exists());
+}

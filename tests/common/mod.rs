@@ -70,7 +70,16 @@ impl TestRegistry {
         self.dir.path().join("tls-cert.pem")
     }
 
+    /// A registry listening on [::1] only.
+    pub fn start_v6() -> Self {
+        Self::start_on(Auth::None, true, false, "[::1]")
+    }
+
     fn start_full(auth: Auth, delete: bool, tls: bool) -> Self {
+        Self::start_on(auth, delete, tls, "127.0.0.1")
+    }
+
+    fn start_on(auth: Auth, delete: bool, tls: bool, ip: &str) -> Self {
         require("docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let tls_yaml = if tls {
@@ -162,7 +171,7 @@ impl TestRegistry {
             ),
         };
         let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_yaml}{auth_yaml}",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: \"{ip}:{port}\"\n{tls_yaml}{auth_yaml}",
             storage.display()
         );
         let cfg_path = dir.path().join("config.yml");
@@ -176,7 +185,7 @@ impl TestRegistry {
             .spawn()
             .expect("start docker-registry");
         let reg = TestRegistry {
-            host: format!("127.0.0.1:{port}"),
+            host: format!("{ip}:{port}"),
             port,
             dir,
             child,
@@ -189,7 +198,8 @@ impl TestRegistry {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+            let addr: std::net::SocketAddr = self.host.parse().expect("ip:port");
+            if let Ok(mut s) = TcpStream::connect(addr) {
                 let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
                 let mut buf = [0u8; 12];
                 // A TLS port answers a plain request too (with an error): it is up.
