@@ -122,6 +122,17 @@ fn wrong_password_stores_nothing() {
         "{err}"
     );
     assert!(!env.docker_config().join("config.json").exists());
+    // A forced keyring where none is usable: refused with a way out, nothing stored.
+    let out = env
+        .cmd()
+        .env("CR_CREDENTIAL_STORE", "keyring")
+        .args(["login", &reg.host, "-u", ADMIN, "--password-stdin"])
+        .write_stdin(format!("{ADMIN_PASSWORD}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CR_CREDENTIAL_STORE=file"));
+    assert!(!env.docker_config().join("config.json").exists());
     // No credentials at all on a non-TTY: a usage error, no request needed.
     let (code, _, err) = env.run(&["login", &reg.host]);
     assert_eq!(code, 2, "{err}");

@@ -152,6 +152,11 @@ pub fn store(registry: &str, cred: &Credential) -> Result<Stored, CredentialErro
     if choice == StoreChoice::Keyring || (choice == StoreChoice::Auto && keyring::usable()) {
         match keyring::set(registry, cred) {
             Ok(()) => return Ok(Stored::Keyring),
+            Err(CredentialError::Keyring(m)) if choice == StoreChoice::Keyring => {
+                return Err(CredentialError::Keyring(format!(
+                    "{m} (CR_CREDENTIAL_STORE=keyring; on a machine without a keyring use CR_CREDENTIAL_STORE=file)"
+                )))
+            }
             Err(e) if choice == StoreChoice::Keyring => return Err(e),
             Err(_) => {}
         }
