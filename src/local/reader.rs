@@ -164,7 +164,7 @@ impl LocalImage {
         if let Some(m) = &self.synthesized {
             return Ok(m.digest.clone());
         }
-        Ok(self.index_entry()?.digest)
+        Ok(self.index_entry()?.0.digest)
     }
 
     /// The tag recorded in the layout or archive for the chosen image, if any.
@@ -175,23 +175,14 @@ impl LocalImage {
                 .first()
                 .and_then(|t| t.rsplit_once(':').map(|(_, t)| t.to_string()));
         }
-        let idx: Value = serde_json::from_slice(&self.store.read("index.json").ok()?).ok()?;
-        let want = self.index_entry().ok()?.digest;
-        idx["manifests"]
-            .as_array()?
-            .iter()
-            .find(|m| m["digest"] == want.as_str())
-            .and_then(|m| {
-                let a = &m["annotations"];
-                a[REF_NAME]
-                    .as_str()
-                    .map(str::to_string)
-                    .filter(|t| crate::reference::validate_tag(t).is_ok())
-            })
+        self.index_entry()
+            .ok()?
+            .1
+            .filter(|t| crate::reference::validate_tag(t).is_ok())
     }
 
-    /// The index.json entry selected by the tag (or the only entry).
-    fn index_entry(&self) -> Result<Desc, LocalError> {
+    /// The index.json entry selected by the tag (or the only entry), with its ref.name.
+    fn index_entry(&self) -> Result<(Desc, Option<String>), LocalError> {
         let path = self.store.path();
         let idx: Value = serde_json::from_slice(&self.store.read("index.json")?)
             .map_err(|e| bad(path, format!("index.json is not JSON: {e}")))?;
@@ -240,7 +231,8 @@ impl LocalImage {
             size: m["size"].as_u64().unwrap_or(0),
         };
         crate::reference::validate_digest(&d.digest).map_err(|e| bad(path, e.to_string()))?;
-        Ok(d)
+        let name = m["annotations"][REF_NAME].as_str().map(str::to_string);
+        Ok((d, name))
     }
 
     /// A manifest by digest (or, for "" / a tag, the selected image).
@@ -254,7 +246,7 @@ impl LocalImage {
             if reference.starts_with("sha256:") || reference.starts_with("sha512:") {
                 (reference.to_string(), None)
             } else {
-                let d = self.index_entry()?;
+                let (d, _) = self.index_entry()?;
                 (d.digest, Some(d.media_type))
             };
         let bytes = self.store.read(&blob_name(&digest))?;

@@ -78,12 +78,11 @@ impl Registry {
 }
 
 /// Entries asked per page (`CR_PAGE_SIZE`, default 1000).
-fn page_size() -> u32 {
-    std::env::var("CR_PAGE_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(1000)
+fn page_size() -> u64 {
+    match super::client::env_u64("CR_PAGE_SIZE", 1000) {
+        0 => 1000,
+        n => n,
+    }
 }
 
 /// The target of `rel="next"` in a Link header: `</v2/_catalog?last=b&n=2>; rel="next"`.

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use reqwest::StatusCode;
-
 use super::stream::{coalesce, registry_blob, ByteStream};
 use super::TransferError;
 use crate::image::manifest::{Desc, RawManifest};
@@ -68,12 +66,12 @@ pub fn retryable(e: &TransferError) -> bool {
     match e {
         TransferError::Local(crate::local::LocalError::Source { .. }) => true,
         TransferError::Registry(r) if matches!(**r, RegistryError::Connect { .. }) => true,
-        TransferError::Registry(r) => r.status().is_some_and(|s| {
-            s == 408
-                || s == 429
-                || s >= 500
-                || StatusCode::from_u16(s).is_ok_and(|c| c == StatusCode::UNAUTHORIZED)
-        }),
+        // A 401 mid-upload is usually an expired token (a streamed body cannot be re-sent with
+        // a fresh one); a 401 for a scope the account lacks is not worth another session.
+        TransferError::Registry(r) if r.kind() == crate::registry::Kind::Denied => false,
+        TransferError::Registry(r) => r
+            .status()
+            .is_some_and(|s| s == 401 || s == 408 || s == 429 || s >= 500),
         _ => false,
     }
 }

@@ -103,11 +103,13 @@ async fn move_blob(
         None => None,
     };
     progress.blob_start(desc);
+    // Bytes from a registry are always hashed; a push from local files is verified by the
+    // registry on commit.
+    let hash = matches!(src, Source::Registry(_)) || matches!(dst, Dest::Local(_));
     let mut attempt = 0;
     loop {
         let verdict = stream::Verdict::default();
         let raw = src.blob(desc).await?;
-        let hash = matches!(src, Source::Registry(_)) || matches!(dst, Dest::Local(_));
         let bytes = stream::verified(raw, desc.clone(), progress.clone(), verdict.clone(), hash);
         match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
