@@ -249,6 +249,9 @@ fn errors_name_the_image_and_exit_codes() {
         "{{ .Repository ",
     ]);
     assert_eq!(code, 2, "{err}");
+    let (code, _, err) = env.run(&["--registry", "bad host!", "image-list"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad host!"), "{err}");
     let (code, _, _) = env.run(&["image-lst"]);
     assert_eq!(code, 2);
 }

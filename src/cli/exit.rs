@@ -63,6 +63,12 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         {
             return USAGE;
         }
+        // A bad --registry / CR_REGISTRY host is bad input too.
+        if let Some(crate::config::ConfigError::Host(_)) =
+            c.downcast_ref::<crate::config::ConfigError>()
+        {
+            return USAGE;
+        }
         if let Some(r) = registry_error(c) {
             return match r.kind() {
                 Kind::NotFound => NOT_FOUND,

@@ -118,9 +118,6 @@ impl TarIndex {
         f.seek(SeekFrom::Start(off))
             .await
             .map_err(|e| LocalError::io(&self.path, e))?;
-        Ok(Box::pin(ReaderStream::with_capacity(
-            f.take(size),
-            256 << 10,
-        )))
+        Ok(Box::pin(ReaderStream::with_capacity(f.take(size), 1 << 20)))
     }
 }
