@@ -107,6 +107,54 @@ fn push_restarts_a_broken_upload_and_retries_429() {
 }
 
 #[test]
+fn a_body_size_limit_makes_uploads_fall_back_to_smaller_patches() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 2, 9 << 20);
+    // Like nginx with client_max_body_size 4m in front of the registry.
+    let limit = |method| Fault {
+        method,
+        path_contains: "/blobs/uploads/",
+        action: Action::BodyLimit(4 << 20),
+        times: 100,
+    };
+    let proxy = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![limit("PUT"), limit("PATCH")],
+        None,
+    );
+    let env = Env::new();
+    let out = env.ok(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/ns/app:v1", proxy.host()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    // Refused: each layer's whole PUT, then 16 MiB and 8 MiB PATCHes (sizes shared by both).
+    assert!(proxy.fired() >= 3, "fired {}", proxy.fired());
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+
+    // A registry-to-registry copy streams its chunks from the source GET the same way.
+    let dst = TestRegistry::start(Auth::None);
+    let dst_proxy = Proxy::start(
+        dst.port,
+        dst.storage(),
+        vec![limit("PUT"), limit("PATCH")],
+        None,
+    );
+    let out = env.ok(&[
+        "copy",
+        &format!("{}/ns/app:v1", reg.host),
+        &format!("{}/ns/copy:v1", dst_proxy.host()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    assert!(dst_proxy.fired() >= 3);
+    assert_eq!(dst.skopeo_digest("ns/copy:v1"), img.digest);
+}
+
+#[test]
 fn two_second_tokens_are_renewed_during_a_long_push() {
     let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![], 2)));
     let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,10 @@ fn registry_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Re
         return Some(r);
     }
     match c.downcast_ref::<crate::transfer::TransferError>() {
-        Some(crate::transfer::TransferError::Registry(r)) => Some(r),
+        Some(
+            crate::transfer::TransferError::Registry(r)
+            | crate::transfer::TransferError::Fallback(r),
+        ) => Some(r),
         _ => None,
     }
 }

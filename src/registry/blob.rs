@@ -1,13 +1,61 @@
 //! Blob requests: HEAD, GET (small blobs verified in memory; large ones streamed by the
-//! transfer engine), cross-repository mount, and uploads (POST then one PUT with the body).
+//! transfer engine), cross-repository mount, and uploads (POST then one PUT with the body, or
+//! PATCHes of a size the registry accepts when it refuses that).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE};
+use futures_util::stream::{self, Stream, StreamExt};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::{Body, Registry, RegistryError, Req, Scope};
 use crate::image::digest;
+
+/// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
+const FIRST_CHUNK: u64 = 16 << 20;
+const MIN_CHUNK: u64 = 1 << 20;
+
+/// The stream an upload is cut from, and what the last piece left over.
+struct Cursor<S> {
+    bytes: S,
+    rest: Option<Bytes>,
+}
+
+/// The next `len` bytes of a shared stream, as a body of their own.
+fn piece<S>(
+    shared: Arc<tokio::sync::Mutex<Cursor<S>>>,
+    len: u64,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
+{
+    stream::unfold((shared, len), |(shared, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut cur = shared.lock().await;
+        let mut b = match cur.rest.take() {
+            Some(b) => b,
+            None => match cur.bytes.next().await {
+                Some(Ok(b)) => b,
+                Some(Err(e)) => return Some((Err(e), (shared.clone(), 0))),
+                None => {
+                    let e = std::io::Error::other("the blob ended before its size");
+                    return Some((Err(e), (shared.clone(), 0)));
+                }
+            },
+        };
+        if b.len() as u64 > left {
+            cur.rest = Some(b.split_off(left as usize));
+        }
+        drop(cur);
+        let n = b.len() as u64;
+        Some((Ok(b), (shared, left - n)))
+    })
+}
 
 /// The outcome of a mount request.
 #[derive(Debug)]
@@ -153,6 +201,42 @@ impl Registry {
         self.send_ok(req).await.map(|_| ())
     }
 
+    /// Finish an upload session in PATCHes of at most `chunk` bytes (with `Content-Range`), then
+    /// a PUT with the digest: for registries, or proxies in front of them, that refuse one large
+    /// request. The chunks are cut from `bytes` as it streams; nothing is buffered.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_chunks<S>(
+        &self,
+        session: Url,
+        digest: &str,
+        size: u64,
+        bytes: S,
+        chunk: u64,
+        scopes: &[Scope],
+    ) -> Result<(), RegistryError>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
+    {
+        let what = format!("upload blob {digest}");
+        let shared = Arc::new(tokio::sync::Mutex::new(Cursor { bytes, rest: None }));
+        let mut url = session;
+        let mut start = 0u64;
+        while start < size {
+            let len = chunk.max(1).min(size - start);
+            let body = reqwest::Body::wrap_stream(piece(shared.clone(), len));
+            let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header(CONTENT_LENGTH, &len.to_string())
+                .header(CONTENT_RANGE, &format!("{start}-{}", start + len - 1))
+                .body(Body::Stream(Some(body)));
+            let resp = self.send_ok(req).await?;
+            url = self.location(&resp, &what)?;
+            start += len;
+        }
+        self.finish_upload(url, digest, 0, Body::Empty, scopes)
+            .await
+    }
+
     /// Upload a stream whose digest is known only at its end: POST, one streamed PATCH, then
     /// PUT with the digest `digest_of` yields once the stream has ended.
     pub async fn upload_unknown(
@@ -195,6 +279,28 @@ impl Registry {
         self.finish_upload(session, &d, size, Body::Bytes(data), scopes)
             .await?;
         Ok(d)
+    }
+
+    /// The PATCH size to use for this registry's uploads; 0: one PUT with the whole blob.
+    pub fn upload_chunk(&self) -> u64 {
+        self.upload_chunk.load(Ordering::Relaxed)
+    }
+
+    /// After an upload made with `used` (see `upload_chunk`) failed with `e`: when the registry
+    /// (or a proxy in front of it) refused the request for its size or its form, switch to
+    /// smaller PATCHes and say so (true); the caller then tries again in a new session.
+    pub fn fall_back(&self, e: &RegistryError, used: u64) -> bool {
+        let next = match (used, e.status()) {
+            (0, Some(413 | 405 | 411 | 415 | 501)) => FIRST_CHUNK,
+            (0, Some(400)) if e.has_code("BLOB_UPLOAD_INVALID") || e.without_code() => FIRST_CHUNK,
+            (u, Some(413)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
+            _ => return false,
+        };
+        // Another blob may have moved it already: either way, the next attempt uses the new size.
+        let _ =
+            self.upload_chunk
+                .compare_exchange(used, next, Ordering::Relaxed, Ordering::Relaxed);
+        true
     }
 
     fn location(&self, resp: &Response, what: &str) -> Result<Url, RegistryError> {

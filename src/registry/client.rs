@@ -73,6 +73,8 @@ pub struct Registry {
     pub(super) tokens: TokenCache,
     debug: bool,
     pub(super) max_retries: u32,
+    /// PATCH size for blob uploads once the registry refused a whole blob in one PUT (0: PUT).
+    pub(super) upload_chunk: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Registry {
@@ -178,6 +180,9 @@ impl Registry {
             tokens: TokenCache::default(),
             debug: settings.debug,
             max_retries: env_u64("CR_MAX_RETRIES", 5) as u32,
+            upload_chunk: env_u64("CR_UPLOAD_CHUNK_MIB", 0)
+                .saturating_mul(1 << 20)
+                .into(),
         })
     }
 

@@ -131,6 +131,11 @@ impl RegistryError {
         matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
     }
 
+    /// An error status that carries no registry error code (a proxy's answer, say).
+    pub fn without_code(&self) -> bool {
+        matches!(self, RegistryError::Api { errors, .. } if errors.is_empty())
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         let host =
@@ -160,6 +165,9 @@ impl RegistryError {
                 "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()
             }
             (_, Kind::Unsupported) => "the registry does not support this operation".into(),
+            (RegistryError::Api { status: 413, .. }, _) => format!(
+                "{host}, or a proxy in front of it, limits the size of a request (blob uploads fall back to PATCHes of down to 1 MiB, or CR_UPLOAD_CHUNK_MIB); raise the limit (nginx: client_max_body_size)"
+            ),
             _ => return None,
         })
     }

@@ -64,6 +64,7 @@ impl Source {
 /// Whether an upload failure is worth a new upload session.
 pub fn retryable(e: &TransferError) -> bool {
     match e {
+        TransferError::Fallback(_) => true,
         TransferError::Local(crate::local::LocalError::Source { .. }) => true,
         TransferError::Registry(r) if matches!(**r, RegistryError::Connect { .. }) => true,
         // A 401 mid-upload is usually an expired token (a streamed body cannot be re-sent with
@@ -126,11 +127,24 @@ impl Dest {
                     Some(s) => s,
                     None => d.reg.start_upload(&d.repo, &scopes).await?,
                 };
-                let body = Body::Stream(Some(reqwest::Body::wrap_stream(bytes)));
-                d.reg
-                    .finish_upload(session, &desc.digest, desc.size, body, &scopes)
-                    .await?;
-                Ok(())
+                let chunk = d.reg.upload_chunk();
+                let r = if chunk == 0 {
+                    let body = Body::Stream(Some(reqwest::Body::wrap_stream(bytes)));
+                    d.reg
+                        .finish_upload(session, &desc.digest, desc.size, body, &scopes)
+                        .await
+                } else {
+                    d.reg
+                        .upload_chunks(session, &desc.digest, desc.size, bytes, chunk, &scopes)
+                        .await
+                };
+                match r {
+                    Ok(()) => Ok(()),
+                    Err(e) if d.reg.fall_back(&e, chunk) => {
+                        Err(TransferError::Fallback(Box::new(e)))
+                    }
+                    Err(e) => Err(e.into()),
+                }
             }
             Dest::Local(w) => Ok(w.write_blob(desc, bytes).await?),
         }

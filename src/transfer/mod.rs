@@ -38,6 +38,9 @@ pub enum TransferError {
     Manifest(#[from] ManifestError),
     #[error("{0}")]
     Verify(String),
+    /// The registry refused the upload for its size or form; the next try uses smaller PATCHes.
+    #[error(transparent)]
+    Fallback(Box<RegistryError>),
     #[error("{image} has no manifest for platform {platform} (it has: {available})")]
     NoPlatform {
         image: String,
@@ -117,7 +120,10 @@ async fn move_blob(
                 if let Some(msg) = verdict.failure() {
                     return Err(TransferError::Verify(msg));
                 }
-                attempt += 1;
+                // A fallback to smaller PATCHes is bounded by the smallest size, not counted.
+                if !matches!(e, TransferError::Fallback(_)) {
+                    attempt += 1;
+                }
                 if attempt >= UPLOAD_ATTEMPTS || !endpoint::retryable(&e) {
                     return Err(e);
                 }

@@ -21,6 +21,9 @@ pub enum Action {
     DropRequest(usize),
     /// Answer 307 to the blob server.
     Redirect,
+    /// Refuse a request whose body is larger than this (or has no length) with 413, as nginx's
+    /// `client_max_body_size` does: the body is read and dropped, then the answer sent.
+    BodyLimit(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -127,11 +130,15 @@ fn read_head(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<(String, Ve
     Ok(Some((first.trim_end().to_string(), headers)))
 }
 
-fn pick(s: &State, method: &str, path: &str) -> Option<Action> {
+fn pick(s: &State, method: &str, path: &str, length: Option<u64>) -> Option<Action> {
     let mut f = s.faults.lock().unwrap();
-    let hit = f
-        .iter_mut()
-        .find(|f| f.times > 0 && f.method == method && path.contains(f.path_contains))?;
+    let hit = f.iter_mut().find(|f| {
+        let applies = match f.action {
+            Action::BodyLimit(n) => length.is_none_or(|l| l > n),
+            _ => true,
+        };
+        applies && f.times > 0 && f.method == method && path.contains(f.path_contains)
+    })?;
     hit.times -= 1;
     s.fired.fetch_add(1, Ordering::SeqCst);
     Some(hit.action.clone())
@@ -156,8 +163,30 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
     let mut parts = first.split_whitespace();
     let method = parts.next().unwrap_or("").to_string();
     let path = parts.next().unwrap_or("").to_string();
-    let action = pick(s, &method, &path);
+    let length = headers.iter().find_map(|h| {
+        let (k, v) = h.split_once(':')?;
+        k.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<u64>().ok())?
+    });
+    let action = pick(s, &method, &path, length);
     match &action {
+        Some(Action::BodyLimit(_)) => {
+            // Drain what the client sends (bounded by its length, or a second of silence).
+            client.set_read_timeout(Some(Duration::from_secs(1)))?;
+            let mut left = length.unwrap_or(u64::MAX);
+            let mut buf = vec![0u8; 64 << 10];
+            while left > 0 {
+                match r.read(&mut buf[..(left.min(64 << 10)) as usize]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => left -= n as u64,
+                }
+            }
+            let body = "<html><body>413 Request Entity Too Large</body></html>";
+            write!(client_w, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+            let _ = client_w.flush();
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         Some(Action::Status(code, retry)) => {
             let extra = retry
                 .map(|r| format!("Retry-After: {r}\r\n"))
