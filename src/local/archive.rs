@@ -5,9 +5,6 @@ use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
-
 use super::LocalError;
 use crate::transfer::stream::ByteStream;
 
@@ -112,12 +109,9 @@ impl TarIndex {
     /// Stream a file's bytes.
     pub async fn stream(&self, name: &str) -> Result<ByteStream, LocalError> {
         let (off, size) = self.entry(name)?;
-        let mut f = tokio::fs::File::open(&self.path)
-            .await
-            .map_err(|e| LocalError::io(&self.path, e))?;
+        let mut f = std::fs::File::open(&self.path).map_err(|e| LocalError::io(&self.path, e))?;
         f.seek(SeekFrom::Start(off))
-            .await
             .map_err(|e| LocalError::io(&self.path, e))?;
-        Ok(Box::pin(ReaderStream::with_capacity(f.take(size), 1 << 20)))
+        Ok(super::file::read_stream(f, Some(size)))
     }
 }

@@ -3,6 +3,7 @@
 //! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`.
 
 pub mod archive;
+pub mod file;
 pub mod reader;
 pub mod writer;
 

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use serde_json::Value;
-use tokio_util::io::ReaderStream;
 
 use super::archive::TarIndex;
 use super::{Kind, LocalError, LocalRef};
@@ -72,13 +71,11 @@ impl Store {
         match self {
             Store::Dir(d) => {
                 let p = d.join(name);
-                let f = tokio::fs::File::open(&p)
-                    .await
-                    .map_err(|e| LocalError::Missing {
-                        path: p.clone(),
-                        message: e.to_string(),
-                    })?;
-                Ok(Box::pin(ReaderStream::with_capacity(f, 1 << 20)))
+                let f = std::fs::File::open(&p).map_err(|e| LocalError::Missing {
+                    path: p.clone(),
+                    message: e.to_string(),
+                })?;
+                Ok(super::file::read_stream(f, None))
             }
             Store::Tar(t) => t.stream(name).await,
         }

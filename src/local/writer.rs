@@ -7,9 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio::io::AsyncWriteExt;
 
 use super::reader::REF_NAME;
 use super::{Kind, LocalError, LocalRef};
@@ -96,7 +94,7 @@ impl LayoutWriter {
     }
 
     /// Write a verified stream under a temporary name, renamed once the stream ended cleanly.
-    pub async fn write_blob(&self, desc: &Desc, mut bytes: ByteStream) -> Result<(), LocalError> {
+    pub async fn write_blob(&self, desc: &Desc, bytes: ByteStream) -> Result<(), LocalError> {
         let fin = self.staged(&desc.digest);
         if let Some(dir) = fin.parent() {
             tokio::fs::create_dir_all(dir)
@@ -104,29 +102,7 @@ impl LayoutWriter {
                 .map_err(|e| LocalError::io(dir, e))?;
         }
         let part = fin.with_extension("part");
-        let mut f = tokio::io::BufWriter::with_capacity(
-            1 << 20,
-            tokio::fs::File::create(&part)
-                .await
-                .map_err(|e| LocalError::io(&part, e))?,
-        );
-        while let Some(chunk) = bytes.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    drop(f);
-                    let _ = tokio::fs::remove_file(&part).await;
-                    return Err(LocalError::Source {
-                        path: fin,
-                        message: e.to_string(),
-                    });
-                }
-            };
-            f.write_all(&chunk)
-                .await
-                .map_err(|e| LocalError::io(&part, e))?;
-        }
-        f.flush().await.map_err(|e| LocalError::io(&part, e))?;
+        super::file::write_stream(&part, &fin, bytes).await?;
         tokio::fs::rename(&part, &fin)
             .await
             .map_err(|e| LocalError::io(&fin, e))

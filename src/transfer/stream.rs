@@ -186,6 +186,10 @@ pub fn coalesce(inner: ByteStream, min: usize) -> ByteStream {
                         return Some((Ok(c), Some((inner, buf))))
                     }
                     Some(Ok(c)) => {
+                        if buf.is_empty() {
+                            // One allocation per piece: growing by doubling would copy twice.
+                            buf.reserve(min + c.len());
+                        }
                         buf.extend_from_slice(&c);
                         if buf.len() >= min {
                             let out = buf.split().freeze();
