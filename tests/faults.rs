@@ -160,8 +160,9 @@ fn two_second_tokens_are_renewed_during_a_long_push() {
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 4, 3 << 20);
-    // ~12 MiB at 3 MiB/s, one blob at a time: well past the tokens' life.
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], Some(3 << 20));
+    // ~12 MiB at 2 MiB/s per connection, one blob streaming at a time (the next may start
+    // while the socket still holds the end of the last): well past the tokens' life.
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![], Some(2 << 20));
     let env = Env::new();
     env.login(&proxy.host(), ADMIN, ADMIN_PASSWORD);
     let before = match &reg.auth {

@@ -16,7 +16,7 @@ use crate::transfer::{self, Dest, Options, Repo, Report, Source};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TransferArgs {
-    /// Blobs moved at once.
+    /// Blobs streamed at once.
     #[arg(long, short = 'j', default_value_t = transfer::DEFAULT_JOBS, value_name = "N")]
     pub jobs: usize,
     /// Only this platform of a multi-platform image (default: all platforms).

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self as fstream, StreamExt, TryStreamExt};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 pub use endpoint::{Dest, Repo, Source};
 use progress::{Outcome, Progress};
@@ -96,6 +97,7 @@ async fn move_blob(
     dst: &Dest,
     desc: &Desc,
     progress: &Arc<dyn Progress>,
+    slots: &Arc<Semaphore>,
 ) -> Result<Outcome, TransferError> {
     if dst.has_blob(desc).await? {
         return Ok(Outcome::Skipped);
@@ -105,15 +107,27 @@ async fn move_blob(
         Some(Some(url)) => Some(url),
         None => None,
     };
-    progress.blob_start(desc);
     // Bytes from a registry are always hashed; a push from local files is verified by the
     // registry on commit.
     let hash = matches!(src, Source::Registry(_)) || matches!(dst, Dest::Local(_));
     let mut attempt = 0;
+    let mut started = false;
     loop {
         let verdict = stream::Verdict::default();
+        let slot = slots.clone().acquire_owned().await.ok();
+        if !started {
+            started = true;
+            progress.blob_start(desc);
+        }
         let raw = src.blob(desc).await?;
-        let bytes = stream::verified(raw, desc.clone(), progress.clone(), verdict.clone(), hash);
+        let bytes = stream::verified(
+            raw,
+            desc.clone(),
+            progress.clone(),
+            verdict.clone(),
+            hash,
+            slot,
+        );
         match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
             Err(e) => {
@@ -144,13 +158,20 @@ pub async fn transfer(
 ) -> Result<Report, TransferError> {
     let plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
     opts.progress.planned(plan.blobs.len(), plan.blob_bytes());
+    // `jobs` blobs stream at once; as many again may be checked, mounted, or waiting for the
+    // registry to commit what they sent (a registry on disk syncs each blob before it answers).
+    let jobs = opts.jobs.max(1);
+    let slots = Arc::new(Semaphore::new(jobs));
     let outcomes: Vec<(Outcome, u64)> = fstream::iter(plan.blobs.iter())
-        .map(|d| async move {
-            let o = move_blob(src, dst, d, &opts.progress).await?;
-            opts.progress.blob_done(d, o);
-            Ok::<_, TransferError>((o, d.size))
+        .map(|d| {
+            let slots = slots.clone();
+            async move {
+                let o = move_blob(src, dst, d, &opts.progress, &slots).await?;
+                opts.progress.blob_done(d, o);
+                Ok::<_, TransferError>((o, d.size))
+            }
         })
-        .buffer_unordered(opts.jobs.max(1))
+        .buffer_unordered(jobs * 2)
         .try_collect()
         .await?;
     fstream::iter(plan.children.iter())

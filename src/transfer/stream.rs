@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::progress::Progress;
 use crate::image::digest::Hasher;
@@ -34,12 +35,15 @@ impl Verdict {
 /// Wrap a stream: count, report progress, check the size, and (when `hash`) the digest as the
 /// last byte arrives. Local sources pushed to a registry are not hashed here: the registry
 /// verifies the digest on commit, and hashing twice would cost a core on a 2-core machine.
+/// `slot` is released as soon as the last byte has gone by (or the stream is dropped), so the
+/// next blob starts streaming while the registry commits this one.
 pub fn verified(
     inner: ByteStream,
     desc: Desc,
     progress: Arc<dyn Progress>,
     verdict: Verdict,
     hash: bool,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> ByteStream {
     struct St {
         inner: ByteStream,
@@ -49,6 +53,7 @@ pub fn verified(
         progress: Arc<dyn Progress>,
         verdict: Verdict,
         checked: bool,
+        slot: Option<OwnedSemaphorePermit>,
     }
     impl St {
         /// Final check (once): None when size and digest match.
@@ -75,6 +80,7 @@ pub fn verified(
     }
     let st = St {
         checked: false,
+        slot,
         hasher: hash.then(|| Hasher::for_digest(&desc.digest)),
         inner,
         desc,
@@ -104,6 +110,7 @@ pub fn verified(
                     if let Some(msg) = st.check() {
                         return Some((Err(std::io::Error::other(msg)), None));
                     }
+                    st.slot = None;
                 }
                 st.progress.blob_bytes(&st.desc.digest, chunk.len() as u64);
                 Some((Ok(chunk), Some(st)))
