@@ -391,18 +391,24 @@ fn bad_input_is_explained_and_creates_nothing() {
     let l = dir.path().join("layout");
     layout::image(&l, Some("a"), "amd64", &[("x", b"1")]);
     layout::image(&l, Some("b"), "amd64", &[("x", b"2")]);
-    let cases: Vec<(String, &str)> = vec![
-        (format!("oci:{}/missing", dir.path().display()), "no such"),
-        (format!("oci:{}", l.display()), "name one with :TAG"),
-        (format!("oci:{}:nope", l.display()), "no image tagged"),
+    // Not there: exit 3, like a missing image in a registry; no tag to pick one by: exit 2.
+    let cases: Vec<(String, &str, i32)> = vec![
+        (
+            format!("oci:{}/missing", dir.path().display()),
+            "no such",
+            3,
+        ),
+        (format!("oci:{}", l.display()), "name one with :TAG", 2),
+        (format!("oci:{}:nope", l.display()), "no image tagged", 3),
         (
             dir.path().join("nothing.tar").display().to_string(),
             "no such",
+            3,
         ),
     ];
-    for (src, msg) in cases {
+    for (src, msg, want) in cases {
         let (code, _, err) = env.run(&["push", &src, &format!("{h}/ns/bad:v1")]);
-        assert_ne!(code, 0, "{src}");
+        assert_eq!(code, want, "{src}: {err}");
         assert!(err.contains(msg), "{src}: {err}");
     }
     let junk = dir.path().join("junk.tar");

@@ -2,6 +2,7 @@
 //! `hint:` with what to do. Codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 authentication or
 //! authorization, 5 partial failure of a multi-image command, 130 interrupted.
 
+use crate::local::LocalError;
 use crate::reference::ReferenceError;
 use crate::registry::{Kind, RegistryError};
 
@@ -51,6 +52,17 @@ fn registry_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Re
     }
 }
 
+/// The local-image error behind a cause, also when the transfer engine wraps it.
+fn local_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a LocalError> {
+    if let Some(l) = c.downcast_ref::<LocalError>() {
+        return Some(l);
+    }
+    match c.downcast_ref::<crate::transfer::TransferError>() {
+        Some(crate::transfer::TransferError::Local(l)) => Some(l),
+        _ => None,
+    }
+}
+
 /// The exit code for an error: the most specific cause decides.
 pub fn code_for(e: &anyhow::Error) -> u8 {
     for c in e.chain() {
@@ -71,6 +83,13 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
             c.downcast_ref::<crate::config::ConfigError>()
         {
             return USAGE;
+        }
+        if let Some(l) = local_error(c) {
+            match l {
+                LocalError::Ambiguous { .. } => return USAGE,
+                LocalError::Missing { .. } => return NOT_FOUND,
+                _ => {}
+            }
         }
         if let Some(r) = registry_error(c) {
             return match r.kind() {

@@ -18,6 +18,9 @@ pub enum LocalError {
     NotAnImage { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Missing { path: PathBuf, message: String },
+    /// Several images and nothing to choose one by.
+    #[error("{path}: {message}")]
+    Ambiguous { path: PathBuf, message: String },
     /// The bytes being written stopped coming (a network failure at the source).
     #[error("{path}: the source failed while writing: {message}")]
     Source { path: PathBuf, message: String },

@@ -199,7 +199,7 @@ impl LocalImage {
                     .iter()
                     .filter_map(|m| m["annotations"][REF_NAME].as_str().map(str::to_string))
                     .collect();
-                return Err(LocalError::Missing {
+                return Err(LocalError::Ambiguous {
                     path: path.to_path_buf(),
                     message: format!(
                         "holds {} images; name one with :TAG (tags: {})",
@@ -312,7 +312,7 @@ impl LocalImage {
             }),
             None if list.len() == 1 => list.first(),
             None => {
-                return Err(LocalError::Missing {
+                return Err(LocalError::Ambiguous {
                     path,
                     message: format!("holds {} images; name one with :REF", list.len()),
                 });
