@@ -155,6 +155,68 @@ fn a_body_size_limit_makes_uploads_fall_back_to_smaller_patches() {
 }
 
 #[test]
+fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 1, 3 << 20);
+    let env = Env::new();
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .env("CR_READ_TIMEOUT", "1")
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // 3 MiB at 1 MiB/s: the registry answers ~3 s after the upload began, well past a 1 s
+    // read timeout, and that is no reason to give up.
+    let slow = Proxy::start(reg.port, reg.storage(), vec![], Some(1 << 20));
+    let out = run(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/ns/slow:v1", slow.host()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    // The source GET waits while the slow destination takes its bytes.
+    let dst = TestRegistry::start(Auth::None);
+    let slow_dst = Proxy::start(dst.port, dst.storage(), vec![], Some(1 << 20));
+    let out = run(&[
+        "copy",
+        &format!("{}/ns/slow:v1", reg.host),
+        &format!("{}/ns/slow:v1", slow_dst.host()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    assert_eq!(dst.skopeo_digest("ns/slow:v1"), img.digest);
+    // A registry that stops taking a layer's body, and one that takes a config's but never
+    // answers: each upload is given up (after the read timeout, and ten read timeouts past its
+    // last byte) and starts again in a new session, instead of hanging.
+    let big = dir.path().join("big");
+    let big_img = image(&big, 1, 24 << 20);
+    let stall = |digest: &str| Fault {
+        method: "PUT",
+        path_contains: Box::leak(digest.replace(':', "%3A").into_boxed_str()),
+        action: Action::Stall,
+        times: 1,
+    };
+    let faults = vec![stall(&big_img.layers[0]), stall(&big_img.config)];
+    let stalling = Proxy::start(reg.port, reg.storage(), faults, None);
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "push",
+        &format!("oci:{}:v1", big.display()),
+        &format!("{}/ns/stalled:v1", stalling.host()),
+    ]);
+    assert!(out.contains(&big_img.digest), "{out}");
+    assert_eq!(stalling.fired(), 2);
+    // 1 s for the stalled layer, 10 s for the unanswered config, with the uploads in parallel.
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}
+
+#[test]
 fn two_second_tokens_are_renewed_during_a_long_push() {
     let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![], 2)));
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RAN
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
-use super::{Body, Registry, RegistryError, Req, Scope};
+use super::{Body, BodyStream, Registry, RegistryError, Req, Scope};
 use crate::image::digest;
 
 /// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
@@ -223,7 +223,7 @@ impl Registry {
         let mut start = 0u64;
         while start < size {
             let len = chunk.max(1).min(size - start);
-            let body = reqwest::Body::wrap_stream(piece(shared.clone(), len));
+            let body: BodyStream = Box::pin(piece(shared.clone(), len));
             let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .header(CONTENT_LENGTH, &len.to_string())
@@ -242,7 +242,7 @@ impl Registry {
     pub async fn upload_unknown(
         &self,
         repo: &str,
-        body: reqwest::Body,
+        body: BodyStream,
         digest_of: impl FnOnce() -> Option<String>,
         scopes: &[Scope],
     ) -> Result<String, RegistryError> {

@@ -14,15 +14,20 @@ use super::auth::{Challenge, Scope, TokenCache};
 use super::error::{parse_errors, RegistryError};
 use super::retry::{backoff, retry_after, retryable_status};
 use super::trace::{error_chain, redact_url};
+use super::watch::{watched, BodyStream};
 use crate::config::Settings;
 use crate::credentials::{self, Credential};
 use crate::reference::api_host;
+
+/// After an upload's last byte, the registry gets ten read timeouts and a second per this many
+/// bytes to answer.
+const COMMIT_RATE: u64 = 10 << 20;
 
 /// A request body: bytes can be sent again on retry, a stream only once.
 pub enum Body {
     Empty,
     Bytes(bytes::Bytes),
-    Stream(Option<reqwest::Body>),
+    Stream(Option<BodyStream>),
 }
 
 /// One request to the registry.
@@ -68,6 +73,10 @@ pub struct Registry {
     pub name: String,
     base: Url,
     http: reqwest::Client,
+    /// For streamed uploads: no per-read timeout (the answer comes only after the whole body);
+    /// `watch` notices a stall instead.
+    upload_http: reqwest::Client,
+    read_timeout: Duration,
     pub(super) cred: Option<Credential>,
     pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
     pub(super) tokens: TokenCache,
@@ -142,16 +151,7 @@ impl Registry {
                 host: registry.into(),
                 message: e.to_string(),
             })?;
-        let mut b = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
-            .read_timeout(Duration::from_secs(env_u64("CR_READ_TIMEOUT", 30)))
-            .pool_max_idle_per_host(32)
-            .tcp_nodelay(true);
-        if crate::config::is_loopback(registry) {
-            b = b.no_proxy();
-        }
+        let mut certs = Vec::new();
         for path in &settings.ca_certs {
             let pem = std::fs::read(path).map_err(|e| RegistryError::Protocol {
                 what: format!("read CA certificate {}", path.display()),
@@ -164,17 +164,37 @@ impl Registry {
                     host: registry.into(),
                     message: e.to_string(),
                 })?;
-            b = b.add_root_certificate(cert);
+            certs.push(cert);
         }
-        let http = b.build().map_err(|e| RegistryError::Protocol {
-            what: "build HTTP client".into(),
-            host: registry.into(),
-            message: e.to_string(),
-        })?;
+        let read_timeout = Duration::from_secs(env_u64("CR_READ_TIMEOUT", 30).max(1));
+        let client = |read: Option<Duration>| {
+            let mut b = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
+                .pool_max_idle_per_host(32)
+                .tcp_nodelay(true);
+            if let Some(t) = read {
+                b = b.read_timeout(t);
+            }
+            if crate::config::is_loopback(registry) {
+                b = b.no_proxy();
+            }
+            for c in &certs {
+                b = b.add_root_certificate(c.clone());
+            }
+            b.build().map_err(|e| RegistryError::Protocol {
+                what: "build HTTP client".into(),
+                host: registry.into(),
+                message: e.to_string(),
+            })
+        };
         Ok(Registry {
             name: registry.to_string(),
             base,
-            http,
+            http: client(Some(read_timeout))?,
+            upload_http: client(None)?,
+            read_timeout,
             cred,
             challenge: tokio::sync::RwLock::new(None),
             tokens: TokenCache::default(),
@@ -241,17 +261,31 @@ impl Registry {
         let mut body = Some(body);
         let first = url.origin();
         for _ in 0..10 {
-            let mut rb = self
-                .http
+            let streamed = matches!(body, Some(Body::Stream(Some(_))));
+            let http = if streamed {
+                &self.upload_http
+            } else {
+                &self.http
+            };
+            let mut rb = http
                 .request(method.clone(), url.clone())
                 .headers(headers.clone());
             let with_auth = auth.is_some() && self.same_origin(&url);
             if let (true, Some(a)) = (with_auth, auth) {
                 rb = rb.header(AUTHORIZATION, a);
             }
+            let mut watch = None;
             rb = match body.take() {
                 Some(Body::Bytes(b)) => rb.body(b),
-                Some(Body::Stream(Some(s))) => rb.body(s),
+                Some(Body::Stream(Some(s))) => {
+                    let len = headers
+                        .get(reqwest::header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok());
+                    let (s, w) = watched(s, len);
+                    watch = Some(w);
+                    rb.body(reqwest::Body::wrap_stream(s))
+                }
                 _ => rb,
             };
             let started = Instant::now();
@@ -262,12 +296,21 @@ impl Registry {
                     if with_auth { " (authorized)" } else { "" }
                 );
             }
-            let resp = rb.send().await.map_err(|e| RegistryError::Connect {
+            let host = url.host_str().unwrap_or_default().to_string()
+                + &url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let connect = |message: String| RegistryError::Connect {
                 what: what.to_string(),
-                host: url.host_str().unwrap_or_default().to_string()
-                    + &url.port().map(|p| format!(":{p}")).unwrap_or_default(),
-                message: error_chain(&e),
-            })?;
+                host: host.clone(),
+                message,
+            };
+            let resp = match watch {
+                None => rb.send().await,
+                Some(w) => tokio::select! {
+                    r = rb.send() => r,
+                    msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg)),
+                },
+            }
+            .map_err(|e| connect(error_chain(&e.without_url())))?;
             if self.debug {
                 eprintln!("< {} ({} ms)", resp.status(), started.elapsed().as_millis());
             }
@@ -387,7 +430,7 @@ impl Registry {
         while let Some(c) = resp.chunk().await.map_err(|e| RegistryError::Connect {
             what: what.to_string(),
             host: self.name.clone(),
-            message: error_chain(&e),
+            message: error_chain(&e.without_url()),
         })? {
             buf.extend_from_slice(&c);
             if buf.len() > limit {

@@ -10,7 +10,9 @@ pub mod manifest;
 pub mod retry;
 mod token;
 mod trace;
+pub mod watch;
 
 pub use auth::Scope;
 pub use client::{Body, Registry, Req};
 pub use error::{Kind, RegistryError};
+pub use watch::BodyStream;

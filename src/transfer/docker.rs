@@ -118,7 +118,7 @@ pub async fn push_compressed(
                 opts.progress.blob_start(&start);
                 let c = compress(img, name, diff_id, level, opts.progress.clone())?;
                 let result = c.result.clone();
-                let body = reqwest::Body::wrap_stream(tokio_stream_of(c.rx));
+                let body = Box::pin(tokio_stream_of(c.rx));
                 let digest = dst
                     .reg
                     .upload_unknown(

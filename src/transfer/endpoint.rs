@@ -129,7 +129,7 @@ impl Dest {
                 };
                 let chunk = d.reg.upload_chunk();
                 let r = if chunk == 0 {
-                    let body = Body::Stream(Some(reqwest::Body::wrap_stream(bytes)));
+                    let body = Body::Stream(Some(bytes));
                     d.reg
                         .finish_upload(session, &desc.digest, desc.size, body, &scopes)
                         .await

@@ -173,7 +173,8 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
                     tokio::time::sleep(backoff(st.resumes, None)).await;
                     let _ = e;
                 }
-                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+                // Without the URL: a redirected blob's may carry a signature.
+                Err(e) => return Some((Err(std::io::Error::other(e.without_url())), None)),
             }
         }
     }))

@@ -24,6 +24,8 @@ pub enum Action {
     /// Refuse a request whose body is larger than this (or has no length) with 413, as nginx's
     /// `client_max_body_size` does: the body is read and dropped, then the answer sent.
     BodyLimit(u64),
+    /// Take the request head, then read nothing more (for 20 s at most) and close.
+    Stall,
 }
 
 #[derive(Clone, Debug)]
@@ -170,6 +172,16 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
     });
     let action = pick(s, &method, &path, length);
     match &action {
+        Some(Action::Stall) => {
+            for _ in 0..200 {
+                if s.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         Some(Action::BodyLimit(_)) => {
             // Drain what the client sends (bounded by its length, or a second of silence).
             client.set_read_timeout(Some(Duration::from_secs(1)))?;
