@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark cr against skopeo on this machine, in one run, same registry build, same image:
-#   bench/bench.sh [RUNS] [LAYERS] [LAYER_MIB]      (default 3 runs, 4 x 256 MiB)
+#   bench/bench.sh [RUNS] [LAYERS] [LAYER_MIB]      (default 5 runs, 4 x 256 MiB)
 # push (oci layout -> registry), copy (registry -> registry), pull (registry -> oci layout),
 # alternating cr and skopeo, each on a fresh docker-registry; prints wall, CPU (user+sys),
 # peak RSS per run, the registries' CPU during the run, the medians, cr/skopeo ratios, and the
@@ -11,7 +11,7 @@
 # on tmpfs (/dev/shm) what is measured is the clients and the registry's CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-3}
+runs=${1:-5}
 layers=${2:-4}
 mib=${3:-256}
 scripts/deps.sh

@@ -204,7 +204,6 @@ impl Registry {
     /// Finish an upload session in PATCHes of at most `chunk` bytes (with `Content-Range`), then
     /// a PUT with the digest: for registries, or proxies in front of them, that refuse one large
     /// request. The chunks are cut from `bytes` as it streams; nothing is buffered.
-    #[allow(clippy::too_many_arguments)]
     pub async fn upload_chunks<S>(
         &self,
         session: Url,
