@@ -69,6 +69,14 @@ fn push_restarts_a_broken_upload_and_retries_429() {
     let l = dir.path().join("layout");
     let img = image(&l, 2, 2 << 20);
     let faults = vec![
+        // The config's upload is told to come back in 2 s: the new session waits that long.
+        // (First: a fault below would take the config's PUT too, without cutting it.)
+        Fault {
+            method: "PUT",
+            path_contains: Box::leak(img.config.replace(':', "%3A").into_boxed_str()),
+            action: Action::Status(429, Some(2)),
+            times: 1,
+        },
         Fault {
             method: "PUT",
             path_contains: "/blobs/uploads/",
@@ -96,13 +104,19 @@ fn push_restarts_a_broken_upload_and_retries_429() {
     ];
     let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
     let env = Env::new();
+    let started = std::time::Instant::now();
     let out = env.ok(&[
         "push",
         &format!("oci:{}:v1", l.display()),
         &format!("{}/ns/app:v1", proxy.host()),
     ]);
     assert!(out.contains(&img.digest), "{out}");
-    assert_eq!(proxy.fired(), 5);
+    assert!(
+        started.elapsed().as_secs_f64() >= 2.0,
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(proxy.fired(), 6);
     assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
 }
 

@@ -454,6 +454,7 @@ impl Registry {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .any(|v| v.contains("insufficient_scope"));
+        let wait = retry_after(&resp).map(|d| d.as_secs().min(u16::MAX.into()) as u16);
         let body = resp.bytes().await.unwrap_or_default();
         let errors = parse_errors(&body[..body.len().min(1 << 16)]);
         RegistryError::Api {
@@ -470,6 +471,7 @@ impl Registry {
                     .join(" ")
             }),
             insufficient_scope: insufficient_scope && self.cred.is_some(),
+            retry_after: wait,
         }
     }
 }

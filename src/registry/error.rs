@@ -36,6 +36,8 @@ pub enum RegistryError {
         scope: Option<String>,
         /// A 401 whose challenge says `insufficient_scope`: authenticated, but not allowed.
         insufficient_scope: bool,
+        /// How many seconds the registry asked us to wait (`Retry-After`), for 429 and 503.
+        retry_after: Option<u16>,
     },
     /// The host could not be reached, or the connection broke.
     #[error("cannot reach {host} ({what}): {message}")]
@@ -127,6 +129,16 @@ impl RegistryError {
         }
     }
 
+    /// The wait the registry asked for, if any.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            RegistryError::Api { retry_after, .. } => {
+                retry_after.map(|s| std::time::Duration::from_secs(s.into()))
+            }
+            _ => None,
+        }
+    }
+
     pub fn has_code(&self, code: &str) -> bool {
         matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
     }
@@ -208,6 +220,7 @@ mod tests {
             account: None,
             scope: None,
             insufficient_scope: false,
+            retry_after: None,
         };
         assert_eq!(e.kind(), Kind::NotFound);
         let s = e.to_string();

@@ -52,6 +52,16 @@ pub enum TransferError {
     Unsupported(String),
 }
 
+impl TransferError {
+    /// The wait a registry asked for (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            TransferError::Registry(r) | TransferError::Fallback(r) => r.retry_after(),
+            _ => None,
+        }
+    }
+}
+
 impl From<RegistryError> for TransferError {
     fn from(e: RegistryError) -> Self {
         TransferError::Registry(Box::new(e))
@@ -142,7 +152,7 @@ async fn move_blob(
                     return Err(e);
                 }
                 progress.blob_restart(desc);
-                tokio::time::sleep(backoff(attempt, None)).await;
+                tokio::time::sleep(backoff(attempt, e.retry_after())).await;
             }
         }
     }

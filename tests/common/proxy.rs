@@ -156,6 +156,24 @@ fn pace_bps(throttle: Option<u64>, n: usize) {
     }
 }
 
+/// Read and drop what the client sends: its length, or until a second of silence.
+fn drain(
+    client: &TcpStream,
+    r: &mut BufReader<TcpStream>,
+    length: Option<u64>,
+) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let mut left = length.unwrap_or(u64::MAX);
+    let mut buf = vec![0u8; 64 << 10];
+    while left > 0 {
+        match r.read(&mut buf[..(left.min(64 << 10)) as usize]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left -= n as u64,
+        }
+    }
+    Ok(())
+}
+
 fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
     let mut r = BufReader::new(client.try_clone()?);
     let mut client_w = client.try_clone()?;
@@ -183,16 +201,7 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             return Ok(());
         }
         Some(Action::BodyLimit(_)) => {
-            // Drain what the client sends (bounded by its length, or a second of silence).
-            client.set_read_timeout(Some(Duration::from_secs(1)))?;
-            let mut left = length.unwrap_or(u64::MAX);
-            let mut buf = vec![0u8; 64 << 10];
-            while left > 0 {
-                match r.read(&mut buf[..(left.min(64 << 10)) as usize]) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => left -= n as u64,
-                }
-            }
+            drain(&client, &mut r, length)?;
             let body = "<html><body>413 Request Entity Too Large</body></html>";
             write!(client_w, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
             let _ = client_w.flush();
@@ -200,6 +209,10 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             return Ok(());
         }
         Some(Action::Status(code, retry)) => {
+            // Like Go's server, take in a small body before answering, so the answer is read.
+            if length.is_some_and(|l| l <= 256 << 10) {
+                drain(&client, &mut r, length)?;
+            }
             let extra = retry
                 .map(|r| format!("Retry-After: {r}\r\n"))
                 .unwrap_or_default();
