@@ -205,6 +205,24 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
     ]);
     assert!(out.contains(&img.digest), "{out}");
     assert_eq!(dst.skopeo_digest("ns/slow:v1"), img.digest);
+    // A source that stops sending mid-blob: after the read timeout the GET resumes with Range.
+    let stall_get = Fault {
+        method: "GET",
+        path_contains: Box::leak(img.layers[0].clone().into_boxed_str()),
+        action: Action::StallResponse(1 << 20),
+        times: 1,
+    };
+    let stalling_src = Proxy::start(reg.port, reg.storage(), vec![stall_get], None);
+    let pulled = dir.path().join("pulled");
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "pull",
+        &format!("{}/ns/slow:v1", stalling_src.host()),
+        &format!("oci:{}:v1", pulled.display()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    assert_eq!(stalling_src.fired(), 1);
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     // A registry that stops taking a layer's body, and one that takes a config's but never
     // answers: each upload is given up (after the read timeout, and ten read timeouts past its
     // last byte) and starts again in a new session, instead of hanging.

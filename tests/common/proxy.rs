@@ -17,6 +17,8 @@ pub enum Action {
     Status(u16, Option<u32>),
     /// Forward, but cut the connection after this many response bytes.
     DropResponse(usize),
+    /// Forward this many response bytes, then send nothing more (for 20 s at most) and close.
+    StallResponse(usize),
     /// Forward, but cut the connection after this many request body bytes.
     DropRequest(usize),
     /// Answer 307 to the blob server.
@@ -282,9 +284,10 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             sent += n;
         }
     });
-    let drop_resp = match action {
-        Some(Action::DropResponse(n)) => Some(n),
-        _ => None,
+    let (drop_resp, stall) = match action {
+        Some(Action::DropResponse(n)) => (Some(n), false),
+        Some(Action::StallResponse(n)) => (Some(n), true),
+        _ => (None, false),
     };
     let mut buf = vec![0u8; 64 << 10];
     let mut got = 0usize;
@@ -296,6 +299,12 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         if let Some(limit) = drop_resp {
             if got + n >= limit {
                 let _ = client_w.write_all(&buf[..limit.saturating_sub(got)]);
+                for _ in 0..(if stall { 200 } else { 0 }) {
+                    if s.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
                 break;
             }
         }
