@@ -399,6 +399,7 @@ fn bad_input_is_explained_and_creates_nothing() {
             3,
         ),
         (format!("oci:{}", l.display()), "name one with :TAG", 2),
+        ("oci:".to_string(), "names no file or directory", 2),
         (format!("oci:{}:nope", l.display()), "no image tagged", 3),
         (
             dir.path().join("nothing.tar").display().to_string(),

@@ -86,7 +86,7 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         }
         if let Some(l) = local_error(c) {
             match l {
-                LocalError::Ambiguous { .. } => return USAGE,
+                LocalError::Ambiguous { .. } | LocalError::Usage(_) => return USAGE,
                 LocalError::Missing { .. } => return NOT_FOUND,
                 _ => {}
             }

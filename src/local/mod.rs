@@ -18,6 +18,9 @@ pub enum LocalError {
     NotAnImage { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Missing { path: PathBuf, message: String },
+    /// A local image name that names nothing.
+    #[error("{0}")]
+    Usage(String),
     /// Several images and nothing to choose one by.
     #[error("{path}: {message}")]
     Ambiguous { path: PathBuf, message: String },
@@ -106,10 +109,9 @@ impl LocalRef {
         };
         let path = PathBuf::from(path);
         if path.as_os_str().is_empty() {
-            return Err(LocalError::Missing {
-                path,
-                message: "no path given".into(),
-            });
+            return Err(LocalError::Usage(format!(
+                "`{s}` names no file or directory: give oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:REF]"
+            )));
         }
         let kind = match kind {
             Some(k) => k,
