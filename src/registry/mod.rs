@@ -5,6 +5,7 @@ pub mod auth;
 pub mod blob;
 pub mod catalog;
 pub mod client;
+mod connect;
 pub mod error;
 pub mod manifest;
 pub mod retry;

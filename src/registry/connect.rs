@@ -1,0 +1,127 @@
+//! Making a client for one registry: the address and scheme (TLS, or plain HTTP for insecure
+//! and loopback hosts, TLS first for a loopback host with its own CA), the two HTTP clients
+//! (with a per-read timeout, and without one for streamed uploads), and the credentials.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::auth::TokenCache;
+use super::client::{env_u64, Registry};
+use super::error::RegistryError;
+use crate::config::Settings;
+use crate::credentials::{self, Credential};
+use crate::reference::api_host;
+
+impl Registry {
+    /// A client for `registry` with the given credential (None: anonymous).
+    pub fn new(
+        settings: &Settings,
+        registry: &str,
+        cred: Option<Credential>,
+    ) -> Result<Self, RegistryError> {
+        Self::build(settings, registry, cred, !settings.use_http(registry))
+    }
+
+    /// Like `new`, but a loopback registry is tried over TLS first when `--ca-cert` was given
+    /// (a local registry with its own CA); it falls back to plain HTTP as Docker does.
+    pub async fn open(
+        settings: &Settings,
+        registry: &str,
+        cred: Option<Credential>,
+    ) -> Result<Self, RegistryError> {
+        let listed = settings.insecure.iter().any(|h| h == registry);
+        if settings.ca_certs.is_empty() || listed || !crate::config::is_loopback(registry) {
+            return Self::new(settings, registry, cred);
+        }
+        let tls = Self::build(settings, registry, cred.clone(), true)?;
+        let probe = tls
+            .http
+            .get(tls.url(""))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        if probe.is_ok() {
+            return Ok(tls);
+        }
+        Self::build(settings, registry, cred, false)
+    }
+
+    fn build(
+        settings: &Settings,
+        registry: &str,
+        cred: Option<Credential>,
+        tls: bool,
+    ) -> Result<Self, RegistryError> {
+        let host = api_host(registry);
+        let scheme = if tls { "https" } else { "http" };
+        let base =
+            Url::parse(&format!("{scheme}://{host}/")).map_err(|e| RegistryError::Protocol {
+                what: "parse registry address".into(),
+                host: registry.into(),
+                message: e.to_string(),
+            })?;
+        let mut certs = Vec::new();
+        for path in &settings.ca_certs {
+            let pem = std::fs::read(path).map_err(|e| RegistryError::Protocol {
+                what: format!("read CA certificate {}", path.display()),
+                host: registry.into(),
+                message: e.to_string(),
+            })?;
+            let cert =
+                reqwest::Certificate::from_pem(&pem).map_err(|e| RegistryError::Protocol {
+                    what: format!("parse CA certificate {}", path.display()),
+                    host: registry.into(),
+                    message: e.to_string(),
+                })?;
+            certs.push(cert);
+        }
+        let read_timeout = Duration::from_secs(env_u64("CR_READ_TIMEOUT", 30).max(1));
+        let client = |read: Option<Duration>| {
+            let mut b = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
+                .pool_max_idle_per_host(32)
+                .tcp_nodelay(true);
+            if let Some(t) = read {
+                b = b.read_timeout(t);
+            }
+            if crate::config::is_loopback(registry) {
+                b = b.no_proxy();
+            }
+            for c in &certs {
+                b = b.add_root_certificate(c.clone());
+            }
+            b.build().map_err(|e| RegistryError::Protocol {
+                what: "build HTTP client".into(),
+                host: registry.into(),
+                message: e.to_string(),
+            })
+        };
+        Ok(Registry {
+            name: registry.to_string(),
+            base,
+            http: client(Some(read_timeout))?,
+            upload_http: client(None)?,
+            read_timeout,
+            cred,
+            challenge: tokio::sync::RwLock::new(None),
+            tokens: TokenCache::default(),
+            debug: settings.debug,
+            max_retries: env_u64("CR_MAX_RETRIES", 5) as u32,
+            upload_chunk: env_u64("CR_UPLOAD_CHUNK_MIB", 0)
+                .saturating_mul(1 << 20)
+                .into(),
+        })
+    }
+
+    /// A client with credentials looked up for the registry (environment, stores, Docker).
+    pub async fn connect(settings: &Settings, registry: &str) -> anyhow::Result<Self> {
+        let name = registry.to_string();
+        let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name))
+            .await
+            .expect("credential lookup does not panic")?;
+        Ok(Self::open(settings, registry, cred).await?)
+    }
+}
