@@ -249,6 +249,36 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
 }
 
 #[test]
+fn a_refused_mount_uploads_into_the_session_it_opened() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 2, 1 << 20);
+    reg.skopeo_push(&l, "v1", "ns/src:v1");
+    let refuse = Fault {
+        method: "POST",
+        path_contains: "mount=",
+        action: Action::DropQuery,
+        times: 100,
+    };
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![refuse], None);
+    let env = Env::new();
+    let out = env.ok(&[
+        "copy",
+        "-o",
+        "json",
+        &format!("{}/ns/src:v1", proxy.host()),
+        &format!("{}/ns/dst:v1", proxy.host()),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Digest"], img.digest.as_str(), "{out}");
+    assert_eq!(v["BlobsMounted"], 0, "{out}");
+    assert_eq!(v["BlobsMoved"], 3, "{out}");
+    assert_eq!(proxy.fired(), 3);
+    assert_eq!(reg.skopeo_digest("ns/dst:v1"), img.digest);
+}
+
+#[test]
 fn two_second_tokens_are_renewed_during_a_long_push() {
     let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![], 2)));
     let dir = tempfile::tempdir().unwrap();

@@ -28,6 +28,9 @@ pub enum Action {
     BodyLimit(u64),
     /// Take the request head, then read nothing more (for 20 s at most) and close.
     Stall,
+    /// Forward without the query: a mount request (`?mount=…&from=…`) becomes a plain upload
+    /// start, which the registry answers 202 with a session, as when it refuses a mount.
+    DropQuery,
 }
 
 #[derive(Clone, Debug)]
@@ -233,6 +236,13 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         _ => {}
     }
     let mut up = TcpStream::connect(("127.0.0.1", s.upstream))?;
+    let first = match action {
+        Some(Action::DropQuery) => {
+            let bare = path.split('?').next().unwrap_or("");
+            first.replacen(&path, bare, 1)
+        }
+        _ => first,
+    };
     let mut head = format!("{first}\r\n");
     for h in &headers {
         let lower = h.to_ascii_lowercase();
