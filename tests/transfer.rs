@@ -134,6 +134,31 @@ fn docker_archive_push_gzip_and_plain() {
             "application/vnd.docker.image.rootfs.diff.tar.gzip"
         );
     }
+    // Pushed again: what each layer compressed to is remembered, the registry has those blobs,
+    // so nothing is compressed or sent, and the image is the same.
+    let again = json(&env.ok(&[
+        "push",
+        "-o",
+        "json",
+        &format!("docker-archive:{}", archive.display()),
+        &format!("{}/ns/fromdocker:v2", reg.host),
+    ]));
+    assert_eq!(again["Digest"], digest.as_str());
+    assert_eq!(again["BlobsSkipped"], 2, "{again}");
+    assert_eq!(again["BlobsMoved"], 0, "{again}");
+    // Another repository does not have them: compressed and sent again.
+    let other = json(&env.ok(&[
+        "push",
+        "-o",
+        "json",
+        &format!("docker-archive:{}", archive.display()),
+        &format!("{}/ns/elsewhere:v1", reg.host),
+    ]));
+    assert_eq!(other["BlobsMoved"], 2, "{other}");
+    assert_eq!(
+        reg.skopeo_digest("ns/elsewhere:v1"),
+        other["Digest"].as_str().unwrap()
+    );
     // skopeo can read every layer back (digests verified on its side).
     let back = dir.path().join("back");
     common::skopeo(&[

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures_util::stream::{self as fstream, StreamExt, TryStreamExt};
 
+use super::gzcache;
 use super::progress::Outcome;
 use super::{Options, Repo, Report, TransferError};
 use crate::image::digest::{self, Hasher};
@@ -106,7 +107,9 @@ pub async fn push_compressed(
         .reg
         .upload_bytes(&dst.repo, d.config.clone(), &scopes)
         .await?;
-    let layers: Vec<Desc> = fstream::iter(d.layers.iter())
+    let cache = gzcache::GzCache::open();
+    let cache = &cache;
+    let layers: Result<Vec<(Desc, Outcome)>, TransferError> = fstream::iter(d.layers.iter())
         .map(|(name, diff_id, size)| {
             let scopes = scopes.clone();
             async move {
@@ -115,6 +118,20 @@ pub async fn push_compressed(
                     digest: diff_id.clone(),
                     size: *size,
                 };
+                // Compressed before and still there: nothing to compress or send.
+                if let Some(known) = cache.get(diff_id, level) {
+                    let there = dst.reg.head_blob(&dst.repo, &known.digest, &scopes).await?;
+                    if there == Some(known.size) {
+                        opts.progress.blob_done(&start, Outcome::Skipped);
+                        cache.put(diff_id, level, &known.digest, known.size);
+                        let desc = Desc {
+                            media_type: media::DOCKER_LAYER_GZIP.into(),
+                            digest: known.digest,
+                            size: known.size,
+                        };
+                        return Ok((desc, Outcome::Skipped));
+                    }
+                }
                 opts.progress.blob_start(&start);
                 let c = compress(img, name, diff_id, level, opts.progress.clone())?;
                 let result = c.result.clone();
@@ -136,16 +153,26 @@ pub async fn push_compressed(
                     .map(|r| r.1)
                     .unwrap_or(0);
                 opts.progress.blob_done(&start, Outcome::Moved);
-                Ok::<_, TransferError>(Desc {
+                cache.put(diff_id, level, &digest, gz_size);
+                let desc = Desc {
                     media_type: media::DOCKER_LAYER_GZIP.into(),
                     digest,
                     size: gz_size,
-                })
+                };
+                Ok::<_, TransferError>((desc, Outcome::Moved))
             }
         })
         .buffered(opts.jobs.max(1))
         .try_collect()
-        .await?;
+        .await;
+    cache.save();
+    let layers = layers?;
+    let moved_layers: Vec<&Desc> = layers
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Moved)
+        .map(|(d, _)| d)
+        .collect();
+    let layers: Vec<Desc> = layers.iter().map(|(d, _)| d.clone()).collect();
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": media::DOCKER_MANIFEST,
@@ -167,15 +194,16 @@ pub async fn push_compressed(
             .await?;
     }
     opts.progress.finish();
-    let moved: u64 = layers.iter().map(|l| l.size).sum();
+    let moved: u64 = moved_layers.iter().map(|l| l.size).sum();
+    let all: u64 = layers.iter().map(|l| l.size).sum();
     Ok(Report {
         reference: format!("{}/{}@{}", dst.reg.name, dst.repo, m.digest),
         digest: m.digest.clone(),
         media_type: m.media_type.clone(),
-        size: bytes.len() as u64 + d.config.len() as u64 + moved,
+        size: bytes.len() as u64 + d.config.len() as u64 + all,
         tags: tags.to_vec(),
-        blobs_moved: layers.len(),
-        blobs_skipped: 0,
+        blobs_moved: moved_layers.len(),
+        blobs_skipped: layers.len() - moved_layers.len(),
         blobs_mounted: 0,
         bytes_moved: moved,
     })

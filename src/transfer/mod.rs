@@ -5,6 +5,7 @@
 
 pub mod docker;
 pub mod endpoint;
+pub mod gzcache;
 pub mod plan;
 pub mod progress;
 pub mod stream;
