@@ -11,6 +11,7 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::{Challenge, Scope, TokenCache};
+use super::connect::ClientSpec;
 use super::error::{parse_errors, RegistryError};
 use super::retry::{backoff, retry_after, retryable_status};
 use super::trace::{error_chain, redact_url};
@@ -71,9 +72,10 @@ pub struct Registry {
     pub name: String,
     pub(super) base: Url,
     pub(super) http: reqwest::Client,
-    /// For streamed uploads: no per-read timeout (the answer comes only after the whole body);
-    /// `watch` notices a stall instead.
-    pub(super) upload_http: reqwest::Client,
+    /// For streamed uploads, built when the first one starts: no per-read timeout (the answer
+    /// comes only after the whole body); `watch` notices a stall instead.
+    pub(super) upload_http: tokio::sync::OnceCell<reqwest::Client>,
+    pub(super) spec: ClientSpec,
     pub(super) read_timeout: Duration,
     pub(super) cred: Option<Credential>,
     pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
@@ -150,7 +152,9 @@ impl Registry {
         for _ in 0..10 {
             let streamed = matches!(body, Some(Body::Stream(Some(_))));
             let http = if streamed {
-                &self.upload_http
+                self.upload_http
+                    .get_or_try_init(|| async { self.spec.client(None) })
+                    .await?
             } else {
                 &self.http
             };

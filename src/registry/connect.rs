@@ -13,6 +13,38 @@ use crate::config::Settings;
 use crate::credentials::{self, Credential};
 use crate::reference::api_host;
 
+/// What an HTTP client for one registry is built from.
+pub(super) struct ClientSpec {
+    registry: String,
+    certs: Vec<reqwest::Certificate>,
+}
+
+impl ClientSpec {
+    /// A client with a per-read timeout, or (None) without one, for streamed uploads.
+    pub(super) fn client(&self, read: Option<Duration>) -> Result<reqwest::Client, RegistryError> {
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
+            .pool_max_idle_per_host(32)
+            .tcp_nodelay(true);
+        if let Some(t) = read {
+            b = b.read_timeout(t);
+        }
+        if crate::config::is_loopback(&self.registry) {
+            b = b.no_proxy();
+        }
+        for c in &self.certs {
+            b = b.add_root_certificate(c.clone());
+        }
+        b.build().map_err(|e| RegistryError::Protocol {
+            what: "build HTTP client".into(),
+            host: self.registry.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
 impl Registry {
     /// A client for `registry` with the given credential (None: anonymous).
     pub fn new(
@@ -77,33 +109,16 @@ impl Registry {
             certs.push(cert);
         }
         let read_timeout = Duration::from_secs(env_u64("CR_READ_TIMEOUT", 30).max(1));
-        let client = |read: Option<Duration>| {
-            let mut b = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
-                .pool_max_idle_per_host(32)
-                .tcp_nodelay(true);
-            if let Some(t) = read {
-                b = b.read_timeout(t);
-            }
-            if crate::config::is_loopback(registry) {
-                b = b.no_proxy();
-            }
-            for c in &certs {
-                b = b.add_root_certificate(c.clone());
-            }
-            b.build().map_err(|e| RegistryError::Protocol {
-                what: "build HTTP client".into(),
-                host: registry.into(),
-                message: e.to_string(),
-            })
+        let spec = ClientSpec {
+            registry: registry.to_string(),
+            certs,
         };
         Ok(Registry {
             name: registry.to_string(),
             base,
-            http: client(Some(read_timeout))?,
-            upload_http: client(None)?,
+            http: spec.client(Some(read_timeout))?,
+            upload_http: tokio::sync::OnceCell::new(),
+            spec,
             read_timeout,
             cred,
             challenge: tokio::sync::RwLock::new(None),
