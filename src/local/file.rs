@@ -43,9 +43,7 @@ pub fn read_stream(mut f: File, len: Option<u64>) -> ByteStream {
             }
         }
     });
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }))
+    crate::transfer::stream::from_channel(rx)
 }
 
 /// Write `bytes` to a new file at `path`. A failure of the stream is `LocalError::Source` on

@@ -135,7 +135,7 @@ pub async fn push_compressed(
                 opts.progress.blob_start(&start);
                 let c = compress(img, name, diff_id, level, opts.progress.clone())?;
                 let result = c.result.clone();
-                let body = Box::pin(tokio_stream_of(c.rx));
+                let body = super::stream::from_channel(c.rx);
                 let digest = dst
                     .reg
                     .upload_unknown(
@@ -167,12 +167,12 @@ pub async fn push_compressed(
         .await;
     cache.save();
     let layers = layers?;
-    let moved_layers: Vec<&Desc> = layers
+    let moved: Vec<u64> = layers
         .iter()
         .filter(|(_, o)| *o == Outcome::Moved)
-        .map(|(d, _)| d)
+        .map(|(d, _)| d.size)
         .collect();
-    let layers: Vec<Desc> = layers.iter().map(|(d, _)| d.clone()).collect();
+    let layers: Vec<Desc> = layers.into_iter().map(|(d, _)| d).collect();
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": media::DOCKER_MANIFEST,
@@ -194,7 +194,6 @@ pub async fn push_compressed(
             .await?;
     }
     opts.progress.finish();
-    let moved: u64 = moved_layers.iter().map(|l| l.size).sum();
     let all: u64 = layers.iter().map(|l| l.size).sum();
     Ok(Report {
         reference: format!("{}/{}@{}", dst.reg.name, dst.repo, m.digest),
@@ -202,15 +201,9 @@ pub async fn push_compressed(
         media_type: m.media_type.clone(),
         size: bytes.len() as u64 + d.config.len() as u64 + all,
         tags: tags.to_vec(),
-        blobs_moved: moved_layers.len(),
-        blobs_skipped: layers.len() - moved_layers.len(),
+        blobs_moved: moved.len(),
+        blobs_skipped: layers.len() - moved.len(),
         blobs_mounted: 0,
-        bytes_moved: moved,
+        bytes_moved: moved.iter().sum(),
     })
-}
-
-fn tokio_stream_of(
-    mut rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
-    fstream::poll_fn(move |cx| rx.poll_recv(cx))
 }

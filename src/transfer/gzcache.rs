@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,7 @@ pub struct Compressed {
 pub struct GzCache {
     path: Option<PathBuf>,
     entries: Mutex<BTreeMap<String, Compressed>>,
-    changed: Mutex<bool>,
+    changed: AtomicBool,
 }
 
 fn key(diff_id: &str, level: u32) -> String {
@@ -57,7 +58,7 @@ impl GzCache {
         GzCache {
             path,
             entries: Mutex::new(entries),
-            changed: Mutex::new(false),
+            changed: AtomicBool::new(false),
         }
     }
 
@@ -79,12 +80,12 @@ impl GzCache {
             .lock()
             .expect("cache lock")
             .insert(key(diff_id, level), c);
-        *self.changed.lock().expect("cache lock") = true;
+        self.changed.store(true, Ordering::Relaxed);
     }
 
     /// Write the cache back when it changed (atomically; errors are ignored).
     pub fn save(&self) {
-        if !*self.changed.lock().expect("cache lock") {
+        if !self.changed.load(Ordering::Relaxed) {
             return;
         }
         let Some(path) = &self.path else { return };

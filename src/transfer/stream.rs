@@ -18,6 +18,11 @@ use crate::registry::{retry::backoff, Registry, Scope};
 /// A stream of blob bytes; errors are `io::Error` so that reqwest can carry them as a body.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 
+/// The bytes a blocking thread sends down a channel, as a stream.
+pub fn from_channel(mut rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> ByteStream {
+    Box::pin(stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}
+
 /// Where a failed verification is recorded, so the caller can tell corruption from a network
 /// failure after the body was consumed by an upload.
 #[derive(Clone, Default)]
