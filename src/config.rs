@@ -139,6 +139,8 @@ pub struct Settings {
     pub ca_certs: Vec<PathBuf>,
     pub debug: bool,
     pub file: ConfigFile,
+    /// Hosts besides the target that environment credentials may go to (`CR_CREDENTIAL_HOSTS`).
+    pub credential_hosts: Vec<String>,
 }
 
 impl Settings {
@@ -175,6 +177,16 @@ impl Settings {
         {
             insecure.push(normalise_host(h)?);
         }
+        let credential_hosts = std::env::var("CR_CREDENTIAL_HOSTS")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|h| !h.trim().is_empty())
+            .map(|h| {
+                region_host(h.trim())
+                    .map(|r| Ok(r.to_string()))
+                    .unwrap_or_else(|| normalise_host(h))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             registry,
             registry_source: source,
@@ -182,7 +194,17 @@ impl Settings {
             ca_certs,
             debug,
             file,
+            credential_hosts,
         })
+    }
+
+    /// Where the environment's credentials may go: the target registry and
+    /// `CR_CREDENTIAL_HOSTS` (and, for `CR_APIKEY`, IBM Cloud registries).
+    pub fn env_scope(&self) -> crate::credentials::EnvScope {
+        crate::credentials::EnvScope {
+            target: self.registry.clone(),
+            hosts: self.credential_hosts.clone(),
+        }
     }
 
     /// Plain HTTP for loopback hosts and those listed as insecure.

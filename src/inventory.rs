@@ -166,7 +166,7 @@ impl Inventory {
                     let mut created = None;
                     for (i, info) in infos.into_iter().enumerate() {
                         let info = info?;
-                        size += info.size;
+                        size = info.size.saturating_add(size);
                         if i == 0 {
                             created = info.created;
                         }

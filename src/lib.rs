@@ -12,4 +12,5 @@ pub mod inventory;
 pub mod local;
 pub mod reference;
 pub mod registry;
+pub mod text;
 pub mod transfer;

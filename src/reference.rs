@@ -74,7 +74,7 @@ impl Reference {
         if path.is_empty() {
             return Err(ReferenceError::MissingPath(name.to_string()));
         }
-        validate_path(&path)?;
+        validate_repository(&path)?;
         let repository = if registry == DOCKER_HUB && !path.contains('/') {
             format!("library/{path}")
         } else {
@@ -224,7 +224,9 @@ pub fn normalise_host(host: &str) -> Result<String, ReferenceError> {
     })
 }
 
-fn validate_path(path: &str) -> Result<(), ReferenceError> {
+/// A repository path by the distribution grammar: lowercase components separated by `/`, at
+/// most 255 characters; no empty, `.` or `..` component can pass.
+pub fn validate_repository(path: &str) -> Result<(), ReferenceError> {
     if path.len() > 255 {
         return Err(ReferenceError::TooLong(path.to_string()));
     }

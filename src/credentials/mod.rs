@@ -103,11 +103,35 @@ pub fn from_env() -> Option<Credential> {
     }
 }
 
+/// Which hosts the environment's credentials (`CR_APIKEY`, `CR_USERNAME`+`CR_PASSWORD`) may
+/// go to: the target registry, the hosts listed in `CR_CREDENTIAL_HOSTS`, and, for `CR_APIKEY`
+/// only, IBM Cloud registries (`icr.io`, `*.icr.io`). Every other host uses stored logins only,
+/// so that a key meant for one registry never reaches a registry the user merely reads from.
+#[derive(Debug, Clone, Default)]
+pub struct EnvScope {
+    /// The target registry (`--registry` > `CR_REGISTRY` > config > default).
+    pub target: String,
+    /// Hosts from `CR_CREDENTIAL_HOSTS`, normalised.
+    pub hosts: Vec<String>,
+}
+
+impl EnvScope {
+    /// Whether a credential from `source` may be sent to `registry`.
+    pub fn allows(&self, registry: &str, source: &CredentialSource) -> bool {
+        if registry == self.target || self.hosts.iter().any(|h| h == registry) {
+            return true;
+        }
+        let host = registry.split(':').next().unwrap_or(registry);
+        *source == CredentialSource::ApiKeyEnv && (host == "icr.io" || host.ends_with(".icr.io"))
+    }
+}
+
 /// Look up credentials for `registry` (as in a reference: `docker.io`, `host:port`) in order:
-/// environment, cr's keyring store, Docker config (auths, credHelpers, credsStore), auth.json.
-/// Blocking (keyring, helpers): call from a blocking context.
-pub fn lookup(registry: &str) -> Result<Option<Credential>, CredentialError> {
-    if let Some(c) = from_env() {
+/// environment (only where `scope` allows it), cr's keyring store, Docker config (auths,
+/// credHelpers, credsStore), auth.json. Blocking (keyring, helpers): call from a blocking
+/// context.
+pub fn lookup(registry: &str, scope: &EnvScope) -> Result<Option<Credential>, CredentialError> {
+    if let Some(c) = from_env().filter(|c| scope.allows(registry, &c.source)) {
         return Ok(Some(c));
     }
     if store_choice()? != StoreChoice::File && keyring::usable() {
@@ -186,6 +210,25 @@ pub fn erase(registry: &str) -> Result<Vec<String>, CredentialError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_scope() {
+        let scope = EnvScope {
+            target: "us.icr.io".into(),
+            hosts: vec!["mirror.example:5000".into()],
+        };
+        let key = CredentialSource::ApiKeyEnv;
+        let pw = CredentialSource::UserPasswordEnv;
+        assert!(scope.allows("us.icr.io", &pw));
+        assert!(scope.allows("mirror.example:5000", &pw));
+        assert!(scope.allows("de.icr.io", &key));
+        assert!(scope.allows("icr.io", &key));
+        assert!(!scope.allows("de.icr.io", &pw));
+        assert!(!scope.allows("other.example", &key));
+        assert!(!scope.allows("evilicr.io", &key));
+        assert!(!scope.allows("icr.io.evil.example", &key));
+        assert!(!scope.allows("mirror.example", &pw));
+    }
 
     #[test]
     fn debug_redacts() {

@@ -129,19 +129,23 @@ impl Parsed {
         }
     }
 
-    /// Child manifests of an index; empty for an image.
+    /// Child manifests of an index, each digest once (a hostile index may list one child
+    /// thousands of times); empty for an image.
     pub fn children(&self) -> Vec<(Desc, Option<super::platform::Platform>)> {
         match self {
-            Parsed::Index(i) => i
-                .manifests()
-                .iter()
-                .map(|d| {
-                    (
-                        Desc::from(d),
-                        d.platform().as_ref().map(super::platform::Platform::of),
-                    )
-                })
-                .collect(),
+            Parsed::Index(i) => {
+                let mut seen = std::collections::HashSet::new();
+                i.manifests()
+                    .iter()
+                    .filter(|d| seen.insert(d.digest().to_string()))
+                    .map(|d| {
+                        (
+                            Desc::from(d),
+                            d.platform().as_ref().map(super::platform::Platform::of),
+                        )
+                    })
+                    .collect()
+            }
             Parsed::Image(_) => Vec::new(),
         }
     }
@@ -174,7 +178,9 @@ impl Parsed {
 
     /// Compressed size: config plus layers.
     pub fn image_size(&self) -> u64 {
-        self.blobs().iter().map(|d| d.size).sum()
+        self.blobs()
+            .iter()
+            .fold(0u64, |total, d| total.saturating_add(d.size))
     }
 }
 

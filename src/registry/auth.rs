@@ -157,9 +157,14 @@ impl fmt::Debug for Token {
 }
 
 impl Token {
-    /// A token valid for `expires_in` seconds (60 when absent) is renewed a margin before it ends.
+    /// A token valid for `expires_in` seconds (60 when absent or zero, at most a day) is
+    /// renewed a margin before it ends.
     pub fn new(value: String, expires_in: Option<u64>) -> Self {
-        let life = Duration::from_secs(expires_in.filter(|&s| s > 0).unwrap_or(60));
+        let secs = expires_in
+            .filter(|&s| s > 0)
+            .unwrap_or(60)
+            .min(MAX_TOKEN_LIFE);
+        let life = Duration::from_secs(secs);
         let margin = (life / 4).min(Duration::from_secs(30));
         Token {
             value,
@@ -178,9 +183,14 @@ pub struct TokenResponse {
     pub token: Option<String>,
     #[serde(default)]
     pub access_token: Option<String>,
+    /// Seconds, as a token service sends them: usually an integer, sometimes a float, a
+    /// string, negative or absurdly large. Read leniently and clamped by [`Token::new`].
     #[serde(default)]
-    pub expires_in: Option<u64>,
+    pub expires_in: Option<serde_json::Value>,
 }
+
+/// A token is used for at most a day, whatever its `expires_in` says.
+const MAX_TOKEN_LIFE: u64 = 86_400;
 
 impl TokenResponse {
     pub fn into_token(self) -> Option<Token> {
@@ -188,7 +198,16 @@ impl TokenResponse {
             .token
             .filter(|t| !t.is_empty())
             .or(self.access_token.filter(|t| !t.is_empty()))?;
-        Some(Token::new(v, self.expires_in))
+        let secs = self.expires_in.as_ref().and_then(|e| match e {
+            serde_json::Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && *f >= 1.0)
+                    .map(|f| f.min(MAX_TOKEN_LIFE as f64) as u64)
+            }),
+            serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        });
+        Some(Token::new(v, secs))
     }
 }
 
@@ -260,6 +279,28 @@ mod tests {
         assert_eq!(t.value, "a");
         assert!(t.fresh());
         assert!(!format!("{t:?}").contains("\"a\""));
+        for (raw, life) in [
+            ("18446744073709551615", MAX_TOKEN_LIFE),
+            ("-5", 60),
+            ("1e300", MAX_TOKEN_LIFE),
+            ("30.5", 30),
+            ("\"120\"", 120),
+            ("null", 60),
+        ] {
+            let t: TokenResponse =
+                serde_json::from_str(&format!(r#"{{"token":"t","expires_in":{raw}}}"#)).unwrap();
+            let t = t.into_token().unwrap();
+            let left = t.renew_at - Instant::now();
+            let margin = (Duration::from_secs(life) / 4).min(Duration::from_secs(30));
+            assert!(
+                left <= Duration::from_secs(life) - margin,
+                "{raw}: {left:?}"
+            );
+            assert!(
+                left + Duration::from_secs(2) >= Duration::from_secs(life) - margin,
+                "{raw}"
+            );
+        }
         let t: TokenResponse = serde_json::from_str(r#"{"token":"b"}"#).unwrap();
         assert!(t.into_token().unwrap().renew_at > Instant::now() + Duration::from_secs(40));
         assert_eq!(

@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RAN
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
-use super::{Body, BodyStream, Registry, RegistryError, Req, Scope};
+use super::{Body, BodyStream, Registry, RegistryError, Req, Resource, Scope};
 use crate::image::digest;
 
 /// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
@@ -77,7 +77,7 @@ impl Registry {
         let what = format!("check blob {digest} in {repo}");
         let req = Req::new(
             Method::HEAD,
-            self.url(&format!("{repo}/blobs/{digest}")),
+            self.repo_url(repo, Resource::Blob(digest))?,
             scopes.to_vec(),
             what.clone(),
         );
@@ -106,7 +106,7 @@ impl Registry {
         let what = format!("get blob {digest} from {repo}");
         let mut req = Req::new(
             Method::GET,
-            self.url(&format!("{repo}/blobs/{digest}")),
+            self.repo_url(repo, Resource::Blob(digest))?,
             scopes.to_vec(),
             what.clone(),
         );
@@ -155,7 +155,9 @@ impl Registry {
         scopes: &[Scope],
     ) -> Result<Mount, RegistryError> {
         let what = format!("mount blob {digest} from {from} into {repo}");
-        let mut url = self.url(&format!("{repo}/blobs/uploads/"));
+        let mut url = self.repo_url(repo, Resource::Uploads)?;
+        crate::reference::validate_repository(from).map_err(|e| self.invalid(e))?;
+        crate::reference::validate_digest(digest).map_err(|e| self.invalid(e))?;
         url.query_pairs_mut()
             .append_pair("mount", digest)
             .append_pair("from", from);
@@ -173,7 +175,7 @@ impl Registry {
         let what = format!("start upload to {repo}");
         let req = Req::new(
             Method::POST,
-            self.url(&format!("{repo}/blobs/uploads/")),
+            self.repo_url(repo, Resource::Uploads)?,
             scopes.to_vec(),
             what.clone(),
         )

@@ -17,10 +17,44 @@ use super::retry::{backoff, retry_after, retryable_status};
 use super::trace::{error_chain, redact_url};
 use super::watch::{watched, BodyStream};
 use crate::credentials::Credential;
+use crate::reference;
 
 /// After an upload's last byte, the registry gets ten read timeouts and a second per this many
 /// bytes to answer.
 const COMMIT_RATE: u64 = 10 << 20;
+
+/// How much of an error answer is kept.
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// Read at most `limit` bytes of a body; true when there was more.
+pub(super) async fn read_capped(
+    resp: &mut Response,
+    limit: usize,
+) -> Result<(bytes::Bytes, bool), reqwest::Error> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(c) = resp.chunk().await? {
+        let room = limit - buf.len();
+        if c.len() > room {
+            buf.extend_from_slice(&c[..room]);
+            return Ok((buf.freeze(), true));
+        }
+        buf.extend_from_slice(&c);
+    }
+    Ok((buf.freeze(), false))
+}
+
+/// A resource of one repository, for [`Registry::repo_url`].
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    /// `manifests/TAG` or `manifests/DIGEST`.
+    Manifest(&'a str),
+    /// `blobs/DIGEST`.
+    Blob(&'a str),
+    /// `blobs/uploads/`.
+    Uploads,
+    /// `tags/list`.
+    Tags,
+}
 
 /// A request body: bytes can be sent again on retry, a stream only once.
 pub enum Body {
@@ -81,6 +115,8 @@ pub struct Registry {
     pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
     pub(super) tokens: TokenCache,
     pub(super) debug: bool,
+    /// Hosts listed as insecure: a plain-HTTP token realm is accepted there.
+    pub(super) insecure: Vec<String>,
     pub(super) max_retries: u32,
     /// PATCH size for blob uploads once the registry refused a whole blob in one PUT (0: PUT).
     pub(super) upload_chunk: std::sync::atomic::AtomicU64,
@@ -115,23 +151,85 @@ impl Registry {
             .unwrap_or_else(|| "the anonymous user".to_string())
     }
 
-    /// `BASE/v2/PATH`.
-    pub fn url(&self, path: &str) -> Url {
-        self.base.join(&format!("v2/{path}")).expect("valid url")
+    /// `BASE/v2/` (the ping).
+    pub fn url(&self, _root: &str) -> Url {
+        self.api_url(&[])
     }
 
-    /// Resolve a `Location` header against the registry.
+    /// `BASE/v2/` followed by `segments`, each one path segment (escaped by the url crate).
+    fn api_url(&self, segments: &[&str]) -> Url {
+        let mut u = self.base.clone();
+        u.path_segments_mut()
+            .expect("an http(s) base has a path")
+            .pop_if_empty()
+            .push("v2")
+            .extend(segments)
+            .extend(segments.is_empty().then_some(""));
+        u
+    }
+
+    /// The URL of a repository's resource, built from path segments after every value in it
+    /// was validated (repository path, tag, digest): a tag or digest from a registry or an
+    /// archive can never retarget another repository or endpoint.
+    pub fn repo_url(&self, repo: &str, res: Resource<'_>) -> Result<Url, RegistryError> {
+        let invalid = |e| self.invalid(e);
+        reference::validate_repository(repo).map_err(invalid)?;
+        let mut segs: Vec<&str> = repo.split('/').collect();
+        match res {
+            Resource::Manifest(r) => {
+                if r.contains(':') {
+                    reference::validate_digest(r)
+                } else {
+                    reference::validate_tag(r)
+                }
+                .map_err(invalid)?;
+                segs.extend(["manifests", r]);
+            }
+            Resource::Blob(d) => {
+                reference::validate_digest(d).map_err(invalid)?;
+                segs.extend(["blobs", d]);
+            }
+            Resource::Uploads => segs.extend(["blobs", "uploads", ""]),
+            Resource::Tags => segs.extend(["tags", "list"]),
+        }
+        Ok(self.api_url(&segs))
+    }
+
+    /// The error for a value that fails a validator.
+    pub(super) fn invalid(&self, e: reference::ReferenceError) -> RegistryError {
+        RegistryError::Invalid {
+            host: self.name.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// `BASE/v2/_catalog`.
+    pub fn catalog_url(&self) -> Url {
+        self.api_url(&["_catalog"])
+    }
+
+    /// Resolve a `Location` header against the registry. The header may carry a signature, so
+    /// an unusable one is never quoted.
     pub fn resolve(&self, location: &str) -> Result<Url, RegistryError> {
-        self.base
+        let u = self
+            .base
             .join(location)
             .map_err(|e| RegistryError::Protocol {
                 what: "follow Location".into(),
                 host: self.name.clone(),
-                message: format!("{location:?}: {e}"),
-            })
+                message: format!("the registry sent an unusable Location header ({e})"),
+            })?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(RegistryError::Protocol {
+                what: "follow Location".into(),
+                host: self.name.clone(),
+                message: format!("the registry sent a Location with scheme {:?}", u.scheme()),
+            });
+        }
+        Ok(u)
     }
 
-    fn same_origin(&self, u: &Url) -> bool {
+    pub(super) fn same_origin(&self, u: &Url) -> bool {
         u.scheme() == self.base.scheme()
             && u.host_str() == self.base.host_str()
             && u.port_or_known_default() == self.base.port_or_known_default()
@@ -270,7 +368,12 @@ impl Registry {
                     tokio::time::sleep(backoff(attempt, None)).await;
                 }
                 Err(e) => return Err(e),
-                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !renewed && retryable => {
+                Ok(resp)
+                    if resp.status() == StatusCode::UNAUTHORIZED
+                        && !renewed
+                        && retryable
+                        && self.same_origin(resp.url()) =>
+                {
                     renewed = true;
                     self.learn_challenge(&resp).await;
                     // Renew the token once: it may have expired mid-operation.
@@ -310,29 +413,33 @@ impl Registry {
         }
     }
 
-    /// Read a whole (small) body, refusing more than `limit` bytes.
+    /// Read a whole (small) body, refusing more than `limit` bytes, and giving up when it has
+    /// not ended in time (a body that drips forever).
     pub async fn read_limited(
         &self,
         resp: &mut Response,
         limit: usize,
         what: &str,
     ) -> Result<bytes::Bytes, RegistryError> {
-        let mut buf = bytes::BytesMut::new();
-        while let Some(c) = resp.chunk().await.map_err(|e| RegistryError::Connect {
-            what: what.to_string(),
-            host: self.name.clone(),
-            message: error_chain(&e.without_url()),
-        })? {
-            buf.extend_from_slice(&c);
-            if buf.len() > limit {
-                return Err(RegistryError::Protocol {
-                    what: what.to_string(),
-                    host: self.name.clone(),
-                    message: format!("answer larger than {limit} bytes"),
-                });
-            }
+        let deadline = self.read_timeout + Duration::from_secs(120);
+        match tokio::time::timeout(deadline, read_capped(resp, limit)).await {
+            Ok(Ok((buf, false))) => Ok(buf),
+            Ok(Ok((_, true))) => Err(RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: format!("answer larger than {limit} bytes"),
+            }),
+            Ok(Err(e)) => Err(RegistryError::Connect {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: error_chain(&e.without_url()),
+            }),
+            Err(_) => Err(RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: format!("answer not complete after {} s", deadline.as_secs()),
+            }),
         }
-        Ok(buf.freeze())
     }
 
     /// Turn an error response into a typed error.
@@ -346,8 +453,15 @@ impl Registry {
                 .filter_map(|v| v.to_str().ok())
                 .any(|v| v.contains("insufficient_scope"));
         let wait = retry_after(&resp).map(|d| d.as_secs().min(u16::MAX.into()) as u16);
-        let body = resp.bytes().await.unwrap_or_default();
-        let errors = parse_errors(&body[..body.len().min(1 << 16)]);
+        // Keep what arrives of the first 64 KiB within a few seconds; never more.
+        let mut resp = resp;
+        let patience = self.read_timeout.min(Duration::from_secs(10));
+        let body =
+            match tokio::time::timeout(patience, read_capped(&mut resp, MAX_ERROR_BODY)).await {
+                Ok(Ok((b, _))) => b,
+                _ => bytes::Bytes::new(),
+            };
+        let errors = parse_errors(&body);
         RegistryError::Api {
             what: what.to_string(),
             host: self.name.clone(),

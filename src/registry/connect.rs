@@ -124,6 +124,7 @@ impl Registry {
             challenge: tokio::sync::RwLock::new(None),
             tokens: TokenCache::default(),
             debug: settings.debug,
+            insecure: settings.insecure.clone(),
             max_retries: env_u64("CR_MAX_RETRIES", 5) as u32,
             upload_chunk: env_u64("CR_UPLOAD_CHUNK_MIB", 0)
                 .saturating_mul(1 << 20)
@@ -131,12 +132,38 @@ impl Registry {
         })
     }
 
-    /// A client with credentials looked up for the registry (environment, stores, Docker).
+    /// A client with credentials looked up for the registry (environment where its scope
+    /// allows, stores, Docker). `--debug` says which source supplied them, never the secret.
     pub async fn connect(settings: &Settings, registry: &str) -> anyhow::Result<Self> {
         let name = registry.to_string();
-        let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name))
+        let scope = settings.env_scope();
+        let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name, &scope))
             .await
             .expect("credential lookup does not panic")?;
+        if settings.debug {
+            match &cred {
+                Some(c) => eprintln!(
+                    "credentials for {registry}: user {:?} from {}",
+                    crate::text::escape(&c.username),
+                    c.source
+                ),
+                None => eprintln!("credentials for {registry}: none (anonymous)"),
+            }
+            if credentials::from_env().is_some()
+                && !cred.as_ref().is_some_and(|c| {
+                    matches!(
+                        c.source,
+                        credentials::CredentialSource::ApiKeyEnv
+                            | credentials::CredentialSource::UserPasswordEnv
+                    )
+                })
+            {
+                eprintln!(
+                    "credentials for {registry}: the environment's are not sent here (only to the target registry {}, CR_CREDENTIAL_HOSTS and, for CR_APIKEY, *.icr.io)",
+                    settings.registry
+                );
+            }
+        }
         Ok(Self::open(settings, registry, cred).await?)
     }
 }

@@ -62,6 +62,10 @@ pub enum RegistryError {
         host: String,
         message: String,
     },
+    /// A value (tag, digest, repository path) that would become part of a URL or a path is
+    /// not valid by the distribution grammar: refused before any request.
+    #[error("refusing an invalid name on {host}: {message}")]
+    Invalid { host: String, message: String },
     /// Bytes did not hash to the digest they were fetched by.
     #[error("{what}: content does not match its digest: expected {expected}, got {actual}")]
     DigestMismatch {
@@ -156,6 +160,9 @@ impl RegistryError {
                 | RegistryError::Connect { host, .. }
                 | RegistryError::Token { host, .. }
                 | RegistryError::Protocol { host, .. } => host.as_str(),
+                RegistryError::Invalid { .. } => return Some(
+                    "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it".into(),
+                ),
                 RegistryError::DigestMismatch { .. } => return Some(
                     "the registry's copy may be corrupt, or a proxy altered it; nothing was kept"
                         .into(),
@@ -166,7 +173,7 @@ impl RegistryError {
                 "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
             ),
             (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
-                format!("run `cr login {host}`, or set CR_APIKEY / CR_USERNAME and CR_PASSWORD")
+                format!("run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
             }
             (RegistryError::Api { account, scope, .. }, Kind::Denied) => format!(
                 "{} is not allowed {}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",

@@ -3,7 +3,7 @@
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 
-use super::{Body, Registry, RegistryError, Req, Scope};
+use super::{Body, Registry, RegistryError, Req, Resource, Scope};
 use crate::image::digest;
 use crate::image::manifest::{detect_media_type, RawManifest};
 use crate::image::media;
@@ -31,7 +31,7 @@ impl Registry {
         let what = format!("get manifest {repo}{}{reference}", sep(reference));
         let req = Req::new(
             Method::GET,
-            self.url(&format!("{repo}/manifests/{reference}")),
+            self.repo_url(repo, Resource::Manifest(reference))?,
             scopes.to_vec(),
             what.clone(),
         )
@@ -81,7 +81,7 @@ impl Registry {
         let what = format!("check manifest {repo}{}{reference}", sep(reference));
         let req = Req::new(
             Method::HEAD,
-            self.url(&format!("{repo}/manifests/{reference}")),
+            self.repo_url(repo, Resource::Manifest(reference))?,
             scopes.to_vec(),
             what.clone(),
         )
@@ -145,7 +145,7 @@ impl Registry {
         let what = format!("put manifest {repo}{}{reference}", sep(reference));
         let req = Req::new(
             Method::PUT,
-            self.url(&format!("{repo}/manifests/{reference}")),
+            self.repo_url(repo, Resource::Manifest(reference))?,
             scopes.to_vec(),
             what,
         )
@@ -170,7 +170,7 @@ impl Registry {
         let what = format!("delete manifest {repo}{}{reference}", sep(reference));
         let req = Req::new(
             Method::DELETE,
-            self.url(&format!("{repo}/manifests/{reference}")),
+            self.repo_url(repo, Resource::Manifest(reference))?,
             scopes.to_vec(),
             what,
         );

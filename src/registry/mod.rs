@@ -14,6 +14,6 @@ mod trace;
 pub mod watch;
 
 pub use auth::Scope;
-pub use client::{Body, Registry, Req};
+pub use client::{Body, Registry, Req, Resource};
 pub use error::{Kind, RegistryError};
 pub use watch::BodyStream;

@@ -9,7 +9,10 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::{self, Challenge, Scope, Token, TokenResponse};
-use super::client::{Body, Registry};
+use super::client::{read_capped, Body, Registry};
+
+/// Upper bound on a token service's answer.
+const MAX_TOKEN_ANSWER: usize = 1 << 20;
 use super::error::RegistryError;
 use super::retry::{backoff, retry_after, retryable_status};
 
@@ -35,7 +38,11 @@ impl Registry {
             )
             .await?;
         let status = resp.status();
-        let ch = if status == StatusCode::UNAUTHORIZED {
+        // A ping redirected to another host does not speak for the registry: its challenge
+        // is not learned (credentials would follow it).
+        let ch = if status == StatusCode::UNAUTHORIZED && !self.same_origin(resp.url()) {
+            Vec::new()
+        } else if status == StatusCode::UNAUTHORIZED {
             resp.headers()
                 .get_all(WWW_AUTHENTICATE)
                 .iter()
@@ -104,6 +111,7 @@ impl Registry {
             message,
         };
         let mut url = Url::parse(realm).map_err(|e| terr(0, format!("bad realm: {e}")))?;
+        self.check_realm(&url).map_err(|m| terr(0, m))?;
         let mut headers = HeaderMap::new();
         let service = ch.param("service").unwrap_or_default();
         let body = match self.cred.as_ref().and_then(|c| c.identity_token.as_ref()) {
@@ -185,21 +193,57 @@ impl Registry {
             attempt += 1;
         };
         let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.unwrap_or_default();
+        let mut resp = resp;
         if !(200..300).contains(&status) {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
-                .trim()
-                .to_string();
+            let wait = self.read_timeout.min(std::time::Duration::from_secs(10));
+            let bytes = match tokio::time::timeout(wait, read_capped(&mut resp, 300)).await {
+                Ok(Ok((b, _))) => b,
+                _ => bytes::Bytes::new(),
+            };
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
             return Err(terr(status, text));
         }
+        let bytes = self
+            .read_limited(&mut resp, MAX_TOKEN_ANSWER, "get token")
+            .await?;
         serde_json::from_slice::<TokenResponse>(&bytes)
             .ok()
             .and_then(TokenResponse::into_token)
             .ok_or_else(|| terr(status, "the answer holds no token".into()))
     }
 
-    /// A 401 on a registry that looked open at ping time: take its challenge.
+    /// Whether credentials may go to a token realm: http(s) only, and https when the registry
+    /// is reached over TLS (a plain-HTTP realm only on a host listed with
+    /// `--insecure-registry`): a TLS registry's password never travels in clear.
+    fn check_realm(&self, realm: &Url) -> Result<(), String> {
+        let host = realm.host_str().unwrap_or_default();
+        let with_port = match realm.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        match realm.scheme() {
+            "https" => Ok(()),
+            "http"
+                if self.base.scheme() == "http"
+                    || self.insecure.iter().any(|h| *h == with_port || h == host) =>
+            {
+                Ok(())
+            }
+            "http" => Err(format!(
+                "refusing the plain-HTTP token realm {}://{with_port}{} of a TLS registry: credentials would travel in clear (list the host with --insecure-registry if that is intended)",
+                realm.scheme(),
+                realm.path()
+            )),
+            other => Err(format!("the token realm's scheme {other:?} is not http(s)")),
+        }
+    }
+
+    /// A 401 on a registry that looked open at ping time: take its challenge, but only from
+    /// the registry's own origin (a redirect target's 401 does not speak for it).
     pub(super) async fn learn_challenge(&self, resp: &Response) {
+        if !self.same_origin(resp.url()) {
+            return;
+        }
         let found = resp
             .headers()
             .get_all(WWW_AUTHENTICATE)

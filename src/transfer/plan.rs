@@ -21,17 +21,18 @@ pub struct Plan {
 
 impl Plan {
     pub fn blob_bytes(&self) -> u64 {
-        self.blobs.iter().map(|d| d.size).sum()
+        self.blobs
+            .iter()
+            .fold(0u64, |total, d| total.saturating_add(d.size))
     }
     /// Total size: manifests and blobs.
     pub fn size(&self) -> u64 {
-        self.top.bytes.len() as u64
-            + self
-                .children
-                .iter()
-                .map(|c| c.bytes.len() as u64)
-                .sum::<u64>()
-            + self.blob_bytes()
+        self.children
+            .iter()
+            .fold(self.top.bytes.len() as u64, |total, c| {
+                total.saturating_add(c.bytes.len() as u64)
+            })
+            .saturating_add(self.blob_bytes())
     }
 }
 

@@ -3,6 +3,7 @@
 //! disk, skopeo as the independent peer, and an isolated environment for running `cr`.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod issuer;
 pub mod layout;
 pub mod proxy;

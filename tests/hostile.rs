@@ -1,0 +1,479 @@
+//! cr against a hostile registry (tests/common/hostile.rs): credentials stay with their
+//! registry, challenges come only from the registry's origin, TLS registries get no plain
+//! token realm, tags from a registry never become URL paths, every read is bounded, hostile
+//! numbers neither panic nor loop, and traces show no query values (issue #9).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::hostile::{run_measured, Hostile, Reply, Seen};
+use common::layout::{OCI_INDEX, OCI_MANIFEST};
+use common::{cr_digest, Auth, Env, TestRegistry};
+
+/// A small image the hostile registry serves as `ns/app`.
+struct Img {
+    manifest: Vec<u8>,
+    config: Vec<u8>,
+    layer: Vec<u8>,
+}
+
+impl Img {
+    fn new() -> Arc<Self> {
+        let layer = b"not really a tar, but bytes with a digest".to_vec();
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#,
+            cr_digest(&layer)
+        )
+        .into_bytes();
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}}"#,
+            cr_digest(&config),
+            config.len(),
+            cr_digest(&layer),
+            layer.len()
+        )
+        .into_bytes();
+        Arc::new(Img {
+            manifest,
+            config,
+            layer,
+        })
+    }
+
+    /// The registry's answer for this image's manifest and blobs, if `s` asks for one.
+    fn serve(&self, s: &Seen) -> Option<Reply> {
+        let t = s.target.as_str();
+        if let Some(r) = t.strip_prefix("/v2/ns/app/manifests/") {
+            if r == "1" || r == cr_digest(&self.manifest) {
+                return Some(Reply::manifest(OCI_MANIFEST, &self.manifest));
+            }
+            return Some(Reply::json(
+                404,
+                r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#,
+            ));
+        }
+        for b in [&self.config, &self.layer] {
+            if t == format!("/v2/ns/app/blobs/{}", cr_digest(b)) {
+                return Some(Reply::Full {
+                    status: 200,
+                    headers: vec![],
+                    body: b.to_vec(),
+                });
+            }
+        }
+        None
+    }
+}
+
+fn ping_ok(s: &Seen) -> Option<Reply> {
+    (s.target == "/v2/").then(|| Reply::status(200))
+}
+
+const SECRET: &str = "S3cr3t-Key-0123456789";
+
+#[test]
+fn environment_credentials_stay_with_the_target_registry() {
+    // Another registry, asking for Basic credentials, and one asking for a token from a realm.
+    let basic = Hostile::start(|_| {
+        Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="x""#)
+    });
+    let realm = Hostile::start(|_| Reply::json(200, r#"{"token":"anon"}"#));
+    let realm_url = format!("http://{}/token", realm.host());
+    let bearer = Hostile::start(move |_| {
+        Reply::status(401).with_header(
+            "WWW-Authenticate",
+            &format!(r#"Bearer realm="{realm_url}",service="s""#),
+        )
+    });
+    let env = Env::new();
+    for (k, v) in [("CR_APIKEY", SECRET), ("CR_USERNAME", "alice")] {
+        for other in [&basic, &bearer] {
+            let image = format!("{}/ns/x:1", other.host());
+            let mut cmd = env.std_cmd();
+            cmd.env("CR_REGISTRY", "127.0.0.1:9")
+                .env(k, v)
+                .env("CR_PASSWORD", SECRET)
+                .args(["--debug", "manifest-inspect", &image]);
+            let out = cmd.output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(4), "{k}: {err}");
+            assert!(!err.contains(SECRET), "{err}");
+            assert!(
+                err.contains(&format!("credentials for {}: none", other.host())),
+                "--debug says where credentials came from: {err}"
+            );
+            assert!(err.contains("CR_CREDENTIAL_HOSTS"), "{err}");
+        }
+    }
+    assert!(basic.authorized().is_empty(), "{:?}", basic.authorized());
+    // The registry asking for a token saw only the anonymous token its realm handed out.
+    assert!(
+        bearer
+            .authorized()
+            .iter()
+            .all(|s| s.authorization.as_deref() == Some("Bearer anon")),
+        "{:?}",
+        bearer.authorized()
+    );
+    assert!(realm.authorized().is_empty(), "{:?}", realm.authorized());
+    assert!(
+        !realm.seen().is_empty(),
+        "the anonymous token was asked for"
+    );
+
+    // Listed in CR_CREDENTIAL_HOSTS, or the target itself: the key goes there.
+    for (var, value) in [
+        (
+            "CR_CREDENTIAL_HOSTS",
+            format!("example.org,{}", basic.host()),
+        ),
+        ("CR_REGISTRY", basic.host()),
+    ] {
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_APIKEY", SECRET)
+            .env(var, &value)
+            .args(["manifest-inspect", &format!("{}/ns/x:1", basic.host())]);
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(4));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(SECRET));
+    }
+    let expected = {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("iamapikey:{SECRET}"))
+        )
+    };
+    let sent = basic.authorized();
+    assert!(!sent.is_empty());
+    assert!(sent
+        .iter()
+        .all(|s| s.authorization.as_deref() == Some(&expected)));
+}
+
+#[test]
+fn challenges_from_a_redirect_target_are_not_learned() {
+    for challenge in [
+        r#"Basic realm="steal""#.to_string(),
+        String::from("Bearer realm=\"http://127.0.0.1:1/steal\",service=\"x\""),
+    ] {
+        let evil =
+            Hostile::start(move |_| Reply::status(401).with_header("WWW-Authenticate", &challenge));
+        let img = Img::new();
+        let layer = cr_digest(&img.layer);
+        let evil_url = format!(
+            "http://{}/blob?verify=V3rify&hdnts=Hdn7s&Authorization=Auth0r&sig=S1g&token=T0k",
+            evil.host()
+        );
+        let reg = Hostile::start(move |s| {
+            if s.target.ends_with(&layer) {
+                return Reply::status(307).with_header("Location", &evil_url);
+            }
+            ping_ok(s)
+                .or_else(|| img.serve(s))
+                .unwrap_or(Reply::status(404))
+        });
+        let env = Env::new();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = format!("oci:{}", dir.path().join("out").display());
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_REGISTRY", reg.host())
+            .env("CR_USERNAME", "alice")
+            .env("CR_PASSWORD", SECRET)
+            .env("CR_MAX_RETRIES", "1")
+            .args([
+                "--debug",
+                "pull",
+                &format!("{}/ns/app:1", reg.host()),
+                &dest,
+            ]);
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{err}");
+        assert!(evil.authorized().is_empty(), "{:?}", evil.authorized());
+        assert!(reg.authorized().is_empty(), "{:?}", reg.authorized());
+        assert!(!evil.seen().is_empty(), "the redirect was followed");
+        for secret in [SECRET, "V3rify", "Hdn7s", "Auth0r", "S1g", "T0k"] {
+            assert!(!err.contains(secret), "{secret} in: {err}");
+        }
+        assert!(
+            err.contains("blob?verify&hdnts&Authorization&sig&token"),
+            "{err}"
+        );
+        assert!(!dir.path().join("out").exists());
+    }
+}
+
+#[tokio::test]
+async fn a_tls_registry_gets_no_plain_http_token_realm() {
+    use cr::config::Settings;
+    use cr::credentials::{Credential, CredentialSource};
+    use cr::registry::auth::Challenge;
+    use cr::registry::Registry;
+    let realm = Hostile::start(|_| Reply::json(200, r#"{"token":"t"}"#));
+    let ch = Challenge {
+        scheme: "Bearer".into(),
+        params: [
+            (
+                "realm".to_string(),
+                format!("http://{}/token", realm.host()),
+            ),
+            ("service".to_string(), "s".to_string()),
+        ]
+        .into(),
+    };
+    let cred = || Some(Credential::new("alice", SECRET, CredentialSource::Flags));
+    let settings = Settings::resolve(Some("registry.example"), &[], vec![], false).unwrap();
+    let tls = Registry::new(&settings, "registry.example", cred()).unwrap();
+    let e = tls.fetch_token(&ch, &[]).await.unwrap_err().to_string();
+    assert!(e.contains("plain-HTTP token realm"), "{e}");
+    assert!(!e.contains(SECRET));
+    assert!(realm.seen().is_empty(), "nothing reached the plain realm");
+    // Listed as insecure: the user said so.
+    let settings =
+        Settings::resolve(Some("registry.example"), &[realm.host()], vec![], false).unwrap();
+    let tls = Registry::new(&settings, "registry.example", cred()).unwrap();
+    assert_eq!(tls.fetch_token(&ch, &[]).await.unwrap().value, "t");
+    assert_eq!(realm.authorized().len(), 1);
+}
+
+#[test]
+fn tags_from_a_registry_never_become_url_paths() {
+    let img = Img::new();
+    let src = Hostile::start(move |s| {
+        if s.target.starts_with("/v2/ns/app/tags/list") {
+            return Reply::json(
+                200,
+                r#"{"name":"ns/app","tags":["1","../../victim/manifests/latest","..%2fvictim","x/../../y","\u001b]0;t\u0007"]}"#,
+            );
+        }
+        ping_ok(s)
+            .or_else(|| img.serve(s))
+            .unwrap_or(Reply::status(404))
+    });
+    let dst = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let (code, _out, err) = env.run(&[
+        "copy",
+        &format!("{}/ns/app", src.host()),
+        &format!("{}/ns/app", dst.host),
+        "--all-tags",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("invalid tag"),
+        "a warning names the skipped tags: {err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert_eq!(dst.skopeo_tags("ns/app"), vec!["1".to_string()]);
+    assert!(!dst.skopeo_exists("ns/victim:latest"));
+    let catalog = http_get(&dst.host, "/v2/_catalog");
+    assert!(
+        catalog.contains("\"ns/app\"") && !catalog.contains("victim"),
+        "{catalog}"
+    );
+    assert!(
+        src.seen()
+            .iter()
+            .all(|s| !s.target.contains("victim") && !s.target.contains("..")),
+        "{:?}",
+        src.seen()
+    );
+}
+
+/// GET `path` from a registry on 127.0.0.1 over plain HTTP/1.0; the whole answer.
+fn http_get(host: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(host).unwrap();
+    write!(c, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s
+}
+
+/// Peak memory allowed for a cr process fed an endless body (its own use is ~15-30 MiB).
+const RSS_CAP_KIB: u64 = 120 * 1024;
+
+#[test]
+fn endless_bodies_are_cut_and_memory_stays_flat() {
+    let endless = |status: u16, start: &'static str| {
+        let mut chunk = start.as_bytes().to_vec();
+        chunk.extend(std::iter::repeat_n(b'a', 256 << 10));
+        Reply::Endless {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            chunk,
+        }
+    };
+    // An error body that never ends.
+    let errors = Hostile::start(move |s| {
+        ping_ok(s)
+            .unwrap_or_else(|| endless(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":""#))
+    });
+    // A token answer that never ends.
+    let tokens = Hostile::start(move |s| {
+        if s.target.starts_with("/token") {
+            return endless(200, r#"{"token":""#);
+        }
+        Reply::status(401).with_header(
+            "WWW-Authenticate",
+            &format!(r#"Bearer realm="http://127.0.0.1:{}/token""#, s.port),
+        )
+    });
+    // A catalog page that never ends.
+    let catalog = Hostile::start(move |s| {
+        ping_ok(s).unwrap_or_else(|| endless(200, r#"{"repositories":["a"#))
+    });
+    let env = Env::new();
+    for (host, args, expect) in [
+        (
+            errors.host(),
+            vec!["manifest-inspect", "ns/app:1"],
+            "HTTP 404",
+        ),
+        (
+            tokens.host(),
+            vec!["manifest-inspect", "ns/app:1"],
+            "larger than 1048576 bytes",
+        ),
+        (
+            catalog.host(),
+            vec!["namespace-list"],
+            "larger than 16777216 bytes",
+        ),
+    ] {
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_REGISTRY", &host)
+            .env("CR_MAX_RETRIES", "0")
+            .args(&args);
+        let started = Instant::now();
+        let (code, peak, _out, err) = run_measured(cmd);
+        assert_ne!(code, 0, "{err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(
+            peak > 0 && peak < RSS_CAP_KIB,
+            "{args:?}: peak RSS {peak} KiB"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?}");
+    }
+}
+
+#[test]
+fn hostile_numbers_neither_panic_nor_loop() {
+    // A token that "lives" 2^64-1 seconds; a tag list and a catalog whose Link points back at
+    // the same page; an index that lists one child 3,000 times.
+    let img = Img::new();
+    let child = cr_digest(&img.manifest);
+    let entry = format!(
+        r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{child}","size":{},"platform":{{"architecture":"amd64","os":"linux"}}}}"#,
+        img.manifest.len()
+    );
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
+        vec![entry; 3000].join(",")
+    )
+    .into_bytes();
+    let index_digest = cr_digest(&index);
+    let pinned = index_digest.clone();
+    let reg = Hostile::start(move |s| {
+        let t = s.target.as_str();
+        if t.starts_with("/token") {
+            return Reply::json(200, r#"{"token":"t","expires_in":18446744073709551615}"#);
+        }
+        if s.authorization.as_deref() != Some("Bearer t") {
+            return Reply::status(401).with_header(
+                "WWW-Authenticate",
+                &format!(
+                    r#"Bearer realm="http://127.0.0.1:{}/token",service="s""#,
+                    s.port
+                ),
+            );
+        }
+        if t.starts_with("/v2/_catalog") {
+            return Reply::json(200, r#"{"repositories":["ns/app"]}"#)
+                .with_header("Link", r#"</v2/_catalog?n=1000>; rel="next""#);
+        }
+        if t.starts_with("/v2/ns/app/tags/list") {
+            return Reply::json(200, r#"{"name":"ns/app","tags":["1","idx"]}"#)
+                .with_header("Link", &format!(r#"<{t}>; rel="next""#));
+        }
+        if t == "/v2/ns/app/manifests/idx" || t == format!("/v2/ns/app/manifests/{index_digest}") {
+            return Reply::manifest(OCI_INDEX, &index);
+        }
+        ping_ok(s)
+            .or_else(|| img.serve(s))
+            .unwrap_or(Reply::status(404))
+    });
+    let env = Env::new();
+    let host = reg.host();
+    let out = env.ok(&["--registry", &host, "manifest-inspect", "ns/app:1"]);
+    assert_eq!(out.trim_end().as_bytes(), Img::new().manifest.as_slice());
+    let out = env.ok(&["--registry", &host, "namespace-list", "-o", "json"]);
+    assert!(out.contains("\"ns\""), "{out}");
+    assert!(
+        reg.count("GET", "/v2/_catalog") <= 2,
+        "{}",
+        reg.count("GET", "/v2/_catalog")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("oci:{}", dir.path().join("out").display());
+    env.ok(&["--registry", &host, "pull", "ns/app:idx", &dest]);
+    let child_gets = reg.count("GET", &format!("/manifests/{child}"));
+    assert!(child_gets <= 2, "{child_gets} GETs of the one child");
+    let index_json = std::fs::read_to_string(dir.path().join("out/index.json")).unwrap();
+    assert!(index_json.contains(&pinned), "{index_json}");
+    let out = env.ok(&[
+        "--registry",
+        &host,
+        "image-list",
+        "--restrict",
+        "ns/app",
+        "-q",
+    ]);
+    assert!(
+        out.contains("ns/app:1") && out.contains("ns/app:idx"),
+        "{out}"
+    );
+    let tag_lists = reg.count("GET", "/v2/ns/app/tags/list");
+    assert!(
+        tag_lists <= 2,
+        "{tag_lists} GETs of a self-referencing tag list"
+    );
+    // Only one token was needed for each scope set: the huge expires_in was clamped, not
+    // turned into an instant expiry or a panic.
+    assert!(
+        reg.count("GET", "/token") <= 6,
+        "{}",
+        reg.count("GET", "/token")
+    );
+}
+
+#[test]
+fn an_unusable_upload_location_is_not_quoted() {
+    let reg = Hostile::start(|s| {
+        if s.method == "POST" {
+            return Reply::status(202)
+                .with_header("Location", "http://[::1/upload?sig=L0cS3cret&token=L0cT0k");
+        }
+        if s.method == "HEAD" {
+            return Reply::status(404);
+        }
+        ping_ok(s).unwrap_or(Reply::status(404))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    common::layout::image(dir.path(), Some("1"), "amd64", &[("a.txt", b"hello")]);
+    let env = Env::new();
+    let (code, out, err) = env.run(&[
+        "--debug",
+        "push",
+        &format!("oci:{}:1", dir.path().display()),
+        &format!("{}/ns/app:1", reg.host()),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unusable Location"), "{err}");
+    for secret in ["L0cS3cret", "L0cT0k"] {
+        assert!(!err.contains(secret) && !out.contains(secret), "{err}");
+    }
+}
