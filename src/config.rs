@@ -3,6 +3,7 @@
 //! `dirs::config_dir()/cr/config.toml` (`CR_CONFIG_DIR` overrides the directory).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,12 @@ pub enum ConfigError {
     NoDir,
     #[error(transparent)]
     Host(#[from] ReferenceError),
+    #[error("{var}={value:?} is not valid: expected {expected}")]
+    Env {
+        var: &'static str,
+        value: String,
+        expected: String,
+    },
 }
 
 /// The persisted part of the settings.
@@ -141,6 +148,68 @@ pub struct Settings {
     pub file: ConfigFile,
     /// Hosts besides the target that environment credentials may go to (`CR_CREDENTIAL_HOSTS`).
     pub credential_hosts: Vec<String>,
+    /// Network knobs from the environment, parsed once.
+    pub net: Net,
+}
+
+/// Retries and timeouts (`CR_MAX_RETRIES`, `CR_RETRY_BASE_MS`, `CR_READ_TIMEOUT`,
+/// `CR_CONNECT_TIMEOUT`, `CR_UPLOAD_CHUNK_MIB`, `CR_PAGE_SIZE`), each checked: a value that is
+/// not a number in range is a usage error naming the variable, never a silent default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Net {
+    pub policy: crate::registry::retry::Policy,
+    pub read_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Bytes per PATCH for blob uploads; 0: one PUT per blob.
+    pub upload_chunk: u64,
+    pub page_size: u64,
+}
+
+impl Net {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let retries = env_number("CR_MAX_RETRIES", 4, 0, 20)?;
+        Ok(Net {
+            policy: crate::registry::retry::Policy {
+                attempts: retries as u32 + 1,
+                base: Duration::from_millis(env_number("CR_RETRY_BASE_MS", 250, 0, 60_000)?),
+            },
+            read_timeout: Duration::from_secs(env_number("CR_READ_TIMEOUT", 30, 1, 3600)?),
+            connect_timeout: Duration::from_secs(env_number("CR_CONNECT_TIMEOUT", 15, 1, 600)?),
+            upload_chunk: env_number("CR_UPLOAD_CHUNK_MIB", 0, 0, 4096)? << 20,
+            page_size: env_number("CR_PAGE_SIZE", 1000, 1, 100_000)?,
+        })
+    }
+}
+
+impl Default for Net {
+    fn default() -> Self {
+        Net {
+            policy: Default::default(),
+            read_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(15),
+            upload_chunk: 0,
+            page_size: 1000,
+        }
+    }
+}
+
+/// A whole number from the environment within `min..=max`; unset or empty: `default`.
+fn env_number(var: &'static str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let Some(raw) = std::env::var_os(var) else {
+        return Ok(default);
+    };
+    let value = raw.to_string_lossy().trim().to_string();
+    if value.is_empty() {
+        return Ok(default);
+    }
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::Env {
+            var,
+            value,
+            expected: format!("a whole number from {min} to {max}"),
+        }),
+    }
 }
 
 impl Settings {
@@ -195,6 +264,7 @@ impl Settings {
             debug,
             file,
             credential_hosts,
+            net: Net::from_env()?,
         })
     }
 

@@ -11,6 +11,7 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RAN
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
+use super::retry::Budget;
 use super::{Body, BodyStream, Registry, RegistryError, Req, Resource, Scope};
 use crate::image::digest;
 
@@ -96,12 +97,14 @@ impl Registry {
     }
 
     /// Start a blob GET (optionally from byte `offset`); the caller streams and verifies it.
+    /// `budget`: attempts shared with the caller's resumes (None: a fresh one).
     pub async fn get_blob(
         &self,
         repo: &str,
         digest: &str,
         offset: u64,
         scopes: &[Scope],
+        budget: Option<Budget>,
     ) -> Result<Response, RegistryError> {
         let what = format!("get blob {digest} from {repo}");
         let mut req = Req::new(
@@ -112,6 +115,9 @@ impl Registry {
         );
         if offset > 0 {
             req = req.header(RANGE, &format!("bytes={offset}-"));
+        }
+        if let Some(b) = budget {
+            req = req.budget(b);
         }
         let resp = self.send_ok(req).await?;
         if offset > 0 && resp.status() != StatusCode::PARTIAL_CONTENT {
@@ -133,7 +139,7 @@ impl Registry {
         scopes: &[Scope],
     ) -> Result<Bytes, RegistryError> {
         let what = format!("get blob {digest} from {repo}");
-        let mut resp = self.get_blob(repo, digest, 0, scopes).await?;
+        let mut resp = self.get_blob(repo, digest, 0, scopes, None).await?;
         let buf = self.read_limited(&mut resp, limit, &what).await?;
         let actual = digest::of_like(digest, &buf);
         if actual != digest {

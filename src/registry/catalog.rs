@@ -21,7 +21,7 @@ impl Registry {
     pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
         let mut url = self.catalog_url();
         url.query_pairs_mut()
-            .append_pair("n", &page_size().to_string());
+            .append_pair("n", &self.page_size.to_string());
         self.paginate(
             url,
             vec![Scope::catalog()],
@@ -36,7 +36,7 @@ impl Registry {
     pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
         let mut url = self.repo_url(repo, Resource::Tags)?;
         url.query_pairs_mut()
-            .append_pair("n", &page_size().to_string());
+            .append_pair("n", &self.page_size.to_string());
         self.paginate(
             url,
             vec![Scope::pull(repo)],
@@ -109,14 +109,6 @@ impl Registry {
             url = n;
         }
         Ok(out)
-    }
-}
-
-/// Entries asked per page (`CR_PAGE_SIZE`, default 1000).
-fn page_size() -> u64 {
-    match super::client::env_u64("CR_PAGE_SIZE", 1000) {
-        0 => 1000,
-        n => n,
     }
 }
 

@@ -13,7 +13,7 @@ use url::Url;
 use super::auth::{Challenge, Scope, TokenCache};
 use super::connect::ClientSpec;
 use super::error::{parse_errors, RegistryError};
-use super::retry::{backoff, retry_after, retryable_status};
+use super::retry::{decide, retry_after, retryable_status, Budget, Decision, Policy};
 use super::trace::{error_chain, redact_url};
 use super::watch::{watched, BodyStream};
 use crate::credentials::Credential;
@@ -72,6 +72,8 @@ pub struct Req {
     pub what: String,
     pub headers: HeaderMap,
     pub body: Body,
+    /// Attempts shared with the caller (a blob download's resumes); None: a fresh budget.
+    pub budget: Option<Budget>,
 }
 
 impl Req {
@@ -83,7 +85,13 @@ impl Req {
             what: what.into(),
             headers: HeaderMap::new(),
             body: Body::Empty,
+            budget: None,
         }
+    }
+    /// Draw attempts from `budget`, shared with the caller.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
+        self
     }
     pub fn header(mut self, k: HeaderName, v: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(v) {
@@ -117,7 +125,12 @@ pub struct Registry {
     pub(super) debug: bool,
     /// Hosts listed as insecure: a plain-HTTP token realm is accepted there.
     pub(super) insecure: Vec<String>,
-    pub(super) max_retries: u32,
+    pub(super) policy: Policy,
+    /// Retry lines noted, for reports.
+    pub(super) retries: std::sync::Mutex<Vec<String>>,
+    pub(super) quiet: std::sync::atomic::AtomicBool,
+    /// Entries asked per catalog or tag-list page.
+    pub(super) page_size: u64,
     /// PATCH size for blob uploads once the registry refused a whole blob in one PUT (0: PUT).
     pub(super) upload_chunk: std::sync::atomic::AtomicU64,
 }
@@ -132,14 +145,12 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-pub(super) fn env_u64(k: &str, default: u64) -> u64 {
-    std::env::var(k)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 impl Registry {
+    /// The retry policy every request of this client follows.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
     pub fn credential(&self) -> Option<&Credential> {
         self.cred.as_ref()
     }
@@ -338,11 +349,13 @@ impl Registry {
     }
 
     /// Send with authorization, one renewal after a 401, and retries on connection errors,
-    /// 408, 429 and 5xx (when the body can be sent again). Any status is returned.
+    /// 408, 429 and 5xx (when the body can be sent again), drawing attempts from the request's
+    /// budget (a fresh one unless the caller shares one). Any status is returned.
     pub async fn send(&self, mut req: Req) -> Result<Response, RegistryError> {
         let retryable = req.retryable();
-        let mut attempt = 0;
+        let budget = req.budget.take().unwrap_or_else(|| self.policy.budget());
         let mut renewed = false;
+        let mut attempt = budget.take().ok_or_else(|| self.spent(&req.what))?;
         loop {
             let auth = self.authorization(&req.scopes, false).await?;
             let body = match &mut req.body {
@@ -360,12 +373,13 @@ impl Registry {
                     &req.what,
                 )
                 .await;
-            match r {
-                Err(e) if retryable && attempt < self.max_retries => {
-                    if self.debug {
-                        eprintln!("retrying after: {e}");
-                    }
-                    tokio::time::sleep(backoff(attempt, None)).await;
+            let (cause, wait, next) = match r {
+                Err(e) if retryable && decide(&e, false) != Decision::Stop => {
+                    // Spent: the last error stands.
+                    let Some(next) = budget.take() else {
+                        return Err(e);
+                    };
+                    (e.to_string(), None, next)
                 }
                 Err(e) => return Err(e),
                 Ok(resp)
@@ -380,24 +394,50 @@ impl Registry {
                     self.authorization(&req.scopes, true).await?;
                     continue;
                 }
-                Ok(resp)
-                    if retryable_status(resp.status())
-                        && retryable
-                        && attempt < self.max_retries =>
-                {
-                    let wait = backoff(attempt, retry_after(&resp));
-                    if self.debug {
-                        eprintln!(
-                            "retrying in {} ms after HTTP {}",
-                            wait.as_millis(),
-                            resp.status()
-                        );
-                    }
-                    tokio::time::sleep(wait).await;
+                Ok(resp) if retryable && retryable_status(resp.status()) => {
+                    // Spent: the last answer stands, and becomes the caller's error.
+                    let Some(next) = budget.take() else {
+                        return Ok(resp);
+                    };
+                    let cause = format!("HTTP {}", resp.status().as_u16());
+                    (cause, retry_after(&resp), next)
                 }
                 Ok(resp) => return Ok(resp),
-            }
-            attempt += 1;
+            };
+            self.note_retry(&req.what, &cause, next, budget.of());
+            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
+            attempt = next;
+        }
+    }
+
+    /// Say (on stderr unless quiet, and in the command's report) that a request is tried again.
+    pub fn note_retry(&self, what: &str, cause: &str, attempt: u32, of: u32) {
+        let line = format!(
+            "retrying {what} on {} after {cause} (attempt {attempt} of {of})",
+            self.name
+        );
+        if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
+            eprintln!("{}", crate::text::escape(&line));
+        }
+        self.retries.lock().expect("retries lock").push(line);
+    }
+
+    /// The retry lines noted so far (for `-o json` reports), taken.
+    pub fn take_retries(&self) -> Vec<String> {
+        std::mem::take(&mut *self.retries.lock().expect("retries lock"))
+    }
+
+    /// Stop printing retry lines (`--quiet`); they are still reported.
+    pub fn set_quiet(&self, quiet: bool) {
+        self.quiet
+            .store(quiet, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn spent(&self, what: &str) -> RegistryError {
+        RegistryError::Protocol {
+            what: what.to_string(),
+            host: self.name.clone(),
+            message: "no attempts left for this request".into(),
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::auth::TokenCache;
-use super::client::{env_u64, Registry};
+use super::client::Registry;
 use super::error::RegistryError;
 use crate::config::Settings;
 use crate::credentials::{self, Credential};
@@ -17,6 +17,7 @@ use crate::reference::api_host;
 pub(super) struct ClientSpec {
     registry: String,
     certs: Vec<reqwest::Certificate>,
+    connect_timeout: Duration,
 }
 
 impl ClientSpec {
@@ -25,7 +26,7 @@ impl ClientSpec {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(env_u64("CR_CONNECT_TIMEOUT", 15)))
+            .connect_timeout(self.connect_timeout)
             .pool_max_idle_per_host(32)
             .tcp_nodelay(true);
         if let Some(t) = read {
@@ -108,10 +109,12 @@ impl Registry {
                 })?;
             certs.push(cert);
         }
-        let read_timeout = Duration::from_secs(env_u64("CR_READ_TIMEOUT", 30).max(1));
+        let net = &settings.net;
+        let read_timeout = net.read_timeout;
         let spec = ClientSpec {
             registry: registry.to_string(),
             certs,
+            connect_timeout: net.connect_timeout,
         };
         Ok(Registry {
             name: registry.to_string(),
@@ -125,10 +128,11 @@ impl Registry {
             tokens: TokenCache::default(),
             debug: settings.debug,
             insecure: settings.insecure.clone(),
-            max_retries: env_u64("CR_MAX_RETRIES", 5) as u32,
-            upload_chunk: env_u64("CR_UPLOAD_CHUNK_MIB", 0)
-                .saturating_mul(1 << 20)
-                .into(),
+            policy: net.policy,
+            retries: Default::default(),
+            quiet: Default::default(),
+            page_size: net.page_size,
+            upload_chunk: net.upload_chunk.into(),
         })
     }
 

@@ -22,7 +22,7 @@ pub enum Kind {
     Other,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RegistryError {
     /// The registry answered with an error status.
     #[error("{what} on {host}: {}", describe(*.status, .errors))]

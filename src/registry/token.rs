@@ -14,7 +14,7 @@ use super::client::{read_capped, Body, Registry};
 /// Upper bound on a token service's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
 use super::error::RegistryError;
-use super::retry::{backoff, retry_after, retryable_status};
+use super::retry::{decide, retry_after, retryable_status, Decision};
 
 impl Registry {
     /// Ping `/v2/` once and remember the challenge (None: no authentication needed).
@@ -165,13 +165,14 @@ impl Registry {
         } else {
             Method::GET
         };
-        let mut attempt = 0;
+        let budget = self.policy.budget();
+        let mut attempt = budget.take().unwrap_or(1);
         let resp = loop {
             let b = match &body {
                 Body::Bytes(b) => Body::Bytes(b.clone()),
                 _ => Body::Empty,
             };
-            match self
+            let r = self
                 .raw_send(
                     method.clone(),
                     url.clone(),
@@ -180,17 +181,21 @@ impl Registry {
                     b,
                     "get token",
                 )
-                .await
-            {
-                Ok(r) if retryable_status(r.status()) && attempt < self.max_retries => {
-                    tokio::time::sleep(backoff(attempt, retry_after(&r))).await;
-                }
-                Err(_) if attempt < self.max_retries => {
-                    tokio::time::sleep(backoff(attempt, None)).await;
-                }
-                other => break other?,
-            }
-            attempt += 1;
+                .await;
+            let (cause, wait) = match &r {
+                Ok(resp) if retryable_status(resp.status()) => (
+                    format!("HTTP {}", resp.status().as_u16()),
+                    retry_after(resp),
+                ),
+                Err(e) if decide(e, false) != Decision::Stop => (e.to_string(), None),
+                _ => break r?,
+            };
+            let Some(next) = budget.take() else {
+                break r?;
+            };
+            self.note_retry("get token", &cause, next, budget.of());
+            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
+            attempt = next;
         };
         let status = resp.status().as_u16();
         let mut resp = resp;

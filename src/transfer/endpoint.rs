@@ -8,7 +8,7 @@ use super::TransferError;
 use crate::image::manifest::{Desc, RawManifest};
 use crate::local::{reader::LocalImage, writer::LayoutWriter};
 use crate::registry::blob::Mount;
-use crate::registry::{Body, Registry, RegistryError, Scope};
+use crate::registry::{Body, Registry, Scope};
 
 /// A registry repository.
 #[derive(Clone)]
@@ -58,22 +58,6 @@ impl Source {
             )),
             Source::Local(l) => Ok(l.blob(desc).await?),
         }
-    }
-}
-
-/// Whether an upload failure is worth a new upload session.
-pub fn retryable(e: &TransferError) -> bool {
-    match e {
-        TransferError::Fallback(_) => true,
-        TransferError::Local(crate::local::LocalError::Source { .. }) => true,
-        TransferError::Registry(r) if matches!(**r, RegistryError::Connect { .. }) => true,
-        // A 401 mid-upload is usually an expired token (a streamed body cannot be re-sent with
-        // a fresh one); a 401 for a scope the account lacks is not worth another session.
-        TransferError::Registry(r) if r.kind() == crate::registry::Kind::Denied => false,
-        TransferError::Registry(r) => r
-            .status()
-            .is_some_and(|s| s == 401 || s == 408 || s == 429 || s >= 500),
-        _ => false,
     }
 }
 

@@ -22,13 +22,11 @@ use progress::{Outcome, Progress};
 use crate::image::manifest::{Desc, ManifestError};
 use crate::image::platform::Platform;
 use crate::local::LocalError;
-use crate::registry::retry::backoff;
+use crate::registry::retry::{decide, Decision};
 use crate::registry::RegistryError;
 
 /// Default blobs moved at once; chosen from bench/ (see docs/transfer.md).
 pub const DEFAULT_JOBS: usize = 4;
-/// Upload sessions tried per blob before giving up.
-const UPLOAD_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
@@ -59,6 +57,19 @@ impl TransferError {
         match self {
             TransferError::Registry(r) | TransferError::Fallback(r) => r.retry_after(),
             _ => None,
+        }
+    }
+}
+
+impl TransferError {
+    /// The error that ended a blob's source: the registry's own when it was one.
+    fn source(io: &std::io::Error) -> Self {
+        match io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<RegistryError>())
+        {
+            Some(r) => TransferError::Registry(Box::new(r.clone())),
+            None => TransferError::Verify(format!("reading the source failed: {io}")),
         }
     }
 }
@@ -121,8 +132,14 @@ async fn move_blob(
     // Bytes from a registry are always hashed; a push from local files is verified by the
     // registry on commit.
     let hash = matches!(src, Source::Registry(_)) || matches!(dst, Dest::Local(_));
-    let mut attempt = 0;
     let mut started = false;
+    // Upload sessions are the attempts here; the source's own requests have budgets of their
+    // own, and a source that failed after them is not tried again.
+    let sessions = match dst {
+        Dest::Registry(d) => Some((d.reg.clone(), d.reg.policy().budget())),
+        Dest::Local(_) => None,
+    };
+    let mut attempt = sessions.as_ref().and_then(|(_, b)| b.take()).unwrap_or(1);
     loop {
         let verdict = stream::Verdict::default();
         let slot = slots.clone().acquire_owned().await.ok();
@@ -139,22 +156,39 @@ async fn move_blob(
             hash,
             slot,
         );
-        match dst.upload(desc, bytes, session.take()).await {
+        let e = match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
-            Err(e) => {
-                if let Some(msg) = verdict.failure() {
-                    return Err(TransferError::Verify(msg));
-                }
-                // A fallback to smaller PATCHes is bounded by the smallest size, not counted.
-                if !matches!(e, TransferError::Fallback(_)) {
-                    attempt += 1;
-                }
-                if attempt >= UPLOAD_ATTEMPTS || !endpoint::retryable(&e) {
-                    return Err(e);
-                }
-                progress.blob_restart(desc);
-                tokio::time::sleep(backoff(attempt, e.retry_after())).await;
-            }
+            Err(e) => e,
+        };
+        match verdict.failure() {
+            Some(stream::Failure::Corrupt(msg)) => return Err(TransferError::Verify(msg)),
+            Some(stream::Failure::Source(io)) => return Err(TransferError::source(&io)),
+            None => {}
+        }
+        let Some((reg, budget)) = &sessions else {
+            return Err(e);
+        };
+        let wait = match &e {
+            TransferError::Fallback(_) => None,
+            TransferError::Registry(r) => match decide(r, true) {
+                Decision::NewSession(wait) | Decision::Retry(wait) => wait,
+                Decision::Stop => return Err(e),
+                Decision::Smaller => None,
+            },
+            _ => return Err(e),
+        };
+        // Smaller pieces are bounded by the smallest size, not counted as an attempt.
+        if !matches!(e, TransferError::Fallback(_)) {
+            let Some(next) = budget.take() else {
+                return Err(e);
+            };
+            let what = format!("upload blob {}", desc.digest);
+            reg.note_retry(&what, &e.to_string(), next, budget.of());
+            progress.blob_restart(desc);
+            tokio::time::sleep(reg.policy().delay(attempt - 1, wait)).await;
+            attempt = next;
+        } else {
+            progress.blob_restart(desc);
         }
     }
 }

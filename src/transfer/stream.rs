@@ -13,7 +13,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::progress::Progress;
 use crate::image::digest::Hasher;
 use crate::image::manifest::Desc;
-use crate::registry::{retry::backoff, Registry, Scope};
+use crate::registry::{retry::Budget, Registry, Scope};
 
 /// A stream of blob bytes; errors are `io::Error` so that reqwest can carry them as a body.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
@@ -23,16 +23,33 @@ pub fn from_channel(mut rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>)
     Box::pin(stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
-/// Where a failed verification is recorded, so the caller can tell corruption from a network
-/// failure after the body was consumed by an upload.
+/// Why a blob's stream ended badly, recorded where the engine can read it after the body was
+/// consumed by an upload or a file write.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// The bytes do not match the descriptor: corrupt at the source, never retried.
+    Corrupt(String),
+    /// Reading the source failed after its own retries and resumes (a registry's error, or a
+    /// local file's): not retried again by the engine.
+    Source(Arc<std::io::Error>),
+}
+
 #[derive(Clone, Default)]
-pub struct Verdict(Arc<Mutex<Option<String>>>);
+pub struct Verdict(Arc<Mutex<Option<Failure>>>);
 
 impl Verdict {
     pub fn fail(&self, msg: String) {
-        *self.0.lock().expect("verdict lock") = Some(msg);
+        *self.0.lock().expect("verdict lock") = Some(Failure::Corrupt(msg));
     }
-    pub fn failure(&self) -> Option<String> {
+    fn source_failed(&self, e: std::io::Error) -> std::io::Error {
+        let shown = std::io::Error::new(e.kind(), e.to_string());
+        let mut slot = self.0.lock().expect("verdict lock");
+        if slot.is_none() {
+            *slot = Some(Failure::Source(Arc::new(e)));
+        }
+        shown
+    }
+    pub fn failure(&self) -> Option<Failure> {
         self.0.lock().expect("verdict lock").clone()
     }
 }
@@ -120,7 +137,7 @@ pub fn verified(
                 st.progress.blob_bytes(&st.desc.digest, chunk.len() as u64);
                 Some((Ok(chunk), Some(st)))
             }
-            Some(Err(e)) => Some((Err(e), None)),
+            Some(Err(e)) => Some((Err(st.verdict.source_failed(e)), None)),
             None => st
                 .check()
                 .map(|msg| (Err(std::io::Error::other(msg)), None)),
@@ -129,6 +146,7 @@ pub fn verified(
 }
 
 /// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
+/// Every GET, the first, its retries and each resume, draws from one budget of attempts.
 pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream {
     struct St {
         reg: Arc<Registry>,
@@ -136,51 +154,54 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
         desc: Desc,
         resp: Option<reqwest::Response>,
         offset: u64,
-        resumes: u32,
+        budget: Budget,
     }
-    const MAX_RESUMES: u32 = 5;
     let st = St {
+        budget: reg.policy().budget(),
         reg,
         repo,
         desc,
         resp: None,
         offset: 0,
-        resumes: 0,
     };
-    Box::pin(stream::unfold(Some(st), |st| async move {
+    let what = |st: &St| format!("get blob {} from {}", st.desc.digest, st.repo);
+    Box::pin(stream::unfold(Some(st), move |st| async move {
         let mut st = st?;
         loop {
             if st.resp.is_none() {
                 let scopes = [Scope::pull(&st.repo)];
+                let budget = Some(st.budget.clone());
                 match st
                     .reg
-                    .get_blob(&st.repo, &st.desc.digest, st.offset, &scopes)
+                    .get_blob(&st.repo, &st.desc.digest, st.offset, &scopes, budget)
                     .await
                 {
                     Ok(r) => st.resp = Some(r),
                     Err(e) => return Some((Err(std::io::Error::other(e)), None)),
                 }
             }
-            match st.resp.as_mut().expect("response present").chunk().await {
+            let broke = match st.resp.as_mut().expect("response present").chunk().await {
                 Ok(Some(c)) => {
                     st.offset += c.len() as u64;
                     return Some((Ok(c), Some(st)));
                 }
-                Ok(None) if st.offset < st.desc.size && st.resumes < MAX_RESUMES => {
-                    // The server closed early: ask for the rest.
-                    st.resumes += 1;
-                    st.resp = None;
-                }
-                Ok(None) => return None,
-                Err(e) if st.resumes < MAX_RESUMES => {
-                    st.resumes += 1;
-                    st.resp = None;
-                    tokio::time::sleep(backoff(st.resumes, None)).await;
-                    let _ = e;
-                }
+                Ok(None) if st.offset >= st.desc.size => return None,
+                // The server closed early: ask for the rest.
+                Ok(None) => std::io::Error::other(format!(
+                    "the connection closed after {} of {} bytes",
+                    st.offset, st.desc.size
+                )),
                 // Without the URL: a redirected blob's may carry a signature.
-                Err(e) => return Some((Err(std::io::Error::other(e.without_url())), None)),
+                Err(e) => std::io::Error::other(e.without_url()),
+            };
+            if st.budget.left() == 0 {
+                return Some((Err(broke), None));
             }
+            let (attempt, of) = (st.budget.of() - st.budget.left() + 1, st.budget.of());
+            st.reg
+                .note_retry(&what(&st), &broke.to_string(), attempt, of);
+            st.resp = None;
+            tokio::time::sleep(st.reg.policy().delay(attempt - 2, None)).await;
         }
     }))
 }

@@ -1,0 +1,148 @@
+//! One retry policy (issue #10): attempts are counted per request and never multiply across
+//! layers, every retry says so on stderr, and a bad knob is a usage error.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::proxy::{Action, Fault, Proxy};
+use common::{layout, Auth, Env, TestRegistry};
+
+fn image(dir: &std::path::Path) -> layout::Built {
+    let a = common::noise(300 << 10, 1);
+    let b = common::noise(200 << 10, 2);
+    layout::image(dir, Some("v1"), "amd64", &[("a", &a), ("b", &b)])
+}
+
+#[test]
+fn a_persistent_500_costs_at_most_five_attempts_per_blob() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let faults = vec![Fault {
+        method: "GET",
+        path_contains: "/blobs/sha256:",
+        action: Action::Status(500, None),
+        times: 10_000,
+    }];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let mut cmd = env.cmd();
+    cmd.env("CR_RETRY_BASE_MS", "100").args([
+        "pull",
+        &format!("{}/ns/app:v1", proxy.host()),
+        &format!("oci:{}", out.display()),
+    ]);
+    let o = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(err.contains("HTTP 500"), "the status is named: {err}");
+    // Three blobs (config and two layers) with a budget of five attempts each; at most
+    // `--jobs` blobs are tried at once, and the pull stops at the first blob that fails.
+    let gets = proxy.fired();
+    assert!((5..=15).contains(&gets), "{gets} blob GETs");
+    let retry_lines = err
+        .lines()
+        .filter(|l| l.starts_with("retrying get blob"))
+        .count();
+    assert!(
+        (4..=12).contains(&retry_lines),
+        "{retry_lines} retry lines: {err}"
+    );
+    assert!(err.contains("(attempt 5 of 5)"), "{err}");
+    assert!(!err.contains("(attempt 6 of"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_503_that_clears_is_retried_and_said_twice() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let faults = vec![Fault {
+        method: "GET",
+        path_contains: "/manifests/v1",
+        action: Action::Status(503, None),
+        times: 2,
+    }];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let out = dir.path().join("out");
+    let o = env
+        .cmd()
+        .args([
+            "pull",
+            &format!("{}/ns/app:v1", proxy.host()),
+            &format!("oci:{}", out.display()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&img.digest));
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("retrying ")).collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    let host = proxy.host();
+    assert_eq!(
+        lines[0],
+        format!("retrying get manifest ns/app:v1 on {host} after HTTP 503 (attempt 2 of 5)")
+    );
+    assert!(
+        lines[1].ends_with("after HTTP 503 (attempt 3 of 5)"),
+        "{}",
+        lines[1]
+    );
+    // --quiet silences them.
+    let out2 = dir.path().join("out2");
+    let proxy = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![Fault {
+            method: "GET",
+            path_contains: "/manifests/v1",
+            action: Action::Status(503, None),
+            times: 2,
+        }],
+        None,
+    );
+    let o = env
+        .cmd()
+        .args([
+            "pull",
+            "--quiet",
+            &format!("{}/ns/app:v1", proxy.host()),
+            &format!("oci:{}", out2.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("retrying"));
+}
+
+#[test]
+fn a_bad_knob_is_a_usage_error_naming_the_variable() {
+    let env = Env::new();
+    for (var, value) in [
+        ("CR_READ_TIMEOUT", "abc"),
+        ("CR_MAX_RETRIES", "-1"),
+        ("CR_PAGE_SIZE", "0"),
+        ("CR_UPLOAD_CHUNK_MIB", "99999999999999999999"),
+    ] {
+        let o = env
+            .cmd()
+            .env(var, value)
+            .args(["image-list"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{var}: {err}");
+        assert!(err.contains(var) && err.contains(value), "{err}");
+    }
+}
