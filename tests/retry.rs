@@ -146,3 +146,95 @@ fn a_bad_knob_is_a_usage_error_naming_the_variable() {
         assert!(err.contains(var) && err.contains(value), "{err}");
     }
 }
+
+/// A legacy docker-archive (skopeo writes uncompressed layers), pushed with gzip on the fly.
+fn docker_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    let l = dir.join("layout");
+    let a = common::noise(6 << 20, 3);
+    let b = common::noise(3 << 20, 4);
+    layout::image(&l, Some("v1"), "amd64", &[("a", &a), ("b", &b)]);
+    let archive = dir.join("saved.tar");
+    common::skopeo(&[
+        "copy".into(),
+        format!("oci:{}:v1", l.display()),
+        format!("docker-archive:{}:saved/img:v1", archive.display()),
+    ]);
+    archive
+}
+
+#[test]
+fn a_docker_archive_push_survives_faults_like_any_push() {
+    let clean = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = docker_archive(dir.path());
+    let src = format!("docker-archive:{}", archive.display());
+    let env = Env::new();
+    let mut plain = env.cmd();
+    plain
+        .env("CR_CACHE_DIR", dir.path().join("cache-clean"))
+        .args(["push", &src, &format!("{}/ns/app:v1", clean.host)]);
+    let o = plain.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let expected = clean.skopeo_digest("ns/app:v1");
+    let cases: Vec<(&str, Vec<Fault>)> = vec![
+        (
+            "a connection cut mid-upload",
+            vec![Fault {
+                method: "PATCH",
+                path_contains: "/blobs/uploads/",
+                action: Action::DropRequest(1 << 20),
+                times: 1,
+            }],
+        ),
+        (
+            "a 500",
+            vec![Fault {
+                method: "PATCH",
+                path_contains: "/blobs/uploads/",
+                action: Action::Status(500, None),
+                times: 1,
+            }],
+        ),
+        (
+            "bodies over 4 MiB refused with 413",
+            vec![Fault {
+                method: "PATCH",
+                path_contains: "/blobs/uploads/",
+                action: Action::BodyLimit(4 << 20),
+                times: 1000,
+            }],
+        ),
+    ];
+    for (i, (name, faults)) in cases.into_iter().enumerate() {
+        let reg = TestRegistry::start(Auth::None);
+        let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+        let mut cmd = env.cmd();
+        cmd.env("CR_CACHE_DIR", dir.path().join(format!("cache-{i}")))
+            .args([
+                "push",
+                "-o",
+                "json",
+                &src,
+                &format!("{}/ns/app:v1", proxy.host()),
+            ]);
+        let o = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{name}: {err}");
+        assert!(proxy.fired() >= 1, "{name}: the fault fired");
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let report = if report.is_array() {
+            report[0].clone()
+        } else {
+            report
+        };
+        assert_eq!(report["Digest"], expected.as_str(), "{name}");
+        assert_eq!(reg.skopeo_digest("ns/app:v1"), expected, "{name}");
+        if name != "bodies over 4 MiB refused with 413" {
+            assert!(err.contains("retrying upload blob"), "{name}: {err}");
+            assert!(
+                !report["Retries"].as_array().unwrap().is_empty(),
+                "{name}: {report}"
+            );
+        }
+    }
+}

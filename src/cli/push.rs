@@ -59,7 +59,7 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     };
     let opts = a.t.options();
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
-        transfer::docker::push_compressed(&img, &repo, &[tag], &opts, 1).await
+        transfer::push_compressed(img, &Dest::Registry(repo), &[tag], &opts, 1).await
     } else {
         let top = img.top_digest()?;
         transfer::transfer(

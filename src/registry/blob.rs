@@ -244,28 +244,80 @@ impl Registry {
             .await
     }
 
-    /// Upload a stream whose digest is known only at its end: POST, one streamed PATCH, then
-    /// PUT with the digest `digest_of` yields once the stream has ended.
-    pub async fn upload_unknown(
+    /// Upload into `session` a stream whose digest and size are known only at its end (a
+    /// layer compressed as it streams): one streamed PATCH, or, once the registry refused that
+    /// (`chunk` > 0), PATCHes of at most `chunk` bytes, each gathered before it goes so that it
+    /// has a length; then PUT with the digest `digest_of` yields once the stream has ended.
+    pub async fn upload_unknown<S>(
         &self,
-        repo: &str,
-        body: BodyStream,
+        session: Url,
+        mut bytes: S,
+        chunk: u64,
         digest_of: impl FnOnce() -> Option<String>,
         scopes: &[Scope],
-    ) -> Result<String, RegistryError> {
-        let what = format!("upload blob to {repo}");
-        let session = self.start_upload(repo, scopes).await?;
-        let req = Req::new(Method::PATCH, session, scopes.to_vec(), what.clone())
-            .header(CONTENT_TYPE, "application/octet-stream")
-            .body(Body::Stream(Some(body)));
-        let resp = self.send_ok(req).await?;
-        let next = self.location(&resp, &what)?;
+    ) -> Result<String, RegistryError>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
+    {
+        let what = "upload blob".to_string();
+        let mut url = session;
+        if chunk == 0 {
+            let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(Body::Stream(Some(Box::pin(bytes))));
+            let resp = self.send_ok(req).await?;
+            url = self.location(&resp, &what)?;
+        } else {
+            let source_failed = |e: std::io::Error| RegistryError::Protocol {
+                what: what.clone(),
+                host: self.name.clone(),
+                message: format!("the upload's source failed: {e}"),
+            };
+            let mut start = 0u64;
+            let mut rest: Option<Bytes> = None;
+            let mut ended = false;
+            loop {
+                let mut piece = bytes::BytesMut::new();
+                while (piece.len() as u64) < chunk && !(ended && rest.is_none()) {
+                    let b = match rest.take() {
+                        Some(b) => b,
+                        None => match bytes.next().await {
+                            Some(b) => b.map_err(source_failed)?,
+                            None => {
+                                ended = true;
+                                break;
+                            }
+                        },
+                    };
+                    let room = (chunk - piece.len() as u64) as usize;
+                    if b.len() > room {
+                        piece.extend_from_slice(&b[..room]);
+                        rest = Some(b.slice(room..));
+                    } else {
+                        piece.extend_from_slice(&b);
+                    }
+                }
+                if piece.is_empty() {
+                    break;
+                }
+                let len = piece.len() as u64;
+                let once: BodyStream = Box::pin(stream::once(async move { Ok(piece.freeze()) }));
+                let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
+                    .header(CONTENT_TYPE, "application/octet-stream")
+                    .header(CONTENT_LENGTH, &len.to_string())
+                    .header(CONTENT_RANGE, &format!("{start}-{}", start + len - 1))
+                    .body(Body::Stream(Some(once)));
+                let resp = self.send_ok(req).await?;
+                url = self.location(&resp, &what)?;
+                start += len;
+            }
+        }
         let digest = digest_of().ok_or_else(|| RegistryError::Protocol {
             what: what.clone(),
             host: self.name.clone(),
             message: "the upload ended before its content was complete".into(),
         })?;
-        self.finish_upload(next, &digest, 0, Body::Empty, scopes)
+        self.finish_upload(url, &digest, 0, Body::Empty, scopes)
             .await?;
         Ok(digest)
     }

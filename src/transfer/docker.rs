@@ -1,42 +1,65 @@
-//! Pushing a legacy `docker save` archive with its uncompressed layers gzip-compressed on the
-//! fly: each layer is read from the archive, checked against its diff_id, compressed (flate2,
-//! zlib-rs, fast level) on a blocking thread, hashed while it streams into one PATCH, and
-//! committed by digest; the manifest is written once every layer's digest is known.
+//! A legacy `docker save` archive as a transfer source whose uncompressed layers are
+//! gzip-compressed while they stream: each layer is read from the archive, checked against its
+//! diff_id, compressed (flate2, zlib-rs, a fixed level, so a retry recompresses to the same
+//! bytes) on a blocking thread, and hashed; its digest becomes known at the end of the stream.
+//! The engine moves these layers like any blob (sessions, retries, PATCH fallback, progress)
+//! and writes the manifest once every digest is known.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use futures_util::stream::{self as fstream, StreamExt, TryStreamExt};
 
-use super::gzcache;
-use super::progress::Outcome;
-use super::{Options, Repo, Report, TransferError};
+use super::progress::Progress;
+use super::stream::{from_channel, ByteStream};
+use super::TransferError;
 use crate::image::digest::{self, Hasher};
 use crate::image::manifest::{Desc, RawManifest};
 use crate::image::media;
 use crate::local::reader::LocalImage;
-use crate::registry::Scope;
 
-/// Compressed bytes of one layer, with the digest and size known at the end.
-struct Compressed {
-    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-    result: Arc<Mutex<Option<(String, u64)>>>,
+/// One uncompressed layer of a legacy docker archive.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// The file in the archive.
+    pub file: String,
+    pub diff_id: String,
+    /// Uncompressed size.
+    pub size: u64,
 }
 
-/// Compress `name` from the archive on a blocking thread, verifying its diff_id.
-fn compress(
+impl Layer {
+    /// The uncompressed layer as a descriptor, for progress.
+    pub fn raw(&self) -> Desc {
+        Desc {
+            media_type: media::DOCKER_LAYER_TAR.into(),
+            digest: self.diff_id.clone(),
+            size: self.size,
+        }
+    }
+}
+
+/// The compressed digest and size, set when the stream has ended well.
+pub type Outcome = Arc<Mutex<Option<(String, u64)>>>;
+
+/// Compressed bytes of one layer, with its digest and size known at the end.
+pub struct Compressed {
+    pub bytes: ByteStream,
+    pub result: Outcome,
+}
+
+/// Compress `layer` from the archive on a blocking thread, verifying its diff_id.
+pub fn compress(
     img: &LocalImage,
-    name: &str,
-    diff_id: &str,
+    layer: &Layer,
     level: u32,
-    progress: Arc<dyn super::progress::Progress>,
+    progress: Arc<dyn Progress>,
 ) -> Result<Compressed, TransferError> {
-    let mut input = img.file_reader(name)?;
+    let mut input = img.file_reader(&layer.file)?;
     let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let result = Arc::new(Mutex::new(None));
+    let result: Outcome = Arc::new(Mutex::new(None));
     let out = result.clone();
-    let diff_id = diff_id.to_string();
+    let diff_id = layer.diff_id.clone();
     let path = img.path().display().to_string();
     tokio::task::spawn_blocking(move || {
         let mut raw_hash = Hasher::for_digest(&diff_id);
@@ -84,126 +107,22 @@ fn compress(
         }
         *out.lock().expect("lock") = Some((gz_hash.finish(), gz_size));
     });
-    Ok(Compressed { rx, result })
+    Ok(Compressed {
+        bytes: from_channel(rx),
+        result,
+    })
 }
 
-/// Push a legacy docker archive, compressing layers; `level` is the gzip level (1 = fastest).
-pub async fn push_compressed(
-    img: &LocalImage,
-    dst: &Repo,
-    tags: &[String],
-    opts: &Options,
-    level: u32,
-) -> Result<Report, TransferError> {
-    let d = img
-        .docker
-        .clone()
-        .ok_or_else(|| TransferError::Unsupported("not a legacy docker archive".into()))?;
-    let scopes = [Scope::push(&dst.repo)];
-    let total: u64 = d.layers.iter().map(|l| l.2).sum();
-    opts.progress
-        .planned(d.layers.len() + 1, total + d.config.len() as u64);
-    let config_digest = dst
-        .reg
-        .upload_bytes(&dst.repo, d.config.clone(), &scopes)
-        .await?;
-    let cache = gzcache::GzCache::open();
-    let cache = &cache;
-    let layers: Result<Vec<(Desc, Outcome)>, TransferError> = fstream::iter(d.layers.iter())
-        .map(|(name, diff_id, size)| {
-            let scopes = scopes.clone();
-            async move {
-                let start = Desc {
-                    media_type: media::DOCKER_LAYER_TAR.into(),
-                    digest: diff_id.clone(),
-                    size: *size,
-                };
-                // Compressed before and still there: nothing to compress or send.
-                if let Some(known) = cache.get(diff_id, level) {
-                    let there = dst.reg.head_blob(&dst.repo, &known.digest, &scopes).await?;
-                    if there == Some(known.size) {
-                        opts.progress.blob_done(&start, Outcome::Skipped);
-                        cache.put(diff_id, level, &known.digest, known.size);
-                        let desc = Desc {
-                            media_type: media::DOCKER_LAYER_GZIP.into(),
-                            digest: known.digest,
-                            size: known.size,
-                        };
-                        return Ok((desc, Outcome::Skipped));
-                    }
-                }
-                opts.progress.blob_start(&start);
-                let c = compress(img, name, diff_id, level, opts.progress.clone())?;
-                let result = c.result.clone();
-                let body = super::stream::from_channel(c.rx);
-                let digest = dst
-                    .reg
-                    .upload_unknown(
-                        &dst.repo,
-                        body,
-                        move || result.lock().expect("lock").as_ref().map(|r| r.0.clone()),
-                        &scopes,
-                    )
-                    .await?;
-                let gz_size = c
-                    .result
-                    .lock()
-                    .expect("lock")
-                    .as_ref()
-                    .map(|r| r.1)
-                    .unwrap_or(0);
-                opts.progress.blob_done(&start, Outcome::Moved);
-                cache.put(diff_id, level, &digest, gz_size);
-                let desc = Desc {
-                    media_type: media::DOCKER_LAYER_GZIP.into(),
-                    digest,
-                    size: gz_size,
-                };
-                Ok::<_, TransferError>((desc, Outcome::Moved))
-            }
-        })
-        .buffered(opts.jobs.max(1))
-        .try_collect()
-        .await;
-    cache.save();
-    let layers = layers?;
-    let moved: Vec<u64> = layers
-        .iter()
-        .filter(|(_, o)| *o == Outcome::Moved)
-        .map(|(d, _)| d.size)
-        .collect();
-    let layers: Vec<Desc> = layers.into_iter().map(|(d, _)| d).collect();
-    let manifest = serde_json::json!({
+/// The manifest of a pushed legacy archive: its config and the compressed layers, in order.
+pub fn manifest(config: &Desc, layers: &[Desc]) -> RawManifest {
+    let desc = |d: &Desc| serde_json::json!({"mediaType": d.media_type, "size": d.size, "digest": d.digest});
+    let m = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": media::DOCKER_MANIFEST,
-        "config": {"mediaType": media::DOCKER_CONFIG, "size": d.config.len(), "digest": config_digest},
-        "layers": layers.iter().map(|l| serde_json::json!({"mediaType": l.media_type, "size": l.size, "digest": l.digest})).collect::<Vec<_>>(),
+        "config": desc(config),
+        "layers": layers.iter().map(desc).collect::<Vec<_>>(),
     });
-    let bytes = Bytes::from(serde_json::to_vec_pretty(&manifest).expect("json"));
-    let m = RawManifest::new(
-        bytes.clone(),
-        media::DOCKER_MANIFEST.into(),
-        digest::sha256(&bytes),
-    );
-    for t in tags {
-        dst.reg.put_manifest(&dst.repo, t, &m, &scopes).await?;
-    }
-    if tags.is_empty() {
-        dst.reg
-            .put_manifest(&dst.repo, &m.digest, &m, &scopes)
-            .await?;
-    }
-    opts.progress.finish();
-    let all: u64 = layers.iter().map(|l| l.size).sum();
-    Ok(Report {
-        reference: format!("{}/{}@{}", dst.reg.name, dst.repo, m.digest),
-        digest: m.digest.clone(),
-        media_type: m.media_type.clone(),
-        size: bytes.len() as u64 + d.config.len() as u64 + all,
-        tags: tags.to_vec(),
-        blobs_moved: moved.len(),
-        blobs_skipped: layers.len() - moved.len(),
-        blobs_mounted: 0,
-        bytes_moved: moved.iter().sum(),
-    })
+    let bytes = Bytes::from(serde_json::to_vec_pretty(&m).expect("json"));
+    let digest = digest::sha256(&bytes);
+    RawManifest::new(bytes, media::DOCKER_MANIFEST.into(), digest)
 }

@@ -134,6 +134,33 @@ impl Dest {
         }
     }
 
+    /// Upload a stream whose digest is known only at its end (see `docker::compress`), in a new
+    /// session; returns the digest.
+    pub async fn upload_unknown(
+        &self,
+        bytes: ByteStream,
+        result: super::docker::Outcome,
+    ) -> Result<String, TransferError> {
+        let Dest::Registry(d) = self else {
+            return Err(TransferError::Unsupported(
+                "compressing a docker-archive's layers for a local destination".into(),
+            ));
+        };
+        let scopes = [Scope::push(&d.repo)];
+        let session = d.reg.start_upload(&d.repo, &scopes).await?;
+        let chunk = d.reg.upload_chunk();
+        let digest_of = move || result.lock().expect("lock").as_ref().map(|r| r.0.clone());
+        match d
+            .reg
+            .upload_unknown(session, bytes, chunk, digest_of, &scopes)
+            .await
+        {
+            Ok(digest) => Ok(digest),
+            Err(e) if d.reg.fall_back(&e, chunk) => Err(TransferError::Fallback(Box::new(e))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Store a manifest under a digest (children) or a tag.
     pub async fn put_manifest(
         &self,
@@ -149,6 +176,18 @@ impl Dest {
             }
             Dest::Local(w) => Ok(w.write_manifest(m, reference).await?),
         }
+    }
+
+    /// The retries noted on the registries of both ends, taken.
+    pub fn take_retries(&self, src: &Source) -> Vec<String> {
+        let mut all = Vec::new();
+        if let Source::Registry(s) = src {
+            all.extend(s.reg.take_retries());
+        }
+        if let Dest::Registry(d) = self {
+            all.extend(d.reg.take_retries());
+        }
+        all
     }
 
     /// `HOST/REPO@DIGEST` or the local destination, for the result line.

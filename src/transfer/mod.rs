@@ -20,9 +20,11 @@ pub use endpoint::{Dest, Repo, Source};
 use progress::{Outcome, Progress};
 
 use crate::image::manifest::{Desc, ManifestError};
+use crate::image::media;
 use crate::image::platform::Platform;
+use crate::local::reader::LocalImage;
 use crate::local::LocalError;
-use crate::registry::retry::{decide, Decision};
+use crate::registry::retry::{decide, Budget, Decision};
 use crate::registry::RegistryError;
 
 /// Default blobs moved at once; chosen from bench/ (see docs/transfer.md).
@@ -111,6 +113,73 @@ pub struct Report {
     pub blobs_skipped: usize,
     pub blobs_mounted: usize,
     pub bytes_moved: u64,
+    /// Every retry on the way, as printed on stderr.
+    pub retries: Vec<String>,
+}
+
+/// The upload sessions a blob may use, drawn from the destination's policy: after a failed
+/// session, whether to go on (the wait done, the retry said) or give up with the error.
+struct Sessions {
+    reg: Option<Arc<crate::registry::Registry>>,
+    budget: Option<Budget>,
+    attempt: u32,
+}
+
+impl Sessions {
+    fn new(dst: &Dest) -> Self {
+        let reg = match dst {
+            Dest::Registry(d) => Some(d.reg.clone()),
+            Dest::Local(_) => None,
+        };
+        let budget = reg.as_ref().map(|r| r.policy().budget());
+        let attempt = budget.as_ref().and_then(Budget::take).unwrap_or(1);
+        Sessions {
+            reg,
+            budget,
+            attempt,
+        }
+    }
+
+    /// After session `self.attempt` failed with `e`: Ok to try again, or the error to stop
+    /// with. A source that failed (after its own retries) or corrupt content ends it here.
+    async fn again(
+        &mut self,
+        e: TransferError,
+        verdict: &stream::Verdict,
+        desc: &Desc,
+        progress: &Arc<dyn Progress>,
+    ) -> Result<(), TransferError> {
+        match verdict.failure() {
+            Some(stream::Failure::Corrupt(msg)) => return Err(TransferError::Verify(msg)),
+            Some(stream::Failure::Source(io)) => return Err(TransferError::source(&io)),
+            None => {}
+        }
+        let (Some(reg), Some(budget)) = (&self.reg, &self.budget) else {
+            return Err(e);
+        };
+        let wait = match &e {
+            // Smaller pieces are bounded by the smallest size, not counted as an attempt.
+            TransferError::Fallback(_) => {
+                progress.blob_restart(desc);
+                return Ok(());
+            }
+            TransferError::Registry(r) => match decide(r, true) {
+                Decision::NewSession(wait) | Decision::Retry(wait) => wait,
+                Decision::Smaller => None,
+                Decision::Stop => return Err(e),
+            },
+            _ => return Err(e),
+        };
+        let Some(next) = budget.take() else {
+            return Err(e);
+        };
+        let what = format!("upload blob {}", desc.digest);
+        reg.note_retry(&what, &e.to_string(), next, budget.of());
+        progress.blob_restart(desc);
+        tokio::time::sleep(reg.policy().delay(self.attempt - 1, wait)).await;
+        self.attempt = next;
+        Ok(())
+    }
 }
 
 /// Move one blob: skip, mount, or stream with verification and retries.
@@ -132,21 +201,11 @@ async fn move_blob(
     // Bytes from a registry are always hashed; a push from local files is verified by the
     // registry on commit.
     let hash = matches!(src, Source::Registry(_)) || matches!(dst, Dest::Local(_));
-    let mut started = false;
-    // Upload sessions are the attempts here; the source's own requests have budgets of their
-    // own, and a source that failed after them is not tried again.
-    let sessions = match dst {
-        Dest::Registry(d) => Some((d.reg.clone(), d.reg.policy().budget())),
-        Dest::Local(_) => None,
-    };
-    let mut attempt = sessions.as_ref().and_then(|(_, b)| b.take()).unwrap_or(1);
+    progress.blob_start(desc);
+    let mut sessions = Sessions::new(dst);
     loop {
         let verdict = stream::Verdict::default();
         let slot = slots.clone().acquire_owned().await.ok();
-        if !started {
-            started = true;
-            progress.blob_start(desc);
-        }
         let raw = src.blob(desc).await?;
         let bytes = stream::verified(
             raw,
@@ -156,41 +215,60 @@ async fn move_blob(
             hash,
             slot,
         );
-        let e = match dst.upload(desc, bytes, session.take()).await {
+        match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
-            Err(e) => e,
-        };
-        match verdict.failure() {
-            Some(stream::Failure::Corrupt(msg)) => return Err(TransferError::Verify(msg)),
-            Some(stream::Failure::Source(io)) => return Err(TransferError::source(&io)),
-            None => {}
-        }
-        let Some((reg, budget)) = &sessions else {
-            return Err(e);
-        };
-        let wait = match &e {
-            TransferError::Fallback(_) => None,
-            TransferError::Registry(r) => match decide(r, true) {
-                Decision::NewSession(wait) | Decision::Retry(wait) => wait,
-                Decision::Stop => return Err(e),
-                Decision::Smaller => None,
-            },
-            _ => return Err(e),
-        };
-        // Smaller pieces are bounded by the smallest size, not counted as an attempt.
-        if !matches!(e, TransferError::Fallback(_)) {
-            let Some(next) = budget.take() else {
-                return Err(e);
-            };
-            let what = format!("upload blob {}", desc.digest);
-            reg.note_retry(&what, &e.to_string(), next, budget.of());
-            progress.blob_restart(desc);
-            tokio::time::sleep(reg.policy().delay(attempt - 1, wait)).await;
-            attempt = next;
-        } else {
-            progress.blob_restart(desc);
+            Err(e) => sessions.again(e, &verdict, desc, progress).await?,
         }
     }
+}
+
+/// Move one layer of a legacy docker archive, compressed as it streams: skipped without
+/// compressing when an earlier push remembered its digest and the repository has it.
+async fn move_layer(
+    img: &LocalImage,
+    dst: &Dest,
+    layer: &docker::Layer,
+    level: u32,
+    cache: &gzcache::GzCache,
+    progress: &Arc<dyn Progress>,
+    slots: &Arc<Semaphore>,
+) -> Result<(Desc, Outcome), TransferError> {
+    let gz = |digest: String, size: u64| Desc {
+        media_type: media::DOCKER_LAYER_GZIP.into(),
+        digest,
+        size,
+    };
+    let raw = layer.raw();
+    if let Some(known) = cache.get(&layer.diff_id, level) {
+        let desc = gz(known.digest, known.size);
+        if dst.has_blob(&desc).await? {
+            cache.put(&layer.diff_id, level, &desc.digest, desc.size);
+            return Ok((desc, Outcome::Skipped));
+        }
+    }
+    progress.blob_start(&raw);
+    let mut sessions = Sessions::new(dst);
+    loop {
+        let verdict = stream::Verdict::default();
+        let slot = slots.clone().acquire_owned().await.ok();
+        let c = docker::compress(img, layer, level, progress.clone())?;
+        let bytes = stream::watched(c.bytes, verdict.clone(), slot);
+        match dst.upload_unknown(bytes, c.result.clone()).await {
+            Ok(digest) => {
+                let size = c.result.lock().expect("lock").as_ref().map_or(0, |r| r.1);
+                cache.put(&layer.diff_id, level, &digest, size);
+                return Ok((gz(digest, size), Outcome::Moved));
+            }
+            Err(e) => sessions.again(e, &verdict, &raw, progress).await?,
+        }
+    }
+}
+
+/// What moves: the blobs of the plan, and, for a legacy docker archive pushed with gzip, its
+/// layers whose digests become known as they stream.
+enum Item<'a> {
+    Blob(&'a Desc),
+    Layer(&'a docker::Layer),
 }
 
 /// Copy `reference` from `src` to `dst`, tagging it with each of `tags` (none: by digest only).
@@ -201,27 +279,116 @@ pub async fn transfer(
     tags: &[String],
     opts: &Options,
 ) -> Result<Report, TransferError> {
-    let plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
-    opts.progress.planned(plan.blobs.len(), plan.blob_bytes());
+    transfer_with(src, reference, dst, tags, opts, None).await
+}
+
+/// Push a legacy docker archive, compressing its layers at gzip `level` (1: fastest).
+pub async fn push_compressed(
+    img: LocalImage,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+    level: u32,
+) -> Result<Report, TransferError> {
+    let top = img.top_digest()?;
+    let src = Source::Local(Box::new(img));
+    transfer_with(&src, &top, dst, tags, opts, Some(level)).await
+}
+
+async fn transfer_with(
+    src: &Source,
+    reference: &str,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+    gzip: Option<u32>,
+) -> Result<Report, TransferError> {
+    let mut plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
+    // A legacy docker archive pushed with gzip: its config moves as a blob, its layers are
+    // compressed on the way, and the manifest is written once their digests are known.
+    let layers: Vec<docker::Layer> = match (src, gzip) {
+        (Source::Local(img), Some(_)) => img
+            .docker
+            .as_ref()
+            .map(|d| {
+                d.layers
+                    .iter()
+                    .map(|(file, diff_id, size)| docker::Layer {
+                        file: file.clone(),
+                        diff_id: diff_id.clone(),
+                        size: *size,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let config = if layers.is_empty() {
+        None
+    } else {
+        let config = plan.config().ok_or_else(|| {
+            TransferError::Unsupported("a docker archive without a config".into())
+        })?;
+        plan.blobs.retain(|b| b.digest == config.digest);
+        Some(config)
+    };
+    let planned = layers
+        .iter()
+        .fold(plan.blob_bytes(), |t, l| t.saturating_add(l.size));
+    opts.progress
+        .planned(plan.blobs.len() + layers.len(), planned);
     // `jobs` blobs stream at once; as many again may be checked, mounted, or waiting for the
     // registry to commit what they sent (a registry on disk syncs each blob before it answers).
     let jobs = opts.jobs.max(1);
     let slots = Arc::new(Semaphore::new(jobs));
-    let outcomes: Vec<(Outcome, u64)> = fstream::iter(plan.blobs.iter())
-        .map(|d| {
-            let slots = slots.clone();
+    let cache = gzcache::GzCache::open();
+    let items = plan
+        .blobs
+        .iter()
+        .map(Item::Blob)
+        .chain(layers.iter().map(Item::Layer))
+        .enumerate();
+    let moved: Result<Vec<(usize, Desc, Outcome)>, TransferError> = fstream::iter(items)
+        .map(|(i, item)| {
+            let (slots, cache) = (slots.clone(), &cache);
             async move {
-                let o = move_blob(src, dst, d, &opts.progress, &slots).await?;
-                opts.progress.blob_done(d, o);
-                Ok::<_, TransferError>((o, d.size))
+                let (d, o) = match (item, src) {
+                    (Item::Blob(d), _) => {
+                        let o = move_blob(src, dst, d, &opts.progress, &slots).await?;
+                        opts.progress.blob_done(d, o);
+                        (d.clone(), o)
+                    }
+                    (Item::Layer(l), Source::Local(img)) => {
+                        let level = gzip.unwrap_or(1);
+                        let r = move_layer(img, dst, l, level, cache, &opts.progress, &slots);
+                        let (d, o) = r.await?;
+                        opts.progress.blob_done(&l.raw(), o);
+                        (d, o)
+                    }
+                    (Item::Layer(_), Source::Registry(_)) => {
+                        return Err(TransferError::Unsupported(
+                            "compressing layers of a registry image".into(),
+                        ))
+                    }
+                };
+                Ok::<_, TransferError>((i, d, o))
             }
         })
         .buffer_unordered(jobs * 2)
         .try_collect()
-        .await?;
+        .await;
+    cache.save();
+    let mut moved = moved?;
+    moved.sort_by_key(|(i, _, _)| *i);
+    let moved: Vec<(Desc, Outcome)> = moved.into_iter().map(|(_, d, o)| (d, o)).collect();
+    if let Some(config) = &config {
+        let layers: Vec<Desc> = moved.iter().skip(1).map(|(d, _)| d.clone()).collect();
+        plan.top = docker::manifest(config, &layers);
+        plan.blobs = moved.iter().map(|(d, _)| d.clone()).collect();
+    }
     fstream::iter(plan.children.iter())
         .map(|m| dst.put_manifest(m, &m.digest))
-        .buffer_unordered(opts.jobs.max(1))
+        .buffer_unordered(jobs)
         .try_collect::<Vec<()>>()
         .await?;
     if tags.is_empty() {
@@ -231,7 +398,7 @@ pub async fn transfer(
         dst.put_manifest(&plan.top, t).await?;
     }
     opts.progress.finish();
-    let count = |o: Outcome| outcomes.iter().filter(|(x, _)| *x == o).count();
+    let count = |o: Outcome| moved.iter().filter(|(_, x)| *x == o).count();
     Ok(Report {
         reference: dst.result_name(&plan.top.digest),
         digest: plan.top.digest.clone(),
@@ -241,10 +408,10 @@ pub async fn transfer(
         blobs_moved: count(Outcome::Moved),
         blobs_skipped: count(Outcome::Skipped),
         blobs_mounted: count(Outcome::Mounted),
-        bytes_moved: outcomes
+        bytes_moved: moved
             .iter()
-            .filter(|(o, _)| *o == Outcome::Moved)
-            .map(|(_, s)| s)
-            .sum(),
+            .filter(|(_, o)| *o == Outcome::Moved)
+            .fold(0u64, |t, (d, _)| t.saturating_add(d.size)),
+        retries: dst.take_retries(src),
     })
 }

@@ -25,6 +25,14 @@ impl Plan {
             .iter()
             .fold(0u64, |total, d| total.saturating_add(d.size))
     }
+    /// The config of the top manifest, when it is an image manifest.
+    pub fn config(&self) -> Option<Desc> {
+        match self.top.parse().ok()? {
+            Parsed::Image(m) => Some(Desc::from(m.config())),
+            Parsed::Index(_) => None,
+        }
+    }
+
     /// Total size: manifests and blobs.
     pub fn size(&self) -> u64 {
         self.children

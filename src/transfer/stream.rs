@@ -54,6 +54,26 @@ impl Verdict {
     }
 }
 
+/// Wrap a stream whose bytes are checked elsewhere (a layer compressed as it streams): record
+/// a failure of its source in `verdict`, and release `slot` when it ends or is dropped.
+pub fn watched(
+    inner: ByteStream,
+    verdict: Verdict,
+    slot: Option<OwnedSemaphorePermit>,
+) -> ByteStream {
+    Box::pin(stream::unfold(
+        Some((inner, verdict, slot)),
+        |st| async move {
+            let (mut inner, verdict, slot) = st?;
+            match inner.next().await {
+                Some(Ok(b)) => Some((Ok(b), Some((inner, verdict, slot)))),
+                Some(Err(e)) => Some((Err(verdict.source_failed(e)), None)),
+                None => None,
+            }
+        },
+    ))
+}
+
 /// Wrap a stream: count, report progress, check the size, and (when `hash`) the digest as the
 /// last byte arrives. Local sources pushed to a registry are not hashed here: the registry
 /// verifies the digest on commit, and hashing twice would cost a core on a 2-core machine.
