@@ -26,8 +26,8 @@ pub struct ImageUntagArgs {
 /// Whether a failed tag DELETE means "not supported here, use the placeholder".
 fn unsupported(e: &RegistryError) -> bool {
     matches!(e.status(), Some(400) | Some(405))
-        || e.has_code("UNSUPPORTED")
-        || e.has_code("DIGEST_INVALID")
+        || e.has_code(crate::registry::Code::Unsupported)
+        || e.has_code(crate::registry::Code::DigestInvalid)
 }
 
 async fn untag(reg: &Registry, r: &Reference, tag: &str) -> anyhow::Result<(String, &'static str)> {

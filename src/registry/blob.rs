@@ -351,7 +351,11 @@ impl Registry {
     pub fn fall_back(&self, e: &RegistryError, used: u64) -> bool {
         let next = match (used, e.status()) {
             (0, Some(413 | 405 | 411 | 415 | 501)) => FIRST_CHUNK,
-            (0, Some(400)) if e.has_code("BLOB_UPLOAD_INVALID") || e.without_code() => FIRST_CHUNK,
+            (0, Some(400))
+                if e.has_code(super::error::Code::BlobUploadInvalid) || e.without_code() =>
+            {
+                FIRST_CHUNK
+            }
             (u, Some(413)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
             _ => return false,
         };

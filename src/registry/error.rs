@@ -7,9 +7,91 @@ use std::fmt;
 #[derive(Debug, Clone, serde::Deserialize, PartialEq, Eq)]
 pub struct ApiError {
     #[serde(default)]
-    pub code: String,
+    pub code: Code,
     #[serde(default)]
     pub message: String,
+}
+
+/// A registry's error code: the distribution spec's, or any other a registry sends (kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(from = "String")]
+pub enum Code {
+    BlobUnknown,
+    BlobUploadInvalid,
+    BlobUploadUnknown,
+    DigestInvalid,
+    ManifestBlobUnknown,
+    ManifestInvalid,
+    ManifestUnknown,
+    ManifestUnverified,
+    NameInvalid,
+    NameUnknown,
+    SizeInvalid,
+    TagInvalid,
+    Unauthorized,
+    Denied,
+    Unsupported,
+    TooManyRequests,
+    /// No code at all (a proxy's answer).
+    #[default]
+    None,
+    /// A code outside the spec, as sent.
+    Other(String),
+}
+
+const CODES: &[(&str, Code)] = &[
+    ("BLOB_UNKNOWN", Code::BlobUnknown),
+    ("BLOB_UPLOAD_INVALID", Code::BlobUploadInvalid),
+    ("BLOB_UPLOAD_UNKNOWN", Code::BlobUploadUnknown),
+    ("DIGEST_INVALID", Code::DigestInvalid),
+    ("MANIFEST_BLOB_UNKNOWN", Code::ManifestBlobUnknown),
+    ("MANIFEST_INVALID", Code::ManifestInvalid),
+    ("MANIFEST_UNKNOWN", Code::ManifestUnknown),
+    ("MANIFEST_UNVERIFIED", Code::ManifestUnverified),
+    ("NAME_INVALID", Code::NameInvalid),
+    ("NAME_UNKNOWN", Code::NameUnknown),
+    ("SIZE_INVALID", Code::SizeInvalid),
+    ("TAG_INVALID", Code::TagInvalid),
+    ("UNAUTHORIZED", Code::Unauthorized),
+    ("DENIED", Code::Denied),
+    ("UNSUPPORTED", Code::Unsupported),
+    ("TOOMANYREQUESTS", Code::TooManyRequests),
+];
+
+impl From<String> for Code {
+    fn from(s: String) -> Self {
+        if s.is_empty() {
+            return Code::None;
+        }
+        CODES
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, c)| c.clone())
+            .unwrap_or(Code::Other(s))
+    }
+}
+
+impl Code {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Code::None => "",
+            Code::Other(s) => s,
+            known => CODES
+                .iter()
+                .find(|(_, c)| c == known)
+                .map(|(name, _)| *name)
+                .unwrap_or(""),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        *self == Code::None
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What kind of failure, for exit codes and hints.
@@ -104,16 +186,19 @@ impl RegistryError {
                 ..
             } => Kind::Denied,
             RegistryError::Api { status, errors, .. } => {
-                let has = |c: &str| errors.iter().any(|e| e.code == c);
+                let has = |c: Code| errors.iter().any(|e| e.code == c);
                 match *status {
                     404 => Kind::NotFound,
                     401 => Kind::Unauthorized,
                     403 => Kind::Denied,
                     405 => Kind::Unsupported,
-                    _ if has("MANIFEST_UNKNOWN") || has("NAME_UNKNOWN") || has("BLOB_UNKNOWN") => {
+                    _ if has(Code::ManifestUnknown)
+                        || has(Code::NameUnknown)
+                        || has(Code::BlobUnknown) =>
+                    {
                         Kind::NotFound
                     }
-                    _ if has("UNSUPPORTED") => Kind::Unsupported,
+                    _ if has(Code::Unsupported) => Kind::Unsupported,
                     _ => Kind::Other,
                 }
             }
@@ -143,7 +228,7 @@ impl RegistryError {
         }
     }
 
-    pub fn has_code(&self, code: &str) -> bool {
+    pub fn has_code(&self, code: Code) -> bool {
         matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
     }
 
@@ -230,6 +315,11 @@ mod tests {
             retry_after: None,
         };
         assert_eq!(e.kind(), Kind::NotFound);
+        assert!(e.has_code(Code::ManifestUnknown));
+        let odd = parse_errors(br#"{"errors":[{"code":"QUOTA_EXCEEDED","message":"m"}]}"#);
+        assert_eq!(odd[0].code, Code::Other("QUOTA_EXCEEDED".into()));
+        assert_eq!(odd[0].code.to_string(), "QUOTA_EXCEEDED");
+        assert_eq!(Code::from("DENIED".to_string()).as_str(), "DENIED");
         let s = e.to_string();
         assert!(s.contains("MANIFEST_UNKNOWN: manifest unknown"), "{s}");
         assert!(s.contains("h:5000"));

@@ -15,5 +15,5 @@ pub mod watch;
 
 pub use auth::Scope;
 pub use client::{Body, Registry, Req, Resource};
-pub use error::{Kind, RegistryError};
+pub use error::{Code, Kind, RegistryError};
 pub use watch::BodyStream;
