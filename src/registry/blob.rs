@@ -379,3 +379,35 @@ impl Registry {
         self.resolve(loc)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PATCH pieces cut from a stream as it flows: exact lengths, every byte once, in order.
+    #[tokio::test]
+    async fn pieces_cut_a_stream_at_exact_lengths() {
+        let parts: Vec<std::io::Result<Bytes>> = [&b"abcde"[..], b"fg", b"hijklmnop", b"q"]
+            .iter()
+            .map(|p| Ok(Bytes::copy_from_slice(p)))
+            .collect();
+        let shared = Arc::new(tokio::sync::Mutex::new(Cursor {
+            bytes: stream::iter(parts),
+            rest: None,
+        }));
+        let mut got = Vec::new();
+        for len in [4u64, 4, 4, 4, 1] {
+            let p: Vec<Bytes> = piece(shared.clone(), len)
+                .map(|b| b.unwrap())
+                .collect()
+                .await;
+            let p = p.concat();
+            assert_eq!(p.len() as u64, len);
+            got.push(String::from_utf8(p).unwrap());
+        }
+        assert_eq!(got, ["abcd", "efgh", "ijkl", "mnop", "q"]);
+        // Past the end: an error, not a short piece.
+        let mut over = Box::pin(piece(shared, 2));
+        assert!(over.next().await.unwrap().is_err());
+    }
+}

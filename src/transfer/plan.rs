@@ -81,11 +81,21 @@ pub async fn plan(
                 .await?;
         }
     }
+    let blobs = unique_blobs(&top, &children)?;
+    Ok(Plan {
+        top,
+        children,
+        blobs,
+    })
+}
+
+/// The blobs of `top` and its children, each digest once, largest first.
+fn unique_blobs(top: &RawManifest, children: &[RawManifest]) -> Result<Vec<Desc>, TransferError> {
     let mut seen = HashSet::new();
     let mut blobs = Vec::new();
-    for m in std::iter::once(&top).chain(children.iter()) {
+    for m in std::iter::once(top).chain(children.iter()) {
         if m.is_index() {
-            if std::ptr::eq(m, &top) {
+            if std::ptr::eq(m, top) {
                 continue;
             }
             return Err(TransferError::Unsupported(format!(
@@ -100,9 +110,62 @@ pub async fn plan(
         }
     }
     blobs.sort_by_key(|b| std::cmp::Reverse(b.size));
-    Ok(Plan {
-        top,
-        children,
-        blobs,
-    })
+    Ok(blobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::media;
+
+    fn d(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
+
+    fn image(config: char, layers: &[(char, u64)]) -> RawManifest {
+        let layers: Vec<String> = layers
+            .iter()
+            .map(|(c, size)| {
+                format!(
+                    r#"{{"mediaType":"{}","digest":"{}","size":{size}}}"#,
+                    media::OCI_LAYER_GZIP,
+                    d(*c)
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":10}},"layers":[{}]}}"#,
+            media::OCI_MANIFEST,
+            d(config),
+            layers.join(",")
+        );
+        let bytes = bytes::Bytes::from(json);
+        let digest = crate::image::digest::sha256(&bytes);
+        RawManifest::new(bytes, media::OCI_MANIFEST.into(), digest)
+    }
+
+    #[test]
+    fn blobs_are_deduplicated_across_platforms_and_largest_first() {
+        let amd = image('1', &[('a', 100), ('b', 5000)]);
+        let arm = image('2', &[('a', 100), ('c', 700)]);
+        let index = RawManifest::new(
+            bytes::Bytes::from_static(b"{}"),
+            media::OCI_INDEX.into(),
+            "sha256:x".into(),
+        );
+        let blobs = unique_blobs(&index, &[amd.clone(), arm, amd]).unwrap();
+        let got: Vec<(String, u64)> = blobs.into_iter().map(|b| (b.digest, b.size)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (d('b'), 5000),
+                (d('c'), 700),
+                (d('a'), 100),
+                (d('1'), 10),
+                (d('2'), 10)
+            ]
+        );
+        let nested = unique_blobs(&index, &[index.clone()]).unwrap_err();
+        assert!(nested.to_string().contains("nested index"));
+    }
 }

@@ -258,3 +258,102 @@ pub fn coalesce(inner: ByteStream, min: usize) -> ByteStream {
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::digest::sha256;
+    use crate::transfer::progress::Silent;
+
+    fn chunks(parts: &[&[u8]]) -> ByteStream {
+        let v: Vec<std::io::Result<Bytes>> = parts
+            .iter()
+            .map(|p| Ok(Bytes::copy_from_slice(p)))
+            .collect();
+        Box::pin(stream::iter(v))
+    }
+
+    fn desc(bytes: &[u8]) -> Desc {
+        Desc {
+            media_type: "application/octet-stream".into(),
+            digest: sha256(bytes),
+            size: bytes.len() as u64,
+        }
+    }
+
+    /// Run `inner` through `verified` for `d`: the bytes handed on, the error, the verdict.
+    async fn run(inner: ByteStream, d: Desc) -> (Vec<u8>, Option<String>, Option<Failure>) {
+        let verdict = Verdict::default();
+        let mut s = verified(inner, d, Arc::new(Silent), verdict.clone(), true, None);
+        let mut out = Vec::new();
+        let mut err = None;
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(b) => out.extend_from_slice(&b),
+                Err(e) => {
+                    err = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        (out, err, verdict.failure())
+    }
+
+    #[tokio::test]
+    async fn exact_content_passes() {
+        let (out, err, v) = run(chunks(&[b"hel", b"lo"]), desc(b"hello")).await;
+        assert_eq!(out, b"hello");
+        assert!(err.is_none() && v.is_none());
+    }
+
+    #[tokio::test]
+    async fn short_long_and_wrong_content_fail_as_corrupt() {
+        // Short: the stream ends before the size.
+        let (_, err, v) = run(chunks(&[b"hell"]), desc(b"hello")).await;
+        assert!(err.unwrap().contains("failed verification"));
+        assert!(matches!(v, Some(Failure::Corrupt(_))));
+        // Long: more bytes than the descriptor says; nothing past the size is handed on.
+        let (out, err, v) = run(chunks(&[b"hello", b"!"]), desc(b"hello")).await;
+        assert!(out.len() <= 5);
+        assert!(err.is_some() && matches!(v, Some(Failure::Corrupt(_))));
+        // Wrong digest: the last byte is held back, so no unverified byte leaves.
+        let (out, err, v) = run(chunks(&[b"hel", b"lO"]), desc(b"hello")).await;
+        assert_eq!(out, b"hel");
+        assert!(err.unwrap().contains("failed verification"));
+        assert!(matches!(v, Some(Failure::Corrupt(_))));
+    }
+
+    #[tokio::test]
+    async fn an_error_mid_stream_is_the_source_failing() {
+        let inner: ByteStream = Box::pin(stream::iter(vec![
+            Ok(Bytes::from_static(b"he")),
+            Err(std::io::Error::other("connection reset")),
+        ]));
+        let (out, err, v) = run(inner, desc(b"hello")).await;
+        assert_eq!(out, b"he");
+        assert!(err.unwrap().contains("connection reset"));
+        match v {
+            Some(Failure::Source(e)) => assert!(e.to_string().contains("connection reset")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn coalesce_keeps_bytes_and_order() {
+        let parts: Vec<Vec<u8>> = (0..50u8).map(|i| vec![i; 7]).collect();
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let mut s = coalesce(chunks(&refs), 64);
+        let mut sizes = Vec::new();
+        let mut all = Vec::new();
+        while let Some(b) = s.next().await {
+            let b = b.unwrap();
+            sizes.push(b.len());
+            all.extend_from_slice(&b);
+        }
+        assert_eq!(all, parts.concat());
+        assert!(
+            sizes[..sizes.len() - 1].iter().all(|&n| n >= 64),
+            "{sizes:?}"
+        );
+    }
+}
