@@ -165,7 +165,8 @@ mod tests {
                 (d('2'), 10)
             ]
         );
-        let nested = unique_blobs(&index, &[index.clone()]).unwrap_err();
+        let inner = index.clone();
+        let nested = unique_blobs(&index, std::slice::from_ref(&inner)).unwrap_err();
         assert!(nested.to_string().contains("nested index"));
     }
 }
