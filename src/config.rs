@@ -150,6 +150,8 @@ pub struct Settings {
     pub credential_hosts: Vec<String>,
     /// Network knobs from the environment, parsed once.
     pub net: Net,
+    /// No retry lines on stderr (`--quiet`); retries are still reported.
+    pub quiet: bool,
 }
 
 /// Retries and timeouts (`CR_MAX_RETRIES`, `CR_RETRY_BASE_MS`, `CR_READ_TIMEOUT`,
@@ -265,7 +267,13 @@ impl Settings {
             file,
             credential_hosts,
             net: Net::from_env()?,
+            quiet: false,
         })
+    }
+
+    /// The same settings for a command run with `--quiet`.
+    pub fn quiet(self, quiet: bool) -> Self {
+        Settings { quiet, ..self }
     }
 
     /// Where the environment's credentials may go: the target registry and

@@ -79,7 +79,7 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
             return USAGE;
         }
         // A bad --registry / CR_REGISTRY host is bad input too.
-        if let Some(crate::config::ConfigError::Host(_)) =
+        if let Some(crate::config::ConfigError::Host(_) | crate::config::ConfigError::Env { .. }) =
             c.downcast_ref::<crate::config::ConfigError>()
         {
             return USAGE;

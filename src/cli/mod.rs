@@ -124,12 +124,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImageDigests(a) => image_list::run(g.settings()?, a, true).await,
         Command::ImageInspect(a) => image_inspect::run(g.settings()?, a).await,
         Command::ManifestInspect(a) => manifest_inspect::run(g.settings()?, a).await,
-        Command::ImageTag(a) => image_tag::run(g.settings()?, a).await,
+        Command::ImageTag(a) => image_tag::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ImageUntag(a) => image_untag::run(g.settings()?, a).await,
         Command::ImageRm(a) => image_rm::run(g.settings()?, a).await,
-        Command::Push(a) => push::run(g.settings()?, a).await,
-        Command::Pull(a) => pull::run(g.settings()?, a).await,
-        Command::Copy(a) => copy::run(g.settings()?, a).await,
+        Command::Push(a) => push::run(g.settings()?.quiet(a.t.quiet), a).await,
+        Command::Pull(a) => pull::run(g.settings()?.quiet(a.t.quiet), a).await,
+        Command::Copy(a) => copy::run(g.settings()?.quiet(a.t.quiet), a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "cr", &mut std::io::stdout());

@@ -130,7 +130,7 @@ impl Registry {
             insecure: settings.insecure.clone(),
             policy: net.policy,
             retries: Default::default(),
-            quiet: Default::default(),
+            quiet: settings.quiet.into(),
             page_size: net.page_size,
             upload_chunk: net.upload_chunk.into(),
         })
