@@ -65,7 +65,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
         reg,
         repo: src.repository.clone(),
     });
-    let dest = Dest::Local(writer);
+    let dest = Dest::Local(Box::new(writer));
     let mut report = transfer::transfer(
         &source,
         src.manifest_ref(),
@@ -78,13 +78,18 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let Dest::Local(writer) = dest else {
         unreachable!("local destination")
     };
-    writer
+    let written = writer
         .commit()
         .await
         .with_context(|| format!("cannot write {dst}"))?;
     report.reference = format!("{}@{}", src.repo_name(), report.digest);
     if !a.t.quiet {
-        eprintln!("wrote {dst}");
+        let verb = if written.replaced {
+            "replaced"
+        } else {
+            "wrote"
+        };
+        eprintln!("{verb} {dst}");
     }
     a.t.print(&[report]);
     Ok(ExitCode::SUCCESS)

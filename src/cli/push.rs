@@ -47,11 +47,13 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     let img = tokio::task::spawn_blocking(move || LocalImage::open(lref))
         .await?
         .with_context(|| format!("cannot push {}", a.src))?;
-    let tag = dst
-        .tag
-        .clone()
-        .or_else(|| img.recorded_tag())
-        .unwrap_or_else(|| "latest".into());
+    let tag = match dst.tag.clone() {
+        Some(t) => t,
+        None => img
+            .recorded_tag()
+            .with_context(|| format!("cannot push {}", a.src))?
+            .unwrap_or_else(|| "latest".into()),
+    };
     let reg = Arc::new(Registry::connect(&settings, &dst.registry).await?);
     let repo = Repo {
         reg,

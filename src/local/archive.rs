@@ -34,9 +34,11 @@ impl TarIndex {
         }
         let mut ar = tar::Archive::new(f);
         let mut entries = HashMap::new();
-        let not_tar = |e: std::io::Error| LocalError::NotAnImage {
+        // tar's own errors may quote the file's bytes (a header field that is not a number):
+        // say what the file is not, never what it holds.
+        let not_tar = |_: std::io::Error| LocalError::NotAnImage {
             path: path.to_path_buf(),
-            message: format!("not a readable tar archive: {e}"),
+            message: "not a tar archive, OCI layout or docker-archive".into(),
         };
         for e in ar.entries().map_err(not_tar)? {
             let e = e.map_err(not_tar)?;
@@ -52,13 +54,18 @@ impl TarIndex {
         if entries.is_empty() {
             return Err(LocalError::NotAnImage {
                 path: path.to_path_buf(),
-                message: "an empty or unreadable tar archive".into(),
+                message: "not a tar archive, OCI layout or docker-archive (no files in it)".into(),
             });
         }
         Ok(TarIndex {
             path: path.to_path_buf(),
             entries,
         })
+    }
+
+    /// The names of the regular files in the archive.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.entries.keys()
     }
 
     pub fn contains(&self, name: &str) -> bool {

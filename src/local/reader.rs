@@ -14,7 +14,8 @@ use crate::image::manifest::{detect_media_type, Desc, RawManifest};
 use crate::image::media;
 use crate::transfer::stream::ByteStream;
 
-const SMALL: u64 = 16 << 20;
+/// Upper bound on a manifest, index.json, manifest.json or config read whole.
+pub const SMALL: u64 = 8 << 20;
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
@@ -46,37 +47,31 @@ impl Store {
     fn read(&self, name: &str) -> Result<Vec<u8>, LocalError> {
         match self {
             Store::Dir(d) => {
+                use std::io::Read;
                 let p = d.join(name);
-                std::fs::read(&p).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::NotFound {
-                        LocalError::Missing {
-                            path: p.clone(),
-                            message: "missing from the layout".into(),
-                        }
-                    } else {
-                        LocalError::io(&p, e)
-                    }
-                })
+                let mut buf = Vec::new();
+                regular(&p)?
+                    .take(SMALL + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| LocalError::io(&p, e))?;
+                if buf.len() as u64 > SMALL {
+                    return Err(bad(&p, format!("larger than {SMALL} bytes")));
+                }
+                Ok(buf)
             }
             Store::Tar(t) => t.read(name, SMALL),
         }
     }
     fn has(&self, name: &str) -> bool {
         match self {
-            Store::Dir(d) => d.join(name).is_file(),
+            // Present at all: whether it is a regular file is checked when it is read.
+            Store::Dir(d) => d.join(name).exists(),
             Store::Tar(t) => t.contains(name),
         }
     }
     async fn stream(&self, name: &str) -> Result<ByteStream, LocalError> {
         match self {
-            Store::Dir(d) => {
-                let p = d.join(name);
-                let f = std::fs::File::open(&p).map_err(|e| LocalError::Missing {
-                    path: p.clone(),
-                    message: e.to_string(),
-                })?;
-                Ok(super::file::read_stream(f, None))
-            }
+            Store::Dir(d) => Ok(super::file::read_stream(regular(&d.join(name))?, None)),
             Store::Tar(t) => t.stream(name).await,
         }
     }
@@ -88,9 +83,34 @@ impl Store {
     }
 }
 
-fn blob_name(d: &str) -> String {
-    let (alg, hex) = d.split_once(':').unwrap_or(("sha256", d));
-    format!("blobs/{alg}/{hex}")
+/// Open a file of a layout only if it is a regular file (a symlink to `/dev/zero` or a FIFO
+/// is refused before a byte is read).
+fn regular(p: &Path) -> Result<std::fs::File, LocalError> {
+    let f = std::fs::File::open(p).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            LocalError::Missing {
+                path: p.to_path_buf(),
+                message: "missing from the layout".into(),
+            }
+        } else {
+            LocalError::io(p, e)
+        }
+    })?;
+    let meta = f.metadata().map_err(|e| LocalError::io(p, e))?;
+    if !meta.is_file() {
+        return Err(bad(p, "not a regular file"));
+    }
+    Ok(f)
+}
+
+/// `blobs/ALG/HEX` for a digest that passed the shared validator.
+fn blob_name(d: &str) -> Result<String, LocalError> {
+    crate::reference::validate_digest(d).map_err(|e| LocalError::NotAnImage {
+        path: PathBuf::new(),
+        message: e.to_string(),
+    })?;
+    let (alg, hex) = d.split_once(':').expect("a valid digest has ':'");
+    Ok(format!("blobs/{alg}/{hex}"))
 }
 
 /// The strings of a JSON array (none when it is not one).
@@ -164,18 +184,26 @@ impl LocalImage {
         Ok(self.index_entry()?.0.digest)
     }
 
-    /// The tag recorded in the layout or archive for the chosen image, if any.
-    pub fn recorded_tag(&self) -> Option<String> {
+    /// The tag recorded in the layout or archive for the chosen image, if any. A docker
+    /// archive's `RepoTags` entry must be a valid image name: it becomes a URL path segment.
+    pub fn recorded_tag(&self) -> Result<Option<String>, LocalError> {
         if let Some(d) = &self.docker {
-            return d
-                .repo_tags
-                .first()
-                .and_then(|t| t.rsplit_once(':').map(|(_, t)| t.to_string()));
+            let Some(name) = d.repo_tags.first() else {
+                return Ok(None);
+            };
+            let r = crate::reference::Reference::parse(name, "localhost").map_err(|e| {
+                LocalError::Usage(format!(
+                    "{}: RepoTags entry {name:?} in manifest.json is not a valid image name: {e}",
+                    self.path().display()
+                ))
+            })?;
+            return Ok(r.tag);
         }
-        self.index_entry()
-            .ok()?
-            .1
-            .filter(|t| crate::reference::validate_tag(t).is_ok())
+        Ok(self
+            .index_entry()
+            .ok()
+            .and_then(|e| e.1)
+            .filter(|t| crate::reference::validate_tag(t).is_ok()))
     }
 
     /// The index.json entry selected by the tag (or the only entry), with its ref.name.
@@ -246,7 +274,7 @@ impl LocalImage {
                 let (d, _) = self.index_entry()?;
                 (d.digest, Some(d.media_type))
             };
-        let bytes = self.store.read(&blob_name(&digest))?;
+        let bytes = self.store.read(&blob_name(&digest)?)?;
         let actual = digest::of_like(&digest, &bytes);
         if actual != digest {
             return Err(LocalError::Corrupt {
@@ -274,7 +302,7 @@ impl LocalImage {
                 return self.store.stream(file).await;
             }
         }
-        self.store.stream(&blob_name(&desc.digest)).await
+        self.store.stream(&blob_name(&desc.digest)?).await
     }
 
     /// A blocking reader over a file of a legacy docker archive.
@@ -344,6 +372,10 @@ impl LocalImage {
             ));
         }
         let mut layers = Vec::new();
+        for (i, id) in diff_ids.iter().enumerate() {
+            crate::reference::validate_digest(id)
+                .map_err(|e| bad(&path, format!("config rootfs.diff_ids[{i}]: {e}")))?;
+        }
         for (f, id) in files.iter().zip(diff_ids) {
             let size = match &self.store {
                 Store::Tar(t) => t.size(f).ok_or_else(|| LocalError::Missing {

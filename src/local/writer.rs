@@ -2,6 +2,9 @@
 //! under temporary names; `commit` then renames them into an OCI layout (new, or an existing
 //! one gaining a tag, with index.json replaced atomically) or writes the oci-archive /
 //! docker-archive tar to a temporary file renamed at the end. A failed pull leaves nothing.
+//! Every name written comes from a validated digest; an existing destination is added to (a
+//! layout, an oci-archive) or replaced (a docker-archive) only when it is of the requested kind
+//! and readable, and what a pull creates follows the umask, as `cp` does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +12,10 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use super::reader::REF_NAME;
+use std::os::unix::fs::PermissionsExt;
+
+use super::archive::TarIndex;
+use super::reader::{REF_NAME, SMALL};
 use super::{Kind, LocalError, LocalRef};
 use crate::image::digest::Hasher;
 use crate::image::manifest::{Desc, Parsed, RawManifest};
@@ -21,15 +27,58 @@ pub struct LayoutWriter {
     staging: tempfile::TempDir,
     /// An existing OCI layout the image is added to.
     existing: Option<PathBuf>,
+    /// An existing oci-archive the image is added to.
+    existing_archive: Option<TarIndex>,
+    /// An existing docker-archive the new one replaces.
+    replaces: bool,
     /// `RepoTags` entry for a docker-archive.
     repo_tag: Option<String>,
     /// Manifests stored under a tag: (descriptor, tag).
     tagged: Mutex<Vec<(Desc, String)>>,
 }
 
-fn blob_rel(d: &str) -> PathBuf {
-    let (alg, hex) = d.split_once(':').unwrap_or(("sha256", d));
-    Path::new("blobs").join(alg).join(hex)
+/// `blobs/ALG/HEX` for a digest that passed the shared validator: nothing else becomes a path.
+fn blob_rel(d: &str) -> Result<PathBuf, LocalError> {
+    let (alg, hex) = digest_parts(d, "digest")?;
+    Ok(Path::new("blobs").join(alg).join(hex))
+}
+
+/// The algorithm and hex of a valid digest; `field` names where it came from.
+fn digest_parts<'a>(d: &'a str, field: &str) -> Result<(&'a str, &'a str), LocalError> {
+    crate::reference::validate_digest(d)
+        .map_err(|e| LocalError::Usage(format!("refusing {field}: {e}")))?;
+    Ok(d.split_once(':').expect("a valid digest has ':'"))
+}
+
+/// What a pull left at its destination.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    /// An existing docker-archive was replaced.
+    pub replaced: bool,
+}
+
+/// The manifests list of an index.json, or why it cannot be used (never silently replaced).
+fn index_manifests(path: &Path, bytes: &[u8]) -> Result<Vec<Value>, LocalError> {
+    let idx: Value = serde_json::from_slice(bytes).map_err(|e| LocalError::NotAnImage {
+        path: path.to_path_buf(),
+        message: format!("its index.json is not valid JSON ({e}); nothing was changed"),
+    })?;
+    idx["manifests"]
+        .as_array()
+        .cloned()
+        .ok_or_else(|| LocalError::NotAnImage {
+            path: path.to_path_buf(),
+            message: "its index.json has no manifests list; nothing was changed".into(),
+        })
+}
+
+/// A destination that exists and is not of the kind asked for: refused, untouched (exit 2).
+fn refuse(path: &Path, what: &str) -> LocalError {
+    LocalError::Usage(format!(
+        "{} exists and is not {what}; nothing was changed (choose another destination or remove it)",
+        path.display()
+    ))
 }
 
 impl LayoutWriter {
@@ -41,29 +90,50 @@ impl LayoutWriter {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| LocalError::io(&parent, e))?;
-        let existing = match r.kind {
-            Kind::OciDir if r.path.join("oci-layout").is_file() => Some(r.path.clone()),
-            Kind::OciDir
-                if r.path.is_dir()
-                    && std::fs::read_dir(&r.path)
-                        .map(|mut d| d.next().is_some())
-                        .unwrap_or(true) =>
-            {
-                return Err(LocalError::NotAnImage {
+        let (mut existing, mut existing_archive, mut replaces) = (None, None, false);
+        match r.kind {
+            Kind::OciDir if r.path.join("oci-layout").is_file() => {
+                let idx = r.path.join("index.json");
+                let bytes = std::fs::read(&idx).map_err(|e| LocalError::NotAnImage {
                     path: r.path.clone(),
-                    message: "exists and is not an empty directory or an OCI layout".into(),
-                });
+                    message: format!("its index.json cannot be read ({e}); nothing was changed"),
+                })?;
+                index_manifests(&r.path, &bytes)?;
+                existing = Some(r.path.clone());
+            }
+            Kind::OciDir
+                if r.path.exists()
+                    && !(r.path.is_dir()
+                        && std::fs::read_dir(&r.path)
+                            .map(|mut d| d.next().is_none())
+                            .unwrap_or(false)) =>
+            {
+                return Err(refuse(&r.path, "an OCI layout or an empty directory"));
             }
             Kind::OciArchive | Kind::DockerArchive if r.path.is_dir() => {
-                return Err(LocalError::NotAnImage {
-                    path: r.path.clone(),
-                    message: "is a directory; an archive destination must be a file".into(),
-                });
+                return Err(refuse(&r.path, "an archive file"));
             }
-            _ => None,
-        };
+            Kind::OciArchive if r.path.exists() => {
+                let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "an oci-archive"))?;
+                if !t.contains("oci-layout") || !t.contains("index.json") {
+                    return Err(refuse(&r.path, "an oci-archive"));
+                }
+                index_manifests(&r.path, &t.read("index.json", super::reader::SMALL)?)?;
+                existing_archive = Some(t);
+            }
+            Kind::DockerArchive if r.path.exists() => {
+                let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "a docker-archive"))?;
+                if !t.contains("manifest.json") {
+                    return Err(refuse(&r.path, "a docker-archive"));
+                }
+                replaces = true;
+            }
+            _ => {}
+        }
+        // Like `cp`: what the pull creates follows the umask (0755 / 0644 under umask 022).
         let staging = tempfile::Builder::new()
             .prefix(".cr-pull-")
+            .permissions(std::fs::Permissions::from_mode(0o777))
             .tempdir_in(&parent)
             .map_err(|e| LocalError::io(&parent, e))?;
         std::fs::create_dir_all(staging.path().join("blobs/sha256"))
@@ -72,6 +142,8 @@ impl LayoutWriter {
             r,
             staging,
             existing,
+            existing_archive,
+            replaces,
             repo_tag,
             tagged: Mutex::new(Vec::new()),
         })
@@ -81,21 +153,24 @@ impl LayoutWriter {
         self.r.to_string()
     }
 
-    fn staged(&self, d: &str) -> PathBuf {
-        self.staging.path().join(blob_rel(d))
+    fn staged(&self, d: &str) -> Result<PathBuf, LocalError> {
+        Ok(self.staging.path().join(blob_rel(d)?))
     }
 
     pub async fn has_blob(&self, desc: &Desc) -> bool {
-        self.staged(&desc.digest).is_file()
+        let Ok(rel) = blob_rel(&desc.digest) else {
+            return false;
+        };
+        self.staging.path().join(&rel).is_file()
             || self
                 .existing
                 .as_ref()
-                .is_some_and(|e| e.join(blob_rel(&desc.digest)).is_file())
+                .is_some_and(|e| e.join(&rel).is_file())
     }
 
     /// Write a verified stream under a temporary name, renamed once the stream ended cleanly.
     pub async fn write_blob(&self, desc: &Desc, bytes: ByteStream) -> Result<(), LocalError> {
-        let fin = self.staged(&desc.digest);
+        let fin = self.staged(&desc.digest)?;
         if let Some(dir) = fin.parent() {
             tokio::fs::create_dir_all(dir)
                 .await
@@ -109,7 +184,7 @@ impl LayoutWriter {
     }
 
     pub async fn write_manifest(&self, m: &RawManifest, reference: &str) -> Result<(), LocalError> {
-        let p = self.staged(&m.digest);
+        let p = self.staged(&m.digest)?;
         if let Some(dir) = p.parent() {
             tokio::fs::create_dir_all(dir)
                 .await
@@ -133,7 +208,7 @@ impl LayoutWriter {
     }
 
     /// Make the image appear at the destination, all at once.
-    pub async fn commit(self) -> Result<PathBuf, LocalError> {
+    pub async fn commit(self) -> Result<Written, LocalError> {
         tokio::task::spawn_blocking(move || self.commit_blocking())
             .await
             .map_err(|e| LocalError::Io {
@@ -151,7 +226,7 @@ impl LayoutWriter {
             .collect()
     }
 
-    fn commit_blocking(self) -> Result<PathBuf, LocalError> {
+    fn commit_blocking(self) -> Result<Written, LocalError> {
         let st = self.staging.path().to_path_buf();
         let io = |p: &Path, e: std::io::Error| LocalError::io(p, e);
         match self.r.kind {
@@ -159,25 +234,14 @@ impl LayoutWriter {
                 if let Some(dest) = &self.existing {
                     move_blobs(&st, dest)?;
                     let idx_path = dest.join("index.json");
-                    let mut idx: Value = std::fs::read(&idx_path)
-                        .ok()
-                        .and_then(|b| serde_json::from_slice(&b).ok())
-                        .unwrap_or_else(|| json!({"schemaVersion": 2, "manifests": []}));
-                    let new = self.index_entries();
-                    let list =
-                        idx["manifests"]
-                            .as_array_mut()
-                            .ok_or_else(|| LocalError::NotAnImage {
-                                path: idx_path.clone(),
-                                message: "index.json has no manifests list".into(),
-                            })?;
-                    list.retain(|m| {
-                        !new.iter().any(|n| {
-                            n["annotations"][REF_NAME] == m["annotations"][REF_NAME]
-                                && !m["annotations"][REF_NAME].is_null()
-                        })
-                    });
-                    list.extend(new);
+                    let bytes = std::fs::read(&idx_path).map_err(|e| io(&idx_path, e))?;
+                    let mut idx: Value =
+                        serde_json::from_slice(&bytes).map_err(|e| LocalError::NotAnImage {
+                            path: idx_path.clone(),
+                            message: format!("not valid JSON ({e}); nothing was changed"),
+                        })?;
+                    let list = merge(index_manifests(dest, &bytes)?, self.index_entries());
+                    idx["manifests"] = Value::Array(list);
                     write_atomic(&idx_path, &serde_json::to_vec_pretty(&idx).expect("json"))?;
                 } else {
                     write_layout_files(&st, self.index_entries())?;
@@ -192,7 +256,13 @@ impl LayoutWriter {
                 }
             }
             Kind::OciArchive => {
-                write_layout_files(&st, self.index_entries())?;
+                let mut entries = self.index_entries();
+                if let Some(old) = &self.existing_archive {
+                    let kept = index_manifests(&old.path, &old.read("index.json", SMALL)?)?;
+                    entries = merge(kept, entries);
+                    copy_archive_blobs(old, &st)?;
+                }
+                write_layout_files(&st, entries)?;
                 let mut files = vec![PathBuf::from("oci-layout"), PathBuf::from("index.json")];
                 for e in walk(&st.join("blobs"))? {
                     files.push(e.strip_prefix(&st).expect("under staging").to_path_buf());
@@ -201,7 +271,10 @@ impl LayoutWriter {
             }
             Kind::DockerArchive => self.docker_archive(&st)?,
         }
-        Ok(self.r.path.clone())
+        Ok(Written {
+            path: self.r.path.clone(),
+            replaced: self.replaces,
+        })
     }
 
     /// `docker save` layout: manifest.json, `<config hex>.json`, one uncompressed tar per layer.
@@ -211,7 +284,7 @@ impl LayoutWriter {
             path: self.r.path.clone(),
             message: "no image was written".into(),
         })?;
-        let bytes = std::fs::read(self.staged(&desc.digest)).map_err(|e| LocalError::io(st, e))?;
+        let bytes = std::fs::read(self.staged(&desc.digest)?).map_err(|e| LocalError::io(st, e))?;
         let m = RawManifest::new(bytes.into(), desc.media_type.clone(), desc.digest.clone());
         let parsed = m.parse().map_err(|e| LocalError::NotAnImage {
             path: self.r.path.clone(),
@@ -226,7 +299,7 @@ impl LayoutWriter {
         let blobs = parsed.blobs();
         let config = &blobs[0];
         let cfg: Value = serde_json::from_slice(
-            &std::fs::read(self.staged(&config.digest)).map_err(|e| LocalError::io(st, e))?,
+            &std::fs::read(self.staged(&config.digest)?).map_err(|e| LocalError::io(st, e))?,
         )
         .map_err(|e| LocalError::NotAnImage {
             path: self.r.path.clone(),
@@ -247,15 +320,17 @@ impl LayoutWriter {
                 message: "config diff_ids do not match the layers".into(),
             });
         }
-        let config_name = format!("{}.json", &config.digest[7..]);
-        std::fs::copy(self.staged(&config.digest), st.join(&config_name))
+        let config_name = format!("{}.json", digest_parts(&config.digest, "config digest")?.1);
+        std::fs::copy(self.staged(&config.digest)?, st.join(&config_name))
             .map_err(|e| LocalError::io(st, e))?;
         let mut files = vec![PathBuf::from("manifest.json"), PathBuf::from(&config_name)];
         let mut layer_names = Vec::new();
-        for (l, diff) in layers.iter().zip(&diff_ids) {
-            let name = format!("{}.tar", &diff[7..]);
+        for (i, (l, diff)) in layers.iter().zip(&diff_ids).enumerate() {
+            // A config's diff_ids come from the registry: validated before one names a file.
+            let field = format!("rootfs.diff_ids[{i}] of config {}", config.digest);
+            let name = format!("{}.tar", digest_parts(diff, &field)?.1);
             uncompressed(
-                &self.staged(&l.digest),
+                &self.staged(&l.digest)?,
                 &l.media_type,
                 &st.join(&name),
                 diff,
@@ -359,7 +434,7 @@ fn move_blobs(staging: &Path, dest: &Path) -> Result<(), LocalError> {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LocalError::io(dir, e))?;
+    let mut tmp = new_file_in(dir)?;
     tmp.write_all(bytes).map_err(|e| LocalError::io(path, e))?;
     tmp.persist(path)
         .map_err(|e| LocalError::io(path, e.error))?;
@@ -372,7 +447,7 @@ fn tar_files(base: &Path, files: &[PathBuf], out: &Path) -> Result<(), LocalErro
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LocalError::io(dir, e))?;
+    let tmp = new_file_in(dir)?;
     {
         let mut b = tar::Builder::new(std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()));
         b.mode(tar::HeaderMode::Deterministic);
@@ -385,5 +460,53 @@ fn tar_files(base: &Path, files: &[PathBuf], out: &Path) -> Result<(), LocalErro
             .map_err(|e| LocalError::io(out, e))?;
     }
     tmp.persist(out).map_err(|e| LocalError::io(out, e.error))?;
+    Ok(())
+}
+
+/// A temporary file in `dir` whose mode follows the umask (0644 under 022), as `cp` makes.
+fn new_file_in(dir: &Path) -> Result<tempfile::NamedTempFile, LocalError> {
+    tempfile::Builder::new()
+        .prefix(".cr-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(|e| LocalError::io(dir, e))
+}
+
+/// An index's manifests with `new` added; an entry of the same `ref.name` is replaced.
+fn merge(mut list: Vec<Value>, new: Vec<Value>) -> Vec<Value> {
+    list.retain(|m| {
+        !new.iter().any(|n| {
+            n["annotations"][REF_NAME] == m["annotations"][REF_NAME]
+                && !m["annotations"][REF_NAME].is_null()
+        })
+    });
+    list.extend(new);
+    list
+}
+
+/// Copy the blobs of an existing oci-archive into the staging directory (those staged already
+/// are kept). Only entries named `blobs/ALG/HEX` with a valid digest become files.
+fn copy_archive_blobs(old: &TarIndex, st: &Path) -> Result<(), LocalError> {
+    for name in old.names() {
+        let Some(rest) = name.strip_prefix("blobs/") else {
+            continue;
+        };
+        let Some((alg, hex)) = rest.split_once('/') else {
+            continue;
+        };
+        let Ok(rel) = blob_rel(&format!("{alg}:{hex}")) else {
+            continue;
+        };
+        let target = st.join(rel);
+        if target.exists() {
+            continue;
+        }
+        if let Some(d) = target.parent() {
+            std::fs::create_dir_all(d).map_err(|e| LocalError::io(d, e))?;
+        }
+        let mut r = old.reader(name)?;
+        let mut w = std::fs::File::create(&target).map_err(|e| LocalError::io(&target, e))?;
+        std::io::copy(&mut r, &mut w).map_err(|e| LocalError::io(&target, e))?;
+    }
     Ok(())
 }

@@ -24,7 +24,7 @@ pub enum Source {
 
 pub enum Dest {
     Registry(Repo),
-    Local(LayoutWriter),
+    Local(Box<LayoutWriter>),
 }
 
 impl Source {
