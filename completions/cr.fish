@@ -196,7 +196,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print h
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand push" -l compression -d 'How to push the uncompressed layers of a docker-archive' -r -f -a "gzip\t'gzip uncompressed docker-archive layers while they stream (fast level)'
 none\t'push layers as they are in the archive'"
-complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs streamed at once' -r
+complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
 json\t''"
@@ -207,7 +207,7 @@ complete -c cr -n "__fish_cr_using_subcommand push" -s q -l quiet -d 'No progres
 complete -c cr -n "__fish_cr_using_subcommand push" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand push" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand pull" -s j -l jobs -d 'Blobs streamed at once' -r
+complete -c cr -n "__fish_cr_using_subcommand pull" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand pull" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
 complete -c cr -n "__fish_cr_using_subcommand pull" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
 json\t''"
@@ -218,7 +218,7 @@ complete -c cr -n "__fish_cr_using_subcommand pull" -s q -l quiet -d 'No progres
 complete -c cr -n "__fish_cr_using_subcommand pull" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand copy" -s j -l jobs -d 'Blobs streamed at once' -r
+complete -c cr -n "__fish_cr_using_subcommand copy" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
 json\t''"

@@ -16,8 +16,9 @@ use crate::transfer::{self, Dest, Options, Repo, Report, Source};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TransferArgs {
-    /// Blobs streamed at once.
-    #[arg(long, short = 'j', default_value_t = transfer::DEFAULT_JOBS, value_name = "N")]
+    /// Blobs streamed at once (1-64).
+    #[arg(long, short = 'j', default_value_t = transfer::DEFAULT_JOBS, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub jobs: usize,
     /// Only this platform of a multi-platform image (default: all platforms).
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]

@@ -121,31 +121,37 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
     })
 }
 
+/// One line of an error report: whatever the message holds (a registry's text, a name), it
+/// stays on its line, with control characters escaped.
+fn line(prefix: &str, msg: &str) {
+    eprintln!("{prefix}{}", crate::text::escape(msg));
+}
+
 pub fn print_error(e: &anyhow::Error) {
     if let Some(p) = e.downcast_ref::<Partial>() {
         // Each failure was reported already; a summary only helps when there were several.
         if p.total > 1 {
-            eprintln!("error: {e}");
+            line("error: ", &e.to_string());
         }
         return;
     }
-    eprintln!("error: {e}");
+    line("error: ", &e.to_string());
     for c in e.chain().skip(1) {
-        eprintln!("  caused by: {c}");
+        line("  caused by: ", &c.to_string());
     }
     if let Some(h) = hint_for(e) {
-        eprintln!("  hint: {h}");
+        line("  hint: ", &h);
     }
 }
 
 /// Print one image's failure inside a multi-image command, and its exit code.
 pub fn report(image: &str, e: &anyhow::Error) -> u8 {
-    eprintln!("error: {image}: {e}");
+    line("error: ", &format!("{image}: {e}"));
     for c in e.chain().skip(1) {
-        eprintln!("  caused by: {c}");
+        line("  caused by: ", &c.to_string());
     }
     if let Some(h) = hint_for(e) {
-        eprintln!("  hint: {h}");
+        line("  hint: ", &h);
     }
     code_for(e)
 }

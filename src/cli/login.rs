@@ -68,7 +68,13 @@ fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
                 .with_context(|| format!("reading the API key from {path}"))?
                 .trim()
                 .to_string(),
-            None => k.clone(),
+            None => {
+                // Every process on the machine can read a command line (ps, /proc).
+                eprintln!(
+                    "warning: an API key given on the command line is visible to every process on this machine; use --apikey @FILE, --password-stdin or CR_APIKEY"
+                );
+                k.clone()
+            }
         };
         if key.is_empty() {
             return Err(usage(

@@ -1,10 +1,11 @@
-//! `cr manifest-inspect IMAGE`: the manifest bytes exactly as stored (digest-verified).
+//! `cr manifest-inspect IMAGE`: the manifest bytes exactly as stored (digest-verified); on a
+//! terminal, control characters in them are shown escaped.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::output::emit;
+use super::output::{emit, emit_bytes};
 use crate::config::Settings;
 use crate::reference::Reference;
 use crate::registry::{Registry, Scope};
@@ -26,6 +27,12 @@ pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<E
         )
         .await
         .with_context(|| format!("cannot inspect {r}"))?;
-    emit(&String::from_utf8_lossy(&m.bytes));
+    // Exact bytes for a script (it may hash them); escaped on a terminal, which would act on
+    // control characters a registry put there.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        emit(&String::from_utf8_lossy(&m.bytes));
+    } else {
+        emit_bytes(&m.bytes);
+    }
     Ok(ExitCode::SUCCESS)
 }

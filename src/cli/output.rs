@@ -30,10 +30,17 @@ impl OutputArgs {
     }
 }
 
-/// Write to stdout; a closed pipe (`cr image-list | head`) ends the process quietly.
+/// Write to stdout, the one way out for text: control characters that came from outside are
+/// escaped here (cr's own newlines and tabs pass); a closed pipe (`cr image-list | head`)
+/// ends the process quietly.
 pub fn emit(s: &str) {
+    emit_bytes(crate::text::escape_keeping(s, &['\n', '\t']).as_bytes());
+}
+
+/// Write bytes to stdout as they are (a manifest's exact bytes for a script).
+pub fn emit_bytes(b: &[u8]) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+    if let Err(e) = out.write_all(b).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -45,7 +52,83 @@ pub fn emit_line(s: &str) {
 }
 
 pub fn emit_json(v: &impl serde::Serialize) {
-    emit_line(&serde_json::to_string_pretty(v).expect("serialises"));
+    emit_line(&to_json(v, true));
+}
+
+/// JSON with every control character escaped: serde_json escapes C0 itself; DEL and C1
+/// (U+009B is a one-character CSI) are written as `\u007f`..`\u009f` here.
+pub fn to_json(v: &impl serde::Serialize, pretty: bool) -> String {
+    let mut out = Vec::new();
+    if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            SafeFormatter(serde_json::ser::PrettyFormatter::new()),
+        );
+        v.serialize(&mut ser).expect("serialises");
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            SafeFormatter(serde_json::ser::CompactFormatter),
+        );
+        v.serialize(&mut ser).expect("serialises");
+    }
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// A serde_json formatter that also escapes DEL and C1 controls inside strings.
+struct SafeFormatter<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if ('\u{7f}'..='\u{9f}').contains(&c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 /// A table with a header row, no borders, as docker prints.
@@ -55,7 +138,7 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
     for r in rows {
-        t.add_row(r);
+        t.add_row(r.iter().map(|c| crate::text::escape(c).into_owned()));
     }
     let s = t.to_string();
     let mut out = String::new();
@@ -105,12 +188,19 @@ pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
         )
     })?;
     let ctx = gtmpl::Context::from(to_gtmpl(v));
-    tmpl.render(&ctx).map_err(|e| {
+    let out = tmpl.render(&ctx).map_err(|e| {
         super::exit::usage(
             format!("--format template failed: {e}"),
             "field names are case-sensitive, e.g. .Repository, .Tag, .Digest",
         )
-    })
+    })?;
+    // A row is one line: a newline only where the template itself has one, never from a value.
+    let keep: &[char] = if template.contains('\n') {
+        &['\n', '\t']
+    } else {
+        &['\t']
+    };
+    Ok(crate::text::escape_keeping(&out, keep).into_owned())
 }
 
 /// Every `{{` closed by a `}}` before the next `{{` (gtmpl loops on an unclosed action).
@@ -136,9 +226,7 @@ fn balanced(t: &str) -> bool {
 
 fn json_func(args: &[gtmpl::Value]) -> Result<gtmpl::Value, gtmpl::FuncError> {
     let v = args.first().cloned().unwrap_or(gtmpl::Value::Nil);
-    Ok(gtmpl::Value::String(
-        serde_json::to_string(&from_gtmpl(&v)).unwrap_or_default(),
-    ))
+    Ok(gtmpl::Value::String(to_json(&from_gtmpl(&v), false)))
 }
 
 fn from_gtmpl(v: &gtmpl::Value) -> Value {
@@ -291,5 +379,40 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with('A'));
+    }
+}
+
+#[cfg(test)]
+mod safety {
+    use super::*;
+
+    #[test]
+    fn json_escapes_del_and_c1() {
+        let v = serde_json::json!({"Label": "a\u{9b}2J\u{7f}b\u{1b}[31m", "K\u{85}": 1});
+        for pretty in [true, false] {
+            let s = to_json(&v, pretty);
+            assert!(
+                !s.chars().any(|c| crate::text::is_control(c) && c != '\n'),
+                "{s:?}"
+            );
+            assert!(s.contains("\\u009b") && s.contains("\\u007f") && s.contains("\\u001b"));
+            let back: Value = serde_json::from_str(&s).unwrap();
+            assert_eq!(back, v);
+        }
+    }
+
+    #[test]
+    fn templates_and_tables_keep_values_on_their_line() {
+        let v = serde_json::json!({"Tag": "x\nhint: run rm -rf /", "L": "\u{1b}]0;t\u{7}"});
+        let out = render("{{ .Tag }} {{ .L }}", &v).unwrap();
+        assert_eq!(out, "x\\x0ahint: run rm -rf / \\x1b]0;t\\x07");
+        assert_eq!(
+            render("{{ .Tag }}\n", &v).unwrap(),
+            "x\nhint: run rm -rf /\n"
+        );
+        let t = table(&["A"], vec![vec!["a\nb\u{9b}".into()]]);
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(t.contains("a\\x0ab\\u{9b}"), "{t}");
+        assert_eq!(render("{{json .L}}", &v).unwrap(), "\"\\u001b]0;t\\u0007\"");
     }
 }
