@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod image;
 pub mod inventory;
 pub mod local;
+pub mod ops;
 pub mod reference;
 pub mod registry;
 pub mod text;

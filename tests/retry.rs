@@ -238,3 +238,43 @@ fn a_docker_archive_push_survives_faults_like_any_push() {
         }
     }
 }
+
+/// Five images of one repository in one command: one client, so one token per scope set.
+#[test]
+fn a_multi_image_command_asks_one_token_per_scope_set() {
+    use common::issuer::{ADMIN, ADMIN_PASSWORD};
+    use common::Issuer;
+    let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![], 300)));
+    let issuer = match &reg.auth {
+        Auth::Token(i) => i,
+        _ => unreachable!(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l);
+    for t in 1..=5 {
+        reg.skopeo_push(&l, "v1", &format!("team/app:t{t}"));
+    }
+    let env = Env::new();
+    env.login(&reg.host, ADMIN, ADMIN_PASSWORD);
+    let images: Vec<String> = (1..=5)
+        .map(|t| format!("{}/team/app:t{t}", reg.host))
+        .collect();
+    let images: Vec<&str> = images.iter().map(String::as_str).collect();
+    for cmd in ["image-inspect", "image-untag"] {
+        let before = issuer.requests();
+        let mut args = vec![cmd];
+        args.extend(images.iter().copied());
+        env.ok(&args);
+        let tokens = issuer.requests() - before;
+        assert_eq!(tokens, 1, "{cmd}: {tokens} token requests for five images");
+    }
+    for t in 1..=5 {
+        reg.skopeo_push(&l, "v1", &format!("team/app:t{t}"));
+    }
+    let before = issuer.requests();
+    let mut args = vec!["image-rm", "--dry-run"];
+    args.extend(images.iter().copied());
+    env.ok(&args);
+    assert_eq!(issuer.requests() - before, 1, "image-rm --dry-run");
+}

@@ -2,7 +2,6 @@
 //! the transfer flags shared with push and pull.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -10,8 +9,8 @@ use super::exit::{self, usage};
 use super::output::{emit_json, emit_line};
 use crate::config::Settings;
 use crate::image::platform::Platform;
+use crate::ops::Clients;
 use crate::reference::Reference;
-use crate::registry::Registry;
 use crate::transfer::{self, Dest, Options, Repo, Report, Source};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -69,21 +68,6 @@ pub struct CopyArgs {
     pub t: TransferArgs,
 }
 
-/// Clients for two registries, shared when they are the same host.
-pub async fn clients(
-    settings: &Settings,
-    a: &Reference,
-    b: &Reference,
-) -> anyhow::Result<(Arc<Registry>, Arc<Registry>)> {
-    let ra = Arc::new(Registry::connect(settings, &a.registry).await?);
-    let rb = if a.registry == b.registry {
-        ra.clone()
-    } else {
-        Arc::new(Registry::connect(settings, &b.registry).await?)
-    };
-    Ok((ra, rb))
-}
-
 pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = Reference::parse(&a.dst, &settings.registry)?;
@@ -99,7 +83,11 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
         ));
     }
-    let (sreg, dreg) = clients(&settings, &src, &dst).await?;
+    let clients = Clients::new(&settings);
+    let (sreg, dreg) = (
+        clients.get(&src.registry).await?,
+        clients.get(&dst.registry).await?,
+    );
     let source = Source::Registry(Repo {
         reg: sreg.clone(),
         repo: src.repository.clone(),
@@ -121,14 +109,14 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         a.t.print(&[r]);
         return Ok(ExitCode::SUCCESS);
     }
-    let tags = sreg
-        .tags(&src.repository)
+    let results = crate::ops::copy::all_tags(&source, &dest, &opts)
         .await
         .with_context(|| format!("cannot list the tags of {src}"))?;
     let mut reports = Vec::new();
     let mut codes = Vec::new();
-    for t in &tags {
-        match transfer::transfer(&source, t, &dest, std::slice::from_ref(t), &opts).await {
+    let total = results.len();
+    for (t, r) in results {
+        match r {
             Ok(r) => reports.push(r),
             Err(e) => codes.push(exit::report(
                 &format!("{}:{t}", src.repo_name()),
@@ -137,5 +125,5 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     a.t.print(&reports);
-    exit::summarize(&codes, tags.len())
+    exit::summarize(&codes, total)
 }

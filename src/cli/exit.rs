@@ -69,6 +69,9 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         if let Some(p) = c.downcast_ref::<Partial>() {
             return p.code;
         }
+        if c.downcast_ref::<crate::ops::NotFound>().is_some() {
+            return NOT_FOUND;
+        }
         if c.downcast_ref::<UsageError>().is_some() || c.downcast_ref::<ReferenceError>().is_some()
         {
             return USAGE;

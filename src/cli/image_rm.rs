@@ -5,14 +5,14 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 
 use super::exit::{self, usage};
+use super::multi;
 use super::output::OutputArgs;
 use crate::config::Settings;
+use crate::ops::remove::remove;
 use crate::reference::Reference;
-use crate::registry::{Kind, Registry, Scope};
 
 #[derive(Debug, clap::Args)]
 pub struct ImageRmArgs {
@@ -26,66 +26,6 @@ pub struct ImageRmArgs {
     pub out: OutputArgs,
 }
 
-/// The tags of `repo` that point at `digest`.
-pub async fn tags_of(
-    reg: &Registry,
-    repo: &str,
-    digest: &str,
-    scopes: &[Scope],
-) -> anyhow::Result<Vec<String>> {
-    let tags = match reg.tags(repo).await {
-        Ok(t) => t,
-        Err(e) if e.kind() == Kind::NotFound => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    let found: Vec<Option<String>> = stream::iter(tags)
-        .map(|t| async move {
-            match reg.resolve_digest(repo, &t, scopes).await {
-                Ok(Some(d)) if d == digest => Some(t),
-                _ => None,
-            }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    let mut out: Vec<String> = found.into_iter().flatten().collect();
-    out.sort();
-    Ok(out)
-}
-
-async fn remove(reg: &Registry, r: &Reference, dry_run: bool) -> anyhow::Result<serde_json::Value> {
-    let repo = &r.repository;
-    let scopes = if dry_run {
-        vec![Scope::pull(repo)]
-    } else {
-        vec![Scope::pull_delete(repo)]
-    };
-    let reference = r.manifest_ref();
-    let digest = reg
-        .resolve_digest(repo, reference, &scopes)
-        .await?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{r} not found: no manifest {reference} in {}",
-                r.repo_name()
-            )
-        })?;
-    let tags = tags_of(reg, repo, &digest, &scopes).await?;
-    if !dry_run {
-        reg.delete_manifest(repo, &digest, &scopes)
-            .await
-            .map_err(|e| {
-                let hint = if e.kind() == Kind::Unsupported {
-                    "; the registry has deletion disabled"
-                } else {
-                    ""
-                };
-                anyhow::Error::new(e).context(format!("deleting {}{hint}", r.with_digest(&digest)))
-            })?;
-    }
-    Ok(json!({"Image": r.to_string(), "Digest": digest, "Tags": tags, "Deleted": !dry_run}))
-}
-
 pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode> {
     let mut refs = Vec::new();
     for name in &a.images {
@@ -93,35 +33,21 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
         if r.tag.is_none() && r.digest.is_none() {
             r.tag = Some("latest".into());
         }
-        refs.push((name, r));
+        refs.push((name.clone(), r));
     }
     if refs.is_empty() {
         return Err(usage("no image given", "cr image-rm REPO:TAG"));
     }
-    let mut codes = Vec::new();
-    let mut results = Vec::new();
-    for (name, r) in refs {
-        let res = async {
-            let reg = Registry::connect(&settings, &r.registry).await?;
-            remove(&reg, &r, a.dry_run)
-                .await
-                .with_context(|| format!("cannot remove {r}"))
-        }
-        .await;
-        match res {
-            Ok(v) => results.push(v),
-            Err(e) => {
-                let code = exit::report(name, &e);
-                codes.push(
-                    if e.to_string().contains("not found") && code == exit::FAILURE {
-                        exit::NOT_FOUND
-                    } else {
-                        code
-                    },
-                );
-            }
-        }
-    }
+    let dry_run = a.dry_run;
+    let results = multi::each(&settings, &refs, |reg, r| async move {
+        let removed = remove(&reg, &r, dry_run)
+            .await
+            .with_context(|| format!("cannot remove {r}"))?;
+        Ok(json!({"Image": r.to_string(), "Digest": removed.digest, "Tags": removed.tags, "Deleted": !dry_run}))
+    })
+    .await;
+    let codes = multi::codes(&results);
+    let results: Vec<serde_json::Value> = results.into_iter().filter_map(Result::ok).collect();
     super::output::print_results(&a.out, &results, |v| {
         let tags: Vec<&str> = v["Tags"]
             .as_array()

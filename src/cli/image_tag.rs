@@ -10,9 +10,9 @@ use serde_json::json;
 use super::exit::usage;
 use super::output::OutputArgs;
 use crate::config::Settings;
+use crate::ops::Clients;
 use crate::reference::Reference;
-use crate::registry::Scope;
-use crate::transfer::{self, Dest, Options, Repo, Source};
+use crate::transfer::Options;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageTagArgs {
@@ -42,43 +42,14 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
             "tag required: the target is REPO:TAG",
         ));
     };
-    let (sreg, dreg) = super::copy::clients(&settings, &src, &dst).await?;
-    let what = || format!("cannot tag {src} as {dst}");
-    let (digest, mounted, moved) =
-        if src.registry == dst.registry && src.repository == dst.repository {
-            let scopes = [Scope::push(&dst.repository)];
-            let m = sreg
-                .get_manifest(&src.repository, src.manifest_ref(), &scopes)
-                .await
-                .with_context(what)?;
-            dreg.put_manifest(&dst.repository, &tag, &m, &scopes)
-                .await
-                .with_context(what)?;
-            (m.digest, 0, 0)
-        } else {
-            let source = Source::Registry(Repo {
-                reg: sreg,
-                repo: src.repository.clone(),
-            });
-            let dest = Dest::Registry(Repo {
-                reg: dreg,
-                repo: dst.repository.clone(),
-            });
-            let opts = Options {
-                progress: super::progress::reporter(a.quiet),
-                ..Options::default()
-            };
-            let r = transfer::transfer(
-                &source,
-                src.manifest_ref(),
-                &dest,
-                std::slice::from_ref(&tag),
-                &opts,
-            )
-            .await
-            .with_context(what)?;
-            (r.digest, r.blobs_mounted, r.blobs_moved)
-        };
+    let opts = Options {
+        progress: super::progress::reporter(a.quiet),
+        ..Options::default()
+    };
+    let t = crate::ops::tag::tag(&Clients::new(&settings), &src, &dst, &tag, &opts)
+        .await
+        .with_context(|| format!("cannot tag {src} as {dst}"))?;
+    let (digest, mounted, moved) = (t.digest, t.blobs_mounted, t.blobs_moved);
     let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved});
     super::output::print_one(&a.out, &v, || format!("{dst}@{digest}"))?;
     Ok(ExitCode::SUCCESS)

@@ -5,14 +5,13 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use reqwest::Method;
 
 use super::exit::usage;
 use super::output::emit_line;
 use crate::config::Settings;
 use crate::credentials::{self, Credential, CredentialSource, Stored};
 use crate::reference::normalise_host;
-use crate::registry::{Registry, Req};
+use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
@@ -128,25 +127,12 @@ fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
     Ok(Credential::new(&user, &pass, CredentialSource::Flags))
 }
 
-/// Prove credentials: a token from the realm, or `/v2/` answering 200 with Basic.
-pub async fn verify(reg: &Registry) -> anyhow::Result<bool> {
-    let Some(ch) = reg.challenge().await? else {
-        return Ok(false);
-    };
-    if ch.is_bearer() {
-        reg.fetch_token(&ch, &[]).await?;
-    } else {
-        reg.send_ok(Req::new(Method::GET, reg.url(""), vec![], "log in"))
-            .await?;
-    }
-    Ok(true)
-}
-
 pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
     let host = target(&settings, a.registry.as_deref())?;
     let cred = gather(&a, &host)?;
     let reg = Registry::open(&settings, &host, Some(cred.clone())).await?;
-    let needs_auth = verify(&reg)
+    let needs_auth = reg
+        .prove_login()
         .await
         .with_context(|| format!("login to {host} failed: the registry refused the credentials of user {:?}; nothing was stored", cred.username))?;
     if !needs_auth {

@@ -10,6 +10,7 @@ pub mod image_tag;
 pub mod image_untag;
 pub mod login;
 pub mod manifest_inspect;
+pub mod multi;
 pub mod namespace_list;
 pub mod output;
 pub mod progress;

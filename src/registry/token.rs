@@ -65,6 +65,21 @@ impl Registry {
         Ok(chosen)
     }
 
+    /// Prove the credential this client holds: a token from the realm, or `/v2/` answering
+    /// 2xx with Basic. False when the registry asks for no authentication at all.
+    pub async fn prove_login(&self) -> Result<bool, RegistryError> {
+        let Some(ch) = self.challenge().await? else {
+            return Ok(false);
+        };
+        if ch.is_bearer() {
+            self.fetch_token(&ch, &[]).await?;
+        } else {
+            let req = super::Req::new(Method::GET, self.url(""), vec![], "log in");
+            self.send_ok(req).await?;
+        }
+        Ok(true)
+    }
+
     /// The Authorization value for `scopes` (a cached token unless `renew`).
     pub(super) async fn authorization(
         &self,

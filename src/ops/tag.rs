@@ -1,0 +1,57 @@
+//! Tag: point a new tag at an image. Within one repository only the manifest is put again
+//! (same bytes, same digest); across repositories or registries the image is moved by the
+//! transfer engine (mounting blobs within a registry), so the digest is the same after.
+
+use std::sync::Arc;
+
+use super::Clients;
+use crate::reference::Reference;
+use crate::registry::Scope;
+use crate::transfer::{self, Dest, Options, Repo, Source};
+
+/// What tagging did.
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    pub digest: String,
+    pub blobs_mounted: usize,
+    pub blobs_moved: usize,
+}
+
+/// Tag `src` as `dst:tag`.
+pub async fn tag(
+    clients: &Clients,
+    src: &Reference,
+    dst: &Reference,
+    tag: &str,
+    opts: &Options,
+) -> anyhow::Result<Tagged> {
+    let sreg = clients.get(&src.registry).await?;
+    let dreg = clients.get(&dst.registry).await?;
+    if Arc::ptr_eq(&sreg, &dreg) && src.repository == dst.repository {
+        let scopes = [Scope::push(&dst.repository)];
+        let m = sreg
+            .get_manifest(&src.repository, src.manifest_ref(), &scopes)
+            .await?;
+        dreg.put_manifest(&dst.repository, tag, &m, &scopes).await?;
+        return Ok(Tagged {
+            digest: m.digest,
+            blobs_mounted: 0,
+            blobs_moved: 0,
+        });
+    }
+    let source = Source::Registry(Repo {
+        reg: sreg,
+        repo: src.repository.clone(),
+    });
+    let dest = Dest::Registry(Repo {
+        reg: dreg,
+        repo: dst.repository.clone(),
+    });
+    let tags = [tag.to_string()];
+    let r = transfer::transfer(&source, src.manifest_ref(), &dest, &tags, opts).await?;
+    Ok(Tagged {
+        digest: r.digest,
+        blobs_mounted: r.blobs_mounted,
+        blobs_moved: r.blobs_moved,
+    })
+}
