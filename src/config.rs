@@ -285,13 +285,20 @@ impl Settings {
         }
     }
 
-    /// Plain HTTP for loopback hosts and those listed as insecure.
-    pub fn use_http(&self, host: &str) -> bool {
-        is_loopback(host)
-            || self
-                .insecure
-                .iter()
-                .any(|h| h == host || strip_port(h) == host)
+    /// What a registry client is made with, from these settings.
+    pub fn registry_options(&self) -> crate::registry::Options {
+        crate::registry::Options {
+            insecure: self.insecure.clone(),
+            ca_certs: self.ca_certs.clone(),
+            debug: self.debug,
+            quiet: self.quiet,
+            policy: self.net.policy,
+            read_timeout: self.net.read_timeout,
+            connect_timeout: self.net.connect_timeout,
+            upload_chunk: self.net.upload_chunk,
+            page_size: self.net.page_size,
+            env_scope: self.env_scope(),
+        }
     }
 }
 
@@ -303,26 +310,7 @@ pub fn region_host(name: &str) -> Option<&'static str> {
         .map(|(_, h)| *h)
 }
 
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host
-            .split_once(']')
-            .map(|(a, _)| &host[..a.len() + 1])
-            .unwrap_or(host);
-    }
-    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
-}
-
-/// `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
-pub fn is_loopback(host: &str) -> bool {
-    let h = strip_port(host);
-    if h == "localhost" || h == "[::1]" {
-        return true;
-    }
-    h.parse::<std::net::Ipv4Addr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
-}
+pub use crate::reference::{is_loopback, strip_port};
 
 #[cfg(test)]
 mod tests {

@@ -308,6 +308,28 @@ pub fn validate_digest(d: &str) -> Result<(), ReferenceError> {
     }
 }
 
+/// A host without its port (`[::1]:5000` -> `[::1]`).
+pub fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map(|(a, _)| &host[..a.len() + 1])
+            .unwrap_or(host);
+    }
+    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+}
+
+/// `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
+pub fn is_loopback(host: &str) -> bool {
+    let h = strip_port(host);
+    if h == "localhost" || h == "[::1]" {
+        return true;
+    }
+    h.parse::<std::net::Ipv4Addr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

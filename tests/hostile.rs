@@ -226,7 +226,7 @@ async fn a_tls_registry_gets_no_plain_http_token_realm() {
     };
     let cred = || Some(Credential::new("alice", SECRET, CredentialSource::Flags));
     let settings = Settings::resolve(Some("registry.example"), &[], vec![], false).unwrap();
-    let tls = Registry::new(&settings, "registry.example", cred()).unwrap();
+    let tls = Registry::new(&settings.registry_options(), "registry.example", cred()).unwrap();
     let e = tls.fetch_token(&ch, &[]).await.unwrap_err().to_string();
     assert!(e.contains("plain-HTTP token realm"), "{e}");
     assert!(!e.contains(SECRET));
@@ -234,7 +234,7 @@ async fn a_tls_registry_gets_no_plain_http_token_realm() {
     // Listed as insecure: the user said so.
     let settings =
         Settings::resolve(Some("registry.example"), &[realm.host()], vec![], false).unwrap();
-    let tls = Registry::new(&settings, "registry.example", cred()).unwrap();
+    let tls = Registry::new(&settings.registry_options(), "registry.example", cred()).unwrap();
     assert_eq!(tls.fetch_token(&ch, &[]).await.unwrap().value, "t");
     assert_eq!(realm.authorized().len(), 1);
 }

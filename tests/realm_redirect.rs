@@ -42,7 +42,7 @@ async fn realm_redirect_drops_basic_credentials() {
     });
     let settings = Settings::resolve(Some("127.0.0.1:1"), &[], vec![], false).unwrap();
     let cred = Credential::new("alice", "secret", CredentialSource::Flags);
-    let reg = Registry::new(&settings, "127.0.0.1:1", Some(cred)).unwrap();
+    let reg = Registry::new(&settings.registry_options(), "127.0.0.1:1", Some(cred)).unwrap();
     let mut params = std::collections::HashMap::new();
     params.insert(
         "realm".to_string(),

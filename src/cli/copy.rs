@@ -83,7 +83,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
         ));
     }
-    let clients = Clients::new(&settings);
+    let clients = Clients::new(settings.registry_options());
     let (sreg, dreg) = (
         clients.get(&src.registry).await?,
         clients.get(&dst.registry).await?,

@@ -105,6 +105,45 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
     FAILURE
 }
 
+/// What the user can do about a registry error: the CLI's words (commands, flags, variables).
+fn registry_hint(e: &RegistryError) -> Option<String> {
+    let host =
+        match e {
+            RegistryError::Api { host, .. }
+            | RegistryError::Connect { host, .. }
+            | RegistryError::Token { host, .. }
+            | RegistryError::Protocol { host, .. } => host.as_str(),
+            RegistryError::Invalid { .. } => return Some(
+                "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it".into(),
+            ),
+            RegistryError::DigestMismatch { .. } => return Some(
+                "the registry's copy may be corrupt, or a proxy altered it; nothing was kept"
+                    .into(),
+            ),
+        };
+    Some(match (e, e.kind()) {
+        (RegistryError::Connect { .. }, _) => format!(
+            "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
+        ),
+        (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
+            format!("run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
+        }
+        (RegistryError::Api { account, scope, .. }, Kind::Denied) => format!(
+            "{} is not allowed {}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
+            account.as_deref().unwrap_or("the anonymous user"),
+            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into())
+        ),
+        (_, Kind::NotFound) => {
+            "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()
+        }
+        (_, Kind::Unsupported) => "the registry does not support this operation".into(),
+        (RegistryError::Api { status: 413, .. }, _) => format!(
+            "{host}, or a proxy in front of it, limits the size of a request (blob uploads fall back to PATCHes of down to 1 MiB, or CR_UPLOAD_CHUNK_MIB); raise the limit (nginx: client_max_body_size)"
+        ),
+        _ => return None,
+    })
+}
+
 /// The hint for an error, from the first cause that has one.
 pub fn hint_for(e: &anyhow::Error) -> Option<String> {
     e.chain().find_map(|c| {
@@ -112,7 +151,7 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
             return u.hint.clone();
         }
         if let Some(r) = registry_error(c) {
-            return r.hint();
+            return registry_hint(r);
         }
         if c.downcast_ref::<ReferenceError>().is_some() {
             return Some(

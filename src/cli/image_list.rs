@@ -105,7 +105,7 @@ pub async fn run(
     a: ImageListArgs,
     by_digest: bool,
 ) -> anyhow::Result<ExitCode> {
-    let reg = Arc::new(Registry::connect(&settings, &settings.registry).await?);
+    let reg = Arc::new(Registry::connect(&settings.registry_options(), &settings.registry).await?);
     let inv = Inventory::new(reg.clone());
     let restrict = a
         .restrict

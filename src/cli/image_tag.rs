@@ -46,9 +46,15 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
         progress: super::progress::reporter(a.quiet),
         ..Options::default()
     };
-    let t = crate::ops::tag::tag(&Clients::new(&settings), &src, &dst, &tag, &opts)
-        .await
-        .with_context(|| format!("cannot tag {src} as {dst}"))?;
+    let t = crate::ops::tag::tag(
+        &Clients::new(settings.registry_options()),
+        &src,
+        &dst,
+        &tag,
+        &opts,
+    )
+    .await
+    .with_context(|| format!("cannot tag {src} as {dst}"))?;
     let (digest, mounted, moved) = (t.digest, t.blobs_mounted, t.blobs_moved);
     let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved});
     super::output::print_one(&a.out, &v, || format!("{dst}@{digest}"))?;

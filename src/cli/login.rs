@@ -130,7 +130,7 @@ fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
 pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
     let host = target(&settings, a.registry.as_deref())?;
     let cred = gather(&a, &host)?;
-    let reg = Registry::open(&settings, &host, Some(cred.clone())).await?;
+    let reg = Registry::open(&settings.registry_options(), &host, Some(cred.clone())).await?;
     let needs_auth = reg
         .prove_login()
         .await

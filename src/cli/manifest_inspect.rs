@@ -18,7 +18,7 @@ pub struct ManifestInspectArgs {
 
 pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
-    let reg = Registry::connect(&settings, &r.registry).await?;
+    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
     let m = reg
         .get_manifest(
             &r.repository,

@@ -38,7 +38,7 @@ pub fn catalog_error(
 }
 
 pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
-    let reg = Registry::connect(&settings, &settings.registry).await?;
+    let reg = Registry::connect(&settings.registry_options(), &settings.registry).await?;
     let repos = reg
         .catalog()
         .await

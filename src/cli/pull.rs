@@ -28,7 +28,7 @@ pub struct PullArgs {
 pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = LocalRef::parse(&a.dst, true).with_context(|| format!("cannot pull to {}", a.dst))?;
-    let reg = Arc::new(Registry::connect(&settings, &src.registry).await?);
+    let reg = Arc::new(Registry::connect(&settings.registry_options(), &src.registry).await?);
     let mut opts = a.t.options();
     if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
         // A docker-archive holds one platform: take linux/amd64, else the index's first.

@@ -54,7 +54,7 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot push {}", a.src))?
             .unwrap_or_else(|| "latest".into()),
     };
-    let reg = Arc::new(Registry::connect(&settings, &dst.registry).await?);
+    let reg = Arc::new(Registry::connect(&settings.registry_options(), &dst.registry).await?);
     let repo = Repo {
         reg,
         repo: dst.repository.clone(),

@@ -1,6 +1,7 @@
-//! Image data: media types, digests and streaming hashes, manifest and index parsing
+//! Image data: blob byte streams, media types, digests and streaming hashes, manifest and index parsing
 //! (oci-spec, while the exact bytes are kept), platform matching.
 
+pub mod bytes;
 pub mod digest;
 pub mod manifest;
 pub mod media;

@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::LocalError;
-use crate::transfer::stream::ByteStream;
+use crate::image::bytes::ByteStream;
 
 /// Where each regular file of a tar lies: name -> (offset of data, size).
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use super::LocalError;
-use crate::transfer::stream::ByteStream;
+use crate::image::bytes::ByteStream;
 
 /// Bytes per read: large writes to the registry's socket cost it (and us) less per byte.
 const PIECE: u64 = 1 << 20;
@@ -43,7 +43,7 @@ pub fn read_stream(mut f: File, len: Option<u64>) -> ByteStream {
             }
         }
     });
-    crate::transfer::stream::from_channel(rx)
+    crate::image::bytes::from_channel(rx)
 }
 
 /// Write `bytes` to a new file at `path`. A failure of the stream is `LocalError::Source` on

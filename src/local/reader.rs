@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::archive::TarIndex;
 use super::{Kind, LocalError, LocalRef};
+use crate::image::bytes::ByteStream;
 use crate::image::digest;
 use crate::image::manifest::{detect_media_type, Desc, RawManifest};
 use crate::image::media;
-use crate::transfer::stream::ByteStream;
 
 /// Upper bound on a manifest, index.json, manifest.json or config read whole.
 pub const SMALL: u64 = 8 << 20;

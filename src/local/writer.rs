@@ -17,10 +17,10 @@ use std::os::unix::fs::PermissionsExt;
 use super::archive::TarIndex;
 use super::reader::{REF_NAME, SMALL};
 use super::{Kind, LocalError, LocalRef};
+use crate::image::bytes::ByteStream;
 use crate::image::digest::Hasher;
 use crate::image::manifest::{Desc, Parsed, RawManifest};
 use crate::image::media;
-use crate::transfer::stream::ByteStream;
 
 pub struct LayoutWriter {
     r: LocalRef,

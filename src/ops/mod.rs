@@ -14,8 +14,7 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::config::Settings;
-use crate::registry::Registry;
+use crate::registry::{Options, Registry};
 
 /// An image, tag or manifest that is not there: exit code 3 comes from this type.
 #[derive(Debug, thiserror::Error)]
@@ -27,14 +26,14 @@ pub struct NotFound {
 
 /// The registry clients of one command, one per host, made on first use and shared.
 pub struct Clients {
-    settings: Settings,
+    opts: Options,
     map: std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<Registry>>>>>,
 }
 
 impl Clients {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(opts: Options) -> Self {
         Clients {
-            settings: settings.clone(),
+            opts,
             map: Default::default(),
         }
     }
@@ -50,7 +49,7 @@ impl Clients {
             .clone();
         let reg = cell
             .get_or_try_init(|| async {
-                Ok::<_, anyhow::Error>(Arc::new(Registry::connect(&self.settings, registry).await?))
+                Ok::<_, anyhow::Error>(Arc::new(Registry::connect(&self.opts, registry).await?))
             })
             .await?;
         Ok(reg.clone())

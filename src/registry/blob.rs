@@ -12,7 +12,7 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::retry::Budget;
-use super::{Body, BodyStream, Registry, RegistryError, Req, Resource, Scope};
+use super::{Body, ByteStream, Registry, RegistryError, Req, Resource, Scope};
 use crate::image::digest;
 
 /// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
@@ -230,7 +230,7 @@ impl Registry {
         let mut start = 0u64;
         while start < size {
             let len = chunk.max(1).min(size - start);
-            let body: BodyStream = Box::pin(piece(shared.clone(), len));
+            let body: ByteStream = Box::pin(piece(shared.clone(), len));
             let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .header(CONTENT_LENGTH, &len.to_string())
@@ -301,7 +301,7 @@ impl Registry {
                     break;
                 }
                 let len = piece.len() as u64;
-                let once: BodyStream = Box::pin(stream::once(async move { Ok(piece.freeze()) }));
+                let once: ByteStream = Box::pin(stream::once(async move { Ok(piece.freeze()) }));
                 let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
                     .header(CONTENT_TYPE, "application/octet-stream")
                     .header(CONTENT_LENGTH, &len.to_string())

@@ -11,11 +11,11 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::{Challenge, Scope, TokenCache};
-use super::connect::ClientSpec;
 use super::error::{parse_errors, RegistryError};
+use super::http::ClientSpec;
 use super::retry::{decide, retry_after, retryable_status, Budget, Decision, Policy};
 use super::trace::{error_chain, redact_url};
-use super::watch::{watched, BodyStream};
+use super::watch::{watched, ByteStream};
 use crate::credentials::Credential;
 use crate::reference;
 
@@ -60,7 +60,7 @@ pub enum Resource<'a> {
 pub enum Body {
     Empty,
     Bytes(bytes::Bytes),
-    Stream(Option<BodyStream>),
+    Stream(Option<ByteStream>),
 }
 
 /// One request to the registry.

@@ -4,17 +4,15 @@
 //! of the body has gone out for the read timeout, or when the registry has not answered long
 //! after the last byte.
 
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 
 /// A request body as a stream of bytes.
-pub type BodyStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+pub use crate::image::bytes::ByteStream;
 
 /// What the body has done so far.
 pub struct Watch {
@@ -71,7 +69,7 @@ impl Watch {
 }
 
 /// Watch `body`, whose length is `len` when declared.
-pub fn watched(mut body: BodyStream, len: Option<u64>) -> (BodyStream, Arc<Watch>) {
+pub fn watched(mut body: ByteStream, len: Option<u64>) -> (ByteStream, Arc<Watch>) {
     let w = Arc::new(Watch {
         start: Instant::now(),
         last: AtomicU64::new(0),
@@ -101,6 +99,7 @@ pub fn watched(mut body: BodyStream, len: Option<u64>) -> (BodyStream, Arc<Watch
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     #[tokio::test]
     async fn a_stalled_body_expires_and_a_finished_one_waits_for_the_answer() {

@@ -3,25 +3,17 @@
 //! `Range` from the byte it reached. Verification failures are recorded so the engine does not
 //! retry a blob whose source is corrupt.
 
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
+
+pub use crate::image::bytes::{from_channel, ByteStream};
 
 use super::progress::Progress;
 use crate::image::digest::Hasher;
 use crate::image::manifest::Desc;
 use crate::registry::{retry::Budget, Registry, Scope};
-
-/// A stream of blob bytes; errors are `io::Error` so that reqwest can carry them as a body.
-pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
-
-/// The bytes a blocking thread sends down a channel, as a stream.
-pub fn from_channel(mut rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> ByteStream {
-    Box::pin(stream::poll_fn(move |cx| rx.poll_recv(cx)))
-}
 
 /// Why a blob's stream ended badly, recorded where the engine can read it after the body was
 /// consumed by an upload or a file write.
@@ -264,6 +256,7 @@ mod tests {
     use super::*;
     use crate::image::digest::sha256;
     use crate::transfer::progress::Silent;
+    use bytes::Bytes;
 
     fn chunks(parts: &[&[u8]]) -> ByteStream {
         let v: Vec<std::io::Result<Bytes>> = parts
