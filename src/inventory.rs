@@ -10,6 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::image::manifest::{Parsed, RawManifest};
+use crate::reference::ManifestRef;
 use crate::registry::{Kind, Registry, RegistryError, Scope};
 
 /// Requests in flight at once while listing.
@@ -119,7 +120,10 @@ impl Inventory {
         let results: Vec<_> = stream::iter(pairs)
             .map(|(repo, tag)| async move {
                 let scopes = [Scope::pull(&repo)];
-                let m = self.reg.get_manifest(&repo, &tag, &scopes).await?;
+                let m = self
+                    .reg
+                    .get_manifest(&repo, &ManifestRef::tag(&tag), &scopes)
+                    .await?;
                 let info = self.info(&repo, &m).await?;
                 Ok::<_, RegistryError>(TaggedImage {
                     digest: m.digest,
@@ -189,7 +193,7 @@ impl Inventory {
         c.get_or_try_init(|| async {
             let m = self
                 .reg
-                .get_manifest(repo, digest, &[Scope::pull(repo)])
+                .get_manifest(repo, &ManifestRef::digest(digest), &[Scope::pull(repo)])
                 .await?;
             let parsed = m.parse().map_err(|e| self.protocol(repo, e.to_string()))?;
             let created = match &parsed {

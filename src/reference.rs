@@ -101,11 +101,11 @@ impl Reference {
     }
 
     /// What to ask the registry for: the digest when known (it pins), else the tag or `latest`.
-    pub fn manifest_ref(&self) -> &str {
+    pub fn manifest_ref(&self) -> ManifestRef {
         match (&self.digest, &self.tag) {
-            (Some(d), _) => d,
-            (None, Some(t)) => t,
-            (None, None) => "latest",
+            (Some(d), _) => ManifestRef::Digest(d.clone()),
+            (None, Some(t)) => ManifestRef::Tag(t.clone()),
+            (None, None) => ManifestRef::Tag("latest".into()),
         }
     }
 
@@ -144,6 +144,61 @@ impl fmt::Display for Reference {
             write!(f, "@{d}")?;
         }
         Ok(())
+    }
+}
+
+/// What a manifest is addressed by: a tag or a digest. A tag never holds ':' and a digest
+/// always does, so the two are told apart here, once, by the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ManifestRef {
+    Tag(String),
+    Digest(String),
+}
+
+impl ManifestRef {
+    /// A tag or a digest, validated.
+    pub fn parse(s: &str) -> Result<Self, ReferenceError> {
+        if s.contains(':') {
+            validate_digest(s)?;
+            Ok(ManifestRef::Digest(s.to_string()))
+        } else {
+            validate_tag(s)?;
+            Ok(ManifestRef::Tag(s.to_string()))
+        }
+    }
+
+    /// A digest computed here (already in `sha256:…` form).
+    pub fn digest(d: &str) -> Self {
+        ManifestRef::Digest(d.to_string())
+    }
+
+    pub fn tag(t: &str) -> Self {
+        ManifestRef::Tag(t.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ManifestRef::Tag(s) | ManifestRef::Digest(s) => s,
+        }
+    }
+
+    pub fn is_digest(&self) -> bool {
+        matches!(self, ManifestRef::Digest(_))
+    }
+
+    /// `:` before a tag, `@` before a digest.
+    pub fn sep(&self) -> char {
+        if self.is_digest() {
+            '@'
+        } else {
+            ':'
+        }
+    }
+}
+
+impl fmt::Display for ManifestRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -398,7 +453,12 @@ mod tests {
         let r = p(&format!("host.io:443/ns/r:t@{D}")).unwrap();
         assert_eq!(r.digest.as_deref(), Some(D));
         assert_eq!(r.tag.as_deref(), Some("t"));
-        assert_eq!(r.manifest_ref(), D);
+        assert_eq!(r.manifest_ref(), ManifestRef::digest(D));
+        assert_eq!(
+            ManifestRef::parse("sha-1").unwrap(),
+            ManifestRef::tag("sha-1")
+        );
+        assert!(ManifestRef::parse("sha256:abc").is_err());
         assert_eq!(r.to_string(), format!("host.io:443/ns/r:t@{D}"));
         assert_eq!(p("ns/r").unwrap().tag_or_latest(), Some("latest"));
         assert_eq!(p(&format!("ns/r@{D}")).unwrap().tag_or_latest(), None);

@@ -103,7 +103,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .clone()
             .or(src.tag.clone())
             .unwrap_or_else(|| "latest".into());
-        let r = transfer::transfer(&source, src.manifest_ref(), &dest, &[tag], &opts)
+        let r = transfer::transfer(&source, &src.manifest_ref(), &dest, &[tag], &opts)
             .await
             .with_context(|| format!("cannot copy {src} to {dst}"))?;
         a.t.print(&[r]);

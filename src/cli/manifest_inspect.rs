@@ -22,7 +22,7 @@ pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<E
     let m = reg
         .get_manifest(
             &r.repository,
-            r.manifest_ref(),
+            &r.manifest_ref(),
             &[Scope::pull(&r.repository)],
         )
         .await

@@ -35,7 +35,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
         let top = reg
             .get_manifest(
                 &src.repository,
-                src.manifest_ref(),
+                &src.manifest_ref(),
                 &[Scope::pull(&src.repository)],
             )
             .await
@@ -68,7 +68,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let dest = Dest::Local(Box::new(writer));
     let mut report = transfer::transfer(
         &source,
-        src.manifest_ref(),
+        &src.manifest_ref(),
         &dest,
         std::slice::from_ref(&tag),
         &opts,

@@ -63,7 +63,7 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
         transfer::push_compressed(img, &Dest::Registry(repo), &[tag], &opts, 1).await
     } else {
-        let top = img.top_digest()?;
+        let top = crate::reference::ManifestRef::digest(&img.top_digest()?);
         transfer::transfer(
             &Source::Local(Box::new(img)),
             &top,

@@ -13,6 +13,7 @@ use crate::image::bytes::ByteStream;
 use crate::image::digest;
 use crate::image::manifest::{detect_media_type, Desc, RawManifest};
 use crate::image::media;
+use crate::reference::ManifestRef;
 
 /// Upper bound on a manifest, index.json, manifest.json or config read whole.
 pub const SMALL: u64 = 8 << 20;
@@ -260,20 +261,20 @@ impl LocalImage {
         Ok((d, name))
     }
 
-    /// A manifest by digest (or, for "" / a tag, the selected image).
-    pub async fn manifest(&self, reference: &str) -> Result<RawManifest, LocalError> {
+    /// A manifest by digest (or, for a tag, the selected image).
+    pub async fn manifest(&self, reference: &ManifestRef) -> Result<RawManifest, LocalError> {
         if let Some(m) = &self.synthesized {
-            if reference.is_empty() || reference == m.digest || !reference.starts_with("sha") {
+            if !reference.is_digest() || reference.as_str() == m.digest {
                 return Ok(m.clone());
             }
         }
-        let (digest, media_type) =
-            if reference.starts_with("sha256:") || reference.starts_with("sha512:") {
-                (reference.to_string(), None)
-            } else {
+        let (digest, media_type) = match reference {
+            ManifestRef::Digest(d) => (d.clone(), None),
+            ManifestRef::Tag(_) => {
                 let (d, _) = self.index_entry()?;
                 (d.digest, Some(d.media_type))
-            };
+            }
+        };
         let bytes = self.store.read(&blob_name(&digest)?)?;
         let actual = digest::of_like(&digest, &bytes);
         if actual != digest {

@@ -21,6 +21,7 @@ use crate::image::bytes::ByteStream;
 use crate::image::digest::Hasher;
 use crate::image::manifest::{Desc, Parsed, RawManifest};
 use crate::image::media;
+use crate::reference::ManifestRef;
 
 pub struct LayoutWriter {
     r: LocalRef,
@@ -183,7 +184,11 @@ impl LayoutWriter {
             .map_err(|e| LocalError::io(&fin, e))
     }
 
-    pub async fn write_manifest(&self, m: &RawManifest, reference: &str) -> Result<(), LocalError> {
+    pub async fn write_manifest(
+        &self,
+        m: &RawManifest,
+        reference: &ManifestRef,
+    ) -> Result<(), LocalError> {
         let p = self.staged(&m.digest)?;
         if let Some(dir) = p.parent() {
             tokio::fs::create_dir_all(dir)
@@ -193,16 +198,13 @@ impl LayoutWriter {
         tokio::fs::write(&p, &m.bytes)
             .await
             .map_err(|e| LocalError::io(&p, e))?;
-        if !reference.starts_with("sha256:") && !reference.starts_with("sha512:") {
+        if let ManifestRef::Tag(tag) = reference {
             let d = Desc {
                 media_type: m.media_type.clone(),
                 digest: m.digest.clone(),
                 size: m.bytes.len() as u64,
             };
-            self.tagged
-                .lock()
-                .expect("lock")
-                .push((d, reference.to_string()));
+            self.tagged.lock().expect("lock").push((d, tag.clone()));
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! dropped with a warning by the tag list), each through the one transfer engine, going on past
 //! a failing tag.
 
+use crate::reference::ManifestRef;
 use crate::transfer::{self, Dest, Options, Report, Source, TransferError};
 
 /// Copy every tag of `src`'s repository to `dst`; one result per tag, in tag-list order.
@@ -16,7 +17,8 @@ pub async fn all_tags(
     let tags = s.reg.tags(&s.repo).await?;
     let mut out = Vec::with_capacity(tags.len());
     for t in tags {
-        let r = transfer::transfer(src, &t, dst, std::slice::from_ref(&t), opts).await;
+        let tag = ManifestRef::tag(&t);
+        let r = transfer::transfer(src, &tag, dst, std::slice::from_ref(&t), opts).await;
         out.push((t, r));
     }
     Ok(out)

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::NotFound;
 use crate::image::manifest::{Parsed, RawManifest};
 use crate::image::platform::Platform;
-use crate::reference::Reference;
+use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Registry, Scope};
 
 /// The facts of `r` (for an index: of `platform`, else linux/amd64, else the first).
@@ -18,7 +18,7 @@ pub async fn inspect(
 ) -> anyhow::Result<Value> {
     let scopes = [Scope::pull(&r.repository)];
     let top = reg
-        .get_manifest(&r.repository, r.manifest_ref(), &scopes)
+        .get_manifest(&r.repository, &r.manifest_ref(), &scopes)
         .await?;
     let (image, platforms): (RawManifest, Vec<String>) = if top.is_index() {
         let parsed = top.parse()?;
@@ -39,7 +39,8 @@ pub async fn inspect(
                 ),
             })?;
         (
-            reg.get_manifest(&r.repository, &d, &scopes).await?,
+            reg.get_manifest(&r.repository, &ManifestRef::Digest(d), &scopes)
+                .await?,
             platforms,
         )
     } else {

@@ -4,7 +4,7 @@
 use futures_util::stream::{self, StreamExt};
 
 use super::NotFound;
-use crate::reference::Reference;
+use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Kind, Registry, Scope};
 
 /// What a removal did (or, dry, would do).
@@ -29,7 +29,10 @@ pub async fn tags_of(
     };
     let found: Vec<Option<String>> = stream::iter(tags)
         .map(|t| async move {
-            match reg.resolve_digest(repo, &t, scopes).await {
+            match reg
+                .resolve_digest(repo, &ManifestRef::tag(&t), scopes)
+                .await
+            {
                 Ok(Some(d)) if d == digest => Some(t),
                 _ => None,
             }
@@ -52,7 +55,7 @@ pub async fn remove(reg: &Registry, r: &Reference, dry_run: bool) -> anyhow::Res
     };
     let reference = r.manifest_ref();
     let digest = reg
-        .resolve_digest(repo, reference, &scopes)
+        .resolve_digest(repo, &reference, &scopes)
         .await?
         .ok_or_else(|| NotFound {
             image: r.to_string(),
@@ -60,7 +63,7 @@ pub async fn remove(reg: &Registry, r: &Reference, dry_run: bool) -> anyhow::Res
         })?;
     let tags = tags_of(reg, repo, &digest, &scopes).await?;
     if !dry_run {
-        reg.delete_manifest(repo, &digest, &scopes)
+        reg.delete_manifest(repo, &ManifestRef::digest(&digest), &scopes)
             .await
             .map_err(|e| {
                 let hint = if e.kind() == Kind::Unsupported {

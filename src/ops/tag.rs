@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::Clients;
-use crate::reference::Reference;
+use crate::reference::{ManifestRef, Reference};
 use crate::registry::Scope;
 use crate::transfer::{self, Dest, Options, Repo, Source};
 
@@ -30,9 +30,10 @@ pub async fn tag(
     if Arc::ptr_eq(&sreg, &dreg) && src.repository == dst.repository {
         let scopes = [Scope::push(&dst.repository)];
         let m = sreg
-            .get_manifest(&src.repository, src.manifest_ref(), &scopes)
+            .get_manifest(&src.repository, &src.manifest_ref(), &scopes)
             .await?;
-        dreg.put_manifest(&dst.repository, tag, &m, &scopes).await?;
+        dreg.put_manifest(&dst.repository, &ManifestRef::tag(tag), &m, &scopes)
+            .await?;
         return Ok(Tagged {
             digest: m.digest,
             blobs_mounted: 0,
@@ -48,7 +49,7 @@ pub async fn tag(
         repo: dst.repository.clone(),
     });
     let tags = [tag.to_string()];
-    let r = transfer::transfer(&source, src.manifest_ref(), &dest, &tags, opts).await?;
+    let r = transfer::transfer(&source, &src.manifest_ref(), &dest, &tags, opts).await?;
     Ok(Tagged {
         digest: r.digest,
         blobs_mounted: r.blobs_mounted,

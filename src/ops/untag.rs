@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use crate::image::{media, placeholder};
-use crate::reference::Reference;
+use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Code, Kind, Registry, RegistryError, Scope};
 
 /// How a tag went.
@@ -35,6 +35,7 @@ fn unsupported(e: &RegistryError) -> bool {
 pub async fn untag(reg: &Registry, r: &Reference, tag: &str) -> anyhow::Result<(String, Method)> {
     let repo = &r.repository;
     let scopes = [Scope::push_delete(repo)];
+    let tag = &ManifestRef::tag(tag);
     let original = reg.get_manifest(repo, tag, &scopes).await?;
     match reg.delete_manifest(repo, tag, &scopes).await {
         Ok(()) => return Ok((original.digest, Method::TagDeletion)),
@@ -45,7 +46,8 @@ pub async fn untag(reg: &Registry, r: &Reference, tag: &str) -> anyhow::Result<(
     reg.upload_bytes(repo, p.config.clone(), &scopes).await?;
     reg.upload_bytes(repo, p.layer.clone(), &scopes).await?;
     reg.put_manifest(repo, tag, &p.manifest, &scopes).await?;
-    if let Err(e) = reg.delete_manifest(repo, &p.manifest.digest, &scopes).await {
+    let placeholder = ManifestRef::digest(&p.manifest.digest);
+    if let Err(e) = reg.delete_manifest(repo, &placeholder, &scopes).await {
         // Never leave the tag on the placeholder: put the original back.
         let restored = reg.put_manifest(repo, tag, &original, &scopes).await;
         let state = if restored.is_ok() {

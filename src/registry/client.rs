@@ -17,7 +17,7 @@ use super::retry::{decide, retry_after, retryable_status, Budget, Decision, Poli
 use super::trace::{error_chain, redact_url};
 use super::watch::{watched, ByteStream};
 use crate::credentials::Credential;
-use crate::reference;
+use crate::reference::{self, ManifestRef};
 
 /// After an upload's last byte, the registry gets ten read timeouts and a second per this many
 /// bytes to answer.
@@ -47,7 +47,7 @@ pub(super) async fn read_capped(
 #[derive(Debug, Clone, Copy)]
 pub enum Resource<'a> {
     /// `manifests/TAG` or `manifests/DIGEST`.
-    Manifest(&'a str),
+    Manifest(&'a ManifestRef),
     /// `blobs/DIGEST`.
     Blob(&'a str),
     /// `blobs/uploads/`.
@@ -188,13 +188,12 @@ impl Registry {
         let mut segs: Vec<&str> = repo.split('/').collect();
         match res {
             Resource::Manifest(r) => {
-                if r.contains(':') {
-                    reference::validate_digest(r)
-                } else {
-                    reference::validate_tag(r)
+                match r {
+                    ManifestRef::Digest(d) => reference::validate_digest(d),
+                    ManifestRef::Tag(t) => reference::validate_tag(t),
                 }
                 .map_err(invalid)?;
-                segs.extend(["manifests", r]);
+                segs.extend(["manifests", r.as_str()]);
             }
             Resource::Blob(d) => {
                 reference::validate_digest(d).map_err(invalid)?;

@@ -7,6 +7,7 @@ use super::{Body, Registry, RegistryError, Req, Resource, Scope};
 use crate::image::digest;
 use crate::image::manifest::{detect_media_type, RawManifest};
 use crate::image::media;
+use crate::reference::ManifestRef;
 
 /// Manifests larger than this are refused (distribution's own limit is 4 MiB).
 const MAX_MANIFEST: usize = 8 << 20;
@@ -25,10 +26,10 @@ impl Registry {
     pub async fn get_manifest(
         &self,
         repo: &str,
-        reference: &str,
+        reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<RawManifest, RegistryError> {
-        let what = format!("get manifest {repo}{}{reference}", sep(reference));
+        let what = format!("get manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::GET,
             self.repo_url(repo, Resource::Manifest(reference))?,
@@ -48,10 +49,9 @@ impl Registry {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let bytes = self.read_limited(&mut resp, MAX_MANIFEST, &what).await?;
-        let expected = if reference.contains(':') {
-            Some(reference.to_string())
-        } else {
-            header_digest
+        let expected = match reference {
+            ManifestRef::Digest(d) => Some(d.clone()),
+            ManifestRef::Tag(_) => header_digest,
         };
         let digest = match expected {
             Some(exp) => {
@@ -75,10 +75,10 @@ impl Registry {
     pub async fn head_manifest(
         &self,
         repo: &str,
-        reference: &str,
+        reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<Option<ManifestHead>, RegistryError> {
-        let what = format!("check manifest {repo}{}{reference}", sep(reference));
+        let what = format!("check manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::HEAD,
             self.repo_url(repo, Resource::Manifest(reference))?,
@@ -111,14 +111,14 @@ impl Registry {
     pub async fn resolve_digest(
         &self,
         repo: &str,
-        reference: &str,
+        reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<Option<String>, RegistryError> {
-        if reference.contains(':') {
+        if let ManifestRef::Digest(d) = reference {
             return Ok(self
                 .head_manifest(repo, reference, scopes)
                 .await?
-                .map(|_| reference.to_string()));
+                .map(|_| d.clone()));
         }
         match self.head_manifest(repo, reference, scopes).await {
             Ok(Some(ManifestHead {
@@ -138,11 +138,11 @@ impl Registry {
     pub async fn put_manifest(
         &self,
         repo: &str,
-        reference: &str,
+        reference: &ManifestRef,
         manifest: &RawManifest,
         scopes: &[Scope],
     ) -> Result<String, RegistryError> {
-        let what = format!("put manifest {repo}{}{reference}", sep(reference));
+        let what = format!("put manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::PUT,
             self.repo_url(repo, Resource::Manifest(reference))?,
@@ -164,10 +164,10 @@ impl Registry {
     pub async fn delete_manifest(
         &self,
         repo: &str,
-        reference: &str,
+        reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<(), RegistryError> {
-        let what = format!("delete manifest {repo}{}{reference}", sep(reference));
+        let what = format!("delete manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::DELETE,
             self.repo_url(repo, Resource::Manifest(reference))?,
@@ -175,13 +175,5 @@ impl Registry {
             what,
         );
         self.send_ok(req).await.map(|_| ())
-    }
-}
-
-fn sep(reference: &str) -> &'static str {
-    if reference.contains(':') {
-        "@"
-    } else {
-        ":"
     }
 }

@@ -7,6 +7,7 @@ use super::stream::{coalesce, registry_blob, ByteStream};
 use super::TransferError;
 use crate::image::manifest::{Desc, RawManifest};
 use crate::local::{reader::LocalImage, writer::LayoutWriter};
+use crate::reference::ManifestRef;
 use crate::registry::blob::Mount;
 use crate::registry::{Body, Registry, Scope};
 
@@ -29,17 +30,16 @@ pub enum Dest {
 
 impl Source {
     /// `HOST/REPO:REF` or the local path, for messages.
-    pub fn describe(&self, reference: &str) -> String {
+    pub fn describe(&self, reference: &ManifestRef) -> String {
         match self {
             Source::Registry(r) => {
-                let sep = if reference.contains(':') { "@" } else { ":" };
-                format!("{}/{}{sep}{reference}", r.reg.name, r.repo)
+                format!("{}/{}{}{reference}", r.reg.name, r.repo, reference.sep())
             }
             Source::Local(l) => l.describe(),
         }
     }
 
-    pub async fn manifest(&self, reference: &str) -> Result<RawManifest, TransferError> {
+    pub async fn manifest(&self, reference: &ManifestRef) -> Result<RawManifest, TransferError> {
         match self {
             Source::Registry(r) => Ok(r
                 .reg
@@ -165,16 +165,16 @@ impl Dest {
     pub async fn put_manifest(
         &self,
         m: &RawManifest,
-        reference: &str,
+        reference: ManifestRef,
     ) -> Result<(), TransferError> {
         match self {
             Dest::Registry(d) => {
                 d.reg
-                    .put_manifest(&d.repo, reference, m, &[Scope::push(&d.repo)])
+                    .put_manifest(&d.repo, &reference, m, &[Scope::push(&d.repo)])
                     .await?;
                 Ok(())
             }
-            Dest::Local(w) => Ok(w.write_manifest(m, reference).await?),
+            Dest::Local(w) => Ok(w.write_manifest(m, &reference).await?),
         }
     }
 

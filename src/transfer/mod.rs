@@ -24,6 +24,7 @@ use crate::image::media;
 use crate::image::platform::Platform;
 use crate::local::reader::LocalImage;
 use crate::local::LocalError;
+use crate::reference::ManifestRef;
 use crate::registry::retry::{decide, Budget, Decision};
 use crate::registry::RegistryError;
 
@@ -274,7 +275,7 @@ enum Item<'a> {
 /// Copy `reference` from `src` to `dst`, tagging it with each of `tags` (none: by digest only).
 pub async fn transfer(
     src: &Source,
-    reference: &str,
+    reference: &ManifestRef,
     dst: &Dest,
     tags: &[String],
     opts: &Options,
@@ -290,14 +291,14 @@ pub async fn push_compressed(
     opts: &Options,
     level: u32,
 ) -> Result<Report, TransferError> {
-    let top = img.top_digest()?;
+    let top = ManifestRef::digest(&img.top_digest()?);
     let src = Source::Local(Box::new(img));
     transfer_with(&src, &top, dst, tags, opts, Some(level)).await
 }
 
 async fn transfer_with(
     src: &Source,
-    reference: &str,
+    reference: &ManifestRef,
     dst: &Dest,
     tags: &[String],
     opts: &Options,
@@ -387,15 +388,16 @@ async fn transfer_with(
         plan.blobs = moved.iter().map(|(d, _)| d.clone()).collect();
     }
     fstream::iter(plan.children.iter())
-        .map(|m| dst.put_manifest(m, &m.digest))
+        .map(|m| dst.put_manifest(m, ManifestRef::digest(&m.digest)))
         .buffer_unordered(jobs)
         .try_collect::<Vec<()>>()
         .await?;
     if tags.is_empty() {
-        dst.put_manifest(&plan.top, &plan.top.digest).await?;
+        dst.put_manifest(&plan.top, ManifestRef::digest(&plan.top.digest))
+            .await?;
     }
     for t in tags {
-        dst.put_manifest(&plan.top, t).await?;
+        dst.put_manifest(&plan.top, ManifestRef::tag(t)).await?;
     }
     opts.progress.finish();
     let count = |o: Outcome| moved.iter().filter(|(_, x)| *x == o).count();

@@ -9,6 +9,7 @@ use super::endpoint::Source;
 use super::TransferError;
 use crate::image::manifest::{Desc, Parsed, RawManifest};
 use crate::image::platform::Platform;
+use crate::reference::ManifestRef;
 
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -51,7 +52,7 @@ fn parse(m: &RawManifest) -> Result<Parsed, TransferError> {
 /// Resolve `reference` at the source and collect what must move.
 pub async fn plan(
     src: &Source,
-    reference: &str,
+    reference: &ManifestRef,
     platform: Option<&Platform>,
 ) -> Result<Plan, TransferError> {
     let mut top = src.manifest(reference).await?;
@@ -72,10 +73,10 @@ pub async fn plan(
                             .collect::<Vec<_>>()
                             .join(", "),
                     })?;
-            top = src.manifest(&d.digest).await?;
+            top = src.manifest(&ManifestRef::digest(&d.digest)).await?;
         } else {
             children = stream::iter(entries.iter().map(|(d, _)| d.digest.clone()))
-                .map(|d| async move { src.manifest(&d).await })
+                .map(|d| async move { src.manifest(&ManifestRef::Digest(d)).await })
                 .buffered(8)
                 .try_collect()
                 .await?;
