@@ -310,11 +310,10 @@ pub fn region_host(name: &str) -> Option<&'static str> {
         .map(|(_, h)| *h)
 }
 
-pub use crate::reference::{is_loopback, strip_port};
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reference::is_loopback;
 
     #[test]
     fn loopback() {

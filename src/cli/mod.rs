@@ -1,22 +1,22 @@
 //! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
 //! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
 
-pub mod copy;
-pub mod exit;
-pub mod image_inspect;
-pub mod image_list;
-pub mod image_rm;
-pub mod image_tag;
-pub mod image_untag;
-pub mod login;
-pub mod manifest_inspect;
-pub mod multi;
-pub mod namespace_list;
-pub mod output;
-pub mod progress;
-pub mod pull;
-pub mod push;
-pub mod region;
+pub(crate) mod copy;
+pub(crate) mod exit;
+pub(crate) mod image_inspect;
+pub(crate) mod image_list;
+pub(crate) mod image_rm;
+pub(crate) mod image_tag;
+pub(crate) mod image_untag;
+pub(crate) mod login;
+pub(crate) mod manifest_inspect;
+pub(crate) mod multi;
+pub(crate) mod namespace_list;
+pub(crate) mod output;
+pub(crate) mod progress;
+pub(crate) mod pull;
+pub(crate) mod push;
+pub(crate) mod region;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,8 +2,8 @@
 //! config.json and its helpers, containers auth.json), and where `cr login` stores them.
 //! Credential types redact their secrets in `Debug`.
 
-pub mod docker;
-pub mod keyring;
+pub(crate) mod docker;
+pub(crate) mod keyring;
 
 use std::fmt;
 use std::path::PathBuf;

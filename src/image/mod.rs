@@ -1,9 +1,9 @@
 //! Image data: blob byte streams, media types, digests and streaming hashes, manifest and index parsing
 //! (oci-spec, while the exact bytes are kept), platform matching.
 
-pub mod bytes;
+pub(crate) mod bytes;
 pub mod digest;
 pub mod manifest;
 pub mod media;
-pub mod placeholder;
+pub(crate) mod placeholder;
 pub mod platform;

@@ -2,10 +2,10 @@
 //! layout in a tar), `docker-archive:FILE[:REF]` (`docker save` output, legacy or with an OCI
 //! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`.
 
-pub mod archive;
-pub mod file;
+pub(crate) mod archive;
+pub(crate) mod file;
 pub mod reader;
-pub mod writer;
+pub(crate) mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -81,11 +81,6 @@ fn split_tag(s: &str) -> (&str, Option<&str>) {
         Some(i) if i > 0 => (&s[..i], Some(&s[i + 1..]).filter(|t| !t.is_empty())),
         _ => (s, None),
     }
-}
-
-/// Whether a name is explicitly local (has a transport prefix).
-pub fn has_prefix(s: &str) -> bool {
-    s.starts_with("oci:") || s.starts_with("oci-archive:") || s.starts_with("docker-archive:")
 }
 
 impl LocalRef {

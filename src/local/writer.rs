@@ -54,7 +54,6 @@ fn digest_parts<'a>(d: &'a str, field: &str) -> Result<(&'a str, &'a str), Local
 /// What a pull left at its destination.
 #[derive(Debug, Clone)]
 pub struct Written {
-    pub path: PathBuf,
     /// An existing docker-archive was replaced.
     pub replaced: bool,
 }
@@ -274,7 +273,6 @@ impl LayoutWriter {
             Kind::DockerArchive => self.docker_archive(&st)?,
         }
         Ok(Written {
-            path: self.r.path.clone(),
             replaced: self.replaces,
         })
     }

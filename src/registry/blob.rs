@@ -349,13 +349,11 @@ impl Registry {
     /// (or a proxy in front of it) refused the request for its size or its form, switch to
     /// smaller PATCHes and say so (true); the caller then tries again in a new session.
     pub fn fall_back(&self, e: &RegistryError, used: u64) -> bool {
+        if super::retry::decide(e, true) != super::retry::Decision::Smaller {
+            return false;
+        }
         let next = match (used, e.status()) {
-            (0, Some(413 | 405 | 411 | 415 | 501)) => FIRST_CHUNK,
-            (0, Some(400))
-                if e.has_code(super::error::Code::BlobUploadInvalid) || e.without_code() =>
-            {
-                FIRST_CHUNK
-            }
+            (0, _) => FIRST_CHUNK,
             (u, Some(413)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
             _ => return false,
         };

@@ -2,18 +2,18 @@
 //! tags and the catalog, and typed errors.
 
 pub mod auth;
-pub mod blob;
+pub(crate) mod blob;
 pub mod catalog;
 pub mod client;
 mod connect;
 pub mod error;
 mod http;
-pub mod manifest;
-pub mod options;
-pub mod retry;
+pub(crate) mod manifest;
+pub(crate) mod options;
+pub(crate) mod retry;
 mod token;
 mod trace;
-pub mod watch;
+pub(crate) mod watch;
 
 pub use auth::Scope;
 pub use client::{Body, Registry, Req, Resource};

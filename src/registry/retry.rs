@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 
-use super::error::{Kind, RegistryError};
+use super::error::{Code, Kind, RegistryError};
 
 /// Longest wait cr accepts from a `Retry-After`, and the backoff cap.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -105,6 +105,16 @@ pub(super) fn retryable_status(s: StatusCode) -> bool {
 /// The one classification of a failed request. `streamed`: its body was a stream that cannot
 /// be sent again (an upload), so a transient failure means a new session.
 pub fn decide(e: &RegistryError, streamed: bool) -> Decision {
+    // Refused for its size or its form (a proxy's body limit, a registry without monolithic
+    // uploads): only an upload can go again in smaller pieces.
+    let refused = match e.status() {
+        Some(413 | 405 | 411 | 415 | 501) => true,
+        Some(400) => e.has_code(Code::BlobUploadInvalid) || e.without_code(),
+        _ => false,
+    };
+    if streamed && refused {
+        return Decision::Smaller;
+    }
     let transient = match e {
         RegistryError::Connect { .. } => true,
         // A 401 in the middle of an upload is usually a token that expired while the body
@@ -187,7 +197,10 @@ mod tests {
         assert_eq!(decide(&api(500), true), Decision::NewSession(None));
         assert_eq!(decide(&api(429), false), Decision::Retry(None));
         assert_eq!(decide(&api(404), false), Decision::Stop);
-        assert_eq!(decide(&api(400), true), Decision::Stop);
+        assert_eq!(decide(&api(400), true), Decision::Smaller);
+        assert_eq!(decide(&api(413), true), Decision::Smaller);
+        assert_eq!(decide(&api(413), false), Decision::Stop);
+        assert_eq!(decide(&api(403), true), Decision::Stop);
         assert_eq!(decide(&api(401), false), Decision::Stop);
         assert_eq!(decide(&api(401), true), Decision::NewSession(None));
         let mut denied = api(401);

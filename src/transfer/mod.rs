@@ -3,12 +3,12 @@
 //! concurrently (largest first) with verification and retries, then child manifests, the top
 //! manifest, and the tags.
 
-pub mod docker;
-pub mod endpoint;
-pub mod gzcache;
-pub mod plan;
-pub mod progress;
-pub mod stream;
+pub(crate) mod docker;
+pub(crate) mod endpoint;
+pub(crate) mod gzcache;
+pub(crate) mod plan;
+pub(crate) mod progress;
+pub(crate) mod stream;
 
 use std::sync::Arc;
 
@@ -52,16 +52,6 @@ pub enum TransferError {
     },
     #[error("not supported: {0}")]
     Unsupported(String),
-}
-
-impl TransferError {
-    /// The wait a registry asked for (`Retry-After`), if any.
-    pub fn retry_after(&self) -> Option<std::time::Duration> {
-        match self {
-            TransferError::Registry(r) | TransferError::Fallback(r) => r.retry_after(),
-            _ => None,
-        }
-    }
 }
 
 impl TransferError {
