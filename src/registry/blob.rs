@@ -231,13 +231,7 @@ impl Registry {
         while start < size {
             let len = chunk.max(1).min(size - start);
             let body: ByteStream = Box::pin(piece(shared.clone(), len));
-            let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
-                .header(CONTENT_TYPE, "application/octet-stream")
-                .header(CONTENT_LENGTH, &len.to_string())
-                .header(CONTENT_RANGE, &format!("{start}-{}", start + len - 1))
-                .body(Body::Stream(Some(body)));
-            let resp = self.send_ok(req).await?;
-            url = self.location(&resp, &what)?;
+            url = self.patch(url, start, len, body, scopes, &what).await?;
             start += len;
         }
         self.finish_upload(url, digest, 0, Body::Empty, scopes)
@@ -302,13 +296,7 @@ impl Registry {
                 }
                 let len = piece.len() as u64;
                 let once: ByteStream = Box::pin(stream::once(async move { Ok(piece.freeze()) }));
-                let req = Req::new(Method::PATCH, url, scopes.to_vec(), what.clone())
-                    .header(CONTENT_TYPE, "application/octet-stream")
-                    .header(CONTENT_LENGTH, &len.to_string())
-                    .header(CONTENT_RANGE, &format!("{start}-{}", start + len - 1))
-                    .body(Body::Stream(Some(once)));
-                let resp = self.send_ok(req).await?;
-                url = self.location(&resp, &what)?;
+                url = self.patch(url, start, len, once, scopes, &what).await?;
                 start += len;
             }
         }
@@ -362,6 +350,26 @@ impl Registry {
             self.upload_chunk
                 .compare_exchange(used, next, Ordering::Relaxed, Ordering::Relaxed);
         true
+    }
+
+    /// PATCH `len` bytes at `start` into an upload session (sent once: a failed piece means a
+    /// new session); returns the session's next URL.
+    async fn patch(
+        &self,
+        url: Url,
+        start: u64,
+        len: u64,
+        body: ByteStream,
+        scopes: &[Scope],
+        what: &str,
+    ) -> Result<Url, RegistryError> {
+        let req = Req::new(Method::PATCH, url, scopes.to_vec(), what)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_LENGTH, &len.to_string())
+            .header(CONTENT_RANGE, &format!("{start}-{}", start + len - 1))
+            .body(Body::Stream(Some(body)));
+        let resp = self.send_ok(req).await?;
+        self.location(&resp, what)
     }
 
     fn location(&self, resp: &Response, what: &str) -> Result<Url, RegistryError> {
