@@ -86,7 +86,8 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter
     ) -> std::io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if ('\u{7f}'..='\u{9f}').contains(&c) {
+            // C0 is escaped by serde_json already; the rest of the one rule (DEL, C1) here.
+            if crate::text::is_control(c) && c >= '\u{7f}' {
                 w.write_all(&fragment.as_bytes()[start..i])?;
                 write!(w, "\\u{:04x}", c as u32)?;
                 start = i + c.len_utf8();
