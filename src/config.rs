@@ -12,7 +12,8 @@ use crate::reference::{normalise_host, ReferenceError};
 /// The registry used when nothing else names one: the quick start's local registry.
 pub const DEFAULT_REGISTRY: &str = "localhost:5000";
 
-/// IBM Cloud Container Registry regions and their hosts.
+/// IBM Cloud Container Registry regions and their hosts: the names `ibmcloud cr region-set`
+/// takes (first) and the IBM Cloud region names scripts also use for them.
 pub const REGIONS: &[(&str, &str)] = &[
     ("global", "icr.io"),
     ("us-south", "us.icr.io"),
@@ -21,6 +22,7 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("br-sao", "br.icr.io"),
     ("uk-south", "uk.icr.io"),
     ("eu-gb", "uk.icr.io"),
+    ("eu-central", "de.icr.io"),
     ("eu-de", "de.icr.io"),
     ("eu-es", "es.icr.io"),
     ("eu-fr2", "fr2.icr.io"),
@@ -30,6 +32,45 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("ap-south", "au.icr.io"),
     ("au-syd", "au.icr.io"),
 ];
+
+/// A registry named by region or host: `(host, region)`. A single-label name that is neither
+/// a region nor `localhost` (`us-souht`) is refused with the closest region suggested, rather
+/// than taken for a host.
+pub fn target(name: &str) -> Result<(String, Option<&'static str>), ConfigError> {
+    let name = name.trim();
+    if let Some((r, h)) = REGIONS.iter().find(|(r, _)| r.eq_ignore_ascii_case(name)) {
+        return Ok((h.to_string(), Some(*r)));
+    }
+    let single_label = !name.contains(['.', ':', '[', '/']);
+    if single_label && !name.eq_ignore_ascii_case("localhost") && !name.is_empty() {
+        let closest = REGIONS
+            .iter()
+            .map(|(r, _)| (distance(&name.to_ascii_lowercase(), r), *r))
+            .min()
+            .map(|(_, r)| r)
+            .unwrap_or("us-south");
+        return Err(ConfigError::UnknownRegion {
+            name: name.to_string(),
+            closest,
+        });
+    }
+    Ok((normalise_host(name)?, None))
+}
+
+/// Edit distance (Levenshtein) between two short names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -49,6 +90,8 @@ pub enum ConfigError {
     NoDir,
     #[error(transparent)]
     Host(#[from] ReferenceError),
+    #[error("{name:?} is not an IBM Cloud region (did you mean {closest}?) nor a registry host (HOST.DOMAIN or HOST:PORT)")]
+    UnknownRegion { name: String, closest: &'static str },
     #[error("{var}={value:?} is not valid: expected {expected}")]
     Env {
         var: &'static str,
@@ -131,7 +174,7 @@ impl std::fmt::Display for Source {
         f.write_str(match self {
             Source::Flag => "the --registry flag",
             Source::Env => "the CR_REGISTRY environment variable",
-            Source::Config => "the config file (cr region-set)",
+            Source::Config => "the config file, set by cr region-set",
             Source::Default => "the default",
         })
     }
@@ -141,6 +184,8 @@ impl std::fmt::Display for Source {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub registry: String,
+    /// The region the target was named by, if it was.
+    pub region: Option<&'static str>,
     pub registry_source: Source,
     pub insecure: Vec<String>,
     pub ca_certs: Vec<PathBuf>,
@@ -233,10 +278,7 @@ impl Settings {
         } else {
             (DEFAULT_REGISTRY.to_string(), Source::Default)
         };
-        let registry = region_host(&raw)
-            .map(str::to_string)
-            .map(Ok)
-            .unwrap_or_else(|| normalise_host(&raw))?;
+        let (registry, region) = target(&raw)?;
         let mut insecure: Vec<String> = Vec::new();
         let env_insecure = std::env::var("CR_INSECURE_REGISTRIES").unwrap_or_default();
         for h in flag_insecure
@@ -260,6 +302,7 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             registry,
+            region,
             registry_source: source,
             insecure,
             ca_certs,

@@ -290,28 +290,59 @@ fn region_and_region_set() {
     let env = Env::new();
     assert!(env
         .ok(&["region"])
-        .contains("localhost:5000 (from the default)"));
+        .contains("localhost:5000, from the default"));
     assert!(env.ok(&["region-set", "us-south"]).contains("us.icr.io"));
     let v = json(&env.ok(&["region", "-o", "json"]));
     assert_eq!(v["Registry"], "us.icr.io");
     assert_eq!(v["Source"], "config");
     assert_eq!(v["Region"], "us-south");
+    // IBM's docs call Frankfurt eu-central.
+    assert!(env.ok(&["region-set", "eu-central"]).contains("de.icr.io"));
+    assert_eq!(
+        env.ok(&["region"]).trim(),
+        "Target registry: eu-central (de.icr.io), from the config file, set by cr region-set"
+    );
     env.ok(&["region-set", "registry.example.com:8443"]);
     assert!(env
         .ok(&["region"])
-        .contains("registry.example.com:8443 (from the config file"));
+        .contains("registry.example.com:8443, from the config file"));
     assert!(env
         .ok(&["--registry", "eu-de", "region"])
-        .contains("de.icr.io (from the --registry flag)"));
+        .contains("eu-de (de.icr.io), from the --registry flag"));
     let out = env
         .cmd()
         .env("CR_REGISTRY", "jp.icr.io")
         .arg("region")
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("jp.icr.io (from the CR_REGISTRY"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("jp.icr.io, from the CR_REGISTRY"));
     let (code, _, err) = env.run(&["region-set", "bad host!"]);
     assert_eq!(code, 2, "{err}");
+    // Typos of a region are not stored as hosts: exit 2, the closest region suggested.
+    for (typo, closest) in [("us-souht", "us-south"), ("eu-centrl", "eu-central")] {
+        let (code, _, err) = env.run(&["region-set", typo]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(&format!("did you mean {closest}?")), "{err}");
+        let (code, _, err) = env.run(&["--registry", typo, "region"]);
+        assert_eq!(code, 2, "{err}");
+    }
+    assert!(
+        env.ok(&["region"]).contains("registry.example.com:8443"),
+        "nothing stored by a typo"
+    );
+    // Without an argument: the regions and their hosts.
+    let list = env.ok(&["region-set"]);
+    assert!(
+        list.lines()
+            .any(|l| l.split_whitespace().eq(["eu-central", "de.icr.io"])),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.split_whitespace().eq(["us-south", "us.icr.io"])),
+        "{list}"
+    );
+    assert!(env.ok(&["region-set", "localhost"]).contains("localhost"));
 }
 
 #[test]

@@ -72,6 +72,11 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         if c.downcast_ref::<crate::ops::NotFound>().is_some() {
             return NOT_FOUND;
         }
+        if let Some(crate::transfer::TransferError::NoPlatform { .. }) =
+            c.downcast_ref::<crate::transfer::TransferError>()
+        {
+            return NOT_FOUND;
+        }
         if c.downcast_ref::<UsageError>().is_some() || c.downcast_ref::<ReferenceError>().is_some()
         {
             return USAGE;
@@ -82,8 +87,11 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
             return USAGE;
         }
         // A bad --registry / CR_REGISTRY host is bad input too.
-        if let Some(crate::config::ConfigError::Host(_) | crate::config::ConfigError::Env { .. }) =
-            c.downcast_ref::<crate::config::ConfigError>()
+        if let Some(
+            crate::config::ConfigError::Host(_)
+            | crate::config::ConfigError::Env { .. }
+            | crate::config::ConfigError::UnknownRegion { .. },
+        ) = c.downcast_ref::<crate::config::ConfigError>()
         {
             return USAGE;
         }

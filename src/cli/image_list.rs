@@ -20,7 +20,7 @@ pub struct ImageListArgs {
     #[arg(long, value_name = "NS[/REPO]")]
     pub restrict: Option<String>,
     /// Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests).
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with_all = ["output", "format"])]
     pub quiet: bool,
     /// Show full digests.
     #[arg(long)]

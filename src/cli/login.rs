@@ -10,7 +10,6 @@ use super::exit::usage;
 use super::output::emit_line;
 use crate::config::Settings;
 use crate::credentials::{self, Credential, CredentialSource, Stored};
-use crate::reference::normalise_host;
 use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
@@ -36,10 +35,7 @@ pub struct LogoutArgs {
 
 fn target(settings: &Settings, arg: Option<&str>) -> anyhow::Result<String> {
     match arg {
-        Some(r) => Ok(crate::config::region_host(r)
-            .map(str::to_string)
-            .map(Ok)
-            .unwrap_or_else(|| normalise_host(r))?),
+        Some(r) => Ok(crate::config::target(r)?.0),
         None => Ok(settings.registry.clone()),
     }
 }
@@ -64,7 +60,12 @@ fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
     if let Some(k) = &a.apikey {
         let key = match k.strip_prefix('@') {
             Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("reading the API key from {path}"))?
+                .map_err(|e| {
+                    usage(
+                        format!("cannot read the API key from {path}: {e}"),
+                        "--apikey @FILE names a file holding the key",
+                    )
+                })?
                 .trim()
                 .to_string(),
             None => {

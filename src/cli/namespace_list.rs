@@ -13,7 +13,7 @@ use crate::registry::{Kind, Registry};
 #[derive(Debug, clap::Args)]
 pub struct NamespaceListArgs {
     /// Print only the namespace names.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with_all = ["output", "format"])]
     pub quiet: bool,
     #[command(flatten)]
     pub out: OutputArgs,

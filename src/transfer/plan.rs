@@ -57,6 +57,9 @@ pub async fn plan(
 ) -> Result<Plan, TransferError> {
     let mut top = src.manifest(reference).await?;
     let mut children = Vec::new();
+    if let (Some(want), false) = (platform, top.is_index()) {
+        check_platform(src, reference, &top, want).await?;
+    }
     if top.is_index() {
         let parsed = parse(&top)?;
         let entries = parsed.children();
@@ -87,6 +90,45 @@ pub async fn plan(
         top,
         children,
         blobs,
+    })
+}
+
+/// A single-platform image asked for with `--platform`: its config must say that platform
+/// (`--platform linux/arm64` of an amd64-only image is "not found", never amd64 silently).
+async fn check_platform(
+    src: &Source,
+    reference: &ManifestRef,
+    top: &RawManifest,
+    want: &Platform,
+) -> Result<(), TransferError> {
+    use futures_util::TryStreamExt as _;
+    let Parsed::Image(m) = parse(top)? else {
+        return Ok(());
+    };
+    let config = Desc::from(m.config());
+    if config.size > 8 << 20 {
+        return Ok(());
+    }
+    let bytes: Vec<bytes::Bytes> = src
+        .blob(&config)
+        .await?
+        .try_collect()
+        .await
+        .map_err(|e| TransferError::Verify(format!("reading the config: {e}")))?;
+    let cfg: serde_json::Value = serde_json::from_slice(&bytes.concat()).unwrap_or_default();
+    let text = |k: &str| cfg[k].as_str().unwrap_or_default().to_string();
+    let have = Platform {
+        os: text("os"),
+        arch: text("architecture"),
+        variant: cfg["variant"].as_str().map(str::to_string),
+    };
+    if have.os.is_empty() || want.matches(&have) {
+        return Ok(());
+    }
+    Err(TransferError::NoPlatform {
+        image: src.describe(reference),
+        platform: want.to_string(),
+        available: format!("{have} only"),
     })
 }
 
