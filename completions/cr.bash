@@ -49,11 +49,17 @@ _cr() {
             cr,images)
                 cmd="cr__subcmd__image__subcmd__list"
                 ;;
+            cr,inspect)
+                cmd="cr__subcmd__image__subcmd__inspect"
+                ;;
             cr,login)
                 cmd="cr__subcmd__login"
                 ;;
             cr,logout)
                 cmd="cr__subcmd__logout"
+                ;;
+            cr,ls)
+                cmd="cr__subcmd__image__subcmd__list"
                 ;;
             cr,man)
                 cmd="cr__subcmd__man"
@@ -78,6 +84,15 @@ _cr() {
                 ;;
             cr,region-set)
                 cmd="cr__subcmd__region__subcmd__set"
+                ;;
+            cr,rmi)
+                cmd="cr__subcmd__image__subcmd__rm"
+                ;;
+            cr,tag)
+                cmd="cr__subcmd__image__subcmd__tag"
+                ;;
+            cr,version)
+                cmd="cr__subcmd__version"
                 ;;
             cr__subcmd__help,completions)
                 cmd="cr__subcmd__help__subcmd__completions"
@@ -133,6 +148,9 @@ _cr() {
             cr__subcmd__help,region-set)
                 cmd="cr__subcmd__help__subcmd__region__subcmd__set"
                 ;;
+            cr__subcmd__help,version)
+                cmd="cr__subcmd__help__subcmd__version"
+                ;;
             *)
                 ;;
         esac
@@ -140,7 +158,7 @@ _cr() {
 
     case "${cmd}" in
         cr)
-            opts="-h -V --registry --insecure-registry --ca-cert --debug --help --version login logout region region-set namespace-list namespaces image-list images image-digests digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help"
+            opts="-h -V --registry --insecure-registry --ca-cert --debug --help --version login logout region region-set namespace-list namespaces image-list images ls image-digests digests image-inspect inspect manifest-inspect image-tag tag image-untag image-rm rmi push pull copy version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -238,7 +256,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__help)
-            opts="login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help"
+            opts="login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -503,6 +521,20 @@ _cr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cr__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cr__subcmd__image__subcmd__digests)
             opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -736,7 +768,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__login)
-            opts="-u -h -V --username --password-stdin --apikey --insecure-registry --ca-cert --debug --help --version"
+            opts="-u -p -h -V --username --password-stdin --apikey --password --insecure-registry --ca-cert --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,6 +783,14 @@ _cr() {
                     return 0
                     ;;
                 --apikey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1016,6 +1056,32 @@ _cr() {
             return 0
             ;;
         cr__subcmd__region__subcmd__set)
+            opts="-h -V --registry --insecure-registry --ca-cert --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__version)
             opts="-h -V --registry --insecure-registry --ca-cert --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

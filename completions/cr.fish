@@ -38,21 +38,27 @@ complete -c cr -n "__fish_cr_needs_command" -f -a "namespace-list" -d 'List the 
 complete -c cr -n "__fish_cr_needs_command" -f -a "namespaces" -d 'List the namespaces of the target registry with their repository counts'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-list" -d 'List every tagged image of the target registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "images" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_needs_command" -f -a "ls" -d 'List every tagged image of the target registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
 complete -c cr -n "__fish_cr_needs_command" -f -a "digests" -d 'List one row per manifest digest, with all its tags'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
 complete -c cr -n "__fish_cr_needs_command" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
+complete -c cr -n "__fish_cr_needs_command" -f -a "rmi" -d 'Delete images by digest, with every tag on them in that repository'
 complete -c cr -n "__fish_cr_needs_command" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
 complete -c cr -n "__fish_cr_needs_command" -f -a "copy" -d 'Copy images from registry to registry'
+complete -c cr -n "__fish_cr_needs_command" -f -a "version" -d 'Print cr\'s version'
 complete -c cr -n "__fish_cr_needs_command" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
 complete -c cr -n "__fish_cr_needs_command" -f -a "man" -d 'Write man pages into a directory'
 complete -c cr -n "__fish_cr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cr -n "__fish_cr_using_subcommand login" -s u -l username -d 'User name' -r
 complete -c cr -n "__fish_cr_using_subcommand login" -l apikey -d 'API key (user iamapikey), or @FILE to read it from a file. Also CR_APIKEY' -r
+complete -c cr -n "__fish_cr_using_subcommand login" -s p -l password -d 'Not taken: a password on the command line is visible to every process' -r
 complete -c cr -n "__fish_cr_using_subcommand login" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand login" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
 complete -c cr -n "__fish_cr_using_subcommand login" -l password-stdin -d 'Read the password from standard input'
@@ -125,6 +131,19 @@ complete -c cr -n "__fish_cr_using_subcommand images" -l show-type -d 'Add a Typ
 complete -c cr -n "__fish_cr_using_subcommand images" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand images" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand images" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
+complete -c cr -n "__fish_cr_using_subcommand ls" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand ls" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand ls" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand ls" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand ls" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand ls" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
@@ -159,6 +178,14 @@ complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l ca-cert -d 'Trus
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l platform -d 'For a multi-platform image, the platform to describe (default linux/amd64, else the first)' -r
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l format -d 'Go template applied to each image, e.g. \'{{ .Id }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -175,6 +202,16 @@ complete -c cr -n "__fish_cr_using_subcommand image-tag" -s q -l quiet -d 'No pr
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand tag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand tag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand tag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tag" -s q -l quiet -d 'No progress on stderr'
+complete -c cr -n "__fish_cr_using_subcommand tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand tag" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand tag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
@@ -194,6 +231,16 @@ complete -c cr -n "__fish_cr_using_subcommand image-rm" -l dry-run -d 'Say what 
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l dry-run -d 'Say what would be deleted, delete nothing'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand push" -l compression -d 'How to push the uncompressed layers of a docker-archive' -r -f -a "gzip\t'gzip uncompressed docker-archive layers while they stream (fast level)'
 none\t'push layers as they are in the archive'"
 complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
@@ -230,6 +277,12 @@ complete -c cr -n "__fish_cr_using_subcommand copy" -s q -l quiet -d 'No progres
 complete -c cr -n "__fish_cr_using_subcommand copy" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand version" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand version" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand version" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand version" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand version" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand version" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand completions" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand completions" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand completions" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -242,21 +295,22 @@ complete -c cr -n "__fish_cr_using_subcommand man" -l ca-cert -d 'Trust this CA 
 complete -c cr -n "__fish_cr_using_subcommand man" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand man" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand man" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "region" -d 'Show the target registry and where it was set'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "copy" -d 'Copy images from registry to registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "man" -d 'Write man pages into a directory'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "region" -d 'Show the target registry and where it was set'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "copy" -d 'Copy images from registry to registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "version" -d 'Print cr\'s version'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -57,8 +57,8 @@ pub fn target(name: &str) -> Result<(String, Option<&'static str>), ConfigError>
     Ok((normalise_host(name)?, None))
 }
 
-/// Edit distance (Levenshtein) between two short names.
-fn distance(a: &str, b: &str) -> usize {
+/// Edit distance (Levenshtein) between two short names (regions, commands).
+pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

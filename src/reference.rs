@@ -26,6 +26,8 @@ pub enum ReferenceError {
     InvalidDigest(String),
     #[error("repository name {0:?} is longer than 255 characters")]
     TooLong(String),
+    #[error("image names have no scheme: write {0}")]
+    Scheme(String),
 }
 
 /// Docker Hub as users write it and as credentials are keyed.
@@ -50,6 +52,14 @@ impl Reference {
         let name = name.trim();
         if name.is_empty() {
             return Err(ReferenceError::Empty);
+        }
+        if let Some(rest) = name
+            .strip_prefix("https://")
+            .or_else(|| name.strip_prefix("http://"))
+        {
+            return Err(ReferenceError::Scheme(
+                rest.trim_end_matches('/').to_string(),
+            ));
         }
         let (rest, digest) = match name.split_once('@') {
             Some((r, d)) => {

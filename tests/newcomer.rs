@@ -116,3 +116,89 @@ fn exit_codes_one_rule_per_condition() {
         &out("c"),
     ]);
 }
+
+#[test]
+fn argument_mistakes_get_answers() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let img = format!("oci:{}", dir.path().join("img").display());
+    std::fs::create_dir(dir.path().join("img")).unwrap();
+    std::fs::write(
+        dir.path().join("img/oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["push", "demo/hello:v1", &img], "look swapped"),
+        (vec!["pull", &img, "demo/hello:v1"], "look swapped"),
+        (
+            vec!["push", "registry.example.com/ns/x:1", "127.0.0.1:9/ns/y:1"],
+            "cr copy registry.example.com/ns/x:1",
+        ),
+        (
+            vec!["image-inspect", "https://registry.example.com/ns/repo:tag"],
+            "write registry.example.com/ns/repo:tag",
+        ),
+        (vec!["login", "-p", "secret-pass"], "--password-stdin"),
+        (vec!["pull", "ns/x:1", "out.tar.gz"], "plain tar"),
+        (vec!["image-lst"], "did you mean 'image-list'?"),
+    ];
+    for (args, says) in cases {
+        let (code, _o, err) = env.run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("secret-pass"), "{err}");
+    }
+    // A local source that is not there: not found (3), said plainly.
+    let (code, _, err) = env.run(&["push", "/nonexistent/dir/img", "ns/x:1"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("/nonexistent/dir/img: no such file or directory"),
+        "{err}"
+    );
+    let (_, _, err) = env.run(&["image-lst"]);
+    assert_eq!(
+        err.matches('\'').count(),
+        4,
+        "one suggestion, not a list: {err}"
+    );
+    assert_eq!(
+        env.ok(&["version"]).trim(),
+        format!("cr {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = env.ok(&["--help"]);
+    for part in [
+        "EXAMPLES:",
+        "ENVIRONMENT:",
+        "Global options:",
+        "completions",
+        "man",
+        "[aliases: images, ls]",
+    ] {
+        assert!(help.contains(part), "{part} missing from --help");
+    }
+}
+
+#[test]
+fn a_tar_suffix_in_any_case_is_a_docker_archive() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"upper case")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let env = Env::new();
+    let out = dir.path().join("OUT.TAR");
+    env.ok(&[
+        "--registry",
+        &reg.host,
+        "pull",
+        "ns/app:v1",
+        &out.display().to_string(),
+    ]);
+    assert!(out.is_file(), "a file, not a directory");
+    let o = common::skopeo(&[
+        "inspect".into(),
+        format!("docker-archive:{}", out.display()),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

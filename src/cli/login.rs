@@ -25,6 +25,9 @@ pub struct LoginArgs {
     /// API key (user iamapikey), or @FILE to read it from a file. Also CR_APIKEY.
     #[arg(long, value_name = "KEY|@FILE")]
     pub apikey: Option<String>,
+    /// Not taken: a password on the command line is visible to every process.
+    #[arg(short = 'p', long = "password", hide = true, value_name = "PASSWORD")]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +60,12 @@ fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
 
 /// The credentials the user gave, in order of precedence.
 fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
+    if a.password.is_some() {
+        return Err(usage(
+            "-p/--password is not taken: a password on the command line is visible to every process",
+            "pipe it in: echo \"$PASSWORD\" | cr login -u USER --password-stdin",
+        ));
+    }
     if let Some(k) = &a.apikey {
         let key = match k.strip_prefix('@') {
             Some(path) => std::fs::read_to_string(path)

@@ -31,7 +31,13 @@ use crate::config::Settings;
 /// [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@DIGEST]; a name without a host uses the target
 /// registry (--registry, CR_REGISTRY, `cr region-set`, else localhost:5000).
 #[derive(Debug, Parser)]
-#[command(name = "cr", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "cr",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_long_help = AFTER_HELP
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -39,7 +45,26 @@ pub struct Cli {
     pub command: Command,
 }
 
+const AFTER_HELP: &str = "\
+EXAMPLES:
+  cr login us.icr.io --apikey @key.txt        log in (or set CR_APIKEY in CI)
+  cr image-list --restrict myns               list images (-q names, -o json, --format)
+  cr push docker-archive:app.tar myns/app:1   push a local image
+  cr pull myns/app:1 oci:./app                pull into an OCI layout
+  cr image-tag myns/app:1 myns/app:stable     retag (same digest)
+  cr copy us.icr.io/ns/app de.icr.io/ns/app --all-tags
+
+ENVIRONMENT:
+  CR_REGISTRY             target registry (below --registry, above cr region-set)
+  CR_APIKEY               API key (user iamapikey) for the target registry and *.icr.io
+  CR_USERNAME, CR_PASSWORD  user and password for the target registry
+  CR_CREDENTIAL_HOSTS     more hosts that may receive the environment's credentials
+  CR_INSECURE_REGISTRIES  hosts reached over plain HTTP
+  CR_MAX_RETRIES, CR_RETRY_BASE_MS, CR_READ_TIMEOUT, CR_CONNECT_TIMEOUT  network knobs
+  See docs/scripting.md for all of them and the exit codes.";
+
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Target registry HOST[:PORT] or IBM Cloud region for names without a host.
     #[arg(long, global = true, value_name = "HOST")]
@@ -69,20 +94,23 @@ pub enum Command {
     #[command(visible_alias = "namespaces")]
     NamespaceList(namespace_list::NamespaceListArgs),
     /// List every tagged image of the target registry.
-    #[command(visible_alias = "images")]
+    #[command(visible_aliases = ["images", "ls"])]
     ImageList(image_list::ImageListArgs),
     /// List one row per manifest digest, with all its tags.
     #[command(visible_alias = "digests")]
     ImageDigests(image_list::ImageListArgs),
     /// Show config and manifest facts of images as JSON (docker inspect style).
+    #[command(visible_alias = "inspect")]
     ImageInspect(image_inspect::ImageInspectArgs),
     /// Print a manifest exactly as the registry stores it.
     ManifestInspect(manifest_inspect::ManifestInspectArgs),
     /// Point a new tag at an image (mounting or copying blobs when the repository differs).
+    #[command(visible_alias = "tag")]
     ImageTag(image_tag::ImageTagArgs),
     /// Remove tags only; the images and their other tags stay.
     ImageUntag(image_untag::ImageUntagArgs),
     /// Delete images by digest, with every tag on them in that repository.
+    #[command(visible_alias = "rmi")]
     ImageRm(image_rm::ImageRmArgs),
     /// Push a local image (OCI layout, oci-archive, docker-archive) to a registry.
     Push(push::PushArgs),
@@ -90,14 +118,14 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// Copy images from registry to registry.
     Copy(copy::CopyArgs),
+    /// Print cr's version.
+    Version,
     /// Generate shell completions (bash, zsh, fish, …) on stdout.
-    #[command(hide = true)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Write man pages into a directory.
-    #[command(hide = true)]
     Man { dir: PathBuf },
 }
 
@@ -139,6 +167,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Man { dir } => {
             std::fs::create_dir_all(&dir)?;
             clap_mangen::generate_to(Cli::command(), &dir)?;
+            let pages = std::fs::read_dir(&dir)?
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".1"))
+                })
+                .count();
+            eprintln!("wrote {pages} man pages to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Version => {
+            output::emit_line(&format!("cr {}", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -148,6 +187,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            return unknown_command(&e);
+        }
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
@@ -180,6 +222,41 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::INTERRUPTED)
         }
     }
+}
+
+/// A mistyped command: the one to three closest commands, not clap's long list.
+fn unknown_command(e: &clap::Error) -> ExitCode {
+    let typed = match e.get(clap::error::ContextKind::InvalidSubcommand) {
+        Some(clap::error::ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let cmd = Cli::command();
+    let mut scored: Vec<(usize, String)> = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| {
+            let best = std::iter::once(c.get_name())
+                .chain(c.get_all_aliases())
+                .map(|n| crate::config::distance(&typed, n))
+                .min()
+                .unwrap_or(usize::MAX);
+            (best, c.get_name().to_string())
+        })
+        .collect();
+    scored.sort();
+    let best = scored.first().map(|s| s.0).unwrap_or(0);
+    let near: Vec<String> = scored
+        .iter()
+        .filter(|(d, _)| *d <= best + 1 && *d <= typed.len().max(3) / 2 + 1)
+        .take(3)
+        .map(|(_, n)| format!("'{n}'"))
+        .collect();
+    eprintln!("error: unknown command '{}'", crate::text::escape(&typed));
+    if !near.is_empty() {
+        eprintln!("  hint: did you mean {}?", near.join(" or "));
+    }
+    eprintln!("  hint: `cr --help` lists the commands");
+    ExitCode::from(exit::USAGE)
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one.

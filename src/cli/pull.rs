@@ -26,6 +26,15 @@ pub struct PullArgs {
 }
 
 pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
+    if super::push::has_local_prefix(&a.src) {
+        return Err(super::exit::usage(
+            format!("{} is a local image: the arguments look swapped", a.src),
+            format!(
+                "cr pull REGISTRY-IMAGE LOCAL-IMAGE, e.g. cr pull {} {}",
+                a.dst, a.src
+            ),
+        ));
+    }
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = LocalRef::parse(&a.dst, true).with_context(|| format!("cannot pull to {}", a.dst))?;
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &src.registry).await?);

@@ -35,7 +35,39 @@ pub struct PushArgs {
     pub t: TransferArgs,
 }
 
+/// A push whose source is not a local path but looks like a registry image: the arguments
+/// are swapped (the destination is local), or a registry-to-registry copy was meant.
+fn mistake(src: &str, dst: &str, settings: &Settings) -> Option<anyhow::Error> {
+    Reference::parse(src, &settings.registry).ok()?;
+    if crate::local::LocalRef::parse(dst, false).is_ok() || has_local_prefix(dst) {
+        return Some(usage(
+            format!("{src} is not a local image, and {dst} is: the arguments look swapped"),
+            format!("cr push LOCAL-IMAGE REGISTRY-IMAGE, e.g. cr push {dst} {src}"),
+        ));
+    }
+    Some(usage(
+        format!("{src} is not a local image (no such file or directory) but a registry image"),
+        format!("to copy between registries use: cr copy {src} {dst}"),
+    ))
+}
+
+/// Whether a name starts with one of the local kinds (`oci:`, `oci-archive:`, `docker-archive:`).
+pub fn has_local_prefix(s: &str) -> bool {
+    ["oci:", "oci-archive:", "docker-archive:"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
 pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
+    if has_local_prefix(&a.dst) {
+        return Err(usage(
+            format!("{} is a local image: the arguments look swapped", a.dst),
+            format!(
+                "cr push LOCAL-IMAGE REGISTRY-IMAGE, e.g. cr push {} {}",
+                a.dst, a.src
+            ),
+        ));
+    }
     let dst = Reference::parse(&a.dst, &settings.registry)?;
     if dst.digest.is_some() {
         return Err(usage(
@@ -43,7 +75,15 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
             "push to a tag: REPO:TAG",
         ));
     }
-    let lref = LocalRef::parse(&a.src, false).with_context(|| format!("cannot push {}", a.src))?;
+    let lref = match LocalRef::parse(&a.src, false) {
+        Ok(l) => l,
+        Err(e @ crate::local::LocalError::Missing { .. }) => {
+            return Err(mistake(&a.src, &a.dst, &settings).unwrap_or_else(|| {
+                anyhow::Error::new(e).context(format!("cannot push {}", a.src))
+            }))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot push {}", a.src))),
+    };
     let img = tokio::task::spawn_blocking(move || LocalImage::open(lref))
         .await?
         .with_context(|| format!("cannot push {}", a.src))?;

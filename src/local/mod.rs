@@ -144,7 +144,16 @@ fn detect(path: &Path, for_write: bool) -> Result<Kind, LocalError> {
         });
     }
     if for_write {
-        let tar = path.extension().is_some_and(|e| e == "tar");
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+            return Err(LocalError::Usage(format!(
+                "{}: cr writes plain tar archives (docker load and skopeo read them); name it .tar and compress it afterwards if you must",
+                path.display()
+            )));
+        }
+        let tar = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tar"));
         return Ok(if tar {
             Kind::DockerArchive
         } else {
@@ -178,6 +187,16 @@ mod tests {
             LocalRef::parse("/nonexistent/out.tar", true).unwrap().kind,
             Kind::DockerArchive
         );
+        assert_eq!(
+            LocalRef::parse("/nonexistent/OUT.TAR", true).unwrap().kind,
+            Kind::DockerArchive
+        );
+        for gz in ["/nonexistent/out.tar.gz", "/nonexistent/out.TGZ"] {
+            assert!(matches!(
+                LocalRef::parse(gz, true),
+                Err(LocalError::Usage(_))
+            ));
+        }
         assert!(matches!(
             LocalRef::parse("/nonexistent/in", false),
             Err(LocalError::Missing { .. })
