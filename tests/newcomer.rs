@@ -202,3 +202,51 @@ fn a_tar_suffix_in_any_case_is_a_docker_archive() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn authentication_errors_say_whose_credentials_and_why() {
+    use common::issuer::{Issuer, User};
+    let reg = TestRegistry::start(Auth::Htpasswd(vec![("alice".into(), "right".into())]));
+    let env = Env::new();
+    let h = reg.host.as_str();
+    // Wrong credentials from the environment: say so, and do not send the user to cr login.
+    let o = env
+        .cmd()
+        .env("CR_USERNAME", "alice")
+        .env("CR_PASSWORD", "wrong")
+        .args(["--registry", h, "manifest-inspect", "ns/x:1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains(r#"user "alice" from CR_USERNAME/CR_PASSWORD"#),
+        "{err}"
+    );
+    assert!(err.contains("unset them"), "{err}");
+    assert!(!err.contains("run `cr login"), "{err}");
+    // No credentials at all.
+    let (code, _, err) = env.run(&["--registry", h, "manifest-inspect", "ns/x:1"]);
+    assert_eq!(code, 4);
+    assert!(err.contains("no credentials were found"), "{err}");
+    // A loopback registry that is not there: no --insecure-registry advice (it is plain HTTP).
+    let (code, _, err) = env.run(&["--registry", "127.0.0.1:9", "manifest-inspect", "ns/x:1"]);
+    assert_eq!(code, 1);
+    assert!(!err.contains("--insecure-registry"), "{err}");
+    // Accepted but not allowed (403 / insufficient scope): which account and which scope.
+    let reader = User::new("reader", "reader-pass", &[("team", &["pull"])], false);
+    let treg = TestRegistry::start(Auth::Token(Issuer::start(vec![reader], 300)));
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"denied")]);
+    let env2 = Env::new();
+    env2.login(&treg.host, "reader", "reader-pass");
+    let (code, _, err) = env2.run(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/team/app:v1", treg.host),
+    ]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains(r#"accepted user "reader""#), "{err}");
+    assert!(err.contains("repository:team/app:pull,push"), "{err}");
+}

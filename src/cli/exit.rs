@@ -129,16 +129,36 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
                     .into(),
             ),
         };
+    let account = match e {
+        RegistryError::Api { account, .. } => account.clone(),
+        RegistryError::Token { account, .. } => Some(account.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| "the anonymous user".into());
     Some(match (e, e.kind()) {
-        (RegistryError::Connect { .. }, _) => format!(
-            "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
-        ),
-        (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
-            format!("run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
+        (RegistryError::Connect { message, .. }, _) => {
+            let dns = message.contains("dns error") || message.contains("failed to lookup");
+            if dns {
+                format!("the host name {host} does not resolve: check its spelling")
+            } else if crate::reference::is_loopback(host) || host == "docker.io" {
+                format!("check the host name and port and that the registry at {host} is running")
+            } else {
+                format!(
+                    "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
+                )
+            }
         }
-        (RegistryError::Api { account, scope, .. }, Kind::Denied) => format!(
-            "{} is not allowed {}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
-            account.as_deref().unwrap_or("the anonymous user"),
+        (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
+            if account == "the anonymous user" {
+                format!("no credentials were found for {host}: run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
+            } else if account.contains(" from CR_") {
+                format!("{host} rejected {account} (wrong or expired): check those variables, or unset them to use the login stored for {host}")
+            } else {
+                format!("{host} rejected {account} (wrong or expired): log in again with `cr login {host}`")
+            }
+        }
+        (RegistryError::Api { scope, .. }, Kind::Denied) => format!(
+            "{host} accepted {account} but does not allow it {}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
             scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into())
         ),
         (_, Kind::NotFound) => {

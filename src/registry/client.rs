@@ -155,10 +155,11 @@ impl Registry {
         self.cred.as_ref()
     }
 
+    /// Whose credentials, and where they came from: `user "alice" from CR_USERNAME/CR_PASSWORD`.
     pub fn account(&self) -> String {
         self.cred
             .as_ref()
-            .map(|c| format!("user {:?}", c.username))
+            .map(|c| format!("user {:?} from {}", c.username, c.source))
             .unwrap_or_else(|| "the anonymous user".to_string())
     }
 
