@@ -140,7 +140,11 @@ impl Inventory {
                 Err(e) => problems.push(e),
             }
         }
-        images.sort_by(|a, b| (&a.repo, &a.tag).cmp(&(&b.repo, &b.tag)));
+        images.sort_by(|a, b| {
+            a.repo
+                .cmp(&b.repo)
+                .then_with(|| crate::reference::natural_order(&a.tag, &b.tag))
+        });
         (images, problems)
     }
 

@@ -212,6 +212,38 @@ impl fmt::Display for ManifestRef {
     }
 }
 
+/// Tags in the order people read them: runs of digits compare as numbers (`v2` before `v10`).
+pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, _) => return std::cmp::Ordering::Less,
+            (_, None) => return std::cmp::Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let n = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let m = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (&x[..n], &y[..m]);
+                let trim = |d: &[u8]| -> usize { d.iter().take_while(|&&c| c == b'0').count() };
+                let (tx, ty) = (&dx[trim(dx)..], &dy[trim(dy)..]);
+                let o = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x = &x[n..];
+                y = &y[m..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
 /// The host that serves the registry API for a registry name.
 pub fn api_host(registry: &str) -> &str {
     if registry == DOCKER_HUB {
@@ -402,6 +434,16 @@ mod tests {
 
     fn p(s: &str) -> Result<Reference, ReferenceError> {
         Reference::parse(s, "localhost:5000")
+    }
+
+    #[test]
+    fn natural_tag_order() {
+        let mut t = vec!["v10", "v2", "latest", "v1.10.0", "v1.9.0", "1", "01", "a"];
+        t.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            t,
+            ["01", "1", "a", "latest", "v1.9.0", "v1.10.0", "v2", "v10"]
+        );
     }
 
     #[test]

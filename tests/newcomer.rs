@@ -250,3 +250,63 @@ fn authentication_errors_say_whose_credentials_and_why() {
     assert!(err.contains(r#"accepted user "reader""#), "{err}");
     assert!(err.contains("repository:team/app:pull,push"), "{err}");
 }
+
+#[test]
+fn output_lines_say_what_happened_once() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let a = layout::image(&l, Some("a"), "amd64", &[("a", b"tag a")]);
+    let b = layout::image(&l, Some("b"), "amd64", &[("b", b"tag b")]);
+    src.skopeo_push(&l, "a", "ns/app:a");
+    src.skopeo_push(&l, "b", "ns/app:b");
+    let env = Env::new();
+    let out = env.ok(&[
+        "copy",
+        "--all-tags",
+        &format!("{}/ns/app", src.host),
+        &format!("{}/ns/app", dst.host),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            format!("{}/ns/app:a@{}", dst.host, a.digest),
+            format!("{}/ns/app:b@{}", dst.host, b.digest)
+        ]
+    );
+    // image-untag: one line per image, nothing more.
+    let o = env
+        .cmd()
+        .args([
+            "--registry",
+            &dst.host,
+            "image-untag",
+            "ns/app:a",
+            "ns/app:b",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("untagged"));
+    // --restrict that matches nothing says so.
+    let o = env
+        .cmd()
+        .args([
+            "--registry",
+            &dst.host,
+            "image-list",
+            "--restrict",
+            "nothing-here",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no repository"),
+        "{o:?}"
+    );
+}

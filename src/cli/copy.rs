@@ -117,7 +117,11 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
     let total = results.len();
     for (t, r) in results {
         match r {
-            Ok(r) => reports.push(r),
+            // One line per tag: HOST/REPO:TAG@sha256:…
+            Ok(mut r) => {
+                r.reference = format!("{}:{t}@{}", dst.repo_name(), r.digest);
+                reports.push(r)
+            }
             Err(e) => codes.push(exit::report(
                 &format!("{}:{t}", src.repo_name()),
                 &anyhow::Error::new(e),

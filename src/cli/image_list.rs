@@ -83,7 +83,7 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
     groups
         .into_values()
         .map(|(mut tags, i)| {
-            tags.sort();
+            tags.sort_by(|a, b| crate::reference::natural_order(a, b));
             let mut m = base_row(host, i);
             let mut ordered = serde_json::Map::new();
             ordered.insert(
@@ -115,6 +115,11 @@ pub async fn run(
         .repositories(restrict.as_deref())
         .await
         .map_err(|e| super::namespace_list::catalog_error(&reg, e, "images"))?;
+    if repos.is_empty() {
+        if let Some(r) = &restrict {
+            eprintln!("note: no repository on {} matches --restrict {r}", reg.name);
+        }
+    }
     let (images, problems) = inv.tagged_images(&repos).await;
     let host = reg.name.as_str();
     let rows = if by_digest {

@@ -48,8 +48,7 @@ pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCo
         .zip(results)
         .map(|((_, r), res)| match res {
             Ok((digest, method)) => {
-                eprintln!("untagged {r} ({method})");
-                json!({"Image": r.to_string(), "Digest": digest, "Untagged": true})
+                json!({"Image": r.to_string(), "Digest": digest, "Untagged": true, "Method": method.to_string()})
             }
             Err(f) => json!({"Image": r.to_string(), "Untagged": false, "Error": f.message}),
         })

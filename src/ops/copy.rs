@@ -14,7 +14,8 @@ pub async fn all_tags(
     let Source::Registry(s) = src else {
         anyhow::bail!("--all-tags copies from a registry repository");
     };
-    let tags = s.reg.tags(&s.repo).await?;
+    let mut tags = s.reg.tags(&s.repo).await?;
+    tags.sort_by(|a, b| crate::reference::natural_order(a, b));
     let mut out = Vec::with_capacity(tags.len());
     for t in tags {
         let tag = ManifestRef::tag(&t);
