@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cr_global_optspecs
-    string join \n registry= insecure-registry= ca-cert= debug h/help V/version
+    string join \n registry= insecure-registry= ca-cert= tls-verify= client-cert= client-key= debug h/help V/version
 end
 
 function __fish_cr_needs_command
@@ -27,6 +27,10 @@ end
 complete -c cr -n "__fish_cr_needs_command" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_needs_command" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_needs_command" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_needs_command" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_needs_command" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_needs_command" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_needs_command" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_needs_command" -s V -l version -d 'Print version'
@@ -61,12 +65,20 @@ complete -c cr -n "__fish_cr_using_subcommand login" -l apikey -d 'API key (user
 complete -c cr -n "__fish_cr_using_subcommand login" -s p -l password -d 'Not taken: a password on the command line is visible to every process' -r
 complete -c cr -n "__fish_cr_using_subcommand login" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand login" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand login" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand login" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand login" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand login" -l password-stdin -d 'Read the password from standard input'
 complete -c cr -n "__fish_cr_using_subcommand login" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand login" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand login" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand logout" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand logout" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand logout" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand logout" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand logout" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand logout" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand logout" -s V -l version -d 'Print version'
@@ -76,12 +88,20 @@ complete -c cr -n "__fish_cr_using_subcommand region" -l format -d 'Go template 
 complete -c cr -n "__fish_cr_using_subcommand region" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand region" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand region" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand region" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand region" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand region" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand region" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand region" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s V -l version -d 'Print version'
@@ -91,6 +111,10 @@ complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l format -d 'Go t
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s q -l quiet -d 'Print only the namespace names'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s h -l help -d 'Print help'
@@ -101,6 +125,10 @@ complete -c cr -n "__fish_cr_using_subcommand namespaces" -l format -d 'Go templ
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s q -l quiet -d 'Print only the namespace names'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s h -l help -d 'Print help'
@@ -112,6 +140,10 @@ complete -c cr -n "__fish_cr_using_subcommand image-list" -l format -d 'Go templ
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-trunc -d 'Show full digests'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
@@ -125,6 +157,10 @@ complete -c cr -n "__fish_cr_using_subcommand images" -l format -d 'Go template 
 complete -c cr -n "__fish_cr_using_subcommand images" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand images" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand images" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand images" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand images" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l no-trunc -d 'Show full digests'
 complete -c cr -n "__fish_cr_using_subcommand images" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
@@ -138,6 +174,10 @@ complete -c cr -n "__fish_cr_using_subcommand ls" -l format -d 'Go template appl
 complete -c cr -n "__fish_cr_using_subcommand ls" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand ls" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand ls" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand ls" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand ls" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l no-trunc -d 'Show full digests'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
@@ -151,6 +191,10 @@ complete -c cr -n "__fish_cr_using_subcommand image-digests" -l format -d 'Go te
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-trunc -d 'Show full digests'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
@@ -164,6 +208,10 @@ complete -c cr -n "__fish_cr_using_subcommand digests" -l format -d 'Go template
 complete -c cr -n "__fish_cr_using_subcommand digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand digests" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand digests" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand digests" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l no-trunc -d 'Show full digests'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
@@ -175,6 +223,10 @@ complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l format -d 'Go te
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s V -l version -d 'Print version'
@@ -183,12 +235,20 @@ complete -c cr -n "__fish_cr_using_subcommand inspect" -l format -d 'Go template
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s V -l version -d 'Print version'
@@ -198,6 +258,10 @@ complete -c cr -n "__fish_cr_using_subcommand image-tag" -l format -d 'Go templa
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print help'
@@ -208,6 +272,10 @@ complete -c cr -n "__fish_cr_using_subcommand tag" -l format -d 'Go template app
 complete -c cr -n "__fish_cr_using_subcommand tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand tag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand tag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tag" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand tag" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand tag" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s h -l help -d 'Print help'
@@ -218,6 +286,10 @@ complete -c cr -n "__fish_cr_using_subcommand image-untag" -l format -d 'Go temp
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s V -l version -d 'Print version'
@@ -227,6 +299,10 @@ complete -c cr -n "__fish_cr_using_subcommand image-rm" -l format -d 'Go templat
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help'
@@ -237,6 +313,10 @@ complete -c cr -n "__fish_cr_using_subcommand rmi" -l format -d 'Go template app
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s h -l help -d 'Print help'
@@ -250,6 +330,10 @@ json\t''"
 complete -c cr -n "__fish_cr_using_subcommand push" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand push" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand push" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand push" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand push" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand push" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -261,6 +345,10 @@ json\t''"
 complete -c cr -n "__fish_cr_using_subcommand pull" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand pull" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand pull" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand pull" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand pull" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand pull" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand pull" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand pull" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help'
@@ -272,6 +360,10 @@ json\t''"
 complete -c cr -n "__fish_cr_using_subcommand copy" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand copy" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand copy" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand copy" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand copy" -l all-tags -d 'Copy every tag of the source repository'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand copy" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
@@ -280,18 +372,30 @@ complete -c cr -n "__fish_cr_using_subcommand copy" -s V -l version -d 'Print ve
 complete -c cr -n "__fish_cr_using_subcommand version" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand version" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand version" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand version" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand version" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand version" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand version" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand version" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand version" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand completions" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand completions" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand completions" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand completions" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand completions" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand completions" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand completions" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand man" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand man" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand man" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand man" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand man" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand man" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand man" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand man" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand man" -s V -l version -d 'Print version'

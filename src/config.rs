@@ -197,6 +197,13 @@ pub struct Settings {
     pub net: Net,
     /// No retry lines on stderr (`--quiet`); retries are still reported.
     pub quiet: bool,
+    /// Verify TLS certificates: `--tls-verify` > `CR_TLS_VERIFY` > true.
+    pub tls_verify: bool,
+    /// `--client-cert FILE --client-key FILE`.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// Per-host certificate directories: `CR_CERTS_D` (colon-separated), else Docker's and
+    /// containers' `/etc/{docker,containers}/certs.d`.
+    pub certs_dirs: Vec<PathBuf>,
 }
 
 /// Retries and timeouts (`CR_MAX_RETRIES`, `CR_RETRY_BASE_MS`, `CR_READ_TIMEOUT`,
@@ -311,6 +318,26 @@ impl Settings {
             credential_hosts,
             net: Net::from_env()?,
             quiet: false,
+            tls_verify: match std::env::var("CR_TLS_VERIFY")
+                .ok()
+                .as_deref()
+                .map(str::trim)
+            {
+                None | Some("") | Some("true") | Some("1") => true,
+                Some("false") | Some("0") => false,
+                Some(other) => {
+                    return Err(ConfigError::Env {
+                        var: "CR_TLS_VERIFY",
+                        value: other.to_string(),
+                        expected: "true or false".into(),
+                    })
+                }
+            },
+            client_cert: None,
+            certs_dirs: match std::env::var_os("CR_CERTS_D") {
+                Some(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
+                _ => crate::registry::options::default_certs_dirs(),
+            },
         })
     }
 
@@ -341,6 +368,9 @@ impl Settings {
             upload_chunk: self.net.upload_chunk,
             page_size: self.net.page_size,
             env_scope: self.env_scope(),
+            tls_verify: self.tls_verify,
+            client_cert: self.client_cert.clone(),
+            certs_dirs: self.certs_dirs.clone(),
         }
     }
 }

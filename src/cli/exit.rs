@@ -136,6 +136,27 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     }
     .unwrap_or_else(|| "the anonymous user".into());
     Some(match (e, e.kind()) {
+        (RegistryError::Protocol { message, .. }, _) if message.contains("speaks HTTPS") => {
+            format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
+        }
+        (RegistryError::Connect { message, .. }, _)
+            if message.contains("certificate") || message.contains("tls") =>
+        {
+            let why = if message.contains("UnknownIssuer") || message.contains("BadSignature") {
+                "its certificate is signed by a CA cr does not trust"
+            } else if message.contains("NotValidForName") {
+                "its certificate is not for this host name"
+            } else if message.contains("Expired") {
+                "its certificate has expired"
+            } else if message.contains("CaUsedAsEndEntity") {
+                "its certificate is a CA certificate used as a server certificate"
+            } else if message.to_ascii_lowercase().contains("certificate required") {
+                "it asks for a client certificate"
+            } else {
+                "the TLS handshake failed"
+            };
+            format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
+        }
         (RegistryError::Connect { message, .. }, _) => {
             let dns = message.contains("dns error") || message.contains("failed to lookup");
             if dns {

@@ -75,6 +75,26 @@ pub struct GlobalArgs {
     /// Trust this CA certificate (PEM) in addition to the system's.
     #[arg(long = "ca-cert", global = true, value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
+    /// Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY).
+    #[arg(long = "tls-verify", global = true, value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub tls_verify: Option<bool>,
+    /// Client certificate (PEM) for mutual TLS, with --client-key.
+    #[arg(
+        long = "client-cert",
+        global = true,
+        value_name = "FILE",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --client-cert.
+    #[arg(
+        long = "client-key",
+        global = true,
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
     /// Trace HTTP requests on stderr (credentials and tokens are redacted).
     #[arg(long, global = true)]
     pub debug: bool,
@@ -131,12 +151,19 @@ pub enum Command {
 
 impl GlobalArgs {
     pub fn settings(&self) -> anyhow::Result<Settings> {
-        Ok(Settings::resolve(
+        let mut s = Settings::resolve(
             self.registry.as_deref(),
             &self.insecure_registry,
             self.ca_cert.clone(),
             self.debug,
-        )?)
+        )?;
+        if let Some(v) = self.tls_verify {
+            s.tls_verify = v;
+        }
+        if let (Some(c), Some(k)) = (&self.client_cert, &self.client_key) {
+            s.client_cert = Some((c.clone(), k.clone()));
+        }
+        Ok(s)
     }
 }
 

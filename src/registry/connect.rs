@@ -24,28 +24,41 @@ impl Registry {
         Self::build(opts, registry, cred, !opts.use_http(registry))
     }
 
-    /// Like `new`, but a loopback registry is tried over TLS first when `--ca-cert` was given
-    /// (a local registry with its own CA); it falls back to plain HTTP as Docker does.
+    /// Like `new`, but a loopback registry is tried over TLS first when the user gave anything
+    /// TLS (a CA, certs.d, a client certificate, `--tls-verify=false`). It falls back to plain
+    /// HTTP only when the host does not speak TLS at all; a TLS failure (an untrusted or
+    /// mismatched certificate, a refused client certificate) is reported, never hidden.
     pub async fn open(
         opts: &Options,
         registry: &str,
         cred: Option<Credential>,
     ) -> Result<Self, RegistryError> {
         let listed = opts.insecure.iter().any(|h| h == registry);
-        if opts.ca_certs.is_empty() || listed || !is_loopback(registry) {
+        if listed || !is_loopback(registry) || !opts.wants_tls(registry) {
             return Self::new(opts, registry, cred);
         }
         let tls = Self::build(opts, registry, cred.clone(), true)?;
         let probe = tls
             .http
             .get(tls.url(""))
-            .timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
             .send()
             .await;
-        if probe.is_ok() {
-            return Ok(tls);
+        match probe {
+            Ok(_) => Ok(tls),
+            Err(e) => {
+                let chain = super::trace::error_chain(&e.without_url());
+                if speaks_plain_http(&chain) {
+                    Self::build(opts, registry, cred, false)
+                } else {
+                    Err(RegistryError::Connect {
+                        what: "TLS handshake".into(),
+                        host: registry.to_string(),
+                        message: chain,
+                    })
+                }
+            }
         }
-        Self::build(opts, registry, cred, false)
     }
 
     fn build(
@@ -62,26 +75,66 @@ impl Registry {
                 host: registry.into(),
                 message: e.to_string(),
             })?;
-        let mut certs = Vec::new();
-        for path in &opts.ca_certs {
-            let pem = std::fs::read(path).map_err(|e| RegistryError::Protocol {
-                what: format!("read CA certificate {}", path.display()),
+        let read_pem = |path: &std::path::Path, what: &str| {
+            std::fs::read(path).map_err(|e| RegistryError::Protocol {
+                what: format!("read {what} {}", path.display()),
                 host: registry.into(),
                 message: e.to_string(),
-            })?;
-            let cert =
-                reqwest::Certificate::from_pem(&pem).map_err(|e| RegistryError::Protocol {
-                    what: format!("parse CA certificate {}", path.display()),
-                    host: registry.into(),
-                    message: e.to_string(),
-                })?;
-            certs.push(cert);
+            })
+        };
+        let bad_pem =
+            |path: &std::path::Path, what: &str, e: reqwest::Error| RegistryError::Protocol {
+                what: format!("parse {what} {}", path.display()),
+                host: registry.into(),
+                message: super::trace::error_chain(&e),
+            };
+        // CAs: --ca-cert, then certs.d/HOST[:PORT]/*.crt; a client certificate: the flags, else
+        // certs.d's client.cert + client.key.
+        let dirs = opts.certs_d(registry);
+        let mut ca_files: Vec<std::path::PathBuf> = opts.ca_certs.clone();
+        let mut client = opts.client_cert.clone();
+        for d in &dirs {
+            let mut found: Vec<_> = std::fs::read_dir(d)
+                .map(|r| r.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            found.sort();
+            ca_files.extend(
+                found
+                    .into_iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "crt")),
+            );
+            let (c, k) = (d.join("client.cert"), d.join("client.key"));
+            if client.is_none() && c.is_file() && k.is_file() {
+                client = Some((c, k));
+            }
         }
+        let mut certs = Vec::new();
+        for path in &ca_files {
+            let pem = read_pem(path, "CA certificate")?;
+            certs.push(
+                reqwest::Certificate::from_pem(&pem)
+                    .map_err(|e| bad_pem(path, "CA certificate", e))?,
+            );
+        }
+        let identity = match &client {
+            Some((c, k)) => {
+                let mut pem = read_pem(c, "client certificate")?;
+                pem.push(b'\n');
+                pem.extend(read_pem(k, "client key")?);
+                Some(
+                    reqwest::Identity::from_pem(&pem)
+                        .map_err(|e| bad_pem(c, "client certificate", e))?,
+                )
+            }
+            None => None,
+        };
         let read_timeout = opts.read_timeout;
         let spec = ClientSpec {
             registry: registry.to_string(),
             certs,
             connect_timeout: opts.connect_timeout,
+            identity,
+            verify: opts.tls_verify,
         };
         Ok(Registry {
             name: registry.to_string(),
@@ -111,6 +164,11 @@ impl Registry {
         let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name, &scope))
             .await
             .expect("credential lookup does not panic")?;
+        if !opts.tls_verify {
+            eprintln!(
+                "warning: TLS certificate verification is off for {registry} (--tls-verify=false): anyone on the network path can read and change what cr sends and receives"
+            );
+        }
         if opts.debug {
             match &cred {
                 Some(c) => eprintln!(
@@ -137,4 +195,13 @@ impl Registry {
         }
         Ok(Self::open(opts, registry, cred).await?)
     }
+}
+
+/// Whether a failed TLS attempt met a server that answers in plain HTTP (not a TLS failure).
+fn speaks_plain_http(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("invalidcontenttype")
+        || c.contains("corrupt message")
+        || c.contains("wrong version number")
+        || c.contains("invalid message")
 }

@@ -10,6 +10,8 @@ pub(super) struct ClientSpec {
     pub(super) registry: String,
     pub(super) certs: Vec<reqwest::Certificate>,
     pub(super) connect_timeout: Duration,
+    pub(super) identity: Option<reqwest::Identity>,
+    pub(super) verify: bool,
 }
 
 impl ClientSpec {
@@ -29,6 +31,12 @@ impl ClientSpec {
         }
         for c in &self.certs {
             b = b.add_root_certificate(c.clone());
+        }
+        if let Some(id) = &self.identity {
+            b = b.identity(id.clone());
+        }
+        if !self.verify {
+            b = b.danger_accept_invalid_certs(true);
         }
         b.build().map_err(|e| RegistryError::Protocol {
             what: "build HTTP client".into(),

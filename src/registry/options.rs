@@ -30,6 +30,13 @@ pub struct Options {
     pub page_size: u64,
     /// Where the environment's credentials may go.
     pub env_scope: EnvScope,
+    /// Verify TLS certificates (`--tls-verify=false` turns it off, with a warning).
+    pub tls_verify: bool,
+    /// A client certificate and key (PEM) for mutual TLS (`--client-cert`, `--client-key`).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// Where per-host certificates are looked for: `DIR/HOST[:PORT]/` with `*.crt` (CAs) and
+    /// `client.cert` + `client.key` (Docker's and containers' certs.d).
+    pub certs_dirs: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -45,11 +52,45 @@ impl Default for Options {
             upload_chunk: 0,
             page_size: 1000,
             env_scope: EnvScope::default(),
+            tls_verify: true,
+            client_cert: None,
+            certs_dirs: default_certs_dirs(),
         }
     }
 }
 
+/// Docker's and containers' per-host certificate directories.
+pub fn default_certs_dirs() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("/etc/docker/certs.d"),
+        PathBuf::from("/etc/containers/certs.d"),
+    ]
+}
+
 impl Options {
+    /// The certs.d directories that exist for `registry` (`HOST:PORT`, then `HOST`).
+    pub fn certs_d(&self, registry: &str) -> Vec<PathBuf> {
+        let mut names = vec![registry.to_string()];
+        let bare = strip_port(registry);
+        if bare != registry {
+            names.push(bare.to_string());
+        }
+        self.certs_dirs
+            .iter()
+            .flat_map(|d| names.iter().map(move |n| d.join(n)))
+            .filter(|p| p.is_dir())
+            .collect()
+    }
+
+    /// Whether the user gave anything that asks for TLS with a host (a CA, certs.d, a client
+    /// certificate, or `--tls-verify=false`): a loopback host is then tried over TLS first.
+    pub fn wants_tls(&self, registry: &str) -> bool {
+        !self.ca_certs.is_empty()
+            || self.client_cert.is_some()
+            || !self.tls_verify
+            || !self.certs_d(registry).is_empty()
+    }
+
     /// Plain HTTP for loopback hosts and those listed as insecure.
     pub fn use_http(&self, host: &str) -> bool {
         is_loopback(host)

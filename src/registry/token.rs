@@ -51,6 +51,30 @@ impl Registry {
                 .collect::<Vec<_>>()
         } else if status.is_success() {
             Vec::new()
+        } else if status == StatusCode::BAD_REQUEST && self.base.scheme() == "http" {
+            // Go's TLS server answers a plain request with 400 and says why.
+            let mut resp = resp;
+            let body = match tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                read_capped(&mut resp, 1024),
+            )
+            .await
+            {
+                Ok(Ok((b, _))) => b,
+                _ => bytes::Bytes::new(),
+            };
+            if String::from_utf8_lossy(&body).contains("HTTPS server") {
+                return Err(RegistryError::Protocol {
+                    what: "ping /v2/".into(),
+                    host: self.name.clone(),
+                    message: "the registry speaks HTTPS, but cr reached it over plain HTTP (loopback and --insecure-registry hosts get plain HTTP unless a CA or certs.d entry is given)".into(),
+                });
+            }
+            return Err(RegistryError::Protocol {
+                what: "ping /v2/".into(),
+                host: self.name.clone(),
+                message: "HTTP 400 Bad Request".into(),
+            });
         } else if status == StatusCode::NOT_FOUND {
             return Err(RegistryError::Protocol {
                 what: "ping /v2/".into(),

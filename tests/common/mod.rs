@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 #[allow(unused_imports)]
 pub use issuer::{Issuer, User};
 
+thread_local! {
+    /// Set while `start_mtls` starts its registry.
+    static MUTUAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -65,6 +70,23 @@ impl TestRegistry {
     /// A registry serving TLS with a certificate for 127.0.0.1 (see `cert()`).
     pub fn start_tls() -> Self {
         Self::start_full(Auth::None, true, true)
+    }
+
+    /// A TLS registry that also requires a client certificate signed by its CA (mutual TLS;
+    /// see `client_cert()`).
+    pub fn start_mtls() -> Self {
+        MUTUAL.with(|m| m.set(true));
+        let r = Self::start_full(Auth::None, true, true);
+        MUTUAL.with(|m| m.set(false));
+        r
+    }
+
+    /// The client certificate and key (PEM) of a mutual-TLS registry.
+    pub fn client_cert(&self) -> (PathBuf, PathBuf) {
+        (
+            self.dir.path().join("client.cert"),
+            self.dir.path().join("client.key"),
+        )
     }
 
     pub fn cert(&self) -> PathBuf {
@@ -141,11 +163,55 @@ impl TestRegistry {
                 "-out",
                 &p(&cert),
             ]);
-            format!(
+            let mut yaml = format!(
                 "  tls:\n    certificate: {}\n    key: {}\n",
                 cert.display(),
                 key.display()
-            )
+            );
+            if MUTUAL.with(|m| m.get()) {
+                let (ccert, ckey, ccsr, cext) = (
+                    d.join("client.cert"),
+                    d.join("client.key"),
+                    d.join("client.csr"),
+                    d.join("client.ext"),
+                );
+                std::fs::write(
+                    &cext,
+                    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+                )
+                .unwrap();
+                run(&[
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-subj",
+                    "/CN=cr-test-client",
+                    "-keyout",
+                    &p(&ckey),
+                    "-out",
+                    &p(&ccsr),
+                ]);
+                run(&[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &p(&ccsr),
+                    "-CA",
+                    &p(&ca),
+                    "-CAkey",
+                    &p(&ca_key),
+                    "-CAcreateserial",
+                    "-days",
+                    "2",
+                    "-extfile",
+                    &p(&cext),
+                    "-out",
+                    &p(&ccert),
+                ]);
+                yaml.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+            }
+            yaml
         } else {
             String::new()
         };
