@@ -17,6 +17,7 @@ pub(crate) mod progress;
 pub(crate) mod pull;
 pub(crate) mod push;
 pub(crate) mod region;
+pub(crate) mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,6 +5,8 @@
 use std::io::Write;
 
 use comfy_table::{presets, ContentArrangement, Table};
+
+pub use super::template::render;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -148,105 +150,6 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
         out.push('\n');
     }
     out
-}
-
-fn to_gtmpl(v: &Value) -> gtmpl::Value {
-    match v {
-        Value::Null => gtmpl::Value::Nil,
-        Value::Bool(b) => gtmpl::Value::Bool(*b),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                gtmpl::Value::from(u)
-            } else if let Some(i) = n.as_i64() {
-                gtmpl::Value::from(i)
-            } else {
-                gtmpl::Value::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        Value::String(s) => gtmpl::Value::String(s.clone()),
-        Value::Array(a) => gtmpl::Value::Array(a.iter().map(to_gtmpl).collect()),
-        Value::Object(m) => {
-            gtmpl::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_gtmpl(v))).collect())
-        }
-    }
-}
-
-/// Apply a Go template to one value.
-pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
-    // Go's text/template and ibmcloud accept `{{json .}}`; give it to gtmpl as a function.
-    if !balanced(template) {
-        return Err(super::exit::usage(
-            format!("invalid --format template {template:?}: an action opened with {{{{ is not closed with }}}}"),
-            "templates look like '{{ .Repository }}:{{ .Tag }}'",
-        ));
-    }
-    let mut tmpl = gtmpl::Template::default();
-    tmpl.add_funcs(&[("json", json_func as gtmpl::Func)]);
-    tmpl.parse(template).map_err(|e| {
-        super::exit::usage(
-            format!("invalid --format template: {e}"),
-            "templates look like '{{ .Repository }}:{{ .Tag }}'",
-        )
-    })?;
-    let ctx = gtmpl::Context::from(to_gtmpl(v));
-    let out = tmpl.render(&ctx).map_err(|e| {
-        super::exit::usage(
-            format!("--format template failed: {e}"),
-            "field names are case-sensitive, e.g. .Repository, .Tag, .Digest",
-        )
-    })?;
-    // A row is one line: a newline only where the template itself has one, never from a value.
-    let keep: &[char] = if template.contains('\n') {
-        &['\n', '\t']
-    } else {
-        &['\t']
-    };
-    Ok(crate::text::escape_keeping(&out, keep).into_owned())
-}
-
-/// Every `{{` closed by a `}}` before the next `{{` (gtmpl loops on an unclosed action).
-fn balanced(t: &str) -> bool {
-    let mut rest = t;
-    loop {
-        let open = rest.find("{{");
-        let close = rest.find("}}");
-        match (open, close) {
-            (None, None) => return true,
-            (Some(o), Some(c)) if o < c => {
-                let after = &rest[o + 2..];
-                let c2 = after.find("}}").expect("a close exists");
-                if after[..c2].contains("{{") {
-                    return false;
-                }
-                rest = &after[c2 + 2..];
-            }
-            _ => return false,
-        }
-    }
-}
-
-fn json_func(args: &[gtmpl::Value]) -> Result<gtmpl::Value, gtmpl::FuncError> {
-    let v = args.first().cloned().unwrap_or(gtmpl::Value::Nil);
-    Ok(gtmpl::Value::String(to_json(&from_gtmpl(&v), false)))
-}
-
-fn from_gtmpl(v: &gtmpl::Value) -> Value {
-    match v {
-        gtmpl::Value::Nil | gtmpl::Value::NoValue => Value::Null,
-        gtmpl::Value::Bool(b) => Value::Bool(*b),
-        gtmpl::Value::String(s) => Value::String(s.clone()),
-        gtmpl::Value::Number(n) => n
-            .as_u64()
-            .map(Value::from)
-            .or_else(|| n.as_i64().map(Value::from))
-            .or_else(|| n.as_f64().map(Value::from))
-            .unwrap_or(Value::Null),
-        gtmpl::Value::Array(a) => Value::Array(a.iter().map(from_gtmpl).collect()),
-        gtmpl::Value::Object(m) | gtmpl::Value::Map(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_gtmpl(v))).collect())
-        }
-        gtmpl::Value::Function(_) => Value::Null,
-    }
 }
 
 /// Print rows as a table, JSON array or one template line each.
