@@ -156,37 +156,18 @@ pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
         .map_err(|e| usage(format!("invalid --format template: {e}"), shape))?;
     let ctx = gtmpl::Context::from(to_gtmpl(v, true));
     let out = tmpl.render(&ctx).map_err(|e| {
-        let fields: Vec<&str> = v
+        let fields: Vec<String> = v
             .as_object()
-            .map(|m| m.keys().map(String::as_str).collect())
+            .map(|m| m.keys().map(|f| format!(".{f}")).collect())
             .unwrap_or_default();
+        let hint = format!("the fields are {}", fields.join(", "));
         let msg = e.to_string();
         match msg
             .strip_prefix("no field ")
             .and_then(|r| r.split(' ').next())
         {
-            Some(field) => usage(
-                format!("--format: no field .{field} here"),
-                format!(
-                    "the fields are {}",
-                    fields
-                        .iter()
-                        .map(|f| format!(".{f}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            None => usage(
-                format!("--format template failed: {msg}"),
-                format!(
-                    "the fields are {}",
-                    fields
-                        .iter()
-                        .map(|f| format!(".{f}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            Some(field) => usage(format!("--format: no field .{field} here"), hint),
+            None => usage(format!("--format template failed: {msg}"), hint),
         }
     })?;
     // A row is one line: a newline only where the template itself has one, never from a value.
