@@ -310,3 +310,25 @@ fn output_lines_say_what_happened_once() {
         "{o:?}"
     );
 }
+
+#[test]
+fn a_missing_tag_names_the_closest_ones() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"closest")]);
+    for t in ["v1.0", "v1.1", "v2.0", "stable"] {
+        reg.skopeo_push(&l, "v1", &format!("ns/app:{t}"));
+    }
+    let env = Env::new();
+    let h = reg.host.as_str();
+    let (code, _, err) = env.run(&["--registry", h, "image-inspect", "ns/app"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("latest was assumed"), "{err}");
+    let (code, _, err) = env.run(&["--registry", h, "manifest-inspect", "ns/app:v1.2"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("the closest tags are v1.0, v1.1, v2.0, stable"),
+        "{err}"
+    );
+}

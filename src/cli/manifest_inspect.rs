@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::output::{emit, emit_bytes};
 use crate::config::Settings;
 use crate::reference::Reference;
@@ -19,14 +17,20 @@ pub struct ManifestInspectArgs {
 pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let m = reg
+    let m = match reg
         .get_manifest(
             &r.repository,
             &r.manifest_ref(),
             &[Scope::pull(&r.repository)],
         )
         .await
-        .with_context(|| format!("cannot inspect {r}"))?;
+    {
+        Ok(m) => m,
+        Err(e) => {
+            let e = crate::ops::explain_missing(&reg, &r, e).await;
+            return Err(e.context(format!("cannot inspect {r}")));
+        }
+    };
     // Exact bytes for a script (it may hash them); escaped on a terminal, which would act on
     // control characters a registry put there.
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {

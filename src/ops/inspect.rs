@@ -17,9 +17,13 @@ pub async fn inspect(
     platform: Option<&Platform>,
 ) -> anyhow::Result<Value> {
     let scopes = [Scope::pull(&r.repository)];
-    let top = reg
+    let top = match reg
         .get_manifest(&r.repository, &r.manifest_ref(), &scopes)
-        .await?;
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => return Err(super::explain_missing(reg, r, e).await),
+    };
     let (image, platforms): (RawManifest, Vec<String>) = if top.is_index() {
         let parsed = top.parse()?;
         let platforms: Vec<String> = parsed

@@ -55,3 +55,36 @@ impl Clients {
         Ok(reg.clone())
     }
 }
+
+/// A manifest that is not there, explained: `latest` was assumed when no tag was given, and
+/// the (up to five) existing tags closest to the one asked for are named. Other errors pass.
+pub async fn explain_missing(
+    reg: &Registry,
+    r: &crate::reference::Reference,
+    e: crate::registry::RegistryError,
+) -> anyhow::Error {
+    if e.kind() != crate::registry::Kind::NotFound || r.digest.is_some() {
+        return e.into();
+    }
+    let asked = r.tag.clone().unwrap_or_else(|| "latest".into());
+    let mut tags = reg.tags(&r.repository).await.unwrap_or_default();
+    tags.sort_by_key(|t| (crate::config::distance(&asked, t), t.clone()));
+    tags.truncate(5);
+    let assumed = if r.tag.is_none() {
+        " (no tag was given: latest was assumed)"
+    } else {
+        ""
+    };
+    let message = if tags.is_empty() {
+        format!("no tag {asked}{assumed}, and the repository has no tags")
+    } else {
+        format!(
+            "no tag {asked}{assumed}; the closest tags are {}",
+            tags.join(", ")
+        )
+    };
+    anyhow::Error::new(e).context(NotFound {
+        image: r.to_string(),
+        message,
+    })
+}
