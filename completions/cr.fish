@@ -145,7 +145,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
-complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s h -l help -d 'Print help'
@@ -162,7 +162,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand images" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand images" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand images" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
-complete -c cr -n "__fish_cr_using_subcommand images" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand images" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand images" -s h -l help -d 'Print help'
@@ -179,7 +179,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand ls" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand ls" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand ls" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
-complete -c cr -n "__fish_cr_using_subcommand ls" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -s h -l help -d 'Print help'
@@ -196,7 +196,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
-complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s h -l help -d 'Print help'
@@ -213,7 +213,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand digests" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand digests" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
-complete -c cr -n "__fish_cr_using_subcommand digests" -l no-trunc -d 'Show full digests'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -s h -l help -d 'Print help'

@@ -22,7 +22,7 @@ pub struct ImageListArgs {
     /// Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests).
     #[arg(short, long, conflicts_with_all = ["output", "format"])]
     pub quiet: bool,
-    /// Show full digests.
+    /// Show full digests and every tag (image-digests shows five and a count otherwise).
     #[arg(long)]
     pub no_trunc: bool,
     /// Add a Type column (OCI, OCI index, Docker v2, Docker list).
@@ -100,6 +100,21 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
         .collect()
 }
 
+/// How many tags a Tags cell shows before `… +N` (all with `--no-trunc`).
+const TAGS_SHOWN: usize = 5;
+
+/// `t1, t2, t3, t4, t5, … +1995`, or every tag with `--no-trunc`.
+fn tags_cell(tags: &[&str], no_trunc: bool) -> String {
+    if no_trunc || tags.len() <= TAGS_SHOWN {
+        return tags.join(", ");
+    }
+    format!(
+        "{}, … +{}",
+        tags[..TAGS_SHOWN].join(", "),
+        tags.len() - TAGS_SHOWN
+    )
+}
+
 pub async fn run(
     settings: Settings,
     a: ImageListArgs,
@@ -154,15 +169,11 @@ pub async fn run(
             let mut cells = vec![
                 r["Repository"].as_str().unwrap_or("").to_string(),
                 if by_digest {
-                    r["Tags"]
+                    let tags: Vec<&str> = r["Tags"]
                         .as_array()
-                        .map(|t| {
-                            t.iter()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
-                        .unwrap_or_default()
+                        .map(|t| t.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    tags_cell(&tags, a.no_trunc)
                 } else {
                     r["Tag"].as_str().unwrap_or("").to_string()
                 },
@@ -191,4 +202,18 @@ pub async fn run(
     }
     let total = codes.len() + images.len();
     exit::summarize(&codes, total.max(codes.len() + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_tag_cells_are_cut() {
+        let tags: Vec<String> = (1..=2000).map(|i| format!("t{i}")).collect();
+        let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+        assert_eq!(tags_cell(&refs, false), "t1, t2, t3, t4, t5, … +1995");
+        assert_eq!(tags_cell(&refs, true).matches(", ").count(), 1999);
+        assert_eq!(tags_cell(&refs[..3], false), "t1, t2, t3");
+    }
 }
