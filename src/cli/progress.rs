@@ -52,7 +52,7 @@ impl Bars {
         let total = multi.add(ProgressBar::new(0));
         total.set_style(
             ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                "{prefix:>10} [{wide_bar}] {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}",
             )
             .expect("valid template")
             .progress_chars("=> "),
@@ -75,9 +75,11 @@ impl Progress for Bars {
             .multi
             .insert_before(&self.total, ProgressBar::new(d.size));
         pb.set_style(
-            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {bytes}/{total_bytes}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>12} [{wide_bar}] {decimal_bytes}/{decimal_total_bytes}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         pb.set_prefix(short(&d.digest).to_string());
         self.active
@@ -117,5 +119,27 @@ impl Progress for Bars {
     }
     fn finish(&self) {
         self.total.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bars build (their templates are parsed at run time) and use the decimal units of
+    /// the result lines (`human_size`).
+    #[test]
+    fn bars_build_with_decimal_units() {
+        let b = Bars::new();
+        b.planned(1, 2_000_000);
+        let d = Desc {
+            media_type: "x".into(),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            size: 2_000_000,
+        };
+        b.blob_start(&d);
+        b.blob_bytes(&d.digest, 1_000_000);
+        b.blob_done(&d, crate::transfer::progress::Outcome::Moved);
+        b.finish();
     }
 }
