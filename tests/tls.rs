@@ -153,3 +153,39 @@ fn a_plain_loopback_registry_still_works_when_a_ca_is_given() {
     ]);
     assert!(out.starts_with("Repository"), "{out}");
 }
+
+#[test]
+fn a_self_signed_certificate_given_as_its_own_ca_is_trusted() {
+    let reg = TestRegistry::start_self_signed();
+    let env = Env::new();
+    let name = format!("{}/ns/app:v1", reg.host);
+    let cert = reg.cert();
+    // Without it: an untrusted certificate, named as such.
+    let (code, _, err) = env.run(&["--tls-verify=true", "image-list", "--registry", &reg.host]);
+    assert_ne!(code, 0, "{err}");
+    // Given with --ca-cert: pushed and read back over verified TLS.
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"self-signed")]);
+    env.ok(&[
+        "--ca-cert",
+        cert.to_str().unwrap(),
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &name,
+    ]);
+    let out = env.ok(&["--ca-cert", cert.to_str().unwrap(), "image-inspect", &name]);
+    assert!(out.contains(&img.digest));
+    // In certs.d.
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path().join(&reg.host);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(&cert, d.join("ca.crt")).unwrap();
+    let o = env
+        .cmd()
+        .env("CR_CERTS_D", certs.path())
+        .args(["image-inspect", &name])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

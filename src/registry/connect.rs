@@ -9,7 +9,7 @@ use url::Url;
 use super::auth::TokenCache;
 use super::client::Registry;
 use super::error::RegistryError;
-use super::http::ClientSpec;
+use super::http::{pem_certs, pem_key, tls_config, ClientSpec};
 use super::options::Options;
 use crate::credentials::{self, Credential};
 use crate::reference::{api_host, is_loopback};
@@ -82,12 +82,11 @@ impl Registry {
                 message: e.to_string(),
             })
         };
-        let bad_pem =
-            |path: &std::path::Path, what: &str, e: reqwest::Error| RegistryError::Protocol {
-                what: format!("parse {what} {}", path.display()),
-                host: registry.into(),
-                message: super::trace::error_chain(&e),
-            };
+        let bad_pem = |path: &std::path::Path, what: &str, e: String| RegistryError::Protocol {
+            what: format!("parse {what} {}", path.display()),
+            host: registry.into(),
+            message: e,
+        };
         // CAs: --ca-cert, then certs.d/HOST[:PORT]/*.crt; a client certificate: the flags, else
         // certs.d's client.cert + client.key.
         let dirs = opts.certs_d(registry);
@@ -108,33 +107,33 @@ impl Registry {
                 client = Some((c, k));
             }
         }
-        let mut certs = Vec::new();
+        let mut anchors = Vec::new();
         for path in &ca_files {
             let pem = read_pem(path, "CA certificate")?;
-            certs.push(
-                reqwest::Certificate::from_pem(&pem)
-                    .map_err(|e| bad_pem(path, "CA certificate", e))?,
-            );
+            anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
         }
         let identity = match &client {
             Some((c, k)) => {
-                let mut pem = read_pem(c, "client certificate")?;
-                pem.push(b'\n');
-                pem.extend(read_pem(k, "client key")?);
-                Some(
-                    reqwest::Identity::from_pem(&pem)
-                        .map_err(|e| bad_pem(c, "client certificate", e))?,
-                )
+                let certs = pem_certs(&read_pem(c, "client certificate")?)
+                    .map_err(|e| bad_pem(c, "client certificate", e))?;
+                let key = pem_key(&read_pem(k, "client key")?)
+                    .map_err(|e| bad_pem(k, "client key", e))?;
+                Some((certs, key))
             }
             None => None,
         };
+        let tls = tls_config(anchors, identity, opts.tls_verify).map_err(|e| {
+            RegistryError::Protocol {
+                what: "set up TLS".into(),
+                host: registry.into(),
+                message: e,
+            }
+        })?;
         let read_timeout = opts.read_timeout;
         let spec = ClientSpec {
             registry: registry.to_string(),
-            certs,
             connect_timeout: opts.connect_timeout,
-            identity,
-            verify: opts.tls_verify,
+            tls: std::sync::Arc::new(tls),
         };
         Ok(Registry {
             name: registry.to_string(),

@@ -20,6 +20,8 @@ pub use issuer::{Issuer, User};
 thread_local! {
     /// Set while `start_mtls` starts its registry.
     static MUTUAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while `start_self_signed` starts its registry.
+    static SELF_SIGNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 pub fn free_port() -> u16 {
@@ -81,6 +83,16 @@ impl TestRegistry {
         r
     }
 
+    /// A TLS registry whose certificate is self-signed with the common recipe
+    /// (`openssl req -x509 -newkey … -subj /CN=localhost -addext subjectAltName=…`, so CA:TRUE);
+    /// `cert()` is that certificate.
+    pub fn start_self_signed() -> Self {
+        SELF_SIGNED.with(|m| m.set(true));
+        let r = Self::start_full(Auth::None, true, true);
+        SELF_SIGNED.with(|m| m.set(false));
+        r
+    }
+
     /// The client certificate and key (PEM) of a mutual-TLS registry.
     pub fn client_cert(&self) -> (PathBuf, PathBuf) {
         (
@@ -106,97 +118,81 @@ impl TestRegistry {
         require("docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let tls_yaml = if tls {
-            require("openssl");
-            // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
-            let d = dir.path();
-            let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
-            let (cert, key, csr, ext) = (
-                d.join("tls-leaf.pem"),
-                d.join("tls-key.pem"),
-                d.join("tls.csr"),
-                d.join("tls.ext"),
-            );
-            std::fs::write(&ext, "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
-            let run = |args: &[&str]| openssl(d, args);
-            let p = |x: &PathBuf| x.to_str().unwrap().to_string();
-            run(&[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=cr test CA",
-                "-keyout",
-                &p(&ca_key),
-                "-out",
-                &p(&ca),
-            ]);
-            run(&[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                &p(&key),
-                "-out",
-                &p(&csr),
-            ]);
-            run(&[
-                "x509",
-                "-req",
-                "-in",
-                &p(&csr),
-                "-CA",
-                &p(&ca),
-                "-CAkey",
-                &p(&ca_key),
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &p(&ext),
-                "-out",
-                &p(&cert),
-            ]);
-            let mut yaml = format!(
-                "  tls:\n    certificate: {}\n    key: {}\n",
-                cert.display(),
-                key.display()
-            );
-            if MUTUAL.with(|m| m.get()) {
-                let (ccert, ckey, ccsr, cext) = (
-                    d.join("client.cert"),
-                    d.join("client.key"),
-                    d.join("client.csr"),
-                    d.join("client.ext"),
+            if SELF_SIGNED.with(|m| m.get()) {
+                require("openssl");
+                let d = dir.path();
+                let (cert, key) = (d.join("tls-cert.pem"), d.join("tls-key.pem"));
+                openssl(
+                    d,
+                    &[
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=localhost",
+                        "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-keyout",
+                        key.to_str().unwrap(),
+                        "-out",
+                        cert.to_str().unwrap(),
+                    ],
                 );
-                std::fs::write(
-                    &cext,
-                    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+                format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    cert.display(),
+                    key.display()
                 )
-                .unwrap();
+            } else {
+                require("openssl");
+                // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
+                let d = dir.path();
+                let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
+                let (cert, key, csr, ext) = (
+                    d.join("tls-leaf.pem"),
+                    d.join("tls-key.pem"),
+                    d.join("tls.csr"),
+                    d.join("tls.ext"),
+                );
+                std::fs::write(&ext, "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
+                let run = |args: &[&str]| openssl(d, args);
+                let p = |x: &PathBuf| x.to_str().unwrap().to_string();
+                run(&[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=cr test CA",
+                    "-keyout",
+                    &p(&ca_key),
+                    "-out",
+                    &p(&ca),
+                ]);
                 run(&[
                     "req",
                     "-newkey",
                     "rsa:2048",
                     "-nodes",
                     "-subj",
-                    "/CN=cr-test-client",
+                    "/CN=127.0.0.1",
                     "-keyout",
-                    &p(&ckey),
+                    &p(&key),
                     "-out",
-                    &p(&ccsr),
+                    &p(&csr),
                 ]);
                 run(&[
                     "x509",
                     "-req",
                     "-in",
-                    &p(&ccsr),
+                    &p(&csr),
                     "-CA",
                     &p(&ca),
                     "-CAkey",
@@ -205,13 +201,60 @@ impl TestRegistry {
                     "-days",
                     "2",
                     "-extfile",
-                    &p(&cext),
+                    &p(&ext),
                     "-out",
-                    &p(&ccert),
+                    &p(&cert),
                 ]);
-                yaml.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+                let mut yaml = format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    cert.display(),
+                    key.display()
+                );
+                if MUTUAL.with(|m| m.get()) {
+                    let (ccert, ckey, ccsr, cext) = (
+                        d.join("client.cert"),
+                        d.join("client.key"),
+                        d.join("client.csr"),
+                        d.join("client.ext"),
+                    );
+                    std::fs::write(
+                        &cext,
+                        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+                    )
+                    .unwrap();
+                    run(&[
+                        "req",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-subj",
+                        "/CN=cr-test-client",
+                        "-keyout",
+                        &p(&ckey),
+                        "-out",
+                        &p(&ccsr),
+                    ]);
+                    run(&[
+                        "x509",
+                        "-req",
+                        "-in",
+                        &p(&ccsr),
+                        "-CA",
+                        &p(&ca),
+                        "-CAkey",
+                        &p(&ca_key),
+                        "-CAcreateserial",
+                        "-days",
+                        "2",
+                        "-extfile",
+                        &p(&cext),
+                        "-out",
+                        &p(&ccert),
+                    ]);
+                    yaml.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+                }
+                yaml
             }
-            yaml
         } else {
             String::new()
         };
