@@ -332,3 +332,26 @@ fn a_missing_tag_names_the_closest_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn pull_and_copy_of_a_missing_tag_name_the_closest_ones() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"closest pull")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1.0");
+    let env = Env::new();
+    let h = reg.host.as_str();
+    let out = format!("oci:{}", dir.path().join("out").display());
+    for args in [
+        vec!["pull", "ns/app:v1.9", out.as_str()],
+        vec!["pull", "ns/app:v1.9", "out.tar"],
+        vec!["copy", "ns/app:v1.9", "ns/other:x"],
+    ] {
+        let mut full = vec!["--registry", h];
+        full.extend(args.iter().copied());
+        let (code, _, err) = env.run(&full);
+        assert_eq!(code, 3, "{args:?}: {err}");
+        assert!(err.contains("the closest tags are v1.0"), "{args:?}: {err}");
+    }
+}

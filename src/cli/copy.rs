@@ -103,9 +103,13 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .clone()
             .or(src.tag.clone())
             .unwrap_or_else(|| "latest".into());
-        let r = transfer::transfer(&source, &src.manifest_ref(), &dest, &[tag], &opts)
-            .await
-            .with_context(|| format!("cannot copy {src} to {dst}"))?;
+        let r = match transfer::transfer(&source, &src.manifest_ref(), &dest, &[tag], &opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = crate::ops::explain_transfer(&sreg, &src, e).await;
+                return Err(e.context(format!("cannot copy {src} to {dst}")));
+            }
+        };
         a.t.print(&[r]);
         return Ok(ExitCode::SUCCESS);
     }

@@ -47,8 +47,14 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
                 &src.manifest_ref(),
                 &[Scope::pull(&src.repository)],
             )
-            .await
-            .with_context(|| format!("cannot pull {src}"))?;
+            .await;
+        let top = match top {
+            Ok(m) => m,
+            Err(e) => {
+                let e = crate::ops::explain_missing(&reg, &src, e).await;
+                return Err(e.context(format!("cannot pull {src}")));
+            }
+        };
         if top.is_index() {
             opts.platform = top.parse()?.pick_platform(None).and_then(|(_, p)| p);
         }
@@ -71,19 +77,25 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let writer = LayoutWriter::new(dst.clone(), repo_tag)
         .with_context(|| format!("cannot pull to {dst}"))?;
     let source = Source::Registry(Repo {
-        reg,
+        reg: reg.clone(),
         repo: src.repository.clone(),
     });
     let dest = Dest::Local(Box::new(writer));
-    let mut report = transfer::transfer(
+    let moved = transfer::transfer(
         &source,
         &src.manifest_ref(),
         &dest,
         std::slice::from_ref(&tag),
         &opts,
     )
-    .await
-    .with_context(|| format!("cannot pull {src}"))?;
+    .await;
+    let mut report = match moved {
+        Ok(r) => r,
+        Err(e) => {
+            let e = crate::ops::explain_transfer(&reg, &src, e).await;
+            return Err(e.context(format!("cannot pull {src}")));
+        }
+    };
     let Dest::Local(writer) = dest else {
         unreachable!("local destination")
     };

@@ -88,3 +88,22 @@ pub async fn explain_missing(
         message,
     })
 }
+
+/// A transfer that failed because its top manifest is not there, explained as
+/// [`explain_missing`] does; any other failure passes as it is.
+pub async fn explain_transfer(
+    reg: &Registry,
+    r: &crate::reference::Reference,
+    e: crate::transfer::TransferError,
+) -> anyhow::Error {
+    use crate::registry::RegistryError;
+    match e {
+        crate::transfer::TransferError::Registry(re)
+            if matches!(&*re, RegistryError::Api { what, .. } if what.starts_with("get manifest"))
+                && re.kind() == crate::registry::Kind::NotFound =>
+        {
+            explain_missing(reg, r, *re).await
+        }
+        other => other.into(),
+    }
+}
