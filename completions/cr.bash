@@ -85,11 +85,26 @@ _cr() {
             cr,region-set)
                 cmd="cr__subcmd__region__subcmd__set"
                 ;;
+            cr,repo-list)
+                cmd="cr__subcmd__repo__subcmd__list"
+                ;;
+            cr,repos)
+                cmd="cr__subcmd__repo__subcmd__list"
+                ;;
+            cr,retention-run)
+                cmd="cr__subcmd__retention__subcmd__run"
+                ;;
             cr,rmi)
                 cmd="cr__subcmd__image__subcmd__rm"
                 ;;
             cr,tag)
                 cmd="cr__subcmd__image__subcmd__tag"
+                ;;
+            cr,tag-list)
+                cmd="cr__subcmd__tag__subcmd__list"
+                ;;
+            cr,tags)
+                cmd="cr__subcmd__tag__subcmd__list"
                 ;;
             cr,version)
                 cmd="cr__subcmd__version"
@@ -148,6 +163,15 @@ _cr() {
             cr__subcmd__help,region-set)
                 cmd="cr__subcmd__help__subcmd__region__subcmd__set"
                 ;;
+            cr__subcmd__help,repo-list)
+                cmd="cr__subcmd__help__subcmd__repo__subcmd__list"
+                ;;
+            cr__subcmd__help,retention-run)
+                cmd="cr__subcmd__help__subcmd__retention__subcmd__run"
+                ;;
+            cr__subcmd__help,tag-list)
+                cmd="cr__subcmd__help__subcmd__tag__subcmd__list"
+                ;;
             cr__subcmd__help,version)
                 cmd="cr__subcmd__help__subcmd__version"
                 ;;
@@ -158,7 +182,7 @@ _cr() {
 
     case "${cmd}" in
         cr)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version login logout region region-set namespace-list namespaces image-list images ls image-digests digests image-inspect inspect manifest-inspect image-tag tag image-untag image-rm rmi push pull copy version completions man help"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version login logout region region-set namespace-list namespaces repo-list repos tag-list tags image-list images ls image-digests digests image-inspect inspect manifest-inspect image-tag tag image-untag image-rm rmi retention-run push pull copy version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,7 +220,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__completions)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version bash elvish fish powershell zsh"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,7 +258,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__copy)
-            opts="-j -q -o -h -V --all-tags --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-j -q -o -h -V --all-tags --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,7 +316,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__help)
-            opts="login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help"
+            opts="login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +581,48 @@ _cr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cr__subcmd__help__subcmd__repo__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__retention__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__tag__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cr__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -572,7 +638,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__digests)
-            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,7 +692,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__inspect)
-            opts="-h -V --platform --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-h -V --platform --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -672,7 +738,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__list)
-            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,7 +792,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__rm)
-            opts="-o -h -V --dry-run --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-o -h -V --dry-run --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,7 +842,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__tag)
-            opts="-q -o -h -V --quiet --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-q -o -h -V --quiet --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,7 +892,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__untag)
-            opts="-o -h -V --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-o -h -V --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -876,7 +942,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__login)
-            opts="-u -p -h -V --username --password-stdin --apikey --password --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-u -p -h -V --username --password-stdin --apikey --password --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -930,7 +996,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__logout)
-            opts="-h -V --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-h -V --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -964,7 +1030,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__man)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1002,7 +1068,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__manifest__subcmd__inspect)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1040,7 +1106,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__namespace__subcmd__list)
-            opts="-q -o -h -V --quiet --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-q -o -h -V --quiet --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,7 +1156,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__pull)
-            opts="-j -q -o -h -V --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-j -q -o -h -V --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1148,7 +1214,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__push)
-            opts="-j -q -o -h -V --compression --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-j -q -o -h -V --compression --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1210,7 +1276,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__region)
-            opts="-o -h -V --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-o -h -V --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1260,7 +1326,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__region__subcmd__set)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1297,8 +1363,170 @@ _cr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cr__subcmd__repo__subcmd__list)
+            opts="-q -o -h -V --restrict --quiet --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --restrict)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__retention__subcmd__run)
+            opts="-o -h -V --images --older-than --keep-tag --retain-untagged --force --dry-run --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --images)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__tag__subcmd__list)
+            opts="-o -h -V --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cr__subcmd__version)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --help --version"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

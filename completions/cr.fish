@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cr_global_optspecs
-    string join \n registry= insecure-registry= ca-cert= tls-verify= client-cert= client-key= debug h/help V/version
+    string join \n registry= insecure-registry= ca-cert= tls-verify= client-cert= client-key= debug no-cache h/help V/version
 end
 
 function __fish_cr_needs_command
@@ -32,6 +32,7 @@ false\t''"
 complete -c cr -n "__fish_cr_needs_command" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_needs_command" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_needs_command" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_needs_command" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_needs_command" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_needs_command" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
@@ -40,6 +41,10 @@ complete -c cr -n "__fish_cr_needs_command" -f -a "region" -d 'Show the target r
 complete -c cr -n "__fish_cr_needs_command" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
 complete -c cr -n "__fish_cr_needs_command" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
 complete -c cr -n "__fish_cr_needs_command" -f -a "namespaces" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_needs_command" -f -a "repo-list" -d 'List repository names from the catalog (no manifest is fetched)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "repos" -d 'List repository names from the catalog (no manifest is fetched)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "tag-list" -d 'List the tags of one repository, naturally sorted (no manifest is fetched)'
+complete -c cr -n "__fish_cr_needs_command" -f -a "tags" -d 'List the tags of one repository, naturally sorted (no manifest is fetched)'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-list" -d 'List every tagged image of the target registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "images" -d 'List every tagged image of the target registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "ls" -d 'List every tagged image of the target registry'
@@ -53,6 +58,7 @@ complete -c cr -n "__fish_cr_needs_command" -f -a "tag" -d 'Point a new tag at a
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
 complete -c cr -n "__fish_cr_needs_command" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
 complete -c cr -n "__fish_cr_needs_command" -f -a "rmi" -d 'Delete images by digest, with every tag on them in that repository'
+complete -c cr -n "__fish_cr_needs_command" -f -a "retention-run" -d 'Keep the newest images of each repository and delete the others (by digest)'
 complete -c cr -n "__fish_cr_needs_command" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
 complete -c cr -n "__fish_cr_needs_command" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
 complete -c cr -n "__fish_cr_needs_command" -f -a "copy" -d 'Copy images from registry to registry'
@@ -71,6 +77,7 @@ complete -c cr -n "__fish_cr_using_subcommand login" -l client-cert -d 'Client c
 complete -c cr -n "__fish_cr_using_subcommand login" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand login" -l password-stdin -d 'Read the password from standard input'
 complete -c cr -n "__fish_cr_using_subcommand login" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand login" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand login" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand login" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand logout" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -80,6 +87,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand logout" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand logout" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand logout" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand logout" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand region" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -93,6 +101,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand region" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand region" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand region" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand region" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -103,6 +112,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand region-set" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -117,6 +127,7 @@ complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l client-cert -d 
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s q -l quiet -d 'Print only the namespace names'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -131,8 +142,69 @@ complete -c cr -n "__fish_cr_using_subcommand namespaces" -l client-cert -d 'Cli
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s q -l quiet -d 'Print only the namespace names'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l restrict -d 'Only repositories in this namespace (or under this path)' -r
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -s q -l quiet -d 'Print only HOST/REPOSITORY names'
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand repos" -l restrict -d 'Only repositories in this namespace (or under this path)' -r
+complete -c cr -n "__fish_cr_using_subcommand repos" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand repos" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand repos" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand repos" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand repos" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand repos" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand repos" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand repos" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
+complete -c cr -n "__fish_cr_using_subcommand repos" -s q -l quiet -d 'Print only HOST/REPOSITORY names'
+complete -c cr -n "__fish_cr_using_subcommand repos" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand repos" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
+complete -c cr -n "__fish_cr_using_subcommand repos" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand repos" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -s o -l output -d 'Output format: one tag per line (default), table or json ({"Repository": …, "Tags": […]}, as skopeo list-tags)' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l format -d 'Go template applied to each tag, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand tags" -s o -l output -d 'Output format: one tag per line (default), table or json ({"Repository": …, "Tags": […]}, as skopeo list-tags)' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand tags" -l format -d 'Go template applied to each tag, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand tags" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand tags" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand tags" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tags" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand tags" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tags" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
+complete -c cr -n "__fish_cr_using_subcommand tags" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand tags" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
+complete -c cr -n "__fish_cr_using_subcommand tags" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand tags" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
@@ -148,6 +220,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-list" -s q -l quiet -d 'Prin
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand images" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
@@ -165,6 +238,7 @@ complete -c cr -n "__fish_cr_using_subcommand images" -s q -l quiet -d 'Print on
 complete -c cr -n "__fish_cr_using_subcommand images" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand images" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand images" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand images" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
@@ -182,6 +256,7 @@ complete -c cr -n "__fish_cr_using_subcommand ls" -s q -l quiet -d 'Print only n
 complete -c cr -n "__fish_cr_using_subcommand ls" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
@@ -199,6 +274,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-digests" -s q -l quiet -d 'P
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
@@ -216,6 +292,7 @@ complete -c cr -n "__fish_cr_using_subcommand digests" -s q -l quiet -d 'Print o
 complete -c cr -n "__fish_cr_using_subcommand digests" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand digests" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l platform -d 'For a multi-platform image, the platform to describe (default linux/amd64, else the first)' -r
@@ -228,6 +305,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l platform -d 'For a multi-platform image, the platform to describe (default linux/amd64, else the first)' -r
@@ -240,6 +318,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand inspect" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -250,6 +329,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -264,6 +344,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-tag" -l client-cert -d 'Clie
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -278,6 +359,7 @@ complete -c cr -n "__fish_cr_using_subcommand tag" -l client-cert -d 'Client cer
 complete -c cr -n "__fish_cr_using_subcommand tag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand tag" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand tag" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -291,6 +373,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -305,6 +388,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-cert -d 'Clien
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
@@ -319,8 +403,28 @@ complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-cert -d 'Client cer
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l images -d 'Keep the N most recent images of each repository (by the config\'s creation time)' -r
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l older-than -d 'Delete only images created longer ago than this (30d, 12h, 2w)' -r
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l keep-tag -d 'Never delete an image carrying a tag that matches this regular expression' -r
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -s o -l output -d 'Output format: text (default) or json (kept and deleted per repository)' -r -f -a "table\t''
+json\t''"
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
+false\t''"
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l retain-untagged -d 'Keep images without tags (the only behaviour on registries that cannot list them)'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l force -d 'Delete without asking (needed when there is no terminal)'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l dry-run -d 'Show what would be deleted, delete nothing'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand push" -l compression -d 'How to push the uncompressed layers of a docker-archive' -r -f -a "gzip\t'gzip uncompressed docker-archive layers while they stream (fast level)'
 none\t'push layers as they are in the archive'"
 complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
@@ -336,6 +440,7 @@ complete -c cr -n "__fish_cr_using_subcommand push" -l client-cert -d 'Client ce
 complete -c cr -n "__fish_cr_using_subcommand push" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand push" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand push" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand push" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand push" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
@@ -351,6 +456,7 @@ complete -c cr -n "__fish_cr_using_subcommand pull" -l client-cert -d 'Client ce
 complete -c cr -n "__fish_cr_using_subcommand pull" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand pull" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand pull" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand pull" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
@@ -367,6 +473,7 @@ complete -c cr -n "__fish_cr_using_subcommand copy" -l client-key -d 'Private ke
 complete -c cr -n "__fish_cr_using_subcommand copy" -l all-tags -d 'Copy every tag of the source repository'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand copy" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand copy" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand version" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -377,6 +484,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand version" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand version" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand version" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand version" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand version" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand version" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand completions" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -387,6 +495,7 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand completions" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand completions" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand completions" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand completions" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand man" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -397,24 +506,28 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand man" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand man" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand man" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
+complete -c cr -n "__fish_cr_using_subcommand man" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand man" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand man" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "region" -d 'Show the target registry and where it was set'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "copy" -d 'Copy images from registry to registry'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "version" -d 'Print cr\'s version'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "man" -d 'Write man pages into a directory'
-complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm push pull copy version completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "login" -d 'Log in to a registry; the credentials are checked before they are stored'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "logout" -d 'Remove the stored login for a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "region" -d 'Show the target registry and where it was set'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "region-set" -d 'Set the target registry: an IBM Cloud region (us-south, eu-de, global, …) or any host'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "namespace-list" -d 'List the namespaces of the target registry with their repository counts'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "repo-list" -d 'List repository names from the catalog (no manifest is fetched)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "tag-list" -d 'List the tags of one repository, naturally sorted (no manifest is fetched)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "image-list" -d 'List every tagged image of the target registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "image-digests" -d 'List one row per manifest digest, with all its tags'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "image-inspect" -d 'Show config and manifest facts of images as JSON (docker inspect style)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "manifest-inspect" -d 'Print a manifest exactly as the registry stores it'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "image-tag" -d 'Point a new tag at an image (mounting or copying blobs when the repository differs)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "image-untag" -d 'Remove tags only; the images and their other tags stay'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "image-rm" -d 'Delete images by digest, with every tag on them in that repository'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "retention-run" -d 'Keep the newest images of each repository and delete the others (by digest)'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "push" -d 'Push a local image (OCI layout, oci-archive, docker-archive) to a registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "pull" -d 'Pull an image into a local OCI layout, oci-archive or docker-archive'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "copy" -d 'Copy images from registry to registry'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "version" -d 'Print cr\'s version'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "completions" -d 'Generate shell completions (bash, zsh, fish, …) on stdout'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c cr -n "__fish_cr_using_subcommand help; and not __fish_seen_subcommand_from login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect manifest-inspect image-tag image-untag image-rm retention-run push pull copy version completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

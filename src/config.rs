@@ -204,6 +204,19 @@ pub struct Settings {
     /// Per-host certificate directories: `CR_CERTS_D` (colon-separated), else Docker's and
     /// containers' `/etc/{docker,containers}/certs.d`.
     pub certs_dirs: Vec<PathBuf>,
+    /// The content cache (`CR_CACHE_DIR`, `CR_CACHE_MAX_MIB`); None with `--no-cache`, a
+    /// bound of 0, or no cache directory.
+    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+}
+
+/// The content cache in `cache::root()/content` bounded by `CR_CACHE_MAX_MIB` (default 256;
+/// 0 turns it off).
+fn cache_from_env() -> Result<Option<std::sync::Arc<crate::cache::Cache>>, ConfigError> {
+    let mib = env_number("CR_CACHE_MAX_MIB", 256, 0, 1 << 20)?;
+    Ok(crate::cache::root()
+        .map(|d| d.join("content"))
+        .filter(|_| mib > 0)
+        .map(|d| std::sync::Arc::new(crate::cache::Cache::new(d, mib << 20))))
 }
 
 /// Retries and timeouts (`CR_MAX_RETRIES`, `CR_RETRY_BASE_MS`, `CR_READ_TIMEOUT`,
@@ -338,6 +351,7 @@ impl Settings {
                 Some(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
                 _ => crate::registry::options::default_certs_dirs(),
             },
+            cache: cache_from_env()?,
         })
     }
 
@@ -371,6 +385,7 @@ impl Settings {
             tls_verify: self.tls_verify,
             client_cert: self.client_cert.clone(),
             certs_dirs: self.certs_dirs.clone(),
+            cache: self.cache.clone(),
         }
     }
 }

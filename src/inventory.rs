@@ -1,7 +1,8 @@
 //! What a registry holds: repositories (catalog, restricted to a namespace or repository),
 //! their tags, the digest each tag points at, and per-digest facts (type, compressed size,
-//! creation time). Requests run concurrently (bounded) and each manifest or config digest is
-//! fetched once.
+//! creation time, an index's platforms). A listing fetches only what its output needs (tag
+//! lists; HEADs for digests; manifests and configs by digest for facts), requests run
+//! concurrently (bounded), and each manifest or config digest is fetched at most once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::image::manifest::{Parsed, RawManifest};
-use crate::reference::ManifestRef;
+use crate::image::manifest::Parsed;
+use crate::reference::{validate_digest, ManifestRef};
 use crate::registry::{Kind, Registry, RegistryError, Scope};
 
 /// Requests in flight at once while listing.
@@ -18,23 +19,40 @@ pub const LIST_JOBS: usize = 32;
 /// Configs larger than this are not read for their creation time.
 const MAX_CONFIG: usize = 4 << 20;
 
+/// How much a listing fetches: each level costs more requests than the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Depth {
+    /// Tag lists only.
+    Names,
+    /// Plus one HEAD per tag (the digest and media type).
+    Digests,
+    /// Plus each manifest and config, fetched by digest once (and kept in the content cache).
+    Full,
+}
+
 /// Facts about one manifest digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {
     pub media_type: String,
     /// Compressed size: config + layers; for an index the sum over its platforms.
     pub size: u64,
-    /// Creation time (Unix seconds) from the config; for an index from its first platform.
+    /// Creation time (Unix seconds) from the config; for an index its newest platform's.
     pub created: Option<i64>,
+    /// For an index: the digests of its manifests.
+    pub children: Vec<String>,
 }
 
-/// One tag and what it points at.
+/// One tag and, as deep as asked, what it points at.
 #[derive(Debug, Clone)]
 pub struct TaggedImage {
     pub repo: String,
     pub tag: String,
-    pub digest: String,
-    pub info: ImageInfo,
+    /// From `Depth::Digests` on.
+    pub digest: Option<String>,
+    /// The media type the registry gave (from `Depth::Digests` on).
+    pub media_type: Option<String>,
+    /// From `Depth::Full` on.
+    pub info: Option<ImageInfo>,
 }
 
 type Cell<T> = Arc<OnceCell<T>>;
@@ -69,6 +87,10 @@ impl Inventory {
         }
     }
 
+    pub fn registry(&self) -> &Registry {
+        &self.reg
+    }
+
     /// Repositories of the catalog under `restrict`. When the catalog is forbidden and
     /// `restrict` names a repository, that repository alone.
     pub async fn repositories(&self, restrict: Option<&str>) -> Result<Vec<String>, RegistryError> {
@@ -93,49 +115,54 @@ impl Inventory {
         }
     }
 
-    /// Every tag of `repos` with its digest and facts. Failures of single repositories or tags
-    /// are returned beside the images, not fatal.
-    pub async fn tagged_images(&self, repos: &[String]) -> (Vec<TaggedImage>, Vec<RegistryError>) {
-        let mut problems = Vec::new();
-        let tag_lists: Vec<_> = stream::iter(repos.iter().cloned())
+    /// The tags of each repository (a repository that is gone has none). Failures are
+    /// returned beside the lists.
+    pub async fn tag_lists(
+        &self,
+        repos: &[String],
+    ) -> (Vec<(String, Vec<String>)>, Vec<RegistryError>) {
+        let lists: Vec<_> = stream::iter(repos.iter().cloned())
             .map(|repo| async move {
                 let tags = self.reg.tags(&repo).await;
                 (repo, tags)
             })
-            .buffer_unordered(LIST_JOBS)
+            .buffered(LIST_JOBS)
             .collect()
             .await;
-        let mut pairs = Vec::new();
-        for (repo, tags) in tag_lists {
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for (repo, tags) in lists {
             match tags {
-                Ok(t) => pairs.extend(t.into_iter().map(|t| (repo.clone(), t))),
-                Err(e) if e.kind() == Kind::NotFound => {}
+                Ok(t) => out.push((repo, t)),
+                Err(e) if e.kind() == Kind::NotFound => out.push((repo, Vec::new())),
                 Err(e) => problems.push(e),
             }
         }
+        (out, problems)
+    }
+
+    /// Every tag of `repos`, with what `depth` asks for. Failures of single repositories or
+    /// tags are returned beside the images, not fatal.
+    pub async fn tagged_images(
+        &self,
+        repos: &[String],
+        depth: Depth,
+    ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
+        let (lists, mut problems) = self.tag_lists(repos).await;
+        let pairs = lists
+            .into_iter()
+            .flat_map(|(repo, tags)| tags.into_iter().map(move |t| (repo.clone(), t)));
         let results: Vec<_> = stream::iter(pairs)
-            .map(|(repo, tag)| async move {
-                let scopes = [Scope::pull(&repo)];
-                let m = self
-                    .reg
-                    .get_manifest(&repo, &ManifestRef::tag(&tag), &scopes)
-                    .await?;
-                let info = self.info(&repo, &m).await?;
-                Ok::<_, RegistryError>(TaggedImage {
-                    digest: m.digest,
-                    repo,
-                    tag,
-                    info,
-                })
-            })
+            .map(|(repo, tag)| self.tagged(repo, tag, depth))
             .buffer_unordered(LIST_JOBS)
             .collect()
             .await;
         let mut images = Vec::new();
         for r in results {
             match r {
-                Ok(i) => images.push(i),
+                Ok(Some(i)) => images.push(i),
                 // A tag deleted between the listing and the fetch is simply gone.
+                Ok(None) => {}
                 Err(e) if e.kind() == Kind::NotFound => {}
                 Err(e) => problems.push(e),
             }
@@ -148,47 +175,52 @@ impl Inventory {
         (images, problems)
     }
 
-    /// Facts about a manifest, computed once per digest.
-    pub async fn info(&self, repo: &str, m: &RawManifest) -> Result<ImageInfo, RegistryError> {
-        let c = cell(&self.infos, &m.digest);
-        c.get_or_try_init(|| async {
-            let parsed = m.parse().map_err(|e| self.protocol(repo, e.to_string()))?;
-            match &parsed {
-                Parsed::Image(im) => Ok(ImageInfo {
-                    media_type: m.media_type.clone(),
-                    size: parsed.image_size(),
-                    created: self.created(repo, im.config().digest().as_ref()).await,
-                }),
-                Parsed::Index(_) => {
-                    let children = parsed.children();
-                    let infos: Vec<_> = stream::iter(children.iter())
-                        .map(|(d, _)| self.child_info(repo, &d.digest))
-                        .buffered(8)
-                        .collect()
-                        .await;
-                    let mut size = 0;
-                    let mut created = None;
-                    for (i, info) in infos.into_iter().enumerate() {
-                        let info = info?;
-                        size = info.size.saturating_add(size);
-                        if i == 0 {
-                            created = info.created;
-                        }
-                    }
-                    Ok(ImageInfo {
-                        media_type: m.media_type.clone(),
-                        size,
-                        created,
-                    })
-                }
+    /// One tag, resolved as deep as asked: a HEAD for its digest (a GET only where the
+    /// registry's HEAD gives none), then the manifest and config by digest.
+    async fn tagged(
+        &self,
+        repo: String,
+        tag: String,
+        depth: Depth,
+    ) -> Result<Option<TaggedImage>, RegistryError> {
+        let mut image = TaggedImage {
+            repo,
+            tag,
+            digest: None,
+            media_type: None,
+            info: None,
+        };
+        if depth == Depth::Names {
+            return Ok(Some(image));
+        }
+        let repo = image.repo.as_str();
+        let scopes = [Scope::pull(repo)];
+        let reference = ManifestRef::tag(&image.tag);
+        let Some(head) = self.reg.head_manifest(repo, &reference, &scopes).await? else {
+            return Ok(None);
+        };
+        let digest = match head.digest.filter(|d| validate_digest(d).is_ok()) {
+            Some(d) => d,
+            None => {
+                self.reg
+                    .get_manifest(repo, &reference, &scopes)
+                    .await?
+                    .digest
             }
-        })
-        .await
-        .cloned()
+        };
+        image.media_type = head.media_type.filter(|m| !m.is_empty());
+        if depth == Depth::Full {
+            let info = self.info(repo, &digest).await?;
+            image.media_type = Some(info.media_type.clone());
+            image.info = Some(info);
+        }
+        image.digest = Some(digest);
+        Ok(Some(image))
     }
 
-    /// Facts about an index's child (an image manifest), fetched by digest.
-    async fn child_info(&self, repo: &str, digest: &str) -> Result<ImageInfo, RegistryError> {
+    /// Facts about a manifest digest, computed once per digest: the manifest by digest (from
+    /// the content cache when there), its config, and for an index each platform's.
+    pub async fn info(&self, repo: &str, digest: &str) -> Result<ImageInfo, RegistryError> {
         let c = cell(&self.infos, digest);
         c.get_or_try_init(|| async {
             let m = self
@@ -196,15 +228,39 @@ impl Inventory {
                 .get_manifest(repo, &ManifestRef::digest(digest), &[Scope::pull(repo)])
                 .await?;
             let parsed = m.parse().map_err(|e| self.protocol(repo, e.to_string()))?;
-            let created = match &parsed {
-                Parsed::Image(im) => self.created(repo, im.config().digest().as_ref()).await,
-                Parsed::Index(_) => None,
-            };
-            Ok(ImageInfo {
-                media_type: m.media_type.clone(),
-                size: parsed.image_size(),
-                created,
-            })
+            match &parsed {
+                Parsed::Image(im) => Ok(ImageInfo {
+                    media_type: m.media_type.clone(),
+                    size: parsed.image_size(),
+                    created: self.created(repo, im.config().digest().as_ref()).await,
+                    children: Vec::new(),
+                }),
+                Parsed::Index(_) => {
+                    let children: Vec<String> = parsed
+                        .children()
+                        .iter()
+                        .map(|(d, _)| d.digest.clone())
+                        .collect();
+                    let infos: Vec<_> = stream::iter(children.iter())
+                        .map(|d| Box::pin(self.info(repo, d)))
+                        .buffered(8)
+                        .collect()
+                        .await;
+                    let mut size = 0u64;
+                    let mut created: Option<i64> = None;
+                    for info in infos {
+                        let info = info?;
+                        size = info.size.saturating_add(size);
+                        created = created.max(info.created);
+                    }
+                    Ok(ImageInfo {
+                        media_type: m.media_type.clone(),
+                        size,
+                        created,
+                        children,
+                    })
+                }
+            }
         })
         .await
         .cloned()

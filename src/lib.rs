@@ -4,6 +4,7 @@
 //! [`inventory`] / transfer -> output. Every capability lives in the library so that it can be
 //! tested without spawning the binary; `src/main.rs` only parses, runs and maps exit codes.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -11,7 +11,7 @@ use super::exit;
 use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
 use crate::config::Settings;
 use crate::image::{digest, media};
-use crate::inventory::{Inventory, TaggedImage};
+use crate::inventory::{Depth, Inventory, TaggedImage};
 use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
@@ -40,10 +40,43 @@ fn base_row(host: &str, i: &TaggedImage) -> serde_json::Map<String, Value> {
         "Namespace".into(),
         json!(i.repo.split('/').next().unwrap_or("")),
     );
-    m.insert("Created".into(), json!(i.info.created));
-    m.insert("Size".into(), json!(i.info.size));
-    m.insert("ManifestType".into(), json!(i.info.media_type));
+    m.insert(
+        "Created".into(),
+        json!(i.info.as_ref().and_then(|f| f.created)),
+    );
+    m.insert("Size".into(), json!(i.info.as_ref().map(|f| f.size)));
+    m.insert("ManifestType".into(), json!(i.media_type));
     m
+}
+
+/// What the output needs fetched: names for `-q` (digests for image-digests), what the
+/// `--format` template reads, everything for a table or JSON.
+pub fn depth_for(a: &ImageListArgs, by_digest: bool) -> Depth {
+    let least = if by_digest {
+        Depth::Digests
+    } else {
+        Depth::Names
+    };
+    if a.quiet {
+        return least;
+    }
+    let Some(fields) = a
+        .out
+        .format
+        .as_deref()
+        .and_then(super::template::fields_used)
+    else {
+        // A table, JSON, or a template that reads the whole row.
+        return Depth::Full;
+    };
+    let needs = |names: &[&str]| fields.iter().any(|f| names.contains(&f.as_str()));
+    if needs(&["Created", "Size"]) {
+        Depth::Full
+    } else if needs(&["Digest", "ManifestType", "Tags"]) {
+        Depth::Digests
+    } else {
+        least
+    }
 }
 
 /// Rows of `image-list`: keys are the `--format` field names.
@@ -74,8 +107,9 @@ pub fn list_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
 pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
     let mut groups: BTreeMap<(String, String), (Vec<String>, &TaggedImage)> = BTreeMap::new();
     for i in images {
+        let Some(d) = &i.digest else { continue };
         groups
-            .entry((i.repo.clone(), i.digest.clone()))
+            .entry((i.repo.clone(), d.clone()))
             .or_insert_with(|| (Vec::new(), i))
             .0
             .push(i.tag.clone());
@@ -135,7 +169,7 @@ pub async fn run(
             eprintln!("note: no repository on {} matches --restrict {r}", reg.name);
         }
     }
-    let (images, problems) = inv.tagged_images(&repos).await;
+    let (images, problems) = inv.tagged_images(&repos, depth_for(&a, by_digest)).await;
     let host = reg.name.as_str();
     let rows = if by_digest {
         digest_rows(host, &images)

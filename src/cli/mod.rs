@@ -17,6 +17,9 @@ pub(crate) mod progress;
 pub(crate) mod pull;
 pub(crate) mod push;
 pub(crate) mod region;
+pub(crate) mod repo_list;
+pub(crate) mod retention_run;
+pub(crate) mod tag_list;
 pub(crate) mod template;
 
 use std::path::PathBuf;
@@ -99,6 +102,9 @@ pub struct GlobalArgs {
     /// Trace HTTP requests on stderr (credentials and tokens are redacted).
     #[arg(long, global = true)]
     pub debug: bool,
+    /// Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +120,12 @@ pub enum Command {
     /// List the namespaces of the target registry with their repository counts.
     #[command(visible_alias = "namespaces")]
     NamespaceList(namespace_list::NamespaceListArgs),
+    /// List repository names from the catalog (no manifest is fetched).
+    #[command(visible_alias = "repos")]
+    RepoList(repo_list::RepoListArgs),
+    /// List the tags of one repository, naturally sorted (no manifest is fetched).
+    #[command(visible_alias = "tags")]
+    TagList(tag_list::TagListArgs),
     /// List every tagged image of the target registry.
     #[command(visible_aliases = ["images", "ls"])]
     ImageList(image_list::ImageListArgs),
@@ -133,6 +145,8 @@ pub enum Command {
     /// Delete images by digest, with every tag on them in that repository.
     #[command(visible_alias = "rmi")]
     ImageRm(image_rm::ImageRmArgs),
+    /// Keep the newest images of each repository and delete the others (by digest).
+    RetentionRun(retention_run::RetentionRunArgs),
     /// Push a local image (OCI layout, oci-archive, docker-archive) to a registry.
     Push(push::PushArgs),
     /// Pull an image into a local OCI layout, oci-archive or docker-archive.
@@ -158,6 +172,9 @@ impl GlobalArgs {
             self.ca_cert.clone(),
             self.debug,
         )?;
+        if self.no_cache {
+            s.cache = None;
+        }
         if let Some(v) = self.tls_verify {
             s.tls_verify = v;
         }
@@ -177,6 +194,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Region(a) => region::region(g.settings()?, a),
         Command::RegionSet(a) => region::region_set(a),
         Command::NamespaceList(a) => namespace_list::run(g.settings()?, a).await,
+        Command::RepoList(a) => repo_list::run(g.settings()?, a).await,
+        Command::TagList(a) => tag_list::run(g.settings()?, a).await,
+        Command::RetentionRun(a) => retention_run::run(g.settings()?, a).await,
         Command::ImageList(a) => image_list::run(g.settings()?, a, false).await,
         Command::ImageDigests(a) => image_list::run(g.settings()?, a, true).await,
         Command::ImageInspect(a) => image_inspect::run(g.settings()?, a).await,

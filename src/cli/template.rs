@@ -134,6 +134,54 @@ fn title_func(args: &[gtmpl::Value]) -> FnResult {
     Ok(gtmpl::Value::String(out))
 }
 
+/// The row fields a template reads (`.Repository`, `$.Tag`), or None when it reads the
+/// whole row (`{{ . }}`, `{{ json . }}`, a `with` or `range` whose dot is the row): a listing
+/// fetches only what its template needs.
+pub fn fields_used(template: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else { break };
+        let action = &after[..close];
+        if action
+            .trim_start_matches('-')
+            .trim_start()
+            .starts_with("/*")
+        {
+            rest = &after[close + 2..];
+            continue;
+        }
+        let mut in_string = false;
+        let chars: Vec<char> = action.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            if c == '"' || c == '`' {
+                in_string = !in_string;
+            }
+            if in_string || c != '.' {
+                continue;
+            }
+            let prev = if i > 0 { chars[i - 1] } else { ' ' };
+            if prev.is_ascii_digit() || prev.is_alphanumeric() || prev == '_' || prev == ')' {
+                // 1.5, a field of a field (.A.B: A is what counts) or (x).F
+                continue;
+            }
+            let name: String = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_alphanumeric() || **c == '_')
+                .collect();
+            if name.is_empty() {
+                return None;
+            }
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        rest = &after[close + 2..];
+    }
+    Some(out)
+}
+
 /// Apply a Go template to one row.
 pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
     let shape = "templates look like '{{ .Repository }}:{{ .Tag }}'";
@@ -203,6 +251,28 @@ fn balanced(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_used_finds_row_fields() {
+        let f = |t: &str| {
+            fields_used(t).map(|mut v| {
+                v.sort();
+                v
+            })
+        };
+        assert_eq!(
+            f("{{ .Repository }}:{{.Tag}}"),
+            Some(vec!["Repository".to_string(), "Tag".to_string()])
+        );
+        assert_eq!(f("{{ json . }}"), None);
+        assert_eq!(f("{{.}}"), None);
+        assert_eq!(
+            f("{{ $.Digest }} {{ \"a.b\" }}"),
+            Some(vec!["Digest".to_string()])
+        );
+        assert_eq!(f("{{ .Labels.x }}"), Some(vec!["Labels".to_string()]));
+        assert_eq!(f("plain"), Some(vec![]));
+    }
 
     #[test]
     fn renders_as_go_does() {

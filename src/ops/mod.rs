@@ -6,6 +6,7 @@
 pub mod copy;
 pub mod inspect;
 pub mod remove;
+pub mod retention;
 pub mod tag;
 pub mod untag;
 

@@ -138,6 +138,12 @@ impl Registry {
         limit: usize,
         scopes: &[Scope],
     ) -> Result<Bytes, RegistryError> {
+        if let Some(bytes) = self.cache.as_ref().and_then(|c| c.get(digest)) {
+            if bytes.len() <= limit {
+                self.trace_cache("blob", digest);
+                return Ok(bytes.into());
+            }
+        }
         let what = format!("get blob {digest} from {repo}");
         let mut resp = self.get_blob(repo, digest, 0, scopes, None).await?;
         let buf = self.read_limited(&mut resp, limit, &what).await?;
@@ -148,6 +154,9 @@ impl Registry {
                 expected: digest.to_string(),
                 actual,
             });
+        }
+        if let Some(cache) = &self.cache {
+            cache.put(digest, &buf);
         }
         Ok(buf)
     }

@@ -133,6 +133,8 @@ pub struct Registry {
     pub(super) page_size: u64,
     /// PATCH size for blob uploads once the registry refused a whole blob in one PUT (0: PUT).
     pub(super) upload_chunk: std::sync::atomic::AtomicU64,
+    /// The content cache, if any: manifests by digest and small blobs.
+    pub(super) cache: Option<std::sync::Arc<crate::cache::Cache>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -146,6 +148,13 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
+    /// Under `--debug`, say that a content-addressed read came from the cache.
+    pub(super) fn trace_cache(&self, what: &str, digest: &str) {
+        if self.debug {
+            eprintln!("cache: {what} {digest} read from the content cache (no request)");
+        }
+    }
+
     /// The retry policy every request of this client follows.
     pub fn policy(&self) -> Policy {
         self.policy

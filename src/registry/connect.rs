@@ -152,6 +152,7 @@ impl Registry {
             quiet: opts.quiet.into(),
             page_size: opts.page_size,
             upload_chunk: opts.upload_chunk.into(),
+            cache: opts.cache.clone(),
         })
     }
 

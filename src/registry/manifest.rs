@@ -29,6 +29,13 @@ impl Registry {
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<RawManifest, RegistryError> {
+        if let (ManifestRef::Digest(d), Some(cache)) = (reference, &self.cache) {
+            if let Some(bytes) = cache.get(d) {
+                self.trace_cache("manifest", d);
+                let media_type = detect_media_type(&bytes, None);
+                return Ok(RawManifest::new(bytes.into(), media_type, d.clone()));
+            }
+        }
         let what = format!("get manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::GET,
@@ -68,6 +75,9 @@ impl Registry {
             None => digest::sha256(&bytes),
         };
         let media_type = detect_media_type(&bytes, ct.as_deref());
+        if let Some(cache) = &self.cache {
+            cache.put(&digest, &bytes);
+        }
         Ok(RawManifest::new(bytes, media_type, digest))
     }
 

@@ -41,10 +41,7 @@ fn now() -> i64 {
 impl GzCache {
     /// The user's cache (empty when there is none or it cannot be read).
     pub fn open() -> Self {
-        let dir = std::env::var_os("CR_CACHE_DIR")
-            .map(PathBuf::from)
-            .or_else(|| dirs::cache_dir().map(|d| d.join("cr")));
-        Self::open_in(dir)
+        Self::open_in(crate::cache::root())
     }
 
     /// The cache kept in `dir` (none: a cache that forgets).

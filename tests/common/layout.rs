@@ -70,6 +70,17 @@ pub fn layer(name: &str, content: &[u8]) -> (Vec<u8>, String) {
 
 /// Build an image (one layer per file) into the layout, tagged `tag` when given.
 pub fn image(dir: &Path, tag: Option<&str>, arch: &str, files: &[(&str, &[u8])]) -> Built {
+    image_at(dir, tag, arch, files, "2024-01-02T03:04:05Z")
+}
+
+/// Like [`image`], with the config's `created` time (RFC 3339).
+pub fn image_at(
+    dir: &Path,
+    tag: Option<&str>,
+    arch: &str,
+    files: &[(&str, &[u8])],
+    created: &str,
+) -> Built {
     init(dir);
     let mut layers = Vec::new();
     let mut diff_ids = Vec::new();
@@ -84,12 +95,12 @@ pub fn image(dir: &Path, tag: Option<&str>, arch: &str, files: &[(&str, &[u8])])
         diff_ids.push(diff);
     }
     let config = serde_json::json!({
-        "created": "2024-01-02T03:04:05Z",
+        "created": created,
         "architecture": arch,
         "os": "linux",
         "config": {"Env": ["PATH=/usr/bin"], "Labels": {"test": "cr"}},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created": "2024-01-02T03:04:05Z", "created_by": "cr tests"}],
+        "history": [{"created": created, "created_by": "cr tests"}],
     });
     let config_bytes = serde_json::to_vec(&config).unwrap();
     let config_digest = write_blob(dir, &config_bytes);
@@ -116,15 +127,21 @@ pub fn image(dir: &Path, tag: Option<&str>, arch: &str, files: &[(&str, &[u8])])
 
 /// A multi-platform index over one image per architecture, tagged `tag`.
 pub fn index(dir: &Path, tag: &str, arches: &[&str]) -> (String, Vec<Built>) {
+    index_at(dir, tag, arches, "2024-01-02T03:04:05Z")
+}
+
+/// Like [`index`], with its platforms' configs created at `created`.
+pub fn index_at(dir: &Path, tag: &str, arches: &[&str], created: &str) -> (String, Vec<Built>) {
     init(dir);
     let mut children = Vec::new();
     let mut descs = Vec::new();
     for a in arches {
-        let b = image(
+        let b = image_at(
             dir,
             None,
             a,
             &[(&format!("{a}.txt"), format!("content for {a}").as_bytes())],
+            created,
         );
         descs.push(serde_json::json!({
             "mediaType": OCI_MANIFEST, "digest": b.digest, "size": b.size,

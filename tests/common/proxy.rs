@@ -49,6 +49,8 @@ struct State {
     throttle: Option<u64>,
     stop: AtomicBool,
     blob_port: u16,
+    /// Every request forwarded or answered: (method, path with query).
+    seen: Mutex<Vec<(String, String)>>,
 }
 
 pub struct Proxy {
@@ -80,6 +82,7 @@ impl Proxy {
             throttle,
             stop: AtomicBool::new(false),
             blob_port,
+            seen: Mutex::new(Vec::new()),
         });
         let s = state.clone();
         std::thread::spawn(move || {
@@ -105,6 +108,24 @@ impl Proxy {
 
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The requests seen so far: (method, path with query).
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    /// How many requests with `method` had a path containing `part`.
+    pub fn count(&self, method: &str, part: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|(m, p)| m == method && p.contains(part))
+            .count()
+    }
+
+    /// Forget the requests seen so far.
+    pub fn reset(&self) {
+        self.state.seen.lock().unwrap().clear();
     }
 
     /// How many faults fired.
@@ -193,6 +214,7 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         k.eq_ignore_ascii_case("content-length")
             .then(|| v.trim().parse::<u64>().ok())?
     });
+    s.seen.lock().unwrap().push((method.clone(), path.clone()));
     let action = pick(s, &method, &path, length);
     match &action {
         Some(Action::Stall) => {

@@ -1,0 +1,66 @@
+//! `cr repo-list`: repository names from the catalog, optionally under a namespace; one
+//! catalog walk and nothing else.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::output::{emit_line, print_rows, OutputArgs};
+use crate::config::Settings;
+use crate::inventory::Inventory;
+use crate::registry::Registry;
+
+#[derive(Debug, clap::Args)]
+pub struct RepoListArgs {
+    /// Only repositories in this namespace (or under this path).
+    #[arg(long, value_name = "NS")]
+    pub restrict: Option<String>,
+    /// Print only HOST/REPOSITORY names.
+    #[arg(short, long, conflicts_with_all = ["output", "format"])]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode> {
+    let reg = std::sync::Arc::new(
+        Registry::connect(&settings.registry_options(), &settings.registry).await?,
+    );
+    let restrict = a
+        .restrict
+        .as_deref()
+        .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
+    let repos = Inventory::new(reg.clone())
+        .repositories(restrict.as_deref())
+        .await
+        .map_err(|e| super::namespace_list::catalog_error(&reg, e, "repositories"))?;
+    if repos.is_empty() {
+        if let Some(r) = &restrict {
+            eprintln!("note: no repository on {} matches --restrict {r}", reg.name);
+        }
+    }
+    if a.quiet {
+        for r in &repos {
+            emit_line(&format!("{}/{r}", reg.name));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<_> = repos
+        .iter()
+        .map(|r| {
+            json!({
+                "Repository": format!("{}/{r}", reg.name),
+                "Namespace": r.split('/').next().unwrap_or(""),
+            })
+        })
+        .collect();
+    print_rows(&a.out, &rows, &["Repository", "Namespace"], |r| {
+        vec![
+            r["Repository"].as_str().unwrap_or("").to_string(),
+            r["Namespace"].as_str().unwrap_or("").to_string(),
+        ]
+    })
+    .context("printing repositories")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,75 @@
+//! `cr tag-list REPO`: the tags of one repository, naturally sorted (`v2` before `v10`),
+//! from its tag list alone (followed page by page), with no manifest request.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use super::exit::usage;
+use super::output::{emit, emit_json, emit_line, render, OutputKind};
+use crate::config::Settings;
+use crate::ops::NotFound;
+use crate::reference::{natural_order, Reference};
+use crate::registry::{Kind, Registry};
+
+#[derive(Debug, clap::Args)]
+pub struct TagListArgs {
+    /// The repository: [HOST/]NAMESPACE/REPO.
+    pub repository: String,
+    /// Output format: one tag per line (default), table or json
+    /// ({"Repository": …, "Tags": […]}, as skopeo list-tags).
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputKind>,
+    /// Go template applied to each tag, e.g. '{{ .Repository }}:{{ .Tag }}'.
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "output")]
+    pub format: Option<String>,
+}
+
+pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode> {
+    let r = Reference::parse(&a.repository, &settings.registry)?;
+    if r.tag.is_some() || r.digest.is_some() {
+        return Err(usage(
+            format!(
+                "tag-list takes a repository, not an image: {}",
+                a.repository
+            ),
+            format!("write cr tag-list {}", r.repo_name()),
+        ));
+    }
+    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let mut tags = match reg.tags(&r.repository).await {
+        Ok(t) => t,
+        Err(e) if e.kind() == Kind::NotFound => {
+            return Err(NotFound {
+                image: r.repo_name(),
+                message: format!("no repository {} on {}", r.repository, r.registry),
+            }
+            .into())
+        }
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("cannot list the tags of {}", r.repo_name()))
+            )
+        }
+    };
+    tags.sort_by(|a, b| natural_order(a, b));
+    let repo = r.repo_name();
+    if let Some(t) = &a.format {
+        let mut s = String::new();
+        for tag in &tags {
+            s.push_str(&render(t, &json!({"Repository": repo, "Tag": tag}))?);
+            s.push('\n');
+        }
+        emit(&s);
+    } else if a.output == Some(OutputKind::Json) {
+        emit_json(&json!({"Repository": repo, "Tags": tags}));
+    } else if a.output == Some(OutputKind::Table) {
+        let rows = tags.iter().map(|t| vec![repo.clone(), t.clone()]).collect();
+        emit(&super::output::table(&["Repository", "Tag"], rows));
+    } else {
+        for t in &tags {
+            emit_line(t);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

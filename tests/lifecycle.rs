@@ -1,0 +1,321 @@
+//! Registry lifecycle against a real docker-registry: listings that cost what they show
+//! (request counts through a proxy), `repo-list` / `tag-list`, the content cache (repeat
+//! listings, corrupt entries, the size bound, `--no-cache`), and tag-list pagination.
+
+mod common;
+
+use std::path::Path;
+
+use common::hostile::{Hostile, Reply};
+use common::proxy::Proxy;
+use common::{cr_digest, layout, Auth, Env, TestRegistry};
+use serde_json::Value;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+/// Point `tags` of `repo` at `digest` (already in the repository) the way the registry's
+/// filesystem driver stores tags: fast, and what the registry then serves.
+fn add_tags(reg: &TestRegistry, repo: &str, digest: &str, tags: &[String]) {
+    let base = reg
+        .storage()
+        .join("docker/registry/v2/repositories")
+        .join(repo)
+        .join("_manifests/tags");
+    for t in tags {
+        for sub in [
+            base.join(t).join("current"),
+            base.join(t).join("index/sha256").join(&digest[7..]),
+        ] {
+            std::fs::create_dir_all(&sub).unwrap();
+            std::fs::write(sub.join("link"), digest).unwrap();
+        }
+    }
+}
+
+struct Seeded {
+    reg: TestRegistry,
+    proxy: Proxy,
+    single: layout::Built,
+    index: String,
+    children: Vec<layout::Built>,
+    _dir: tempfile::TempDir,
+}
+
+fn seed() -> Seeded {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let single = layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"hello")]);
+    let (index, children) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "multi", "ns/multi:latest");
+    reg.skopeo_push(&l, "v1", "other/tool:1.0");
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    Seeded {
+        reg,
+        proxy,
+        single,
+        index,
+        children,
+        _dir: dir,
+    }
+}
+
+fn manifest_requests(p: &Proxy) -> (usize, usize) {
+    (
+        p.count("GET", "/manifests/"),
+        p.count("HEAD", "/manifests/"),
+    )
+}
+
+#[test]
+fn cheap_listings_send_no_manifest_request() {
+    let s = seed();
+    let tags: Vec<String> = (1..=120).map(|i| format!("v{i}")).collect();
+    add_tags(&s.reg, "ns/app", &s.single.digest, &tags);
+    let env = Env::new();
+    let host = s.proxy.host();
+    let h = host.as_str();
+
+    // tag-list: naturally sorted, the same set skopeo lists, no manifest request.
+    let out = env.ok(&["tag-list", &format!("{h}/ns/app")]);
+    let listed: Vec<&str> = out.lines().collect();
+    let mut expected: Vec<String> = tags.clone();
+    expected.sort_by_key(|t| t[1..].parse::<u32>().unwrap());
+    assert_eq!(listed, expected, "natural order, v1 once");
+    let mut sorted: Vec<String> = listed.iter().map(|t| t.to_string()).collect();
+    sorted.sort();
+    assert_eq!(sorted, s.reg.skopeo_tags("ns/app"));
+    assert_eq!(manifest_requests(&s.proxy), (0, 0));
+    let v = json(&env.ok(&["tags", &format!("{h}/ns/app"), "-o", "json"]));
+    assert_eq!(v["Repository"], format!("{h}/ns/app"));
+    assert_eq!(v["Tags"].as_array().unwrap().len(), 120);
+    assert_eq!(v["Tags"][1], "v2");
+
+    // image-list -q and a names-only template: tag lists alone.
+    s.proxy.reset();
+    let out = env.ok(&["--registry", h, "image-list", "-q", "--restrict", "ns/app"]);
+    assert_eq!(out.lines().count(), 120);
+    assert!(out.lines().all(|l| l.starts_with(&format!("{h}/ns/app:v"))));
+    let out = env.ok(&[
+        "--registry",
+        h,
+        "images",
+        "--format",
+        "{{ .Repository }} {{ .Tag }} {{ .Namespace }}",
+    ]);
+    assert_eq!(out.lines().count(), 122);
+    assert_eq!(manifest_requests(&s.proxy), (0, 0));
+
+    // Digests: one HEAD per tag, never a GET.
+    s.proxy.reset();
+    let out = env.ok(&["--registry", h, "image-digests", "-q", "--restrict", "ns"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{h}/ns/app@{}", s.single.digest),
+            format!("{h}/ns/multi@{}", s.index)
+        ]
+    );
+    assert_eq!(manifest_requests(&s.proxy), (0, 121));
+    s.proxy.reset();
+    let out = env.ok(&[
+        "--registry",
+        h,
+        "images",
+        "--restrict",
+        "ns/multi",
+        "--format",
+        "{{.Tag}} {{.Digest}} {{.ManifestType}}",
+    ]);
+    assert_eq!(
+        out.trim(),
+        format!("latest {} {}", s.index, layout::OCI_INDEX)
+    );
+    assert_eq!(manifest_requests(&s.proxy), (0, 1));
+
+    // repo-list: the catalog alone.
+    s.proxy.reset();
+    let v = json(&env.ok(&["--registry", h, "repo-list", "-o", "json"]));
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Repository"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            format!("{h}/ns/app"),
+            format!("{h}/ns/multi"),
+            format!("{h}/other/tool")
+        ]
+    );
+    let out = env.ok(&["--registry", h, "repos", "-q", "--restrict", "other"]);
+    assert_eq!(out.trim(), format!("{h}/other/tool"));
+    assert_eq!(s.proxy.requests().len(), 4, "{:?}", s.proxy.requests());
+
+    // Errors: a missing repository is exit 3, an image where a repository belongs exit 2.
+    let (code, _, err) = env.run(&["tag-list", &format!("{h}/ns/nothere")]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("ns/nothere"), "{err}");
+    let (code, _, err) = env.run(&["tag-list", &format!("{h}/ns/app:v1")]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Every cached file, as (path, bytes).
+fn cached(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir.join("content/sha256")) {
+        for e in rd.flatten() {
+            out.push((e.path(), std::fs::read(e.path()).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_cache_makes_repeat_listings_cheap_and_survives_corruption() {
+    let s = seed();
+    let env = Env::new();
+    let cache = env.home.path().join("cache");
+    let h = s.proxy.host();
+    let list = |extra: &[(&str, &str)]| {
+        let mut c = env.cmd();
+        c.env("CR_CACHE_DIR", &cache);
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        let out = c
+            .args(["--registry", &h, "image-list", "-o", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&String::from_utf8_lossy(&out.stdout))
+    };
+    let first = list(&[]);
+    let multi = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Repository"] == format!("{h}/ns/multi"))
+        .unwrap()
+        .clone();
+    assert_eq!(multi["Digest"], s.index);
+    let sizes: u64 = s.children.iter().map(|c| c.image_size).sum();
+    assert_eq!(multi["Size"], sizes);
+    assert_eq!(multi["Created"], 1704164645);
+    // Manifests by digest (index, 2 platforms, single) and configs (3) are cached, each
+    // under its digest; tags are never cached.
+    let files = cached(&cache);
+    assert_eq!(files.len(), 7, "{files:?}");
+    for (p, b) in &files {
+        assert_eq!(
+            cr_digest(b),
+            format!("sha256:{}", p.file_name().unwrap().to_string_lossy())
+        );
+    }
+
+    // The repeat listing: one tag list per repository and one HEAD per tag, nothing else.
+    s.proxy.reset();
+    assert_eq!(list(&[]), first);
+    assert_eq!(manifest_requests(&s.proxy), (0, 3));
+    assert_eq!(s.proxy.count("GET", "/blobs/"), 0);
+    assert_eq!(s.proxy.count("GET", "/tags/list"), 3);
+
+    // Corrupt every entry: the listing is still right, and the entries are fetched again.
+    for (p, _) in &files {
+        std::fs::write(p, b"{\"corrupt\": true}").unwrap();
+    }
+    s.proxy.reset();
+    assert_eq!(list(&[]), first);
+    assert_eq!(s.proxy.count("GET", "/manifests/sha256:"), 4);
+    assert_eq!(s.proxy.count("GET", "/blobs/"), 3);
+    assert_eq!(cached(&cache), files, "refilled with the right bytes");
+
+    // The bound: old entries go first until the cache fits CR_CACHE_MAX_MIB.
+    let filler: Vec<Vec<u8>> = (0..3u64).map(|i| common::noise(600 << 10, i + 7)).collect();
+    for f in &filler {
+        let d = cr_digest(f);
+        let p = cache.join("content/sha256").join(&d[7..]);
+        std::fs::write(&p, f).unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    std::fs::remove_file(&files[0].0).unwrap();
+    assert_eq!(list(&[("CR_CACHE_MAX_MIB", "1")]), first);
+    let now: u64 = cached(&cache).iter().map(|(_, b)| b.len() as u64).sum();
+    assert!(now <= 1 << 20, "cache holds {now} bytes");
+    assert!(files[0].0.exists(), "the entry just written stays");
+    assert!(
+        cached(&cache).len() >= files.len(),
+        "the listing's own entries stay"
+    );
+
+    // --no-cache neither reads nor writes; a bad bound is a usage error.
+    let other = env.home.path().join("other-cache");
+    let out = env
+        .cmd()
+        .env("CR_CACHE_DIR", &other)
+        .args(["--registry", &h, "--no-cache", "image-list", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!other.exists());
+    let out = env
+        .cmd()
+        .env("CR_CACHE_MAX_MIB", "lots")
+        .args(["--registry", &h, "image-list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CR_CACHE_MAX_MIB"));
+}
+
+#[test]
+fn tag_lists_are_followed_page_by_page() {
+    // A registry that pages its tag lists two at a time, as `?n=2&last=…` asks.
+    let server = Hostile::start(|seen| {
+        let t = &seen.target;
+        if t == "/v2/" {
+            return Reply::json(200, "{}");
+        }
+        let all = ["a", "b", "c", "d", "e"];
+        if let Some(q) = t.strip_prefix("/v2/ns/app/tags/list?") {
+            let last = q
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("last="))
+                .unwrap_or("");
+            let rest: Vec<&str> = all.iter().copied().filter(|x| *x > last).collect();
+            let page: Vec<&str> = rest.iter().take(2).copied().collect();
+            let body = serde_json::json!({"name": "ns/app", "tags": page}).to_string();
+            let mut r = Reply::json(200, body);
+            if rest.len() > 2 {
+                r = r.with_header(
+                    "Link",
+                    &format!("</v2/ns/app/tags/list?n=2&last={}>; rel=\"next\"", page[1]),
+                );
+            }
+            return r;
+        }
+        Reply::status(404)
+    });
+    let env = Env::new();
+    let out = env.ok(&["tag-list", &format!("{}/ns/app", server.host())]);
+    assert_eq!(out, "a\nb\nc\nd\ne\n");
+    assert_eq!(server.count("GET", "/tags/list"), 3);
+    assert_eq!(server.count("GET", "/manifests/"), 0);
+}

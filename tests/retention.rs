@@ -1,0 +1,317 @@
+//! `cr retention-run` against real docker-registry instances, skopeo confirming what remains:
+//! `--images`, `--older-than`, `--keep-tag`, an index's platforms, `--dry-run`, the refusal
+//! without a terminal, a registry with deletion disabled, and a token account that may only
+//! pull in one repository (its deletions are refused and reported, the others proceed).
+
+mod common;
+
+use common::issuer::{Issuer, User};
+use common::{layout, Auth, Env, TestRegistry};
+use serde_json::Value;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+/// RFC 3339 time `days` ago.
+fn days_ago(days: i64) -> String {
+    let t = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+    t.to_string()
+}
+
+/// Push `repo:tag` created `days` ago (distinct content per tag); returns its digest.
+fn push_aged(
+    reg: &TestRegistry,
+    dir: &std::path::Path,
+    repo: &str,
+    tag: &str,
+    days: i64,
+) -> String {
+    let l = dir.join(format!("{}-{tag}", repo.replace('/', "-")));
+    let b = layout::image_at(
+        &l,
+        Some(tag),
+        "amd64",
+        &[("f.txt", format!("{repo}:{tag}").as_bytes())],
+        &days_ago(days),
+    );
+    reg.skopeo_push(&l, tag, &format!("{repo}:{tag}"));
+    b.digest
+}
+
+struct App {
+    reg: TestRegistry,
+    /// v1..v5, v5 newest; digests[i] is v(i+1).
+    digests: Vec<String>,
+    index: String,
+    child: String,
+    old: String,
+    _dir: tempfile::TempDir,
+}
+
+/// team/app: v1 (40 days old, also `prod`) … v5 (1 day, also `latest`);
+/// team/multi: an index `multi` (2 days) whose amd64 platform is also tagged `amd64`, and
+/// images `mid` (5 days) and `old` (50 days).
+fn seed(reg: TestRegistry) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let ages = [40, 30, 20, 10, 1];
+    let digests: Vec<String> = ages
+        .iter()
+        .enumerate()
+        .map(|(i, d)| push_aged(&reg, dir.path(), "team/app", &format!("v{}", i + 1), *d))
+        .collect();
+    let env = Env::new();
+    let h = reg.host.clone();
+    let creds = reg.admin_creds();
+    if let Some(c) = &creds {
+        let (u, p) = c.split_once(':').unwrap();
+        env.login(&h, u, p);
+    }
+    env.ok(&[
+        "image-tag",
+        &format!("{h}/team/app:v1"),
+        &format!("{h}/team/app:prod"),
+    ]);
+    env.ok(&[
+        "image-tag",
+        &format!("{h}/team/app:v5"),
+        &format!("{h}/team/app:latest"),
+    ]);
+    let l = dir.path().join("multi");
+    let (index, children) = layout::index_at(&l, "multi", &["amd64", "arm64"], &days_ago(2));
+    reg.skopeo_push(&l, "multi", "team/multi:multi");
+    let child = children[0].digest.clone();
+    env.ok(&[
+        "image-tag",
+        &format!("{h}/team/multi@{child}"),
+        &format!("{h}/team/multi:amd64"),
+    ]);
+    push_aged(&reg, dir.path(), "team/multi", "mid", 5);
+    let old = push_aged(&reg, dir.path(), "team/multi", "old", 50);
+    App {
+        reg,
+        digests,
+        index,
+        child,
+        old,
+        _dir: dir,
+    }
+}
+
+fn tags(reg: &TestRegistry, repo: &str) -> Vec<String> {
+    reg.skopeo_tags(repo)
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn keeps_the_newest_and_the_protected() {
+    let a = seed(TestRegistry::start(Auth::None));
+    let h = a.reg.host.as_str();
+    let env = Env::new();
+    let all_app = strs(&["latest", "prod", "v1", "v2", "v3", "v4", "v5"]);
+    let all_multi = strs(&["amd64", "mid", "multi", "old"]);
+
+    // No terminal and no --force: refused, nothing deleted.
+    let (code, out, err) = env.run(&["retention-run", "--images", "2", &format!("{h}/team")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--force") && err.contains("--dry-run"),
+        "{err}"
+    );
+    assert_eq!(tags(&a.reg, "team/app"), all_app);
+
+    // --dry-run names what would go and deletes nothing.
+    let out = env.ok(&[
+        "retention-run",
+        "--images",
+        "2",
+        "--dry-run",
+        &format!("{h}/team"),
+    ]);
+    for d in &a.digests[..3] {
+        assert!(
+            out.contains(&format!("would delete {h}/team/app@{d}")),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains(&format!("would delete {h}/team/multi@{}", a.old)),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&a.child),
+        "a platform of a tagged index is never deleted alone"
+    );
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert_eq!(tags(&a.reg, "team/app"), all_app);
+    assert_eq!(tags(&a.reg, "team/multi"), all_multi);
+
+    // --images 2 with --keep-tag: v1 (prod) stays, v2 and v3 go with their tags.
+    let out = env.ok(&[
+        "retention-run",
+        "--images",
+        "2",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        &format!("{h}/team"),
+    ]);
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    let mut want = vec![
+        format!("deleted {h}/team/app@{} (tags: v2)", a.digests[1]),
+        format!("deleted {h}/team/app@{} (tags: v3)", a.digests[2]),
+        format!("deleted {h}/team/multi@{} (tags: old)", a.old),
+    ];
+    want.sort();
+    assert_eq!(lines, want);
+    assert_eq!(
+        tags(&a.reg, "team/app"),
+        strs(&["latest", "prod", "v1", "v4", "v5"])
+    );
+    assert_eq!(tags(&a.reg, "team/multi"), strs(&["amd64", "mid", "multi"]));
+    assert!(!a.reg.skopeo_exists(&format!("team/app@{}", a.digests[1])));
+    assert_eq!(a.reg.skopeo_digest("team/multi:multi"), a.index);
+    assert_eq!(a.reg.skopeo_digest("team/multi:amd64"), a.child);
+
+    // --older-than 5d on one repository, -o json: v4 goes; v5 is newer; prod is protected.
+    let v = json(&env.ok(&[
+        "retention-run",
+        "--older-than",
+        "5d",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        "-o",
+        "json",
+        &format!("{h}/team/app"),
+    ]));
+    let r = &v[0];
+    assert_eq!(r["Repository"], format!("{h}/team/app"));
+    assert_eq!(r["DryRun"], false);
+    let deleted: Vec<&str> = r["Deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["Digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, [a.digests[3].as_str()]);
+    let reason = |d: &str| {
+        r["Kept"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["Digest"] == d)
+            .map(|k| k["Reason"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(reason(&a.digests[4]), "newer than --older-than");
+    assert_eq!(reason(&a.digests[0]), "tag matches --keep-tag");
+    assert_eq!(
+        tags(&a.reg, "team/app"),
+        strs(&["latest", "prod", "v1", "v5"])
+    );
+
+    // Bad input: no rule, a bad duration, a bad regex, a missing namespace.
+    for (args, code) in [
+        (vec!["retention-run", "--force", "team"], 2),
+        (
+            vec!["retention-run", "--older-than", "5x", "--force", "team"],
+            2,
+        ),
+        (
+            vec![
+                "retention-run",
+                "--images",
+                "1",
+                "--keep-tag",
+                "(",
+                "--force",
+                "team",
+            ],
+            2,
+        ),
+        (
+            vec!["retention-run", "--images", "1", "--force", "nothere"],
+            3,
+        ),
+    ] {
+        let mut full = vec!["--registry", h];
+        full.extend(args.iter());
+        let (c, out, err) = env.run(&full);
+        assert_eq!(c, code, "{args:?}: {out}{err}");
+    }
+    assert_eq!(
+        tags(&a.reg, "team/app"),
+        strs(&["latest", "prod", "v1", "v5"])
+    );
+}
+
+#[test]
+fn deletion_disabled_is_reported() {
+    let a = seed(TestRegistry::start_with(Auth::None, false));
+    let h = a.reg.host.as_str();
+    let env = Env::new();
+    let (code, out, err) = env.run(&[
+        "retention-run",
+        "--images",
+        "3",
+        "--force",
+        &format!("{h}/team/app"),
+    ]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains("deletion disabled"), "{err}");
+    assert!(
+        err.contains(&a.digests[0]) && err.contains(&a.digests[1]),
+        "{err}"
+    );
+    assert_eq!(
+        tags(&a.reg, "team/app"),
+        strs(&["latest", "prod", "v1", "v2", "v3", "v4", "v5"])
+    );
+}
+
+#[test]
+fn refused_deletions_do_not_stop_the_others() {
+    let limited = User::new(
+        "ci",
+        "ci-password",
+        &[
+            ("team/app", &["pull"]),
+            ("team/multi", &["pull", "push", "delete"]),
+        ],
+        true,
+    );
+    let reg = TestRegistry::start(Auth::Token(Issuer::start(
+        vec![User::admin(), limited],
+        300,
+    )));
+    let a = seed(reg);
+    let h = a.reg.host.as_str();
+    let env = Env::new();
+    env.login(h, "ci", "ci-password");
+    let (code, out, err) = env.run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--force",
+        &format!("{h}/team"),
+    ]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.contains(&format!("deleted {h}/team/multi@{} (tags: old)\n", a.old)),
+        "{out}"
+    );
+    assert!(out.contains("(tags: mid)"), "{out}");
+    assert!(err.contains("team/app@"), "{err}");
+    assert_eq!(
+        tags(&a.reg, "team/app"),
+        strs(&["latest", "prod", "v1", "v2", "v3", "v4", "v5"])
+    );
+    assert_eq!(tags(&a.reg, "team/multi"), strs(&["amd64", "multi"]));
+    assert_eq!(a.reg.skopeo_digest("team/multi:amd64"), a.child);
+}
