@@ -1,12 +1,16 @@
 //! The content cache: manifests fetched by digest and small blobs (configs) kept on disk under
 //! their digest, verified on every read (a corrupt entry is dropped), bounded in size (the
 //! least recently used go first) and shared safely by concurrent processes (each entry is
-//! written to a temporary file and renamed into place).
+//! written to a temporary file by a background thread and renamed into place). Beside them,
+//! per repository, the digest each tag had when last listed: only a hint, always checked
+//! with a HEAD, that says whether a HEAD is worth sending.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::image::digest;
@@ -29,10 +33,29 @@ pub fn root() -> Option<PathBuf> {
 /// A content-addressed store under one directory.
 #[derive(Debug)]
 pub struct Cache {
+    store: Arc<Store>,
+    /// Entries are written by one background thread, so that a listing's requests never wait
+    /// on file creation; dropping the cache (or `flush`) waits for it.
+    writer: Mutex<Option<(mpsc::Sender<Job>, std::thread::JoinHandle<()>)>>,
+}
+
+/// What the background thread writes.
+#[derive(Debug)]
+enum Job {
+    /// Content under its digest (kept if already there).
+    Entry(String, Vec<u8>),
+    /// A file replaced as a whole (tag hints).
+    Replace(PathBuf, Vec<u8>),
+}
+
+#[derive(Debug)]
+struct Store {
     dir: PathBuf,
     max_bytes: u64,
     /// Bytes this process added; pruning runs when the cache is dropped if any were.
     written: AtomicU64,
+    /// The directory exists (made once, mode 0700).
+    made: std::sync::OnceLock<bool>,
 }
 
 impl Cache {
@@ -40,27 +63,24 @@ impl Cache {
     /// manifests may be private) when the first entry is written.
     pub fn new(dir: PathBuf, max_bytes: u64) -> Self {
         Cache {
-            dir,
-            max_bytes,
-            written: AtomicU64::new(0),
+            store: Arc::new(Store {
+                dir,
+                max_bytes,
+                written: AtomicU64::new(0),
+                made: std::sync::OnceLock::new(),
+            }),
+            writer: Mutex::new(None),
         }
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// `DIR/sha256/HEX`, for a valid digest only.
-    fn path(&self, d: &str) -> Option<PathBuf> {
-        validate_digest(d).ok()?;
-        let (alg, hex) = d.split_once(':')?;
-        Some(self.dir.join(alg).join(hex))
+        &self.store.dir
     }
 
     /// The bytes stored for `d`, if present and they still hash to it. A mismatching entry is
     /// removed. A hit marks the entry as recently used.
     pub fn get(&self, d: &str) -> Option<Vec<u8>> {
-        let path = self.path(d)?;
+        let path = self.store.path(d)?;
         let f = fs::File::open(&path).ok()?;
         let meta = f.metadata().ok()?;
         if !meta.is_file() || meta.len() > MAX_ENTRY {
@@ -76,24 +96,131 @@ impl Cache {
         Some(buf)
     }
 
-    /// Store `bytes` under `d` if they hash to it. Failures are ignored: the cache only saves
-    /// requests.
+    /// Store `bytes` under `d` (in the background) if they hash to it. Failures are ignored:
+    /// the cache only saves requests.
     pub fn put(&self, d: &str, bytes: &[u8]) {
-        let Some(path) = self.path(d) else { return };
-        if bytes.len() as u64 > MAX_ENTRY.min(self.max_bytes) || digest::of_like(d, bytes) != d {
+        if self.store.path(d).is_none()
+            || bytes.len() as u64 > MAX_ENTRY.min(self.store.max_bytes)
+            || digest::of_like(d, bytes) != d
+        {
             return;
         }
-        if path.is_file() {
-            return;
+        self.submit(Job::Entry(d.to_string(), bytes.to_vec()));
+    }
+
+    fn submit(&self, job: Job) {
+        let mut w = self.writer.lock().expect("cache writer lock");
+        if w.is_none() {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let store = self.store.clone();
+            let spawned = std::thread::Builder::new()
+                .name("cr-cache".into())
+                .spawn(move || {
+                    for job in rx {
+                        store.run(job);
+                    }
+                });
+            match spawned {
+                Ok(h) => *w = Some((tx, h)),
+                Err(_) => return self.store.run(job),
+            }
         }
-        let Some(parent) = path.parent() else { return };
-        if make_private_dir(&self.dir).is_err() || fs::create_dir_all(parent).is_err() {
-            return;
+        if let Some((tx, _)) = w.as_ref() {
+            let _ = tx.send(job);
         }
-        let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(parent) else {
-            return;
+    }
+
+    /// Whether an entry for `d` is there (unverified: `get` verifies).
+    pub fn contains(&self, d: &str) -> bool {
+        self.store.path(d).is_some_and(|p| p.is_file())
+    }
+
+    /// The digests the tags of `registry/repo` had when last listed (a hint to be checked).
+    pub fn tag_hints(&self, registry: &str, repo: &str) -> HashMap<String, String> {
+        let path = self.store.hint_path(registry, repo);
+        let Ok(f) = fs::File::open(&path) else {
+            return HashMap::new();
         };
-        if tmp.write_all(bytes).is_ok() && tmp.persist(&path).is_ok() {
+        let mut buf = Vec::new();
+        if (&f).take(MAX_ENTRY).read_to_end(&mut buf).is_err() {
+            return HashMap::new();
+        }
+        let map: HashMap<String, String> = serde_json::from_slice(&buf).unwrap_or_default();
+        map.into_iter()
+            .filter(|(_, d)| validate_digest(d).is_ok())
+            .collect()
+    }
+
+    /// Remember the digests of the tags of `registry/repo` (in the background).
+    pub fn set_tag_hints(&self, registry: &str, repo: &str, hints: &HashMap<String, String>) {
+        if let Ok(bytes) = serde_json::to_vec(hints) {
+            if (bytes.len() as u64) <= MAX_ENTRY {
+                self.submit(Job::Replace(self.store.hint_path(registry, repo), bytes));
+            }
+        }
+    }
+
+    /// Wait until every entry put so far is on disk.
+    pub fn flush(&self) {
+        let w = self.writer.lock().expect("cache writer lock").take();
+        if let Some((tx, h)) = w {
+            drop(tx);
+            let _ = h.join();
+        }
+    }
+
+    /// See [`Store::prune`].
+    pub fn prune(&self) {
+        self.store.prune();
+    }
+}
+
+impl Store {
+    /// `DIR/sha256/XX/HEX`, for a valid digest only.
+    fn path(&self, d: &str) -> Option<PathBuf> {
+        validate_digest(d).ok()?;
+        let (alg, hex) = d.split_once(':')?;
+        Some(self.dir.join(alg).join(&hex[..2]).join(hex))
+    }
+
+    /// `DIR/tags/XX/HASH` for a repository's tag hints.
+    fn hint_path(&self, registry: &str, repo: &str) -> PathBuf {
+        let h = digest::sha256(format!("{registry}/{repo}").as_bytes());
+        let hex = &h[7..];
+        self.dir.join("tags").join(&hex[..2]).join(hex)
+    }
+
+    fn run(&self, job: Job) {
+        match job {
+            Job::Entry(d, bytes) => {
+                if let Some(path) = self.path(&d).filter(|p| !p.is_file()) {
+                    self.write(&path, &bytes);
+                }
+            }
+            Job::Replace(path, bytes) => self.write(&path, &bytes),
+        }
+    }
+
+    /// Write `bytes` to `path` atomically (a temporary file renamed into place).
+    fn write(&self, path: &Path, bytes: &[u8]) {
+        let Some(parent) = path.parent() else { return };
+        if !*self
+            .made
+            .get_or_init(|| make_private_dir(&self.dir).is_ok())
+        {
+            return;
+        }
+        let temp = || tempfile::Builder::new().prefix(".tmp-").tempfile_in(parent);
+        // The shard directory is made only when it is missing (one mkdir per shard, not per
+        // entry).
+        let tmp = match temp() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(parent).and_then(|_| temp())
+            }
+            other => other,
+        };
+        let Ok(mut tmp) = tmp else { return };
+        if tmp.write_all(bytes).is_ok() && tmp.persist(path).is_ok() {
             self.written
                 .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         }
@@ -102,31 +229,40 @@ impl Cache {
     /// Remove the least recently used entries until the cache holds at most its bound, and
     /// temporary files left by dead processes. Another process removing the same files at the
     /// same time is harmless.
-    pub fn prune(&self) {
+    fn prune(&self) {
         let mut entries = Vec::new();
         let mut total = 0u64;
         let now = SystemTime::now();
-        let Ok(algs) = fs::read_dir(&self.dir) else {
-            return;
+        let subdirs = |p: &Path| -> Vec<PathBuf> {
+            fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default()
         };
-        for alg in algs.flatten() {
-            let Ok(files) = fs::read_dir(alg.path()) else {
-                continue;
-            };
-            for f in files.flatten() {
-                let Ok(meta) = f.metadata() else { continue };
-                if !meta.is_file() {
+        for alg in subdirs(&self.dir) {
+            for shard in subdirs(&alg) {
+                let Ok(files) = fs::read_dir(&shard) else {
                     continue;
-                }
-                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                if f.file_name().to_string_lossy().starts_with(".tmp-") {
-                    if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
-                        let _ = fs::remove_file(f.path());
+                };
+                for f in files.flatten() {
+                    let Ok(meta) = f.metadata() else { continue };
+                    if !meta.is_file() {
+                        continue;
                     }
-                    continue;
+                    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                    if f.file_name().to_string_lossy().starts_with(".tmp-") {
+                        if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
+                            let _ = fs::remove_file(f.path());
+                        }
+                        continue;
+                    }
+                    total += meta.len();
+                    entries.push((modified, meta.len(), f.path()));
                 }
-                total += meta.len();
-                entries.push((modified, meta.len(), f.path()));
             }
         }
         if total <= self.max_bytes {
@@ -146,8 +282,9 @@ impl Cache {
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        if self.written.load(Ordering::Relaxed) > 0 {
-            self.prune();
+        self.flush();
+        if self.store.written.load(Ordering::Relaxed) > 0 {
+            self.store.prune();
         }
     }
 }
@@ -179,13 +316,15 @@ mod tests {
         let (d, b) = entry(1);
         assert_eq!(c.get(&d), None);
         c.put(&d, &b);
+        c.flush();
         assert_eq!(c.get(&d).as_deref(), Some(&b[..]));
-        let path = c.path(&d).unwrap();
+        let path = c.store.path(&d).unwrap();
         fs::write(&path, b"tampered").unwrap();
         assert_eq!(c.get(&d), None);
         assert!(!path.exists(), "a corrupt entry is removed");
         // Bytes that do not hash to the digest are not stored.
         c.put(&d, b"other");
+        c.flush();
         assert!(!path.exists());
         // Names that are not digests never become paths.
         c.put("sha256:../../x", b"x");
@@ -200,9 +339,10 @@ mod tests {
         for n in 0..8 {
             let (d, b) = entry(n);
             c.put(&d, &b);
+            c.flush();
             let f = fs::File::options()
                 .write(true)
-                .open(c.path(&d).unwrap())
+                .open(c.store.path(&d).unwrap())
                 .unwrap();
             f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + n as u64))
                 .unwrap();
@@ -211,10 +351,13 @@ mod tests {
         // Entry 0 is used again: it becomes the most recent.
         assert!(c.get(&ds[0]).is_some());
         c.prune();
-        let kept: Vec<bool> = ds.iter().map(|d| c.path(d).unwrap().exists()).collect();
+        let kept: Vec<bool> = ds
+            .iter()
+            .map(|d| c.store.path(d).unwrap().exists())
+            .collect();
         let size: u64 = ds
             .iter()
-            .filter_map(|d| fs::metadata(c.path(d).unwrap()).ok())
+            .filter_map(|d| fs::metadata(c.store.path(d).unwrap()).ok())
             .map(|m| m.len())
             .sum();
         assert!(size <= 5_000, "{size}");

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::image::manifest::Parsed;
+use crate::image::manifest::{Parsed, RawManifest};
 use crate::reference::{validate_digest, ManifestRef};
 use crate::registry::{Kind, Registry, RegistryError, Scope};
 
@@ -149,11 +149,21 @@ impl Inventory {
         depth: Depth,
     ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
         let (lists, mut problems) = self.tag_lists(repos).await;
-        let pairs = lists
-            .into_iter()
-            .flat_map(|(repo, tags)| tags.into_iter().map(move |t| (repo.clone(), t)));
-        let results: Vec<_> = stream::iter(pairs)
-            .map(|(repo, tag)| self.tagged(repo, tag, depth))
+        let cache = self.reg.cache().filter(|_| depth == Depth::Full);
+        let mut jobs = Vec::new();
+        for (repo, tags) in lists {
+            let hints = Arc::new(
+                cache
+                    .map(|c| c.tag_hints(&self.reg.name, &repo))
+                    .unwrap_or_default(),
+            );
+            jobs.extend(tags.into_iter().map(|t| (repo.clone(), t, hints.clone())));
+        }
+        let results: Vec<_> = stream::iter(jobs)
+            .map(|(repo, tag, hints)| async move {
+                let hint = hints.get(&tag).map(String::as_str);
+                self.tagged(repo, tag, depth, hint).await
+            })
             .buffer_unordered(LIST_JOBS)
             .collect()
             .await;
@@ -172,16 +182,33 @@ impl Inventory {
                 .cmp(&b.repo)
                 .then_with(|| crate::reference::natural_order(&a.tag, &b.tag))
         });
+        if let Some(c) = cache {
+            let mut by_repo: HashMap<&str, HashMap<String, String>> = HashMap::new();
+            for i in &images {
+                if let Some(d) = &i.digest {
+                    by_repo
+                        .entry(&i.repo)
+                        .or_default()
+                        .insert(i.tag.clone(), d.clone());
+                }
+            }
+            for (repo, hints) in by_repo {
+                c.set_tag_hints(&self.reg.name, repo, &hints);
+            }
+        }
         (images, problems)
     }
 
-    /// One tag, resolved as deep as asked: a HEAD for its digest (a GET only where the
-    /// registry's HEAD gives none), then the manifest and config by digest.
+    /// One tag, resolved as deep as asked. Digests: one HEAD (a GET only where the registry's
+    /// HEAD gives none). Facts: a HEAD when the tag's last known digest is in the content
+    /// cache (then nothing else while it still matches), else one GET by tag; then the config
+    /// (and an index's platforms) by digest, each once.
     async fn tagged(
         &self,
         repo: String,
         tag: String,
         depth: Depth,
+        hint: Option<&str>,
     ) -> Result<Option<TaggedImage>, RegistryError> {
         let mut image = TaggedImage {
             repo,
@@ -196,6 +223,22 @@ impl Inventory {
         let repo = image.repo.as_str();
         let scopes = [Scope::pull(repo)];
         let reference = ManifestRef::tag(&image.tag);
+        let cached = self
+            .reg
+            .cache()
+            .is_some_and(|c| hint.is_some_and(|h| c.contains(h)));
+        if depth == Depth::Full && !cached {
+            let m = match self.reg.get_manifest(repo, &reference, &scopes).await {
+                Ok(m) => m,
+                Err(e) if e.kind() == Kind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let info = self.info(repo, &m.digest, Some(&m)).await?;
+            image.media_type = Some(info.media_type.clone());
+            image.info = Some(info);
+            image.digest = Some(m.digest);
+            return Ok(Some(image));
+        }
         let Some(head) = self.reg.head_manifest(repo, &reference, &scopes).await? else {
             return Ok(None);
         };
@@ -210,7 +253,7 @@ impl Inventory {
         };
         image.media_type = head.media_type.filter(|m| !m.is_empty());
         if depth == Depth::Full {
-            let info = self.info(repo, &digest).await?;
+            let info = self.info(repo, &digest, None).await?;
             image.media_type = Some(info.media_type.clone());
             image.info = Some(info);
         }
@@ -220,13 +263,22 @@ impl Inventory {
 
     /// Facts about a manifest digest, computed once per digest: the manifest by digest (from
     /// the content cache when there), its config, and for an index each platform's.
-    pub async fn info(&self, repo: &str, digest: &str) -> Result<ImageInfo, RegistryError> {
+    pub async fn info(
+        &self,
+        repo: &str,
+        digest: &str,
+        fetched: Option<&RawManifest>,
+    ) -> Result<ImageInfo, RegistryError> {
         let c = cell(&self.infos, digest);
         c.get_or_try_init(|| async {
-            let m = self
-                .reg
-                .get_manifest(repo, &ManifestRef::digest(digest), &[Scope::pull(repo)])
-                .await?;
+            let m = match fetched {
+                Some(m) => m.clone(),
+                None => {
+                    self.reg
+                        .get_manifest(repo, &ManifestRef::digest(digest), &[Scope::pull(repo)])
+                        .await?
+                }
+            };
             let parsed = m.parse().map_err(|e| self.protocol(repo, e.to_string()))?;
             match &parsed {
                 Parsed::Image(im) => Ok(ImageInfo {
@@ -242,7 +294,7 @@ impl Inventory {
                         .map(|(d, _)| d.digest.clone())
                         .collect();
                     let infos: Vec<_> = stream::iter(children.iter())
-                        .map(|d| Box::pin(self.info(repo, d)))
+                        .map(|d| Box::pin(self.info(repo, d, None)))
                         .buffered(8)
                         .collect()
                         .await;

@@ -169,9 +169,11 @@ fn cheap_listings_send_no_manifest_request() {
 /// Every cached file, as (path, bytes).
 fn cached(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir.join("content/sha256")) {
-        for e in rd.flatten() {
-            out.push((e.path(), std::fs::read(e.path()).unwrap()));
+    if let Ok(shards) = std::fs::read_dir(dir.join("content/sha256")) {
+        for shard in shards.flatten() {
+            for e in std::fs::read_dir(shard.path()).unwrap().flatten() {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
         }
     }
     out.sort();
@@ -201,7 +203,11 @@ fn the_cache_makes_repeat_listings_cheap_and_survives_corruption() {
         );
         json(&String::from_utf8_lossy(&out.stdout))
     };
+    s.proxy.reset();
     let first = list(&[]);
+    // The first listing: one GET per tag and one per platform and config, no HEAD.
+    assert_eq!(manifest_requests(&s.proxy), (5, 0));
+    assert_eq!(s.proxy.count("GET", "/blobs/"), 3);
     let multi = first
         .as_array()
         .unwrap()
@@ -245,7 +251,8 @@ fn the_cache_makes_repeat_listings_cheap_and_survives_corruption() {
     let filler: Vec<Vec<u8>> = (0..3u64).map(|i| common::noise(600 << 10, i + 7)).collect();
     for f in &filler {
         let d = cr_digest(f);
-        let p = cache.join("content/sha256").join(&d[7..]);
+        let p = cache.join("content/sha256").join(&d[7..9]).join(&d[7..]);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, f).unwrap();
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
         std::fs::File::options()

@@ -148,6 +148,11 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
+    /// The content cache this client reads and fills, if any.
+    pub fn cache(&self) -> Option<&std::sync::Arc<crate::cache::Cache>> {
+        self.cache.as_ref()
+    }
+
     /// Under `--debug`, say that a content-addressed read came from the cache.
     pub(super) fn trace_cache(&self, what: &str, digest: &str) {
         if self.debug {
