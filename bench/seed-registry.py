@@ -4,8 +4,8 @@ where pushing them one by one would take minutes). The registry serves them as i
 blobs under blobs/sha256/XX/HEX/data, and per repository the _layers, _manifests/revisions
 and _manifests/tags links the filesystem driver reads.
 
-    bench/seed-registry.py images ROOT REPOS TAGS    # REPOS x TAGS distinct images,
-        repositories ns{i%10}/repo{i}, tags v1..vTAGS, v1 the oldest (one day apart)
+    bench/seed-registry.py images ROOT REPOS TAGS [NS]   # REPOS x TAGS distinct images,
+        repositories ns{i%10}/repo{i} (or NS/repo{i}), tags v1..vTAGS, v1 the oldest (a day apart)
     bench/seed-registry.py tags ROOT REPO TAGS       # one image in REPO with TAGS tags
 """
 import gzip, hashlib, io, json, os, sys, tarfile, time
@@ -73,8 +73,9 @@ def main():
     now = int(time.time())
     if mode == "images":
         repos, tags = int(sys.argv[3]), int(sys.argv[4])
+        ns = sys.argv[5] if len(sys.argv) > 5 else None
         for i in range(repos):
-            repo = f"ns{i % 10}/repo{i}"
+            repo = f"{ns}/repo{i}" if ns else f"ns{i % 10}/repo{i}"
             for k in range(1, tags + 1):
                 d = image(root, repo, f"v{k}", now - (tags - k + 1) * 86400)
                 tag(root, repo, f"v{k}", d)

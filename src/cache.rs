@@ -1,16 +1,19 @@
 //! The content cache: manifests fetched by digest and small blobs (configs) kept on disk under
-//! their digest, verified on every read (a corrupt entry is dropped), bounded in size (the
-//! least recently used go first) and shared safely by concurrent processes (each entry is
-//! written to a temporary file by a background thread and renamed into place). Beside them,
-//! per repository, the digest each tag had when last listed: only a hint, always checked
-//! with a HEAD, that says whether a HEAD is worth sending.
+//! their digest, verified on every read (a corrupt entry is dropped and fetched again),
+//! bounded in size (the least recently used packs go first) and shared safely by concurrent
+//! processes. Beside them, per repository, the digest each tag had when last listed: only a
+//! hint, always checked with a HEAD, that says whether a HEAD is worth sending.
+//!
+//! Storage: each run that fetched something writes one pack file (its entries, then an index
+//! of them, then a footer) to a temporary name and renames it into place, so a reader sees
+//! whole packs only and a listing of thousands of images creates one file, not thousands.
+//! When packs hold the same key, the newest wins.
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::image::digest;
@@ -18,8 +21,13 @@ use crate::reference::validate_digest;
 
 /// Entries larger than this are neither stored nor read (manifests are at most 8 MiB).
 const MAX_ENTRY: u64 = 8 << 20;
+/// A pack's index is at most this large.
+const MAX_INDEX: u64 = 64 << 20;
+/// Pending entries are written out as a pack once they reach this size.
+const PACK_AT: u64 = 32 << 20;
 /// Temporary files older than this were left by a process that died; pruning removes them.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
+const MAGIC: &[u8; 8] = b"CRPACK1\n";
 
 /// cr's cache directory: `CR_CACHE_DIR`, else the user's cache directory `/cr`. The content
 /// cache lives in `content/` below it, the compressed-layer memory in `compressed.json`.
@@ -33,243 +41,316 @@ pub fn root() -> Option<PathBuf> {
 /// A content-addressed store under one directory.
 #[derive(Debug)]
 pub struct Cache {
-    store: Arc<Store>,
-    /// Entries are written by one background thread, so that a listing's requests never wait
-    /// on file creation; dropping the cache (or `flush`) waits for it.
-    writer: Mutex<Option<(mpsc::Sender<Job>, std::thread::JoinHandle<()>)>>,
-}
-
-/// What the background thread writes.
-#[derive(Debug)]
-enum Job {
-    /// Content under its digest (kept if already there).
-    Entry(String, Vec<u8>),
-    /// A file replaced as a whole (tag hints).
-    Replace(PathBuf, Vec<u8>),
-}
-
-#[derive(Debug)]
-struct Store {
     dir: PathBuf,
     max_bytes: u64,
-    /// Bytes this process added; pruning runs when the cache is dropped if any were.
-    written: AtomicU64,
-    /// The directory exists (made once, mode 0700).
-    made: std::sync::OnceLock<bool>,
+    /// The packs present when first read, newest first, and where each key is.
+    index: OnceLock<Mutex<Index>>,
+    /// Entries fetched by this process, written as a pack on `flush` (or drop).
+    pending: Mutex<Pending>,
+    /// Keys read and verified by this process: a copy fetched anyway need not be stored.
+    good: Mutex<std::collections::HashSet<String>>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    packs: Vec<Pack>,
+    /// key → (pack, offset, length)
+    map: HashMap<String, (usize, u64, u64)>,
+}
+
+#[derive(Debug)]
+struct Pack {
+    file: Arc<fs::File>,
+    /// An entry was read from it: its time is refreshed at flush (least recently used).
+    used: bool,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    entries: Vec<(String, Vec<u8>)>,
+    keys: HashMap<String, usize>,
+    bytes: u64,
 }
 
 impl Cache {
     /// A cache in `dir` holding at most `max_bytes`. The directory is made (mode 0700: cached
-    /// manifests may be private) when the first entry is written.
+    /// manifests may be private) when the first pack is written.
     pub fn new(dir: PathBuf, max_bytes: u64) -> Self {
         Cache {
-            store: Arc::new(Store {
-                dir,
-                max_bytes,
-                written: AtomicU64::new(0),
-                made: std::sync::OnceLock::new(),
-            }),
-            writer: Mutex::new(None),
+            dir,
+            max_bytes,
+            index: OnceLock::new(),
+            pending: Mutex::new(Pending::default()),
+            good: Mutex::default(),
         }
     }
 
     pub fn dir(&self) -> &Path {
-        &self.store.dir
+        &self.dir
     }
 
-    /// The bytes stored for `d`, if present and they still hash to it. A mismatching entry is
-    /// removed. A hit marks the entry as recently used.
+    fn packs_dir(&self) -> PathBuf {
+        self.dir.join("packs")
+    }
+
+    fn index(&self) -> &Mutex<Index> {
+        self.index.get_or_init(|| Mutex::new(self.load()))
+    }
+
+    /// Read every pack's index, newest first (a key's newest copy wins).
+    fn load(&self) -> Index {
+        // Newest written first (the name starts with its creation time in nanoseconds; the
+        // modification time only says when it was last used).
+        let mut found: Vec<(u128, PathBuf)> = fs::read_dir(self.packs_dir())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        let born = name
+                            .strip_suffix(".pack")?
+                            .split('-')
+                            .next()?
+                            .parse()
+                            .ok()?;
+                        e.file_type().ok()?.is_file().then(|| (born, e.path()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_by(|a, b| b.cmp(a));
+        let mut idx = Index::default();
+        for (_, path) in found {
+            let Ok(file) = fs::File::open(&path) else {
+                continue;
+            };
+            let Some(entries) = read_index(&file) else {
+                continue;
+            };
+            let n = idx.packs.len();
+            for (key, off, len) in entries {
+                idx.map.entry(key).or_insert((n, off, len));
+            }
+            idx.packs.push(Pack {
+                file: Arc::new(file),
+                used: false,
+            });
+        }
+        idx
+    }
+
+    /// The bytes of `key`, unverified, and the pack they came from (None: this process's).
+    fn read(&self, key: &str) -> Option<(Vec<u8>, Option<usize>)> {
+        if let Some(b) = self.pending_get(key) {
+            return Some((b, None));
+        }
+        let (p, file, off, len) = {
+            let idx = self.index().lock().expect("cache index lock");
+            let &(p, off, len) = idx.map.get(key)?;
+            (p, idx.packs[p].file.clone(), off, len)
+        };
+        let mut buf = vec![0u8; len as usize];
+        read_at(&file, &mut buf, off).ok()?;
+        Some((buf, Some(p)))
+    }
+
+    /// A good entry was read from pack `p`: keep that pack as recently used.
+    fn mark_used(&self, p: Option<usize>) {
+        if let Some(p) = p {
+            self.index().lock().expect("cache index lock").packs[p].used = true;
+        }
+    }
+
+    fn pending_get(&self, key: &str) -> Option<Vec<u8>> {
+        let p = self.pending.lock().expect("cache pending lock");
+        p.keys.get(key).map(|&i| p.entries[i].1.clone())
+    }
+
+    /// The bytes stored for digest `d`, if present and they still hash to it. A mismatching
+    /// entry is dropped (and its next copy, fetched again, shadows it).
     pub fn get(&self, d: &str) -> Option<Vec<u8>> {
-        let path = self.store.path(d)?;
-        let f = fs::File::open(&path).ok()?;
-        let meta = f.metadata().ok()?;
-        if !meta.is_file() || meta.len() > MAX_ENTRY {
-            return None;
-        }
-        let mut buf = Vec::with_capacity(meta.len() as usize);
-        (&f).take(MAX_ENTRY + 1).read_to_end(&mut buf).ok()?;
+        validate_digest(d).ok()?;
+        let (buf, pack) = self.read(d)?;
         if digest::of_like(d, &buf) != d {
-            let _ = fs::remove_file(&path);
+            self.index().lock().expect("cache index lock").map.remove(d);
             return None;
         }
-        let _ = f.set_modified(SystemTime::now());
+        self.mark_used(pack);
+        self.good.lock().expect("cache lock").insert(d.to_string());
         Some(buf)
     }
 
-    /// Store `bytes` under `d` (in the background) if they hash to it. Failures are ignored:
-    /// the cache only saves requests.
+    /// Whether digest `d` is stored (unverified: `get` verifies).
+    pub fn contains(&self, d: &str) -> bool {
+        self.pending
+            .lock()
+            .expect("cache pending lock")
+            .keys
+            .contains_key(d)
+            || self
+                .index()
+                .lock()
+                .expect("cache index lock")
+                .map
+                .contains_key(d)
+    }
+
+    /// Keep `bytes` under digest `d` if they hash to it. Failures are ignored: the cache only
+    /// saves requests. A copy in an older pack that was not read (and so not verified) in
+    /// this run may be corrupt: the new copy is kept and shadows it.
     pub fn put(&self, d: &str, bytes: &[u8]) {
-        if self.store.path(d).is_none()
-            || bytes.len() as u64 > MAX_ENTRY.min(self.store.max_bytes)
+        if validate_digest(d).is_err()
+            || bytes.len() as u64 > MAX_ENTRY.min(self.max_bytes)
             || digest::of_like(d, bytes) != d
+            || self.good.lock().expect("cache lock").contains(d)
+            || self
+                .pending
+                .lock()
+                .expect("cache pending lock")
+                .keys
+                .contains_key(d)
         {
             return;
         }
-        self.submit(Job::Entry(d.to_string(), bytes.to_vec()));
+        self.add(d.to_string(), bytes.to_vec());
     }
 
-    fn submit(&self, job: Job) {
-        let mut w = self.writer.lock().expect("cache writer lock");
-        if w.is_none() {
-            let (tx, rx) = mpsc::channel::<Job>();
-            let store = self.store.clone();
-            let spawned = std::thread::Builder::new()
-                .name("cr-cache".into())
-                .spawn(move || {
-                    for job in rx {
-                        store.run(job);
-                    }
-                });
-            match spawned {
-                Ok(h) => *w = Some((tx, h)),
-                Err(_) => return self.store.run(job),
+    fn add(&self, key: String, bytes: Vec<u8>) {
+        let full = {
+            let mut p = self.pending.lock().expect("cache pending lock");
+            p.bytes += bytes.len() as u64;
+            match p.keys.get(&key) {
+                Some(&i) => p.entries[i].1 = bytes,
+                None => {
+                    let i = p.entries.len();
+                    p.keys.insert(key.clone(), i);
+                    p.entries.push((key, bytes));
+                }
             }
-        }
-        if let Some((tx, _)) = w.as_ref() {
-            let _ = tx.send(job);
+            p.bytes >= PACK_AT.min(self.max_bytes / 2)
+        };
+        if full {
+            self.write_pending();
         }
     }
 
-    /// Whether an entry for `d` is there (unverified: `get` verifies).
-    pub fn contains(&self, d: &str) -> bool {
-        self.store.path(d).is_some_and(|p| p.is_file())
+    fn hint_key(registry: &str, repo: &str) -> String {
+        let h = digest::sha256(format!("{registry}/{repo}").as_bytes());
+        format!("tags/{}", &h[7..])
     }
 
     /// The digests the tags of `registry/repo` had when last listed (a hint to be checked).
     pub fn tag_hints(&self, registry: &str, repo: &str) -> HashMap<String, String> {
-        let path = self.store.hint_path(registry, repo);
-        let Ok(f) = fs::File::open(&path) else {
+        let Some((buf, pack)) = self.read(&Self::hint_key(registry, repo)) else {
             return HashMap::new();
         };
-        let mut buf = Vec::new();
-        if (&f).take(MAX_ENTRY).read_to_end(&mut buf).is_err() {
-            return HashMap::new();
-        }
+        self.mark_used(pack);
         let map: HashMap<String, String> = serde_json::from_slice(&buf).unwrap_or_default();
         map.into_iter()
             .filter(|(_, d)| validate_digest(d).is_ok())
             .collect()
     }
 
-    /// Remember the digests of the tags of `registry/repo` (in the background).
+    /// Remember the digests of the tags of `registry/repo`.
     pub fn set_tag_hints(&self, registry: &str, repo: &str, hints: &HashMap<String, String>) {
+        if self.tag_hints(registry, repo) == *hints {
+            return;
+        }
         if let Ok(bytes) = serde_json::to_vec(hints) {
             if (bytes.len() as u64) <= MAX_ENTRY {
-                self.submit(Job::Replace(self.store.hint_path(registry, repo), bytes));
+                self.add(Self::hint_key(registry, repo), bytes);
             }
         }
     }
 
-    /// Wait until every entry put so far is on disk.
+    /// Write what this process added as one pack, refresh the time of the packs it read, and
+    /// (when it used the cache at all) keep the bound.
     pub fn flush(&self) {
-        let w = self.writer.lock().expect("cache writer lock").take();
-        if let Some((tx, h)) = w {
-            drop(tx);
-            let _ = h.join();
-        }
-    }
-
-    /// See [`Store::prune`].
-    pub fn prune(&self) {
-        self.store.prune();
-    }
-}
-
-impl Store {
-    /// `DIR/sha256/XX/HEX`, for a valid digest only.
-    fn path(&self, d: &str) -> Option<PathBuf> {
-        validate_digest(d).ok()?;
-        let (alg, hex) = d.split_once(':')?;
-        Some(self.dir.join(alg).join(&hex[..2]).join(hex))
-    }
-
-    /// `DIR/tags/XX/HASH` for a repository's tag hints.
-    fn hint_path(&self, registry: &str, repo: &str) -> PathBuf {
-        let h = digest::sha256(format!("{registry}/{repo}").as_bytes());
-        let hex = &h[7..];
-        self.dir.join("tags").join(&hex[..2]).join(hex)
-    }
-
-    fn run(&self, job: Job) {
-        match job {
-            Job::Entry(d, bytes) => {
-                if let Some(path) = self.path(&d).filter(|p| !p.is_file()) {
-                    self.write(&path, &bytes);
+        let wrote = self.write_pending();
+        if let Some(idx) = self.index.get() {
+            for p in idx.lock().expect("cache index lock").packs.iter_mut() {
+                if std::mem::take(&mut p.used) {
+                    let _ = p.file.set_modified(SystemTime::now());
                 }
             }
-            Job::Replace(path, bytes) => self.write(&path, &bytes),
+        }
+        if wrote || self.index.get().is_some() {
+            self.prune();
         }
     }
 
-    /// Write `bytes` to `path` atomically (a temporary file renamed into place).
-    fn write(&self, path: &Path, bytes: &[u8]) {
-        let Some(parent) = path.parent() else { return };
-        if !*self
-            .made
-            .get_or_init(|| make_private_dir(&self.dir).is_ok())
-        {
-            return;
-        }
-        let temp = || tempfile::Builder::new().prefix(".tmp-").tempfile_in(parent);
-        // The shard directory is made only when it is missing (one mkdir per shard, not per
-        // entry).
-        let tmp = match temp() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(parent).and_then(|_| temp())
-            }
-            other => other,
+    /// Write the pending entries as a pack; true when one was written.
+    fn write_pending(&self) -> bool {
+        let entries = {
+            let mut p = self.pending.lock().expect("cache pending lock");
+            std::mem::take(&mut *p).entries
         };
-        let Ok(mut tmp) = tmp else { return };
-        if tmp.write_all(bytes).is_ok() && tmp.persist(path).is_ok() {
-            self.written
-                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if entries.is_empty() {
+            return false;
         }
+        let dir = self.packs_dir();
+        if make_private_dir(&dir).is_err() {
+            return false;
+        }
+        let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir) else {
+            return false;
+        };
+        let mut index = Vec::with_capacity(entries.len());
+        let mut off = 0u64;
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        for (key, bytes) in &entries {
+            if w.write_all(bytes).is_err() {
+                return false;
+            }
+            index.push((key.as_str(), off, bytes.len() as u64));
+            off += bytes.len() as u64;
+        }
+        let Ok(idx_bytes) = serde_json::to_vec(&index) else {
+            return false;
+        };
+        let ok = w.write_all(&idx_bytes).is_ok()
+            && w.write_all(&(idx_bytes.len() as u64).to_le_bytes()).is_ok()
+            && w.write_all(MAGIC).is_ok()
+            && w.flush().is_ok();
+        drop(w);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let name = format!(
+            "{nanos}-{}-{:08x}.pack",
+            std::process::id(),
+            fastrand::u32(..)
+        );
+        ok && tmp.persist(dir.join(name)).is_ok()
     }
 
-    /// Remove the least recently used entries until the cache holds at most its bound, and
+    /// Remove the least recently used packs until the cache holds at most its bound, and
     /// temporary files left by dead processes. Another process removing the same files at the
-    /// same time is harmless.
-    fn prune(&self) {
-        let mut entries = Vec::new();
-        let mut total = 0u64;
+    /// same time is harmless (a pack still open is read to the end).
+    pub fn prune(&self) {
         let now = SystemTime::now();
-        let subdirs = |p: &Path| -> Vec<PathBuf> {
-            fs::read_dir(p)
-                .map(|rd| {
-                    rd.flatten()
-                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                        .map(|e| e.path())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        for alg in subdirs(&self.dir) {
-            for shard in subdirs(&alg) {
-                let Ok(files) = fs::read_dir(&shard) else {
-                    continue;
-                };
-                for f in files.flatten() {
-                    let Ok(meta) = f.metadata() else { continue };
-                    if !meta.is_file() {
-                        continue;
-                    }
-                    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                    if f.file_name().to_string_lossy().starts_with(".tmp-") {
-                        if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
-                            let _ = fs::remove_file(f.path());
-                        }
-                        continue;
-                    }
-                    total += meta.len();
-                    entries.push((modified, meta.len(), f.path()));
-                }
-            }
-        }
-        if total <= self.max_bytes {
+        let mut packs = Vec::new();
+        let mut total = 0u64;
+        let Ok(rd) = fs::read_dir(self.packs_dir()) else {
             return;
+        };
+        for e in rd.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
+                    let _ = fs::remove_file(e.path());
+                }
+                continue;
+            }
+            total += meta.len();
+            packs.push((modified, meta.len(), e.path()));
         }
-        entries.sort();
-        for (_, len, path) in entries {
+        packs.sort();
+        for (_, len, path) in packs {
             if total <= self.max_bytes {
                 break;
             }
@@ -283,10 +364,57 @@ impl Store {
 impl Drop for Cache {
     fn drop(&mut self) {
         self.flush();
-        if self.store.written.load(Ordering::Relaxed) > 0 {
-            self.store.prune();
-        }
     }
+}
+
+/// A pack's index: (key, offset, length) of each entry, checked against the file's size;
+/// None when the footer or index is not cr's.
+fn read_index(file: &fs::File) -> Option<Vec<(String, u64, u64)>> {
+    let size = file.metadata().ok()?.len();
+    if size < 16 {
+        return None;
+    }
+    let mut footer = [0u8; 16];
+    read_at(file, &mut footer, size - 16).ok()?;
+    if &footer[8..] != MAGIC {
+        return None;
+    }
+    let idx_len = u64::from_le_bytes(footer[..8].try_into().ok()?);
+    if idx_len > MAX_INDEX || idx_len > size - 16 {
+        return None;
+    }
+    let data_end = size - 16 - idx_len;
+    let mut buf = vec![0u8; idx_len as usize];
+    read_at(file, &mut buf, data_end).ok()?;
+    let entries: Vec<(String, u64, u64)> = serde_json::from_slice(&buf).ok()?;
+    let valid_key = |k: &str| {
+        validate_digest(k).is_ok()
+            || k.strip_prefix("tags/")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    Some(
+        entries
+            .into_iter()
+            .filter(|(k, off, len)| {
+                valid_key(k)
+                    && *len <= MAX_ENTRY
+                    && off.checked_add(*len).is_some_and(|end| end <= data_end)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(unix)]
+fn read_at(file: &fs::File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, off)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &fs::File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(off))?;
+    f.read_exact(buf)
 }
 
 fn make_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -304,67 +432,104 @@ fn make_private_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn entry(n: usize) -> (String, Vec<u8>) {
-        let b = vec![b'a' + (n % 26) as u8; 1000 + n];
+    fn entry(n: usize, size: usize) -> (String, Vec<u8>) {
+        let b = vec![b'a' + (n % 26) as u8; size + n];
         (digest::sha256(&b), b)
+    }
+
+    fn packs(dir: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(dir.join("packs"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        v.sort();
+        v
     }
 
     #[test]
     fn stores_verifies_and_drops_corrupt_entries() {
         let t = tempfile::tempdir().unwrap();
-        let c = Cache::new(t.path().join("c"), 1 << 20);
-        let (d, b) = entry(1);
-        assert_eq!(c.get(&d), None);
-        c.put(&d, &b);
-        c.flush();
+        let dir = t.path().join("c");
+        let (d, b) = entry(1, 1000);
+        {
+            let c = Cache::new(dir.clone(), 1 << 20);
+            assert_eq!(c.get(&d), None);
+            c.put(&d, &b);
+            // Bytes that do not hash to the digest, or names that are not digests, are refused.
+            c.put(&entry(2, 10).0, b"other");
+            c.put("sha256:../../x", b"x");
+            let hints: HashMap<String, String> = [("v1".to_string(), d.clone())].into();
+            c.set_tag_hints("reg", "ns/app", &hints);
+        }
+        let c = Cache::new(dir.clone(), 1 << 20);
         assert_eq!(c.get(&d).as_deref(), Some(&b[..]));
-        let path = c.store.path(&d).unwrap();
-        fs::write(&path, b"tampered").unwrap();
+        assert_eq!(c.get(&entry(2, 10).0), None);
+        assert_eq!(c.tag_hints("reg", "ns/app")["v1"], d);
+        assert!(c.tag_hints("reg", "ns/other").is_empty());
+        drop(c);
+        // Corrupt the entry's bytes: it is dropped, and a fresh copy shadows it.
+        let p = &packs(&dir)[0];
+        let mut bytes = fs::read(p).unwrap();
+        bytes[..100].fill(b'X');
+        fs::write(p, &bytes).unwrap();
+        let c = Cache::new(dir.clone(), 1 << 20);
         assert_eq!(c.get(&d), None);
-        assert!(!path.exists(), "a corrupt entry is removed");
-        // Bytes that do not hash to the digest are not stored.
-        c.put(&d, b"other");
-        c.flush();
-        assert!(!path.exists());
-        // Names that are not digests never become paths.
-        c.put("sha256:../../x", b"x");
-        assert_eq!(c.get("sha256:../../x"), None);
+        assert!(!c.contains(&d));
+        c.put(&d, &b);
+        drop(c);
+        assert_eq!(packs(&dir).len(), 2);
+        let c = Cache::new(dir.clone(), 1 << 20);
+        assert_eq!(c.get(&d).as_deref(), Some(&b[..]));
+        // A file that is not a pack is ignored.
+        fs::write(dir.join("packs/junk.pack"), b"not a pack at all, no footer").unwrap();
+        assert_eq!(Cache::new(dir, 1 << 20).get(&d).as_deref(), Some(&b[..]));
     }
 
     #[test]
-    fn prune_keeps_the_bound_dropping_least_recently_used() {
+    fn prune_keeps_the_bound_dropping_least_recently_used_packs() {
         let t = tempfile::tempdir().unwrap();
-        let c = Cache::new(t.path().join("c"), 5_000);
+        let dir = t.path().join("c");
         let mut ds = Vec::new();
-        for n in 0..8 {
-            let (d, b) = entry(n);
+        for n in 0..5 {
+            let c = Cache::new(dir.clone(), 1 << 30);
+            let (d, b) = entry(n, 2000);
             c.put(&d, &b);
-            c.flush();
-            let f = fs::File::options()
-                .write(true)
-                .open(c.store.path(&d).unwrap())
-                .unwrap();
-            f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + n as u64))
-                .unwrap();
+            drop(c);
             ds.push(d);
+            let p = packs(&dir)
+                .into_iter()
+                .find(|p| {
+                    fs::metadata(p)
+                        .unwrap()
+                        .modified()
+                        .unwrap()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs()
+                        > 10_000
+                })
+                .unwrap();
+            fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + n as u64))
+                .unwrap();
         }
-        // Entry 0 is used again: it becomes the most recent.
+        // Entry 0 is read again: its pack becomes the most recent.
+        let c = Cache::new(dir.clone(), 7_000);
         assert!(c.get(&ds[0]).is_some());
+        c.flush();
         c.prune();
-        let kept: Vec<bool> = ds
+        drop(c);
+        let size: u64 = packs(&dir)
             .iter()
-            .map(|d| c.store.path(d).unwrap().exists())
-            .collect();
-        let size: u64 = ds
-            .iter()
-            .filter_map(|d| fs::metadata(c.store.path(d).unwrap()).ok())
-            .map(|m| m.len())
+            .map(|p| fs::metadata(p).unwrap().len())
             .sum();
-        assert!(size <= 5_000, "{size}");
-        assert_eq!(
-            kept,
-            [true, false, false, false, false, true, true, true],
-            "oldest out first"
-        );
+        assert!(size <= 7_000, "{size}");
+        let c = Cache::new(dir, 1 << 30);
+        let kept: Vec<bool> = ds.iter().map(|d| c.get(d).is_some()).collect();
+        assert_eq!(kept, [true, false, false, true, true], "oldest out first");
     }
 }

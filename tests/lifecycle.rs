@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::hostile::{Hostile, Reply};
 use common::proxy::Proxy;
@@ -166,18 +166,35 @@ fn cheap_listings_send_no_manifest_request() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// Every cached file, as (path, bytes).
-fn cached(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    if let Ok(shards) = std::fs::read_dir(dir.join("content/sha256")) {
-        for shard in shards.flatten() {
-            for e in std::fs::read_dir(shard.path()).unwrap().flatten() {
-                out.push((e.path(), std::fs::read(e.path()).unwrap()));
-            }
-        }
+/// The pack files of a content cache.
+fn packs(cache: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(cache.join("content/packs"))
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "pack"));
+    v.sort();
+    v
+}
+
+/// Overwrite every entry's bytes in every pack (the index and footer stay).
+fn corrupt_packs(cache: &Path) {
+    for p in packs(cache) {
+        let mut b = std::fs::read(&p).unwrap();
+        let n = b.len();
+        let idx_len = u64::from_le_bytes(b[n - 16..n - 8].try_into().unwrap()) as usize;
+        b[..n - 16 - idx_len].fill(b'x');
+        std::fs::write(&p, b).unwrap();
     }
-    out.sort();
-    out
+}
+
+/// Which of `digests` the cache holds with the right bytes (read through cr's own reader,
+/// which verifies).
+fn holds(cache: &Path, digests: &[String]) -> Vec<bool> {
+    let c = cr::cache::Cache::new(cache.join("content"), 1 << 30);
+    digests
+        .iter()
+        .map(|d| c.get(d).is_some_and(|b| cr_digest(&b) == *d))
+        .collect()
 }
 
 #[test]
@@ -219,57 +236,77 @@ fn the_cache_makes_repeat_listings_cheap_and_survives_corruption() {
     let sizes: u64 = s.children.iter().map(|c| c.image_size).sum();
     assert_eq!(multi["Size"], sizes);
     assert_eq!(multi["Created"], 1704164645);
-    // Manifests by digest (index, 2 platforms, single) and configs (3) are cached, each
-    // under its digest; tags are never cached.
-    let files = cached(&cache);
-    assert_eq!(files.len(), 7, "{files:?}");
-    for (p, b) in &files {
-        assert_eq!(
-            cr_digest(b),
-            format!("sha256:{}", p.file_name().unwrap().to_string_lossy())
-        );
+    // Manifests (index, 2 platforms, single) and configs (3) are cached under their digests,
+    // in one pack file.
+    let mut expected = vec![
+        s.index.clone(),
+        s.single.digest.clone(),
+        s.single.config.clone(),
+    ];
+    for c in &s.children {
+        expected.push(c.digest.clone());
+        expected.push(c.config.clone());
     }
+    assert_eq!(holds(&cache, &expected), [true; 7]);
+    assert_eq!(packs(&cache).len(), 1);
 
-    // The repeat listing: one tag list per repository and one HEAD per tag, nothing else.
+    // The repeat listing: one tag list per repository and one HEAD per tag, nothing else,
+    // and nothing new written.
     s.proxy.reset();
     assert_eq!(list(&[]), first);
     assert_eq!(manifest_requests(&s.proxy), (0, 3));
     assert_eq!(s.proxy.count("GET", "/blobs/"), 0);
     assert_eq!(s.proxy.count("GET", "/tags/list"), 3);
+    assert_eq!(s.proxy.requests().len(), 8, "{:?}", s.proxy.requests());
+    assert_eq!(packs(&cache).len(), 1);
 
     // Corrupt every entry: the listing is still right, and the entries are fetched again.
-    for (p, _) in &files {
-        std::fs::write(p, b"{\"corrupt\": true}").unwrap();
-    }
+    corrupt_packs(&cache);
+    assert_eq!(holds(&cache, &expected), [false; 7]);
     s.proxy.reset();
     assert_eq!(list(&[]), first);
-    assert_eq!(s.proxy.count("GET", "/manifests/sha256:"), 4);
+    // (The tag hints were corrupted too: each tag is fetched by a GET, as the first time.)
+    assert_eq!(manifest_requests(&s.proxy), (5, 0));
     assert_eq!(s.proxy.count("GET", "/blobs/"), 3);
-    assert_eq!(cached(&cache), files, "refilled with the right bytes");
+    assert_eq!(
+        holds(&cache, &expected),
+        [true; 7],
+        "refilled with the right bytes"
+    );
 
-    // The bound: old entries go first until the cache fits CR_CACHE_MAX_MIB.
+    // The bound: the least recently used packs go until the cache fits CR_CACHE_MAX_MIB.
     let filler: Vec<Vec<u8>> = (0..3u64).map(|i| common::noise(600 << 10, i + 7)).collect();
-    for f in &filler {
-        let d = cr_digest(f);
-        let p = cache.join("content/sha256").join(&d[7..9]).join(&d[7..]);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, f).unwrap();
-        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        std::fs::File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+    let before = packs(&cache);
+    {
+        let c = cr::cache::Cache::new(cache.join("content"), 1 << 30);
+        for f in &filler {
+            c.put(&cr_digest(f), f);
+        }
     }
-    std::fs::remove_file(&files[0].0).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    for p in packs(&cache) {
+        if !before.contains(&p) {
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+    }
+    let fillers: Vec<String> = filler.iter().map(|f| cr_digest(f)).collect();
+    assert_eq!(holds(&cache, &fillers), [true; 3]);
     assert_eq!(list(&[("CR_CACHE_MAX_MIB", "1")]), first);
-    let now: u64 = cached(&cache).iter().map(|(_, b)| b.len() as u64).sum();
-    assert!(now <= 1 << 20, "cache holds {now} bytes");
-    assert!(files[0].0.exists(), "the entry just written stays");
-    assert!(
-        cached(&cache).len() >= files.len(),
-        "the listing's own entries stay"
+    let size: u64 = packs(&cache)
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(size <= 1 << 20, "cache holds {size} bytes");
+    assert_eq!(holds(&cache, &fillers), [false; 3], "the oldest went");
+    assert_eq!(
+        holds(&cache, &expected),
+        [true; 7],
+        "the listing's own stay"
     );
 
     // --no-cache neither reads nor writes; a bad bound is a usage error.

@@ -20,7 +20,7 @@ use crate::reference::{is_host, validate_repository};
 use crate::registry::Registry;
 
 /// Deletions in flight at once.
-const DELETE_JOBS: usize = 8;
+const DELETE_JOBS: usize = 16;
 /// Repositories planned at once (each lists its tags and resolves them 32 at a time).
 const PLAN_JOBS: usize = 4;
 
