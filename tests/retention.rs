@@ -293,6 +293,10 @@ fn refused_deletions_do_not_stop_the_others() {
     let h = a.reg.host.as_str();
     let env = Env::new();
     env.login(h, "ci", "ci-password");
+    let Auth::Token(issuer) = &a.reg.auth else {
+        unreachable!()
+    };
+    let before = issuer.requests();
     let (code, out, err) = env.run(&[
         "retention-run",
         "--images",
@@ -301,6 +305,15 @@ fn refused_deletions_do_not_stop_the_others() {
         &format!("{h}/team"),
     ]);
     assert_eq!(code, 5, "{out}{err}");
+    // One token per scope set (the catalog, pull on each repository, pull+delete on each
+    // repository with deletions) and one renewal where deletions were refused, never one per
+    // deletion.
+    let tokens = issuer.requests() - before;
+    assert!(
+        tokens <= 6,
+        "{tokens} token requests: {:?}",
+        issuer.scopes_seen()
+    );
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(
         out.contains(&format!("deleted {h}/team/multi@{} (tags: old)\n", a.old)),

@@ -145,6 +145,9 @@ impl fmt::Display for Scope {
 pub struct Token {
     pub value: String,
     pub renew_at: Instant,
+    /// Fetched because the one before was refused (401): if this one is refused too, the
+    /// account lacks the scope, and no request renews it again until it expires.
+    pub after_refusal: bool,
 }
 
 impl fmt::Debug for Token {
@@ -169,6 +172,7 @@ impl Token {
         Token {
             value,
             renew_at: Instant::now() + life - margin,
+            after_refusal: false,
         }
     }
     pub fn fresh(&self) -> bool {

@@ -371,7 +371,7 @@ impl Registry {
         let mut renewed = false;
         let mut attempt = budget.take().ok_or_else(|| self.spent(&req.what))?;
         loop {
-            let auth = self.authorization(&req.scopes, false).await?;
+            let auth = self.authorization(&req.scopes, None).await?;
             let body = match &mut req.body {
                 Body::Empty => Body::Empty,
                 Body::Bytes(b) => Body::Bytes(b.clone()),
@@ -405,7 +405,8 @@ impl Registry {
                     renewed = true;
                     self.learn_challenge(&resp).await;
                     // Renew the token once: it may have expired mid-operation.
-                    self.authorization(&req.scopes, true).await?;
+                    self.authorization(&req.scopes, Some(auth.as_deref().unwrap_or("")))
+                        .await?;
                     continue;
                 }
                 Ok(resp) if retryable && retryable_status(resp.status()) => {

@@ -105,10 +105,14 @@ impl Registry {
     }
 
     /// The Authorization value for `scopes` (a cached token unless `renew`).
+    /// The Authorization value for `scopes`. `refused`: the value a request just sent and got
+    /// 401 for; the token is renewed once (it may have expired mid-operation) unless another
+    /// request renewed it already or it is itself a renewal after a refusal (then the account
+    /// lacks the scope: one token fetch per scope set, not one per refused request).
     pub(super) async fn authorization(
         &self,
         scopes: &[Scope],
-        renew: bool,
+        refused: Option<&str>,
     ) -> Result<Option<String>, RegistryError> {
         let Some(ch) = self.challenge().await? else {
             return Ok(None);
@@ -124,12 +128,18 @@ impl Registry {
         }
         let slot = self.tokens.slot(scopes);
         let mut guard = slot.lock().await;
-        if let (false, Some(t)) = (renew, guard.as_ref()) {
-            if t.fresh() {
-                return Ok(Some(format!("Bearer {}", t.value)));
+        if let Some(t) = guard.as_ref().filter(|t| t.fresh()) {
+            let current = format!("Bearer {}", t.value);
+            let keep = match refused {
+                None => true,
+                Some(used) => used != current || t.after_refusal,
+            };
+            if keep {
+                return Ok(Some(current));
             }
         }
-        let t = self.fetch_token(&ch, scopes).await?;
+        let mut t = self.fetch_token(&ch, scopes).await?;
+        t.after_refusal = refused.is_some();
         let v = format!("Bearer {}", t.value);
         *guard = Some(t);
         Ok(Some(v))
