@@ -328,3 +328,75 @@ fn refused_deletions_do_not_stop_the_others() {
     assert_eq!(tags(&a.reg, "team/multi"), strs(&["amd64", "multi"]));
     assert_eq!(a.reg.skopeo_digest("team/multi:amd64"), a.child);
 }
+
+/// `cr ARGS` on a pseudo-terminal (util-linux `script`), answering `answer` to its question.
+fn on_tty(env: &Env, args: &[&str], answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let base = env.std_cmd();
+    let mut c = std::process::Command::new("script");
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let line = std::iter::once(env!("CARGO_BIN_EXE_cr"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = c
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_it_asks_first() {
+    common::require("script");
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let d: Vec<String> = (1..=3)
+        .map(|i| push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i))
+        .collect();
+    let env = Env::new();
+    let h = reg.host.as_str();
+    let args = [
+        "--registry",
+        h,
+        "retention-run",
+        "--images",
+        "1",
+        "team/app",
+    ];
+    let (code, out) = on_tty(&env, &args, "n\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Delete 2 images"), "{out}");
+    assert!(
+        out.contains(&format!("to delete {h}/team/app@{}", d[0])),
+        "{out}"
+    );
+    assert!(out.contains("nothing was deleted"), "{out}");
+    assert_eq!(tags(&reg, "team/app"), strs(&["v1", "v2", "v3"]));
+    let (code, out) = on_tty(&env, &args, "y\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("deleted {h}/team/app@{} (tags: v1)", d[0])),
+        "{out}"
+    );
+    assert_eq!(tags(&reg, "team/app"), strs(&["v3"]));
+}
