@@ -79,7 +79,7 @@ done
 
 echo "== 3. retention-run --images 2 over 200 repositories x 10 images" >&2
 for i in $(seq 1 "$runs"); do
-  rm -rf "$work/reg-r"
+  rm -rf "$work/reg-r" "$CR_CACHE_DIR"
   python3 bench/seed-registry.py images "$work/reg-r/storage" 200 10 ret
   start_registry r 5233 true
   before=$(requests r 'HTTP/1.1')
