@@ -64,6 +64,9 @@ pub struct CopyArgs {
     /// Copy every tag of the source repository.
     #[arg(long)]
     pub all_tags: bool,
+    /// Do not copy the image's referrers (signatures, SBOMs, attestations).
+    #[arg(long)]
+    pub no_referrers: bool,
     #[command(flatten)]
     pub t: TransferArgs,
 }
@@ -103,7 +106,9 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .clone()
             .or(src.tag.clone())
             .unwrap_or_else(|| "latest".into());
-        let r = match transfer::transfer(&source, &src.manifest_ref(), &dest, &[tag], &opts).await {
+        let reference = src.manifest_ref();
+        let copied = crate::ops::copy::one(&source, &reference, &dest, &tag, &opts, a.no_referrers);
+        let r = match copied.await {
             Ok(r) => r,
             Err(e) => {
                 let e = crate::ops::explain_transfer(&sreg, &src, e).await;
@@ -113,7 +118,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         a.t.print(&[r]);
         return Ok(ExitCode::SUCCESS);
     }
-    let results = crate::ops::copy::all_tags(&source, &dest, &opts)
+    let results = crate::ops::copy::all_tags(&source, &dest, &opts, a.no_referrers)
         .await
         .with_context(|| format!("cannot list the tags of {src}"))?;
     let mut reports = Vec::new();

@@ -23,6 +23,9 @@ pub struct ImageTagArgs {
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// To another registry: do not copy the image's referrers (signatures, SBOMs).
+    #[arg(long)]
+    pub no_referrers: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -52,11 +55,12 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
         &dst,
         &tag,
         &opts,
+        a.no_referrers,
     )
     .await
     .with_context(|| format!("cannot tag {src} as {dst}"))?;
     let (digest, mounted, moved) = (t.digest, t.blobs_mounted, t.blobs_moved);
-    let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved});
+    let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved, "Referrers": t.referrers});
     super::output::print_one(&a.out, &v, || format!("{dst}@{digest}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -16,6 +16,7 @@ pub(crate) mod output;
 pub(crate) mod progress;
 pub(crate) mod pull;
 pub(crate) mod push;
+pub(crate) mod referrers;
 pub(crate) mod region;
 pub(crate) mod repo_list;
 pub(crate) mod retention_run;
@@ -135,6 +136,8 @@ pub enum Command {
     /// Show config and manifest facts of images as JSON (docker inspect style).
     #[command(visible_alias = "inspect")]
     ImageInspect(image_inspect::ImageInspectArgs),
+    /// List what refers to an image: signatures, SBOMs, attestations (like oras discover).
+    Referrers(referrers::ReferrersArgs),
     /// Print a manifest exactly as the registry stores it.
     ManifestInspect(manifest_inspect::ManifestInspectArgs),
     /// Point a new tag at an image (mounting or copying blobs when the repository differs).
@@ -200,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImageList(a) => image_list::run(g.settings()?, a, false).await,
         Command::ImageDigests(a) => image_list::run(g.settings()?, a, true).await,
         Command::ImageInspect(a) => image_inspect::run(g.settings()?, a).await,
+        Command::Referrers(a) => referrers::run(g.settings()?, a).await,
         Command::ManifestInspect(a) => manifest_inspect::run(g.settings()?, a).await,
         Command::ImageTag(a) => image_tag::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ImageUntag(a) => image_untag::run(g.settings()?, a).await,

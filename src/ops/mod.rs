@@ -5,6 +5,7 @@
 
 pub mod copy;
 pub mod inspect;
+pub mod referrers;
 pub mod remove;
 pub mod retention;
 pub mod tag;

@@ -15,15 +15,19 @@ pub struct Tagged {
     pub digest: String,
     pub blobs_mounted: usize,
     pub blobs_moved: usize,
+    /// Referrers copied with it (to another registry).
+    pub referrers: Vec<String>,
 }
 
-/// Tag `src` as `dst:tag`.
+/// Tag `src` as `dst:tag`; to another registry, with the image's referrers unless
+/// `no_referrers`.
 pub async fn tag(
     clients: &Clients,
     src: &Reference,
     dst: &Reference,
     tag: &str,
     opts: &Options,
+    no_referrers: bool,
 ) -> anyhow::Result<Tagged> {
     let sreg = clients.get(&src.registry).await?;
     let dreg = clients.get(&dst.registry).await?;
@@ -38,8 +42,10 @@ pub async fn tag(
             digest: m.digest,
             blobs_mounted: 0,
             blobs_moved: 0,
+            referrers: Vec::new(),
         });
     }
+    let other_registry = !Arc::ptr_eq(&sreg, &dreg);
     let source = Source::Registry(Repo {
         reg: sreg,
         repo: src.repository.clone(),
@@ -50,9 +56,16 @@ pub async fn tag(
     });
     let tags = [tag.to_string()];
     let r = transfer::transfer(&source, &src.manifest_ref(), &dest, &tags, opts).await?;
+    let referrers = match (&source, &dest) {
+        (Source::Registry(s), Dest::Registry(d)) if other_registry && !no_referrers => {
+            super::referrers::copy_with_tags(s, d, &r.digest, opts).await?
+        }
+        _ => Vec::new(),
+    };
     Ok(Tagged {
         digest: r.digest,
         blobs_mounted: r.blobs_mounted,
         blobs_moved: r.blobs_moved,
+        referrers,
     })
 }

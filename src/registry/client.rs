@@ -54,6 +54,8 @@ pub enum Resource<'a> {
     Uploads,
     /// `tags/list`.
     Tags,
+    /// `referrers/DIGEST`.
+    Referrers(&'a str),
 }
 
 /// A request body: bytes can be sent again on retry, a stream only once.
@@ -135,6 +137,8 @@ pub struct Registry {
     pub(super) upload_chunk: std::sync::atomic::AtomicU64,
     /// The content cache, if any: manifests by digest and small blobs.
     pub(super) cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// The registry answered that it has no referrers API.
+    pub(super) no_referrers_api: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Registry {
@@ -216,6 +220,10 @@ impl Registry {
             }
             Resource::Uploads => segs.extend(["blobs", "uploads", ""]),
             Resource::Tags => segs.extend(["tags", "list"]),
+            Resource::Referrers(d) => {
+                reference::validate_digest(d).map_err(invalid)?;
+                segs.extend(["referrers", d]);
+            }
         }
         Ok(self.api_url(&segs))
     }

@@ -153,6 +153,7 @@ impl Registry {
             page_size: opts.page_size,
             upload_chunk: opts.upload_chunk.into(),
             cache: opts.cache.clone(),
+            no_referrers_api: Default::default(),
         })
     }
 

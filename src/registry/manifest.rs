@@ -20,6 +20,14 @@ pub struct ManifestHead {
     pub size: Option<u64>,
 }
 
+/// What a registry said when it stored a manifest.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub digest: String,
+    /// It answered `OCI-Subject`: it has the referrers API and indexed the manifest's subject.
+    pub subject_tracked: bool,
+}
+
 impl Registry {
     /// GET a manifest by tag or digest. The bytes are kept exactly; when fetched by digest they
     /// must hash to it.
@@ -144,14 +152,14 @@ impl Registry {
         }
     }
 
-    /// PUT manifest bytes under a tag or digest; returns the digest the registry reports.
+    /// PUT manifest bytes under a tag or digest; says what the registry reports.
     pub async fn put_manifest(
         &self,
         repo: &str,
         reference: &ManifestRef,
         manifest: &RawManifest,
         scopes: &[Scope],
-    ) -> Result<String, RegistryError> {
+    ) -> Result<Stored, RegistryError> {
         let what = format!("put manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::PUT,
@@ -162,12 +170,16 @@ impl Registry {
         .header(CONTENT_TYPE, &manifest.media_type)
         .body(Body::Bytes(manifest.bytes.clone()));
         let resp = self.send_ok(req).await?;
-        Ok(resp
-            .headers()
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .unwrap_or_else(|| manifest.digest.clone()))
+        let h = |k: &str| {
+            resp.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(Stored {
+            digest: h("docker-content-digest").unwrap_or_else(|| manifest.digest.clone()),
+            subject_tracked: h("oci-subject").is_some(),
+        })
     }
 
     /// DELETE a manifest by digest or tag.

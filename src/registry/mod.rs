@@ -10,6 +10,7 @@ pub mod error;
 mod http;
 pub(crate) mod manifest;
 pub(crate) mod options;
+pub mod referrers;
 pub(crate) mod retry;
 mod token;
 mod trace;

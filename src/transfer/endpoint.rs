@@ -161,21 +161,33 @@ impl Dest {
         }
     }
 
-    /// Store a manifest under a digest (children) or a tag.
+    /// Store a manifest under a digest (children) or a tag. True when the registry says it
+    /// indexed the manifest's subject (it has the referrers API).
     pub async fn put_manifest(
         &self,
         m: &RawManifest,
         reference: ManifestRef,
-    ) -> Result<(), TransferError> {
+    ) -> Result<bool, TransferError> {
         match self {
-            Dest::Registry(d) => {
-                d.reg
-                    .put_manifest(&d.repo, &reference, m, &[Scope::push(&d.repo)])
-                    .await?;
-                Ok(())
+            Dest::Registry(d) => Ok(d
+                .reg
+                .put_manifest(&d.repo, &reference, m, &[Scope::push(&d.repo)])
+                .await?
+                .subject_tracked),
+            Dest::Local(w) => {
+                w.write_manifest(m, &reference).await?;
+                Ok(false)
             }
-            Dest::Local(w) => Ok(w.write_manifest(m, &reference).await?),
         }
+    }
+
+    /// A manifest with a subject was stored at a registry without the referrers API: add it
+    /// to the subject's fallback tag index there, so that other tools find it.
+    pub async fn index_referrer(&self, m: &RawManifest) -> Result<(), TransferError> {
+        if let Dest::Registry(d) = self {
+            d.reg.add_to_fallback_index(&d.repo, m).await?;
+        }
+        Ok(())
     }
 
     /// The retries noted on the registries of both ends, taken.

@@ -106,6 +106,8 @@ pub struct Report {
     pub bytes_moved: u64,
     /// Every retry on the way, as printed on stderr.
     pub retries: Vec<String>,
+    /// Referrers (signatures, SBOMs, attestations) copied with the image, by digest.
+    pub referrers: Vec<String>,
 }
 
 /// The upload sessions a blob may use, drawn from the destination's policy: after a failed
@@ -380,14 +382,19 @@ async fn transfer_with(
     fstream::iter(plan.children.iter())
         .map(|m| dst.put_manifest(m, ManifestRef::digest(&m.digest)))
         .buffer_unordered(jobs)
-        .try_collect::<Vec<()>>()
+        .try_collect::<Vec<bool>>()
         .await?;
+    let mut tracked = false;
     if tags.is_empty() {
-        dst.put_manifest(&plan.top, ManifestRef::digest(&plan.top.digest))
+        tracked |= dst
+            .put_manifest(&plan.top, ManifestRef::digest(&plan.top.digest))
             .await?;
     }
     for t in tags {
-        dst.put_manifest(&plan.top, ManifestRef::tag(t)).await?;
+        tracked |= dst.put_manifest(&plan.top, ManifestRef::tag(t)).await?;
+    }
+    if !tracked {
+        dst.index_referrer(&plan.top).await?;
     }
     opts.progress.finish();
     let count = |o: Outcome| moved.iter().filter(|(_, x)| *x == o).count();
@@ -405,5 +412,6 @@ async fn transfer_with(
             .filter(|(_, o)| *o == Outcome::Moved)
             .fold(0u64, |t, (d, _)| t.saturating_add(d.size)),
         retries: dst.take_retries(src),
+        referrers: Vec::new(),
     })
 }

@@ -1,0 +1,250 @@
+//! Referrers of an image (signatures, SBOMs, attestations): found through the referrers API
+//! where the registry has it, else the fallback tag schema (`sha256-<hex>`), plus cosign's
+//! `sha256-<hex>.sig` / `.att` / `.sbom` tags; followed recursively (a signature of an SBOM),
+//! and copied with their subjects: the engine keeps the destination's fallback index.
+
+use std::collections::{HashSet, VecDeque};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::image::manifest::Parsed;
+use crate::reference::ManifestRef;
+use crate::registry::referrers::fallback_tag;
+use crate::registry::{Registry, RegistryError, Scope};
+use crate::transfer::{self, Dest, Options, Repo, Source, TransferError};
+
+/// At most this many referrers are followed from one image (a hostile registry could list
+/// referrers without end).
+const MAX_REFERRERS: usize = 1000;
+/// Cosign's tag suffixes.
+const COSIGN: [&str; 3] = ["sig", "att", "sbom"];
+
+/// One referrer of a subject.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Referrer {
+    pub subject: String,
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: String,
+    pub size: u64,
+    pub annotations: serde_json::Map<String, Value>,
+    /// `api`, `tag` (the fallback tag schema) or `cosign` (a `sha256-<hex>.sig` style tag).
+    pub found_by: String,
+    /// The cosign tag, for those found by one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+/// Whether a tag belongs to a subject rather than naming an image: `sha256-<hex>` (the
+/// fallback tag schema) and cosign's `sha256-<hex>.sig` / `.att` / `.sbom`.
+pub fn is_referrer_tag(tag: &str) -> bool {
+    let base = COSIGN
+        .iter()
+        .find_map(|s| tag.strip_suffix(&format!(".{s}")))
+        .unwrap_or(tag);
+    base.strip_prefix("sha256-")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn from_descriptor(subject: &str, d: &Value, found_by: &str) -> Option<Referrer> {
+    let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(Referrer {
+        subject: subject.to_string(),
+        digest: text("digest")?,
+        media_type: text("mediaType").unwrap_or_default(),
+        artifact_type: text("artifactType").unwrap_or_default(),
+        size: d.get("size").and_then(Value::as_u64).unwrap_or(0),
+        annotations: d
+            .get("annotations")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+        found_by: found_by.to_string(),
+        tag: None,
+    })
+}
+
+/// The direct referrers of `subject` in `repo`. `tags`: the repository's tags when known
+/// (then the fallback and cosign tags cost a request only when they exist).
+pub async fn direct(
+    reg: &Registry,
+    repo: &str,
+    subject: &str,
+    tags: Option<&HashSet<String>>,
+) -> Result<Vec<Referrer>, RegistryError> {
+    let scopes = [Scope::pull(repo)];
+    let mut out = Vec::new();
+    match reg.referrers_api(repo, subject, &scopes).await? {
+        Some(list) => out.extend(
+            list.iter()
+                .filter_map(|d| from_descriptor(subject, d, "api")),
+        ),
+        None => {
+            let tag = fallback_tag(subject);
+            if tags.is_none_or(|t| t.contains(&tag)) {
+                let list = reg.referrers_by_tag(repo, subject, &scopes).await?;
+                out.extend(
+                    list.iter()
+                        .filter_map(|d| from_descriptor(subject, d, "tag")),
+                );
+            }
+        }
+    }
+    for suffix in COSIGN {
+        let tag = format!("{}.{suffix}", fallback_tag(subject));
+        if !tags.is_none_or(|t| t.contains(&tag)) {
+            continue;
+        }
+        let Some(head) = reg
+            .head_manifest(repo, &ManifestRef::tag(&tag), &scopes)
+            .await?
+        else {
+            continue;
+        };
+        let Some(digest) = head.digest.or(reg
+            .resolve_digest(repo, &ManifestRef::tag(&tag), &scopes)
+            .await?)
+        else {
+            continue;
+        };
+        out.push(Referrer {
+            subject: subject.to_string(),
+            digest,
+            media_type: head.media_type.unwrap_or_default(),
+            artifact_type: format!("cosign {suffix}"),
+            size: head.size.unwrap_or(0),
+            annotations: Default::default(),
+            found_by: "cosign".into(),
+            tag: Some(tag),
+        });
+    }
+    Ok(out)
+}
+
+/// The subjects an image's referrers may point at: the image and, for an index, each of its
+/// manifests.
+pub async fn subjects(reg: &Registry, repo: &str, digest: &str) -> Vec<String> {
+    let mut out = vec![digest.to_string()];
+    let scopes = [Scope::pull(repo)];
+    if let Ok(m) = reg
+        .get_manifest(repo, &ManifestRef::digest(digest), &scopes)
+        .await
+    {
+        if let Ok(p @ Parsed::Index(_)) = m.parse() {
+            out.extend(p.children().into_iter().map(|(d, _)| d.digest));
+        }
+    }
+    out
+}
+
+/// Every referrer of the images `roots`, recursively (referrers of referrers), each once,
+/// a subject always before its referrers.
+pub async fn all(
+    reg: &Registry,
+    repo: &str,
+    roots: Vec<String>,
+    tags: Option<&HashSet<String>>,
+) -> Result<Vec<Referrer>, RegistryError> {
+    let mut seen: HashSet<String> = roots.iter().cloned().collect();
+    let mut queue: VecDeque<String> = roots.into();
+    let mut out = Vec::new();
+    while let Some(subject) = queue.pop_front() {
+        for r in direct(reg, repo, &subject, tags).await? {
+            if out.len() >= MAX_REFERRERS {
+                return Ok(out);
+            }
+            if seen.insert(r.digest.clone()) {
+                queue.push_back(r.digest.clone());
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Copy every referrer of the image `digest` (and of its platforms) from `src` to `dst`,
+/// recursively; those the destination has already are skipped. Returns the digests copied.
+pub async fn copy(
+    src: &Repo,
+    dst: &Repo,
+    digest: &str,
+    tags: Option<&HashSet<String>>,
+    opts: &Options,
+) -> Result<Vec<String>, TransferError> {
+    let roots = subjects(&src.reg, &src.repo, digest).await;
+    let found = all(&src.reg, &src.repo, roots, tags).await?;
+    let source = Source::Registry(Repo {
+        reg: src.reg.clone(),
+        repo: src.repo.clone(),
+    });
+    let dest = Dest::Registry(Repo {
+        reg: dst.reg.clone(),
+        repo: dst.repo.clone(),
+    });
+    let quiet = Options {
+        jobs: opts.jobs,
+        platform: None,
+        progress: std::sync::Arc::new(transfer::progress::Silent),
+    };
+    let mut copied = Vec::new();
+    for r in found {
+        let present = dst
+            .reg
+            .head_manifest(
+                &dst.repo,
+                &ManifestRef::digest(&r.digest),
+                &[Scope::pull(&dst.repo)],
+            )
+            .await?
+            .is_some();
+        let tag_ok = match &r.tag {
+            Some(t) => {
+                present
+                    && dst
+                        .reg
+                        .resolve_digest(&dst.repo, &ManifestRef::tag(t), &[Scope::pull(&dst.repo)])
+                        .await?
+                        .as_deref()
+                        == Some(r.digest.as_str())
+            }
+            None => present,
+        };
+        if tag_ok {
+            continue;
+        }
+        let tags: Vec<String> = r.tag.iter().cloned().collect();
+        transfer::transfer(&source, &ManifestRef::digest(&r.digest), &dest, &tags, &quiet).await?;
+        copied.push(r.digest);
+    }
+    Ok(copied)
+}
+
+/// [`copy`], listing the source repository's tags first (one request) so that absent
+/// fallback and cosign tags cost nothing.
+pub async fn copy_with_tags(
+    src: &Repo,
+    dst: &Repo,
+    digest: &str,
+    opts: &Options,
+) -> Result<Vec<String>, TransferError> {
+    let tags: HashSet<String> = src.reg.tags(&src.repo).await?.into_iter().collect();
+    copy(src, dst, digest, Some(&tags), opts).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referrer_tags() {
+        let h = "a".repeat(64);
+        assert!(is_referrer_tag(&format!("sha256-{h}")));
+        assert!(is_referrer_tag(&format!("sha256-{h}.sig")));
+        assert!(is_referrer_tag(&format!("sha256-{h}.sbom")));
+        assert!(!is_referrer_tag(&format!("sha256-{h}.other")));
+        assert!(!is_referrer_tag("sha256-abc"));
+        assert!(!is_referrer_tag("v1.0"));
+    }
+}
