@@ -215,7 +215,14 @@ pub async fn copy(
             continue;
         }
         let tags: Vec<String> = r.tag.iter().cloned().collect();
-        transfer::transfer(&source, &ManifestRef::digest(&r.digest), &dest, &tags, &quiet).await?;
+        transfer::transfer(
+            &source,
+            &ManifestRef::digest(&r.digest),
+            &dest,
+            &tags,
+            &quiet,
+        )
+        .await?;
         copied.push(r.digest);
     }
     Ok(copied)

@@ -155,3 +155,41 @@ pub fn index_at(dir: &Path, tag: &str, arches: &[&str], created: &str) -> (Strin
     add_to_index(dir, OCI_INDEX, &d, bytes.len() as u64, Some(tag));
     (d, children)
 }
+
+/// The OCI empty descriptor's content (`{}`), the config of artifacts.
+pub const EMPTY_CONFIG: &[u8] = b"{}";
+
+/// An OCI 1.1 artifact in the layout: a manifest with `artifactType`, the empty config, one
+/// layer of `payload`, and `subject` (digest, size, media type) when given; tagged `tag`.
+pub fn artifact(
+    dir: &Path,
+    tag: &str,
+    artifact_type: &str,
+    subject: Option<(&str, u64, &str)>,
+    payload: &[u8],
+) -> Built {
+    init(dir);
+    let config = write_blob(dir, EMPTY_CONFIG);
+    let layer = write_blob(dir, payload);
+    let mut m = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": artifact_type, "digest": layer, "size": payload.len()}],
+        "annotations": {"org.opencontainers.image.created": "2024-01-02T03:04:05Z"},
+    });
+    if let Some((d, size, mt)) = subject {
+        m["subject"] = serde_json::json!({"mediaType": mt, "digest": d, "size": size});
+    }
+    let mb = serde_json::to_vec(&m).unwrap();
+    let md = write_blob(dir, &mb);
+    add_to_index(dir, OCI_MANIFEST, &md, mb.len() as u64, Some(tag));
+    Built {
+        digest: md,
+        size: mb.len() as u64,
+        config,
+        layers: vec![layer],
+        image_size: 2 + payload.len() as u64,
+    }
+}

@@ -7,6 +7,7 @@ pub mod hostile;
 pub mod issuer;
 pub mod layout;
 pub mod proxy;
+pub mod referrers_api;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,0 +1,291 @@
+//! Referrers travel with their images, against real docker-registry instances (no referrers
+//! API: the fallback tag schema) and through a proxy that adds the API: `cr push` of an
+//! artifact with a subject keeps the fallback index, `cr referrers` finds signatures, SBOMs,
+//! a signature of the SBOM and a cosign tag, and `cr copy` brings them all, which skopeo
+//! confirms at the destination.
+
+mod common;
+
+use common::referrers_api::ReferrersApi;
+use common::{layout, Auth, Env, TestRegistry};
+use serde_json::Value;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+struct Artifacts {
+    image: layout::Built,
+    sig: layout::Built,
+    sbom: layout::Built,
+    sbom_sig: layout::Built,
+    cosign: layout::Built,
+    _dir: tempfile::TempDir,
+}
+
+fn fallback(d: &str) -> String {
+    d.replacen(':', "-", 1)
+}
+
+/// Push an image `v1` and its referrers to `host/repo` with cr.
+fn push_all(env: &Env, host: &str, repo: &str) -> Artifacts {
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let image = layout::image(&l, Some("v1"), "amd64", &[("app", b"the app")]);
+    let subject = (image.digest.as_str(), image.size, layout::OCI_MANIFEST);
+    let sig = layout::artifact(
+        &l,
+        "sig",
+        "application/vnd.example.signature",
+        Some(subject),
+        b"sig of v1",
+    );
+    let sbom = layout::artifact(
+        &l,
+        "sbom",
+        "application/spdx+json",
+        Some(subject),
+        b"{\"spdx\":1}",
+    );
+    let sbom_subject = (sbom.digest.as_str(), sbom.size, layout::OCI_MANIFEST);
+    let sbom_sig = layout::artifact(
+        &l,
+        "sbomsig",
+        "application/vnd.example.signature",
+        Some(sbom_subject),
+        b"sig of the sbom",
+    );
+    let cosign = layout::artifact(
+        &l,
+        "cosign",
+        "application/vnd.dev.cosign.simplesigning.v1+json",
+        None,
+        b"cosign payload",
+    );
+    let cosign_tag = format!("{}.sig", fallback(&image.digest));
+    for (tag, dest) in [
+        ("v1", "v1".to_string()),
+        ("sig", "sig".to_string()),
+        ("sbom", "sbom".to_string()),
+        ("sbomsig", "sbomsig".to_string()),
+        ("cosign", cosign_tag),
+    ] {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{tag}", l.display()),
+            &format!("{host}/{repo}:{dest}"),
+        ]);
+    }
+    Artifacts {
+        image,
+        sig,
+        sbom,
+        sbom_sig,
+        cosign,
+        _dir: dir,
+    }
+}
+
+/// The digests listed by the fallback index of `subject` in `repo`, read with skopeo.
+fn fallback_index(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+    let name = format!("{repo}:{}", fallback(subject));
+    if !reg.skopeo_exists(&name) {
+        return Vec::new();
+    }
+    let v = json(&reg.skopeo_inspect(&name, true));
+    let mut d: Vec<String> = v["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_string())
+        .collect();
+    d.sort();
+    d
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn referrers_by_tag_schema_travel_with_copy() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let a = push_all(&env, &src.host, "team/app");
+
+    // cr push kept the fallback index at a registry without the referrers API.
+    assert_eq!(
+        fallback_index(&src, "team/app", &a.image.digest),
+        sorted(&[&a.sig.digest, &a.sbom.digest])
+    );
+    assert_eq!(
+        fallback_index(&src, "team/app", &a.sbom.digest),
+        sorted(&[&a.sbom_sig.digest])
+    );
+
+    // cr referrers: the signature, the SBOM, the SBOM's signature and the cosign tag.
+    let v = json(&env.ok(&[
+        "referrers",
+        &format!("{}/team/app:v1", src.host),
+        "-o",
+        "json",
+    ]));
+    let found: Vec<(String, String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["Digest"].as_str().unwrap().to_string(),
+                r["Subject"].as_str().unwrap().to_string(),
+                r["FoundBy"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let has = |d: &str, s: &str, by: &str| found.iter().any(|f| f.0 == d && f.1 == s && f.2 == by);
+    assert_eq!(found.len(), 4, "{v}");
+    assert!(has(&a.sig.digest, &a.image.digest, "tag"), "{v}");
+    assert!(has(&a.sbom.digest, &a.image.digest, "tag"), "{v}");
+    assert!(has(&a.sbom_sig.digest, &a.sbom.digest, "tag"), "{v}");
+    assert!(has(&a.cosign.digest, &a.image.digest, "cosign"), "{v}");
+    let v = json(&env.ok(&[
+        "referrers",
+        &format!("{}/team/app:v1", src.host),
+        "--artifact-type",
+        "application/spdx+json",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["Digest"], a.sbom.digest);
+    assert_eq!(
+        v[0]["Annotations"]["org.opencontainers.image.created"],
+        "2024-01-02T03:04:05Z"
+    );
+
+    // cr copy brings every referrer; skopeo finds them and the fallback indexes at the
+    // destination, and the cosign tag.
+    let r = json(&env.ok(&[
+        "copy",
+        "-q",
+        &format!("{}/team/app:v1", src.host),
+        &format!("{}/mirror/app:v1", dst.host),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(r["Digest"], a.image.digest);
+    let mut copied: Vec<String> = r["Referrers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    copied.sort();
+    assert_eq!(
+        copied,
+        sorted(&[
+            &a.sig.digest,
+            &a.sbom.digest,
+            &a.sbom_sig.digest,
+            &a.cosign.digest
+        ])
+    );
+    for d in [&a.image, &a.sig, &a.sbom, &a.sbom_sig, &a.cosign] {
+        assert_eq!(
+            dst.skopeo_digest(&format!("mirror/app@{}", d.digest)),
+            d.digest
+        );
+    }
+    assert_eq!(
+        fallback_index(&dst, "mirror/app", &a.image.digest),
+        sorted(&[&a.sig.digest, &a.sbom.digest])
+    );
+    assert_eq!(
+        fallback_index(&dst, "mirror/app", &a.sbom.digest),
+        sorted(&[&a.sbom_sig.digest])
+    );
+    let cosign_tag = format!("mirror/app:{}.sig", fallback(&a.image.digest));
+    assert_eq!(dst.skopeo_digest(&cosign_tag), a.cosign.digest);
+    assert_eq!(
+        dst.skopeo_tags("mirror/app"),
+        sorted(&[
+            "v1",
+            &fallback(&a.image.digest),
+            &fallback(&a.sbom.digest),
+            &format!("{}.sig", fallback(&a.image.digest))
+        ])
+    );
+
+    // Again: nothing new to copy. --no-referrers: the image alone.
+    let r = json(&env.ok(&[
+        "copy",
+        "-q",
+        &format!("{}/team/app:v1", src.host),
+        &format!("{}/mirror/app:v1", dst.host),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(r["Referrers"], serde_json::json!([]));
+    env.ok(&[
+        "copy",
+        "-q",
+        "--no-referrers",
+        &format!("{}/team/app:v1", src.host),
+        &format!("{}/bare/app:v1", dst.host),
+    ]);
+    assert_eq!(dst.skopeo_tags("bare/app"), ["v1"]);
+}
+
+#[test]
+fn referrers_api_is_used_where_the_registry_has_it() {
+    let src = TestRegistry::start(Auth::None);
+    let api = ReferrersApi::start(src.port);
+    let dst = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let a = push_all(&env, &api.host(), "team/app");
+
+    // The registry said it indexed the subjects (OCI-Subject): no fallback tags were made.
+    assert!(!src
+        .skopeo_tags("team/app")
+        .iter()
+        .any(|t| t == &fallback(&a.image.digest)));
+    let v = json(&env.ok(&[
+        "referrers",
+        &format!("{}/team/app:v1", api.host()),
+        "-o",
+        "json",
+    ]));
+    let by_api: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["FoundBy"] == "api")
+        .map(|r| r["Digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_api.len(), 3, "{v}");
+    assert!(api.api_calls() >= 2);
+
+    // Copied to a registry without the API: cr keeps the fallback indexes there.
+    env.ok(&[
+        "image-tag",
+        "-q",
+        &format!("{}/team/app:v1", api.host()),
+        &format!("{}/mirror/app:v1", dst.host),
+    ]);
+    assert_eq!(
+        fallback_index(&dst, "mirror/app", &a.image.digest),
+        sorted(&[&a.sig.digest, &a.sbom.digest])
+    );
+    assert_eq!(
+        fallback_index(&dst, "mirror/app", &a.sbom.digest),
+        sorted(&[&a.sbom_sig.digest])
+    );
+    assert_eq!(
+        dst.skopeo_digest(&format!("mirror/app:{}.sig", fallback(&a.image.digest))),
+        a.cosign.digest
+    );
+}
