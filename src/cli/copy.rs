@@ -36,6 +36,7 @@ impl TransferArgs {
             jobs: self.jobs.max(1),
             platform: self.platform.clone(),
             progress: super::progress::reporter(self.quiet),
+            placed: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub(crate) mod referrers;
 pub(crate) mod region;
 pub(crate) mod repo_list;
 pub(crate) mod retention_run;
+pub(crate) mod sync;
 pub(crate) mod tag_list;
 pub(crate) mod template;
 
@@ -156,6 +157,8 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// Copy images from registry to registry.
     Copy(copy::CopyArgs),
+    /// Mirror a registry, namespace or repository into another registry, with referrers.
+    Sync(sync::SyncArgs),
     /// Print cr's version.
     Version,
     /// Generate shell completions (bash, zsh, fish, …) on stdout.
@@ -210,6 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImageRm(a) => image_rm::run(g.settings()?, a).await,
         Command::Push(a) => push::run(g.settings()?.quiet(a.t.quiet), a).await,
         Command::Pull(a) => pull::run(g.settings()?.quiet(a.t.quiet), a).await,
+        Command::Sync(a) => sync::run(g.settings()?.quiet(a.quiet), a).await,
         Command::Copy(a) => copy::run(g.settings()?.quiet(a.t.quiet), a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

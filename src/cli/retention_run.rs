@@ -37,7 +37,7 @@ pub struct RetentionRunArgs {
     #[arg(long, value_name = "DURATION")]
     pub older_than: Option<String>,
     /// Never delete an image carrying a tag that matches this regular expression.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]
     pub keep_tag: Option<String>,
     /// Keep images without tags (the only behaviour on registries that cannot list them).
     #[arg(long)]

@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod referrers;
 pub mod remove;
 pub mod retention;
+pub mod sync;
 pub mod tag;
 pub mod untag;
 

@@ -187,6 +187,7 @@ pub async fn copy(
         jobs: opts.jobs,
         platform: None,
         progress: std::sync::Arc::new(transfer::progress::Silent),
+        placed: opts.placed.clone(),
     };
     let mut copied = Vec::new();
     for r in found {

@@ -6,6 +6,7 @@
 pub(crate) mod docker;
 pub(crate) mod endpoint;
 pub(crate) mod gzcache;
+pub(crate) mod placed;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod stream;
@@ -77,6 +78,9 @@ pub struct Options {
     pub jobs: usize,
     pub platform: Option<Platform>,
     pub progress: Arc<dyn Progress>,
+    /// Blobs placed at the destination registry earlier in this run (sync): mounted from
+    /// there rather than moved again.
+    pub placed: Option<Arc<placed::Placed>>,
 }
 
 impl Default for Options {
@@ -85,6 +89,7 @@ impl Default for Options {
             jobs: DEFAULT_JOBS,
             platform: None,
             progress: Arc::new(progress::Silent),
+            placed: None,
         }
     }
 }
@@ -212,6 +217,48 @@ async fn move_blob(
             Ok(()) => return Ok(Outcome::Moved),
             Err(e) => sessions.again(e, &verdict, desc, progress).await?,
         }
+    }
+}
+
+/// Move one blob in a run that places blobs once per destination registry: the first image
+/// that needs it moves it (or finds it there); the others wait for that and mount it from the
+/// repository that has it.
+async fn move_placed(
+    placed: &placed::Placed,
+    src: &Source,
+    dst: &Dest,
+    desc: &Desc,
+    progress: &Arc<dyn Progress>,
+    slots: &Arc<Semaphore>,
+) -> Result<Outcome, TransferError> {
+    let Dest::Registry(d) = dst else {
+        return move_blob(src, dst, desc, progress, slots).await;
+    };
+    let cell = placed.cell(&desc.digest);
+    let mut mine = None;
+    let holder = cell
+        .get_or_try_init(|| async {
+            mine = Some(move_blob(src, dst, desc, progress, slots).await?);
+            Ok::<_, TransferError>(d.repo.clone())
+        })
+        .await?;
+    if let Some(o) = mine {
+        return Ok(o);
+    }
+    if *holder == d.repo {
+        return Ok(Outcome::Skipped);
+    }
+    let scopes = [
+        crate::registry::Scope::pull(holder),
+        crate::registry::Scope::push(&d.repo),
+    ];
+    match d
+        .reg
+        .mount_blob(&d.repo, &desc.digest, holder, &scopes)
+        .await?
+    {
+        crate::registry::blob::Mount::Mounted => Ok(Outcome::Mounted),
+        crate::registry::blob::Mount::Upload(_) => move_blob(src, dst, desc, progress, slots).await,
     }
 }
 
@@ -347,7 +394,10 @@ async fn transfer_with(
             async move {
                 let (d, o) = match (item, src) {
                     (Item::Blob(d), _) => {
-                        let o = move_blob(src, dst, d, &opts.progress, &slots).await?;
+                        let o = match &opts.placed {
+                            Some(p) => move_placed(p, src, dst, d, &opts.progress, &slots).await?,
+                            None => move_blob(src, dst, d, &opts.progress, &slots).await?,
+                        };
                         opts.progress.blob_done(d, o);
                         (d.clone(), o)
                     }

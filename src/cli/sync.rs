@@ -1,0 +1,243 @@
+//! `cr sync SRC DST`: mirror a registry, namespace or repository (see `ops::sync`), with one
+//! progress view (a bar of images, bytes and rate on a TTY), one result line per tag on
+//! stdout (or a JSON report), and exit 5 when anything failed.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::exit::{self, usage};
+use super::output::{emit_json, emit_line, human_size};
+use crate::config::Settings;
+use crate::image::manifest::Desc;
+use crate::image::platform::Platform;
+use crate::ops::sync::{self, Filter, Spec, Status, Synced};
+use crate::ops::Clients;
+use crate::transfer::placed::Placed;
+use crate::transfer::progress::{Outcome, Progress};
+use crate::transfer::{Options, Repo};
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Source: HOST, HOST/NAMESPACE or HOST/NAMESPACE/REPO.
+    pub src: String,
+    /// Destination: HOST or HOST/PATH; the repository paths below SRC are kept below it.
+    pub dst: String,
+    /// Only tags matching this regular expression.
+    #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]
+    pub tags: Option<String>,
+    /// Skip tags matching this regular expression (e.g. '-rc').
+    #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]
+    pub exclude: Option<String>,
+    /// Only this platform of multi-platform images (default: every platform, byte-exact).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<Platform>,
+    /// Blobs streamed at once (1-64).
+    #[arg(long, short = 'j', default_value_t = crate::transfer::DEFAULT_JOBS, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub jobs: usize,
+    /// Images in flight at once (1-64).
+    #[arg(long, default_value_t = 4, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub images: usize,
+    /// Say what would be copied, copy nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not copy referrers (signatures, SBOMs, attestations).
+    #[arg(long)]
+    pub no_referrers: bool,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output: text (one line per tag, default) or json.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<super::output::OutputKind>,
+}
+
+/// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
+struct View {
+    bar: Option<ProgressBar>,
+    bytes: AtomicU64,
+}
+
+impl View {
+    fn new(quiet: bool, images: usize) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b =
+                ProgressBar::with_draw_target(Some(images as u64), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("images {pos}/{len} [{wide_bar}] {msg} {elapsed}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b
+        });
+        View {
+            bar,
+            bytes: AtomicU64::new(0),
+        }
+    }
+
+    fn image_done(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+}
+
+impl Progress for View {
+    fn blob_done(&self, d: &Desc, o: Outcome) {
+        if o != Outcome::Moved {
+            return;
+        }
+        let total = self.bytes.fetch_add(d.size, Ordering::Relaxed) + d.size;
+        if let Some(b) = &self.bar {
+            let secs = b.elapsed().as_secs_f64().max(0.001);
+            b.set_message(format!(
+                "{} moved, {}/s",
+                human_size(total),
+                human_size((total as f64 / secs) as u64)
+            ));
+        }
+    }
+}
+
+fn regex(flag: &str, re: &Option<String>) -> anyhow::Result<Option<regex::Regex>> {
+    re.as_deref()
+        .map(|r| {
+            regex::Regex::new(r).map_err(|e| {
+                usage(
+                    format!("invalid {flag} regular expression: {e}"),
+                    format!("for example {flag} '^v[0-9]+'"),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn line(s: &Synced) -> String {
+    let digest = s.digest.as_deref().unwrap_or("");
+    match s.status {
+        Status::WouldCopy => format!("would copy {} to {}", s.source, s.destination),
+        Status::Failed => format!("failed {} to {}", s.source, s.destination),
+        other => format!("{} {}@{digest}", other.as_str(), s.destination),
+    }
+}
+
+pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
+    let filter = Filter {
+        tags: regex("--tags", &a.tags)?,
+        exclude: regex("--exclude", &a.exclude)?,
+    };
+    let spec = |s: &str| {
+        Spec::parse(s, &settings.registry).map_err(|e| {
+            usage(
+                format!("invalid sync source or destination {s:?}: {e}"),
+                "cr sync HOST[/NAMESPACE[/REPO]] HOST[/PATH]",
+            )
+        })
+    };
+    let (src, dst) = (spec(&a.src)?, spec(&a.dst)?);
+    if src.registry == dst.registry && sync::dest_repo(&src, &src.path, &dst) == src.path {
+        return Err(usage(
+            format!("{} would be synced onto itself", src.describe()),
+            "give a destination in another registry or under another path",
+        ));
+    }
+    let json_out = a.output == Some(super::output::OutputKind::Json);
+    let clients = Clients::new(settings.registry_options());
+    let sreg = clients.get(&src.registry).await?;
+    let dreg = clients.get(&dst.registry).await?;
+    let (plans, repo_failures) = sync::plan(&sreg, &dreg, &src, &dst, &filter)
+        .await
+        .map_err(|e| {
+            e.context(format!(
+                "cannot list the repositories of {}",
+                src.describe()
+            ))
+        })?;
+    let mut codes: Vec<u8> = repo_failures
+        .iter()
+        .map(|(repo, e)| exit::report(&format!("{}/{repo}", src.registry), e))
+        .collect();
+    let total: usize = plans.iter().map(|p| p.selected.len()).sum();
+    let view = Arc::new(View::new(a.quiet || a.dry_run, total));
+    let opts = Options {
+        jobs: a.jobs,
+        platform: a.platform.clone(),
+        progress: view.clone(),
+        placed: Some(Arc::new(Placed::default())),
+    };
+    let jobs = plans
+        .iter()
+        .flat_map(|p| p.selected.iter().map(move |t| (p, t.as_str())));
+    let (sreg, dreg, opts, view) = (&sreg, &dreg, &opts, &view);
+    let results: Vec<Synced> = stream::iter(jobs)
+        .map(|(p, tag)| async move {
+            let s = Repo {
+                reg: sreg.clone(),
+                repo: p.src_repo.clone(),
+            };
+            let d = Repo {
+                reg: dreg.clone(),
+                repo: p.dst_repo.clone(),
+            };
+            let r = sync::one(&s, &d, p, tag, opts, a.dry_run, !a.no_referrers).await;
+            view.image_done();
+            if let Some(bar) = &view.bar {
+                bar.suspend(|| report(&r, json_out, a.quiet));
+            } else {
+                report(&r, json_out, a.quiet);
+            }
+            r
+        })
+        .buffer_unordered(a.images)
+        .collect()
+        .await;
+    if let Some(b) = &view.bar {
+        b.finish_and_clear();
+    }
+    for r in results.iter().filter(|r| r.status == Status::Failed) {
+        let e = anyhow::anyhow!("{}", r.error.clone().unwrap_or_default())
+            .context(format!("cannot sync {} to {}", r.source, r.destination));
+        codes.push(exit::report(&r.source, &e));
+    }
+    if json_out {
+        let mut sorted = results.clone();
+        sorted.sort_by(|x, y| x.source.cmp(&y.source));
+        emit_json(&sorted);
+    }
+    if !a.quiet {
+        let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+        eprintln!(
+            "{} copied, {} up to date, {} would copy, {} failed ({} moved)",
+            count(Status::Copied),
+            count(Status::UpToDate),
+            count(Status::WouldCopy),
+            count(Status::Failed) + repo_failures.len(),
+            human_size(view.bytes.load(Ordering::Relaxed))
+        );
+    }
+    if codes.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(ExitCode::from(exit::PARTIAL))
+}
+
+/// A finished tag: its line on stdout (JSON waits for the end; then a line on stderr).
+fn report(r: &Synced, json_out: bool, quiet: bool) {
+    if r.status == Status::Failed {
+        return;
+    }
+    if json_out {
+        if !quiet {
+            eprintln!("{}", crate::text::escape(&line(r)));
+        }
+    } else {
+        emit_line(&line(r));
+    }
+}

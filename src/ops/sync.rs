@@ -1,0 +1,347 @@
+//! Sync: mirror a registry, a namespace or a repository into another registry (or a path
+//! there). Tags are selected by regular expressions; an image is copied only when the
+//! destination tag does not already point at the same digest (then it costs a HEAD on each
+//! side and nothing else); blobs are placed once per destination registry and mounted into
+//! the other repositories; images move in parallel, referrers with their images; a failing
+//! image or repository does not stop the others.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::image::manifest::Parsed;
+use crate::inventory::Inventory;
+use crate::reference::{is_host, validate_repository, ManifestRef};
+use crate::registry::{Kind, Registry, Scope};
+use crate::transfer::{self, Dest, Options, Repo, Source};
+
+/// `HOST`, `HOST/NS` or `HOST/NS/REPO` (the host may be left out for the target registry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub registry: String,
+    /// The path below the host; empty for a whole registry.
+    pub path: String,
+}
+
+impl Spec {
+    pub fn parse(s: &str, default_registry: &str) -> Result<Spec, String> {
+        let s = s.trim().trim_end_matches('/');
+        let (registry, path) = match s.split_once('/') {
+            Some((first, rest)) if is_host(first) => (first.to_string(), rest.to_string()),
+            None if is_host(s) => (s.to_string(), String::new()),
+            _ => (default_registry.to_string(), s.to_string()),
+        };
+        if !path.is_empty() {
+            validate_repository(&path).map_err(|e| e.to_string())?;
+        }
+        Ok(Spec { registry, path })
+    }
+
+    pub fn describe(&self) -> String {
+        if self.path.is_empty() {
+            self.registry.clone()
+        } else {
+            format!("{}/{}", self.registry, self.path)
+        }
+    }
+}
+
+/// Where a source repository goes: the path below the source spec, kept below the
+/// destination's path (`src/team` → `dst/mirror`: `team/app` → `mirror/app`); a repository
+/// synced onto a repository keeps the destination's name.
+pub fn dest_repo(src: &Spec, repo: &str, dst: &Spec) -> String {
+    let below = if src.path.is_empty() {
+        repo
+    } else if repo == src.path {
+        ""
+    } else {
+        repo.strip_prefix(&format!("{}/", src.path)).unwrap_or(repo)
+    };
+    match (dst.path.is_empty(), below.is_empty()) {
+        (true, true) => repo.to_string(),
+        (true, false) => below.to_string(),
+        (false, true) => dst.path.clone(),
+        (false, false) => format!("{}/{below}", dst.path),
+    }
+}
+
+/// Which tags are synced: those matching `tags` (all when absent) and not `exclude`;
+/// referrer tags (`sha256-…`) travel with their subjects instead.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tags: Option<regex::Regex>,
+    pub exclude: Option<regex::Regex>,
+}
+
+impl Filter {
+    pub fn wants(&self, tag: &str) -> bool {
+        !super::referrers::is_referrer_tag(tag)
+            && self.tags.as_ref().is_none_or(|r| r.is_match(tag))
+            && !self.exclude.as_ref().is_some_and(|r| r.is_match(tag))
+    }
+}
+
+/// What happened to one tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Copied,
+    UpToDate,
+    WouldCopy,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Copied => "copied",
+            Status::UpToDate => "up to date",
+            Status::WouldCopy => "would copy",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One tag's result; the keys are the `-o json` fields.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Synced {
+    pub source: String,
+    pub destination: String,
+    pub tag: String,
+    pub status: Status,
+    pub digest: Option<String>,
+    pub blobs_moved: usize,
+    pub blobs_mounted: usize,
+    pub bytes_moved: u64,
+    pub referrers: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// One repository to sync: its tags (all of them, for referrer lookups) and those selected.
+pub struct RepoPlan {
+    pub src_repo: String,
+    pub dst_repo: String,
+    pub all_tags: HashSet<String>,
+    pub selected: Vec<String>,
+    pub dst_tags: HashSet<String>,
+}
+
+/// The repositories under `src` with their tags, and the repositories that could not be
+/// listed (with the error).
+pub async fn plan(
+    sreg: &Arc<Registry>,
+    dreg: &Arc<Registry>,
+    src: &Spec,
+    dst: &Spec,
+    filter: &Filter,
+) -> Result<(Vec<RepoPlan>, Vec<(String, anyhow::Error)>), anyhow::Error> {
+    let inv = Inventory::new(sreg.clone());
+    let restrict = (!src.path.is_empty()).then_some(src.path.as_str());
+    let repos = inv.repositories(restrict).await?;
+    let results: Vec<_> = stream::iter(repos)
+        .map(|repo| async move {
+            let tags = sreg.tags(&repo).await;
+            let dst_repo = dest_repo(src, &repo, dst);
+            let dst_tags = match dreg.tags(&dst_repo).await {
+                Ok(t) => Ok(t),
+                Err(e) if e.kind() == Kind::NotFound => Ok(Vec::new()),
+                Err(e) => Err(e),
+            };
+            (repo, dst_repo, tags, dst_tags)
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let mut plans = Vec::new();
+    let mut failed = Vec::new();
+    for (repo, dst_repo, tags, dst_tags) in results {
+        let (tags, dst_tags) = match (tags, dst_tags) {
+            (Ok(t), Ok(d)) => (t, d),
+            (Err(e), _) => {
+                let e = anyhow::Error::new(e).context(format!("cannot list the tags of {repo}"));
+                failed.push((repo, e));
+                continue;
+            }
+            (_, Err(e)) => {
+                let e = anyhow::Error::new(e).context(format!(
+                    "cannot list the tags of {dst_repo} at the destination"
+                ));
+                failed.push((repo, e));
+                continue;
+            }
+        };
+        let mut selected: Vec<String> = tags.iter().filter(|t| filter.wants(t)).cloned().collect();
+        selected.sort_by(|a, b| crate::reference::natural_order(a, b));
+        plans.push(RepoPlan {
+            src_repo: repo,
+            dst_repo,
+            all_tags: tags.into_iter().collect(),
+            selected,
+            dst_tags: dst_tags.into_iter().collect(),
+        });
+    }
+    Ok((plans, failed))
+}
+
+/// The digest the destination should end up with for `tag`: the source's, or with a platform
+/// the platform's manifest.
+async fn wanted(src: &Repo, tag: &str, opts: &Options) -> Result<Option<String>, anyhow::Error> {
+    let scopes = [Scope::pull(&src.repo)];
+    let reference = ManifestRef::tag(tag);
+    let Some(digest) = src
+        .reg
+        .resolve_digest(&src.repo, &reference, &scopes)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(want) = &opts.platform else {
+        return Ok(Some(digest));
+    };
+    let m = src
+        .reg
+        .get_manifest(&src.repo, &ManifestRef::digest(&digest), &scopes)
+        .await?;
+    match m.parse()? {
+        p @ Parsed::Index(_) => Ok(p.pick_platform(Some(want)).map(|(d, _)| d.digest)),
+        Parsed::Image(_) => Ok(Some(digest)),
+    }
+}
+
+/// Sync one tag.
+pub async fn one(
+    src: &Repo,
+    dst: &Repo,
+    plan: &RepoPlan,
+    tag: &str,
+    opts: &Options,
+    dry_run: bool,
+    with_referrers: bool,
+) -> Synced {
+    let mut out = Synced {
+        source: format!("{}/{}:{tag}", src.reg.name, src.repo),
+        destination: format!("{}/{}:{tag}", dst.reg.name, dst.repo),
+        tag: tag.to_string(),
+        status: Status::Failed,
+        digest: None,
+        blobs_moved: 0,
+        blobs_mounted: 0,
+        bytes_moved: 0,
+        referrers: Vec::new(),
+        error: None,
+    };
+    match one_inner(src, dst, plan, tag, opts, dry_run, with_referrers, &mut out).await {
+        Ok(status) => out.status = status,
+        Err(e) => {
+            out.status = Status::Failed;
+            out.error = Some(format!("{e:#}"));
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn one_inner(
+    src: &Repo,
+    dst: &Repo,
+    plan: &RepoPlan,
+    tag: &str,
+    opts: &Options,
+    dry_run: bool,
+    with_referrers: bool,
+    out: &mut Synced,
+) -> Result<Status, anyhow::Error> {
+    let Some(digest) = wanted(src, tag, opts).await? else {
+        anyhow::bail!("{} is gone from the source", out.source);
+    };
+    out.digest = Some(digest.clone());
+    let current = if plan.dst_tags.contains(tag) {
+        dst.reg
+            .resolve_digest(&dst.repo, &ManifestRef::tag(tag), &[Scope::pull(&dst.repo)])
+            .await?
+    } else {
+        None
+    };
+    let up_to_date = current.as_deref() == Some(digest.as_str());
+    if dry_run {
+        return Ok(if up_to_date {
+            Status::UpToDate
+        } else {
+            Status::WouldCopy
+        });
+    }
+    let source = Source::Registry(Repo {
+        reg: src.reg.clone(),
+        repo: src.repo.clone(),
+    });
+    let dest = Dest::Registry(Repo {
+        reg: dst.reg.clone(),
+        repo: dst.repo.clone(),
+    });
+    let status = if up_to_date {
+        Status::UpToDate
+    } else {
+        let reference = match &opts.platform {
+            Some(_) => ManifestRef::tag(tag),
+            None => ManifestRef::digest(&digest),
+        };
+        let r = transfer::transfer(&source, &reference, &dest, &[tag.to_string()], opts).await?;
+        out.blobs_moved = r.blobs_moved;
+        out.blobs_mounted = r.blobs_mounted;
+        out.bytes_moved = r.bytes_moved;
+        Status::Copied
+    };
+    if with_referrers {
+        out.referrers = super::referrers::copy(src, dst, &digest, Some(&plan.all_tags), opts)
+            .await
+            .map_err(|e| anyhow::Error::new(e).context("copying its referrers"))?;
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(s: &str) -> Spec {
+        Spec::parse(s, "localhost:5000").unwrap()
+    }
+
+    #[test]
+    fn specs_and_destinations() {
+        assert_eq!(
+            spec("reg:5000"),
+            Spec {
+                registry: "reg:5000".into(),
+                path: String::new()
+            }
+        );
+        assert_eq!(spec("reg:5000/team").path, "team");
+        assert_eq!(spec("team/app").registry, "localhost:5000");
+        assert!(Spec::parse("reg:5000/Team", "x").is_err());
+        let (r, ns, repo) = (spec("a:1"), spec("a:1/team"), spec("a:1/team/app"));
+        let (d, dp) = (spec("b:2"), spec("b:2/mirror"));
+        assert_eq!(dest_repo(&r, "team/app", &d), "team/app");
+        assert_eq!(dest_repo(&r, "team/app", &dp), "mirror/team/app");
+        assert_eq!(dest_repo(&ns, "team/app", &dp), "mirror/app");
+        assert_eq!(dest_repo(&ns, "team/x/y", &dp), "mirror/x/y");
+        assert_eq!(dest_repo(&ns, "team/app", &d), "app");
+        assert_eq!(dest_repo(&repo, "team/app", &dp), "mirror");
+        assert_eq!(dest_repo(&repo, "team/app", &d), "team/app");
+    }
+
+    #[test]
+    fn filters() {
+        let f = Filter {
+            tags: Some(regex::Regex::new("^v").unwrap()),
+            exclude: Some(regex::Regex::new("-rc$").unwrap()),
+        };
+        assert!(f.wants("v1"));
+        assert!(!f.wants("v2-rc"));
+        assert!(!f.wants("latest"));
+        assert!(!Filter::default().wants(&format!("sha256-{}.sig", "a".repeat(64))));
+    }
+}

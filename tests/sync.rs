@@ -1,0 +1,158 @@
+//! `cr sync` between real docker-registry instances: tag filters, a repository the account may
+//! not read (reported; the others proceed; exit 5), blobs moved once per destination and
+//! mounted elsewhere, referrers travelling with their images, an incremental second run that
+//! moves nothing (counted by a proxy), and `--dry-run` writing nothing. skopeo confirms the
+//! destination.
+
+mod common;
+
+use common::issuer::{Issuer, User};
+use common::proxy::Proxy;
+use common::{layout, Auth, Env, TestRegistry};
+use serde_json::Value;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+fn writes(p: &Proxy) -> usize {
+    p.requests()
+        .iter()
+        .filter(|(m, _)| m == "PUT" || m == "POST" || m == "PATCH" || m == "DELETE")
+        .count()
+}
+
+#[test]
+fn sync_mirrors_a_namespace_incrementally_with_referrers() {
+    let mirror = User::new(
+        "mirror",
+        "mirror-pass",
+        &[
+            ("team/a", &["pull"]),
+            ("team/b", &["pull"]),
+            ("team/c", &["pull"]),
+        ],
+        true,
+    );
+    let src = TestRegistry::start(Auth::Token(Issuer::start(vec![User::admin(), mirror], 300)));
+    let dst = TestRegistry::start(Auth::None);
+    let proxy = Proxy::start(dst.port, dst.storage(), vec![], None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let base: &[u8] = b"a base layer every image shares";
+    let mut digests = std::collections::HashMap::new();
+    for repo in ["a", "b", "c", "secret"] {
+        for tag in ["v1", "v2", "v2-rc", "latest"] {
+            let content = format!("{repo}:{tag}");
+            let b = layout::image(
+                &l,
+                Some(tag),
+                "amd64",
+                &[("base.txt", base), ("app.txt", content.as_bytes())],
+            );
+            src.skopeo_push(&l, tag, &format!("team/{repo}:{tag}"));
+            digests.insert(format!("{repo}:{tag}"), b.digest);
+        }
+    }
+    let (base_gz, _) = layout::layer("base.txt", base);
+    let base_digest = common::cr_digest(&base_gz);
+    // A signature of team/a:v1, pushed by cr as the admin (it keeps the fallback index).
+    let admin = Env::new();
+    admin.login(
+        &src.host,
+        common::issuer::ADMIN,
+        common::issuer::ADMIN_PASSWORD,
+    );
+    let a1 = &digests["a:v1"];
+    let sig = layout::artifact(
+        &l,
+        "sig",
+        "application/vnd.example.signature",
+        Some((a1, 0, layout::OCI_MANIFEST)),
+        b"signature of a:v1",
+    );
+    admin.ok(&[
+        "push",
+        "-q",
+        &format!("oci:{}:sig", l.display()),
+        &format!("{}/team/a:sig", src.host),
+    ]);
+
+    let env = Env::new();
+    env.login(&src.host, "mirror", "mirror-pass");
+    let d = proxy.host();
+    let args = |extra: &[&str]| {
+        let mut v: Vec<String> = vec![
+            "sync".into(),
+            "--tags".into(),
+            "^v".into(),
+            "--exclude".into(),
+            "-rc$".into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.push(format!("{}/team", src.host));
+        v.push(format!("{d}/mirror"));
+        v
+    };
+    let run = |a: Vec<String>| {
+        let out = env.cmd().args(&a).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // --dry-run writes nothing.
+    let (code, out, err) = run(args(&["--dry-run"]));
+    assert_eq!(code, 5, "{out}{err}");
+    assert_eq!(out.matches("would copy").count(), 6, "{out}");
+    assert_eq!(writes(&proxy), 0);
+
+    // The sync: team/secret cannot be read (reported, exit 5); a, b and c are mirrored.
+    let (code, out, err) = run(args(&["-o", "json"]));
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains("team/secret"), "{err}");
+    let v = json(&out);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 6, "{v}");
+    assert!(rows.iter().all(|r| r["Status"] == "copied"), "{v}");
+    for repo in ["a", "b", "c"] {
+        for tag in ["v1", "v2"] {
+            assert_eq!(
+                dst.skopeo_digest(&format!("mirror/{repo}:{tag}")),
+                digests[&format!("{repo}:{tag}")]
+            );
+        }
+    }
+    assert_eq!(dst.skopeo_tags("mirror/b"), ["v1", "v2"]);
+    assert!(dst.skopeo_tags("mirror/secret").is_empty());
+    // The signature came with a:v1, and the fallback index lists it.
+    let a_row = rows
+        .iter()
+        .find(|r| r["Source"] == format!("{}/team/a:v1", src.host))
+        .unwrap();
+    assert_eq!(a_row["Referrers"], serde_json::json!([sig.digest]));
+    let idx = json(&dst.skopeo_inspect(&format!("mirror/a:{}", a1.replacen(':', "-", 1)), true));
+    assert_eq!(idx["manifests"][0]["digest"], sig.digest);
+    // The shared base layer was uploaded once; the other repositories mounted it.
+    let uploads = proxy
+        .requests()
+        .iter()
+        .filter(|(m, p)| m == "PUT" && p.contains(&base_digest.replace(':', "%3A")))
+        .count();
+    assert_eq!(uploads, 1, "{:?}", proxy.requests());
+    let mounted: u64 = rows
+        .iter()
+        .map(|r| r["BlobsMounted"].as_u64().unwrap())
+        .sum();
+    assert!(mounted >= 2, "{v}");
+
+    // Again: everything is up to date and nothing is written.
+    proxy.reset();
+    let (code, out, err) = run(args(&[]));
+    assert_eq!(code, 5, "{out}{err}");
+    assert_eq!(out.matches("up to date").count(), 6, "{out}");
+    assert_eq!(writes(&proxy), 0, "{:?}", proxy.requests());
+    assert_eq!(proxy.count("GET", "/blobs/"), 0);
+}
