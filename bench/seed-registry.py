@@ -7,6 +7,8 @@ and _manifests/tags links the filesystem driver reads.
     bench/seed-registry.py images ROOT REPOS TAGS [NS]   # REPOS x TAGS distinct images,
         repositories ns{i%10}/repo{i} (or NS/repo{i}), tags v1..vTAGS, v1 the oldest (a day apart)
     bench/seed-registry.py tags ROOT REPO TAGS       # one image in REPO with TAGS tags
+With BASE_KIB=N in the environment, every image also has a shared base layer of N KiB (the
+same blob in every repository), below its own small layer.
 """
 import gzip, hashlib, io, json, os, sys, tarfile, time
 
@@ -31,8 +33,31 @@ def link(root, repo, *parts, digest):
         f.write(digest)
 
 
+BASE = None
+
+
+def base_layer():
+    """The shared base layer (gzip of BASE_KIB KiB of seeded random bytes), or None."""
+    global BASE
+    kib = int(os.environ.get("BASE_KIB", "0"))
+    if kib and BASE is None:
+        import random
+        rnd = random.Random(42)
+        data = bytes(rnd.getrandbits(8) for _ in range(kib * 1024))
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as t:
+            info = tarfile.TarInfo("base.bin")
+            info.size = len(data)
+            info.mtime = 1700000000
+            t.addfile(info, io.BytesIO(data))
+        raw = raw.getvalue()
+        BASE = (gzip.compress(raw, compresslevel=1, mtime=0), "sha256:" + hashlib.sha256(raw).hexdigest())
+    return BASE
+
+
 def image(root, repo, name, created):
-    """One small image (a config and one gzip layer) in repo; returns the manifest digest."""
+    """One small image (a config and one gzip layer, over the shared base layer when there is
+    one) in repo; returns the manifest digest."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as t:
         content = f"{repo} {name}\n".encode()
@@ -43,21 +68,26 @@ def image(root, repo, name, created):
     raw = raw.getvalue()
     layer = gzip.compress(raw, mtime=0)
     ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
+    base = base_layer()
+    diff_ids = ([base[1]] if base else []) + ["sha256:" + hashlib.sha256(raw).hexdigest()]
     config = json.dumps({
         "created": ts, "architecture": "amd64", "os": "linux",
         "config": {"Env": ["PATH=/usr/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": [{"created": ts, "created_by": "bench/seed-registry.py"}],
     }).encode()
     cd, ld = put_blob(root, config), put_blob(root, layer)
+    layers = [(ld, len(layer))]
+    if base:
+        layers.insert(0, (put_blob(root, base[0]), len(base[0])))
     manifest = json.dumps({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ld, "size": len(layer)}],
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n} for d, n in layers],
     }).encode()
     md = put_blob(root, manifest)
-    for d in (cd, ld):
+    for d in [cd] + [d for d, _ in layers]:
         link(root, repo, "_layers/sha256", d[7:], digest=d)
     link(root, repo, "_manifests/revisions/sha256", md[7:], digest=md)
     return md

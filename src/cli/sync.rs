@@ -58,6 +58,9 @@ pub struct SyncArgs {
     pub output: Option<super::output::OutputKind>,
 }
 
+/// Tags checked at once (two HEADs each).
+const CHECK_JOBS: usize = 32;
+
 /// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
 struct View {
     bar: Option<ProgressBar>,
@@ -170,23 +173,52 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
         jobs: a.jobs,
         platform: a.platform.clone(),
         progress: view.clone(),
-        placed: Some(Arc::new(Placed::default())),
+        placed: Some(Arc::new(Placed::new(
+            plans
+                .iter()
+                .filter(|p| p.dst_new)
+                .map(|p| p.dst_repo.clone())
+                .collect(),
+        ))),
     };
     let jobs = plans
         .iter()
         .flat_map(|p| p.selected.iter().map(move |t| (p, t.as_str())));
     let (sreg, dreg, opts, view) = (&sreg, &dreg, &opts, &view);
-    let results: Vec<Synced> = stream::iter(jobs)
-        .map(|(p, tag)| async move {
-            let s = Repo {
+    let repos = |p: &sync::RepoPlan| {
+        (
+            Repo {
                 reg: sreg.clone(),
                 repo: p.src_repo.clone(),
-            };
-            let d = Repo {
+            },
+            Repo {
                 reg: dreg.clone(),
                 repo: p.dst_repo.clone(),
-            };
-            let r = sync::one(&s, &d, p, tag, opts, a.dry_run, !a.no_referrers).await;
+            },
+        )
+    };
+    // First every tag is checked (a HEAD on each side, many at once), then the images that
+    // need it are copied, `--images` at a time.
+    let checked: Vec<_> = stream::iter(jobs)
+        .map(|(p, tag)| async move {
+            let (s, d) = repos(p);
+            (p, tag, sync::check(&s, &d, p, tag, opts).await)
+        })
+        .buffer_unordered(CHECK_JOBS)
+        .collect()
+        .await;
+    if opts.platform.is_none() {
+        sync::remember(
+            sreg,
+            checked
+                .iter()
+                .filter_map(|(p, tag, c)| c.as_ref().ok().map(|(d, _)| (*p, *tag, d.as_str()))),
+        );
+    }
+    let results: Vec<Synced> = stream::iter(checked)
+        .map(|(p, tag, checked)| async move {
+            let (s, d) = repos(p);
+            let r = sync::one(&s, &d, p, tag, checked, opts, a.dry_run, !a.no_referrers).await;
             view.image_done();
             if let Some(bar) = &view.bar {
                 bar.suspend(|| report(&r, json_out, a.quiet));

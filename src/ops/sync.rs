@@ -127,6 +127,10 @@ pub struct RepoPlan {
     pub all_tags: HashSet<String>,
     pub selected: Vec<String>,
     pub dst_tags: HashSet<String>,
+    /// The destination repository did not exist.
+    pub dst_new: bool,
+    /// The digests the source tags had at the last listing or sync (content cache hints).
+    pub src_hints: std::collections::HashMap<String, String>,
 }
 
 /// The repositories under `src` with their tags, and the repositories that could not be
@@ -143,22 +147,22 @@ pub async fn plan(
     let repos = inv.repositories(restrict).await?;
     let results: Vec<_> = stream::iter(repos)
         .map(|repo| async move {
-            let tags = sreg.tags(&repo).await;
             let dst_repo = dest_repo(src, &repo, dst);
-            let dst_tags = match dreg.tags(&dst_repo).await {
-                Ok(t) => Ok(t),
-                Err(e) if e.kind() == Kind::NotFound => Ok(Vec::new()),
+            let (tags, dst_tags) = futures_util::join!(sreg.tags(&repo), dreg.tags(&dst_repo));
+            let dst_tags = match dst_tags {
+                Ok(t) => Ok((false, t)),
+                Err(e) if e.kind() == Kind::NotFound => Ok((true, Vec::new())),
                 Err(e) => Err(e),
             };
             (repo, dst_repo, tags, dst_tags)
         })
-        .buffered(8)
+        .buffered(16)
         .collect()
         .await;
     let mut plans = Vec::new();
     let mut failed = Vec::new();
     for (repo, dst_repo, tags, dst_tags) in results {
-        let (tags, dst_tags) = match (tags, dst_tags) {
+        let (tags, (dst_new, dst_tags)) = match (tags, dst_tags) {
             (Ok(t), Ok(d)) => (t, d),
             (Err(e), _) => {
                 let e = anyhow::Error::new(e).context(format!("cannot list the tags of {repo}"));
@@ -176,11 +180,16 @@ pub async fn plan(
         let mut selected: Vec<String> = tags.iter().filter(|t| filter.wants(t)).cloned().collect();
         selected.sort_by(|a, b| crate::reference::natural_order(a, b));
         plans.push(RepoPlan {
-            src_repo: repo,
             dst_repo,
             all_tags: tags.into_iter().collect(),
             selected,
             dst_tags: dst_tags.into_iter().collect(),
+            dst_new,
+            src_hints: sreg
+                .cache()
+                .map(|c| c.tag_hints(&sreg.name, &repo))
+                .unwrap_or_default(),
+            src_repo: repo,
         });
     }
     Ok((plans, failed))
@@ -188,14 +197,32 @@ pub async fn plan(
 
 /// The digest the destination should end up with for `tag`: the source's, or with a platform
 /// the platform's manifest.
-async fn wanted(src: &Repo, tag: &str, opts: &Options) -> Result<Option<String>, anyhow::Error> {
+async fn wanted(
+    src: &Repo,
+    plan: &RepoPlan,
+    tag: &str,
+    opts: &Options,
+) -> Result<Option<String>, anyhow::Error> {
     let scopes = [Scope::pull(&src.repo)];
     let reference = ManifestRef::tag(tag);
-    let Some(digest) = src
+    // A HEAD when the tag's last digest is in the content cache (it is read from there if the
+    // tag did not move), else one GET, which fills the cache for the copy.
+    let hinted = src
         .reg
-        .resolve_digest(&src.repo, &reference, &scopes)
-        .await?
-    else {
+        .cache()
+        .is_some_and(|c| plan.src_hints.get(tag).is_some_and(|d| c.contains(d)));
+    let digest = if hinted {
+        src.reg
+            .resolve_digest(&src.repo, &reference, &scopes)
+            .await?
+    } else {
+        match src.reg.get_manifest(&src.repo, &reference, &scopes).await {
+            Ok(m) => Some(m.digest),
+            Err(e) if e.kind() == Kind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let Some(digest) = digest else {
         return Ok(None);
     };
     let Some(want) = &opts.platform else {
@@ -211,12 +238,41 @@ async fn wanted(src: &Repo, tag: &str, opts: &Options) -> Result<Option<String>,
     }
 }
 
-/// Sync one tag.
+/// Whether `tag` needs copying: the digest the destination should have, and whether it has
+/// it already (a HEAD on each side; none at the destination when the tag is not there).
+pub async fn check(
+    src: &Repo,
+    dst: &Repo,
+    plan: &RepoPlan,
+    tag: &str,
+    opts: &Options,
+) -> Result<(String, bool), anyhow::Error> {
+    let Some(digest) = wanted(src, plan, tag, opts).await? else {
+        anyhow::bail!(
+            "{}/{}:{tag} is gone from the source",
+            src.reg.name,
+            src.repo
+        );
+    };
+    let current = if plan.dst_tags.contains(tag) {
+        dst.reg
+            .resolve_digest(&dst.repo, &ManifestRef::tag(tag), &[Scope::pull(&dst.repo)])
+            .await?
+    } else {
+        None
+    };
+    let up_to_date = current.as_deref() == Some(digest.as_str());
+    Ok((digest, up_to_date))
+}
+
+/// Sync one tag, checked already by [`check`].
+#[allow(clippy::too_many_arguments)]
 pub async fn one(
     src: &Repo,
     dst: &Repo,
     plan: &RepoPlan,
     tag: &str,
+    checked: Result<(String, bool), anyhow::Error>,
     opts: &Options,
     dry_run: bool,
     with_referrers: bool,
@@ -233,7 +289,26 @@ pub async fn one(
         referrers: Vec::new(),
         error: None,
     };
-    match one_inner(src, dst, plan, tag, opts, dry_run, with_referrers, &mut out).await {
+    let result = match checked {
+        Ok((digest, up_to_date)) => {
+            out.digest = Some(digest.clone());
+            apply(
+                src,
+                dst,
+                plan,
+                tag,
+                &digest,
+                up_to_date,
+                opts,
+                dry_run,
+                with_referrers,
+                &mut out,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(status) => out.status = status,
         Err(e) => {
             out.status = Status::Failed;
@@ -244,28 +319,18 @@ pub async fn one(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn one_inner(
+async fn apply(
     src: &Repo,
     dst: &Repo,
     plan: &RepoPlan,
     tag: &str,
+    digest: &str,
+    up_to_date: bool,
     opts: &Options,
     dry_run: bool,
     with_referrers: bool,
     out: &mut Synced,
 ) -> Result<Status, anyhow::Error> {
-    let Some(digest) = wanted(src, tag, opts).await? else {
-        anyhow::bail!("{} is gone from the source", out.source);
-    };
-    out.digest = Some(digest.clone());
-    let current = if plan.dst_tags.contains(tag) {
-        dst.reg
-            .resolve_digest(&dst.repo, &ManifestRef::tag(tag), &[Scope::pull(&dst.repo)])
-            .await?
-    } else {
-        None
-    };
-    let up_to_date = current.as_deref() == Some(digest.as_str());
     if dry_run {
         return Ok(if up_to_date {
             Status::UpToDate
@@ -286,7 +351,7 @@ async fn one_inner(
     } else {
         let reference = match &opts.platform {
             Some(_) => ManifestRef::tag(tag),
-            None => ManifestRef::digest(&digest),
+            None => ManifestRef::digest(digest),
         };
         let r = transfer::transfer(&source, &reference, &dest, &[tag.to_string()], opts).await?;
         out.blobs_moved = r.blobs_moved;
@@ -295,11 +360,30 @@ async fn one_inner(
         Status::Copied
     };
     if with_referrers {
-        out.referrers = super::referrers::copy(src, dst, &digest, Some(&plan.all_tags), opts)
+        out.referrers = super::referrers::copy(src, dst, digest, Some(&plan.all_tags), opts)
             .await
             .map_err(|e| anyhow::Error::new(e).context("copying its referrers"))?;
     }
     Ok(status)
+}
+
+/// Remember the source digests seen, so that the next run sends a HEAD where it can.
+pub fn remember<'a>(
+    sreg: &Registry,
+    checked: impl Iterator<Item = (&'a RepoPlan, &'a str, &'a str)>,
+) {
+    let Some(cache) = sreg.cache() else { return };
+    let mut by_repo: std::collections::HashMap<&str, std::collections::HashMap<String, String>> =
+        Default::default();
+    for (p, tag, digest) in checked {
+        by_repo
+            .entry(&p.src_repo)
+            .or_insert_with(|| p.src_hints.clone())
+            .insert(tag.to_string(), digest.to_string());
+    }
+    for (repo, hints) in by_repo {
+        cache.set_tag_hints(&sreg.name, repo, &hints);
+    }
 }
 
 #[cfg(test)]

@@ -188,7 +188,20 @@ async fn move_blob(
     progress: &Arc<dyn Progress>,
     slots: &Arc<Semaphore>,
 ) -> Result<Outcome, TransferError> {
-    if dst.has_blob(desc).await? {
+    move_blob_checked(src, dst, desc, progress, slots, true).await
+}
+
+/// [`move_blob`]; `check`: ask the destination first whether it has the blob (pointless in a
+/// repository that did not exist when the run began).
+async fn move_blob_checked(
+    src: &Source,
+    dst: &Dest,
+    desc: &Desc,
+    progress: &Arc<dyn Progress>,
+    slots: &Arc<Semaphore>,
+    check: bool,
+) -> Result<Outcome, TransferError> {
+    if check && dst.has_blob(desc).await? {
         return Ok(Outcome::Skipped);
     }
     let mut session = match dst.try_mount(src, desc).await? {
@@ -238,7 +251,8 @@ async fn move_placed(
     let mut mine = None;
     let holder = cell
         .get_or_try_init(|| async {
-            mine = Some(move_blob(src, dst, desc, progress, slots).await?);
+            let check = !placed.is_new(&d.repo);
+            mine = Some(move_blob_checked(src, dst, desc, progress, slots, check).await?);
             Ok::<_, TransferError>(d.repo.clone())
         })
         .await?;
@@ -248,18 +262,30 @@ async fn move_placed(
     if *holder == d.repo {
         return Ok(Outcome::Skipped);
     }
-    let scopes = [
-        crate::registry::Scope::pull(holder),
-        crate::registry::Scope::push(&d.repo),
-    ];
-    match d
-        .reg
-        .mount_blob(&d.repo, &desc.digest, holder, &scopes)
-        .await?
-    {
-        crate::registry::blob::Mount::Mounted => Ok(Outcome::Mounted),
-        crate::registry::blob::Mount::Upload(_) => move_blob(src, dst, desc, progress, slots).await,
-    }
+    // One mount per repository and blob: docker-registry's filesystem driver can tear the
+    // link file when the same blob is linked into the same repository twice at once.
+    let here = placed.cell(&format!("{}@{}", d.repo, desc.digest));
+    let mut mine = None;
+    here.get_or_try_init(|| async {
+        let scopes = [
+            crate::registry::Scope::pull(holder),
+            crate::registry::Scope::push(&d.repo),
+        ];
+        let o = match d
+            .reg
+            .mount_blob(&d.repo, &desc.digest, holder, &scopes)
+            .await?
+        {
+            crate::registry::blob::Mount::Mounted => Outcome::Mounted,
+            crate::registry::blob::Mount::Upload(_) => {
+                move_blob(src, dst, desc, progress, slots).await?
+            }
+        };
+        mine = Some(o);
+        Ok::<_, TransferError>(d.repo.clone())
+    })
+    .await?;
+    Ok(mine.unwrap_or(Outcome::Skipped))
 }
 
 /// Move one layer of a legacy docker archive, compressed as it streams: skipped without
