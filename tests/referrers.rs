@@ -289,3 +289,48 @@ fn referrers_api_is_used_where_the_registry_has_it() {
         a.cosign.digest
     );
 }
+
+#[test]
+fn referrers_of_an_index_platform_travel_with_the_index() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let (index, children) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    let arm = &children[1];
+    let att = layout::artifact(
+        &l,
+        "att",
+        "application/vnd.in-toto+json",
+        Some((&arm.digest, arm.size, layout::OCI_MANIFEST)),
+        b"provenance of the arm64 image",
+    );
+    for tag in ["multi", "att"] {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{tag}", l.display()),
+            &format!("{}/team/multi:{tag}", src.host),
+        ]);
+    }
+    let v = json(&env.ok(&[
+        "referrers",
+        &format!("{}/team/multi:multi", src.host),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["Subject"], arm.digest);
+    env.ok(&[
+        "copy",
+        "-q",
+        &format!("{}/team/multi:multi", src.host),
+        &format!("{}/team/multi:multi", dst.host),
+    ]);
+    assert_eq!(dst.skopeo_digest("team/multi:multi"), index);
+    assert_eq!(
+        fallback_index(&dst, "team/multi", &arm.digest),
+        sorted(&[&att.digest])
+    );
+}
