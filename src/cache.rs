@@ -23,6 +23,8 @@ use crate::reference::validate_digest;
 const MAX_ENTRY: u64 = 8 << 20;
 /// A pack's index is at most this large.
 const MAX_INDEX: u64 = 64 << 20;
+/// More packs than this are merged into one when a run ends.
+const MAX_PACKS: usize = 32;
 /// Pending entries are written out as a pack once they reach this size.
 const PACK_AT: u64 = 32 << 20;
 /// Temporary files older than this were left by a process that died; pruning removes them.
@@ -60,6 +62,7 @@ struct Index {
 
 #[derive(Debug)]
 struct Pack {
+    path: PathBuf,
     file: Arc<fs::File>,
     /// An entry was read from it: its time is refreshed at flush (least recently used).
     used: bool,
@@ -131,6 +134,7 @@ impl Cache {
                 idx.map.entry(key).or_insert((n, off, len));
             }
             idx.packs.push(Pack {
+                path,
                 file: Arc::new(file),
                 used: false,
             });
@@ -265,7 +269,15 @@ impl Cache {
     /// Write what this process added as one pack, refresh the time of the packs it read, and
     /// (when it used the cache at all) keep the bound.
     pub fn flush(&self) {
-        let wrote = self.write_pending();
+        let many = self
+            .index
+            .get()
+            .is_some_and(|i| i.lock().expect("cache index lock").packs.len() > MAX_PACKS);
+        let wrote = if many {
+            self.compact()
+        } else {
+            self.write_pending()
+        };
         if let Some(idx) = self.index.get() {
             for p in idx.lock().expect("cache index lock").packs.iter_mut() {
                 if std::mem::take(&mut p.used) {
@@ -284,9 +296,52 @@ impl Cache {
             let mut p = self.pending.lock().expect("cache pending lock");
             std::mem::take(&mut *p).entries
         };
-        if entries.is_empty() {
+        !entries.is_empty() && self.write_pack(entries.into_iter())
+    }
+
+    /// Too many packs: write every live entry (each key's newest copy, verified, then this
+    /// process's own) into one pack, streamed, and remove the packs it replaces.
+    fn compact(&self) -> bool {
+        let pending = {
+            let mut p = self.pending.lock().expect("cache pending lock");
+            std::mem::take(&mut *p).entries
+        };
+        let (old, live): (
+            Vec<(PathBuf, Arc<fs::File>)>,
+            Vec<(String, Arc<fs::File>, u64, u64)>,
+        ) = {
+            let idx = self.index().lock().expect("cache index lock");
+            let own: std::collections::HashSet<&str> =
+                pending.iter().map(|(k, _)| k.as_str()).collect();
+            (
+                idx.packs
+                    .iter()
+                    .map(|p| (p.path.clone(), p.file.clone()))
+                    .collect(),
+                idx.map
+                    .iter()
+                    .filter(|(k, _)| !own.contains(k.as_str()))
+                    .map(|(k, &(p, off, len))| (k.clone(), idx.packs[p].file.clone(), off, len))
+                    .collect(),
+            )
+        };
+        let kept = live.into_iter().filter_map(|(key, file, off, len)| {
+            let mut buf = vec![0u8; len as usize];
+            read_at(&file, &mut buf, off).ok()?;
+            let good = validate_digest(&key).is_err() || digest::of_like(&key, &buf) == key;
+            good.then_some((key, buf))
+        });
+        if !self.write_pack(kept.chain(pending)) {
             return false;
         }
+        for (path, _) in old {
+            let _ = fs::remove_file(path);
+        }
+        true
+    }
+
+    /// Write `entries` as one pack (to a temporary file renamed into place).
+    fn write_pack(&self, entries: impl Iterator<Item = (String, Vec<u8>)>) -> bool {
         let dir = self.packs_dir();
         if make_private_dir(&dir).is_err() {
             return false;
@@ -294,15 +349,18 @@ impl Cache {
         let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir) else {
             return false;
         };
-        let mut index = Vec::with_capacity(entries.len());
+        let mut index = Vec::new();
         let mut off = 0u64;
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for (key, bytes) in &entries {
-            if w.write_all(bytes).is_err() {
+        for (key, bytes) in entries {
+            if w.write_all(&bytes).is_err() {
                 return false;
             }
-            index.push((key.as_str(), off, bytes.len() as u64));
+            index.push((key, off, bytes.len() as u64));
             off += bytes.len() as u64;
+        }
+        if index.is_empty() {
+            return false;
         }
         let Ok(idx_bytes) = serde_json::to_vec(&index) else {
             return false;
@@ -484,6 +542,30 @@ mod tests {
         // A file that is not a pack is ignored.
         fs::write(dir.join("packs/junk.pack"), b"not a pack at all, no footer").unwrap();
         assert_eq!(Cache::new(dir, 1 << 20).get(&d).as_deref(), Some(&b[..]));
+    }
+
+    #[test]
+    fn many_packs_are_merged_into_one() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("c");
+        let mut ds = Vec::new();
+        for n in 0..(MAX_PACKS + 3) {
+            let c = Cache::new(dir.clone(), 1 << 30);
+            let (d, b) = entry(n, 100);
+            c.put(&d, &b);
+            let hints: HashMap<String, String> = [("v".to_string(), d.clone())].into();
+            c.set_tag_hints("reg", "ns/app", &hints);
+            ds.push(d);
+        }
+        // The run that found more than MAX_PACKS packs merged them (with its own entries).
+        assert!(packs(&dir).len() < 5, "{}", packs(&dir).len());
+        let c = Cache::new(dir, 1 << 30);
+        assert!(ds.iter().all(|d| c.get(d).is_some()));
+        assert_eq!(
+            c.tag_hints("reg", "ns/app")["v"],
+            ds[MAX_PACKS + 2],
+            "the newest hint"
+        );
     }
 
     #[test]
