@@ -68,6 +68,9 @@ struct Pack {
     used: bool,
 }
 
+/// An entry in a pack: key, pack file, offset, length.
+type Located = (String, Arc<fs::File>, u64, u64);
+
 #[derive(Debug, Default)]
 struct Pending {
     entries: Vec<(String, Vec<u8>)>,
@@ -306,24 +309,18 @@ impl Cache {
             let mut p = self.pending.lock().expect("cache pending lock");
             std::mem::take(&mut *p).entries
         };
-        let (old, live): (
-            Vec<(PathBuf, Arc<fs::File>)>,
-            Vec<(String, Arc<fs::File>, u64, u64)>,
-        ) = {
+        let (old, live) = {
             let idx = self.index().lock().expect("cache index lock");
             let own: std::collections::HashSet<&str> =
                 pending.iter().map(|(k, _)| k.as_str()).collect();
-            (
-                idx.packs
-                    .iter()
-                    .map(|p| (p.path.clone(), p.file.clone()))
-                    .collect(),
-                idx.map
-                    .iter()
-                    .filter(|(k, _)| !own.contains(k.as_str()))
-                    .map(|(k, &(p, off, len))| (k.clone(), idx.packs[p].file.clone(), off, len))
-                    .collect(),
-            )
+            let old: Vec<PathBuf> = idx.packs.iter().map(|p| p.path.clone()).collect();
+            let live: Vec<Located> = idx
+                .map
+                .iter()
+                .filter(|(k, _)| !own.contains(k.as_str()))
+                .map(|(k, &(p, off, len))| (k.clone(), idx.packs[p].file.clone(), off, len))
+                .collect();
+            (old, live)
         };
         let kept = live.into_iter().filter_map(|(key, file, off, len)| {
             let mut buf = vec![0u8; len as usize];
@@ -334,7 +331,7 @@ impl Cache {
         if !self.write_pack(kept.chain(pending)) {
             return false;
         }
-        for (path, _) in old {
+        for path in old {
             let _ = fs::remove_file(path);
         }
         true
