@@ -148,18 +148,37 @@ impl Inventory {
         repos: &[String],
         depth: Depth,
     ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
-        let (lists, mut problems) = self.tag_lists(repos).await;
+        // Tag lists and the tags' requests form one pipeline: the first repository's tags are
+        // resolved while the next repositories are listed, so the registry is never idle.
         let cache = self.reg.cache().filter(|_| depth == Depth::Full);
-        let mut jobs = Vec::new();
-        for (repo, tags) in lists {
+        let list_problems = Mutex::new(Vec::new());
+        let lists = stream::iter(repos.iter().cloned())
+            .map(|repo| async move {
+                let tags = self.reg.tags(&repo).await;
+                (repo, tags)
+            })
+            .buffered(LIST_JOBS / 4);
+        let jobs = lists.flat_map(|(repo, tags)| {
+            let tags = match tags {
+                Ok(t) => t,
+                Err(e) => {
+                    if e.kind() != Kind::NotFound {
+                        list_problems.lock().expect("problems lock").push(e);
+                    }
+                    Vec::new()
+                }
+            };
             let hints = Arc::new(
                 cache
                     .map(|c| c.tag_hints(&self.reg.name, &repo))
                     .unwrap_or_default(),
             );
-            jobs.extend(tags.into_iter().map(|t| (repo.clone(), t, hints.clone())));
-        }
-        let results: Vec<_> = stream::iter(jobs)
+            stream::iter(
+                tags.into_iter()
+                    .map(move |t| (repo.clone(), t, hints.clone())),
+            )
+        });
+        let results: Vec<_> = jobs
             .map(|(repo, tag, hints)| async move {
                 let hint = hints.get(&tag).map(String::as_str);
                 self.tagged(repo, tag, depth, hint).await
@@ -167,6 +186,7 @@ impl Inventory {
             .buffer_unordered(LIST_JOBS)
             .collect()
             .await;
+        let mut problems = list_problems.into_inner().expect("problems lock");
         let mut images = Vec::new();
         for r in results {
             match r {
