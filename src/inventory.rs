@@ -115,32 +115,6 @@ impl Inventory {
         }
     }
 
-    /// The tags of each repository (a repository that is gone has none). Failures are
-    /// returned beside the lists.
-    pub async fn tag_lists(
-        &self,
-        repos: &[String],
-    ) -> (Vec<(String, Vec<String>)>, Vec<RegistryError>) {
-        let lists: Vec<_> = stream::iter(repos.iter().cloned())
-            .map(|repo| async move {
-                let tags = self.reg.tags(&repo).await;
-                (repo, tags)
-            })
-            .buffered(LIST_JOBS)
-            .collect()
-            .await;
-        let mut out = Vec::new();
-        let mut problems = Vec::new();
-        for (repo, tags) in lists {
-            match tags {
-                Ok(t) => out.push((repo, t)),
-                Err(e) if e.kind() == Kind::NotFound => out.push((repo, Vec::new())),
-                Err(e) => problems.push(e),
-            }
-        }
-        (out, problems)
-    }
-
     /// Every tag of `repos`, with what `depth` asks for. Failures of single repositories or
     /// tags are returned beside the images, not fatal.
     pub async fn tagged_images(
