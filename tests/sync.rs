@@ -156,3 +156,39 @@ fn sync_mirrors_a_namespace_incrementally_with_referrers() {
     assert_eq!(writes(&proxy), 0, "{:?}", proxy.requests());
     assert_eq!(proxy.count("GET", "/blobs/"), 0);
 }
+
+#[test]
+fn sync_one_platform_of_an_index_is_incremental_too() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let (index, children) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    src.skopeo_push(&l, "multi", "team/multi:1.0");
+    let env = Env::new();
+    let args = [
+        "sync",
+        "--platform",
+        "linux/arm64",
+        &format!("{}/team/multi", src.host),
+        &format!("{}/mirror/multi", dst.host),
+    ];
+    let out = env.ok(&args);
+    assert_eq!(
+        out.trim(),
+        format!(
+            "copied {}/mirror/multi:1.0@{}",
+            dst.host, children[1].digest
+        )
+    );
+    assert_eq!(dst.skopeo_digest("mirror/multi:1.0"), children[1].digest);
+    assert_ne!(children[1].digest, index);
+    let out = env.ok(&args);
+    assert!(out.starts_with("up to date"), "{out}");
+    // Without --platform the index itself, byte-exact, replaces it.
+    env.ok(&args[3..].iter().copied().fold(vec!["sync"], |mut v, a| {
+        v.push(a);
+        v
+    }));
+    assert_eq!(dst.skopeo_digest("mirror/multi:1.0"), index);
+}
