@@ -330,7 +330,7 @@ fn refused_deletions_do_not_stop_the_others() {
 }
 
 /// `cr ARGS` on a pseudo-terminal (util-linux `script`), answering `answer` to its question.
-fn on_tty(env: &Env, args: &[&str], answer: &str) -> (i32, String) {
+fn on_tty(env: &Env, args: &[&str], answer: &str, meanwhile: impl FnOnce()) -> (i32, String) {
     use std::io::Write;
     let base = env.std_cmd();
     let mut c = std::process::Command::new("script");
@@ -352,6 +352,7 @@ fn on_tty(env: &Env, args: &[&str], answer: &str) -> (i32, String) {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
+    meanwhile();
     child
         .stdin
         .take()
@@ -383,7 +384,7 @@ fn on_a_terminal_it_asks_first() {
         "1",
         "team/app",
     ];
-    let (code, out) = on_tty(&env, &args, "n\n");
+    let (code, out) = on_tty(&env, &args, "n\n", || {});
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("Delete 2 images"), "{out}");
     assert!(
@@ -392,11 +393,28 @@ fn on_a_terminal_it_asks_first() {
     );
     assert!(out.contains("nothing was deleted"), "{out}");
     assert_eq!(tags(&reg, "team/app"), strs(&["v1", "v2", "v3"]));
-    let (code, out) = on_tty(&env, &args, "y\n");
+    // While the question waits, `prod` is pushed onto v1, which the plan shown deletes: the
+    // plan is made again after the answer, and v1 is kept for its protected tag.
+    let protected = [&args[..], &["--keep-tag", "^prod$"]].concat();
+    let (code, out) = on_tty(&env, &protected, "y\n", || {
+        env.ok(&[
+            "image-tag",
+            &format!("{h}/team/app:v1"),
+            &format!("{h}/team/app:prod"),
+        ]);
+    });
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains(&format!("deleted {h}/team/app@{} (tags: v1)", d[0])),
+        out.contains(&format!("to delete {h}/team/app@{}", d[0])),
         "{out}"
     );
-    assert_eq!(tags(&reg, "team/app"), strs(&["v3"]));
+    assert!(
+        !out.contains(&format!("deleted {h}/team/app@{}", d[0])),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("deleted {h}/team/app@{} (tags: v2)", d[1])),
+        "{out}"
+    );
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v3"]));
 }

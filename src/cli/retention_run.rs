@@ -100,10 +100,20 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
         show_plan(&host, &plans, now, a.dry_run, json_out);
     }
     let mut go = !a.dry_run;
+    let mut plans = plans;
     if go && !a.force && doomed > 0 {
         go = confirm(doomed)?;
         if !go {
             eprintln!("nothing was deleted");
+        } else {
+            // The answer may have taken a while: plan again, and delete only what both plans
+            // delete (a tag pushed meanwhile onto an old image keeps it).
+            let again: Vec<RepoPlan> = stream::iter(plans.iter().map(|p| p.repo.clone()))
+                .map(|repo| plan_repo(&inv, repo, &rule))
+                .buffered(PLAN_JOBS)
+                .collect()
+                .await;
+            plans = narrow(plans, again);
         }
     }
     let mut failures = Vec::new();
@@ -177,6 +187,31 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::from(exit::PARTIAL))
+}
+
+/// The second plan, deleting only what the first one (the one shown) deleted too; a
+/// repository that failed either time is left alone.
+fn narrow(first: Vec<RepoPlan>, again: Vec<RepoPlan>) -> Vec<RepoPlan> {
+    first
+        .into_iter()
+        .zip(again)
+        .map(|(p, q)| {
+            let plan = match (p.plan, q.plan) {
+                (Ok(a), Ok(mut b)) => {
+                    let (delete, changed): (Vec<_>, Vec<_>) = b
+                        .delete
+                        .into_iter()
+                        .partition(|i| a.delete.iter().any(|x| x.digest == i.digest));
+                    b.delete = delete;
+                    b.kept
+                        .extend(changed.into_iter().map(|i| (i, retention::Reason::Changed)));
+                    Ok(b)
+                }
+                (_, Err(e)) | (Err(e), _) => Err(e),
+            };
+            RepoPlan { repo: p.repo, plan }
+        })
+        .collect()
 }
 
 fn rule_of(a: &RetentionRunArgs) -> anyhow::Result<Rule> {

@@ -40,6 +40,8 @@ pub enum Reason {
     IndexChild,
     /// No creation time could be read: never deleted.
     NoDate,
+    /// It was not in the plan shown before the question (the repository changed meanwhile).
+    Changed,
 }
 
 impl Reason {
@@ -50,6 +52,7 @@ impl Reason {
             Reason::KeepTag => "tag matches --keep-tag",
             Reason::IndexChild => "platform of a tagged index",
             Reason::NoDate => "no creation time",
+            Reason::Changed => "not in the plan that was confirmed",
         }
     }
 }
