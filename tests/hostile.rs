@@ -477,3 +477,56 @@ fn an_unusable_upload_location_is_not_quoted() {
         assert!(!err.contains(secret) && !out.contains(secret), "{err}");
     }
 }
+
+#[test]
+fn hostile_referrers_lists_end_and_never_become_paths() {
+    // A referrers API that lists the image itself (a cycle), an invalid digest, and an
+    // endless supply of fresh referrers, each of which again lists new ones.
+    let img = Img::new();
+    let me = cr_digest(&img.manifest);
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (img2, me2, c2) = (img.clone(), me.clone(), counter.clone());
+    let server = Hostile::start(move |s| {
+        if let Some(r) = ping_ok(s).or_else(|| img2.serve(s)) {
+            return r;
+        }
+        if s.target.starts_with("/v2/ns/app/tags/list") {
+            return Reply::json(200, r#"{"name":"ns/app","tags":["1"]}"#);
+        }
+        if s.target.starts_with("/v2/ns/app/referrers/") {
+            let mut list = vec![
+                format!(r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{me2}","size":1}}"#),
+                format!(
+                    r#"{{"mediaType":"{OCI_MANIFEST}","digest":"sha256:../../../v2/other/manifests/x","size":1}}"#
+                ),
+            ];
+            for _ in 0..50 {
+                let n = c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let d = cr_digest(format!("referrer {n}").as_bytes());
+                list.push(format!(
+                    r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{d}","size":1,"artifactType":"x/\u001b[31mred"}}"#
+                ));
+            }
+            let body = format!(
+                r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
+                list.join(",")
+            );
+            return Reply::json(200, body).with_header("Content-Type", OCI_INDEX);
+        }
+        Reply::status(404)
+    });
+    let env = Env::new();
+    let t0 = Instant::now();
+    let (code, out, err) = env.run(&["referrers", &format!("{}/ns/app:1", server.host())]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(60));
+    let rows = out.lines().count() - 1;
+    assert_eq!(rows, 1000, "at most 1,000 referrers are followed");
+    assert!(!out.contains('\u{1b}'), "escaped on the terminal path");
+    assert!(!out.contains("../"), "{out}");
+    assert!(
+        server.seen().iter().all(|s| !s.target.contains("other")),
+        "an invalid digest never became a request"
+    );
+    assert!(server.count("GET", "/referrers/") <= 1001);
+}
