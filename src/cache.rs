@@ -91,10 +91,6 @@ impl Cache {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn packs_dir(&self) -> PathBuf {
         self.dir.join("packs")
     }

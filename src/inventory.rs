@@ -87,10 +87,6 @@ impl Inventory {
         }
     }
 
-    pub fn registry(&self) -> &Registry {
-        &self.reg
-    }
-
     /// Repositories of the catalog under `restrict`. When the catalog is forbidden and
     /// `restrict` names a repository, that repository alone.
     pub async fn repositories(&self, restrict: Option<&str>) -> Result<Vec<String>, RegistryError> {

@@ -175,14 +175,8 @@ pub async fn copy(
 ) -> Result<Vec<String>, TransferError> {
     let roots = subjects(&src.reg, &src.repo, digest).await;
     let found = all(&src.reg, &src.repo, roots, tags).await?;
-    let source = Source::Registry(Repo {
-        reg: src.reg.clone(),
-        repo: src.repo.clone(),
-    });
-    let dest = Dest::Registry(Repo {
-        reg: dst.reg.clone(),
-        repo: dst.repo.clone(),
-    });
+    let source = Source::Registry(src.clone());
+    let dest = Dest::Registry(dst.clone());
     let quiet = Options {
         jobs: opts.jobs,
         platform: None,

@@ -338,14 +338,8 @@ async fn apply(
             Status::WouldCopy
         });
     }
-    let source = Source::Registry(Repo {
-        reg: src.reg.clone(),
-        repo: src.repo.clone(),
-    });
-    let dest = Dest::Registry(Repo {
-        reg: dst.reg.clone(),
-        repo: dst.repo.clone(),
-    });
+    let source = Source::Registry(src.clone());
+    let dest = Dest::Registry(dst.clone());
     let status = if up_to_date {
         Status::UpToDate
     } else {

@@ -180,20 +180,10 @@ impl Sessions {
     }
 }
 
-/// Move one blob: skip, mount, or stream with verification and retries.
+/// Move one blob: skip, mount, or stream with verification and retries. `check`: ask the
+/// destination first whether it has the blob (pointless in a repository that did not exist
+/// when the run began).
 async fn move_blob(
-    src: &Source,
-    dst: &Dest,
-    desc: &Desc,
-    progress: &Arc<dyn Progress>,
-    slots: &Arc<Semaphore>,
-) -> Result<Outcome, TransferError> {
-    move_blob_checked(src, dst, desc, progress, slots, true).await
-}
-
-/// [`move_blob`]; `check`: ask the destination first whether it has the blob (pointless in a
-/// repository that did not exist when the run began).
-async fn move_blob_checked(
     src: &Source,
     dst: &Dest,
     desc: &Desc,
@@ -245,14 +235,14 @@ async fn move_placed(
     slots: &Arc<Semaphore>,
 ) -> Result<Outcome, TransferError> {
     let Dest::Registry(d) = dst else {
-        return move_blob(src, dst, desc, progress, slots).await;
+        return move_blob(src, dst, desc, progress, slots, true).await;
     };
     let cell = placed.cell(&desc.digest);
     let mut mine = None;
     let holder = cell
         .get_or_try_init(|| async {
             let check = !placed.is_new(&d.repo);
-            mine = Some(move_blob_checked(src, dst, desc, progress, slots, check).await?);
+            mine = Some(move_blob(src, dst, desc, progress, slots, check).await?);
             Ok::<_, TransferError>(d.repo.clone())
         })
         .await?;
@@ -278,7 +268,7 @@ async fn move_placed(
         {
             crate::registry::blob::Mount::Mounted => Outcome::Mounted,
             crate::registry::blob::Mount::Upload(_) => {
-                move_blob(src, dst, desc, progress, slots).await?
+                move_blob(src, dst, desc, progress, slots, true).await?
             }
         };
         mine = Some(o);
@@ -422,7 +412,7 @@ async fn transfer_with(
                     (Item::Blob(d), _) => {
                         let o = match &opts.placed {
                             Some(p) => move_placed(p, src, dst, d, &opts.progress, &slots).await?,
-                            None => move_blob(src, dst, d, &opts.progress, &slots).await?,
+                            None => move_blob(src, dst, d, &opts.progress, &slots, true).await?,
                         };
                         opts.progress.blob_done(d, o);
                         (d.clone(), o)
