@@ -94,7 +94,7 @@ complete -c cr -n "__fish_cr_using_subcommand logout" -s h -l help -d 'Print hel
 complete -c cr -n "__fish_cr_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand region" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand region" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand region" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand region" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand region" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand region" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -119,7 +119,7 @@ complete -c cr -n "__fish_cr_using_subcommand region-set" -s h -l help -d 'Print
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -134,7 +134,7 @@ complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s h -l help -d 'P
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand namespaces" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -150,7 +150,7 @@ complete -c cr -n "__fish_cr_using_subcommand namespaces" -s V -l version -d 'Pr
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l restrict -d 'Only repositories in this namespace (or under this path)' -r
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand repo-list" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -166,7 +166,7 @@ complete -c cr -n "__fish_cr_using_subcommand repo-list" -s V -l version -d 'Pri
 complete -c cr -n "__fish_cr_using_subcommand repos" -l restrict -d 'Only repositories in this namespace (or under this path)' -r
 complete -c cr -n "__fish_cr_using_subcommand repos" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand repos" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand repos" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand repos" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand repos" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand repos" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -210,7 +210,7 @@ complete -c cr -n "__fish_cr_using_subcommand tags" -s V -l version -d 'Print ve
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand image-list" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -228,7 +228,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-list" -s V -l version -d 'Pr
 complete -c cr -n "__fish_cr_using_subcommand images" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand images" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand images" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -246,7 +246,7 @@ complete -c cr -n "__fish_cr_using_subcommand images" -s V -l version -d 'Print 
 complete -c cr -n "__fish_cr_using_subcommand ls" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand ls" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand ls" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -264,7 +264,7 @@ complete -c cr -n "__fish_cr_using_subcommand ls" -s V -l version -d 'Print vers
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand image-digests" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -282,7 +282,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-digests" -s V -l version -d 
 complete -c cr -n "__fish_cr_using_subcommand digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand digests" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand digests" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -326,7 +326,7 @@ complete -c cr -n "__fish_cr_using_subcommand inspect" -s V -l version -d 'Print
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l artifact-type -d 'Only referrers of this artifact type (e.g. application/spdx+json)' -r
 complete -c cr -n "__fish_cr_using_subcommand referrers" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand referrers" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand referrers" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -351,7 +351,7 @@ complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s h -l help -d 
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand image-tag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -367,7 +367,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print 
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand tag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand tag" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand tag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand tag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -383,7 +383,7 @@ complete -c cr -n "__fish_cr_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand image-untag" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -397,7 +397,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-untag" -s h -l help -d 'Prin
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand image-rm" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
@@ -412,7 +412,7 @@ complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print h
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
 json\t''"
-complete -c cr -n "__fish_cr_using_subcommand rmi" -l format -d 'Go template applied to each row, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F

@@ -278,3 +278,35 @@ fn a_multi_image_command_asks_one_token_per_scope_set() {
     env.ok(&args);
     assert_eq!(issuer.requests() - before, 1, "image-rm --dry-run");
 }
+
+/// A registry in read-only mode answers 405 to every upload session: that refusal is final,
+/// so a push says so once per blob at most and never retries (issue #18).
+#[test]
+fn a_read_only_registry_is_not_retried() {
+    let reg = TestRegistry::start_read_only();
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l);
+    let env = Env::new();
+    let o = env
+        .cmd()
+        .env("CR_RETRY_BASE_MS", "50")
+        .args([
+            "push",
+            &format!("oci:{}:v1", l.display()),
+            &format!("{}/ns/app:v1", proxy.host()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("HTTP 405"), "the refusal is named: {err}");
+    assert!(!err.contains("retrying"), "no retry lines: {err}");
+    // Three blobs (config and two layers): one upload session asked for each at most, none
+    // asked twice.
+    let posts = proxy.count("POST", "/blobs/uploads/");
+    assert!((1..=3).contains(&posts), "{posts} upload sessions asked");
+    assert_eq!(proxy.count("PUT", "/manifests/"), 0);
+    assert!(reg.skopeo_tags("ns/app").is_empty());
+}

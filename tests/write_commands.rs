@@ -312,3 +312,79 @@ fn image_rm_removes_all_tags_of_the_digest_only_in_that_repo() {
     assert_eq!(code, 4, "{err}");
     assert!(f.reg.skopeo_exists("team/back:v1"));
 }
+
+/// Every command that takes `--format` checks it before its first request: a template that
+/// reads a field the command does not have, or one that does not parse, exits 2 with nothing
+/// sent and nothing changed (issue #18). Tags are compared by skopeo before and after.
+#[test]
+fn a_bad_format_changes_nothing_on_any_command() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"format check a")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "v1", "ns/app:tmp");
+    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let h = proxy.host();
+    let env = Env::new();
+    let before = reg.skopeo_tags("ns/app");
+    let digest = reg.skopeo_digest("ns/app:v1");
+    let app = |t: &str| format!("{h}/ns/app:{t}");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["image-list".into()],
+        vec!["image-digests".into()],
+        vec!["image-rm".into(), app("tmp")],
+        vec!["image-untag".into(), app("tmp")],
+        vec!["image-tag".into(), app("v1"), app("new")],
+        vec!["namespace-list".into()],
+        vec!["repo-list".into()],
+        vec!["region".into()],
+        vec!["referrers".into(), app("v1")],
+        vec!["tag-list".into(), format!("{h}/ns/app")],
+        vec!["image-inspect".into(), app("v1")],
+    ];
+    for bad in ["{{ .Bogus }}", "{{ .Tag ", "{{ nosuchfunc .Tag }}"] {
+        for c in &cases {
+            let mut args: Vec<&str> = c.iter().map(String::as_str).collect();
+            args.extend(["--registry", &h, "--format", bad]);
+            let (code, out, err) = env.run(&args);
+            assert_eq!(code, 2, "cr {args:?}: {out}{err}");
+            assert!(err.contains("--format"), "cr {args:?}: {err}");
+            assert!(out.is_empty(), "cr {args:?}: {out}");
+            assert!(
+                proxy.requests().is_empty(),
+                "cr {args:?} sent {:?}",
+                proxy.requests()
+            );
+        }
+    }
+    assert_eq!(reg.skopeo_tags("ns/app"), before);
+    assert_eq!(reg.skopeo_digest("ns/app:tmp"), digest);
+    assert!(!reg.skopeo_exists("ns/app:new"));
+}
+
+/// docker's table form: `table` and `\t` give a header of field names and aligned columns.
+#[test]
+fn a_table_format_prints_a_header_and_aligned_columns() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"table a")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "v1", "ns/app:a-much-longer-tag");
+    let env = Env::new();
+    let out = env.ok(&[
+        "tag-list",
+        &format!("{}/ns/app", reg.host),
+        "--format",
+        r"table {{.Tag}}\t{{.Repository}}",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    let repo = format!("{}/ns/app", reg.host);
+    assert_eq!(lines.len(), 3, "{out}");
+    // The longest tag is 17 characters; columns are padded by 3, as docker's tabwriter does.
+    assert_eq!(lines[0], format!("{:<20}{}", "TAG", "REPOSITORY"));
+    assert_eq!(lines[1], format!("{:<20}{repo}", "a-much-longer-tag"));
+    assert_eq!(lines[2], format!("{:<20}{repo}", "v1"));
+    assert!(!out.contains('\t') && !out.contains("table"), "{out}");
+}

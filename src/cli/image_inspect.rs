@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::Value;
 
-use super::output::{emit, emit_json, render};
+use super::output::{emit, emit_json, render_rows};
 use super::{exit, multi};
 use crate::config::Settings;
 use crate::image::platform::Platform;
@@ -26,6 +26,9 @@ pub struct ImageInspectArgs {
 }
 
 pub async fn run(settings: Settings, a: ImageInspectArgs) -> anyhow::Result<ExitCode> {
+    if let Some(t) = &a.format {
+        super::template::check(t, crate::ops::inspect::FIELDS)?;
+    }
     let refs = a
         .images
         .iter()
@@ -41,12 +44,7 @@ pub async fn run(settings: Settings, a: ImageInspectArgs) -> anyhow::Result<Exit
     let codes = multi::codes(&results);
     let out: Vec<Value> = results.into_iter().filter_map(Result::ok).collect();
     if let Some(t) = &a.format {
-        let mut s = String::new();
-        for v in &out {
-            s.push_str(&render(t, v)?);
-            s.push('\n');
-        }
-        emit(&s);
+        emit(&render_rows(t, &out)?);
     } else if !out.is_empty() || codes.is_empty() {
         emit_json(&out);
     }

@@ -154,6 +154,9 @@ pub async fn run(
     a: ImageListArgs,
     by_digest: bool,
 ) -> anyhow::Result<ExitCode> {
+    let mut fields = vec!["Repository", "Digest", "Namespace", "Created", "Size"];
+    fields.extend(["ManifestType", if by_digest { "Tags" } else { "Tag" }]);
+    a.out.check(&fields)?;
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &settings.registry).await?);
     let inv = Inventory::new(reg.clone());
     let restrict = a

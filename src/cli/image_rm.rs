@@ -27,6 +27,7 @@ pub struct ImageRmArgs {
 }
 
 pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(&["Image", "Digest", "Tags", "Deleted"])?;
     let mut refs = Vec::new();
     for name in &a.images {
         let mut r = Reference::parse(name, &settings.registry)?;

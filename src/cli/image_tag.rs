@@ -31,6 +31,14 @@ pub struct ImageTagArgs {
 }
 
 pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(&[
+        "Source",
+        "Target",
+        "Digest",
+        "BlobsMounted",
+        "BlobsMoved",
+        "Referrers",
+    ])?;
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = Reference::parse(&a.dst, &settings.registry)?;
     if dst.digest.is_some() {

@@ -23,6 +23,8 @@ pub struct ImageUntagArgs {
 }
 
 pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCode> {
+    a.out
+        .check(&["Image", "Digest", "Untagged", "Method", "Error"])?;
     // Every name is checked before any request.
     let mut refs = Vec::new();
     for name in &a.images {

@@ -38,6 +38,7 @@ pub fn catalog_error(
 }
 
 pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(&["Namespace", "Repositories", "Registry"])?;
     let reg = Registry::connect(&settings.registry_options(), &settings.registry).await?;
     let repos = reg
         .catalog()

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-pub use super::template::render;
+pub use super::template::render_rows;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,7 +21,8 @@ pub struct OutputArgs {
     /// Output format: table (default) or json.
     #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
     pub output: Option<OutputKind>,
-    /// Go template applied to each row, e.g. '{{ .Repository }}:{{ .Tag }}'.
+    /// Go template applied to each result row; its fields are the keys of `-o json`
+    /// ('table …' prints a header and aligned columns, as docker does).
     #[arg(long, value_name = "TEMPLATE", conflicts_with = "output")]
     pub format: Option<String>,
 }
@@ -29,6 +30,14 @@ pub struct OutputArgs {
 impl OutputArgs {
     pub fn json(&self) -> bool {
         self.output == Some(OutputKind::Json)
+    }
+
+    /// Check `--format` against the command's row `fields` before any request.
+    pub fn check(&self, fields: &[&str]) -> anyhow::Result<()> {
+        match &self.format {
+            Some(t) => super::template::check(t, fields),
+            None => Ok(()),
+        }
     }
 }
 
@@ -160,12 +169,7 @@ pub fn print_rows(
     cells: impl Fn(&Value) -> Vec<String>,
 ) -> anyhow::Result<()> {
     if let Some(t) = &args.format {
-        let mut s = String::new();
-        for r in rows {
-            s.push_str(&render(t, r)?);
-            s.push('\n');
-        }
-        emit(&s);
+        emit(&render_rows(t, rows)?);
     } else if args.json() {
         emit_json(&rows);
     } else {
@@ -182,9 +186,7 @@ pub fn print_results(
     human: impl Fn(&Value) -> Option<String>,
 ) -> anyhow::Result<()> {
     if let Some(t) = &args.format {
-        for v in results {
-            emit_line(&render(t, v)?);
-        }
+        emit(&render_rows(t, results)?);
     } else if args.json() {
         emit_json(&results);
     } else {
@@ -202,7 +204,7 @@ pub fn print_one(
     human: impl FnOnce() -> String,
 ) -> anyhow::Result<()> {
     if let Some(t) = &args.format {
-        emit_line(&render(t, v)?);
+        emit(&render_rows(t, std::slice::from_ref(v))?);
     } else if args.json() {
         emit_json(v);
     } else {
@@ -252,6 +254,7 @@ pub fn relative_time(unix: Option<i64>, now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::template::render;
 
     #[test]
     fn sizes_and_times() {
@@ -289,6 +292,7 @@ mod tests {
 #[cfg(test)]
 mod safety {
     use super::*;
+    use crate::cli::template::render;
 
     #[test]
     fn json_escapes_del_and_c1() {

@@ -27,6 +27,16 @@ pub struct ReferrersArgs {
 }
 
 pub async fn run(settings: Settings, a: ReferrersArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(&[
+        "Subject",
+        "Digest",
+        "MediaType",
+        "ArtifactType",
+        "Size",
+        "Annotations",
+        "FoundBy",
+        "Tag",
+    ])?;
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
     let repo = &r.repository;

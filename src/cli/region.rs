@@ -19,6 +19,7 @@ pub struct RegionSetArgs {
 }
 
 pub fn region(settings: Settings, a: RegionArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(&["Registry", "Source", "Region"])?;
     // The region the target was named by: the flag or variable, else the config file's.
     let region = settings.region.map(str::to_string).or_else(|| {
         (settings.registry_source == crate::config::Source::Config)

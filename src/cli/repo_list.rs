@@ -24,6 +24,7 @@ pub struct RepoListArgs {
 }
 
 pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(&["Repository", "Namespace"])?;
     let reg = std::sync::Arc::new(
         Registry::connect(&settings.registry_options(), &settings.registry).await?,
     );

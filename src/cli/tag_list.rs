@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::exit::usage;
-use super::output::{emit, emit_json, emit_line, render, OutputKind};
+use super::output::{emit, emit_json, emit_line, render_rows, OutputKind};
 use crate::config::Settings;
 use crate::ops::NotFound;
 use crate::reference::{natural_order, Reference};
@@ -26,6 +26,9 @@ pub struct TagListArgs {
 }
 
 pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode> {
+    if let Some(t) = &a.format {
+        super::template::check(t, &["Repository", "Tag"])?;
+    }
     let r = Reference::parse(&a.repository, &settings.registry)?;
     if r.tag.is_some() || r.digest.is_some() {
         return Err(usage(
@@ -55,12 +58,11 @@ pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode>
     tags.sort_by(|a, b| natural_order(a, b));
     let repo = r.repo_name();
     if let Some(t) = &a.format {
-        let mut s = String::new();
-        for tag in &tags {
-            s.push_str(&render(t, &json!({"Repository": repo, "Tag": tag}))?);
-            s.push('\n');
-        }
-        emit(&s);
+        let rows: Vec<serde_json::Value> = tags
+            .iter()
+            .map(|tag| json!({"Repository": repo, "Tag": tag}))
+            .collect();
+        emit(&render_rows(t, &rows)?);
     } else if a.output == Some(OutputKind::Json) {
         emit_json(&json!({"Repository": repo, "Tags": tags}));
     } else if a.output == Some(OutputKind::Table) {

@@ -182,13 +182,14 @@ pub fn fields_used(template: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// Apply a Go template to one row.
-pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
-    let shape = "templates look like '{{ .Repository }}:{{ .Tag }}'";
+const SHAPE: &str = "templates look like '{{ .Repository }}:{{ .Tag }}'";
+
+/// A template parsed with docker's functions; a syntax error is a usage error.
+fn compile(template: &str) -> anyhow::Result<gtmpl::Template> {
     if !balanced(template) {
         return Err(usage(
             format!("invalid --format template {template:?}: an action opened with {{{{ is not closed with }}}}"),
-            shape,
+            SHAPE,
         ));
     }
     let mut tmpl = gtmpl::Template::default();
@@ -201,7 +202,109 @@ pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
         ("title", title_func as gtmpl::Func),
     ]);
     tmpl.parse(template)
-        .map_err(|e| usage(format!("invalid --format template: {e}"), shape))?;
+        .map_err(|e| usage(format!("invalid --format template: {e}"), SHAPE))?;
+    Ok(tmpl)
+}
+
+/// Check a `--format` template before any request: its syntax, and that every row field it
+/// reads is one of the command's `fields` (the keys of its `-o json` objects). A bad template
+/// is a usage error (exit 2) with nothing done yet.
+pub fn check(template: &str, fields: &[&str]) -> anyhow::Result<()> {
+    let (_, body) = table_form(template);
+    compile(&body)?;
+    if let Some(used) = fields_used(&body) {
+        if let Some(bad) = used.iter().find(|f| !fields.contains(&f.as_str())) {
+            let names: Vec<String> = fields.iter().map(|f| format!(".{f}")).collect();
+            return Err(usage(
+                format!("--format: no field .{bad} here"),
+                format!("the fields are {}", names.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// docker's `table` form: `table {{.A}}\t{{.B}}` prints a header row made of the field names
+/// and aligned columns; a literal `\t` in any template is a tab, as in docker.
+fn table_form(template: &str) -> (bool, String) {
+    let t = template.replace("\\t", "\t");
+    match t.strip_prefix("table") {
+        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
+            (true, rest.trim_start().to_string())
+        }
+        _ => (false, t),
+    }
+}
+
+/// Apply a template to every row: one line each, or docker's `table` form (a header of
+/// upper-case field names, columns aligned as docker's tabwriter aligns them).
+pub fn render_rows(template: &str, rows: &[Value]) -> anyhow::Result<String> {
+    let (table, body) = table_form(template);
+    let mut lines = Vec::new();
+    if table {
+        let header: serde_json::Map<String, Value> = rows
+            .first()
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.keys()
+                    .map(|k| (k.clone(), Value::String(k.to_uppercase())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(fields) = fields_used(&body) {
+            let mut h = header.clone();
+            for f in fields {
+                h.entry(f.clone())
+                    .or_insert(Value::String(f.to_uppercase()));
+            }
+            // A template that reaches inside a field (`.Config.Labels`) has no header.
+            if let Ok(line) = render(&body, &Value::Object(h)) {
+                lines.push(line);
+            }
+        }
+    }
+    for r in rows {
+        lines.push(render(&body, r)?);
+    }
+    if !table {
+        return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
+    }
+    Ok(align(&lines))
+}
+
+/// Columns split at tabs, padded to the widest cell plus three spaces (docker's tabwriter:
+/// minimum width 10, padding 3); the last cell of a line is not padded.
+fn align(lines: &[String]) -> String {
+    let cells: Vec<Vec<&str>> = lines.iter().map(|l| l.split('\t').collect()).collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for row in &cells {
+        for (i, c) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
+            let w = c.chars().count() + 3;
+            if widths.len() <= i {
+                widths.push(10);
+            }
+            widths[i] = widths[i].max(w);
+        }
+    }
+    let mut out = String::new();
+    for row in &cells {
+        let mut line = String::new();
+        for (i, c) in row.iter().enumerate() {
+            line.push_str(c);
+            if i + 1 < row.len() {
+                let pad = widths[i].saturating_sub(c.chars().count());
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Apply a Go template to one row.
+pub fn render(template: &str, v: &Value) -> anyhow::Result<String> {
+    let tmpl = compile(template)?;
     let ctx = gtmpl::Context::from(to_gtmpl(v, true));
     let out = tmpl.render(&ctx).map_err(|e| {
         let fields: Vec<String> = v

@@ -10,6 +10,28 @@ use crate::image::platform::Platform;
 use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Registry, Scope};
 
+/// The keys of an inspect object (`-o json`, and the fields of `--format`).
+pub const FIELDS: &[&str] = &[
+    "Id",
+    "Digest",
+    "RepoTags",
+    "RepoDigests",
+    "ManifestType",
+    "ManifestDigest",
+    "Platforms",
+    "Created",
+    "Author",
+    "DockerVersion",
+    "Architecture",
+    "Os",
+    "Variant",
+    "Config",
+    "RootFS",
+    "History",
+    "Size",
+    "Layers",
+];
+
 /// The facts of `r` (for an index: of `platform`, else linux/amd64, else the first).
 pub async fn inspect(
     reg: &Registry,

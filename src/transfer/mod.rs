@@ -161,10 +161,12 @@ impl Sessions {
                 progress.blob_restart(desc);
                 return Ok(());
             }
+            // A refusal for size or form became `Fallback` in `upload` when smaller pieces
+            // were still possible; here it is final, like every other permanent refusal (a
+            // read-only registry's 405 on opening an upload session is not retried).
             TransferError::Registry(r) => match decide(r, true) {
                 Decision::NewSession(wait) | Decision::Retry(wait) => wait,
-                Decision::Smaller => None,
-                Decision::Stop => return Err(e),
+                Decision::Smaller | Decision::Stop => return Err(e),
             },
             _ => return Err(e),
         };

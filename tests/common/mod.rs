@@ -23,6 +23,8 @@ thread_local! {
     static MUTUAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Set while `start_self_signed` starts its registry.
     static SELF_SIGNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while `start_read_only` starts its registry.
+    static READ_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 pub fn free_port() -> u16 {
@@ -91,6 +93,14 @@ impl TestRegistry {
         SELF_SIGNED.with(|m| m.set(true));
         let r = Self::start_full(Auth::None, true, true);
         SELF_SIGNED.with(|m| m.set(false));
+        r
+    }
+
+    /// A registry in maintenance read-only mode: reads work, every write answers 405.
+    pub fn start_read_only() -> Self {
+        READ_ONLY.with(|m| m.set(true));
+        let r = Self::start_full(Auth::None, true, false);
+        READ_ONLY.with(|m| m.set(false));
         r
     }
 
@@ -281,8 +291,13 @@ impl TestRegistry {
                 iss.cert_path().display()
             ),
         };
+        let read_only = if READ_ONLY.with(|m| m.get()) {
+            "    readonly:\n      enabled: true\n"
+        } else {
+            ""
+        };
         let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: \"{ip}:{port}\"\n{tls_yaml}{auth_yaml}",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\n{read_only}http:\n  addr: \"{ip}:{port}\"\n{tls_yaml}{auth_yaml}",
             storage.display()
         );
         let cfg_path = dir.path().join("config.yml");
