@@ -400,3 +400,29 @@ fn ipv6_loopback_registry() {
     ]);
     assert!(out_dir.join("index.json").exists());
 }
+
+/// `image-inspect --platform P` of a single-platform image that is not P is "not found"
+/// (exit 3), as for pull; the image's own platform, or an index's, is described (issue #18).
+#[test]
+fn inspect_of_a_platform_the_image_lacks_is_not_found() {
+    let s = seed();
+    let env = Env::new();
+    let app = format!("{}/team/app:v1", s.reg.host);
+    let (code, out, err) = env.run(&["image-inspect", &app, "--platform", "linux/arm64"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.trim().is_empty() || out.trim() == "[]", "{out}");
+    assert!(
+        err.contains("linux/arm64") && err.contains("linux/amd64"),
+        "{err}"
+    );
+    let ok = json(&env.ok(&["image-inspect", &app, "--platform", "linux/amd64"]));
+    assert_eq!(ok[0]["Architecture"], "amd64");
+    assert_eq!(ok[0]["Digest"], s.single.digest.as_str());
+    let multi = format!("{}/team/multi:latest", s.reg.host);
+    let arm = json(&env.ok(&["image-inspect", &multi, "--platform", "linux/arm64"]));
+    assert_eq!(arm[0]["Architecture"], "arm64");
+    assert_eq!(
+        arm[0]["ManifestDigest"],
+        s.index_children[1].digest.as_str()
+    );
+}

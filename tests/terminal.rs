@@ -165,3 +165,31 @@ fn an_api_key_on_the_command_line_is_warned_about_and_jobs_are_bounded() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A usage error made by cr keeps its line breaks, indented under the message (a regular
+/// expression's error draws a caret under the bad part); nothing is escaped as `\x0a`.
+#[test]
+fn a_regex_error_keeps_its_lines() {
+    let env = common::Env::new();
+    let (code, _, err) = env.run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "(unclosed",
+        "--dry-run",
+        "ns",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("\\x0a"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines[0].starts_with("error: invalid --keep-tag"), "{err}");
+    assert!(lines.iter().any(|l| l.trim() == "(unclosed"), "{err}");
+    // Every line of the message is indented under it; only cr's own hint starts a line.
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.starts_with("       ") || l.starts_with("  hint: ")),
+        "{err}"
+    );
+}

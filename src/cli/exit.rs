@@ -218,6 +218,17 @@ fn line(prefix: &str, msg: &str) {
     eprintln!("{prefix}{}", crate::text::escape(msg));
 }
 
+/// A usage error's message, made by cr from the command line (a regular expression's error
+/// drawn with a caret under the bad part, say): its line breaks and tabs are kept, each further
+/// line indented under the first; other control characters are escaped. Text from a registry
+/// never takes this path, so it cannot start a line of its own.
+fn usage_lines(prefix: &str, msg: &str) {
+    let indent = " ".repeat(prefix.len());
+    let kept = crate::text::escape_keeping(msg, &['\n', '\t']);
+    let body = kept.trim_end().replace('\n', &format!("\n{indent}"));
+    eprintln!("{prefix}{body}");
+}
+
 pub fn print_error(e: &anyhow::Error) {
     if let Some(p) = e.downcast_ref::<Partial>() {
         // Each failure was reported already; a summary only helps when there were several.
@@ -226,7 +237,14 @@ pub fn print_error(e: &anyhow::Error) {
         }
         return;
     }
-    line("error: ", &e.to_string());
+    match e
+        .chain()
+        .next()
+        .and_then(|c| c.downcast_ref::<UsageError>())
+    {
+        Some(u) => usage_lines("error: ", &u.message),
+        None => line("error: ", &e.to_string()),
+    }
     for c in e.chain().skip(1) {
         line("  caused by: ", &c.to_string());
     }

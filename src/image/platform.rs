@@ -9,6 +9,26 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
+impl Platform {
+    /// The platform an image config says it is for (`os`, `architecture`, `variant`); `os`
+    /// is empty when the config does not say.
+    pub fn of_config(cfg: &serde_json::Value) -> Platform {
+        let text = |k: &str| cfg[k].as_str().unwrap_or_default().to_string();
+        Platform {
+            os: text("os"),
+            arch: text("architecture"),
+            variant: cfg["variant"].as_str().map(str::to_string),
+        }
+    }
+
+    /// Whether an image whose config says `cfg` may be given for `--platform self`: a config
+    /// without a platform is taken as it is.
+    pub fn admits_config(&self, cfg: &serde_json::Value) -> bool {
+        let have = Platform::of_config(cfg);
+        have.os.is_empty() || self.matches(&have)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid platform {0:?}: expected OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8")]
 pub struct PlatformError(String);

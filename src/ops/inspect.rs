@@ -81,6 +81,20 @@ pub async fn inspect(
         .get_blob_bytes(&r.repository, &config_digest, 8 << 20, &scopes)
         .await?;
     let cfg: Value = serde_json::from_slice(&cfg_bytes).context("the image config is not JSON")?;
+    // A single-platform image asked for with `--platform`: not found unless it is that
+    // platform, as for pull.
+    if let Some(want) = platform.filter(|_| !top.is_index()) {
+        if !want.admits_config(&cfg) {
+            return Err(NotFound {
+                image: r.to_string(),
+                message: format!(
+                    "no manifest for platform {want} (it has: {} only)",
+                    Platform::of_config(&cfg)
+                ),
+            }
+            .into());
+        }
+    }
     let layers: Vec<Value> = parsed
         .blobs()
         .iter()

@@ -116,15 +116,10 @@ async fn check_platform(
         .await
         .map_err(|e| TransferError::Verify(format!("reading the config: {e}")))?;
     let cfg: serde_json::Value = serde_json::from_slice(&bytes.concat()).unwrap_or_default();
-    let text = |k: &str| cfg[k].as_str().unwrap_or_default().to_string();
-    let have = Platform {
-        os: text("os"),
-        arch: text("architecture"),
-        variant: cfg["variant"].as_str().map(str::to_string),
-    };
-    if have.os.is_empty() || want.matches(&have) {
+    if want.admits_config(&cfg) {
         return Ok(());
     }
+    let have = Platform::of_config(&cfg);
     Err(TransferError::NoPlatform {
         image: src.describe(reference),
         platform: want.to_string(),
