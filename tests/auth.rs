@@ -314,3 +314,24 @@ fn htpasswd_basic_auth() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// A rejected login on a catalog listing is headlined as a rejection (exit 4), not as a
+/// missing catalog permission (issue #18).
+#[test]
+fn a_rejected_login_on_the_catalog_is_a_rejection() {
+    let reg = TestRegistry::start(Auth::Htpasswd(vec![("alice".into(), "right".into())]));
+    let env = Env::new();
+    let o = env
+        .cmd()
+        .env("CR_USERNAME", "alice")
+        .env("CR_PASSWORD", "Xq7-not-her-password")
+        .args(["namespace-list", "--registry", &reg.host])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    let first = err.lines().next().unwrap_or("");
+    assert!(first.contains("did not accept user \"alice\""), "{err}");
+    assert!(!err.contains("does not allow"), "{err}");
+    assert!(!err.contains("Xq7"), "the password is never printed: {err}");
+}

@@ -487,3 +487,42 @@ fn bad_input_is_explained_and_creates_nothing() {
     assert_eq!(code, 3);
     assert!(!out.exists());
 }
+
+/// `cr pull IMAGE HOST/REPO:TAG` (the user meant copy) is a usage error that writes nothing,
+/// neither a `./HOST/` layout nor anything in the registry (issue #18).
+#[test]
+fn a_pull_to_a_registry_name_says_use_copy() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("x", b"pull to registry")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let env = Env::new();
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let h = reg.host.as_str();
+    let o = env
+        .cmd()
+        .current_dir(&cwd)
+        .args(["pull", &format!("{h}/ns/app:v1"), &format!("{h}/ns/app:v2")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cr copy"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    assert_eq!(reg.skopeo_tags("ns/app"), vec!["v1".to_string()]);
+    // A relative path that merely has a dot, given with oci:, still works.
+    let o = env
+        .cmd()
+        .current_dir(&cwd)
+        .args(["pull", &format!("{h}/ns/app:v1"), "oci:out.d/app"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(cwd.join("out.d/app/index.json").is_file());
+}

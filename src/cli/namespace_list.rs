@@ -25,14 +25,20 @@ pub fn catalog_error(
     e: crate::registry::RegistryError,
     what: &str,
 ) -> anyhow::Error {
-    let msg = if matches!(e.kind(), Kind::Unauthorized | Kind::Denied) {
-        format!(
+    // A 401 is a login the registry did not accept (or none given); only a 403 or an
+    // insufficient scope is a missing permission.
+    let msg = match e.kind() {
+        Kind::Denied => format!(
             "{} does not allow {} to list its catalog (registry:catalog:*)",
             reg.name,
             reg.account()
-        )
-    } else {
-        format!("cannot list the {what} of {}", reg.name)
+        ),
+        Kind::Unauthorized => format!(
+            "cannot list the {what} of {}: it did not accept {}",
+            reg.name,
+            reg.account()
+        ),
+        _ => format!("cannot list the {what} of {}", reg.name),
     };
     anyhow::Error::new(e).context(msg)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::copy::TransferArgs;
+use super::push::has_local_prefix;
 use crate::config::Settings;
 use crate::local::writer::LayoutWriter;
 use crate::local::{Kind, LocalRef};
@@ -26,12 +27,21 @@ pub struct PullArgs {
 }
 
 pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
-    if super::push::has_local_prefix(&a.src) {
+    if has_local_prefix(&a.src) {
         return Err(super::exit::usage(
             format!("{} is a local image: the arguments look swapped", a.src),
             format!(
                 "cr pull REGISTRY-IMAGE LOCAL-IMAGE, e.g. cr pull {} {}",
                 a.dst, a.src
+            ),
+        ));
+    }
+    if looks_like_registry_image(&a.dst) {
+        return Err(super::exit::usage(
+            format!("{} names a registry image, not a local one", a.dst),
+            format!(
+                "to copy between registries use cr copy {} {}; to write a local layout at that path, say oci:{}",
+                a.src, a.dst, a.dst
             ),
         ));
     }
@@ -114,4 +124,18 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     }
     a.t.print(&[report]);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A destination without a local prefix that does not exist and reads as an image with a
+/// registry host (`HOST[:PORT]/REPO[:TAG]`): the user meant `cr copy`.
+fn looks_like_registry_image(dst: &str) -> bool {
+    if has_local_prefix(dst) || std::path::Path::new(dst).exists() {
+        return false;
+    }
+    let Some((first, _)) = dst.split_once('/') else {
+        return false;
+    };
+    !first.starts_with('.')
+        && crate::reference::is_host(first)
+        && Reference::parse(dst, "localhost").is_ok()
 }
