@@ -418,3 +418,67 @@ fn on_a_terminal_it_asks_first() {
     );
     assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v3"]));
 }
+
+/// Ctrl-C at the confirmation question ends cr at once with 130, and nothing is deleted
+/// (issue #18). The terminal's own line discipline turns the typed ^C into SIGINT.
+#[test]
+fn ctrl_c_at_the_question_exits_130_at_once() {
+    use std::io::Write;
+    common::require("script");
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    for i in 1..=3 {
+        push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i);
+    }
+    let env = Env::new();
+    let line = [
+        env!("CARGO_BIN_EXE_cr"),
+        "--registry",
+        &reg.host,
+        "retention-run",
+        "--images",
+        "1",
+        "team/app",
+    ]
+    .iter()
+    .map(|a| format!("'{a}'"))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut c = std::process::Command::new("script");
+    for (k, v) in env.std_cmd().get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let mut child = c
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    // Bounded: without the fix cr would sit on the question until Enter.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    let status = status.unwrap_or_else(|| panic!("cr did not end on Ctrl-C: {out}"));
+    assert_eq!(status.code(), Some(130), "{out}");
+    assert!(out.contains("Delete 2 images"), "{out}");
+    assert!(out.contains("interrupted"), "{out}");
+    assert_eq!(tags(&reg, "team/app"), strs(&["v1", "v2", "v3"]));
+}

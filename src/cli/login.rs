@@ -59,7 +59,7 @@ fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
 }
 
 /// The credentials the user gave, in order of precedence.
-fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
+async fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
     if a.password.is_some() {
         return Err(usage(
             "-p/--password is not taken: a password on the command line is visible to every process",
@@ -119,12 +119,10 @@ fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
     }
     let user = match &a.username {
         Some(u) => u.clone(),
-        None => {
-            eprint!("Username for {host}: ");
-            let mut u = String::new();
-            std::io::stdin().read_line(&mut u)?;
-            u.trim().to_string()
-        }
+        None => super::prompt::line(&format!("Username for {host}: "))
+            .await?
+            .trim()
+            .to_string(),
     };
     let pass = rpassword::prompt_password(format!("Password for {user}@{host}: "))
         .context("reading the password")?;
@@ -139,7 +137,7 @@ fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
 
 pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
     let host = target(&settings, a.registry.as_deref())?;
-    let cred = gather(&a, &host)?;
+    let cred = gather(&a, &host).await?;
     let reg = Registry::open(&settings.registry_options(), &host, Some(cred.clone())).await?;
     let needs_auth = reg
         .prove_login()

@@ -14,6 +14,7 @@ pub(crate) mod multi;
 pub(crate) mod namespace_list;
 pub(crate) mod output;
 pub(crate) mod progress;
+pub(crate) mod prompt;
 pub(crate) mod pull;
 pub(crate) mod push;
 pub(crate) mod referrers;

@@ -3,11 +3,10 @@
 //! others by digest, with every tag on them. Plans every repository first, asks on a terminal,
 //! refuses without one unless `--force` or `--dry-run`, then deletes concurrently.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
@@ -102,7 +101,7 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
     let mut go = !a.dry_run;
     let mut plans = plans;
     if go && !a.force && doomed > 0 {
-        go = confirm(doomed)?;
+        go = confirm(doomed).await?;
         if !go {
             eprintln!("nothing was deleted");
         } else {
@@ -298,14 +297,9 @@ fn show_plan(host: &str, plans: &[RepoPlan], now: i64, dry_run: bool, to_stderr:
     eprintln!("{total} images to delete in {repos} repositories");
 }
 
-fn confirm(n: usize) -> anyhow::Result<bool> {
-    eprint!("Delete {n} images with all their tags? [y/N] ");
-    std::io::stderr().flush().ok();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the answer")?;
+async fn confirm(n: usize) -> anyhow::Result<bool> {
+    let line =
+        super::prompt::line(&format!("Delete {n} images with all their tags? [y/N] ")).await?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
