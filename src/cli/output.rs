@@ -11,6 +11,8 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputKind {
+    /// The human form (a table, or text lines); `text` names it too.
+    #[value(alias = "text")]
     Table,
     Json,
 }
