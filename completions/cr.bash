@@ -678,7 +678,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__digests)
-            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --all-tags --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -778,7 +778,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__list)
-            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-q -o -h -V --restrict --quiet --no-trunc --show-type --all-tags --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -92,7 +92,7 @@ complete -c cr -n "__fish_cr_using_subcommand logout" -l debug -d 'Trace HTTP re
 complete -c cr -n "__fish_cr_using_subcommand logout" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand logout" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand region" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand region" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand region" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand region" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -104,7 +104,7 @@ complete -c cr -n "__fish_cr_using_subcommand region" -l client-cert -d 'Client 
 complete -c cr -n "__fish_cr_using_subcommand region" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand region" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand region" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand region" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand region" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand region" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -117,7 +117,7 @@ complete -c cr -n "__fish_cr_using_subcommand region-set" -l debug -d 'Trace HTT
 complete -c cr -n "__fish_cr_using_subcommand region-set" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand region-set" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -130,9 +130,9 @@ complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l client-key -d '
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s q -l quiet -d 'Print only the namespace names'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand namespace-list" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand namespaces" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -145,10 +145,10 @@ complete -c cr -n "__fish_cr_using_subcommand namespaces" -l client-key -d 'Priv
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s q -l quiet -d 'Print only the namespace names'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand namespaces" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand namespaces" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand namespaces" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l restrict -d 'Only repositories in this namespace (or under this path)' -r
-complete -c cr -n "__fish_cr_using_subcommand repo-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -161,10 +161,10 @@ complete -c cr -n "__fish_cr_using_subcommand repo-list" -l client-key -d 'Priva
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -s q -l quiet -d 'Print only HOST/REPOSITORY names'
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand repo-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand repo-list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand repo-list" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand repos" -l restrict -d 'Only repositories in this namespace (or under this path)' -r
-complete -c cr -n "__fish_cr_using_subcommand repos" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand repos" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand repos" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand repos" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -177,9 +177,9 @@ complete -c cr -n "__fish_cr_using_subcommand repos" -l client-key -d 'Private k
 complete -c cr -n "__fish_cr_using_subcommand repos" -s q -l quiet -d 'Print only HOST/REPOSITORY names'
 complete -c cr -n "__fish_cr_using_subcommand repos" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand repos" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand repos" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand repos" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand repos" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand tag-list" -s o -l output -d 'Output format: one tag per line (default), table or json ({"Repository": …, "Tags": […]}, as skopeo list-tags)' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -s o -l output -d 'Output format: one tag per line (default), table or json ({"Repository": …, "Tags": […]}, as skopeo list-tags)' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand tag-list" -l format -d 'Go template applied to each tag, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
 complete -c cr -n "__fish_cr_using_subcommand tag-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -191,9 +191,9 @@ complete -c cr -n "__fish_cr_using_subcommand tag-list" -l client-cert -d 'Clien
 complete -c cr -n "__fish_cr_using_subcommand tag-list" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand tag-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand tag-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand tag-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand tag-list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand tag-list" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand tags" -s o -l output -d 'Output format: one tag per line (default), table or json ({"Repository": …, "Tags": […]}, as skopeo list-tags)' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand tags" -s o -l output -d 'Output format: one tag per line (default), table or json ({"Repository": …, "Tags": […]}, as skopeo list-tags)' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand tags" -l format -d 'Go template applied to each tag, e.g. \'{{ .Repository }}:{{ .Tag }}\'' -r
 complete -c cr -n "__fish_cr_using_subcommand tags" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -205,10 +205,10 @@ complete -c cr -n "__fish_cr_using_subcommand tags" -l client-cert -d 'Client ce
 complete -c cr -n "__fish_cr_using_subcommand tags" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand tags" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand tags" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand tags" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand tags" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand tags" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
-complete -c cr -n "__fish_cr_using_subcommand image-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand image-list" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -221,12 +221,13 @@ complete -c cr -n "__fish_cr_using_subcommand image-list" -l client-key -d 'Priv
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -l all-tags -d 'Also list referrer tags: `sha256-<hex>` fallback indexes and cosign `.sig`/`.att`/`.sbom` tags (signatures, SBOMs, attestations belong to their image and are hidden otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand image-list" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand image-list" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand images" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
-complete -c cr -n "__fish_cr_using_subcommand images" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand images" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand images" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand images" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -239,12 +240,13 @@ complete -c cr -n "__fish_cr_using_subcommand images" -l client-key -d 'Private 
 complete -c cr -n "__fish_cr_using_subcommand images" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand images" -l all-tags -d 'Also list referrer tags: `sha256-<hex>` fallback indexes and cosign `.sig`/`.att`/`.sbom` tags (signatures, SBOMs, attestations belong to their image and are hidden otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand images" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand images" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand images" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand images" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
-complete -c cr -n "__fish_cr_using_subcommand ls" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand ls" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand ls" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand ls" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -257,12 +259,13 @@ complete -c cr -n "__fish_cr_using_subcommand ls" -l client-key -d 'Private key 
 complete -c cr -n "__fish_cr_using_subcommand ls" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand ls" -l all-tags -d 'Also list referrer tags: `sha256-<hex>` fallback indexes and cosign `.sig`/`.att`/`.sbom` tags (signatures, SBOMs, attestations belong to their image and are hidden otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand ls" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
-complete -c cr -n "__fish_cr_using_subcommand image-digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -275,12 +278,13 @@ complete -c cr -n "__fish_cr_using_subcommand image-digests" -l client-key -d 'P
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -l all-tags -d 'Also list referrer tags: `sha256-<hex>` fallback indexes and cosign `.sig`/`.att`/`.sbom` tags (signatures, SBOMs, attestations belong to their image and are hidden otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand image-digests" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-digests" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand image-digests" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l restrict -d 'Only images in this namespace or repository (NS or NS/REPO)' -r
-complete -c cr -n "__fish_cr_using_subcommand digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand digests" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand digests" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand digests" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -293,9 +297,10 @@ complete -c cr -n "__fish_cr_using_subcommand digests" -l client-key -d 'Private
 complete -c cr -n "__fish_cr_using_subcommand digests" -s q -l quiet -d 'Print only names: REPOSITORY:TAG (image-list) or REPOSITORY@DIGEST (image-digests)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l no-trunc -d 'Show full digests and every tag (image-digests shows five and a count otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l show-type -d 'Add a Type column (OCI, OCI index, Docker v2, Docker list)'
+complete -c cr -n "__fish_cr_using_subcommand digests" -l all-tags -d 'Also list referrer tags: `sha256-<hex>` fallback indexes and cosign `.sig`/`.att`/`.sbom` tags (signatures, SBOMs, attestations belong to their image and are hidden otherwise)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand digests" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand digests" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand digests" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand digests" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l platform -d 'For a multi-platform image, the platform to describe (default linux/amd64, else the first)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-inspect" -l format -d 'Go template applied to each image, e.g. \'{{ .Id }}\'' -r
@@ -324,7 +329,7 @@ complete -c cr -n "__fish_cr_using_subcommand inspect" -l no-cache -d 'Neither r
 complete -c cr -n "__fish_cr_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l artifact-type -d 'Only referrers of this artifact type (e.g. application/spdx+json)' -r
-complete -c cr -n "__fish_cr_using_subcommand referrers" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand referrers" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -336,7 +341,7 @@ complete -c cr -n "__fish_cr_using_subcommand referrers" -l client-cert -d 'Clie
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand referrers" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand referrers" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand referrers" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand referrers" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -349,7 +354,7 @@ complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l debug -d 'Tra
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s h -l help -d 'Print help'
 complete -c cr -n "__fish_cr_using_subcommand manifest-inspect" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand image-tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -363,9 +368,9 @@ complete -c cr -n "__fish_cr_using_subcommand image-tag" -s q -l quiet -d 'No pr
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l no-referrers -d 'To another registry: do not copy the image\'s referrers (signatures, SBOMs)'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-tag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand image-tag" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand tag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand tag" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand tag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -379,9 +384,9 @@ complete -c cr -n "__fish_cr_using_subcommand tag" -s q -l quiet -d 'No progress
 complete -c cr -n "__fish_cr_using_subcommand tag" -l no-referrers -d 'To another registry: do not copy the image\'s referrers (signatures, SBOMs)'
 complete -c cr -n "__fish_cr_using_subcommand tag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand tag" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand tag" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand tag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand tag" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand image-untag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -393,9 +398,9 @@ complete -c cr -n "__fish_cr_using_subcommand image-untag" -l client-cert -d 'Cl
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand image-untag" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-untag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand image-untag" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand image-rm" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -408,9 +413,9 @@ complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-key -d 'Privat
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s V -l version -d 'Print version'
-complete -c cr -n "__fish_cr_using_subcommand rmi" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand rmi" -s o -l output -d 'Output format: table (default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l format -d 'Go template applied to each result row; its fields are the keys of `-o json` (\'table …\' prints a header and aligned columns, as docker does)' -r
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
@@ -423,12 +428,12 @@ complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-key -d 'Private key
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l dry-run -d 'Say what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l images -d 'Keep the N most recent images of each repository (by the config\'s creation time)' -r
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l older-than -d 'Delete only images created longer ago than this (30d, 12h, 2w)' -r
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l keep-tag -d 'Never delete an image carrying a tag that matches this regular expression' -r
-complete -c cr -n "__fish_cr_using_subcommand retention-run" -s o -l output -d 'Output format: text (default) or json (kept and deleted per repository)' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -s o -l output -d 'Output format: text (default) or json (kept and deleted per repository)' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -442,13 +447,13 @@ complete -c cr -n "__fish_cr_using_subcommand retention-run" -l force -d 'Delete
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l dry-run -d 'Show what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand retention-run" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand push" -l compression -d 'How to push the uncompressed layers of a docker-archive' -r -f -a "gzip\t'gzip uncompressed docker-archive layers while they stream (fast level)'
 none\t'push layers as they are in the archive'"
 complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
-complete -c cr -n "__fish_cr_using_subcommand push" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand push" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand push" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -464,7 +469,7 @@ complete -c cr -n "__fish_cr_using_subcommand push" -s h -l help -d 'Print help 
 complete -c cr -n "__fish_cr_using_subcommand push" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand pull" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
-complete -c cr -n "__fish_cr_using_subcommand pull" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand pull" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand pull" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand pull" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -476,11 +481,11 @@ complete -c cr -n "__fish_cr_using_subcommand pull" -l client-key -d 'Private ke
 complete -c cr -n "__fish_cr_using_subcommand pull" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand pull" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand pull" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
-complete -c cr -n "__fish_cr_using_subcommand copy" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand copy" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand copy" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -494,14 +499,14 @@ complete -c cr -n "__fish_cr_using_subcommand copy" -l no-referrers -d 'Do not c
 complete -c cr -n "__fish_cr_using_subcommand copy" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand copy" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand copy" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand copy" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand copy" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand sync" -l tags -d 'Only tags matching this regular expression' -r
 complete -c cr -n "__fish_cr_using_subcommand sync" -l exclude -d 'Skip tags matching this regular expression (e.g. \'-rc\')' -r
 complete -c cr -n "__fish_cr_using_subcommand sync" -l platform -d 'Only this platform of multi-platform images (default: every platform, byte-exact)' -r
 complete -c cr -n "__fish_cr_using_subcommand sync" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand sync" -l images -d 'Images in flight at once (1-64)' -r
-complete -c cr -n "__fish_cr_using_subcommand sync" -s o -l output -d 'Output: text (one line per tag, default) or json' -r -f -a "table\t''
+complete -c cr -n "__fish_cr_using_subcommand sync" -s o -l output -d 'Output: text (one line per tag, default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
 json\t''"
 complete -c cr -n "__fish_cr_using_subcommand sync" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand sync" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
@@ -515,7 +520,7 @@ complete -c cr -n "__fish_cr_using_subcommand sync" -l no-referrers -d 'Do not c
 complete -c cr -n "__fish_cr_using_subcommand sync" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand sync" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand sync" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
-complete -c cr -n "__fish_cr_using_subcommand sync" -s h -l help -d 'Print help'
+complete -c cr -n "__fish_cr_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand version" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand version" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r

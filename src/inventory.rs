@@ -60,6 +60,8 @@ type Cell<T> = Arc<OnceCell<T>>;
 /// A listing session against one registry, with its per-digest caches.
 pub struct Inventory {
     reg: Arc<Registry>,
+    /// Tags left out before any request is spent on them (referrer tags in a listing).
+    skip: Option<fn(&str) -> bool>,
     infos: Mutex<HashMap<String, Cell<ImageInfo>>>,
     created: Mutex<HashMap<String, Cell<Option<i64>>>>,
 }
@@ -82,9 +84,16 @@ impl Inventory {
     pub fn new(reg: Arc<Registry>) -> Self {
         Inventory {
             reg,
+            skip: None,
             infos: Mutex::default(),
             created: Mutex::default(),
         }
+    }
+
+    /// Leave out the tags `skip` says, before any request is made for them.
+    pub fn skipping(mut self, skip: fn(&str) -> bool) -> Self {
+        self.skip = Some(skip);
+        self
     }
 
     /// Repositories of the catalog under `restrict`. When the catalog is forbidden and
@@ -143,8 +152,10 @@ impl Inventory {
                     .map(|c| c.tag_hints(&self.reg.name, &repo))
                     .unwrap_or_default(),
             );
+            let skip = self.skip;
             stream::iter(
                 tags.into_iter()
+                    .filter(move |t| !skip.is_some_and(|f| f(t)))
                     .map(move |t| (repo.clone(), t, hints.clone())),
             )
         });

@@ -334,3 +334,47 @@ fn referrers_of_an_index_platform_travel_with_the_index() {
         sorted(&[&att.digest])
     );
 }
+
+/// Referrer tags (the `sha256-<hex>` fallback index, cosign's `.sig`) are not images: listings
+/// hide them without a request spent on them; `--all-tags` shows them; tag-list stays raw; a
+/// year-1 Created shows `-` (issue #18).
+#[test]
+fn listings_hide_referrer_tags() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let a = push_all(&env, &reg.host, "team/app");
+    let fb = fallback(&a.image.digest);
+    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let h = proxy.host();
+    let names = env.ok(&["image-list", "-q", "--registry", &h]);
+    let mut names: Vec<&str> = names.lines().collect();
+    names.sort();
+    let want: Vec<String> = ["sbom", "sbomsig", "sig", "v1"]
+        .iter()
+        .map(|t| format!("{h}/team/app:{t}"))
+        .collect();
+    assert_eq!(names, want);
+    let digests = env.ok(&["image-digests", "-q", "--registry", &h]);
+    assert!(!digests.contains(&a.cosign.digest), "{digests}");
+    // Not one manifest request named a referrer tag.
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .all(|(_, path)| !path.contains("/manifests/sha256-")),
+        "{:?}",
+        proxy.requests()
+    );
+    let all = env.ok(&["image-list", "-q", "--all-tags", "--registry", &h]);
+    assert!(all.contains(&format!(":{fb}.sig")), "{all}");
+    assert!(all.contains(&format!(":{fb}\n")), "{all}");
+    let raw = env.ok(&["tag-list", &format!("{h}/team/app")]);
+    assert!(raw.contains(&format!("{fb}.sig")), "{raw}");
+    // The table: no referrer row, and an artifact without a creation time shows "-".
+    let table = env.ok(&["image-list", "--registry", &h, "--all-tags"]);
+    let row = table
+        .lines()
+        .find(|l| l.contains(".sig"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(!row.contains("years ago"), "{row}");
+}

@@ -28,6 +28,10 @@ pub struct ImageListArgs {
     /// Add a Type column (OCI, OCI index, Docker v2, Docker list).
     #[arg(long)]
     pub show_type: bool,
+    /// Also list referrer tags: `sha256-<hex>` fallback indexes and cosign `.sig`/`.att`/`.sbom`
+    /// tags (signatures, SBOMs, attestations belong to their image and are hidden otherwise).
+    #[arg(long)]
+    pub all_tags: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -158,7 +162,10 @@ pub async fn run(
     fields.extend(["ManifestType", if by_digest { "Tags" } else { "Tag" }]);
     a.out.check(&fields)?;
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &settings.registry).await?);
-    let inv = Inventory::new(reg.clone());
+    let mut inv = Inventory::new(reg.clone());
+    if !a.all_tags {
+        inv = inv.skipping(crate::ops::referrers::is_referrer_tag);
+    }
     let restrict = a
         .restrict
         .as_deref()

@@ -237,7 +237,10 @@ pub fn human_size(n: u64) -> String {
 
 /// `3 days ago` from Unix seconds.
 pub fn relative_time(unix: Option<i64>, now: i64) -> String {
-    let Some(t) = unix else { return "-".into() };
+    // No time, or none worth showing: reproducible builds say 1970, cosign says year 1.
+    let Some(t) = unix.filter(|t| *t > 0) else {
+        return "-".into();
+    };
     let d = now - t;
     if d < 0 {
         return "in the future".into();
