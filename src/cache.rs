@@ -8,8 +8,19 @@
 //! of them, then a footer) to a temporary name and renames it into place, so a reader sees
 //! whole packs only and a listing of thousands of images creates one file, not thousands.
 //! When packs hold the same key, the newest wins.
+//!
+//! The directory is cr's own (`dir`): one that is another user's, writable by others, or a
+//! link below the root turns the cache off for the run, with a warning. Only files named as cr
+//! names its packs and temporary files are read or removed, never through a link, and the
+//! indexes loaded are bounded (per pack and in all), so a crafted pack costs no memory.
+//!
+//! A digest is a name, not a permission: an entry is served for `registry/repo@digest` only
+//! once that registry said in this run that the repository holds it (`confirm`).
 
-use std::collections::HashMap;
+mod dir;
+pub use dir::UnsafeDir;
+
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,8 +32,16 @@ use crate::reference::validate_digest;
 
 /// Entries larger than this are neither stored nor read (manifests are at most 8 MiB).
 const MAX_ENTRY: u64 = 8 << 20;
-/// A pack's index is at most this large.
-const MAX_INDEX: u64 = 64 << 20;
+/// A pack's index is at most this large (a pack is written with no more entries).
+const MAX_INDEX: u64 = 4 << 20;
+/// The indexes of all packs loaded in a run are at most this large together; older packs
+/// beyond it are not read (and go first when pruning).
+const INDEX_BUDGET: u64 = 8 << 20;
+/// Packs loaded at most (the newest).
+const MAX_LOAD: usize = 2 * MAX_PACKS;
+/// An index entry (`["sha512:…",offset,length],`) takes at most this many bytes; entries are
+/// never empty, so an index larger than this times the bytes before it describes no pack.
+const MAX_INDEX_ENTRY: u64 = 200;
 /// More packs than this are merged into one when a run ends.
 const MAX_PACKS: usize = 32;
 /// Pending entries are written out as a pack once they reach this size.
@@ -33,11 +52,43 @@ const MAGIC: &[u8; 8] = b"CRPACK1\n";
 
 /// cr's cache directory: `CR_CACHE_DIR`, else the user's cache directory `/cr`. The content
 /// cache lives in `content/` below it, the compressed-layer memory in `compressed.json`.
+/// None when there is none, or when it (or `content/`, `content/packs/`) is not cr's own:
+/// then a warning says why, once, and the run uses no cache.
 pub fn root() -> Option<PathBuf> {
-    std::env::var_os("CR_CACHE_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("cr")))
+    static ROOT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = std::env::var_os("CR_CACHE_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| dirs::cache_dir().map(|d| d.join("cr")))?;
+        match check_tree(&root) {
+            Ok(()) => Some(root),
+            Err(e) => {
+                eprintln!(
+                    "warning: the cache is not used in this run: {e} (cr keeps its cache only in a directory of yours that no one else can write)"
+                );
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+/// The root and the directories cr makes below it are cr's own (those that exist).
+fn check_tree(root: &Path) -> Result<(), UnsafeDir> {
+    dir::check_root(root)?;
+    dir::check_below(&root.join("content"))?;
+    dir::check_below(&root.join("content").join("packs"))
+}
+
+/// Open a file of the cache for reading: a regular file of the user's, never through a link.
+pub(crate) fn open_file(path: &Path) -> Option<fs::File> {
+    dir::open_file(path)
+}
+
+/// Make a directory of the cache (mode 0700) and check it is cr's own.
+pub(crate) fn make_dir(root: &Path) -> bool {
+    dir::make_private(root).is_ok() && dir::check_root(root).is_ok()
 }
 
 /// A content-addressed store under one directory.
@@ -50,7 +101,9 @@ pub struct Cache {
     /// Entries fetched by this process, written as a pack on `flush` (or drop).
     pending: Mutex<Pending>,
     /// Keys read and verified by this process: a copy fetched anyway need not be stored.
-    good: Mutex<std::collections::HashSet<String>>,
+    good: Mutex<HashSet<String>>,
+    /// `registry/repo@digest` the registry said in this run that it holds.
+    confirmed: Mutex<HashSet<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -88,7 +141,48 @@ impl Cache {
             index: OnceLock::new(),
             pending: Mutex::new(Pending::default()),
             good: Mutex::default(),
+            confirmed: Mutex::default(),
         }
+    }
+
+    /// The content directory, its root and its packs are cr's own (checked at each use: a
+    /// directory made meanwhile by someone else is refused too).
+    fn safe(&self) -> bool {
+        self.dir.parent().is_none_or(|r| dir::check_root(r).is_ok())
+            && dir::check_below(&self.dir).is_ok()
+            && dir::check_below(&self.packs_dir()).is_ok()
+    }
+
+    fn confirmed_key(registry: &str, repo: &str, d: &str) -> String {
+        format!("{registry}/{repo}@{d}")
+    }
+
+    /// `registry` said (a HEAD or GET answered, or a manifest it served lists it) that `repo`
+    /// holds `d`: the cached copy may answer for it from now on.
+    pub fn confirm(&self, registry: &str, repo: &str, d: &str) {
+        if validate_digest(d).is_ok() {
+            self.confirmed
+                .lock()
+                .expect("cache lock")
+                .insert(Self::confirmed_key(registry, repo, d));
+        }
+    }
+
+    /// Whether `registry` said in this run that `repo` holds `d`.
+    pub fn is_confirmed(&self, registry: &str, repo: &str, d: &str) -> bool {
+        self.confirmed
+            .lock()
+            .expect("cache lock")
+            .contains(&Self::confirmed_key(registry, repo, d))
+    }
+
+    /// The bytes stored for `d` as an answer for `registry/repo`: only once the registry
+    /// confirmed that the repository holds it (a digest read anywhere else proves nothing).
+    pub fn get_in(&self, registry: &str, repo: &str, d: &str) -> Option<Vec<u8>> {
+        if !self.is_confirmed(registry, repo, d) {
+            return None;
+        }
+        self.get(d)
     }
 
     fn packs_dir(&self) -> PathBuf {
@@ -99,21 +193,18 @@ impl Cache {
         self.index.get_or_init(|| Mutex::new(self.load()))
     }
 
-    /// Read every pack's index, newest first (a key's newest copy wins).
+    /// Read the packs' indexes, newest first (a key's newest copy wins), within the budget.
     fn load(&self) -> Index {
+        if !self.safe() {
+            return Index::default();
+        }
         // Newest written first (the name starts with its creation time in nanoseconds; the
-        // modification time only says when it was last used).
+        // modification time only says when it was last used). Regular files only.
         let mut found: Vec<(u128, PathBuf)> = fs::read_dir(self.packs_dir())
             .map(|rd| {
                 rd.flatten()
                     .filter_map(|e| {
-                        let name = e.file_name().to_string_lossy().into_owned();
-                        let born = name
-                            .strip_suffix(".pack")?
-                            .split('-')
-                            .next()?
-                            .parse()
-                            .ok()?;
+                        let born = pack_born(&e.file_name().to_string_lossy())?;
                         e.file_type().ok()?.is_file().then(|| (born, e.path()))
                     })
                     .collect()
@@ -121,11 +212,12 @@ impl Cache {
             .unwrap_or_default();
         found.sort_by(|a, b| b.cmp(a));
         let mut idx = Index::default();
-        for (_, path) in found {
-            let Ok(file) = fs::File::open(&path) else {
+        let mut budget = INDEX_BUDGET;
+        for (_, path) in found.into_iter().take(MAX_LOAD) {
+            let Some(file) = dir::open_file(&path) else {
                 continue;
             };
-            let Some(entries) = read_index(&file) else {
+            let Some(entries) = read_index(&file, &mut budget) else {
                 continue;
             };
             let n = idx.packs.len();
@@ -169,7 +261,8 @@ impl Cache {
     }
 
     /// The bytes stored for digest `d`, if present and they still hash to it. A mismatching
-    /// entry is dropped (and its next copy, fetched again, shadows it).
+    /// entry is dropped (and its next copy, fetched again, shadows it). Not an answer for a
+    /// repository: registry reads go through `get_in`.
     pub fn get(&self, d: &str) -> Option<Vec<u8>> {
         validate_digest(d).ok()?;
         let (buf, pack) = self.read(d)?;
@@ -202,6 +295,7 @@ impl Cache {
     /// this run may be corrupt: the new copy is kept and shadows it.
     pub fn put(&self, d: &str, bytes: &[u8]) {
         if validate_digest(d).is_err()
+            || bytes.is_empty()
             || bytes.len() as u64 > MAX_ENTRY.min(self.max_bytes)
             || digest::of_like(d, bytes) != d
             || self.good.lock().expect("cache lock").contains(d)
@@ -333,19 +427,30 @@ impl Cache {
         true
     }
 
-    /// Write `entries` as one pack (to a temporary file renamed into place).
+    /// Write `entries` as one pack (to a temporary file renamed into place); entries beyond
+    /// what an index of `MAX_INDEX` can list are left out.
     fn write_pack(&self, entries: impl Iterator<Item = (String, Vec<u8>)>) -> bool {
         let dir = self.packs_dir();
-        if make_private_dir(&dir).is_err() {
+        if dir::make_private(&dir).is_err() || !self.safe() {
             return false;
         }
-        let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir) else {
+        let Ok(mut tmp) = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .rand_bytes(6)
+            .tempfile_in(&dir)
+        else {
             return false;
         };
         let mut index = Vec::new();
         let mut off = 0u64;
+        let mut index_size = 2u64;
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         for (key, bytes) in entries {
+            let entry_size = key.len() as u64 + 48;
+            if bytes.is_empty() || index_size + entry_size > MAX_INDEX {
+                continue;
+            }
+            index_size += entry_size;
             if w.write_all(&bytes).is_err() {
                 return false;
             }
@@ -382,16 +487,25 @@ impl Cache {
         let now = SystemTime::now();
         let mut packs = Vec::new();
         let mut total = 0u64;
+        if !self.safe() {
+            return;
+        }
         let Ok(rd) = fs::read_dir(self.packs_dir()) else {
             return;
         };
         for e in rd.flatten() {
+            // Only cr's own names, and regular files (not links: the entry's own metadata).
+            let name = e.file_name().to_string_lossy().into_owned();
+            let temp = is_temp_name(&name);
+            if !temp && pack_born(&name).is_none() {
+                continue;
+            }
             let Ok(meta) = e.metadata() else { continue };
-            if !meta.is_file() {
+            if !meta.file_type().is_file() {
                 continue;
             }
             let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            if e.file_name().to_string_lossy().starts_with(".tmp-") {
+            if temp {
                 if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
                     let _ = fs::remove_file(e.path());
                 }
@@ -418,9 +532,31 @@ impl Drop for Cache {
     }
 }
 
+/// When a pack named as cr names them (`NANOS-PID-RANDOM.pack`) was written.
+fn pack_born(name: &str) -> Option<u128> {
+    let mut parts = name.strip_suffix(".pack")?.split('-');
+    let (born, pid, rand) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let ours = parts.next().is_none()
+        && digits(born, 38)
+        && digits(pid, 10)
+        && rand.len() == 8
+        && rand.bytes().all(|b| b.is_ascii_hexdigit());
+    ours.then(|| born.parse().ok()).flatten()
+}
+
+/// A temporary file as cr names them (`.tmp-` and six letters or digits).
+fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix(".tmp-")
+        .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 /// A pack's index: (key, offset, length) of each entry, checked against the file's size;
-/// None when the footer or index is not cr's.
-fn read_index(file: &fs::File) -> Option<Vec<(String, u64, u64)>> {
+/// None when the footer or index is not cr's, or the index is larger than its pack could
+/// need or than what is left of `budget` (then it is not read at all).
+fn read_index(file: &fs::File, budget: &mut u64) -> Option<Vec<(String, u64, u64)>> {
     let size = file.metadata().ok()?.len();
     if size < 16 {
         return None;
@@ -431,10 +567,14 @@ fn read_index(file: &fs::File) -> Option<Vec<(String, u64, u64)>> {
         return None;
     }
     let idx_len = u64::from_le_bytes(footer[..8].try_into().ok()?);
-    if idx_len > MAX_INDEX || idx_len > size - 16 {
+    if idx_len > MAX_INDEX || idx_len > size - 16 || idx_len > *budget {
         return None;
     }
     let data_end = size - 16 - idx_len;
+    if idx_len > data_end.saturating_mul(MAX_INDEX_ENTRY) {
+        return None;
+    }
+    *budget -= idx_len;
     let mut buf = vec![0u8; idx_len as usize];
     read_at(file, &mut buf, data_end).ok()?;
     let entries: Vec<(String, u64, u64)> = serde_json::from_slice(&buf).ok()?;
@@ -448,6 +588,7 @@ fn read_index(file: &fs::File) -> Option<Vec<(String, u64, u64)>> {
             .into_iter()
             .filter(|(k, off, len)| {
                 valid_key(k)
+                    && *len > 0
                     && *len <= MAX_ENTRY
                     && off.checked_add(*len).is_some_and(|end| end <= data_end)
             })
@@ -466,17 +607,6 @@ fn read_at(file: &fs::File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
     let mut f = file.try_clone()?;
     f.seek(SeekFrom::Start(off))?;
     f.read_exact(buf)
-}
-
-fn make_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)
 }
 
 #[cfg(test)]
@@ -606,5 +736,101 @@ mod tests {
         let c = Cache::new(dir, 1 << 30);
         let kept: Vec<bool> = ds.iter().map(|d| c.get(d).is_some()).collect();
         assert_eq!(kept, [true, false, false, true, true], "oldest out first");
+    }
+
+    /// Finding 10: pruning removes cr's packs and stale temporary files only; a file cr did
+    /// not name, or a link, stays; a linked `packs` directory is neither read nor pruned.
+    #[cfg(unix)]
+    #[test]
+    fn prune_removes_only_crs_own_files() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("c");
+        let c = Cache::new(dir.clone(), 1 << 30);
+        let (d, b) = entry(1, 5000);
+        c.put(&d, &b);
+        drop(c);
+        let p = dir.join("packs");
+        fs::write(p.join("notes.txt"), vec![b'n'; 9000]).unwrap();
+        fs::write(p.join("1-2-zzzzzzzz.pack"), vec![b'n'; 9000]).unwrap();
+        std::os::unix::fs::symlink(p.join("notes.txt"), p.join("5-5-0000000a.pack")).unwrap();
+        Cache::new(dir.clone(), 10).prune();
+        let mut left: Vec<String> = fs::read_dir(&p)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["1-2-zzzzzzzz.pack", "5-5-0000000a.pack", "notes.txt"]
+        );
+        // packs/ a link to a directory holding a pack: not read, not pruned.
+        let other = t.path().join("other");
+        fs::rename(&p, &other).unwrap();
+        let c = Cache::new(dir.clone(), 1 << 30);
+        c.put(&d, &b);
+        drop(c);
+        let mine = packs(&dir);
+        fs::remove_dir_all(dir.join("packs")).unwrap();
+        fs::create_dir(dir.join("packs")).unwrap();
+        let name = mine[0].file_name().unwrap();
+        fs::write(other.join(name), b"x").unwrap();
+        fs::remove_dir(dir.join("packs")).unwrap();
+        std::os::unix::fs::symlink(&other, dir.join("packs")).unwrap();
+        let c = Cache::new(dir.clone(), 1 << 30);
+        assert_eq!(c.get(&d), None);
+        c.put(&d, &b);
+        drop(c);
+        Cache::new(dir.clone(), 0).prune();
+        assert!(other.join(name).exists());
+        assert_eq!(
+            fs::read_dir(&other).unwrap().count(),
+            4,
+            "nothing written there"
+        );
+    }
+
+    /// Finding 11: an entry answers for a repository only once confirmed for it.
+    #[test]
+    fn entries_answer_only_for_confirmed_repositories() {
+        let t = tempfile::tempdir().unwrap();
+        let c = Cache::new(t.path().join("c"), 1 << 20);
+        let (d, b) = entry(3, 100);
+        c.put(&d, &b);
+        assert!(c.contains(&d));
+        assert_eq!(c.get_in("reg", "ns/a", &d), None);
+        c.confirm("reg", "ns/a", &d);
+        assert_eq!(c.get_in("reg", "ns/a", &d).as_deref(), Some(&b[..]));
+        assert_eq!(c.get_in("reg", "ns/b", &d), None);
+        assert_eq!(c.get_in("other", "ns/a", &d), None);
+    }
+
+    /// Finding 15: an index over the per-pack cap, over the budget left, or larger than its
+    /// entries could need is not read.
+    #[test]
+    fn oversized_indexes_are_not_read() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("c");
+        let c = Cache::new(dir.clone(), 1 << 30);
+        let (d, b) = entry(4, 100);
+        c.put(&d, &b);
+        drop(c);
+        let file = fs::File::open(&packs(&dir)[0]).unwrap();
+        let mut budget = INDEX_BUDGET;
+        assert_eq!(read_index(&file, &mut budget).unwrap().len(), 1);
+        assert!(budget < INDEX_BUDGET);
+        let mut none = 10;
+        assert!(read_index(&file, &mut none).is_none(), "over the budget");
+        // A footer claiming an index that dwarfs its entry region.
+        let fake = dir.join("packs/9-9-0000000a.pack");
+        let mut bytes = vec![b'x'; 10];
+        let idx = format!("[[\"{d}\",0,1]{}]", " ".repeat(3000));
+        bytes.extend_from_slice(idx.as_bytes());
+        bytes.extend_from_slice(&(idx.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(MAGIC);
+        fs::write(&fake, bytes).unwrap();
+        let mut budget = INDEX_BUDGET;
+        assert!(read_index(&fs::File::open(&fake).unwrap(), &mut budget).is_none());
+        assert_eq!(budget, INDEX_BUDGET);
     }
 }

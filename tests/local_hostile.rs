@@ -361,3 +361,285 @@ fn destinations_are_added_to_refused_or_replaced_as_they_should() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("replaced"), "{err}");
 }
+
+// Issue #17, findings 10, 11, 12, 15: the cache directory is cr's own.
+
+/// `cr ARGS` in `env` with its cache in `cache` and more variables: (code, stdout, stderr).
+fn cached(env: &Env, cache: &Path, vars: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let mut c = env.cmd();
+    c.env("CR_CACHE_DIR", cache);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let out = c.args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Finding 10: pruning removes only cr's own pack files, never through a link; a link below
+/// the cache root or a directory others can write turns the cache off with a warning, and the
+/// command still works.
+#[test]
+fn the_cache_directory_is_crs_own() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"alpha")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let list = ["--registry", reg.host.as_str(), "image-list", "-o", "json"];
+    let bound = [("CR_CACHE_MAX_MIB", "1")];
+
+    // A file in content/packs that cr did not name is never pruned, even over the bound.
+    let cache = dir.path().join("cache");
+    let packs = cache.join("content/packs");
+    std::fs::create_dir_all(&packs).unwrap();
+    let keep = common::noise(2 << 20, 1);
+    std::fs::write(packs.join("keep.bin"), &keep).unwrap();
+    let (code, out, err) = cached(&env, &cache, &bound, &list);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&img.digest), "{out}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(std::fs::read(packs.join("keep.bin")).unwrap(), keep);
+    assert!(
+        names(&packs).iter().any(|n| n.ends_with(".pack")),
+        "the cache is on: {:?}",
+        names(&packs)
+    );
+
+    // content/packs a link to another directory: not followed, nothing there is removed or
+    // written (not even a file named like a pack), the cache is off with a warning.
+    let victim = dir.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("file.bin"), &keep).unwrap();
+    std::fs::write(victim.join("1-1-0000000a.pack"), &keep).unwrap();
+    std::fs::remove_dir_all(&packs).unwrap();
+    std::os::unix::fs::symlink(&victim, &packs).unwrap();
+    let (code, out, err) = cached(&env, &cache, &bound, &list);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&img.digest), "{out}");
+    assert!(err.contains("warning: the cache is not used"), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(names(&victim), ["1-1-0000000a.pack", "file.bin"]);
+    assert_eq!(std::fs::read(victim.join("file.bin")).unwrap(), keep);
+    assert_eq!(
+        std::fs::read(victim.join("1-1-0000000a.pack")).unwrap(),
+        keep
+    );
+
+    // A cache directory others can write: refused, nothing is written in it.
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, out, err) = cached(&env, &open, &[], &list);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&img.digest), "{out}");
+    assert!(err.contains("writable by group or others"), "{err}");
+    assert!(tree(&open).is_empty(), "{:?}", tree(&open));
+}
+
+/// Finding 11: a digest read in one repository is no answer for another: the registry is
+/// asked first (a repository without it answers not found, exit 3); a repository that holds
+/// it confirms with one HEAD and the bytes come from the cache.
+#[test]
+fn a_cached_digest_answers_only_for_a_repository_that_holds_it() {
+    let reg = TestRegistry::start(Auth::None);
+    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let host = proxy.host();
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"alpha")]);
+    reg.skopeo_push(&l, "v1", "ns/a:v1");
+    reg.skopeo_push(&l, "v1", "ns/b:v1");
+    let cache = dir.path().join("cache");
+    let d = img.digest.as_str();
+    let inspect = |image: String| cached(&env, &cache, &[], &["manifest-inspect", &image]);
+
+    let (code, first, err) = inspect(format!("{host}/ns/a@{d}"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(cr_digest(first.as_bytes()), d);
+
+    proxy.reset();
+    let (code, out, err) = inspect(format!("{host}/nonexistent/repo@{d}"));
+    assert_eq!(code, 3, "served from the cache: {out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        proxy.count("HEAD", &format!("/v2/nonexistent/repo/manifests/{d}")) == 1,
+        "{:?}",
+        proxy.requests()
+    );
+
+    proxy.reset();
+    let (code, out, err) = inspect(format!("{host}/ns/b@{d}"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, first);
+    assert_eq!(proxy.count("HEAD", "/v2/ns/b/manifests/"), 1);
+    assert_eq!(
+        proxy.count("GET", "/v2/ns/b/manifests/"),
+        0,
+        "{:?}",
+        proxy.requests()
+    );
+}
+
+/// The diff_id of the one layer of `docker_archive`'s archive.
+fn archive_diff_id(archive: &Path) -> String {
+    let mut a = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_string_lossy() == "layer.tar" {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+            return cr_digest(&b);
+        }
+    }
+    panic!("no layer.tar");
+}
+
+/// The bytes of a blob in the registry's storage, gunzipped.
+fn stored_gunzipped(reg: &TestRegistry, digest: &str) -> Vec<u8> {
+    let hex = &digest[7..];
+    let p = reg
+        .storage()
+        .join("docker/registry/v2/blobs/sha256")
+        .join(&hex[..2])
+        .join(hex)
+        .join("data");
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap()),
+        &mut out,
+    )
+    .unwrap();
+    out
+}
+
+/// Finding 12: a planted compressed-layer memory entry (diff_id -> a foreign blob the
+/// repository has) does not make a push reference that blob; with --no-cache the memory is
+/// neither read nor written.
+#[test]
+fn a_planted_compressed_layer_entry_is_not_trusted() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let other = layout::image(&l, Some("x"), "amd64", &[("other", b"foreign content")]);
+    reg.skopeo_push(&l, "x", "ns/app:foreign");
+    let foreign = other.layers[0].clone();
+    let foreign_size = std::fs::metadata(l.join("blobs/sha256").join(&foreign[7..]))
+        .unwrap()
+        .len();
+    let archive = dir.path().join("img.tar");
+    docker_archive(&archive, "ns/app:v1");
+    let diff_id = archive_diff_id(&archive);
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    let memory = cache.join("compressed.json");
+    let planted = serde_json::json!({
+        format!("{diff_id} gzip-1"): {"digest": foreign, "size": foreign_size, "used": 1, "mac": "00"},
+    });
+    std::fs::write(&memory, serde_json::to_vec(&planted).unwrap()).unwrap();
+    let src = format!("docker-archive:{}", archive.display());
+    let push = |vars: &[(&str, &str)], dst: &str, extra: &[&str]| {
+        let mut args = vec!["push", "-o", "json"];
+        args.extend_from_slice(extra);
+        args.push(&src);
+        let dst = format!("{}/{dst}", reg.host);
+        let (code, out, err) = cached(&env, &cache, vars, &[&args[..], &[dst.as_str()]].concat());
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+
+    push(&[], "ns/app:v1", &[]);
+    let m: serde_json::Value =
+        serde_json::from_str(&reg.skopeo_inspect("ns/app:v1", true)).unwrap();
+    let layer = m["layers"][0]["digest"].as_str().unwrap().to_string();
+    assert_ne!(layer, foreign, "the planted entry was used");
+    assert_eq!(cr_digest(&stored_gunzipped(&reg, &layer)), diff_id);
+
+    // The push remembered its own entry (signed), which a second push uses.
+    let mine = std::fs::read(&memory).unwrap();
+    assert!(String::from_utf8_lossy(&mine).contains(&layer));
+    let again = push(&[], "ns/app:v2", &[]);
+    assert_eq!(again["BlobsMoved"], 0, "{again}");
+
+    // --no-cache: the memory is not read (the layer is compressed and sent) nor written.
+    let off = push(&[], "ns/app:v3", &["--no-cache"]);
+    assert_eq!(off["BlobsMoved"], 1, "{off}");
+    assert_eq!(std::fs::read(&memory).unwrap(), mine);
+    std::fs::remove_file(&memory).unwrap();
+    push(&[], "ns/fresh:v1", &["--no-cache"]);
+    assert!(!memory.exists());
+}
+
+/// A pack in `packs` named `name` whose index lists `n` entries of one byte each.
+fn crafted_pack(packs: &Path, name: &str, n: usize) {
+    let mut index = Vec::with_capacity(n * 90);
+    index.push(b'[');
+    for i in 0..n {
+        if i > 0 {
+            index.push(b',');
+        }
+        index.extend_from_slice(format!("[\"sha256:{i:064x}\",{i},1]").as_bytes());
+    }
+    index.push(b']');
+    let mut pack = vec![b'x'; n];
+    let len = index.len() as u64;
+    pack.extend_from_slice(&index);
+    pack.extend_from_slice(&len.to_le_bytes());
+    pack.extend_from_slice(b"CRPACK1\n");
+    std::fs::write(packs.join(name), pack).unwrap();
+}
+
+/// Finding 15: a crafted 60 MiB pack index is skipped before it is read, and however many
+/// packs there are, the indexes loaded stay within a budget: peak memory stays small.
+#[test]
+fn crafted_pack_indexes_cost_no_memory() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"alpha")]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let cache = dir.path().join("cache");
+    let packs = cache.join("content/packs");
+    std::fs::create_dir_all(&packs).unwrap();
+    // The newest: a 60 MiB index. Then 24 packs (hard links of one) with 3.5 MiB indexes.
+    crafted_pack(&packs, "3000-1-0000000a.pack", 760_000);
+    crafted_pack(&packs, "2000-1-0000000a.pack", 40_000);
+    for i in 0..24 {
+        std::fs::hard_link(
+            packs.join("2000-1-0000000a.pack"),
+            packs.join(format!("{}-1-0000000a.pack", 1000 + i)),
+        )
+        .unwrap();
+    }
+    let big = std::fs::metadata(packs.join("3000-1-0000000a.pack"))
+        .unwrap()
+        .len();
+    assert!(big > 60 << 20, "{big}");
+    let mut cmd = env.std_cmd();
+    cmd.env("CR_CACHE_DIR", &cache).args([
+        "manifest-inspect",
+        &format!("{}/ns/app@{}", reg.host, img.digest),
+    ]);
+    let (code, peak, out, err) = run_measured(cmd);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(cr_digest(out.as_bytes()), img.digest);
+    assert!(peak < 60 * 1024, "peak RSS {peak} KiB");
+}

@@ -138,7 +138,13 @@ impl Registry {
         limit: usize,
         scopes: &[Scope],
     ) -> Result<Bytes, RegistryError> {
-        if let Some(bytes) = self.cache.as_ref().and_then(|c| c.get(digest)) {
+        // From the content cache only as an answer for `repo`: the config of a manifest this
+        // registry served for it, or a blob it sent for it before.
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.get_in(&self.name, repo, digest));
+        if let Some(bytes) = cached {
             if bytes.len() <= limit {
                 self.trace_cache("blob", digest);
                 return Ok(bytes.into());
@@ -157,6 +163,7 @@ impl Registry {
         }
         if let Some(cache) = &self.cache {
             cache.put(digest, &buf);
+            cache.confirm(&self.name, repo, digest);
         }
         Ok(buf)
     }

@@ -30,7 +30,8 @@ pub struct Stored {
 
 impl Registry {
     /// GET a manifest by tag or digest. The bytes are kept exactly; when fetched by digest they
-    /// must hash to it.
+    /// must hash to it. By digest, the content cache answers once this registry confirmed that
+    /// `repo` holds it (when not yet: one HEAD; a no sends the GET, and its answer counts).
     pub async fn get_manifest(
         &self,
         repo: &str,
@@ -38,10 +39,16 @@ impl Registry {
         scopes: &[Scope],
     ) -> Result<RawManifest, RegistryError> {
         if let (ManifestRef::Digest(d), Some(cache)) = (reference, &self.cache) {
-            if let Some(bytes) = cache.get(d) {
+            if cache.contains(d) && !cache.is_confirmed(&self.name, repo, d) {
+                // A no (or an error) is left to the GET below to say, as the registry says it.
+                let _ = self.head_manifest(repo, reference, scopes).await;
+            }
+            if let Some(bytes) = cache.get_in(&self.name, repo, d) {
                 self.trace_cache("manifest", d);
                 let media_type = detect_media_type(&bytes, None);
-                return Ok(RawManifest::new(bytes.into(), media_type, d.clone()));
+                let m = RawManifest::new(bytes.into(), media_type, d.clone());
+                self.confirm_parts(repo, &m);
+                return Ok(m);
             }
         }
         let what = format!("get manifest {repo}{}{reference}", reference.sep());
@@ -85,8 +92,28 @@ impl Registry {
         let media_type = detect_media_type(&bytes, ct.as_deref());
         if let Some(cache) = &self.cache {
             cache.put(&digest, &bytes);
+            cache.confirm(&self.name, repo, &digest);
         }
-        Ok(RawManifest::new(bytes, media_type, digest))
+        let m = RawManifest::new(bytes, media_type, digest);
+        self.confirm_parts(repo, &m);
+        Ok(m)
+    }
+
+    /// What a manifest `repo` holds refers to is in `repo` too (a registry keeps an image's
+    /// config and an index's manifests with it): its config and child manifests may be read
+    /// from the content cache for `repo` without asking again.
+    fn confirm_parts(&self, repo: &str, m: &RawManifest) {
+        let (Some(cache), Ok(parsed)) = (&self.cache, m.parse()) else {
+            return;
+        };
+        let parts = parsed
+            .blobs()
+            .into_iter()
+            .take(1)
+            .chain(parsed.children().into_iter().map(|(d, _)| d));
+        for d in parts {
+            cache.confirm(&self.name, repo, &d.digest);
+        }
     }
 
     /// HEAD a manifest; None when it does not exist.
@@ -117,6 +144,18 @@ impl Registry {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
+        if let Some(cache) = &self.cache {
+            // The registry says `repo` holds this digest (for a digest asked: that one, unless
+            // it names another).
+            let said = h("docker-content-digest");
+            let held = match reference {
+                ManifestRef::Digest(d) => said.is_none_or(|s| s == *d).then(|| d.clone()),
+                ManifestRef::Tag(_) => said,
+            };
+            if let Some(d) = held {
+                cache.confirm(&self.name, repo, &d);
+            }
+        }
         Ok(Some(ManifestHead {
             digest: h("docker-content-digest"),
             media_type: h("content-type")

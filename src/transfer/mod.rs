@@ -399,7 +399,9 @@ async fn transfer_with(
     // registry to commit what they sent (a registry on disk syncs each blob before it answers).
     let jobs = opts.jobs.max(1);
     let slots = Arc::new(Semaphore::new(jobs));
-    let cache = gzcache::GzCache::open();
+    // The compressed-layer memory is on with the content cache (not under `--no-cache`).
+    let memory = matches!(dst, Dest::Registry(r) if r.reg.cache().is_some());
+    let cache = gzcache::GzCache::open(memory);
     let items = plan
         .blobs
         .iter()
