@@ -49,13 +49,22 @@ fn pull_resumes_after_a_dropped_connection_and_retries_500() {
     let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
     let env = Env::new();
     let out = dir.path().join("out");
-    let res = env.ok(&[
+    let (code, res, err) = env.run(&[
         "pull",
         &format!("{}/ns/app:v1", proxy.host()),
         &format!("oci:{}", out.display()),
     ]);
+    assert_eq!(code, 0, "{err}");
     assert!(res.contains(&img.digest), "{res}");
     assert_eq!(proxy.fired(), 3);
+    // Each retry says what happened: a cut as a cut with the bytes that came, a Retry-After
+    // wait as the wait the registry asked for (issue #19), never "error decoding".
+    assert!(err.contains("the connection closed after "), "{err}");
+    assert!(
+        err.contains(&format!("{} asked to wait 1 s (Retry-After)", proxy.host())),
+        "{err}"
+    );
+    assert!(!err.contains("error decoding"), "{err}");
     // What was written is verified content: skopeo reads it back with the same digest.
     let other = TestRegistry::start(Auth::None);
     other.skopeo_push(&out, "v1", "ns/back:v1");
@@ -406,4 +415,42 @@ fn interrupted_pull_leaves_nothing() {
             .collect();
         assert!(left.is_empty(), "{dst}: left {left:?}");
     }
+}
+
+/// A source that stops sending mid-blob is reported as a stall with the bytes that came
+/// ("no data for 1 s"), not as "error decoding response body" (issue #19).
+#[test]
+fn a_stall_is_said_as_a_stall() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 1, 2 << 20);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let stall = Fault {
+        method: "GET",
+        path_contains: Box::leak(img.layers[0].clone().into_boxed_str()),
+        action: Action::StallResponse(1 << 20),
+        times: 1,
+    };
+    let proxy = Proxy::start(reg.port, reg.storage(), vec![stall], None);
+    let env = Env::new();
+    let o = env
+        .cmd()
+        .env("CR_READ_TIMEOUT", "1")
+        .args([
+            "pull",
+            &format!("{}/ns/app:v1", proxy.host()),
+            &format!("oci:{}", dir.path().join("out").display()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(proxy.fired(), 1);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("retrying get blob"))
+        .unwrap_or_else(|| panic!("no retry line: {err}"));
+    assert!(line.contains("no data for 1 s after "), "{line}");
+    assert!(!err.contains("error decoding"), "{err}");
 }

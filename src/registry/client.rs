@@ -169,6 +169,11 @@ impl Registry {
         self.policy
     }
 
+    /// How long a read may wait for data before the connection counts as stalled.
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
     pub fn credential(&self) -> Option<&Credential> {
         self.cred.as_ref()
     }
@@ -422,8 +427,18 @@ impl Registry {
                     let Some(next) = budget.take() else {
                         return Ok(resp);
                     };
-                    let cause = format!("HTTP {}", resp.status().as_u16());
-                    (cause, retry_after(&resp), next)
+                    let wait = retry_after(&resp);
+                    let cause = match wait {
+                        // The wait is said, so that a long one does not look like a hang.
+                        Some(d) if !d.is_zero() => format!(
+                            "HTTP {}; {} asked to wait {} s (Retry-After)",
+                            resp.status().as_u16(),
+                            self.name,
+                            d.as_secs()
+                        ),
+                        _ => format!("HTTP {}", resp.status().as_u16()),
+                    };
+                    (cause, wait, next)
                 }
                 Ok(resp) => return Ok(resp),
             };

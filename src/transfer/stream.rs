@@ -203,8 +203,20 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
                     "the connection closed after {} of {} bytes",
                     st.offset, st.desc.size
                 )),
-                // Without the URL: a redirected blob's may carry a signature.
-                Err(e) => std::io::Error::other(e.without_url()),
+                // Said as what happened (reqwest calls both "error decoding response body"),
+                // without the URL: a redirected blob's may carry a signature.
+                Err(e) if e.is_timeout() => std::io::Error::other(format!(
+                    "no data for {} s after {} of {} bytes",
+                    st.reg.read_timeout().as_secs(),
+                    st.offset,
+                    st.desc.size
+                )),
+                Err(e) => std::io::Error::other(format!(
+                    "the connection closed after {} of {} bytes ({})",
+                    st.offset,
+                    st.desc.size,
+                    root_cause(&e)
+                )),
             };
             if st.budget.left() == 0 {
                 return Some((Err(broke), None));
@@ -216,6 +228,16 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
             tokio::time::sleep(st.reg.policy().delay(attempt - 2, None)).await;
         }
     }))
+}
+
+/// The innermost cause of a failed read ("end of file before message length reached"), not
+/// reqwest's wrappers around it.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut c = e;
+    while let Some(next) = c.source() {
+        c = next;
+    }
+    c.to_string()
 }
 
 /// Gather small network chunks into pieces of at least `min` bytes, so that what we write on
