@@ -1,5 +1,5 @@
 //! The advisory lock on a local destination: `.NAME.cr-lock` beside it (NAME being the layout
-//! directory or archive file), locked exclusively (flock, through fs4) for the whole
+//! directory or oci-archive file; a docker-archive is replaced whole, never added to), locked exclusively (flock, through fs4) for the whole
 //! read-modify-write of a layout's index.json or an archive's rewrite. A second run waits,
 //! saying so, for at most `CR_LOCK_TIMEOUT` seconds (600). The kernel releases the lock when cr
 //! ends, however it ends; the empty file stays (removing it would let two runs lock two files).

@@ -279,8 +279,12 @@ impl LayoutWriter {
         let io = |p: &Path, e: std::io::Error| LocalError::io(p, e);
         stop(&dest)?;
         // Under the lock, the destination is looked at again: another run may have created it,
-        // added a tag or rewritten it since this one began.
-        let _lock = super::lock::acquire(&dest)?;
+        // added a tag or rewritten it since this one began. A docker-archive is not added to
+        // but replaced whole by a rename: concurrent pulls each leave a valid one, unlocked.
+        let _lock = match self.r.kind {
+            Kind::DockerArchive => None,
+            _ => Some(super::lock::acquire(&dest)?),
+        };
         let found = survey(&self.r)?;
         let mut replaced = false;
         match (self.r.kind, found) {
