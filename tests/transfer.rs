@@ -567,7 +567,15 @@ fn eight_parallel_pulls_into_one_layout_and_one_archive_keep_every_tag() {
     let out_dir = dir.path().join("out");
     std::fs::create_dir_all(&out_dir).unwrap();
 
+    // An existing layout (the read-modify-write of its index.json); the archive below starts
+    // from nothing (eight runs creating it at once).
     let l = out_dir.join("layout");
+    env.ok(&[
+        "pull",
+        "-q",
+        &format!("{}/ns/app:t0", reg.host),
+        &format!("oci:{}", l.display()),
+    ]);
     pull_eight_at_once(&env, &reg.host, |_| format!("oci:{}", l.display()));
     assert_eq!(tags_of(&std::fs::read(l.join("index.json")).unwrap()), want);
     for (tag, digest) in &want {
