@@ -462,46 +462,49 @@ fn sighup_during_a_pull_is_handled_like_sigterm_and_leaves_the_old_archive() {
     let before = std::fs::read(&a).unwrap();
     // v2's second layer stalls after 100 KiB: the pull is mid-transfer, staging on disk.
     let stalled = format!("/blobs/{}", two.layers[1]);
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
-        vec![Fault {
-            method: "GET",
-            path_contains: Box::leak(stalled.clone().into_boxed_str()),
-            action: Action::StallResponse(100 << 10),
-            times: 1,
-        }],
-        None,
-    );
-    let child = env
-        .std_cmd()
-        .args([
-            "pull",
-            &format!("{}/ns/app:v2", proxy.host()),
-            &format!("oci-archive:{}", a.display()),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    for _ in 0..200 {
-        if proxy.count("GET", &stalled) > 0 {
-            break;
+    // SIGHUP (a closed terminal) as SIGTERM is; SIGINT the same way.
+    for signal in ["-HUP", "-INT"] {
+        let proxy = Proxy::start(
+            reg.port,
+            reg.storage(),
+            vec![Fault {
+                method: "GET",
+                path_contains: Box::leak(stalled.clone().into_boxed_str()),
+                action: Action::StallResponse(100 << 10),
+                times: 1,
+            }],
+            None,
+        );
+        let child = env
+            .std_cmd()
+            .args([
+                "pull",
+                &format!("{}/ns/app:v2", proxy.host()),
+                &format!("oci-archive:{}", a.display()),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if proxy.count("GET", &stalled) > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(
+            proxy.count("GET", &stalled),
+            1,
+            "the pull reached the stall"
+        );
+        kill(signal, child.id());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
+        assert!(err.contains("interrupted"), "{signal}: {err}");
+        assert_eq!(std::fs::read(&a).unwrap(), before, "the old archive stays");
+        assert_eq!(staging_in(&out_dir), Vec::<String>::new());
     }
-    assert_eq!(
-        proxy.count("GET", &stalled),
-        1,
-        "the pull reached the stall"
-    );
-    kill("-HUP", child.id());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(err.contains("interrupted"), "{err}");
-    assert_eq!(std::fs::read(&a).unwrap(), before, "the old archive stays");
-    assert_eq!(staging_in(&out_dir), Vec::<String>::new());
 }
 
 #[test]
