@@ -1,6 +1,7 @@
 //! Local image formats: `oci:DIR[:TAG]` (OCI image layout), `oci-archive:FILE[:TAG]` (that
 //! layout in a tar), `docker-archive:FILE[:REF]` (`docker save` output, legacy or with an OCI
-//! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`.
+//! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`,
+//! the destination's lock in `lock`, staging names and their cleanup in `staging`.
 
 pub(crate) mod archive;
 pub(crate) mod file;
