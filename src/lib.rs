@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod image;
+pub mod interrupt;
 pub mod inventory;
 pub mod local;
 pub mod ops;

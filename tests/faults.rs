@@ -454,3 +454,271 @@ fn a_stall_is_said_as_a_stall() {
     assert!(line.contains("no data for 1 s after "), "{line}");
     assert!(!err.contains("error decoding"), "{err}");
 }
+
+/// Send `signal` (e.g. "-HUP") to a process.
+fn kill(signal: &str, pid: u32) {
+    assert!(std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// The names in `dir` that are staging (`.cr-…`).
+fn staging_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".cr-"))
+        .collect()
+}
+
+/// Read stderr lines until one contains `what` (false when the process closed it first).
+fn wait_for_line(err: &mut impl std::io::BufRead, what: &str, seen: &mut String) -> bool {
+    for _ in 0..1000 {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap_or(0) == 0 {
+            return false;
+        }
+        seen.push_str(&line);
+        if line.contains(what) {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn sighup_during_a_pull_is_handled_like_sigterm_and_leaves_the_old_archive() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l, 1, 1 << 20);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let two = image(&dir.path().join("layout2"), 2, 1 << 20);
+    reg.skopeo_push(&dir.path().join("layout2"), "v1", "ns/app:v2");
+    let env = Env::new();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let a = out_dir.join("app.tar");
+    env.ok(&[
+        "pull",
+        &format!("{}/ns/app:v1", reg.host),
+        &format!("oci-archive:{}", a.display()),
+    ]);
+    let before = std::fs::read(&a).unwrap();
+    // v2's second layer stalls after 100 KiB: the pull is mid-transfer, staging on disk.
+    let stalled = format!("/blobs/{}", two.layers[1]);
+    // SIGHUP (a closed terminal) as SIGTERM is; SIGINT the same way.
+    for signal in ["-HUP", "-INT"] {
+        let proxy = Proxy::start(
+            reg.port,
+            reg.storage(),
+            vec![Fault {
+                method: "GET",
+                path_contains: Box::leak(stalled.clone().into_boxed_str()),
+                action: Action::StallResponse(100 << 10),
+                times: 1,
+            }],
+            None,
+        );
+        let child = env
+            .std_cmd()
+            .args([
+                "pull",
+                &format!("{}/ns/app:v2", proxy.host()),
+                &format!("oci-archive:{}", a.display()),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if proxy.count("GET", &stalled) > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(
+            proxy.count("GET", &stalled),
+            1,
+            "the pull reached the stall"
+        );
+        kill(signal, child.id());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
+        assert!(err.contains("interrupted"), "{signal}: {err}");
+        assert_eq!(std::fs::read(&a).unwrap(), before, "the old archive stays");
+        assert_eq!(staging_in(&out_dir), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn a_pull_waits_for_the_destination_lock_and_an_interrupt_there_changes_nothing() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l, 1, 200_000);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "v1", "ns/app:v2");
+    let env = Env::new();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let a = out_dir.join("app.tar");
+    env.ok(&[
+        "pull",
+        &format!("{}/ns/app:v1", reg.host),
+        &format!("oci-archive:{}", a.display()),
+    ]);
+    let before = std::fs::read(&a).unwrap();
+    // Another writer holds the lock.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(out_dir.join(".app.tar.cr-lock"))
+        .expect("the first pull made the lock file");
+    fs4::FileExt::try_lock(&lock).unwrap();
+
+    // Past the timeout: a clear failure, nothing changed.
+    let out = env
+        .std_cmd()
+        .env("CR_LOCK_TIMEOUT", "0")
+        .args([
+            "pull",
+            &format!("{}/ns/app:v2", reg.host),
+            &format!("oci-archive:{}", a.display()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("another cr kept writing it"), "{err}");
+    assert_eq!(std::fs::read(&a).unwrap(), before);
+    assert_eq!(staging_in(&out_dir), Vec::<String>::new());
+
+    // Interrupted while waiting (once, then twice at once): exit 130, nothing changed.
+    for signals in [&["-INT"][..], &["-INT", "-INT"][..]] {
+        let mut child = env
+            .std_cmd()
+            .env("CR_LOCK_TIMEOUT", "60")
+            .args([
+                "pull",
+                &format!("{}/ns/app:v2", reg.host),
+                &format!("oci-archive:{}", a.display()),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let waiting = wait_for_line(&mut err, "waiting for another cr writing", &mut seen);
+        assert!(waiting, "{seen}");
+        for s in signals {
+            kill(s, child.id());
+        }
+        std::io::Read::read_to_string(&mut err, &mut seen).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{signals:?}: {seen}");
+        assert!(seen.contains("interrupted"), "{seen}");
+        assert_eq!(std::fs::read(&a).unwrap(), before, "{signals:?}");
+        assert_eq!(staging_in(&out_dir), Vec::<String>::new(), "{signals:?}");
+    }
+
+    // Released: the pull adds its tag.
+    fs4::FileExt::unlock(&lock).unwrap();
+    env.ok(&[
+        "pull",
+        &format!("{}/ns/app:v2", reg.host),
+        &format!("oci-archive:{}", a.display()),
+    ]);
+    let raw = common::skopeo(&[
+        "inspect".into(),
+        "--raw".into(),
+        format!("oci-archive:{}:v1", a.display()),
+    ])
+    .stdout;
+    assert_eq!(common::cr_digest(&raw), reg.skopeo_digest("ns/app:v1"));
+}
+
+/// This process's start time (field 22 of /proc/self/stat).
+fn my_start_time() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 1..];
+    rest.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+#[test]
+fn staging_left_by_dead_runs_is_removed_and_counted_and_nothing_else() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l, 1, 100_000);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    // A pid that is gone: a finished child's.
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let dead = c.id();
+    c.wait().unwrap();
+    let (me, start) = (std::process::id(), my_start_time());
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let make = |name: &str, bytes: usize, old: bool| {
+        let p = out_dir.join(name);
+        let (file, stamp) = if name.starts_with(".cr-pull-") {
+            std::fs::create_dir_all(p.join("blobs/sha256")).unwrap();
+            std::fs::write(p.join("blobs/sha256/x"), vec![7u8; bytes]).unwrap();
+            (p.join("blobs/sha256/x"), p.clone())
+        } else {
+            std::fs::write(&p, vec![7u8; bytes]).unwrap();
+            (p.clone(), p.clone())
+        };
+        let _ = file;
+        if old {
+            std::fs::File::open(&stamp)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+    };
+    // Removed: a dead run's directory, and a file of a pid now taken by another process.
+    make(&format!(".cr-pull-{dead}-12345-aaaaaa"), 3000, true);
+    make(&format!(".cr-{me}-{}-bbbbbb", start + 1), 500, true);
+    // Kept: a live run's, a dead run's that is recent, one of an older naming, not staging.
+    let kept = [
+        format!(".cr-pull-{me}-{start}-cccccc"),
+        format!(".cr-pull-{dead}-12345-dddddd"),
+        ".cr-pull-eeeeee".to_string(),
+        "cr-1-2-notes".to_string(),
+    ];
+    make(&kept[0], 10, true);
+    make(&kept[1], 10, false);
+    make(&kept[2], 10, true);
+    make(&kept[3], 10, true);
+
+    let env = Env::new();
+    let out = env
+        .std_cmd()
+        .args([
+            "pull",
+            &format!("{}/ns/app:v1", reg.host),
+            &format!("oci:{}", out_dir.join("layout").display()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("freed")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("removed 2 staging entries"), "{err}");
+    assert!(lines[0].contains("(3500 bytes) freed"), "{err}");
+    let mut left: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut want: Vec<String> = kept.to_vec();
+    want.extend([".layout.cr-lock".to_string(), "layout".to_string()]);
+    want.sort();
+    assert_eq!(left, want);
+}

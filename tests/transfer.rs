@@ -526,3 +526,191 @@ fn a_pull_to_a_registry_name_says_use_copy() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(cwd.join("out.d/app/index.json").is_file());
 }
+
+/// Eight images ns/app:t0..t7 (one small layer each, sharing one layer), pushed by skopeo.
+fn eight_tags(reg: &TestRegistry, dir: &Path) -> Vec<layout::Built> {
+    let l = dir.join("eight");
+    let shared = common::noise(30_000, 99);
+    let built: Vec<layout::Built> = (0..8)
+        .map(|i| {
+            let own = common::noise(20_000, 200 + 2 * i); // the seed's low bit is ignored
+            layout::image(
+                &l,
+                Some(&format!("t{i}")),
+                "amd64",
+                &[("shared", &shared), ("own", &own)],
+            )
+        })
+        .collect();
+    for i in 0..8 {
+        reg.skopeo_push(&l, &format!("t{i}"), &format!("ns/app:t{i}"));
+    }
+    built
+}
+
+/// Run `cr pull HOST/ns/app:tI DST(I)` for the eight tags at once; each must succeed.
+fn pull_eight_at_once(env: &Env, host: &str, dst: impl Fn(usize) -> String) {
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            env.std_cmd()
+                .args(["pull", "-q", &format!("{host}/ns/app:t{i}"), &dst(i)])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, c) in children.into_iter().enumerate() {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "t{i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The ref.name -> digest entries of an index.json.
+fn tags_of(index: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let v: Value = serde_json::from_slice(index).expect("index.json is JSON");
+    v["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["annotations"]["org.opencontainers.image.ref.name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                m["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn eight_parallel_pulls_into_one_layout_and_one_archive_keep_every_tag() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let built = eight_tags(&reg, dir.path());
+    let want: std::collections::BTreeMap<String, String> = built
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (format!("t{i}"), b.digest.clone()))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = want.values().collect();
+    assert_eq!(distinct.len(), 8, "eight different images");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    // An existing layout (the read-modify-write of its index.json); the archive below starts
+    // from nothing (eight runs creating it at once).
+    let l = out_dir.join("layout");
+    env.ok(&[
+        "pull",
+        "-q",
+        &format!("{}/ns/app:t0", reg.host),
+        &format!("oci:{}", l.display()),
+    ]);
+    pull_eight_at_once(&env, &reg.host, |_| format!("oci:{}", l.display()));
+    assert_eq!(tags_of(&std::fs::read(l.join("index.json")).unwrap()), want);
+    for (tag, digest) in &want {
+        let raw = common::skopeo(&[
+            "inspect".into(),
+            "--raw".into(),
+            format!("oci:{}:{tag}", l.display()),
+        ])
+        .stdout;
+        assert_eq!(&common::cr_digest(&raw), digest, "skopeo reads {tag}");
+        assert_eq!(reg.skopeo_digest(&format!("ns/app:{tag}")), *digest);
+    }
+
+    let a = out_dir.join("app.tar");
+    pull_eight_at_once(&env, &reg.host, |_| format!("oci-archive:{}", a.display()));
+    let mut ar = tar::Archive::new(std::fs::File::open(&a).unwrap());
+    let mut index = None;
+    let mut blobs = Vec::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+        if name == "index.json" {
+            index = Some(bytes);
+        } else if let Some(hex) = name.strip_prefix("blobs/sha256/") {
+            // Every blob holds the bytes its name says.
+            assert_eq!(common::cr_digest(&bytes), format!("sha256:{hex}"));
+            blobs.push(format!("sha256:{hex}"));
+        }
+    }
+    assert_eq!(tags_of(&index.expect("index.json in the archive")), want);
+    for (i, b) in built.iter().enumerate() {
+        for d in std::iter::once(&b.digest)
+            .chain(std::iter::once(&b.config))
+            .chain(&b.layers)
+        {
+            assert!(blobs.contains(d), "t{i}: {d} is in the archive");
+        }
+        let raw = common::skopeo(&[
+            "inspect".into(),
+            "--raw".into(),
+            format!("oci-archive:{}:t{i}", a.display()),
+        ])
+        .stdout;
+        assert_eq!(common::cr_digest(&raw), b.digest, "skopeo reads t{i}");
+    }
+    let staging: Vec<String> = leftovers(&out_dir)
+        .into_iter()
+        .filter(|n| n.starts_with(".cr-"))
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
+}
+
+#[test]
+fn a_corrupt_blob_in_an_existing_archive_is_refused_not_copied() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let built = eight_tags(&reg, dir.path());
+    let a = dir.path().join("app.tar");
+    env.ok(&[
+        "pull",
+        &format!("{}/ns/app:t0", reg.host),
+        &format!("oci-archive:{}", a.display()),
+    ]);
+    // Flip a byte inside t0's own layer, in place: the tar stays valid, the blob is wrong.
+    let own = &built[0].layers[1];
+    let name = format!("blobs/sha256/{}", &own[7..]);
+    let mut ar = tar::Archive::new(std::fs::File::open(&a).unwrap());
+    let offset = ar
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap())
+        .find(|e| e.path().unwrap().to_string_lossy() == name)
+        .map(|e| e.raw_file_position())
+        .expect("the layer is in the archive");
+    let mut bytes = std::fs::read(&a).unwrap();
+    bytes[offset as usize + 100] ^= 0xff;
+    std::fs::write(&a, &bytes).unwrap();
+
+    let (code, out, err) = env.run(&[
+        "pull",
+        &format!("{}/ns/app:t1", reg.host),
+        &format!("oci-archive:{}", a.display()),
+    ]);
+    assert_eq!(code, 1, "{out} {err}");
+    assert!(err.contains(own.as_str()), "names the blob: {err}");
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        bytes,
+        "the archive is untouched"
+    );
+    let staging: Vec<String> = leftovers(dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".cr-"))
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
+}

@@ -99,6 +99,7 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
             match l {
                 LocalError::Ambiguous { .. } | LocalError::Usage(_) => return USAGE,
                 LocalError::Missing { .. } => return NOT_FOUND,
+                LocalError::Interrupted { .. } => return INTERRUPTED,
                 _ => {}
             }
         }

@@ -260,12 +260,29 @@ pub fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    // Ctrl-C or SIGTERM drop the running command, so that its cleanup runs (a pull's
-    // staging directory is removed) before cr exits with 130.
+    // SIGINT, SIGTERM or SIGHUP drop the running command, so that its cleanup runs (a pull's
+    // staging directory is removed) before cr exits with 130; during a pull's final write the
+    // write decides (it stops while it can be abandoned, else finishes and says so). A second
+    // one exits at once, after removing the staging.
     let outcome = rt.block_on(async {
+        let mut signals = Signals::new();
+        let run = run(cli);
+        tokio::pin!(run);
         tokio::select! {
-            r = run(cli) => Some(r),
-            _ = interrupted() => None,
+            r = &mut run => return Some(r),
+            _ = signals.next() => {}
+        }
+        crate::interrupt::raise();
+        if !crate::interrupt::in_final_write() {
+            return None;
+        }
+        tokio::select! {
+            r = &mut run => Some(r),
+            _ = signals.next() => {
+                crate::interrupt::remove_staging();
+                eprintln!("interrupted again: stopped at once, staging removed");
+                std::process::exit(exit::INTERRUPTED.into());
+            }
         }
     });
     match outcome {
@@ -316,22 +333,44 @@ fn unknown_command(e: &clap::Error) -> ExitCode {
     ExitCode::from(exit::USAGE)
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM where there is one.
-async fn interrupted() {
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal), each handled the same way.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    each: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let each = [
+                SignalKind::interrupt(),
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+            ]
+            .into_iter()
+            .filter_map(|k| signal(k).ok())
+            .collect();
+            Signals { each }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Resolves on the next of them.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.each.is_empty() {
+                return std::future::pending().await;
+            }
+            let waits = self.each.iter_mut().map(|s| Box::pin(s.recv()));
+            futures_util::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

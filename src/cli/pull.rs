@@ -109,11 +109,26 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let Dest::Local(writer) = dest else {
         unreachable!("local destination")
     };
+    // From here an interrupt is left to the final write, which stops while it can, and to the
+    // lines below, which say truthfully what was written.
+    let _writing = crate::interrupt::FinalWrite::begin();
     let written = writer
         .commit()
         .await
         .with_context(|| format!("cannot write {dst}"))?;
     report.reference = format!("{}@{}", src.repo_name(), report.digest);
+    if crate::interrupt::raised() {
+        // Too late to abandon: the destination holds the image; exit 0 says so too.
+        let what = if dst.kind == Kind::OciDir {
+            "the layout"
+        } else {
+            "the archive"
+        };
+        eprintln!(
+            "interrupted after {what} was written: {}",
+            crate::text::escape(&report.reference)
+        );
+    }
     if !a.t.quiet {
         let verb = if written.replaced {
             "replaced"

@@ -1,9 +1,14 @@
 //! Tar archives read in place: one pass records where each file's bytes are, then files are
-//! read (small ones into memory, blobs as streams) by seeking, never unpacking to disk.
+//! read (small ones into memory, blobs as streams) at those offsets, never unpacking to disk.
+//! The archive is opened once: every read goes through that handle (positional reads), so an
+//! archive replaced by another process meanwhile is never read at the old one's offsets.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::LocalError;
 use crate::image::bytes::ByteStream;
@@ -12,7 +17,37 @@ use crate::image::bytes::ByteStream;
 #[derive(Debug, Clone)]
 pub struct TarIndex {
     pub path: PathBuf,
+    file: Arc<File>,
     entries: HashMap<String, (u64, u64)>,
+}
+
+/// The bytes of one file of the archive, read from the shared handle at its offset.
+#[derive(Debug)]
+pub struct EntryReader {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for EntryReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = (self.end - self.pos).min(buf.len() as u64) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        if n == 0 && self.end == u64::MAX {
+            return Ok(0); // the whole archive, read to its end
+        }
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the archive ended inside a file",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 fn normalise(name: &str) -> String {
@@ -23,16 +58,19 @@ fn normalise(name: &str) -> String {
 
 impl TarIndex {
     pub fn open(path: &Path) -> Result<Self, LocalError> {
-        let f = std::fs::File::open(path).map_err(|e| LocalError::io(path, e))?;
+        let file = Arc::new(File::open(path).map_err(|e| LocalError::io(path, e))?);
         let mut magic = [0u8; 2];
-        let mut probe = std::fs::File::open(path).map_err(|e| LocalError::io(path, e))?;
-        if probe.read(&mut magic).unwrap_or(0) == 2 && magic == [0x1f, 0x8b] {
+        if file.read_at(&mut magic, 0).unwrap_or(0) == 2 && magic == [0x1f, 0x8b] {
             return Err(LocalError::NotAnImage {
                 path: path.to_path_buf(),
                 message: "a gzip-compressed archive; decompress it first (gunzip), cr reads plain tar archives in place".into(),
             });
         }
-        let mut ar = tar::Archive::new(f);
+        let mut ar = tar::Archive::new(EntryReader {
+            file: file.clone(),
+            pos: 0,
+            end: u64::MAX,
+        });
         let mut entries = HashMap::new();
         // tar's own errors may quote the file's bytes (a header field that is not a number):
         // say what the file is not, never what it holds.
@@ -59,6 +97,7 @@ impl TarIndex {
         }
         Ok(TarIndex {
             path: path.to_path_buf(),
+            file,
             entries,
         })
     }
@@ -87,12 +126,13 @@ impl TarIndex {
     }
 
     /// A blocking reader over one file of the archive.
-    pub fn reader(&self, name: &str) -> Result<std::io::Take<std::fs::File>, LocalError> {
+    pub fn reader(&self, name: &str) -> Result<EntryReader, LocalError> {
         let (off, size) = self.entry(name)?;
-        let mut f = std::fs::File::open(&self.path).map_err(|e| LocalError::io(&self.path, e))?;
-        f.seek(SeekFrom::Start(off))
-            .map_err(|e| LocalError::io(&self.path, e))?;
-        Ok(f.take(size))
+        Ok(EntryReader {
+            file: self.file.clone(),
+            pos: off,
+            end: off + size,
+        })
     }
 
     /// Read a small file (index.json, manifest.json, a manifest or config) into memory.
@@ -104,21 +144,16 @@ impl TarIndex {
                 message: format!("{name} is larger than {limit} bytes"),
             });
         }
-        let mut f = std::fs::File::open(&self.path).map_err(|e| LocalError::io(&self.path, e))?;
-        f.seek(SeekFrom::Start(off))
-            .map_err(|e| LocalError::io(&self.path, e))?;
         let mut buf = vec![0u8; size as usize];
-        f.read_exact(&mut buf)
+        self.file
+            .read_exact_at(&mut buf, off)
             .map_err(|e| LocalError::io(&self.path, e))?;
         Ok(buf)
     }
 
     /// Stream a file's bytes.
     pub async fn stream(&self, name: &str) -> Result<ByteStream, LocalError> {
-        let (off, size) = self.entry(name)?;
-        let mut f = std::fs::File::open(&self.path).map_err(|e| LocalError::io(&self.path, e))?;
-        f.seek(SeekFrom::Start(off))
-            .map_err(|e| LocalError::io(&self.path, e))?;
-        Ok(super::file::read_stream(f, Some(size)))
+        let (_, size) = self.entry(name)?;
+        Ok(super::file::read_stream(self.reader(name)?, Some(size)))
     }
 }

@@ -18,7 +18,7 @@ const PIECE: u64 = 1 << 20;
 
 /// The bytes of `f` from where it stands: `len` of them, or up to its end when None. A file
 /// that ends before `len` gives an error.
-pub fn read_stream(mut f: File, len: Option<u64>) -> ByteStream {
+pub fn read_stream(mut f: impl Read + Send + 'static, len: Option<u64>) -> ByteStream {
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(1);
     tokio::task::spawn_blocking(move || {
         let mut left = len.unwrap_or(u64::MAX);

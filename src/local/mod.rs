@@ -1,10 +1,13 @@
 //! Local image formats: `oci:DIR[:TAG]` (OCI image layout), `oci-archive:FILE[:TAG]` (that
 //! layout in a tar), `docker-archive:FILE[:REF]` (`docker save` output, legacy or with an OCI
-//! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`.
+//! layout inside). Names, kind detection, and errors; reading in `reader`, writing in `writer`,
+//! the destination's lock in `lock`, staging names and their cleanup in `staging`.
 
 pub(crate) mod archive;
 pub(crate) mod file;
+pub(crate) mod lock;
 pub mod reader;
+pub(crate) mod staging;
 pub(crate) mod writer;
 
 use std::fmt;
@@ -27,6 +30,14 @@ pub enum LocalError {
     /// The bytes being written stopped coming (a network failure at the source).
     #[error("{path}: the source failed while writing: {message}")]
     Source { path: PathBuf, message: String },
+    /// An interrupt stopped the final write before the destination changed.
+    #[error("{path}: interrupted before it was changed; nothing was written")]
+    Interrupted { path: PathBuf },
+    /// Another process held the destination's lock for the whole wait.
+    #[error(
+        "{path}: another cr kept writing it for {secs} s (CR_LOCK_TIMEOUT); nothing was changed"
+    )]
+    Locked { path: PathBuf, secs: u64 },
     #[error("{path}: blob {digest} does not match its digest ({actual})")]
     Corrupt {
         path: PathBuf,

@@ -307,7 +307,7 @@ impl LocalImage {
     }
 
     /// A blocking reader over a file of a legacy docker archive.
-    pub fn file_reader(&self, name: &str) -> Result<std::io::Take<std::fs::File>, LocalError> {
+    pub fn file_reader(&self, name: &str) -> Result<super::archive::EntryReader, LocalError> {
         match &self.store {
             Store::Tar(t) => t.reader(name),
             Store::Dir(d) => Err(LocalError::NotAnImage {

@@ -2,11 +2,14 @@
 //! under temporary names; `commit` then renames them into an OCI layout (new, or an existing
 //! one gaining a tag, with index.json replaced atomically) or writes the oci-archive /
 //! docker-archive tar to a temporary file renamed at the end. A failed pull leaves nothing.
+//! `commit` holds the destination's lock (`lock`) and looks at the destination again under it,
+//! so concurrent pulls into one layout or archive each add their tag; an interrupt stops it
+//! while it can still be abandoned (before the final rename).
 //! Every name written comes from a validated digest; an existing destination is added to (a
 //! layout, an oci-archive) or replaced (a docker-archive) only when it is of the requested kind
 //! and readable, and what a pull creates follows the umask, as `cp` does.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -21,17 +24,15 @@ use crate::image::bytes::ByteStream;
 use crate::image::digest::Hasher;
 use crate::image::manifest::{Desc, Parsed, RawManifest};
 use crate::image::media;
+use crate::interrupt::{self, Checked, Staged};
 use crate::reference::ManifestRef;
 
 pub struct LayoutWriter {
     r: LocalRef,
     staging: tempfile::TempDir,
-    /// An existing OCI layout the image is added to.
+    _staged: Staged,
+    /// An existing OCI layout the image is added to (its blobs are not downloaded again).
     existing: Option<PathBuf>,
-    /// An existing oci-archive the image is added to.
-    existing_archive: Option<TarIndex>,
-    /// An existing docker-archive the new one replaces.
-    replaces: bool,
     /// `RepoTags` entry for a docker-archive.
     repo_tag: Option<String>,
     /// Manifests stored under a tag: (descriptor, tag).
@@ -73,6 +74,81 @@ fn index_manifests(path: &Path, bytes: &[u8]) -> Result<Vec<Value>, LocalError> 
         })
 }
 
+/// What is at a destination now.
+enum Existing {
+    Nothing,
+    /// An OCI layout, added to.
+    Layout,
+    /// An oci-archive, added to.
+    Archive(TarIndex),
+    /// A docker-archive, replaced.
+    DockerArchive,
+}
+
+/// Look at a destination: what is there, or why it must not be touched.
+fn survey(r: &LocalRef) -> Result<Existing, LocalError> {
+    Ok(match r.kind {
+        Kind::OciDir if r.path.join("oci-layout").is_file() => {
+            let idx = r.path.join("index.json");
+            let bytes = std::fs::read(&idx).map_err(|e| LocalError::NotAnImage {
+                path: r.path.clone(),
+                message: format!("its index.json cannot be read ({e}); nothing was changed"),
+            })?;
+            index_manifests(&r.path, &bytes)?;
+            Existing::Layout
+        }
+        Kind::OciDir
+            if r.path.exists()
+                && !(r.path.is_dir()
+                    && std::fs::read_dir(&r.path)
+                        .map(|mut d| d.next().is_none())
+                        .unwrap_or(false)) =>
+        {
+            return Err(refuse(&r.path, "an OCI layout or an empty directory"));
+        }
+        Kind::OciArchive | Kind::DockerArchive if r.path.is_dir() => {
+            return Err(refuse(&r.path, "an archive file"));
+        }
+        Kind::OciArchive if r.path.exists() => {
+            let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "an oci-archive"))?;
+            if !t.contains("oci-layout") || !t.contains("index.json") {
+                return Err(refuse(&r.path, "an oci-archive"));
+            }
+            index_manifests(&r.path, &t.read("index.json", super::reader::SMALL)?)?;
+            Existing::Archive(t)
+        }
+        Kind::DockerArchive if r.path.exists() => {
+            let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "a docker-archive"))?;
+            if !t.contains("manifest.json") {
+                return Err(refuse(&r.path, "a docker-archive"));
+            }
+            Existing::DockerArchive
+        }
+        _ => Existing::Nothing,
+    })
+}
+
+/// An interrupt arrived: the final write stops here, the destination untouched.
+fn stop(path: &Path) -> Result<(), LocalError> {
+    if interrupt::raised() {
+        return Err(LocalError::Interrupted {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// An I/O error of a final write; after an interrupt, the interrupt (a `Checked` reader
+/// stopped the copy).
+fn failed(path: &Path, e: std::io::Error) -> LocalError {
+    if interrupt::raised() {
+        return LocalError::Interrupted {
+            path: path.to_path_buf(),
+        };
+    }
+    LocalError::io(path, e)
+}
+
 /// A destination that exists and is not of the kind asked for: refused, untouched (exit 2).
 fn refuse(path: &Path, what: &str) -> LocalError {
     LocalError::Usage(format!(
@@ -90,60 +166,26 @@ impl LayoutWriter {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| LocalError::io(&parent, e))?;
-        let (mut existing, mut existing_archive, mut replaces) = (None, None, false);
-        match r.kind {
-            Kind::OciDir if r.path.join("oci-layout").is_file() => {
-                let idx = r.path.join("index.json");
-                let bytes = std::fs::read(&idx).map_err(|e| LocalError::NotAnImage {
-                    path: r.path.clone(),
-                    message: format!("its index.json cannot be read ({e}); nothing was changed"),
-                })?;
-                index_manifests(&r.path, &bytes)?;
-                existing = Some(r.path.clone());
-            }
-            Kind::OciDir
-                if r.path.exists()
-                    && !(r.path.is_dir()
-                        && std::fs::read_dir(&r.path)
-                            .map(|mut d| d.next().is_none())
-                            .unwrap_or(false)) =>
-            {
-                return Err(refuse(&r.path, "an OCI layout or an empty directory"));
-            }
-            Kind::OciArchive | Kind::DockerArchive if r.path.is_dir() => {
-                return Err(refuse(&r.path, "an archive file"));
-            }
-            Kind::OciArchive if r.path.exists() => {
-                let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "an oci-archive"))?;
-                if !t.contains("oci-layout") || !t.contains("index.json") {
-                    return Err(refuse(&r.path, "an oci-archive"));
-                }
-                index_manifests(&r.path, &t.read("index.json", super::reader::SMALL)?)?;
-                existing_archive = Some(t);
-            }
-            Kind::DockerArchive if r.path.exists() => {
-                let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "a docker-archive"))?;
-                if !t.contains("manifest.json") {
-                    return Err(refuse(&r.path, "a docker-archive"));
-                }
-                replaces = true;
-            }
-            _ => {}
+        let found = survey(&r)?;
+        super::staging::sweep(&parent);
+        let existing = matches!(found, Existing::Layout).then(|| r.path.clone());
+        if let Some(dir) = &existing {
+            super::staging::sweep(dir);
         }
         // Like `cp`: what the pull creates follows the umask (0755 / 0644 under umask 022).
         let staging = tempfile::Builder::new()
-            .prefix(".cr-pull-")
+            .prefix(&super::staging::dir_prefix())
             .permissions(std::fs::Permissions::from_mode(0o777))
             .tempdir_in(&parent)
             .map_err(|e| LocalError::io(&parent, e))?;
+        let _staged = Staged::register(staging.path());
         std::fs::create_dir_all(staging.path().join("blobs/sha256"))
             .map_err(|e| LocalError::io(staging.path(), e))?;
         Ok(LayoutWriter {
             r,
             staging,
+            _staged,
             existing,
-            existing_archive,
-            replaces,
             repo_tag,
             tagged: Mutex::new(Vec::new()),
         })
@@ -210,12 +252,16 @@ impl LayoutWriter {
 
     /// Make the image appear at the destination, all at once.
     pub async fn commit(self) -> Result<Written, LocalError> {
-        tokio::task::spawn_blocking(move || self.commit_blocking())
-            .await
-            .map_err(|e| LocalError::Io {
-                path: PathBuf::new(),
-                message: e.to_string(),
-            })?
+        let writing = interrupt::FinalWrite::begin();
+        tokio::task::spawn_blocking(move || {
+            let _writing = writing;
+            self.commit_blocking()
+        })
+        .await
+        .map_err(|e| LocalError::Io {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?
     }
 
     fn index_entries(&self) -> Vec<Value> {
@@ -229,36 +275,57 @@ impl LayoutWriter {
 
     fn commit_blocking(self) -> Result<Written, LocalError> {
         let st = self.staging.path().to_path_buf();
+        let dest = self.r.path.clone();
         let io = |p: &Path, e: std::io::Error| LocalError::io(p, e);
-        match self.r.kind {
-            Kind::OciDir => {
-                if let Some(dest) = &self.existing {
-                    move_blobs(&st, dest)?;
-                    let idx_path = dest.join("index.json");
-                    let bytes = std::fs::read(&idx_path).map_err(|e| io(&idx_path, e))?;
-                    let mut idx: Value =
-                        serde_json::from_slice(&bytes).map_err(|e| LocalError::NotAnImage {
-                            path: idx_path.clone(),
-                            message: format!("not valid JSON ({e}); nothing was changed"),
-                        })?;
-                    let list = merge(index_manifests(dest, &bytes)?, self.index_entries());
-                    idx["manifests"] = Value::Array(list);
-                    write_atomic(&idx_path, &serde_json::to_vec_pretty(&idx).expect("json"))?;
-                } else {
-                    write_layout_files(&st, self.index_entries())?;
-                    if self.r.path.is_dir() {
-                        std::fs::remove_dir(&self.r.path).map_err(|e| io(&self.r.path, e))?;
-                    }
-                    let kept = self.staging.keep();
-                    std::fs::rename(&kept, &self.r.path).map_err(|e| {
-                        let _ = std::fs::remove_dir_all(&kept);
-                        io(&self.r.path, e)
+        stop(&dest)?;
+        // Under the lock, the destination is looked at again: another run may have created it,
+        // added a tag or rewritten it since this one began. A docker-archive is not added to
+        // but replaced whole by a rename: concurrent pulls each leave a valid one, unlocked.
+        let _lock = match self.r.kind {
+            Kind::DockerArchive => None,
+            _ => Some(super::lock::acquire(&dest)?),
+        };
+        let found = survey(&self.r)?;
+        let mut replaced = false;
+        match (self.r.kind, found) {
+            (Kind::OciDir, Existing::Layout) => {
+                // The last point to stop: once blobs are moved in, index.json follows.
+                stop(&dest)?;
+                move_blobs(&st, &dest)?;
+                let idx_path = dest.join("index.json");
+                let bytes = std::fs::read(&idx_path).map_err(|e| io(&idx_path, e))?;
+                let mut idx: Value =
+                    serde_json::from_slice(&bytes).map_err(|e| LocalError::NotAnImage {
+                        path: idx_path.clone(),
+                        message: format!("not valid JSON ({e}); nothing was changed"),
                     })?;
-                }
+                let list = merge(index_manifests(&dest, &bytes)?, self.index_entries());
+                idx["manifests"] = Value::Array(list);
+                write_atomic(&idx_path, &serde_json::to_vec_pretty(&idx).expect("json"))?;
             }
-            Kind::OciArchive => {
+            (Kind::OciDir, _) => {
+                if self.existing.is_some() {
+                    // Blobs it held were not downloaded: its removal leaves them missing.
+                    return Err(LocalError::Missing {
+                        path: dest,
+                        message: "the layout was removed during the pull; nothing was written"
+                            .into(),
+                    });
+                }
+                write_layout_files(&st, self.index_entries())?;
+                stop(&dest)?;
+                if dest.is_dir() {
+                    std::fs::remove_dir(&dest).map_err(|e| io(&dest, e))?;
+                }
+                let kept = self.staging.keep();
+                std::fs::rename(&kept, &dest).map_err(|e| {
+                    let _ = std::fs::remove_dir_all(&kept);
+                    io(&dest, e)
+                })?;
+            }
+            (Kind::OciArchive, found) => {
                 let mut entries = self.index_entries();
-                if let Some(old) = &self.existing_archive {
+                if let Existing::Archive(old) = &found {
                     let kept = index_manifests(&old.path, &old.read("index.json", SMALL)?)?;
                     entries = merge(kept, entries);
                     copy_archive_blobs(old, &st)?;
@@ -268,13 +335,14 @@ impl LayoutWriter {
                 for e in walk(&st.join("blobs"))? {
                     files.push(e.strip_prefix(&st).expect("under staging").to_path_buf());
                 }
-                tar_files(&st, &files, &self.r.path)?;
+                tar_files(&st, &files, &dest)?;
             }
-            Kind::DockerArchive => self.docker_archive(&st)?,
+            (Kind::DockerArchive, found) => {
+                replaced = matches!(found, Existing::DockerArchive);
+                self.docker_archive(&st)?
+            }
         }
-        Ok(Written {
-            replaced: self.replaces,
-        })
+        Ok(Written { replaced })
     }
 
     /// `docker save` layout: manifest.json, `<config hex>.json`, one uncompressed tar per layer.
@@ -350,7 +418,7 @@ impl LayoutWriter {
 
 /// Write a layer as an uncompressed tar, checking it against its diff_id.
 fn uncompressed(src: &Path, media_type: &str, dst: &Path, diff_id: &str) -> Result<(), LocalError> {
-    let input = std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?;
+    let input = Checked(std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?);
     let mut reader: Box<dyn std::io::Read> =
         if media_type.ends_with("gzip") || media_type == media::DOCKER_LAYER_GZIP {
             Box::new(flate2::read::MultiGzDecoder::new(
@@ -371,7 +439,7 @@ fn uncompressed(src: &Path, media_type: &str, dst: &Path, diff_id: &str) -> Resu
     let mut h = Hasher::for_digest(diff_id);
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = reader.read(&mut buf).map_err(|e| LocalError::io(src, e))?;
+        let n = reader.read(&mut buf).map_err(|e| failed(src, e))?;
         if n == 0 {
             break;
         }
@@ -434,7 +502,7 @@ fn move_blobs(staging: &Path, dest: &Path) -> Result<(), LocalError> {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = new_file_in(dir)?;
+    let (mut tmp, _staged) = new_file_in(dir)?;
     tmp.write_all(bytes).map_err(|e| LocalError::io(path, e))?;
     tmp.persist(path)
         .map_err(|e| LocalError::io(path, e.error))?;
@@ -447,29 +515,39 @@ fn tar_files(base: &Path, files: &[PathBuf], out: &Path) -> Result<(), LocalErro
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = new_file_in(dir)?;
+    let (tmp, _staged) = new_file_in(dir)?;
     {
         let mut b = tar::Builder::new(std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()));
         b.mode(tar::HeaderMode::Deterministic);
         for f in files {
-            b.append_path_with_name(base.join(f), f)
-                .map_err(|e| LocalError::io(out, e))?;
+            // As append_path_with_name does, through a reader an interrupt stops.
+            let p = base.join(f);
+            let file = std::fs::File::open(&p).map_err(|e| LocalError::io(&p, e))?;
+            let meta = file.metadata().map_err(|e| LocalError::io(&p, e))?;
+            let mut h = tar::Header::new_gnu();
+            h.set_metadata_in_mode(&meta, tar::HeaderMode::Deterministic);
+            b.append_data(&mut h, f, Checked(file))
+                .map_err(|e| failed(out, e))?;
         }
         b.into_inner()
             .and_then(|mut w| w.flush())
-            .map_err(|e| LocalError::io(out, e))?;
+            .map_err(|e| failed(out, e))?;
     }
+    stop(out)?;
     tmp.persist(out).map_err(|e| LocalError::io(out, e.error))?;
     Ok(())
 }
 
-/// A temporary file in `dir` whose mode follows the umask (0644 under 022), as `cp` makes.
-fn new_file_in(dir: &Path) -> Result<tempfile::NamedTempFile, LocalError> {
-    tempfile::Builder::new()
-        .prefix(".cr-")
+/// A temporary file in `dir` whose mode follows the umask (0644 under 022), as `cp` makes,
+/// named as this process's staging, and registered for a second interrupt to remove.
+fn new_file_in(dir: &Path) -> Result<(tempfile::NamedTempFile, Staged), LocalError> {
+    let f = tempfile::Builder::new()
+        .prefix(&super::staging::file_prefix())
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
-        .map_err(|e| LocalError::io(dir, e))
+        .map_err(|e| LocalError::io(dir, e))?;
+    let staged = Staged::register(f.path());
+    Ok((f, staged))
 }
 
 /// An index's manifests with `new` added; an entry of the same `ref.name` is replaced.
@@ -485,7 +563,8 @@ fn merge(mut list: Vec<Value>, new: Vec<Value>) -> Vec<Value> {
 }
 
 /// Copy the blobs of an existing oci-archive into the staging directory (those staged already
-/// are kept). Only entries named `blobs/ALG/HEX` with a valid digest become files.
+/// are kept). Only entries named `blobs/ALG/HEX` with a valid digest become files, and each is
+/// checked against that digest as it is copied: a corrupt archive is refused, not spread.
 fn copy_archive_blobs(old: &TarIndex, st: &Path) -> Result<(), LocalError> {
     for name in old.names() {
         let Some(rest) = name.strip_prefix("blobs/") else {
@@ -494,7 +573,8 @@ fn copy_archive_blobs(old: &TarIndex, st: &Path) -> Result<(), LocalError> {
         let Some((alg, hex)) = rest.split_once('/') else {
             continue;
         };
-        let Ok(rel) = blob_rel(&format!("{alg}:{hex}")) else {
+        let digest = format!("{alg}:{hex}");
+        let Ok(rel) = blob_rel(&digest) else {
             continue;
         };
         let target = st.join(rel);
@@ -504,9 +584,27 @@ fn copy_archive_blobs(old: &TarIndex, st: &Path) -> Result<(), LocalError> {
         if let Some(d) = target.parent() {
             std::fs::create_dir_all(d).map_err(|e| LocalError::io(d, e))?;
         }
-        let mut r = old.reader(name)?;
+        let mut r = Checked(old.reader(name)?);
         let mut w = std::fs::File::create(&target).map_err(|e| LocalError::io(&target, e))?;
-        std::io::copy(&mut r, &mut w).map_err(|e| LocalError::io(&target, e))?;
+        let mut h = Hasher::for_digest(&digest);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = r.read(&mut buf).map_err(|e| failed(&old.path, e))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            w.write_all(&buf[..n])
+                .map_err(|e| LocalError::io(&target, e))?;
+        }
+        let actual = h.finish();
+        if actual != digest {
+            return Err(LocalError::Corrupt {
+                path: old.path.clone(),
+                digest,
+                actual,
+            });
+        }
     }
     Ok(())
 }
