@@ -26,9 +26,8 @@ impl Host {
             .strip_prefix("https://")
             .or_else(|| s.strip_prefix("http://"))
         {
-            return Err(ReferenceError::HostScheme(
-                rest.trim_end_matches('/').to_string(),
-            ));
+            let host = rest.split('/').next().unwrap_or_default();
+            return Err(ReferenceError::HostScheme(host.to_string()));
         }
         if s.is_empty() || s.len() > 255 {
             return Err(bad());
@@ -202,8 +201,8 @@ mod tests {
             assert!(Host::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(matches!(
-            Host::parse("https://us.icr.io/"),
-            Err(ReferenceError::HostScheme(h)) if h == "us.icr.io"
+            Host::parse("https://index.docker.io/v1/"),
+            Err(ReferenceError::HostScheme(h)) if h == "index.docker.io"
         ));
         assert_eq!(
             Host::from_key("https://index.docker.io/v1/")
