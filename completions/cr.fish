@@ -442,6 +442,7 @@ complete -c cr -n "__fish_cr_using_subcommand retention-run" -l tls-verify -d 'V
 false\t''"
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l recursive -d 'With NAMESPACE/REPO: also the repositories nested under it (NAMESPACE/REPO/...)'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l retain-untagged -d 'Keep images without tags (the only behaviour on registries that cannot list them)'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l force -d 'Delete without asking (needed when there is no terminal)'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l dry-run -d 'Show what would be deleted, delete nothing'

@@ -308,7 +308,7 @@ impl Settings {
             .chain(file.insecure_registries.iter().map(String::as_str))
             .filter(|h| !h.trim().is_empty())
         {
-            insecure.push(normalise_host(h)?);
+            insecure.push(normalise_host(h.trim())?);
         }
         let credential_hosts = std::env::var("CR_CREDENTIAL_HOSTS")
             .unwrap_or_default()
@@ -317,7 +317,7 @@ impl Settings {
             .map(|h| {
                 region_host(h.trim())
                     .map(|r| Ok(r.to_string()))
-                    .unwrap_or_else(|| normalise_host(h))
+                    .unwrap_or_else(|| normalise_host(h.trim()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod host;
 pub mod image;
 pub mod interrupt;
 pub mod inventory;

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub use crate::host::{is_host, is_loopback, normalise_host, strip_port, Host};
+
 /// What is wrong with an image name. Each variant names the offending part.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
@@ -28,6 +30,8 @@ pub enum ReferenceError {
     TooLong(String),
     #[error("image names have no scheme: write {0}")]
     Scheme(String),
+    #[error("a registry host is written without a scheme: write {0}")]
+    HostScheme(String),
 }
 
 /// Docker Hub as users write it and as credentials are keyed.
@@ -253,74 +257,6 @@ pub fn api_host(registry: &str) -> &str {
     }
 }
 
-/// Whether the first component of a name is a registry host.
-pub fn is_host(first: &str) -> bool {
-    first.contains('.') || first.contains(':') || first == "localhost" || first.starts_with('[')
-}
-
-/// Validate and normalise a registry host (`index.docker.io` and `registry-1.docker.io` become
-/// `docker.io`; a scheme or trailing slash is stripped).
-pub fn normalise_host(host: &str) -> Result<String, ReferenceError> {
-    let h = host
-        .trim()
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let h = h.strip_suffix("/v1").unwrap_or(h);
-    let h = h.strip_suffix("/v2").unwrap_or(h);
-    if h.is_empty() {
-        return Err(ReferenceError::InvalidHost(host.to_string()));
-    }
-    let (name, port) = if let Some(rest) = h.strip_prefix('[') {
-        let (addr, after) = rest
-            .split_once(']')
-            .ok_or_else(|| ReferenceError::InvalidHost(host.to_string()))?;
-        if addr.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(ReferenceError::InvalidHost(host.to_string()));
-        }
-        match after {
-            "" => (None, None),
-            p if p.starts_with(':') => (None, Some(&p[1..])),
-            _ => return Err(ReferenceError::InvalidHost(host.to_string())),
-        }
-    } else {
-        match h.rsplit_once(':') {
-            Some((n, p)) => (Some(n), Some(p)),
-            None => (Some(h), None),
-        }
-    };
-    if let Some(p) = port {
-        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ReferenceError::InvalidPort(host.to_string()));
-        }
-        if p.parse::<u32>()
-            .map(|n| n == 0 || n > 65535)
-            .unwrap_or(true)
-        {
-            return Err(ReferenceError::InvalidPort(host.to_string()));
-        }
-    }
-    if let Some(n) = name {
-        let ok = !n.is_empty()
-            && n.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-            });
-        if !ok {
-            return Err(ReferenceError::InvalidHost(host.to_string()));
-        }
-    }
-    let lower = h.to_ascii_lowercase();
-    Ok(match lower.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "docker.io" => DOCKER_HUB.to_string(),
-        _ => lower,
-    })
-}
-
 /// A repository path by the distribution grammar: lowercase components separated by `/`, at
 /// most 255 characters; no empty, `.` or `..` component can pass.
 pub fn validate_repository(path: &str) -> Result<(), ReferenceError> {
@@ -403,28 +339,6 @@ pub fn validate_digest(d: &str) -> Result<(), ReferenceError> {
     } else {
         Err(ReferenceError::InvalidDigest(d.to_string()))
     }
-}
-
-/// A host without its port (`[::1]:5000` -> `[::1]`).
-pub fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host
-            .split_once(']')
-            .map(|(a, _)| &host[..a.len() + 1])
-            .unwrap_or(host);
-    }
-    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
-}
-
-/// `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
-pub fn is_loopback(host: &str) -> bool {
-    let h = strip_port(host);
-    if h == "localhost" || h == "[::1]" {
-        return true;
-    }
-    h.parse::<std::net::Ipv4Addr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -536,6 +450,15 @@ mod tests {
             ("ns/repo@sha256:abc", |e| matches!(e, E::InvalidDigest(_))),
             ("ns/repo@md5:0123", |e| matches!(e, E::InvalidDigest(_))),
             ("bad_host.io:5000/ns/r", |e| matches!(e, E::InvalidHost(_))),
+            ("evil.example#.icr.io/ns/r", |e| {
+                matches!(e, E::InvalidHost(_))
+            }),
+            ("evil.example?.icr.io/ns/r", |e| {
+                matches!(e, E::InvalidHost(_))
+            }),
+            ("evil.example\\.icr.io/ns/r", |e| {
+                matches!(e, E::InvalidHost(_))
+            }),
             ("host.io:99999/ns/r", |e| matches!(e, E::InvalidPort(_))),
             ("host.io:/ns/r", |e| matches!(e, E::InvalidPort(_))),
         ];
@@ -552,10 +475,7 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(
-            normalise_host("https://index.docker.io/v1/").unwrap(),
-            "docker.io"
-        );
+        assert_eq!(normalise_host("index.docker.io").unwrap(), "docker.io");
         assert_eq!(normalise_host("US.ICR.IO").unwrap(), "us.icr.io");
         assert_eq!(api_host("docker.io"), DOCKER_HUB_API);
         assert!(normalise_host("[zz]:5000").is_err());

@@ -530,3 +530,173 @@ fn hostile_referrers_lists_end_and_never_become_paths() {
     );
     assert!(server.count("GET", "/referrers/") <= 1001);
 }
+
+/// An HTTP proxy that stands in for every non-loopback host: CONNECT (a TLS tunnel) is
+/// refused, a plain-HTTP request gets a Basic challenge, so that credentials sent in clear
+/// show up in its log. cr reaches it through HTTPS_PROXY / HTTP_PROXY.
+fn proxy_env(env: &Env, proxy: &Hostile) -> std::process::Command {
+    let mut cmd = env.std_cmd();
+    let url = format!("http://{}", proxy.host());
+    cmd.env("HTTPS_PROXY", &url)
+        .env("HTTP_PROXY", &url)
+        .env("https_proxy", &url)
+        .env("http_proxy", &url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    cmd
+}
+
+fn standin_proxy() -> Hostile {
+    Hostile::start(|s| {
+        if s.method == "CONNECT" {
+            Reply::status(403)
+        } else {
+            Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="x""#)
+        }
+    })
+}
+
+/// Arguments of one cr run, and an environment variable to set for it.
+type Case = (Vec<String>, Option<(&'static str, String)>);
+
+/// Issue #17 finding 3: a name with `#`, `?` or `\` whose raw text ends in `.icr.io` (the
+/// suffix CR_APIKEY may go to) is refused with exit 2 as a sync spec, a retention target, an
+/// image name, `--registry`, `--insecure-registry` and in CR_CREDENTIAL_HOSTS, before any
+/// request: the proxy that stands in for evil.example sees nothing.
+#[test]
+fn hosts_outside_the_one_grammar_are_refused_before_any_request() {
+    let proxy = standin_proxy();
+    let env = Env::new();
+    // The proxy does stand in for other hosts: a valid name reaches it (a tunnel to
+    // evil.example, refused), with no credentials, since evil.example is not in scope.
+    let mut cmd = proxy_env(&env, &proxy);
+    cmd.env("CR_REGISTRY", "127.0.0.1:9")
+        .env("CR_APIKEY", SECRET)
+        .args(["manifest-inspect", "evil.example/team/app:1"]);
+    let out = cmd.output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let control = proxy.seen();
+    assert!(
+        !control.is_empty()
+            && control
+                .iter()
+                .all(|s| s.method == "CONNECT" && s.target == "evil.example:443"),
+        "{control:?}"
+    );
+
+    for evil in [
+        "evil.example#.icr.io",
+        "evil.example?.icr.io",
+        "evil.example\\.icr.io",
+    ] {
+        let cases: Vec<Case> = vec![
+            (
+                vec![
+                    "sync".into(),
+                    format!("{evil}/team"),
+                    "127.0.0.1:9/m".into(),
+                ],
+                None,
+            ),
+            (
+                vec![
+                    "retention-run".into(),
+                    "--images".into(),
+                    "1".into(),
+                    "--force".into(),
+                    format!("{evil}/team"),
+                ],
+                None,
+            ),
+            (
+                vec!["manifest-inspect".into(), format!("{evil}/team/app:1")],
+                None,
+            ),
+            (
+                vec![
+                    "--registry".into(),
+                    evil.into(),
+                    "manifest-inspect".into(),
+                    "team/app:1".into(),
+                ],
+                None,
+            ),
+            (
+                vec![
+                    "--insecure-registry".into(),
+                    evil.into(),
+                    "manifest-inspect".into(),
+                    "evil.example/team/app:1".into(),
+                ],
+                None,
+            ),
+            (
+                vec!["manifest-inspect".into(), "evil.example/team/app:1".into()],
+                Some(("CR_CREDENTIAL_HOSTS", format!("example.org,{evil}"))),
+            ),
+        ];
+        for (args, var) in cases {
+            let mut cmd = proxy_env(&env, &proxy);
+            cmd.env("CR_REGISTRY", "127.0.0.1:9")
+                .env("CR_APIKEY", SECRET)
+                .args(&args);
+            if let Some((k, v)) = &var {
+                cmd.env(k, v);
+            }
+            let out = cmd.output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {var:?}: {err}");
+            assert!(
+                err.contains("invalid registry host"),
+                "{args:?} {var:?}: {err}"
+            );
+            assert!(!err.contains(SECRET), "{err}");
+        }
+    }
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), control.len(), "{seen:?}");
+    assert!(proxy.authorized().is_empty(), "{:?}", proxy.authorized());
+}
+
+/// Issue #17 finding 9: `--insecure-registry reg.example:5000` gives plain HTTP to
+/// reg.example:5000 alone; `reg.example` and `reg.example:443` stay on TLS, so the password
+/// never travels in clear to them.
+#[test]
+fn an_insecure_host_is_matched_by_name_and_port_exactly() {
+    let proxy = standin_proxy();
+    let env = Env::new();
+    let run = |image: &str| {
+        let mut cmd = proxy_env(&env, &proxy);
+        cmd.env("CR_REGISTRY", "reg.example")
+            .env("CR_CREDENTIAL_HOSTS", "reg.example:443,reg.example:5000")
+            .env("CR_USERNAME", "alice")
+            .env("CR_PASSWORD", SECRET)
+            .args(["--insecure-registry", "reg.example:5000"])
+            .args(["manifest-inspect", image]);
+        let out = cmd.output().unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(SECRET));
+    };
+    for image in ["reg.example/ns/x:1", "reg.example:443/ns/x:1"] {
+        run(image);
+    }
+    let seen = proxy.seen();
+    assert!(
+        !seen.is_empty()
+            && seen
+                .iter()
+                .all(|s| s.method == "CONNECT" && s.target == "reg.example:443"),
+        "only TLS tunnels: {seen:?}"
+    );
+    assert!(proxy.authorized().is_empty(), "{:?}", proxy.authorized());
+    // The listed host and port itself: plain HTTP, as asked.
+    run("reg.example:5000/ns/x:1");
+    assert!(
+        proxy
+            .seen()
+            .iter()
+            .any(|s| s.method == "GET" && s.target.starts_with("http://reg.example:5000/v2/")),
+        "{:?}",
+        proxy.seen()
+    );
+}

@@ -213,3 +213,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// The one host grammar (issue #17): an accepted host is `name[:port]` of letters,
+    /// digits, `-` and `.` (or a bracketed IPv6 address), nothing a URL would read as a
+    /// fragment, query, userinfo or path; it is canonical (it parses back to itself), and an
+    /// image name's host is exactly that parse.
+    #[test]
+    fn accepted_hosts_are_plain_host_and_port(s in nasty(), with_hash in "[a-z]{1,6}[#?\\\\@ /][a-z.]{0,8}") {
+        for h in [s, with_hash] {
+            if let Ok(host) = cr::host::Host::parse(&h) {
+                let text = host.to_string();
+                prop_assert!(text
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.:[]".contains(&b)));
+                prop_assert_eq!(cr::host::Host::parse(&text).unwrap(), host.clone());
+                let url = url::Url::parse(&format!("https://{text}/v2/")).unwrap();
+                prop_assert_eq!(url.path(), "/v2/");
+                prop_assert!(url.username().is_empty() && url.query().is_none() && url.fragment().is_none());
+                if cr::host::is_host(&h) {
+                    let r = Reference::parse(&format!("{h}/ns/app"), "localhost:5000");
+                    prop_assert_eq!(r.map(|r| r.registry), Ok(text));
+                }
+            }
+        }
+    }
+}

@@ -482,3 +482,65 @@ fn ctrl_c_at_the_question_exits_130_at_once() {
     assert!(out.contains("interrupted"), "{out}");
     assert_eq!(tags(&reg, "team/app"), strs(&["v1", "v2", "v3"]));
 }
+
+/// Issue #17 finding 1: `retention-run NS/REPO` prunes that repository alone; a nested
+/// repository (`team/app/sub`) only with `--recursive`; `team/application` never.
+#[test]
+fn a_repository_target_is_that_repository_alone() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut digests = std::collections::HashMap::new();
+    for repo in ["team/app", "team/app/sub", "team/application"] {
+        for (tag, days) in [("a", 3), ("b", 2), ("c", 1)] {
+            let d = push_aged(&reg, dir.path(), repo, tag, days);
+            digests.insert(format!("{repo}:{tag}"), d);
+        }
+    }
+    let untouched = |repo: &str| {
+        assert_eq!(tags(&reg, repo), strs(&["a", "b", "c"]), "{repo}");
+        for tag in ["a", "b", "c"] {
+            let name = format!("{repo}:{tag}");
+            assert_eq!(reg.skopeo_digest(&name), digests[&name], "{name}");
+        }
+    };
+    let env = Env::new();
+    let target = format!("{}/team/app", reg.host);
+    let out = env.ok(&["retention-run", "--images", "1", "--force", &target]);
+    assert_eq!(tags(&reg, "team/app"), strs(&["c"]));
+    assert_eq!(
+        reg.skopeo_digest("team/app:c"),
+        digests["team/app:c"],
+        "the newest stays"
+    );
+    assert!(!out.contains("team/app/sub"), "{out}");
+    untouched("team/app/sub");
+    untouched("team/application");
+
+    // --recursive: the nested repository too, and still not team/application.
+    let out = env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--force",
+        "--recursive",
+        &target,
+    ]);
+    assert!(out.contains("team/app/sub@"), "{out}");
+    assert_eq!(tags(&reg, "team/app/sub"), strs(&["c"]));
+    assert_eq!(
+        reg.skopeo_digest("team/app/sub:c"),
+        digests["team/app/sub:c"]
+    );
+    assert_eq!(tags(&reg, "team/app"), strs(&["c"]));
+    untouched("team/application");
+
+    // A bare namespace is every repository under it.
+    env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--force",
+        &format!("{}/team", reg.host),
+    ]);
+    assert_eq!(tags(&reg, "team/application"), strs(&["c"]));
+}

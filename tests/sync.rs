@@ -192,3 +192,61 @@ fn sync_one_platform_of_an_index_is_incremental_too() {
     }));
     assert_eq!(dst.skopeo_digest("mirror/multi:1.0"), index);
 }
+
+/// Issue #17 finding 2: a destination that names a bare registry keeps the full source path,
+/// so nothing outside `team/app…` at the destination changes; `prod/critical:1.0` there (the
+/// name `team/app/prod/critical` would have taken below the root) keeps its digest.
+#[test]
+fn sync_into_a_bare_registry_writes_only_under_the_source_path() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let push = |reg: &TestRegistry, repo: &str, content: &str| {
+        let l = dir.path().join(repo.replace('/', "-"));
+        let b = layout::image(&l, Some("1.0"), "amd64", &[("f.txt", content.as_bytes())]);
+        reg.skopeo_push(&l, "1.0", &format!("{repo}:1.0"));
+        b.digest
+    };
+    let mut from = std::collections::HashMap::new();
+    for repo in [
+        "team/app",
+        "team/app/sub",
+        "team/app/prod/critical",
+        "other/x",
+    ] {
+        from.insert(repo, push(&src, repo, &format!("source {repo}")));
+    }
+    let critical = push(&dst, "prod/critical", "the destination's own prod/critical");
+    let sub = push(&dst, "sub", "the destination's own sub");
+
+    let env = Env::new();
+    let out = env.ok(&["sync", "-q", &format!("{}/team/app", src.host), &dst.host]);
+    // Where the table in docs/commands/sync.md says: the full source path.
+    for repo in ["team/app", "team/app/sub", "team/app/prod/critical"] {
+        assert_eq!(
+            dst.skopeo_digest(&format!("{repo}:1.0")),
+            from[repo],
+            "{repo}: {out}"
+        );
+    }
+    // Nothing outside team/app… changed, and other/x was not synced.
+    assert_eq!(dst.skopeo_digest("prod/critical:1.0"), critical);
+    assert_eq!(dst.skopeo_digest("sub:1.0"), sub);
+    assert!(dst.skopeo_tags("other/x").is_empty());
+    let mut repos: Vec<String> = env
+        .ok(&["repo-list", "-q", "--registry", &dst.host])
+        .lines()
+        .map(|l| l.trim_start_matches(&format!("{}/", dst.host)).to_string())
+        .collect();
+    repos.sort();
+    assert_eq!(
+        repos,
+        [
+            "prod/critical",
+            "sub",
+            "team/app",
+            "team/app/prod/critical",
+            "team/app/sub"
+        ]
+    );
+}

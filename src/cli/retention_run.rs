@@ -15,7 +15,7 @@ use super::output::{emit_json, emit_line, relative_time};
 use crate::config::Settings;
 use crate::inventory::{Depth, Inventory};
 use crate::ops::retention::{self, Deleted, Image, Plan, Rule};
-use crate::reference::{is_host, validate_repository};
+use crate::reference::{is_host, normalise_host, validate_repository};
 use crate::registry::Registry;
 
 /// Deletions in flight at once.
@@ -27,8 +27,12 @@ const PLAN_JOBS: usize = 4;
 #[command(group(clap::ArgGroup::new("rule").required(true).multiple(true)
     .args(["images", "older_than"])))]
 pub struct RetentionRunArgs {
-    /// NAMESPACE or NAMESPACE/REPO (optionally with HOST/ in front).
+    /// NAMESPACE (every repository under it) or NAMESPACE/REPO (that repository only),
+    /// optionally with HOST/ in front.
     pub target: String,
+    /// With NAMESPACE/REPO: also the repositories nested under it (NAMESPACE/REPO/...).
+    #[arg(long)]
+    pub recursive: bool,
     /// Keep the N most recent images of each repository (by the config's creation time).
     #[arg(long, value_name = "N")]
     pub images: Option<usize>,
@@ -71,10 +75,14 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
     }
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &host).await?);
     let inv = Inventory::new(reg.clone());
-    let repos = inv
+    let mut repos = inv
         .repositories(Some(&path))
         .await
         .map_err(|e| super::namespace_list::catalog_error(&reg, e, "repositories"))?;
+    // NAMESPACE/REPO is that repository alone; nested ones only with --recursive.
+    if path.contains('/') && !a.recursive {
+        repos.retain(|r| *r == path);
+    }
     if repos.is_empty() {
         return Err(crate::ops::NotFound {
             image: format!("{host}/{path}"),
@@ -242,7 +250,15 @@ fn rule_of(a: &RetentionRunArgs) -> anyhow::Result<Rule> {
 fn split_target(target: &str, default: &str) -> anyhow::Result<(String, String)> {
     let t = target.trim().trim_end_matches('/');
     let (host, path) = match t.split_once('/') {
-        Some((first, rest)) if is_host(first) => (first.to_string(), rest.to_string()),
+        Some((first, rest)) if is_host(first) => {
+            let host = normalise_host(first).map_err(|e| {
+                usage(
+                    format!("invalid target {target:?}: {e}"),
+                    "cr retention-run --images 5 [HOST[:PORT]/]NAMESPACE[/REPO]",
+                )
+            })?;
+            (host, rest.to_string())
+        }
         _ => (default.to_string(), t.to_string()),
     };
     validate_repository(&path).map_err(|e| {

@@ -25,7 +25,8 @@ use crate::transfer::{Options, Repo};
 pub struct SyncArgs {
     /// Source: HOST, HOST/NAMESPACE or HOST/NAMESPACE/REPO.
     pub src: String,
-    /// Destination: HOST or HOST/PATH; the repository paths below SRC are kept below it.
+    /// Destination: HOST (the full repository paths of SRC are kept) or HOST/PATH (the paths
+    /// below SRC are kept below PATH).
     pub dst: String,
     /// Only tags matching this regular expression.
     #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]

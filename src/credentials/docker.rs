@@ -10,7 +10,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::{Credential, CredentialError, CredentialSource, Stored};
-use crate::reference::{normalise_host, DOCKER_HUB};
+use crate::reference::{Host, DOCKER_HUB};
 
 /// Docker keys Docker Hub logins by this URL.
 const HUB_KEY: &str = "https://index.docker.io/v1/";
@@ -59,7 +59,10 @@ fn read_json(path: &Path) -> Result<Option<Map<String, Value>>, CredentialError>
 
 /// Whether a key of `auths` / `credHelpers` names `registry`.
 fn key_matches(key: &str, registry: &str) -> bool {
-    normalise_host(key).map(|k| k == registry).unwrap_or(false)
+    match (Host::from_key(key), Host::parse(registry)) {
+        (Ok(k), Ok(r)) => k == r,
+        _ => false,
+    }
 }
 
 fn find<'a>(map: Option<&'a Value>, registry: &str) -> Option<(&'a String, &'a Value)> {

@@ -116,13 +116,18 @@ pub struct EnvScope {
 }
 
 impl EnvScope {
-    /// Whether a credential from `source` may be sent to `registry`.
+    /// Whether a credential from `source` may be sent to `registry`. Hosts are compared
+    /// parsed, name and port exactly; a name that does not parse as a host gets nothing.
     pub fn allows(&self, registry: &str, source: &CredentialSource) -> bool {
-        if registry == self.target || self.hosts.iter().any(|h| h == registry) {
+        let Ok(host) = crate::host::Host::parse(registry) else {
+            return false;
+        };
+        if crate::host::listed(std::slice::from_ref(&self.target), registry)
+            || crate::host::listed(&self.hosts, registry)
+        {
             return true;
         }
-        let host = registry.split(':').next().unwrap_or(registry);
-        *source == CredentialSource::ApiKeyEnv && (host == "icr.io" || host.ends_with(".icr.io"))
+        *source == CredentialSource::ApiKeyEnv && host.is_ibm_cloud()
     }
 }
 
@@ -228,6 +233,20 @@ mod tests {
         assert!(!scope.allows("evilicr.io", &key));
         assert!(!scope.allows("icr.io.evil.example", &key));
         assert!(!scope.allows("mirror.example", &pw));
+        // Only what parses as a host, compared by name and port.
+        for evil in [
+            "evil.example#.icr.io",
+            "evil.example?.icr.io",
+            "evil.example\\.icr.io",
+            "x.icr.io:pw@evil.example",
+            "x.icr.io@evil.example",
+            "evil.example/.icr.io",
+        ] {
+            assert!(!scope.allows(evil, &key), "{evil}");
+        }
+        assert!(!scope.allows("us.icr.io:5000", &key));
+        assert!(!scope.allows("mirror.example:443", &pw));
+        assert!(scope.allows("US.icr.io", &pw));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::image::manifest::Parsed;
 use crate::inventory::Inventory;
-use crate::reference::{is_host, validate_repository, ManifestRef};
+use crate::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 use crate::registry::{Kind, Registry, Scope};
 use crate::transfer::{self, Dest, Options, Repo, Source};
 
@@ -26,11 +26,13 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// A first component that looks like a host (see [`is_host`]) must parse as one.
     pub fn parse(s: &str, default_registry: &str) -> Result<Spec, String> {
         let s = s.trim().trim_end_matches('/');
+        let host = |h: &str| normalise_host(h).map_err(|e| e.to_string());
         let (registry, path) = match s.split_once('/') {
-            Some((first, rest)) if is_host(first) => (first.to_string(), rest.to_string()),
-            None if is_host(s) => (s.to_string(), String::new()),
+            Some((first, rest)) if is_host(first) => (host(first)?, rest.to_string()),
+            None if is_host(s) => (host(s)?, String::new()),
             _ => (default_registry.to_string(), s.to_string()),
         };
         if !path.is_empty() {
@@ -48,10 +50,14 @@ impl Spec {
     }
 }
 
-/// Where a source repository goes: the path below the source spec, kept below the
-/// destination's path (`src/team` → `dst/mirror`: `team/app` → `mirror/app`); a repository
-/// synced onto a repository keeps the destination's name.
+/// Where a source repository goes. Every destination lies under what DST names: a bare
+/// registry keeps the full source path (`src/team` → `dst`: `team/app` → `team/app`); below a
+/// destination path, the path below the source spec is kept (`src/team` → `dst/mirror`:
+/// `team/app` → `mirror/app`), and the repository SRC names becomes DST's path itself.
 pub fn dest_repo(src: &Spec, repo: &str, dst: &Spec) -> String {
+    if dst.path.is_empty() {
+        return repo.to_string();
+    }
     let below = if src.path.is_empty() {
         repo
     } else if repo == src.path {
@@ -59,11 +65,10 @@ pub fn dest_repo(src: &Spec, repo: &str, dst: &Spec) -> String {
     } else {
         repo.strip_prefix(&format!("{}/", src.path)).unwrap_or(repo)
     };
-    match (dst.path.is_empty(), below.is_empty()) {
-        (true, true) => repo.to_string(),
-        (true, false) => below.to_string(),
-        (false, true) => dst.path.clone(),
-        (false, false) => format!("{}/{below}", dst.path),
+    if below.is_empty() {
+        dst.path.clone()
+    } else {
+        format!("{}/{below}", dst.path)
     }
 }
 
@@ -400,15 +405,36 @@ mod tests {
         assert_eq!(spec("reg:5000/team").path, "team");
         assert_eq!(spec("team/app").registry, "localhost:5000");
         assert!(Spec::parse("reg:5000/Team", "x").is_err());
+        assert_eq!(spec("REG.example:05000/team").registry, "reg.example:5000");
+        for evil in [
+            "evil.example#.icr.io/team",
+            "evil.example?.icr.io",
+            "evil.example\\.icr.io/ns",
+            "x.icr.io:pw@evil.example/ns",
+            "https://reg.example/team",
+        ] {
+            assert!(Spec::parse(evil, "x").is_err(), "{evil}");
+        }
         let (r, ns, repo) = (spec("a:1"), spec("a:1/team"), spec("a:1/team/app"));
         let (d, dp) = (spec("b:2"), spec("b:2/mirror"));
+        // The table in docs/commands/sync.md, row by row.
         assert_eq!(dest_repo(&r, "team/app", &d), "team/app");
         assert_eq!(dest_repo(&r, "team/app", &dp), "mirror/team/app");
+        assert_eq!(dest_repo(&ns, "team/app", &d), "team/app");
         assert_eq!(dest_repo(&ns, "team/app", &dp), "mirror/app");
         assert_eq!(dest_repo(&ns, "team/x/y", &dp), "mirror/x/y");
-        assert_eq!(dest_repo(&ns, "team/app", &d), "app");
-        assert_eq!(dest_repo(&repo, "team/app", &dp), "mirror");
+        assert_eq!(dest_repo(&ns, "team", &dp), "mirror");
         assert_eq!(dest_repo(&repo, "team/app", &d), "team/app");
+        assert_eq!(dest_repo(&repo, "team/app/sub", &d), "team/app/sub");
+        assert_eq!(dest_repo(&repo, "team/app", &dp), "mirror");
+        assert_eq!(dest_repo(&repo, "team/app/sub", &dp), "mirror/sub");
+        // Every destination lies under what DST names.
+        for s in [&r, &ns, &repo] {
+            for rp in ["team/app", "team/app/sub", "team/x/y"] {
+                let d = dest_repo(s, rp, &dp);
+                assert!(d == "mirror" || d.starts_with("mirror/"), "{rp}: {d}");
+            }
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Registry {
         registry: &str,
         cred: Option<Credential>,
     ) -> Result<Self, RegistryError> {
-        let listed = opts.insecure.iter().any(|h| h == registry);
+        let listed = crate::host::listed(&opts.insecure, registry);
         if listed || !is_loopback(registry) || !opts.wants_tls(registry) {
             return Self::new(opts, registry, cred);
         }

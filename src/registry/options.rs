@@ -94,12 +94,30 @@ impl Options {
             || !self.certs_d(registry).is_empty()
     }
 
-    /// Plain HTTP for loopback hosts and those listed as insecure.
+    /// Plain HTTP for loopback hosts and those listed as insecure (name and port exactly:
+    /// `host:5000` listed leaves `host` and `host:443` on TLS).
     pub fn use_http(&self, host: &str) -> bool {
-        is_loopback(host)
-            || self
-                .insecure
-                .iter()
-                .any(|h| h == host || strip_port(h) == host)
+        is_loopback(host) || crate::host::listed(&self.insecure, host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insecure_hosts_match_name_and_port_exactly() {
+        let opts = Options {
+            insecure: vec!["reg.example:5000".into(), "bare.example".into()],
+            ..Options::default()
+        };
+        assert!(opts.use_http("reg.example:5000"));
+        assert!(!opts.use_http("reg.example"));
+        assert!(!opts.use_http("reg.example:443"));
+        assert!(opts.use_http("bare.example"));
+        assert!(!opts.use_http("bare.example:5000"));
+        assert!(!opts.use_http("bare.example#.icr.io"));
+        assert!(opts.use_http("127.0.0.1:5000") && opts.use_http("localhost"));
+        assert!(!opts.use_http("other.example"));
     }
 }

@@ -279,7 +279,7 @@ impl Registry {
             "https" => Ok(()),
             "http"
                 if self.base.scheme() == "http"
-                    || self.insecure.iter().any(|h| *h == with_port || h == host) =>
+                    || crate::host::listed(&self.insecure, &with_port) =>
             {
                 Ok(())
             }
