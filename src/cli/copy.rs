@@ -116,7 +116,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
                 return Err(e.context(format!("cannot copy {src} to {dst}")));
             }
         };
-        a.t.print(&[r.clone()]);
+        a.t.print(std::slice::from_ref(&r));
         return Ok(kept(&r.referrers_kept));
     }
     let results = crate::ops::copy::all_tags(&source, &dest, &opts, a.no_referrers)
