@@ -274,7 +274,7 @@ fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
         "{err}"
     );
     let v = json(&out);
-    assert_eq!(v[0]["Status"], "up to date", "{v}");
+    assert_eq!(v[0]["Status"], "up-to-date", "{v}");
     assert_eq!(v[0]["ReferrersKept"][0]["Tag"], kept_tag, "{v}");
     assert_eq!(v[0]["ReferrersKept"][0]["Destination"], d1.digest, "{v}");
     assert_eq!(v[0]["ReferrersKept"][0]["Source"], s2.digest, "{v}");
@@ -346,9 +346,9 @@ fn sync_gives_up_on_a_failing_shared_blob_once_for_every_image() {
         &[("CR_MAX_RETRIES", "3"), ("CR_RETRY_BASE_MS", "1")],
     );
     assert_eq!(code, 5, "{out}{err}");
-    // One retry budget for the blob, not one per image.
+    // One retry budget for the blob (an attempt and 3 retries), not one per image.
     let gets = proxy.count("GET", path);
-    assert!((1..=3).contains(&gets), "{gets} GETs of the blob\n{err}");
+    assert!((1..=4).contains(&gets), "{gets} GETs of the blob\n{err}");
     // One line names the blob (besides the retries of its one budget); it counts the images.
     let naming: Vec<&str> = err
         .lines()

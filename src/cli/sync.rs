@@ -286,7 +286,8 @@ fn report_failed_blobs(results: &[Synced]) -> Vec<u8> {
         }
     }
     let mut codes = Vec::new();
-    for (blob, images) in by_blob {
+    for (blob, mut images) in by_blob {
+        images.sort_by(|x, y| crate::reference::natural_order(&x.source, &y.source));
         let why = images[0].error.as_deref().unwrap_or(blob);
         eprintln!(
             "{}",
