@@ -427,3 +427,53 @@ fn a_manifest_put_answered_manifest_blob_unknown_is_healed_and_retried_once() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn two_syncs_into_one_destination_at_once_both_succeed() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let base = common::noise(256 << 10, 7);
+    let mut digests = Vec::new();
+    for i in 0..10 {
+        let own = format!("image {i}");
+        let b = layout::image(
+            &l,
+            Some("t"),
+            "amd64",
+            &[("base.bin", &base), ("own.txt", own.as_bytes())],
+        );
+        src.skopeo_push(&l, "t", &format!("team/r{i}:t"));
+        digests.push(b.digest);
+    }
+    let env = Env::new();
+    // The race (a blob mounted into one repository by both at once) does not come every
+    // time: five rounds, each into a fresh destination path.
+    for round in 0..5 {
+        let (s, d) = (
+            format!("{}/team", src.host),
+            format!("{}/mirror{round}", dst.host),
+        );
+        let spawn = || {
+            let mut c = env.std_cmd();
+            c.args(["sync", "-q", "--images", "8", &s, &d]);
+            c.stdout(std::process::Stdio::piped());
+            c.stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for (i, digest) in digests.iter().enumerate() {
+            assert_eq!(dst.skopeo_digest(&format!("mirror{round}/r{i}:t")), *digest);
+        }
+    }
+}
