@@ -337,4 +337,38 @@ mod tests {
         assert!(!is_referrer_tag("sha256-abc"));
         assert!(!is_referrer_tag("v1.0"));
     }
+
+    #[test]
+    fn referrers_are_bound_to_the_subject_they_were_listed_under() {
+        let (a, b) = (
+            format!("sha256:{}", "a".repeat(64)),
+            format!("sha256:{}", "b".repeat(64)),
+        );
+        let m = |subject: Option<&str>| {
+            let mut v = serde_json::json!({"schemaVersion": 2, "layers": []});
+            if let Some(s) = subject {
+                v["subject"] = serde_json::json!({"digest": s, "size": 1});
+            }
+            let bytes = serde_json::to_vec(&v).unwrap();
+            RawManifest::new(bytes.into(), "application/json".into(), b.clone())
+        };
+        let r = |found_by: &str| Referrer {
+            subject: a.clone(),
+            digest: b.clone(),
+            media_type: String::new(),
+            artifact_type: String::new(),
+            size: 0,
+            annotations: Default::default(),
+            found_by: found_by.into(),
+            tag: None,
+        };
+        for by in ["api", "tag"] {
+            assert!(bound(&r(by), &m(Some(&a))));
+            assert!(!bound(&r(by), &m(Some(&b))));
+            assert!(!bound(&r(by), &m(None)));
+        }
+        assert!(bound(&r("cosign"), &m(None)));
+        assert!(bound(&r("cosign"), &m(Some(&a))));
+        assert!(!bound(&r("cosign"), &m(Some(&b))));
+    }
 }
