@@ -1570,7 +1570,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__sync)
-            opts="-j -q -o -h -V --tags --exclude --platform --jobs --images --dry-run --no-referrers --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-j -q -o -h -V --tags --exclude --platform --jobs --images --dry-run --no-referrers --force --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -518,6 +518,7 @@ complete -c cr -n "__fish_cr_using_subcommand sync" -l client-cert -d 'Client ce
 complete -c cr -n "__fish_cr_using_subcommand sync" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand sync" -l dry-run -d 'Say what would be copied, copy nothing'
 complete -c cr -n "__fish_cr_using_subcommand sync" -l no-referrers -d 'Do not copy referrers (signatures, SBOMs, attestations)'
+complete -c cr -n "__fish_cr_using_subcommand sync" -l force -d 'Overwrite destination cosign tags (`sha256-….sig`) that differ from the source\'s (default: keep them, report them, exit 5)'
 complete -c cr -n "__fish_cr_using_subcommand sync" -s q -l quiet -d 'No progress on stderr'
 complete -c cr -n "__fish_cr_using_subcommand sync" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand sync" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'

@@ -378,3 +378,118 @@ fn listings_hide_referrer_tags() {
         .unwrap_or_else(|| panic!("{table}"));
     assert!(!row.contains("years ago"), "{row}");
 }
+
+/// An OCI index listing `manifests` (descriptors), tagged `tag` in the layout at `l`.
+fn layout_index(l: &std::path::Path, tag: &str, manifests: Value) {
+    let idx = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": layout::OCI_INDEX,
+        "manifests": manifests,
+    });
+    let bytes = serde_json::to_vec(&idx).unwrap();
+    let d = common::cr_digest(&bytes);
+    std::fs::write(l.join("blobs/sha256").join(&d[7..]), &bytes).unwrap();
+    let p = l.join("index.json");
+    let mut top: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    top["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": layout::OCI_INDEX,
+            "digest": d,
+            "size": bytes.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }));
+    std::fs::write(&p, serde_json::to_vec(&top).unwrap()).unwrap();
+}
+
+fn descriptor(b: &layout::Built, artifact_type: &str) -> Value {
+    serde_json::json!({
+        "mediaType": layout::OCI_MANIFEST,
+        "digest": b.digest,
+        "size": b.size,
+        "artifactType": artifact_type,
+    })
+}
+
+#[test]
+fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let a = layout::image(&l, Some("a"), "amd64", &[("app", b"image a")]);
+    let b = layout::image(&l, Some("b"), "amd64", &[("app", b"image b, unrelated")]);
+    let sig_type = "application/vnd.example.signature";
+    // A's own signature, and an "approved" signature whose subject is B, both listed in A's
+    // fallback index at the source (pushed as an index, so the registry keeps no other).
+    let own = layout::artifact(
+        &l,
+        "own",
+        sig_type,
+        Some((&a.digest, a.size, layout::OCI_MANIFEST)),
+        b"signature of a",
+    );
+    let forged = layout::artifact(
+        &l,
+        "forged",
+        sig_type,
+        Some((&b.digest, b.size, layout::OCI_MANIFEST)),
+        b"approved",
+    );
+    layout_index(
+        &l,
+        "index",
+        serde_json::json!([descriptor(&own, sig_type), descriptor(&forged, sig_type)]),
+    );
+    src.skopeo_push(&l, "a", "team/app:a");
+    // (skopeo refuses this index; cr pushes it as it is, its children by digest.)
+    env.ok(&[
+        "push",
+        "-q",
+        &format!("oci:{}:index", l.display()),
+        &format!("{}/team/app:{}", src.host, fallback(&a.digest)),
+    ]);
+    assert!(!src.skopeo_exists(&format!("team/app:{}", fallback(&b.digest))));
+    // The destination has B, unsigned.
+    dst.skopeo_push(&l, "b", "mirror/app:b");
+    dst.skopeo_push(&l, "b", "synced/app:b");
+
+    let check = |repo: &str, err: &str| {
+        assert!(
+            err.contains(&format!("warning: {}/team/app@{}", src.host, forged.digest))
+                && err.contains("skipped"),
+            "{err}"
+        );
+        assert_eq!(dst.skopeo_digest(&format!("{repo}:a")), a.digest);
+        assert_eq!(
+            fallback_index(&dst, repo, &a.digest),
+            sorted(&[&own.digest])
+        );
+        assert!(!dst.skopeo_exists(&format!("{repo}@{}", forged.digest)));
+        assert!(!dst.skopeo_exists(&format!("{repo}:{}", fallback(&b.digest))));
+        assert_eq!(
+            dst.skopeo_tags(repo),
+            sorted(&["a", "b", &fallback(&a.digest)])
+        );
+    };
+    // cr copy.
+    let (code, _, err) = env.run(&[
+        "copy",
+        "-q",
+        &format!("{}/team/app:a", src.host),
+        &format!("{}/mirror/app:a", dst.host),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    check("mirror/app", &err);
+    // cr sync, the same.
+    let (code, _, err) = env.run(&[
+        "sync",
+        "-q",
+        &format!("{}/team/app", src.host),
+        &format!("{}/synced/app", dst.host),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    check("synced/app", &err);
+}

@@ -250,3 +250,287 @@ fn sync_into_a_bare_registry_writes_only_under_the_source_path() {
         ]
     );
 }
+fn run_in(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
+    let mut c = env.cmd();
+    c.args(args);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fallback_digests(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+    let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", subject.replacen(':', "-", 1)), true));
+    let mut d: Vec<String> = v["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_string())
+        .collect();
+    d.sort();
+    d
+}
+
+#[test]
+fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("app", b"the app")]);
+    let subject = Some((img.digest.as_str(), img.size, layout::OCI_MANIFEST));
+    let cosign = "application/vnd.dev.cosign.simplesigning.v1+json";
+    let s1 = layout::artifact(&l, "s1", cosign, None, b"source signature 1");
+    let s2 = layout::artifact(&l, "s2", cosign, None, b"source signature 2");
+    let d1 = layout::artifact(&l, "d1", cosign, None, b"destination signature");
+    let att = "application/vnd.in-toto+json";
+    let r1 = layout::artifact(&l, "r1", att, subject, b"source attestation 1");
+    let r2 = layout::artifact(&l, "r2", att, subject, b"destination attestation");
+    let r3 = layout::artifact(&l, "r3", att, subject, b"source attestation 2");
+    let sig_tag = format!("{}.sig", img.digest.replacen(':', "-", 1));
+    let push = |tag: &str, to: String| {
+        env.ok(&["push", "-q", &format!("oci:{}:{tag}", l.display()), &to]);
+    };
+    src.skopeo_push(&l, "v1", "team/app:v1");
+    push("s1", format!("{}/team/app:{sig_tag}", src.host));
+    push("r1", format!("{}/team/app:r1", src.host));
+    let sync = |extra: &[&str]| {
+        let mut a = vec!["sync", "--tags", "^v", "-o", "json"];
+        a.extend_from_slice(extra);
+        let (s, d) = (format!("{}/team", src.host), format!("{}/mirror", dst.host));
+        a.push(&s);
+        a.push(&d);
+        run_in(&env, &a, &[])
+    };
+    let (code, out, err) = sync(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        dst.skopeo_digest(&format!("mirror/app:{sig_tag}")),
+        s1.digest
+    );
+
+    // The destination signs the image its own way; the source signs it anew.
+    dst.skopeo_push(&l, "d1", &format!("mirror/app:{sig_tag}"));
+    push("r2", format!("{}/mirror/app:r2", dst.host));
+    push("s2", format!("{}/team/app:{sig_tag}", src.host));
+    push("r3", format!("{}/team/app:r3", src.host));
+
+    // The destination's cosign tag is kept and reported (exit 5); the fallback indexes merge.
+    let (code, out, err) = sync(&[]);
+    assert_eq!(code, 5, "{out}{err}");
+    let kept_tag = format!("{}/mirror/app:{sig_tag}", dst.host);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("error: kept") && l.contains(&kept_tag)),
+        "{err}"
+    );
+    let v = json(&out);
+    assert_eq!(v[0]["Status"], "up-to-date", "{v}");
+    assert_eq!(v[0]["ReferrersKept"][0]["Tag"], kept_tag, "{v}");
+    assert_eq!(v[0]["ReferrersKept"][0]["Destination"], d1.digest, "{v}");
+    assert_eq!(v[0]["ReferrersKept"][0]["Source"], s2.digest, "{v}");
+    assert_eq!(v[0]["Referrers"], serde_json::json!([r3.digest]), "{v}");
+    assert_eq!(
+        dst.skopeo_digest(&format!("mirror/app:{sig_tag}")),
+        d1.digest
+    );
+    let mut all = vec![r1.digest.clone(), r2.digest.clone(), r3.digest.clone()];
+    all.sort();
+    assert_eq!(fallback_digests(&dst, "mirror/app", &img.digest), all);
+
+    // --force takes the source's.
+    let (code, out, err) = sync(&["--force"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        dst.skopeo_digest(&format!("mirror/app:{sig_tag}")),
+        s2.digest
+    );
+    assert_eq!(fallback_digests(&dst, "mirror/app", &img.digest), all);
+}
+
+#[test]
+fn sync_gives_up_on_a_failing_shared_blob_once_for_every_image() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let shared: &[u8] = b"a base layer twenty images share";
+    let (shared_gz, _) = layout::layer("base.txt", shared);
+    let shared_digest = common::cr_digest(&shared_gz);
+    for i in 0..20 {
+        let own = format!("image {i}");
+        layout::image(
+            &l,
+            Some("s"),
+            "amd64",
+            &[("base.txt", shared), ("own.txt", own.as_bytes())],
+        );
+        src.skopeo_push(&l, "s", &format!("team/shared:t{i}"));
+    }
+    let mut others = Vec::new();
+    for i in 0..3 {
+        let own = format!("another image {i}");
+        let b = layout::image(&l, Some("o"), "amd64", &[("own.txt", own.as_bytes())]);
+        src.skopeo_push(&l, "o", &format!("team/other:v{i}"));
+        others.push(b.digest);
+    }
+    let path: &'static str = Box::leak(format!("/blobs/{shared_digest}").into_boxed_str());
+    let proxy = Proxy::start(
+        src.port,
+        src.storage(),
+        vec![common::proxy::Fault {
+            method: "GET",
+            path_contains: path,
+            action: common::proxy::Action::Status(500, None),
+            times: 100_000,
+        }],
+        None,
+    );
+    let env = Env::new();
+    let (code, out, err) = run_in(
+        &env,
+        &[
+            "sync",
+            &format!("{}/team", proxy.host()),
+            &format!("{}/mirror", dst.host),
+        ],
+        &[("CR_MAX_RETRIES", "3"), ("CR_RETRY_BASE_MS", "1")],
+    );
+    assert_eq!(code, 5, "{out}{err}");
+    // One retry budget for the blob (an attempt and 3 retries), not one per image.
+    let gets = proxy.count("GET", path);
+    assert!((1..=4).contains(&gets), "{gets} GETs of the blob\n{err}");
+    // One line names the blob (besides the retries of its one budget); it counts the images.
+    let naming: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains(&shared_digest) && !l.starts_with("retrying"))
+        .collect();
+    assert_eq!(naming.len(), 1, "{err}");
+    assert!(naming[0].starts_with("error: 20 images failed"), "{err}");
+    assert_eq!(err.matches("  failed ").count(), 20, "{err}");
+    assert!(
+        err.contains("3 copied, 0 up to date, 0 would copy, 20 failed"),
+        "{err}"
+    );
+    // The images that do not need it were copied.
+    for (i, d) in others.iter().enumerate() {
+        assert_eq!(dst.skopeo_digest(&format!("mirror/other:v{i}")), *d);
+    }
+    assert!(dst.skopeo_tags("mirror/shared").is_empty());
+}
+
+#[test]
+fn a_manifest_put_answered_manifest_blob_unknown_is_healed_and_retried_once() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("app", b"the app")]);
+    src.skopeo_push(&l, "v1", "team/app:v1");
+    // The first manifest PUT is answered as docker-registry does when a blob's link file in
+    // the repository was torn by a concurrent writer (nothing is deleted here).
+    let proxy = Proxy::start(
+        dst.port,
+        dst.storage(),
+        vec![common::proxy::Fault {
+            method: "PUT",
+            path_contains: "/manifests/",
+            action: common::proxy::Action::ApiError(400, "MANIFEST_BLOB_UNKNOWN"),
+            times: 1,
+        }],
+        None,
+    );
+    let env = Env::new();
+    let (code, out, err) = run_in(
+        &env,
+        &[
+            "sync",
+            &format!("{}/team/app", src.host),
+            &format!("{}/mirror/app", proxy.host()),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(proxy.fired(), 1);
+    assert_eq!(dst.skopeo_digest("mirror/app:v1"), img.digest);
+    let seen = proxy.requests();
+    let first_put = seen
+        .iter()
+        .position(|(m, p)| m == "PUT" && p.contains("/manifests/"))
+        .unwrap();
+    let after = &seen[first_put + 1..];
+    // Its blobs were checked, then the manifest put again, once.
+    let heads: Vec<_> = after
+        .iter()
+        .filter(|(m, p)| m == "HEAD" && p.contains("/blobs/"))
+        .collect();
+    assert_eq!(heads.len(), 1 + img.layers.len(), "{seen:?}");
+    assert!(
+        heads.iter().any(|(_, p)| p.ends_with(&img.config)),
+        "{seen:?}"
+    );
+    assert_eq!(
+        after
+            .iter()
+            .filter(|(m, p)| m == "PUT" && p.contains("/manifests/v1"))
+            .count(),
+        1,
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn two_syncs_into_one_destination_at_once_both_succeed() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let base = common::noise(256 << 10, 7);
+    let mut digests = Vec::new();
+    for i in 0..10 {
+        let own = format!("image {i}");
+        let b = layout::image(
+            &l,
+            Some("t"),
+            "amd64",
+            &[("base.bin", &base), ("own.txt", own.as_bytes())],
+        );
+        src.skopeo_push(&l, "t", &format!("team/r{i}:t"));
+        digests.push(b.digest);
+    }
+    let env = Env::new();
+    // The race (a blob mounted into one repository by both at once) does not come every
+    // time: five rounds, each into a fresh destination path.
+    for round in 0..5 {
+        let (s, d) = (
+            format!("{}/team", src.host),
+            format!("{}/mirror{round}", dst.host),
+        );
+        let spawn = || {
+            let mut c = env.std_cmd();
+            c.args(["sync", "-q", "--images", "8", &s, &d]);
+            c.stdout(std::process::Stdio::piped());
+            c.stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for (i, digest) in digests.iter().enumerate() {
+            assert_eq!(dst.skopeo_digest(&format!("mirror{round}/r{i}:t")), *digest);
+        }
+    }
+}

@@ -116,8 +116,8 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
                 return Err(e.context(format!("cannot copy {src} to {dst}")));
             }
         };
-        a.t.print(&[r]);
-        return Ok(ExitCode::SUCCESS);
+        a.t.print(std::slice::from_ref(&r));
+        return Ok(kept(&r.referrers_kept));
     }
     let results = crate::ops::copy::all_tags(&source, &dest, &opts, a.no_referrers)
         .await
@@ -139,5 +139,30 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     a.t.print(&reports);
+    let kept_any: Vec<_> = reports
+        .iter()
+        .flat_map(|r| r.referrers_kept.clone())
+        .collect();
+    if codes.is_empty() {
+        return Ok(kept(&kept_any));
+    }
     exit::summarize(&codes, total)
+}
+
+/// Report the destination cosign tags kept (they differ from the source's): exit 5 when any.
+pub fn kept(kept: &[crate::ops::referrers::Kept]) -> ExitCode {
+    for k in kept {
+        eprintln!(
+            "{}",
+            crate::text::escape(&format!(
+                "error: {}",
+                k.message("delete it at the destination to take the source's")
+            ))
+        );
+    }
+    if kept.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::PARTIAL)
+    }
 }

@@ -68,7 +68,7 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
     .await
     .with_context(|| format!("cannot tag {src} as {dst}"))?;
     let (digest, mounted, moved) = (t.digest, t.blobs_mounted, t.blobs_moved);
-    let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved, "Referrers": t.referrers});
+    let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved, "Referrers": t.referrers, "ReferrersKept": t.referrers_kept});
     super::output::print_one(&a.out, &v, || format!("{dst}@{digest}"))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::copy::kept(&t.referrers_kept))
 }

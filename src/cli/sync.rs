@@ -51,6 +51,10 @@ pub struct SyncArgs {
     /// Do not copy referrers (signatures, SBOMs, attestations).
     #[arg(long)]
     pub no_referrers: bool,
+    /// Overwrite destination cosign tags (`sha256-….sig`) that differ from the source's
+    /// (default: keep them, report them, exit 5).
+    #[arg(long)]
+    pub force: bool,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -219,7 +223,8 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
     let results: Vec<Synced> = stream::iter(checked)
         .map(|(p, tag, checked)| async move {
             let (s, d) = repos(p);
-            let r = sync::one(&s, &d, p, tag, checked, opts, a.dry_run, !a.no_referrers).await;
+            let referrers = !a.no_referrers;
+            let r = sync::one(&s, &d, p, tag, checked, opts, a.dry_run, referrers, a.force).await;
             view.image_done();
             if let Some(bar) = &view.bar {
                 bar.suspend(|| report(&r, json_out, a.quiet));
@@ -234,10 +239,21 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = &view.bar {
         b.finish_and_clear();
     }
-    for r in results.iter().filter(|r| r.status == Status::Failed) {
+    for r in results
+        .iter()
+        .filter(|r| r.status == Status::Failed && r.failed_blob.is_none())
+    {
         let e = anyhow::anyhow!("{}", r.error.clone().unwrap_or_default())
             .context(format!("cannot sync {} to {}", r.source, r.destination));
         codes.push(exit::report(&r.source, &e));
+    }
+    codes.extend(report_failed_blobs(&results));
+    for k in results.iter().flat_map(|r| &r.referrers_kept) {
+        eprintln!(
+            "{}",
+            crate::text::escape(&format!("error: {}", k.message("--force overwrites it")))
+        );
+        codes.push(exit::PARTIAL);
     }
     if json_out {
         let mut sorted = results.clone();
@@ -259,6 +275,34 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::from(exit::PARTIAL))
+}
+
+/// The images that failed because a blob they need failed (after its retries, once): one
+/// line per blob naming it and why, then the images. Their exit codes.
+fn report_failed_blobs(results: &[Synced]) -> Vec<u8> {
+    let mut by_blob: std::collections::BTreeMap<&str, Vec<&Synced>> = Default::default();
+    for r in results.iter().filter(|r| r.status == Status::Failed) {
+        if let Some(b) = &r.failed_blob {
+            by_blob.entry(b.as_str()).or_default().push(r);
+        }
+    }
+    let mut codes = Vec::new();
+    for (blob, mut images) in by_blob {
+        images.sort_by(|x, y| crate::reference::natural_order(&x.source, &y.source));
+        let why = images[0].error.as_deref().unwrap_or(blob);
+        eprintln!(
+            "{}",
+            crate::text::escape(&format!("error: {} images failed: {why}", images.len()))
+        );
+        for r in images {
+            eprintln!(
+                "{}",
+                crate::text::escape(&format!("  failed {} to {}", r.source, r.destination))
+            );
+            codes.push(exit::PARTIAL);
+        }
+    }
+    codes
 }
 
 /// A finished tag: its line on stdout (JSON waits for the end; then a line on stderr).

@@ -31,8 +31,11 @@ pub async fn all_tags(
         let tag = ManifestRef::tag(&t);
         let mut r = transfer::transfer(src, &tag, dst, std::slice::from_ref(&t), opts).await;
         if let (Ok(rep), Dest::Registry(d), false) = (&mut r, dst, no_referrers) {
-            match super::referrers::copy(s, d, &rep.digest, Some(&all), opts).await {
-                Ok(copied) => rep.referrers = copied,
+            match super::referrers::copy(s, d, &rep.digest, Some(&all), opts, false).await {
+                Ok(copied) => {
+                    rep.referrers = copied.digests;
+                    rep.referrers_kept = copied.kept;
+                }
                 Err(e) => r = Err(e),
             }
         }
@@ -52,7 +55,9 @@ pub async fn one(
 ) -> Result<Report, TransferError> {
     let mut r = transfer::transfer(src, reference, dst, &[tag.to_string()], opts).await?;
     if let (Source::Registry(s), Dest::Registry(d), false) = (src, dst, no_referrers) {
-        r.referrers = super::referrers::copy_with_tags(s, d, &r.digest, opts).await?;
+        let copied = super::referrers::copy_with_tags(s, d, &r.digest, opts, false).await?;
+        r.referrers = copied.digests;
+        r.referrers_kept = copied.kept;
     }
     Ok(r)
 }

@@ -8,7 +8,7 @@ use std::collections::{HashSet, VecDeque};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::image::manifest::Parsed;
+use crate::image::manifest::{Parsed, RawManifest};
 use crate::reference::ManifestRef;
 use crate::registry::referrers::fallback_tag;
 use crate::registry::{Registry, RegistryError, Scope};
@@ -164,15 +164,76 @@ pub async fn all(
     Ok(out)
 }
 
+/// A destination cosign tag that differs from the source's: kept (a signature added at the
+/// destination is not lost), and reported.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Kept {
+    /// `HOST/REPO:sha256-<hex>.sig` at the destination.
+    pub tag: String,
+    /// What the destination tag holds (kept).
+    pub destination: String,
+    /// What the source tag holds (not copied).
+    pub source: String,
+}
+
+impl Kept {
+    /// The line that reports it; `how`: what overwrites it.
+    pub fn message(&self, how: &str) -> String {
+        format!(
+            "kept {} ({}): the source's is {}; a signature added at the destination is not overwritten ({how})",
+            self.tag, self.destination, self.source
+        )
+    }
+}
+
+/// What [`copy`] did: the referrers copied (by digest) and the destination tags kept.
+#[derive(Debug, Clone, Default)]
+pub struct Copied {
+    pub digests: Vec<String>,
+    pub kept: Vec<Kept>,
+}
+
+/// Whether a referrer's manifest is bound to the subject it was listed under: one listed by
+/// the referrers API or a fallback index must name that subject; one found by its cosign tag
+/// is bound by the tag's name and may have no subject, but not another one.
+fn bound(r: &Referrer, m: &RawManifest) -> bool {
+    let subject = serde_json::from_slice::<Value>(&m.bytes)
+        .ok()
+        .and_then(|v| {
+            v.get("subject")
+                .map(|s| s.get("digest").and_then(Value::as_str).map(str::to_string))
+        });
+    match (r.found_by.as_str(), subject) {
+        ("cosign", None) => true,
+        (_, Some(Some(s))) => s == r.subject,
+        _ => false,
+    }
+}
+
+fn warn_unbound(src: &Repo, r: &Referrer) {
+    eprintln!(
+        "{}",
+        crate::text::escape(&format!(
+            "warning: {}/{}@{}: skipped: listed as a referrer of {}, but its manifest does not name that subject",
+            src.reg.name, src.repo, r.digest, r.subject
+        ))
+    );
+}
+
 /// Copy every referrer of the image `digest` (and of its platforms) from `src` to `dst`,
-/// recursively; those the destination has already are skipped. Returns the digests copied.
+/// recursively; those the destination has already are skipped. A referrer whose manifest does
+/// not name the subject it was listed under is skipped with a warning (with its own
+/// referrers): it is never indexed under another digest. A destination cosign tag holding
+/// something else than the source's is kept and reported, unless `force`.
 pub async fn copy(
     src: &Repo,
     dst: &Repo,
     digest: &str,
     tags: Option<&HashSet<String>>,
     opts: &Options,
-) -> Result<Vec<String>, TransferError> {
+    force: bool,
+) -> Result<Copied, TransferError> {
     let roots = subjects(&src.reg, &src.repo, digest).await;
     let found = all(&src.reg, &src.repo, roots, tags).await?;
     let source = Source::Registry(src.clone());
@@ -183,30 +244,56 @@ pub async fn copy(
         progress: std::sync::Arc::new(transfer::progress::Silent),
         placed: opts.placed.clone(),
     };
-    let mut copied = Vec::new();
+    let dst_scopes = [Scope::pull(&dst.repo)];
+    let mut out = Copied::default();
+    let mut skipped: HashSet<String> = HashSet::new();
     for r in found {
+        // `all` lists a subject before its referrers.
+        if skipped.contains(&r.subject) {
+            skipped.insert(r.digest.clone());
+            continue;
+        }
         let present = dst
             .reg
-            .head_manifest(
-                &dst.repo,
-                &ManifestRef::digest(&r.digest),
-                &[Scope::pull(&dst.repo)],
-            )
+            .head_manifest(&dst.repo, &ManifestRef::digest(&r.digest), &dst_scopes)
             .await?
             .is_some();
-        let tag_ok = match &r.tag {
+        let at_tag = match &r.tag {
             Some(t) => {
-                present
-                    && dst
-                        .reg
-                        .resolve_digest(&dst.repo, &ManifestRef::tag(t), &[Scope::pull(&dst.repo)])
-                        .await?
-                        .as_deref()
-                        == Some(r.digest.as_str())
+                dst.reg
+                    .resolve_digest(&dst.repo, &ManifestRef::tag(t), &dst_scopes)
+                    .await?
             }
+            None => None,
+        };
+        let done = match &r.tag {
+            Some(_) => present && at_tag.as_deref() == Some(r.digest.as_str()),
             None => present,
         };
-        if tag_ok {
+        if done {
+            continue;
+        }
+        if let (Some(t), Some(there)) = (&r.tag, &at_tag) {
+            if there != &r.digest && !force {
+                out.kept.push(Kept {
+                    tag: format!("{}/{}:{t}", dst.reg.name, dst.repo),
+                    destination: there.clone(),
+                    source: r.digest.clone(),
+                });
+                continue;
+            }
+        }
+        let m = src
+            .reg
+            .get_manifest(
+                &src.repo,
+                &ManifestRef::digest(&r.digest),
+                &[Scope::pull(&src.repo)],
+            )
+            .await?;
+        if !bound(&r, &m) {
+            warn_unbound(src, &r);
+            skipped.insert(r.digest.clone());
             continue;
         }
         let tags: Vec<String> = r.tag.iter().cloned().collect();
@@ -218,9 +305,9 @@ pub async fn copy(
             &quiet,
         )
         .await?;
-        copied.push(r.digest);
+        out.digests.push(r.digest);
     }
-    Ok(copied)
+    Ok(out)
 }
 
 /// [`copy`], listing the source repository's tags first (one request) so that absent
@@ -230,9 +317,10 @@ pub async fn copy_with_tags(
     dst: &Repo,
     digest: &str,
     opts: &Options,
-) -> Result<Vec<String>, TransferError> {
+    force: bool,
+) -> Result<Copied, TransferError> {
     let tags: HashSet<String> = src.reg.tags(&src.repo).await?.into_iter().collect();
-    copy(src, dst, digest, Some(&tags), opts).await
+    copy(src, dst, digest, Some(&tags), opts, force).await
 }
 
 #[cfg(test)]
@@ -248,5 +336,39 @@ mod tests {
         assert!(!is_referrer_tag(&format!("sha256-{h}.other")));
         assert!(!is_referrer_tag("sha256-abc"));
         assert!(!is_referrer_tag("v1.0"));
+    }
+
+    #[test]
+    fn referrers_are_bound_to_the_subject_they_were_listed_under() {
+        let (a, b) = (
+            format!("sha256:{}", "a".repeat(64)),
+            format!("sha256:{}", "b".repeat(64)),
+        );
+        let m = |subject: Option<&str>| {
+            let mut v = serde_json::json!({"schemaVersion": 2, "layers": []});
+            if let Some(s) = subject {
+                v["subject"] = serde_json::json!({"digest": s, "size": 1});
+            }
+            let bytes = serde_json::to_vec(&v).unwrap();
+            RawManifest::new(bytes.into(), "application/json".into(), b.clone())
+        };
+        let r = |found_by: &str| Referrer {
+            subject: a.clone(),
+            digest: b.clone(),
+            media_type: String::new(),
+            artifact_type: String::new(),
+            size: 0,
+            annotations: Default::default(),
+            found_by: found_by.into(),
+            tag: None,
+        };
+        for by in ["api", "tag"] {
+            assert!(bound(&r(by), &m(Some(&a))));
+            assert!(!bound(&r(by), &m(Some(&b))));
+            assert!(!bound(&r(by), &m(None)));
+        }
+        assert!(bound(&r("cosign"), &m(None)));
+        assert!(bound(&r("cosign"), &m(Some(&a))));
+        assert!(!bound(&r("cosign"), &m(Some(&b))));
     }
 }

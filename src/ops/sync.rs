@@ -15,7 +15,7 @@ use crate::image::manifest::Parsed;
 use crate::inventory::Inventory;
 use crate::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 use crate::registry::{Kind, Registry, Scope};
-use crate::transfer::{self, Dest, Options, Repo, Source};
+use crate::transfer::{self, Dest, Options, Repo, Source, TransferError};
 
 /// `HOST`, `HOST/NS` or `HOST/NS/REPO` (the host may be left out for the target registry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,12 @@ pub struct Synced {
     pub blobs_mounted: usize,
     pub bytes_moved: u64,
     pub referrers: Vec<String>,
+    /// Destination cosign tags that differ from the source's, kept (not with `--force`).
+    pub referrers_kept: Vec<super::referrers::Kept>,
     pub error: Option<String>,
+    /// The blob whose failure (after its retries) failed this image, when that is why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_blob: Option<String>,
 }
 
 /// One repository to sync: its tags (all of them, for referrer lookups) and those selected.
@@ -281,6 +286,7 @@ pub async fn one(
     opts: &Options,
     dry_run: bool,
     with_referrers: bool,
+    force: bool,
 ) -> Synced {
     let mut out = Synced {
         source: format!("{}/{}:{tag}", src.reg.name, src.repo),
@@ -292,7 +298,9 @@ pub async fn one(
         blobs_mounted: 0,
         bytes_moved: 0,
         referrers: Vec::new(),
+        referrers_kept: Vec::new(),
         error: None,
+        failed_blob: None,
     };
     let result = match checked {
         Ok((digest, up_to_date)) => {
@@ -307,6 +315,7 @@ pub async fn one(
                 opts,
                 dry_run,
                 with_referrers,
+                force,
                 &mut out,
             )
             .await
@@ -317,6 +326,10 @@ pub async fn one(
         Ok(status) => out.status = status,
         Err(e) => {
             out.status = Status::Failed;
+            out.failed_blob = e.chain().find_map(|c| match c.downcast_ref() {
+                Some(TransferError::BlobFailed { digest, .. }) => Some(digest.clone()),
+                _ => None,
+            });
             out.error = Some(format!("{e:#}"));
         }
     }
@@ -334,6 +347,7 @@ async fn apply(
     opts: &Options,
     dry_run: bool,
     with_referrers: bool,
+    force: bool,
     out: &mut Synced,
 ) -> Result<Status, anyhow::Error> {
     if dry_run {
@@ -359,9 +373,11 @@ async fn apply(
         Status::Copied
     };
     if with_referrers {
-        out.referrers = super::referrers::copy(src, dst, digest, Some(&plan.all_tags), opts)
+        let copied = super::referrers::copy(src, dst, digest, Some(&plan.all_tags), opts, force)
             .await
             .map_err(|e| anyhow::Error::new(e).context("copying its referrers"))?;
+        out.referrers = copied.digests;
+        out.referrers_kept = copied.kept;
     }
     Ok(status)
 }

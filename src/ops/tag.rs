@@ -17,6 +17,8 @@ pub struct Tagged {
     pub blobs_moved: usize,
     /// Referrers copied with it (to another registry).
     pub referrers: Vec<String>,
+    /// Destination cosign tags kept (they differ from the source's).
+    pub referrers_kept: Vec<super::referrers::Kept>,
 }
 
 /// Tag `src` as `dst:tag`; to another registry, with the image's referrers unless
@@ -43,6 +45,7 @@ pub async fn tag(
             blobs_mounted: 0,
             blobs_moved: 0,
             referrers: Vec::new(),
+            referrers_kept: Vec::new(),
         });
     }
     let other_registry = !Arc::ptr_eq(&sreg, &dreg);
@@ -58,14 +61,15 @@ pub async fn tag(
     let r = transfer::transfer(&source, &src.manifest_ref(), &dest, &tags, opts).await?;
     let referrers = match (&source, &dest) {
         (Source::Registry(s), Dest::Registry(d)) if other_registry && !no_referrers => {
-            super::referrers::copy_with_tags(s, d, &r.digest, opts).await?
+            super::referrers::copy_with_tags(s, d, &r.digest, opts, false).await?
         }
-        _ => Vec::new(),
+        _ => Default::default(),
     };
     Ok(Tagged {
         digest: r.digest,
         blobs_mounted: r.blobs_mounted,
         blobs_moved: r.blobs_moved,
-        referrers,
+        referrers: referrers.digests,
+        referrers_kept: referrers.kept,
     })
 }

@@ -53,6 +53,13 @@ pub enum TransferError {
     },
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// A blob of a multi-image run (sync) failed after its retries: every image that needs it
+    /// fails with this, and the blob is not tried again.
+    #[error("blob {digest} could not be copied: {reason}")]
+    BlobFailed {
+        digest: String,
+        reason: Arc<TransferError>,
+    },
 }
 
 impl TransferError {
@@ -64,6 +71,23 @@ impl TransferError {
         {
             Some(r) => TransferError::Registry(Box::new(r.clone())),
             None => TransferError::Verify(format!("reading the source failed: {io}")),
+        }
+    }
+}
+
+impl TransferError {
+    /// Whether the failure belongs to the blob rather than to one repository (a denied or
+    /// missing repository fails that repository's images only).
+    fn of_the_blob(&self) -> bool {
+        match self {
+            TransferError::Registry(r) => !matches!(
+                r.kind(),
+                crate::registry::Kind::NotFound
+                    | crate::registry::Kind::Unauthorized
+                    | crate::registry::Kind::Denied
+            ),
+            TransferError::BlobFailed { .. } => false,
+            _ => true,
         }
     }
 }
@@ -113,6 +137,9 @@ pub struct Report {
     pub retries: Vec<String>,
     /// Referrers (signatures, SBOMs, attestations) copied with the image, by digest.
     pub referrers: Vec<String>,
+    /// Destination cosign tags that differ from the source's: kept, not overwritten.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub referrers_kept: Vec<crate::ops::referrers::Kept>,
 }
 
 /// The upload sessions a blob may use, drawn from the destination's policy: after a failed
@@ -239,12 +266,23 @@ async fn move_placed(
     let Dest::Registry(d) = dst else {
         return move_blob(src, dst, desc, progress, slots, true).await;
     };
+    if let Some(e) = placed.failure(&desc.digest) {
+        return Err(e);
+    }
     let cell = placed.cell(&desc.digest);
     let mut mine = None;
     let holder = cell
         .get_or_try_init(|| async {
+            // Those waiting on an image that failed the blob fail with it, untried.
+            if let Some(e) = placed.failure(&desc.digest) {
+                return Err(e);
+            }
             let check = !placed.is_new(&d.repo);
-            mine = Some(move_blob(src, dst, desc, progress, slots, check).await?);
+            match move_blob(src, dst, desc, progress, slots, check).await {
+                Ok(o) => mine = Some(o),
+                Err(e) if e.of_the_blob() => return Err(placed.fail(&desc.digest, e)),
+                Err(e) => return Err(e),
+            }
             Ok::<_, TransferError>(d.repo.clone())
         })
         .await?;
@@ -278,6 +316,35 @@ async fn move_placed(
     })
     .await?;
     Ok(mine.unwrap_or(Outcome::Skipped))
+}
+
+/// Store a manifest. A registry that answers `MANIFEST_BLOB_UNKNOWN` (a blob sent earlier is
+/// not linked in the repository: docker-registry's link files can tear when processes write
+/// the same blob into one repository at once) has each of `blobs` checked (HEAD), the missing
+/// ones placed again, and the manifest stored once more.
+async fn put_healing(
+    src: &Source,
+    dst: &Dest,
+    m: &crate::image::manifest::RawManifest,
+    reference: ManifestRef,
+    blobs: &[Desc],
+    opts: &Options,
+    slots: &Arc<Semaphore>,
+) -> Result<bool, TransferError> {
+    match dst.put_manifest(m, reference.clone()).await {
+        Err(TransferError::Registry(e))
+            if e.has_code(crate::registry::Code::ManifestBlobUnknown) =>
+        {
+            for b in blobs {
+                if !dst.has_blob(b).await? {
+                    let o = move_blob(src, dst, b, &opts.progress, slots, false).await?;
+                    opts.progress.blob_done(b, o);
+                }
+            }
+            dst.put_manifest(m, reference).await
+        }
+        other => other,
+    }
 }
 
 /// Move one layer of a legacy docker archive, compressed as it streams: skipped without
@@ -449,19 +516,18 @@ async fn transfer_with(
         plan.top = docker::manifest(config, &layers);
         plan.blobs = moved.iter().map(|(d, _)| d.clone()).collect();
     }
+    let put = |m, r| put_healing(src, dst, m, r, &plan.blobs, opts, &slots);
     fstream::iter(plan.children.iter())
-        .map(|m| dst.put_manifest(m, ManifestRef::digest(&m.digest)))
+        .map(|m| put(m, ManifestRef::digest(&m.digest)))
         .buffer_unordered(jobs)
         .try_collect::<Vec<bool>>()
         .await?;
     let mut tracked = false;
     if tags.is_empty() {
-        tracked |= dst
-            .put_manifest(&plan.top, ManifestRef::digest(&plan.top.digest))
-            .await?;
+        tracked |= put(&plan.top, ManifestRef::digest(&plan.top.digest)).await?;
     }
     for t in tags {
-        tracked |= dst.put_manifest(&plan.top, ManifestRef::tag(t)).await?;
+        tracked |= put(&plan.top, ManifestRef::tag(t)).await?;
     }
     if !tracked {
         dst.index_referrer(&plan.top).await?;
@@ -483,5 +549,6 @@ async fn transfer_with(
             .fold(0u64, |t, (d, _)| t.saturating_add(d.size)),
         retries: dst.take_retries(src),
         referrers: Vec::new(),
+        referrers_kept: Vec::new(),
     })
 }

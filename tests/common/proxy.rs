@@ -31,6 +31,9 @@ pub enum Action {
     /// Forward without the query: a mount request (`?mount=…&from=…`) becomes a plain upload
     /// start, which the registry answers 202 with a session, as when it refuses a mount.
     DropQuery,
+    /// Answer with this status and a distribution error body carrying this code, without
+    /// forwarding.
+    ApiError(u16, &'static str),
 }
 
 #[derive(Clone, Debug)]
@@ -245,6 +248,17 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
                 .unwrap_or_default();
             let body = r#"{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}"#;
             write!(client_w, "HTTP/1.1 {code} Injected\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+            let _ = client_w.flush();
+            std::thread::sleep(Duration::from_millis(20));
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        Some(Action::ApiError(code, name)) => {
+            if length.is_some_and(|l| l <= 256 << 10) {
+                drain(&client, &mut r, length)?;
+            }
+            let body = format!(r#"{{"errors":[{{"code":"{name}","message":"injected"}}]}}"#);
+            write!(client_w, "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
             let _ = client_w.flush();
             std::thread::sleep(Duration::from_millis(20));
             let _ = client.shutdown(Shutdown::Both);
