@@ -573,14 +573,15 @@ fn an_interrupted_untag_finishes_before_exiting() {
     let name = format!("{}/ns/app:v1-alias", proxy.host());
     let (code, err) = untag_and_signal(&env, &proxy, &name, "-INT");
     assert_eq!(code, Some(130), "{err}");
+    // The tag is gone, not left on the placeholder; the image and its other tag stay.
+    assert_eq!(reg.skopeo_tags("ns/app"), ["v1"], "{err}");
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+    assert!(!reg.skopeo_exists(&format!("ns/app@{}", deleted_digest(&proxy))));
+    assert!(reg.skopeo_exists(&format!("ns/app@{}", img.digest)));
     assert!(
         err.contains(&format!("finishing the untag of {name} before exiting")),
         "{err}"
     );
-    assert_eq!(reg.skopeo_tags("ns/app"), ["v1"]);
-    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
-    assert!(!reg.skopeo_exists(&format!("ns/app@{}", deleted_digest(&proxy))));
-    assert!(reg.skopeo_exists(&format!("ns/app@{}", img.digest)));
 }
 
 #[test]
