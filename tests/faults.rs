@@ -1,6 +1,7 @@
 //! Injected faults between cr and a real registry (our proxy): dropped connections mid-blob,
 //! 500 and 429 answers, tokens that expire in 2 seconds during a long push, and blob
-//! redirects to another host that must not receive Authorization.
+//! redirects to another host that must not receive Authorization; deletes whose answer is lost
+//! after the registry did them, and untags interrupted (or killed) mid-placeholder.
 
 mod common;
 
@@ -722,4 +723,223 @@ fn staging_left_by_dead_runs_is_removed_and_counted_and_nothing_else() {
     want.extend([".layout.cr-lock".to_string(), "layout".to_string()]);
     want.sort();
     assert_eq!(left, want);
+}
+
+/// A registry (DELETE by tag answered with an error, so image-untag uses the placeholder)
+/// holding one image under `ns/app:v1` and `ns/app:v1-alias`.
+fn two_tags(dir: &std::path::Path) -> (TestRegistry, layout::Built) {
+    let reg = TestRegistry::start(Auth::None);
+    let l = dir.join("layout");
+    let img = image(&l, 1, 50_000);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "v1", "ns/app:v1-alias");
+    assert_eq!(reg.skopeo_tags("ns/app"), ["v1", "v1-alias"]);
+    (reg, img)
+}
+
+/// A fault on the DELETE of a manifest by digest (image-rm, or image-untag's placeholder).
+fn on_delete_by_digest(action: Action) -> Fault {
+    Fault {
+        method: "DELETE",
+        path_contains: "/manifests/sha256:",
+        action,
+        times: 1,
+    }
+}
+
+/// The digest in the path of the first DELETE by digest the proxy saw.
+fn deleted_digest(proxy: &Proxy) -> String {
+    let (_, path) = proxy
+        .requests()
+        .into_iter()
+        .find(|(m, p)| m == "DELETE" && p.contains("/manifests/sha256:"))
+        .expect("a DELETE by digest");
+    path.rsplit('/').next().unwrap().to_string()
+}
+
+#[test]
+fn a_delete_whose_answer_was_lost_is_checked_not_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, img) = two_tags(dir.path());
+    let env = Env::new();
+    // The registry deletes; cr gets a 500 instead (and its retry a 404).
+    let proxy = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![on_delete_by_digest(Action::Lost(Some(500)))],
+        None,
+    );
+    let (code, out, err) = env.run(&[
+        "image-rm",
+        "-o",
+        "json",
+        &format!("{}/ns/app:v1", proxy.host()),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["Digest"], img.digest.as_str(), "{out}");
+    assert_eq!(v[0]["Deleted"], true, "{out}");
+    assert_eq!(v[0]["Tags"], serde_json::json!(["v1", "v1-alias"]), "{out}");
+    assert!(
+        err.contains("was lost") && err.contains("it is gone"),
+        "{err}"
+    );
+    assert_eq!(proxy.fired(), 1);
+    assert!(!reg.skopeo_exists(&format!("ns/app@{}", img.digest)));
+    assert!(reg.skopeo_tags("ns/app").is_empty());
+
+    // A cut connection, not retried: the same check.
+    let l = dir.path().join("layout");
+    reg.skopeo_push(&l, "v1", "ns/cut:v1");
+    let cut = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![on_delete_by_digest(Action::Lost(None))],
+        None,
+    );
+    let out = env
+        .cmd()
+        .env("CR_MAX_RETRIES", "0")
+        .args(["image-rm", &format!("{}/ns/cut:v1", cut.host())])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.contains("Deleted") && out.contains(&img.digest),
+        "{out}"
+    );
+    assert_eq!(cut.fired(), 1);
+    assert_eq!(cut.count("DELETE", "/manifests/"), 1, "not retried");
+    assert!(!reg.skopeo_exists(&format!("ns/cut@{}", img.digest)));
+}
+
+#[test]
+fn an_untag_whose_placeholder_delete_answer_was_lost_is_not_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, img) = two_tags(dir.path());
+    let proxy = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![on_delete_by_digest(Action::Lost(Some(500)))],
+        None,
+    );
+    let env = Env::new();
+    let out = env.ok(&[
+        "image-untag",
+        "-o",
+        "json",
+        &format!("{}/ns/app:v1-alias", proxy.host()),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["Untagged"], true, "{out}");
+    assert_eq!(v[0]["Method"], "placeholder", "{out}");
+    assert_eq!(v[0]["Digest"], img.digest.as_str(), "{out}");
+    assert_eq!(proxy.fired(), 1);
+    // One PUT to the tag (the placeholder); the original was not put back.
+    assert_eq!(proxy.count("PUT", "/manifests/v1-alias"), 1);
+    assert_eq!(reg.skopeo_tags("ns/app"), ["v1"]);
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+    assert!(!reg.skopeo_exists(&format!("ns/app@{}", deleted_digest(&proxy))));
+}
+
+/// Start `cr image-untag NAME`, wait (bounded) until the proxy holds its placeholder DELETE,
+/// then send `signal`; returns the exit code and stderr.
+fn untag_and_signal(env: &Env, proxy: &Proxy, name: &str, signal: &str) -> (Option<i32>, String) {
+    let child = env
+        .std_cmd()
+        .args(["image-untag", name])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut held = false;
+    for _ in 0..500 {
+        if proxy.count("DELETE", "/manifests/sha256:") > 0 {
+            held = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(held && killed, "the placeholder DELETE never came: {err}");
+    (out.status.code(), err)
+}
+
+#[test]
+fn an_interrupted_untag_finishes_before_exiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, img) = two_tags(dir.path());
+    // The placeholder's DELETE is held 2 s; Ctrl-C comes meanwhile. Had cr left, the proxy
+    // would drop the request and the tag would stay on the placeholder.
+    let proxy = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![on_delete_by_digest(Action::Hold(2000))],
+        None,
+    );
+    let env = Env::new();
+    let name = format!("{}/ns/app:v1-alias", proxy.host());
+    let (code, err) = untag_and_signal(&env, &proxy, &name, "-INT");
+    assert_eq!(code, Some(130), "{err}");
+    // The tag is gone, not left on the placeholder; the image and its other tag stay.
+    assert_eq!(reg.skopeo_tags("ns/app"), ["v1"], "{err}");
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+    assert!(!reg.skopeo_exists(&format!("ns/app@{}", deleted_digest(&proxy))));
+    assert!(reg.skopeo_exists(&format!("ns/app@{}", img.digest)));
+    assert!(
+        err.contains(&format!("finishing the untag of {name} before exiting")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_tag_left_on_a_placeholder_is_shown_and_the_untag_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, img) = two_tags(dir.path());
+    let proxy = Proxy::start(
+        reg.port,
+        reg.storage(),
+        vec![on_delete_by_digest(Action::Hold(2000))],
+        None,
+    );
+    let env = Env::new();
+    let host = proxy.host();
+    // Killed while the placeholder's DELETE is held: the tag is left on the placeholder.
+    let (code, err) = untag_and_signal(&env, &proxy, &format!("{host}/ns/app:v1-alias"), "-KILL");
+    assert_eq!(code, None, "{err}");
+    let placeholder = deleted_digest(&proxy);
+    assert_eq!(reg.skopeo_digest("ns/app:v1-alias"), placeholder);
+    assert!(reg
+        .skopeo_inspect("ns/app:v1-alias", false)
+        .contains("io.cr.placeholder"));
+
+    let out = env.ok(&["--registry", &host, "image-list"]);
+    let line = |tag: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(tag))
+            .unwrap_or_else(|| panic!("no {tag} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("v1-alias").contains("(placeholder: untag interrupted)"),
+        "{out}"
+    );
+    assert!(!line("v1").contains("placeholder"), "{out}");
+
+    let out = env.ok(&["image-untag", &format!("{host}/ns/app:v1-alias")]);
+    assert!(
+        out.contains("finished an untag that was interrupted") && out.contains(&placeholder),
+        "{out}"
+    );
+    assert_eq!(reg.skopeo_tags("ns/app"), ["v1"]);
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+    assert!(!reg.skopeo_exists(&format!("ns/app@{placeholder}")));
 }

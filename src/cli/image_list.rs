@@ -1,6 +1,6 @@
 //! `cr image-list` (one row per tag) and `cr image-digests` (one row per digest with its tags).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use super::exit;
 use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
 use crate::config::Settings;
-use crate::image::{digest, media};
+use crate::image::{digest, media, placeholder};
 use crate::inventory::{Depth, Inventory, TaggedImage};
-use crate::registry::Registry;
+use crate::reference::ManifestRef;
+use crate::registry::{Registry, Scope};
 
 #[derive(Debug, clap::Args)]
 pub struct ImageListArgs {
@@ -138,6 +139,35 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
         .collect()
 }
 
+/// The Digest cell of a tag left on a placeholder by an untag that was cut off.
+const PLACEHOLDER_CELL: &str = "(placeholder: untag interrupted)";
+
+/// The digests (of those listed with their facts) that are cr placeholders: a placeholder is
+/// under a kilobyte, so only images that small are looked at (manifest and config, each once).
+async fn placeholders(reg: &Registry, images: &[TaggedImage]) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut found = HashSet::new();
+    for i in images {
+        let (Some(d), Some(info)) = (&i.digest, &i.info) else {
+            continue;
+        };
+        if info.size > 2 * placeholder::MAX_CONFIG as u64 || !seen.insert(d.clone()) {
+            continue;
+        }
+        let scopes = [Scope::pull(&i.repo)];
+        let Ok(m) = reg
+            .get_manifest(&i.repo, &ManifestRef::digest(d), &scopes)
+            .await
+        else {
+            continue;
+        };
+        if crate::ops::untag::is_placeholder(reg, &i.repo, &m, &scopes).await {
+            found.insert(d.clone());
+        }
+    }
+    found
+}
+
 /// How many tags a Tags cell shows before `… +N` (all with `--no-trunc`).
 const TAGS_SHOWN: usize = 5;
 
@@ -180,6 +210,7 @@ pub async fn run(
         }
     }
     let (images, problems) = inv.tagged_images(&repos, depth_for(&a, by_digest)).await;
+    let placeholders = placeholders(&reg, &images).await;
     let host = reg.name.as_str();
     let rows = if by_digest {
         digest_rows(host, &images)
@@ -221,7 +252,9 @@ pub async fn run(
                 } else {
                     r["Tag"].as_str().unwrap_or("").to_string()
                 },
-                if a.no_trunc {
+                if placeholders.contains(d) {
+                    PLACEHOLDER_CELL.to_string()
+                } else if a.no_trunc {
                     d.to_string()
                 } else {
                     digest::short(d).to_string()

@@ -1,5 +1,6 @@
 //! `cr image-untag IMAGE…`: remove only the tag; the digest and its other tags stay (the work is
-//! `ops::untag`: tag deletion, else the placeholder trick).
+//! `ops::untag`: tag deletion, else the placeholder trick; a tag left on a placeholder by an
+//! interrupted untag is finished and said so).
 
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use super::exit::{self, usage};
 use super::multi;
 use super::output::OutputArgs;
 use crate::config::Settings;
-use crate::ops::untag::untag;
+use crate::ops::untag::{untag, Method};
 use crate::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -56,12 +57,14 @@ pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCo
         })
         .collect();
     super::output::print_results(&a.out, &results, |v| {
+        let image = v["Image"].as_str().unwrap_or("");
+        let digest = v["Digest"].as_str().unwrap_or("");
         (v["Untagged"] == true).then(|| {
-            format!(
-                "Untagged {} (was {})",
-                v["Image"].as_str().unwrap_or(""),
-                v["Digest"].as_str().unwrap_or("")
-            )
+            if v["Method"] == Method::FinishedInterrupted.to_string() {
+                format!("Untagged {image}: finished an untag that was interrupted (the tag was on placeholder {digest})")
+            } else {
+                format!("Untagged {image} (was {digest})")
+            }
         })
     })?;
     exit::summarize(&codes, a.images.len())

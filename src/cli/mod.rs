@@ -240,6 +240,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// How long an interrupted cr waits for a write that must not be cut in half.
+const CRITICAL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -290,6 +293,10 @@ pub fn main() -> ExitCode {
         Some(Err(e)) => {
             exit::print_error(&e);
             ExitCode::from(exit::code_for(&e))
+        }
+        // A write that must not be cut in half (image-untag's placeholder) finishes first.
+        None if !rt.block_on(crate::ops::critical::finish_before_exit(CRITICAL_WAIT)) => {
+            ExitCode::from(exit::INTERRUPTED)
         }
         None => {
             eprintln!("interrupted: nothing was left half-written");

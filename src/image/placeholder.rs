@@ -1,6 +1,7 @@
 //! The placeholder image used to remove a tag on registries without tag deletion: a tiny,
 //! unique manifest (of the same family as the tagged one) whose config labels say what it is
-//! and when it was made. It is pushed to the tag, then deleted by digest.
+//! and when it was made. It is pushed to the tag, then deleted by digest. A tag found on one is
+//! an untag that was cut off: [`config_of`] and [`is_placeholder_config`] recognise it.
 
 use std::io::Write;
 
@@ -9,6 +10,12 @@ use bytes::Bytes;
 use super::digest;
 use super::manifest::RawManifest;
 use super::media;
+
+/// The label every placeholder's config carries, with the value `true`.
+pub const LABEL: &str = "io.cr.placeholder";
+
+/// A placeholder's config is a few hundred bytes; larger ones are not read to find out.
+pub const MAX_CONFIG: usize = 4096;
 
 /// The blobs and manifest of a placeholder.
 pub struct Placeholder {
@@ -72,9 +79,42 @@ pub fn build(image: &str, docker: bool) -> Placeholder {
     }
 }
 
+/// The config digest of a manifest shaped like a placeholder (an image manifest with one
+/// layer and a small config), whose config is then read to tell; None for anything else.
+pub fn config_of(m: &RawManifest) -> Option<String> {
+    let blobs = m.parse().ok()?.blobs();
+    match blobs.as_slice() {
+        [config, _layer] if config.size <= MAX_CONFIG as u64 => Some(config.digest.clone()),
+        _ => None,
+    }
+}
+
+/// Whether config bytes are a cr placeholder's: its label [`LABEL`] says `true`.
+pub fn is_placeholder_config(config: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(config) else {
+        return false;
+    };
+    v.pointer("/config/Labels")
+        .and_then(|l| l.get(LABEL))
+        .and_then(serde_json::Value::as_str)
+        == Some("true")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placeholder_is_recognised_and_an_image_is_not() {
+        let p = build("ns/r:t", false);
+        assert_eq!(config_of(&p.manifest), Some(digest::sha256(&p.config)));
+        assert!(is_placeholder_config(&p.config));
+        assert!(!is_placeholder_config(
+            br#"{"config":{"Labels":{"io.cr.placeholder":"false"}}}"#
+        ));
+        assert!(!is_placeholder_config(br#"{"config":{"Labels":null}}"#));
+        assert!(!is_placeholder_config(b"not json"));
+    }
 
     #[test]
     fn unique_and_parsable() {

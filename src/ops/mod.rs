@@ -4,6 +4,7 @@
 //! (one credential lookup, one ping, one token per scope set).
 
 pub mod copy;
+pub mod critical;
 pub mod inspect;
 pub mod referrers;
 pub mod remove;

@@ -1,9 +1,15 @@
 //! Untag: remove only a tag; the digest and its other tags stay. Tag deletion first; on
 //! registries without it (distribution 2.x: 400/405) a unique placeholder is pushed to the tag
-//! and deleted by digest. If that deletion is refused, the original tag is put back.
+//! and deleted by digest, as one write that an interrupt waits for (`ops::critical`). If that
+//! deletion is refused, the original tag is put back, but only while the tag still points at
+//! the placeholder. A tag found on a placeholder (an untag cut off by a crash) is finished.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::critical;
+use crate::image::manifest::RawManifest;
 use crate::image::{media, placeholder};
 use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Code, Kind, Registry, RegistryError, Scope};
@@ -13,6 +19,8 @@ use crate::registry::{Code, Kind, Registry, RegistryError, Scope};
 pub enum Method {
     TagDeletion,
     Placeholder,
+    /// The tag was on a placeholder already (an earlier untag was cut off): it is now deleted.
+    FinishedInterrupted,
 }
 
 impl std::fmt::Display for Method {
@@ -20,6 +28,7 @@ impl std::fmt::Display for Method {
         f.write_str(match self {
             Method::TagDeletion => "tag deletion",
             Method::Placeholder => "placeholder",
+            Method::FinishedInterrupted => "finished interrupted untag",
         })
     }
 }
@@ -31,13 +40,40 @@ fn unsupported(e: &RegistryError) -> bool {
         || e.has_code(Code::DigestInvalid)
 }
 
+/// Whether `m`, held by `repo`, is a cr placeholder: placeholder-shaped, and its config (read
+/// capped) carries the placeholder label. Any failure to tell is a no.
+pub async fn is_placeholder(reg: &Registry, repo: &str, m: &RawManifest, scopes: &[Scope]) -> bool {
+    let Some(config) = placeholder::config_of(m) else {
+        return false;
+    };
+    match reg
+        .get_blob_bytes(repo, &config, placeholder::MAX_CONFIG, scopes)
+        .await
+    {
+        Ok(bytes) => placeholder::is_placeholder_config(&bytes),
+        Err(_) => false,
+    }
+}
+
 /// Remove `tag` from `r`'s repository; returns the digest it pointed at and how it went.
-pub async fn untag(reg: &Registry, r: &Reference, tag: &str) -> anyhow::Result<(String, Method)> {
+pub async fn untag(
+    reg: &Arc<Registry>,
+    r: &Reference,
+    tag: &str,
+) -> anyhow::Result<(String, Method)> {
     let repo = &r.repository;
     let scopes = [Scope::push_delete(repo)];
-    let tag = &ManifestRef::tag(tag);
-    let original = reg.get_manifest(repo, tag, &scopes).await?;
-    match reg.delete_manifest(repo, tag, &scopes).await {
+    let tag_ref = ManifestRef::tag(tag);
+    let original = reg.get_manifest(repo, &tag_ref, &scopes).await?;
+    if is_placeholder(reg, repo, &original, &scopes).await {
+        // Left there by an untag that was cut off: finish it.
+        let p = ManifestRef::digest(&original.digest);
+        reg.delete_manifest(repo, &p, &scopes)
+            .await
+            .context("finishing an interrupted untag: deleting the placeholder on the tag")?;
+        return Ok((original.digest, Method::FinishedInterrupted));
+    }
+    match reg.delete_manifest(repo, &tag_ref, &scopes).await {
         Ok(()) => return Ok((original.digest, Method::TagDeletion)),
         Err(e) if unsupported(&e) => {}
         Err(e) => return Err(e.into()),
@@ -45,22 +81,55 @@ pub async fn untag(reg: &Registry, r: &Reference, tag: &str) -> anyhow::Result<(
     let p = placeholder::build(&r.to_string(), media::is_docker(&original.media_type));
     reg.upload_bytes(repo, p.config.clone(), &scopes).await?;
     reg.upload_bytes(repo, p.layer.clone(), &scopes).await?;
-    reg.put_manifest(repo, tag, &p.manifest, &scopes).await?;
-    let placeholder = ManifestRef::digest(&p.manifest.digest);
-    if let Err(e) = reg.delete_manifest(repo, &placeholder, &scopes).await {
-        // Never leave the tag on the placeholder: put the original back.
-        let restored = reg.put_manifest(repo, tag, &original, &scopes).await;
-        let state = if restored.is_ok() {
-            "the tag was left unchanged"
-        } else {
-            "restoring the tag failed too"
-        };
-        let why = if e.kind() == Kind::Unsupported {
-            "the registry refuses manifest deletion (deletion disabled)"
-        } else {
-            "deleting the placeholder failed"
-        };
-        return Err(anyhow::Error::new(e)).context(format!("{why}; {state}"));
+    // From here the tag moves: the rest runs to its end even when cr is interrupted.
+    let (reg, repo) = (reg.clone(), repo.clone());
+    let work = async move {
+        swap_out(&reg, &repo, &tag_ref, &original, &p.manifest, &scopes).await?;
+        Ok((original.digest, Method::Placeholder))
+    };
+    critical::spawn(format!("the untag of {r}"), work)
+        .await
+        .context("the untag task failed")?
+}
+
+/// Point `tag` at the placeholder, then delete the placeholder by digest; if that fails,
+/// put `original` back while (and only while) the tag still points at the placeholder.
+async fn swap_out(
+    reg: &Registry,
+    repo: &str,
+    tag: &ManifestRef,
+    original: &RawManifest,
+    placeholder: &RawManifest,
+    scopes: &[Scope],
+) -> anyhow::Result<()> {
+    if let Err(e) = reg.put_manifest(repo, tag, placeholder, scopes).await {
+        // An answer lost after the registry took it leaves the tag on the placeholder: go on.
+        let now = reg.resolve_digest(repo, tag, scopes).await;
+        if !matches!(&now, Ok(Some(d)) if *d == placeholder.digest) {
+            return Err(anyhow::Error::new(e).context("pointing the tag at the placeholder"));
+        }
     }
-    Ok((original.digest, Method::Placeholder))
+    let p = ManifestRef::digest(&placeholder.digest);
+    let Err(e) = reg.delete_manifest(repo, &p, scopes).await else {
+        return Ok(());
+    };
+    let why = if e.kind() == Kind::Unsupported {
+        "the registry refuses manifest deletion (deletion disabled)"
+    } else {
+        "deleting the placeholder failed"
+    };
+    let state = match reg.resolve_digest(repo, tag, scopes).await {
+        Ok(Some(d)) if d == placeholder.digest => {
+            // Never leave the tag on the placeholder: put the original back.
+            match reg.put_manifest(repo, tag, original, scopes).await {
+                Ok(_) => "the tag was left unchanged".to_string(),
+                Err(_) => "restoring the tag failed too; `cr image-untag` again finishes it".into(),
+            }
+        }
+        // Gone: the untag is done, whoever deleted the placeholder.
+        Ok(None) => return Ok(()),
+        Ok(Some(d)) => format!("the tag was changed meanwhile (now {d}) and is left as it is"),
+        Err(_) => "the tag may be on the placeholder; `cr image-untag` again finishes it".into(),
+    };
+    Err(anyhow::Error::new(e).context(format!("{why}; {state}")))
 }

@@ -221,7 +221,9 @@ impl Registry {
         })
     }
 
-    /// DELETE a manifest by digest or tag.
+    /// DELETE a manifest by digest or tag. By digest, an answer that was lost (a cut
+    /// connection, a 5xx, or a 404 to an attempt after one of those) is checked, not assumed:
+    /// a HEAD that finds the manifest gone means the delete went through.
     pub async fn delete_manifest(
         &self,
         repo: &str,
@@ -229,12 +231,75 @@ impl Registry {
         scopes: &[Scope],
     ) -> Result<(), RegistryError> {
         let what = format!("delete manifest {repo}{}{reference}", reference.sep());
+        let budget = self.policy.budget();
         let req = Req::new(
             Method::DELETE,
             self.repo_url(repo, Resource::Manifest(reference))?,
             scopes.to_vec(),
-            what,
-        );
-        self.send_ok(req).await.map(|_| ())
+            what.clone(),
+        )
+        .budget(budget.clone());
+        let e = match self.send_ok(req).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let retried = budget.of() - budget.left() > 1;
+        if !matches!(reference, ManifestRef::Digest(_)) || !answer_lost(&e, retried) {
+            return Err(e);
+        }
+        match self.head_manifest(repo, reference, scopes).await {
+            Ok(None) => {
+                let line = format!(
+                    "the answer to {what} on {} was lost ({e}); checked: it is gone",
+                    self.name
+                );
+                if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
+                    eprintln!("note: {}", crate::text::escape(&line));
+                }
+                Ok(())
+            }
+            // Still there, or the check failed too: the delete's own error stands.
+            _ => Err(e),
+        }
+    }
+}
+
+/// Whether a failed DELETE may have been done with only its answer lost: the connection broke
+/// or the server (or a proxy) failed; or, after such an attempt, the retry found nothing left.
+fn answer_lost(e: &RegistryError, retried: bool) -> bool {
+    match e {
+        RegistryError::Connect { .. } => true,
+        RegistryError::Api { status, .. } if *status >= 500 => true,
+        _ => retried && e.kind() == super::Kind::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> RegistryError {
+        RegistryError::Api {
+            what: "delete manifest".into(),
+            host: "h".into(),
+            status,
+            errors: vec![],
+            account: None,
+            scope: None,
+            insufficient_scope: false,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn which_delete_failures_are_checked() {
+        assert!(answer_lost(&api(500), false));
+        assert!(answer_lost(&api(502), false));
+        // A 404 to the first attempt: it was not there; to a retry: the first one did it.
+        assert!(!answer_lost(&api(404), false));
+        assert!(answer_lost(&api(404), true));
+        // Refusals are answers, not lost ones.
+        assert!(!answer_lost(&api(405), true));
+        assert!(!answer_lost(&api(403), false));
     }
 }

@@ -1,8 +1,8 @@
 //! A fault-injecting HTTP proxy between `cr` and a real registry, on loopback. One request per
 //! upstream connection (`Connection: close` is forced), so each request can be answered with a
 //! status (500, 429 + Retry-After), cut after N bytes of its request or response body,
-//! throttled, or redirected to a blob server on another port that records whether it was sent
-//! Authorization.
+//! throttled, held, answered by the registry with its answer then lost, or redirected to a blob
+//! server on another port that records whether it was sent Authorization.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -34,6 +34,12 @@ pub enum Action {
     /// Answer with this status and a distribution error body carrying this code, without
     /// forwarding.
     ApiError(u16, &'static str),
+    /// Forward, let the registry answer, then lose that answer: send this status instead, or
+    /// (None) cut the connection. The registry did it; the client cannot know.
+    Lost(Option<u16>),
+    /// Hold the request this many milliseconds before forwarding it; not forwarded at all when
+    /// the client went away meanwhile (as a request that never reached the registry).
+    Hold(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -271,6 +277,20 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         }
         _ => {}
     }
+    if let Some(Action::Hold(ms)) = action {
+        for _ in 0..ms.div_ceil(50).min(400) {
+            if s.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        client.set_nonblocking(true)?;
+        let gone = matches!(client.peek(&mut [0u8; 1]), Ok(0));
+        client.set_nonblocking(false)?;
+        if gone {
+            return Ok(());
+        }
+    }
     let mut up = TcpStream::connect(("127.0.0.1", s.upstream))?;
     let first = match action {
         Some(Action::DropQuery) => {
@@ -335,6 +355,10 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         Some(Action::StallResponse(n)) => (Some(n), true),
         _ => (None, false),
     };
+    let lost = match action {
+        Some(Action::Lost(status)) => Some(status),
+        _ => None,
+    };
     let mut buf = vec![0u8; 64 << 10];
     let mut got = 0usize;
     loop {
@@ -342,6 +366,9 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if lost.is_some() {
+            continue;
+        }
         if let Some(limit) = drop_resp {
             if got + n >= limit {
                 let _ = client_w.write_all(&buf[..limit.saturating_sub(got)]);
@@ -359,6 +386,11 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             break;
         }
         got += n;
+    }
+    if let Some(Some(code)) = lost {
+        let body = r#"{"errors":[{"code":"UNKNOWN","message":"injected: the answer was lost"}]}"#;
+        let _ = write!(client_w, "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        let _ = client_w.flush();
     }
     let _ = client.shutdown(Shutdown::Both);
     let _ = up.shutdown(Shutdown::Both);
