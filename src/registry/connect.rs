@@ -47,9 +47,17 @@ impl Registry {
         match probe {
             Ok(_) => Ok(tls),
             Err(e) => {
+                let why = super::http::tls_failure(&e);
                 let chain = super::trace::error_chain(&e.without_url());
                 if speaks_plain_http(&chain) {
                     Self::build(opts, registry, cred, false)
+                } else if let Some(why) = why {
+                    Err(RegistryError::Tls {
+                        what: "TLS handshake".into(),
+                        host: registry.to_string(),
+                        why,
+                        message: chain,
+                    })
                 } else {
                     Err(RegistryError::Connect {
                         what: "TLS handshake".into(),

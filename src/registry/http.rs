@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use super::error::RegistryError;
+use super::error::{RegistryError, TlsFailure};
 
 /// What an HTTP client for one registry is built from.
 pub(super) struct ClientSpec {
@@ -184,6 +184,55 @@ fn is_ca_used_as_end_entity(e: &rustls::Error) -> bool {
     }
 }
 
+/// The certificate failure inside a request's error, if it is one: rustls' error found along
+/// the source chain (also inside the I/O errors that carry it).
+pub(super) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+    let mut cur = Some(e);
+    for _ in 0..32 {
+        let c = cur?;
+        if let Some(r) = c.downcast_ref::<rustls::Error>() {
+            return classify(r);
+        }
+        // An I/O error's `source()` skips the error it wraps: look at that one itself.
+        cur = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => c.source(),
+        };
+    }
+    None
+}
+
+/// A certificate failure (None: another handshake failure, handled as a connection error).
+fn classify(e: &rustls::Error) -> Option<TlsFailure> {
+    use rustls::AlertDescription as A;
+    Some(match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer
+            | CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                TlsFailure::Untrusted
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsFailure::WrongName
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => TlsFailure::Expired,
+            _ if is_ca_used_as_end_entity(e) => TlsFailure::CaAsServer,
+            _ => return None,
+        },
+        rustls::Error::AlertReceived(A::CertificateRequired | A::BadCertificate) => {
+            TlsFailure::ClientCertificate
+        }
+        _ => return None,
+    })
+}
+
 /// The anchors given for every host; for the registry's own host name, those and its certs.d
 /// anchors; nothing verified with `--tls-verify=false`.
 #[derive(Debug)]
@@ -245,5 +294,38 @@ impl ServerCertVerifier for Verifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_failure_is_found_inside_io_errors() {
+        let wrapped = |e: rustls::Error| std::io::Error::other(std::io::Error::other(e));
+        let cert = |c: CertificateError| wrapped(rustls::Error::InvalidCertificate(c));
+        assert_eq!(
+            tls_failure(&cert(CertificateError::UnknownIssuer)),
+            Some(TlsFailure::Untrusted)
+        );
+        assert_eq!(
+            tls_failure(&cert(CertificateError::NotValidForName)),
+            Some(TlsFailure::WrongName)
+        );
+        assert_eq!(
+            tls_failure(&cert(CertificateError::Expired)),
+            Some(TlsFailure::Expired)
+        );
+        let ca = CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            webpki::Error::CaUsedAsEndEntity,
+        )));
+        assert_eq!(tls_failure(&cert(ca)), Some(TlsFailure::CaAsServer));
+        // Not a certificate failure: left to the connection error handling (retried).
+        assert_eq!(
+            tls_failure(&wrapped(rustls::Error::HandshakeNotComplete)),
+            None
+        );
+        assert_eq!(tls_failure(&std::io::Error::other("reset")), None);
     }
 }
