@@ -700,3 +700,128 @@ fn an_insecure_host_is_matched_by_name_and_port_exactly() {
         proxy.seen()
     );
 }
+
+// Issue #17, finding 14: a failed write to stdout or stderr never panics; a failed stdout
+// write exits 1 with a message, except a closed pipe, which ends quietly (exit 0).
+
+/// A registry holding `ns/app` with tags v1, v2, v3; the `tag-list` arguments for it.
+fn tagged_registry(env: &Env) -> (TestRegistry, tempfile::TempDir, String) {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    common::layout::image(&l, Some("v1"), "amd64", &[("a", b"output")]);
+    for tag in ["v1", "v2", "v3"] {
+        env.ok(&[
+            "push",
+            &format!("oci:{}:v1", l.display()),
+            &format!("{}/ns/app:{tag}", reg.host),
+        ]);
+    }
+    let repo = format!("{}/ns/app", reg.host);
+    (reg, dir, repo)
+}
+
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
+/// Run `cmd` to the end; (exit code, stdout, stderr) of what could be captured.
+fn finish(mut cmd: std::process::Command) -> (Option<i32>, String, String) {
+    let o = cmd.output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_full_stdout_is_an_error_not_lost_output() {
+    let env = Env::new();
+    let (_reg, _dir, repo) = tagged_registry(&env);
+    // The tags are there (stdout captured normally).
+    let out = env.ok(&["tag-list", &repo]);
+    for tag in ["v1", "v2", "v3"] {
+        assert!(out.contains(tag), "{out}");
+    }
+    // stdout on a full disk: exit 1 and said on stderr, no panic. Also for completions
+    // (generated in memory) and --help (written by clap).
+    for args in [
+        vec!["tag-list", repo.as_str()],
+        vec!["completions", "bash"],
+        vec!["--help"],
+    ] {
+        let mut c = env.std_cmd();
+        c.args(&args).stdout(dev_full());
+        let (code, _, err) = finish(c);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("error: cannot write to standard output"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_failing_stderr_never_panics() {
+    let env = Env::new();
+    let (_reg, _dir, repo) = tagged_registry(&env);
+    let missing = repo.replace("ns/app", "ns/missing");
+    // stderr on a full disk: the documented exit codes, not a panic (101); stdout still
+    // carries the output.
+    let mut c = env.std_cmd();
+    c.args(["tag-list", &missing]).stderr(dev_full());
+    let (code, out, _) = finish(c);
+    assert_eq!(code, Some(3), "not found, reported where it could be");
+    assert!(out.is_empty(), "{out}");
+    let mut c = env.std_cmd();
+    c.args(["tag-list", &repo]).stderr(dev_full());
+    let (code, out, _) = finish(c);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("v3"), "{out}");
+    // A warning goes to stderr too: --tls-verify=false warns on every run.
+    let mut c = env.std_cmd();
+    c.args(["--tls-verify=false", "tag-list", &repo])
+        .stderr(dev_full());
+    let (code, out, _) = finish(c);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("v2"), "{out}");
+    // stderr closed (`2>&-`).
+    let mut c = std::process::Command::new("sh");
+    for (k, v) in env.std_cmd().get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.args(["-c", "exec \"$0\" \"$@\" 2>&-", env!("CARGO_BIN_EXE_cr")])
+        .args(["tag-list", &missing]);
+    let (code, out, _) = finish(c);
+    assert_eq!(code, Some(3));
+    assert!(out.is_empty(), "{out}");
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let env = Env::new();
+    let (_reg, _dir, repo) = tagged_registry(&env);
+    // `cr … | head -0`: the reader is gone before cr writes a byte.
+    for args in [
+        vec!["tag-list", repo.as_str()],
+        vec!["tag-list", "-o", "json", repo.as_str()],
+        vec!["completions", "bash"],
+        vec!["--help"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = env.std_cmd();
+        c.args(&args).stdout(writer);
+        let (code, _, err) = finish(c);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: quiet, no panic message: {err}");
+    }
+}

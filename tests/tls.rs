@@ -189,3 +189,180 @@ fn a_self_signed_certificate_given_as_its_own_ca_is_trusted() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+// Issue #17, finding 8: `--ca-cert` and certs.d add trust anchors; they exempt nothing. The
+// host name and the validity period are still checked; certs.d vouches for its own host only.
+
+use common::certs;
+
+/// Push a one-layer image to `name` with `flags`; its manifest digest.
+fn push_with(env: &Env, flags: &[&str], name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", name.as_bytes())]);
+    let src = format!("oci:{}:v1", l.display());
+    let mut args = flags.to_vec();
+    args.extend(["push", &src, name]);
+    env.ok(&args);
+    img.digest
+}
+
+#[test]
+fn a_given_certificate_for_another_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new();
+    // The `openssl req -x509` recipe (CA:TRUE) and a CA:FALSE self-signed leaf, both for
+    // localhost and [::1] but not for 127.0.0.1, each given as its own CA.
+    for (stem, ca_flag) in [("recipe", true), ("leaf", false)] {
+        let pair = certs::self_signed(dir.path(), stem, "DNS:localhost,IP:::1", ca_flag);
+        let reg = TestRegistry::start_with_cert(&pair, "");
+        let ca = pair.cert.to_str().unwrap();
+        // Reached as localhost, the name it is for: trusted, pushed and read back.
+        let right = format!("localhost:{}/ns/app:v1", reg.port);
+        let digest = push_with(&env, &["--ca-cert", ca], &right);
+        let out = env.ok(&["--ca-cert", ca, "image-inspect", &right]);
+        assert!(out.contains(&digest), "{stem}: {out}");
+        // Reached as 127.0.0.1: a TLS error naming the host, with no plain-HTTP fallback.
+        let wrong = format!("{}/ns/app:v1", reg.host);
+        let (code, out, err) = env.run(&["--ca-cert", ca, "image-inspect", &wrong]);
+        assert_eq!(code, 1, "{stem}: {err}");
+        assert!(!out.contains(&digest), "{stem}: {out}");
+        assert!(
+            err.contains(&format!(
+                "{}: its certificate is not for this host name",
+                reg.host
+            )),
+            "{stem}: {err}"
+        );
+        // The same from certs.d.
+        let certs_d = tempfile::tempdir().unwrap();
+        let d = certs_d.path().join(&reg.host);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(&pair.cert, d.join("ca.crt")).unwrap();
+        let o = env
+            .cmd()
+            .env("CR_CERTS_D", certs_d.path())
+            .args(["image-inspect", &wrong])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stem}: {err}");
+        assert!(err.contains("not for this host name"), "{stem}: {err}");
+        // --tls-verify=false is the only way past it, and says so.
+        let o = env
+            .cmd()
+            .args(["--tls-verify=false", "image-inspect", &wrong])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{stem}: {err}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains(&digest));
+        assert!(err.contains("verification is off"), "{stem}: {err}");
+    }
+}
+
+#[test]
+fn an_expired_certificate_given_as_a_ca_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = certs::expired_self_signed(dir.path(), "expired", "IP:127.0.0.1,DNS:localhost");
+    let reg = TestRegistry::start_with_cert(&pair, "");
+    let env = Env::new();
+    let name = format!("{}/ns/app:v1", reg.host);
+    let ca = pair.cert.to_str().unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let l = dir2.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"expired")]);
+    let src = format!("oci:{}:v1", l.display());
+    let (code, _, err) = env.run(&["--ca-cert", ca, "push", &src, &name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: its certificate has expired (or is not valid yet)",
+            reg.host
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("speaks HTTPS"),
+        "no plain-HTTP fallback: {err}"
+    );
+    // Nothing was pushed: the registry holds no repository.
+    let digest = push_with(&env, &["--tls-verify=false"], &name);
+    let (code, out, err) = env.run(&["--ca-cert", ca, "image-inspect", &name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains(&digest), "{out}");
+    assert!(
+        err.contains("its certificate has expired (or is not valid yet)"),
+        "{err}"
+    );
+    // --tls-verify=false reads it, with the warning.
+    let o = env
+        .cmd()
+        .args(["--tls-verify=false", "image-inspect", &name])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&digest));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("verification is off"));
+}
+
+#[test]
+fn a_certs_d_anchor_vouches_for_its_own_host_only() {
+    // One CA signs a certificate for 127.0.0.1 (registry X) and one for localhost (Y, the
+    // host X redirects blob downloads to). certs.d holds the CA for X only.
+    let dir = tempfile::tempdir().unwrap();
+    let ca = certs::ca(dir.path(), "ca");
+    let y = TestRegistry::start_with_cert(&certs::leaf(dir.path(), "y", &ca, "DNS:localhost"), "");
+    let redirect = format!(
+        "middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: https://localhost:{}/\n",
+        y.port
+    );
+    let x = TestRegistry::start_with_cert(
+        &certs::leaf(dir.path(), "x", &ca, "IP:127.0.0.1"),
+        &redirect,
+    );
+    let certs_d = tempfile::tempdir().unwrap();
+    let d = certs_d.path().join(&x.host);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(&ca.cert, d.join("ca.crt")).unwrap();
+    let env = Env::new();
+    let name = format!("{}/ns/app:v1", x.host);
+    let dir2 = tempfile::tempdir().unwrap();
+    let l = dir2.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"certs.d")]);
+    let src = format!("oci:{}:v1", l.display());
+    let o = env
+        .cmd()
+        .env("CR_CERTS_D", certs_d.path())
+        .args(["push", &src, &name])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The manifest comes from X; the config blob is redirected to localhost (Y), which
+    // X's certs.d anchor does not vouch for: a TLS error naming Y.
+    let o = env
+        .cmd()
+        .env("CR_CERTS_D", certs_d.path())
+        .args(["image-inspect", &name])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "localhost:{}: its certificate is signed by a CA cr does not trust",
+            y.port
+        )),
+        "{err}"
+    );
+    // The same CA given with --ca-cert is an anchor for every host: the TLS handshake with Y
+    // succeeds (Y, a registry, does not have the redirected path: not a TLS error).
+    let (code, _, err) = env.run(&[
+        "--ca-cert",
+        ca.cert.to_str().unwrap(),
+        "image-inspect",
+        &name,
+    ]);
+    assert_ne!(code, 0, "{err}");
+    assert!(!err.contains("certificate"), "{err}");
+}

@@ -4,7 +4,7 @@
 
 use crate::local::LocalError;
 use crate::reference::ReferenceError;
-use crate::registry::{Kind, RegistryError};
+use crate::registry::{Kind, RegistryError, TlsFailure};
 
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
@@ -120,6 +120,7 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
         match e {
             RegistryError::Api { host, .. }
             | RegistryError::Connect { host, .. }
+            | RegistryError::Tls { host, .. }
             | RegistryError::Token { host, .. }
             | RegistryError::Protocol { host, .. } => host.as_str(),
             RegistryError::Invalid { .. } => return Some(
@@ -139,6 +140,18 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     Some(match (e, e.kind()) {
         (RegistryError::Protocol { message, .. }, _) if message.contains("speaks HTTPS") => {
             format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
+        }
+        (RegistryError::Tls { why, .. }, _) => {
+            let why = match why {
+                TlsFailure::Untrusted => "its certificate is signed by a CA cr does not trust",
+                TlsFailure::WrongName => "its certificate is not for this host name",
+                TlsFailure::Expired => "its certificate has expired (or is not valid yet)",
+                TlsFailure::CaAsServer => {
+                    "its certificate is a CA certificate used as a server certificate"
+                }
+                TlsFailure::ClientCertificate => "it asks for a client certificate",
+            };
+            format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
         }
         (RegistryError::Connect { message, .. }, _)
             if message.contains("certificate") || message.contains("tls") =>

@@ -218,7 +218,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Copy(a) => copy::run(g.settings()?.quiet(a.t.quiet), a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "cr", &mut std::io::stdout());
+            // Into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "cr", &mut script);
+            output::emit_bytes(&script);
             Ok(ExitCode::SUCCESS)
         }
         Command::Man { dir } => {
@@ -251,11 +254,12 @@ pub fn main() -> ExitCode {
             return unknown_command(&e);
         }
         Err(e) => {
-            let _ = e.print();
+            let printed = e.print();
             return if e.use_stderr() {
                 ExitCode::from(exit::USAGE)
             } else {
-                ExitCode::SUCCESS
+                // --help and --version went to stdout.
+                ExitCode::from(printed.err().map_or(0, |w| output::stdout_failed(&w)))
             };
         }
     };

@@ -1,6 +1,6 @@
 //! Output: tables (comfy-table), JSON (`-o json`), Go templates (`--format`, evaluated by gtmpl
 //! with ibmcloud's field names), sizes and relative times; stdout writes that end quietly on a
-//! closed pipe.
+//! closed pipe and exit 1 on any other failure.
 
 use std::io::Write;
 
@@ -50,14 +50,23 @@ pub fn emit(s: &str) {
     emit_bytes(crate::text::escape_keeping(s, &['\n', '\t']).as_bytes());
 }
 
-/// Write bytes to stdout as they are (a manifest's exact bytes for a script).
+/// Write bytes to stdout as they are (a manifest's exact bytes for a script). A closed pipe
+/// ends the process quietly (exit 0, as `cr image-list | head` expects); any other failed
+/// write (a full disk) is an error: said on stderr, exit 1. Output is never silently lost.
 pub fn emit_bytes(b: &[u8]) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(b).and_then(|_| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+        std::process::exit(stdout_failed(&e).into());
     }
+}
+
+/// The exit code for a failed write to stdout, after saying why (unless the pipe closed).
+pub fn stdout_failed(e: &std::io::Error) -> u8 {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return 0;
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    super::exit::FAILURE
 }
 
 pub fn emit_line(s: &str) {

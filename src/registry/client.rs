@@ -337,7 +337,15 @@ impl Registry {
                     msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg)),
                 },
             }
-            .map_err(|e| connect(error_chain(&e.without_url())))?;
+            .map_err(|e| match super::http::tls_failure(&e) {
+                Some(why) => RegistryError::Tls {
+                    what: what.to_string(),
+                    host: host.clone(),
+                    why,
+                    message: error_chain(&e.without_url()),
+                },
+                None => connect(error_chain(&e.without_url())),
+            })?;
             if self.debug {
                 eprintln!("< {} ({} ms)", resp.status(), started.elapsed().as_millis());
             }

@@ -9,10 +9,10 @@ use url::Url;
 use super::auth::TokenCache;
 use super::client::Registry;
 use super::error::RegistryError;
-use super::http::{pem_certs, pem_key, tls_config, ClientSpec};
+use super::http::{pem_certs, pem_key, tls_config, Anchors, ClientSpec};
 use super::options::Options;
 use crate::credentials::{self, Credential};
-use crate::reference::{api_host, is_loopback};
+use crate::reference::{api_host, is_loopback, strip_port};
 
 impl Registry {
     /// A client for `registry` with the given credential (None: anonymous).
@@ -47,9 +47,17 @@ impl Registry {
         match probe {
             Ok(_) => Ok(tls),
             Err(e) => {
+                let why = super::http::tls_failure(&e);
                 let chain = super::trace::error_chain(&e.without_url());
                 if speaks_plain_http(&chain) {
                     Self::build(opts, registry, cred, false)
+                } else if let Some(why) = why {
+                    Err(RegistryError::Tls {
+                        what: "TLS handshake".into(),
+                        host: registry.to_string(),
+                        why,
+                        message: chain,
+                    })
                 } else {
                     Err(RegistryError::Connect {
                         what: "TLS handshake".into(),
@@ -87,17 +95,17 @@ impl Registry {
             host: registry.into(),
             message: e,
         };
-        // CAs: --ca-cert, then certs.d/HOST[:PORT]/*.crt; a client certificate: the flags, else
-        // certs.d's client.cert + client.key.
+        // CAs: --ca-cert (for every host), then certs.d/HOST[:PORT]/*.crt (for this host name
+        // only); a client certificate: the flags, else certs.d's client.cert + client.key.
         let dirs = opts.certs_d(registry);
-        let mut ca_files: Vec<std::path::PathBuf> = opts.ca_certs.clone();
+        let mut host_files: Vec<std::path::PathBuf> = Vec::new();
         let mut client = opts.client_cert.clone();
         for d in &dirs {
             let mut found: Vec<_> = std::fs::read_dir(d)
                 .map(|r| r.flatten().map(|e| e.path()).collect())
                 .unwrap_or_default();
             found.sort();
-            ca_files.extend(
+            host_files.extend(
                 found
                     .into_iter()
                     .filter(|p| p.extension().is_some_and(|e| e == "crt")),
@@ -107,11 +115,19 @@ impl Registry {
                 client = Some((c, k));
             }
         }
-        let mut anchors = Vec::new();
-        for path in &ca_files {
-            let pem = read_pem(path, "CA certificate")?;
-            anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
-        }
+        let read_anchors = |files: &[std::path::PathBuf]| {
+            let mut anchors = Vec::new();
+            for path in files {
+                let pem = read_pem(path, "CA certificate")?;
+                anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
+            }
+            Ok::<_, RegistryError>(anchors)
+        };
+        let anchors = Anchors {
+            given: read_anchors(&opts.ca_certs)?,
+            host: strip_port(host).to_string(),
+            host_only: read_anchors(&host_files)?,
+        };
         let identity = match &client {
             Some((c, k)) => {
                 let certs = pem_certs(&read_pem(c, "client certificate")?)

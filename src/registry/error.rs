@@ -104,6 +104,21 @@ pub enum Kind {
     Other,
 }
 
+/// Why a TLS handshake failed, read from rustls' error (never from its text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsFailure {
+    /// Signed by no CA cr trusts (nor a given anchor), or a bad signature.
+    Untrusted,
+    /// The certificate is for other names.
+    WrongName,
+    /// Outside its validity period.
+    Expired,
+    /// A CA certificate presented as a server certificate, not given as an anchor.
+    CaAsServer,
+    /// The server asked for a client certificate (or refused the one sent).
+    ClientCertificate,
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegistryError {
     /// The registry answered with an error status.
@@ -126,6 +141,14 @@ pub enum RegistryError {
     Connect {
         what: String,
         host: String,
+        message: String,
+    },
+    /// The TLS handshake failed on a certificate: not retried, and explained by its cause.
+    #[error("cannot reach {host} ({what}): {message}")]
+    Tls {
+        what: String,
+        host: String,
+        why: TlsFailure,
         message: String,
     },
     /// The token service refused to issue a token.

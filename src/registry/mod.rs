@@ -18,6 +18,6 @@ pub(crate) mod watch;
 
 pub use auth::Scope;
 pub use client::{Body, Registry, Req, Resource};
-pub use error::{Code, Kind, RegistryError};
+pub use error::{Code, Kind, RegistryError, TlsFailure};
 pub use options::Options;
 pub use watch::ByteStream;

@@ -3,6 +3,7 @@
 //! disk, skopeo as the independent peer, and an isolated environment for running `cr`.
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod hostile;
 pub mod issuer;
 pub mod layout;
@@ -25,6 +26,8 @@ thread_local! {
     static SELF_SIGNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Set while `start_read_only` starts its registry.
     static READ_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while `certs::start_with_cert` starts its registry: its TLS (and extra) YAML.
+    static GIVEN_TLS: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 pub fn free_port() -> u16 {
@@ -128,7 +131,10 @@ impl TestRegistry {
     fn start_on(auth: Auth, delete: bool, tls: bool, ip: &str) -> Self {
         require("docker-registry");
         let dir = tempfile::tempdir().unwrap();
-        let tls_yaml = if tls {
+        let given = GIVEN_TLS.with(|g| g.borrow_mut().take());
+        let tls_yaml = if let Some(yaml) = given {
+            yaml
+        } else if tls {
             if SELF_SIGNED.with(|m| m.get()) {
                 require("openssl");
                 let d = dir.path();
