@@ -534,3 +534,28 @@ fn two_syncs_into_one_destination_at_once_both_succeed() {
         }
     }
 }
+
+/// A source namespace or repository that does not exist is "not found" (exit 3), not
+/// "0 copied" with exit 0; nothing is written at the destination (issue #18).
+#[test]
+fn a_missing_source_is_not_found() {
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"present")]);
+    src.skopeo_push(&l, "v1", "team/app:v1");
+    let env = Env::new();
+    for missing in ["nope/missing", "nope"] {
+        let (code, out, err) = env.run(&[
+            "sync",
+            &format!("{}/{missing}", src.host),
+            &format!("{}/mirror", dst.host),
+        ]);
+        assert_eq!(code, 3, "{missing}: {out}{err}");
+        assert!(err.contains(missing), "{err}");
+        assert!(!out.contains("0 copied"), "{out}");
+    }
+    let catalog = env.ok(&["repo-list", "-q", "--registry", &dst.host]);
+    assert!(catalog.trim().is_empty(), "{catalog}");
+}

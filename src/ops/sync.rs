@@ -155,6 +155,15 @@ pub async fn plan(
     let inv = Inventory::new(sreg.clone());
     let restrict = (!src.path.is_empty()).then_some(src.path.as_str());
     let repos = inv.repositories(restrict).await?;
+    // A source namespace or repository with nothing under it is a mistyped name, not an
+    // empty mirror: "not found" (exit 3), not "0 copied".
+    if repos.is_empty() && !src.path.is_empty() {
+        return Err(super::NotFound {
+            image: src.describe(),
+            message: format!("no repository {} or below it on {}", src.path, src.registry),
+        }
+        .into());
+    }
     let results: Vec<_> = stream::iter(repos)
         .map(|repo| async move {
             let dst_repo = dest_repo(src, &repo, dst);
