@@ -559,3 +559,58 @@ fn a_missing_source_is_not_found() {
     let catalog = env.ok(&["repo-list", "-q", "--registry", &dst.host]);
     assert!(catalog.trim().is_empty(), "{catalog}");
 }
+
+/// On a terminal the sync bar counts bytes as they stream: a 3 MB layer through a 1 MB/s
+/// link shows amounts between nothing and the whole before it is done (issue #18).
+#[test]
+fn the_sync_bar_moves_with_the_bytes() {
+    common::require("script");
+    let src = TestRegistry::start(Auth::None);
+    let dst = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("big", &common::noise(3 << 20, 7))],
+    );
+    src.skopeo_push(&l, "v1", "team/app:v1");
+    let slow = Proxy::start(src.port, src.storage(), vec![], Some(1 << 20));
+    let env = Env::new();
+    let line = [
+        env!("CARGO_BIN_EXE_cr"),
+        "sync",
+        &format!("{}/team/app", slow.host()),
+        &format!("{}/mirror/app", dst.host),
+    ]
+    .iter()
+    .map(|a| format!("'{a}'"))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut c = std::process::Command::new("script");
+    for (k, v) in env.std_cmd().get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let out = c
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    // Amounts drawn on the bar while the layer streamed ("1.05 MB moved"), short of 3 MB.
+    let partial = screen
+        .split(" moved")
+        .filter_map(|s| s.rsplit(' ').nth(1).zip(s.rsplit(' ').next()))
+        .filter(|(n, unit)| *unit == "MB" && n.parse::<f64>().is_ok_and(|v| v > 0.0 && v < 3.0))
+        .count();
+    assert!(partial >= 1, "no partial amount drawn: {screen:?}");
+    assert_eq!(
+        dst.skopeo_digest("mirror/app:v1"),
+        src.skopeo_digest("team/app:v1")
+    );
+}

@@ -69,7 +69,10 @@ const CHECK_JOBS: usize = 32;
 /// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
 struct View {
     bar: Option<ProgressBar>,
+    /// Bytes streamed so far, counted as they flow (a large layer moves the bar too).
     bytes: AtomicU64,
+    /// Per blob in flight, its bytes so far: forgotten again when the blob starts over.
+    flowing: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 impl View {
@@ -87,6 +90,7 @@ impl View {
         View {
             bar,
             bytes: AtomicU64::new(0),
+            flowing: Default::default(),
         }
     }
 
@@ -97,12 +101,8 @@ impl View {
     }
 }
 
-impl Progress for View {
-    fn blob_done(&self, d: &Desc, o: Outcome) {
-        if o != Outcome::Moved {
-            return;
-        }
-        let total = self.bytes.fetch_add(d.size, Ordering::Relaxed) + d.size;
+impl View {
+    fn show(&self, total: u64) {
         if let Some(b) = &self.bar {
             let secs = b.elapsed().as_secs_f64().max(0.001);
             b.set_message(format!(
@@ -111,6 +111,35 @@ impl Progress for View {
                 human_size((total as f64 / secs) as u64)
             ));
         }
+    }
+}
+
+impl Progress for View {
+    fn blob_bytes(&self, digest: &str, n: u64) {
+        *self
+            .flowing
+            .lock()
+            .expect("progress lock")
+            .entry(digest.to_string())
+            .or_default() += n;
+        self.show(self.bytes.fetch_add(n, Ordering::Relaxed) + n);
+    }
+
+    fn blob_restart(&self, d: &Desc) {
+        let had = self
+            .flowing
+            .lock()
+            .expect("progress lock")
+            .remove(&d.digest)
+            .unwrap_or(0);
+        self.show(self.bytes.fetch_sub(had, Ordering::Relaxed) - had);
+    }
+
+    fn blob_done(&self, d: &Desc, _o: Outcome) {
+        self.flowing
+            .lock()
+            .expect("progress lock")
+            .remove(&d.digest);
     }
 }
 
