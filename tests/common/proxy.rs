@@ -31,6 +31,46 @@ pub enum Action {
     /// Forward without the query: a mount request (`?mount=…&from=…`) becomes a plain upload
     /// start, which the registry answers 202 with a session, as when it refuses a mount.
     DropQuery,
+    /// Forward with the first `from` in the path replaced by `to` (a stale answer: a HEAD by
+    /// tag answered for the digest the tag used to name).
+    Rewrite(&'static str, String),
+    /// Hold the request until the test opens the gate (20 s at most), then forward it.
+    Hold(Arc<Gate>),
+}
+
+/// A gate a held request waits at: the test waits until a request is held, acts, then opens.
+#[derive(Debug, Default)]
+pub struct Gate {
+    state: Mutex<(bool, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    /// Wait (20 s at most) until a request is held; true when one is.
+    pub fn wait_held(&self) -> bool {
+        let g = self.state.lock().unwrap();
+        let (g, _) = self
+            .changed
+            .wait_timeout_while(g, Duration::from_secs(20), |s| !s.0)
+            .unwrap();
+        g.0
+    }
+
+    /// Let the held request (and any later one) through.
+    pub fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+
+    fn hold(&self) {
+        let mut g = self.state.lock().unwrap();
+        g.0 = true;
+        self.changed.notify_all();
+        let _ = self
+            .changed
+            .wait_timeout_while(g, Duration::from_secs(20), |s| !s.1)
+            .unwrap();
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -255,14 +295,16 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             write!(client_w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{}/blob/{digest}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.blob_port)?;
             return Ok(());
         }
+        Some(Action::Hold(gate)) => gate.hold(),
         _ => {}
     }
     let mut up = TcpStream::connect(("127.0.0.1", s.upstream))?;
-    let first = match action {
+    let first = match &action {
         Some(Action::DropQuery) => {
             let bare = path.split('?').next().unwrap_or("");
             first.replacen(&path, bare, 1)
         }
+        Some(Action::Rewrite(from, to)) => first.replacen(from, to, 1),
         _ => first,
     };
     let mut head = format!("{first}\r\n");
