@@ -418,3 +418,156 @@ fn on_a_terminal_it_asks_first() {
     );
     assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v3"]));
 }
+
+/// team/app: v1 (40 days, also `prod`), v2 (30 days), v3 (1 day); returns their digests.
+fn three(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
+    let d: Vec<String> = [40, 30, 1]
+        .iter()
+        .enumerate()
+        .map(|(i, age)| push_aged(reg, dir, "team/app", &format!("v{}", i + 1), *age))
+        .collect();
+    let h = &reg.host;
+    Env::new().ok(&[
+        "image-tag",
+        &format!("{h}/team/app:v1"),
+        &format!("{h}/team/app:prod"),
+    ]);
+    d
+}
+
+fn proxy_to(reg: &TestRegistry, faults: Vec<common::proxy::Fault>) -> common::proxy::Proxy {
+    let port: u16 = reg.host.rsplit(':').next().unwrap().parse().unwrap();
+    common::proxy::Proxy::start(port, reg.storage(), faults, None)
+}
+
+#[test]
+fn a_listed_tag_that_answers_404_leaves_the_repository_alone() {
+    use common::proxy::{Action, Fault};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    three(&reg, dir.path());
+    let p = proxy_to(
+        &reg,
+        vec![Fault {
+            method: "GET",
+            path_contains: "/manifests/prod",
+            action: Action::Status(404, None),
+            times: 100,
+        }],
+    );
+    let (code, out, err) = Env::new().run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        &format!("{}/team/app", p.host()),
+    ]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains("team/app:prod"), "{err}");
+    assert!(err.contains("nothing deleted there"), "{err}");
+    assert_eq!(p.count("DELETE", "/manifests/"), 0);
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v2", "v3"]));
+}
+
+#[test]
+fn a_stale_head_does_not_move_the_plan() {
+    use common::proxy::{Action, Fault};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = three(&reg, dir.path());
+    // HEAD by `prod` is answered for v1, where `prod` pointed when the cache was filled.
+    let p = proxy_to(
+        &reg,
+        vec![Fault {
+            method: "HEAD",
+            path_contains: "/manifests/prod",
+            action: Action::Rewrite("/manifests/prod", format!("/manifests/{}", d[0])),
+            times: 100,
+        }],
+    );
+    let env = Env::new();
+    let target = format!("{}/team/app", p.host());
+    let args = |n: &'static str| {
+        vec![
+            "retention-run".to_string(),
+            "--images".into(),
+            n.into(),
+            "--keep-tag".into(),
+            "^prod$".into(),
+            "--force".into(),
+            target.clone(),
+        ]
+    };
+    let first: Vec<String> = args("3");
+    env.ok(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    // `prod` moves to v2 behind cr's back (straight at the registry).
+    env.ok(&[
+        "image-tag",
+        &format!("{}/team/app:v2", reg.host),
+        &format!("{}/team/app:prod", reg.host),
+    ]);
+    let second = args("1");
+    let out = env.ok(&second.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        out.trim(),
+        format!("deleted {target}@{} (tags: v1)", d[0]),
+        "{out}"
+    );
+    assert_eq!(reg.skopeo_digest("team/app:prod"), d[1]);
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v2", "v3"]));
+}
+
+#[test]
+fn a_protected_tag_moved_during_the_run_keeps_its_image() {
+    use common::proxy::{Action, Fault, Gate};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = three(&reg, dir.path());
+    // The first HEAD of `prod` (the check just before the deletions) waits for the test.
+    let gate = std::sync::Arc::new(Gate::default());
+    let p = proxy_to(
+        &reg,
+        vec![Fault {
+            method: "HEAD",
+            path_contains: "/manifests/prod",
+            action: Action::Hold(gate.clone()),
+            times: 1,
+        }],
+    );
+    let env = Env::new();
+    let mut cmd = env.std_cmd();
+    cmd.args([
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        &format!("{}/team/app", p.host()),
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let held = gate.wait_held();
+    // While it waits, `prod` moves from v1 onto v2, which the plan deletes.
+    env.ok(&[
+        "image-tag",
+        &format!("{}/team/app:v2", reg.host),
+        &format!("{}/team/app:prod", reg.host),
+    ]);
+    gate.open();
+    let out = child.wait_with_output().unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(held, "no HEAD of prod before the deletions: {o}{e}");
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(o.contains("kept: tag moved during the run"), "{o}");
+    assert!(o.contains(&d[1]), "{o}");
+    assert_eq!(reg.skopeo_digest("team/app:prod"), d[1]);
+    assert!(reg.skopeo_exists(&format!("team/app@{}", d[1])));
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v2", "v3"]));
+}
