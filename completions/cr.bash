@@ -1512,7 +1512,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__retention__subcmd__run)
-            opts="-o -h -V --recursive --images --older-than --keep-tag --retain-untagged --force --dry-run --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-o -h -V --recursive --images --older-than --keep-tag --retain-untagged --keep-referrers --force --dry-run --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -444,6 +444,7 @@ complete -c cr -n "__fish_cr_using_subcommand retention-run" -l client-cert -d '
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l recursive -d 'With NAMESPACE/REPO: also the repositories nested under it (NAMESPACE/REPO/...)'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l retain-untagged -d 'Keep images without tags (the only behaviour on registries that cannot list them)'
+complete -c cr -n "__fish_cr_using_subcommand retention-run" -l keep-referrers -d 'Keep the referrers (signatures, SBOMs, attestations) of deleted images'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l force -d 'Delete without asking (needed when there is no terminal)'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l dry-run -d 'Show what would be deleted, delete nothing'
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'

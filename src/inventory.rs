@@ -64,6 +64,9 @@ pub struct Inventory {
     skip: Option<fn(&str) -> bool>,
     infos: Mutex<HashMap<String, Cell<ImageInfo>>>,
     created: Mutex<HashMap<String, Cell<Option<i64>>>>,
+    /// Every tag resolved by a GET in this session (no cache hints), and a listed tag that
+    /// answers 404 is a problem rather than a tag deleted meanwhile: see [`Inventory::exact`].
+    exact: bool,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
@@ -87,6 +90,17 @@ impl Inventory {
             skip: None,
             infos: Mutex::default(),
             created: Mutex::default(),
+            exact: false,
+        }
+    }
+
+    /// A session for decisions that delete: at `Depth::Full` each tag is resolved by a GET
+    /// (never by a HEAD against a cached hint, which a stale registry answer could fool), and
+    /// a tag the listing names but that answers 404 is returned as a problem.
+    pub fn exact(reg: Arc<Registry>) -> Self {
+        Inventory {
+            exact: true,
+            ..Inventory::new(reg)
         }
     }
 
@@ -129,7 +143,10 @@ impl Inventory {
     ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
         // Tag lists and the tags' requests form one pipeline: the first repository's tags are
         // resolved while the next repositories are listed, so the registry is never idle.
-        let cache = self.reg.cache().filter(|_| depth == Depth::Full);
+        let cache = self
+            .reg
+            .cache()
+            .filter(|_| depth == Depth::Full && !self.exact);
         let list_problems = Mutex::new(Vec::new());
         let lists = stream::iter(repos.iter().cloned())
             .map(|repo| async move {
@@ -174,7 +191,7 @@ impl Inventory {
                 Ok(Some(i)) => images.push(i),
                 // A tag deleted between the listing and the fetch is simply gone.
                 Ok(None) => {}
-                Err(e) if e.kind() == Kind::NotFound => {}
+                Err(e) if e.kind() == Kind::NotFound && !self.exact => {}
                 Err(e) => problems.push(e),
             }
         }
@@ -231,7 +248,7 @@ impl Inventory {
         if depth == Depth::Full && !cached {
             let m = match self.reg.get_manifest(repo, &reference, &scopes).await {
                 Ok(m) => m,
-                Err(e) if e.kind() == Kind::NotFound => return Ok(None),
+                Err(e) if e.kind() == Kind::NotFound && !self.exact => return Ok(None),
                 Err(e) => return Err(e),
             };
             let info = self.info(repo, &m.digest, Some(&m)).await?;

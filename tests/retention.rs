@@ -544,3 +544,380 @@ fn a_repository_target_is_that_repository_alone() {
     ]);
     assert_eq!(tags(&reg, "team/application"), strs(&["c"]));
 }
+
+/// team/app: v1 (40 days, also `prod`), v2 (30 days), v3 (1 day); returns their digests.
+fn three(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
+    let d: Vec<String> = [40, 30, 1]
+        .iter()
+        .enumerate()
+        .map(|(i, age)| push_aged(reg, dir, "team/app", &format!("v{}", i + 1), *age))
+        .collect();
+    let h = &reg.host;
+    Env::new().ok(&[
+        "image-tag",
+        &format!("{h}/team/app:v1"),
+        &format!("{h}/team/app:prod"),
+    ]);
+    d
+}
+
+fn proxy_to(reg: &TestRegistry, faults: Vec<common::proxy::Fault>) -> common::proxy::Proxy {
+    let port: u16 = reg.host.rsplit(':').next().unwrap().parse().unwrap();
+    common::proxy::Proxy::start(port, reg.storage(), faults, None)
+}
+
+#[test]
+fn a_listed_tag_that_answers_404_leaves_the_repository_alone() {
+    use common::proxy::{Action, Fault};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    three(&reg, dir.path());
+    let p = proxy_to(
+        &reg,
+        vec![Fault {
+            method: "GET",
+            path_contains: "/manifests/prod",
+            action: Action::Status(404, None),
+            times: 100,
+        }],
+    );
+    let (code, out, err) = Env::new().run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        &format!("{}/team/app", p.host()),
+    ]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains("team/app:prod"), "{err}");
+    assert!(err.contains("nothing deleted there"), "{err}");
+    assert_eq!(p.count("DELETE", "/manifests/"), 0);
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v2", "v3"]));
+}
+
+#[test]
+fn a_stale_head_does_not_move_the_plan() {
+    use common::proxy::{Action, Fault};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = three(&reg, dir.path());
+    // HEAD by `prod` is answered for v1, where `prod` pointed when the cache was filled.
+    let p = proxy_to(
+        &reg,
+        vec![Fault {
+            method: "HEAD",
+            path_contains: "/manifests/prod",
+            action: Action::Rewrite("/manifests/prod", format!("/manifests/{}", d[0])),
+            times: 100,
+        }],
+    );
+    let env = Env::new();
+    let target = format!("{}/team/app", p.host());
+    let args = |n: &'static str| {
+        vec![
+            "retention-run".to_string(),
+            "--images".into(),
+            n.into(),
+            "--keep-tag".into(),
+            "^prod$".into(),
+            "--force".into(),
+            target.clone(),
+        ]
+    };
+    let first: Vec<String> = args("3");
+    env.ok(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    // `prod` moves to v2 behind cr's back (straight at the registry).
+    env.ok(&[
+        "image-tag",
+        &format!("{}/team/app:v2", reg.host),
+        &format!("{}/team/app:prod", reg.host),
+    ]);
+    let second = args("1");
+    let out = env.ok(&second.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        out.trim(),
+        format!("deleted {target}@{} (tags: v1)", d[0]),
+        "{out}"
+    );
+    assert_eq!(reg.skopeo_digest("team/app:prod"), d[1]);
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v2", "v3"]));
+}
+
+#[test]
+fn a_protected_tag_moved_during_the_run_keeps_its_image() {
+    use common::proxy::{Action, Fault, Gate};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = three(&reg, dir.path());
+    // The first HEAD of `prod` (the check just before the deletions) waits for the test.
+    let gate = std::sync::Arc::new(Gate::default());
+    let p = proxy_to(
+        &reg,
+        vec![Fault {
+            method: "HEAD",
+            path_contains: "/manifests/prod",
+            action: Action::HoldUntil(gate.clone()),
+            times: 1,
+        }],
+    );
+    let env = Env::new();
+    let mut cmd = env.std_cmd();
+    cmd.args([
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        &format!("{}/team/app", p.host()),
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let held = gate.wait_held();
+    // While it waits, `prod` moves from v1 onto v2, which the plan deletes.
+    env.ok(&[
+        "image-tag",
+        &format!("{}/team/app:v2", reg.host),
+        &format!("{}/team/app:prod", reg.host),
+    ]);
+    gate.open();
+    let out = child.wait_with_output().unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(held, "no HEAD of prod before the deletions: {o}{e}");
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(o.contains("kept: tag moved during the run"), "{o}");
+    assert!(o.contains(&d[1]), "{o}");
+    assert_eq!(reg.skopeo_digest("team/app:prod"), d[1]);
+    assert!(reg.skopeo_exists(&format!("team/app@{}", d[1])));
+    assert_eq!(tags(&reg, "team/app"), strs(&["prod", "v1", "v2", "v3"]));
+}
+
+/// `repo:tag` created `days` ago with a signature artifact (subject: the image, listed by
+/// the fallback tag index) and a cosign `.sig` tag whose config says 0001-01-01, pushed to a
+/// staging repository and brought over by `cr copy` (so the signature is untagged);
+/// returns (image, signature, cosign) digests.
+fn signed(
+    env: &Env,
+    reg: &TestRegistry,
+    dir: &std::path::Path,
+    repo: &str,
+    tag: &str,
+    days: i64,
+) -> (String, String, String) {
+    let h = &reg.host;
+    let l = dir.join(format!("signed-{}-{tag}", repo.replace('/', "-")));
+    let img = layout::image_at(
+        &l,
+        Some(tag),
+        "amd64",
+        &[("f.txt", format!("{repo}:{tag}").as_bytes())],
+        &days_ago(days),
+    );
+    let subject = (img.digest.as_str(), img.size, layout::OCI_MANIFEST);
+    let sig = layout::artifact(
+        &l,
+        "sig",
+        "application/vnd.example.signature",
+        Some(subject),
+        format!("sig of {tag}").as_bytes(),
+    );
+    let cosign = layout::image_at(
+        &l,
+        Some("cosign"),
+        "amd64",
+        &[("payload", format!("cosign of {}", img.digest).as_bytes())],
+        "0001-01-01T00:00:00Z",
+    );
+    let cosign_tag = format!("{}.sig", img.digest.replacen(':', "-", 1));
+    let stage = format!("stage/{}", repo.replace('/', "-"));
+    for (t, dest) in [(tag, tag), ("sig", "sig"), ("cosign", cosign_tag.as_str())] {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{t}", l.display()),
+            &format!("{h}/{stage}:{dest}"),
+        ]);
+    }
+    env.ok(&[
+        "copy",
+        "-q",
+        &format!("{h}/{stage}:{tag}"),
+        &format!("{h}/{repo}:{tag}"),
+    ]);
+    (img.digest, sig.digest, cosign.digest)
+}
+
+fn fallback_list(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+    let name = format!("{repo}:{}", subject.replacen(':', "-", 1));
+    if !reg.skopeo_exists(&name) {
+        return Vec::new();
+    }
+    json(&reg.skopeo_inspect(&name, true))["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn referrers_go_only_with_their_subject() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new();
+    let h = reg.host.clone();
+    let fb = |d: &str| d.replacen(':', "-", 1);
+    let (old, old_sig, old_cosign) = signed(&env, &reg, dir.path(), "team/app", "old", 40);
+    let (new, new_sig, new_cosign) = signed(&env, &reg, dir.path(), "team/app", "new", 1);
+    let mut all = strs(&["new", "old"]);
+    all.extend([
+        fb(&new),
+        format!("{}.sig", fb(&new)),
+        fb(&old),
+        format!("{}.sig", fb(&old)),
+    ]);
+    all.sort();
+    assert_eq!(tags(&reg, "team/app"), all);
+
+    // The plan names the referrers that go with old, and their subject.
+    let out = env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--dry-run",
+        &format!("{h}/team/app"),
+    ]);
+    for d in [&old_sig, &old_cosign] {
+        assert!(
+            out.contains(&format!(
+                "would delete {h}/team/app@{d} (referrer of {old})"
+            )),
+            "{out}"
+        );
+    }
+    assert_eq!(out.lines().count(), 3, "{out}");
+
+    let out = env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--force",
+        &format!("{h}/team/app"),
+    ]);
+    assert!(
+        out.contains(&format!("deleted {h}/team/app@{old} (tags: old)")),
+        "{out}"
+    );
+    let mut want = strs(&["new"]);
+    want.extend([fb(&new), format!("{}.sig", fb(&new))]);
+    want.sort();
+    assert_eq!(tags(&reg, "team/app"), want);
+    for d in [&old, &old_sig, &old_cosign] {
+        assert!(!reg.skopeo_exists(&format!("team/app@{d}")), "{d} remains");
+    }
+    assert_eq!(fallback_list(&reg, "team/app", &old), Vec::<String>::new());
+    assert_eq!(fallback_list(&reg, "team/app", &new), vec![new_sig.clone()]);
+    assert_eq!(
+        reg.skopeo_digest(&format!("team/app:{}.sig", fb(&new))),
+        new_cosign
+    );
+
+    // --keep-referrers: the image goes, its signature, cosign tag and fallback index stay.
+    let (kold, kold_sig, kold_cosign) = signed(&env, &reg, dir.path(), "team/keep", "old", 40);
+    signed(&env, &reg, dir.path(), "team/keep", "new", 1);
+    env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-referrers",
+        "--force",
+        &format!("{h}/team/keep"),
+    ]);
+    assert!(!reg.skopeo_exists(&format!("team/keep@{kold}")));
+    assert!(reg.skopeo_exists(&format!("team/keep@{kold_sig}")));
+    assert_eq!(fallback_list(&reg, "team/keep", &kold), vec![kold_sig]);
+    assert_eq!(
+        reg.skopeo_digest(&format!("team/keep:{}.sig", fb(&kold))),
+        kold_cosign
+    );
+}
+
+#[test]
+fn everything_under_a_kept_nested_index_stays() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("nested");
+    let (inner, kids) = layout::index_at(&l, "inner", &["amd64", "arm64"], &days_ago(20));
+    // An index whose only entry is the inner index, tagged `top`.
+    let idx = std::fs::read(
+        l.join("blobs/sha256")
+            .join(inner.strip_prefix("sha256:").unwrap()),
+    )
+    .unwrap();
+    let outer = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": layout::OCI_INDEX,
+        "manifests": [{"mediaType": layout::OCI_INDEX, "digest": inner, "size": idx.len()}],
+    }))
+    .unwrap();
+    let top = common::cr_digest(&outer);
+    let env = Env::new();
+    let h = reg.host.clone();
+    // Neither skopeo nor cr pushes an index inside an index: the inner index goes up under
+    // `g1` (moved below), the outer one by a plain PUT.
+    reg.skopeo_push(&l, "inner", "team/nest:g1");
+    put_manifest(&h, "team/nest", "top", layout::OCI_INDEX, &outer);
+    // A grandchild of `top` carries its own tag; a newer image is the most recent.
+    env.ok(&[
+        "image-tag",
+        &format!("{h}/team/nest@{}", kids[0].digest),
+        &format!("{h}/team/nest:g1"),
+    ]);
+    let newer = push_aged(&reg, dir.path(), "team/nest", "newer", 1);
+    let old = push_aged(&reg, dir.path(), "team/nest", "old", 50);
+    let out = env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "^top$",
+        "--force",
+        &format!("{h}/team/nest"),
+    ]);
+    assert_eq!(
+        out.trim(),
+        format!("deleted {h}/team/nest@{old} (tags: old)"),
+        "{out}"
+    );
+    assert_eq!(tags(&reg, "team/nest"), strs(&["g1", "newer", "top"]));
+    assert_eq!(reg.skopeo_digest("team/nest:g1"), kids[0].digest);
+    assert_eq!(reg.skopeo_digest("team/nest:newer"), newer);
+    for d in [&top, &inner, &kids[0].digest, &kids[1].digest] {
+        assert!(reg.skopeo_exists(&format!("team/nest@{d}")), "{d} is gone");
+    }
+}
+
+/// PUT a manifest on a registry without authentication; panics unless it answers 201.
+fn put_manifest(host: &str, repo: &str, tag: &str, media_type: &str, body: &[u8]) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(host).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        c,
+        "PUT /v2/{repo}/manifests/{tag} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {media_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    c.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    let _ = c.take(64 << 10).read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}

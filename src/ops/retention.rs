@@ -1,12 +1,17 @@
 //! Retention: which images of a repository a rule keeps and which it deletes (a pure plan,
-//! from the tags, digests and creation times a listing found), and the deletion itself: by
-//! digest, which removes every tag on the image.
+//! from the tags, digests and creation times a listing found). Referrer tags (`sha256-<hex>`
+//! fallback indexes, cosign `.sig`/`.att`/`.sbom`) are never candidates, and everything under
+//! a tagged index (to any depth) stays. The deletion itself is [`crate::ops::remove`]'s.
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::inventory::TaggedImage;
-use crate::reference::{natural_order, ManifestRef};
-use crate::registry::{Kind, Registry, RegistryError, Scope};
+use super::referrers::{is_referrer_tag, Referrer};
+use crate::inventory::{Inventory, TaggedImage};
+use crate::reference::natural_order;
+use crate::registry::RegistryError;
+
+/// At most this many manifests are followed under the tagged indexes of one repository.
+const MAX_DESCENDANTS: usize = 10_000;
 
 /// What decides an image's fate.
 #[derive(Debug, Clone)]
@@ -42,6 +47,8 @@ pub enum Reason {
     NoDate,
     /// It was not in the plan shown before the question (the repository changed meanwhile).
     Changed,
+    /// A kept or protected tag points at it now (checked again just before the deletions).
+    Moved,
 }
 
 impl Reason {
@@ -53,6 +60,7 @@ impl Reason {
             Reason::IndexChild => "platform of a tagged index",
             Reason::NoDate => "no creation time",
             Reason::Changed => "not in the plan that was confirmed",
+            Reason::Moved => "kept: tag moved during the run",
         }
     }
 }
@@ -62,14 +70,20 @@ impl Reason {
 pub struct Plan {
     pub kept: Vec<(Image, Reason)>,
     pub delete: Vec<Image>,
+    /// The referrers that go with each image of `delete` (by its digest).
+    pub referrers: BTreeMap<String, Vec<Referrer>>,
 }
 
 /// Group a repository's tags by digest (each image once, its tags naturally sorted), newest
-/// first; the images need `Depth::Full`.
+/// first, with the direct children of its tagged indexes; the images need `Depth::Full`.
+/// Referrer tags are left out: a referrer goes only with its subject.
 pub fn images_of(tagged: &[TaggedImage]) -> (Vec<Image>, HashSet<String>) {
     let mut by_digest: BTreeMap<String, Image> = BTreeMap::new();
     let mut children = HashSet::new();
     for t in tagged {
+        if is_referrer_tag(&t.tag) {
+            continue;
+        }
         let Some(d) = &t.digest else { continue };
         if let Some(info) = &t.info {
             children.extend(info.children.iter().cloned());
@@ -87,6 +101,29 @@ pub fn images_of(tagged: &[TaggedImage]) -> (Vec<Image>, HashSet<String>) {
     }
     images.sort_by(|a, b| b.created.cmp(&a.created).then(a.digest.cmp(&b.digest)));
     (images, children)
+}
+
+/// `direct` and every manifest under them (nested indexes to any depth), from the facts the
+/// inventory gathered while listing (an index's facts cover its platforms, so no request is
+/// made twice).
+pub async fn descendants(
+    inv: &Inventory,
+    repo: &str,
+    direct: HashSet<String>,
+) -> Result<HashSet<String>, RegistryError> {
+    let mut queue: Vec<String> = direct.iter().cloned().collect();
+    let mut all = direct;
+    while let Some(d) = queue.pop() {
+        for c in inv.info(repo, &d, None).await?.children {
+            if all.len() >= MAX_DESCENDANTS {
+                return Ok(all);
+            }
+            if all.insert(c.clone()) {
+                queue.push(c);
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// Apply `rule` to a repository's images (`children`: the platforms of its tagged indexes).
@@ -121,27 +158,6 @@ pub fn plan(images: Vec<Image>, children: &HashSet<String>, rule: &Rule) -> Plan
         }
     }
     p
-}
-
-/// How one deletion went.
-#[derive(Debug)]
-pub enum Deleted {
-    Done,
-    /// Someone else deleted it first.
-    Gone,
-}
-
-/// Delete `digest` from `repo` (every tag on it goes with it).
-pub async fn delete(reg: &Registry, repo: &str, digest: &str) -> Result<Deleted, RegistryError> {
-    let scopes = [Scope::pull_delete(repo)];
-    match reg
-        .delete_manifest(repo, &ManifestRef::digest(digest), &scopes)
-        .await
-    {
-        Ok(()) => Ok(Deleted::Done),
-        Err(e) if e.kind() == Kind::NotFound => Ok(Deleted::Gone),
-        Err(e) => Err(e),
-    }
 }
 
 /// `30d`, `12h`, `90m`, `45s`, `2w` as seconds.

@@ -40,6 +40,46 @@ pub enum Action {
     /// Hold the request this many milliseconds before forwarding it; not forwarded at all when
     /// the client went away meanwhile (as a request that never reached the registry).
     Hold(u64),
+    /// Forward with the first `from` in the path replaced by `to` (a stale answer: a HEAD by
+    /// tag answered for the digest the tag used to name).
+    Rewrite(&'static str, String),
+    /// Hold the request until the test opens the gate (20 s at most), then forward it.
+    HoldUntil(Arc<Gate>),
+}
+
+/// A gate a held request waits at: the test waits until a request is held, acts, then opens.
+#[derive(Debug, Default)]
+pub struct Gate {
+    state: Mutex<(bool, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    /// Wait (20 s at most) until a request is held; true when one is.
+    pub fn wait_held(&self) -> bool {
+        let g = self.state.lock().unwrap();
+        let (g, _) = self
+            .changed
+            .wait_timeout_while(g, Duration::from_secs(20), |s| !s.0)
+            .unwrap();
+        g.0
+    }
+
+    /// Let the held request (and any later one) through.
+    pub fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+
+    fn hold(&self) {
+        let mut g = self.state.lock().unwrap();
+        g.0 = true;
+        self.changed.notify_all();
+        let _ = self
+            .changed
+            .wait_timeout_while(g, Duration::from_secs(20), |s| !s.1)
+            .unwrap();
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -275,6 +315,7 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             write!(client_w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{}/blob/{digest}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.blob_port)?;
             return Ok(());
         }
+        Some(Action::HoldUntil(gate)) => gate.hold(),
         _ => {}
     }
     if let Some(Action::Hold(ms)) = action {
@@ -292,11 +333,12 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         }
     }
     let mut up = TcpStream::connect(("127.0.0.1", s.upstream))?;
-    let first = match action {
+    let first = match &action {
         Some(Action::DropQuery) => {
             let bare = path.split('?').next().unwrap_or("");
             first.replacen(&path, bare, 1)
         }
+        Some(Action::Rewrite(from, to)) => first.replacen(from, to, 1),
         _ => first,
     };
     let mut head = format!("{first}\r\n");
