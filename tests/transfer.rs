@@ -771,6 +771,33 @@ fn a_gzip_compressed_docker_archive_is_pushed_like_the_plain_one() {
     let prefixed = pushed(format!("docker-archive:{}", gz.display()), "ns/app:v2");
     assert_eq!(from_gz, from_plain, "same content, same digests");
     assert_eq!(prefixed, from_plain);
+    // `--compression none` streams the layer tars as they are: decompressed from the archive.
+    let raw = |src: &Path, dest: &str| -> String {
+        let out = env.ok(&[
+            "push",
+            "-o",
+            "json",
+            "--compression",
+            "none",
+            &src.display().to_string(),
+            &format!("{}/{dest}", reg.host),
+        ]);
+        json(&out)["Digest"].as_str().unwrap().to_string()
+    };
+    let raw_gz = raw(&gz, "ns/raw:gz");
+    assert_eq!(raw_gz, raw(&plain, "ns/raw:plain"));
+    let m = json(&reg.skopeo_inspect("ns/raw:gz", true));
+    let layer_digests: Vec<&Value> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["digest"])
+        .collect();
+    assert_eq!(
+        layer_digests,
+        diff_ids.as_array().unwrap().iter().collect::<Vec<_>>(),
+        "uncompressed layers are their diff_ids"
+    );
     for tag in ["ns/app:v1", "ns/app:v2"] {
         assert_eq!(reg.skopeo_digest(tag), from_plain);
         let config = common::skopeo_json(&[
