@@ -714,3 +714,132 @@ fn a_corrupt_blob_in_an_existing_archive_is_refused_not_copied() {
         .collect();
     assert!(staging.is_empty(), "{staging:?}");
 }
+
+/// The config of a legacy docker-archive (its manifest.json's `Config` file), parsed.
+fn archive_config(archive: &Path) -> Value {
+    let files: std::collections::HashMap<String, Vec<u8>> =
+        tar::Archive::new(std::fs::File::open(archive).unwrap())
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().to_string_lossy().into_owned();
+                let mut data = Vec::new();
+                std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+                (name.trim_start_matches("./").to_string(), data)
+            })
+            .collect();
+    let list: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let config = list[0]["Config"].as_str().unwrap();
+    serde_json::from_slice(&files[config]).unwrap()
+}
+
+#[test]
+fn a_gzip_compressed_docker_archive_is_pushed_like_the_plain_one() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("a", &common::noise(400_000, 5)), ("b", b"bee")],
+    );
+    let plain = dir.path().join("app.tar");
+    common::skopeo(&[
+        "copy".into(),
+        format!("oci:{}:v1", l.display()),
+        format!("docker-archive:{}:app:v1", plain.display()),
+    ]);
+    // `docker save app | gzip > app.tar.gz`
+    let gz = dir.path().join("app.tar.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&plain).unwrap()).unwrap();
+    let gz_bytes = enc.finish().unwrap();
+    std::fs::write(&gz, &gz_bytes).unwrap();
+    let diff_ids = archive_config(&plain)["rootfs"]["diff_ids"].clone();
+    assert_eq!(diff_ids.as_array().unwrap().len(), 2);
+
+    let pushed = |src: String, dest: &str| -> String {
+        let out = json(&env.ok(&["push", "-o", "json", &src, &format!("{}/{dest}", reg.host)]));
+        out["Digest"].as_str().unwrap().to_string()
+    };
+    let from_plain = pushed(plain.display().to_string(), "ns/plain:v1");
+    // Detected by its magic bytes without a prefix, and read with the docker-archive: prefix.
+    let from_gz = pushed(gz.display().to_string(), "ns/app:v1");
+    let prefixed = pushed(format!("docker-archive:{}", gz.display()), "ns/app:v2");
+    assert_eq!(from_gz, from_plain, "same content, same digests");
+    assert_eq!(prefixed, from_plain);
+    // `--compression none` streams the layer tars as they are: decompressed from the archive.
+    let raw = |src: &Path, dest: &str| -> String {
+        let out = env.ok(&[
+            "push",
+            "-o",
+            "json",
+            "--compression",
+            "none",
+            &src.display().to_string(),
+            &format!("{}/{dest}", reg.host),
+        ]);
+        json(&out)["Digest"].as_str().unwrap().to_string()
+    };
+    let raw_gz = raw(&gz, "ns/raw:gz");
+    assert_eq!(raw_gz, raw(&plain, "ns/raw:plain"));
+    let m = json(&reg.skopeo_inspect("ns/raw:gz", true));
+    let layer_digests: Vec<&Value> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["digest"])
+        .collect();
+    assert_eq!(
+        layer_digests,
+        diff_ids.as_array().unwrap().iter().collect::<Vec<_>>(),
+        "uncompressed layers are their diff_ids"
+    );
+    for tag in ["ns/app:v1", "ns/app:v2"] {
+        assert_eq!(reg.skopeo_digest(tag), from_plain);
+        let config = common::skopeo_json(&[
+            "inspect",
+            "--config",
+            "--tls-verify=false",
+            &format!("docker://{}/{tag}", reg.host),
+        ]);
+        assert_eq!(config["rootfs"]["diff_ids"], diff_ids, "{tag}");
+    }
+
+    // cr writes plain tars only: a gzip archive as a pull destination is left as it is.
+    let (code, _, err) = env.run(&[
+        "pull",
+        &format!("{}/ns/app:v1", reg.host),
+        &gz.display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(std::fs::read(&gz).unwrap(), gz_bytes, "untouched");
+
+    // Cut short: refused with the file's name before anything is pushed.
+    let cut = dir.path().join("cut.tar.gz");
+    std::fs::write(&cut, &gz_bytes[..gz_bytes.len() / 2]).unwrap();
+    for src in [
+        cut.display().to_string(),
+        format!("docker-archive:{}", cut.display()),
+    ] {
+        let (code, out, err) = env.run(&["push", &src, &format!("{}/ns/cut:v1", reg.host)]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains(&cut.display().to_string()) && err.contains("cut short"),
+            "{err}"
+        );
+    }
+    let log = reg.log();
+    assert!(
+        log.contains("/v2/ns/app/blobs/uploads"),
+        "the log names uploads"
+    );
+    assert!(
+        !log.contains("/v2/ns/cut/"),
+        "nothing was sent for the cut archive"
+    );
+    assert!(reg.skopeo_tags("ns/cut").is_empty());
+}

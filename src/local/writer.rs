@@ -111,6 +111,9 @@ fn survey(r: &LocalRef) -> Result<Existing, LocalError> {
         }
         Kind::OciArchive if r.path.exists() => {
             let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "an oci-archive"))?;
+            if t.gzip() {
+                return Err(refuse(&r.path, "a plain (uncompressed) oci-archive"));
+            }
             if !t.contains("oci-layout") || !t.contains("index.json") {
                 return Err(refuse(&r.path, "an oci-archive"));
             }
@@ -119,6 +122,9 @@ fn survey(r: &LocalRef) -> Result<Existing, LocalError> {
         }
         Kind::DockerArchive if r.path.exists() => {
             let t = TarIndex::open(&r.path).map_err(|_| refuse(&r.path, "a docker-archive"))?;
+            if t.gzip() {
+                return Err(refuse(&r.path, "a plain (uncompressed) docker-archive"));
+            }
             if !t.contains("manifest.json") {
                 return Err(refuse(&r.path, "a docker-archive"));
             }
