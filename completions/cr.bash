@@ -832,7 +832,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__image__subcmd__rm)
-            opts="-o -h -V --dry-run --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-o -h -V --dry-run --force --keep-referrers --output --format --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -411,6 +411,8 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l dry-run -d 'Say what would be deleted, delete nothing'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l force -d 'Delete a manifest even when a tagged index lists it (that multi-arch image breaks)'
+complete -c cr -n "__fish_cr_using_subcommand image-rm" -l keep-referrers -d 'Keep the image\'s referrers (signatures, SBOMs, attestations) instead of deleting them'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand image-rm" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -426,6 +428,8 @@ false\t''"
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-cert -d 'Client certificate (PEM) for mutual TLS, with --client-key' -r -F
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l client-key -d 'Private key (PEM) of --client-cert' -r -F
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l dry-run -d 'Say what would be deleted, delete nothing'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l force -d 'Delete a manifest even when a tagged index lists it (that multi-arch image breaks)'
+complete -c cr -n "__fish_cr_using_subcommand rmi" -l keep-referrers -d 'Keep the image\'s referrers (signatures, SBOMs, attestations) instead of deleting them'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l debug -d 'Trace HTTP requests on stderr (credentials and tokens are redacted)'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand rmi" -s h -l help -d 'Print help (see more with \'--help\')'

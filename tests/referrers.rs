@@ -493,3 +493,43 @@ fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
     assert_eq!(code, 0, "{err}");
     check("synced/app", &err);
 }
+
+/// Deleting an image deletes its referrers with it (recursively: the SBOM's own signature),
+/// its fallback tag and cosign tag; `--keep-referrers` keeps them (issue #18).
+#[test]
+fn image_rm_takes_the_referrers_with_the_image() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let h = reg.host.clone();
+    let a = push_all(&env, &h, "team/app");
+    let fb = fallback(&a.image.digest);
+    let out = env.ok(&["image-rm", &format!("{h}/team/app:v1")]);
+    assert!(
+        out.contains(&a.sig.digest) && out.contains(&a.sbom_sig.digest),
+        "{out}"
+    );
+    for d in [&a.image, &a.sig, &a.sbom, &a.sbom_sig, &a.cosign] {
+        assert!(
+            !reg.skopeo_exists(&format!("team/app@{}", d.digest)),
+            "{} remains",
+            d.digest
+        );
+    }
+    let left = reg.skopeo_tags("team/app");
+    assert!(
+        !left.iter().any(|t| t.starts_with(&fb)),
+        "fallback or cosign tag left: {left:?}"
+    );
+    // --keep-referrers: only the image goes.
+    let b = push_all(&env, &h, "team/keep");
+    env.ok(&["image-rm", "--keep-referrers", &format!("{h}/team/keep:v1")]);
+    assert!(!reg.skopeo_exists(&format!("team/keep@{}", b.image.digest)));
+    for d in [&b.sig, &b.sbom, &b.cosign] {
+        assert!(reg.skopeo_exists(&format!("team/keep@{}", d.digest)));
+    }
+    assert_eq!(
+        fallback_index(&reg, "team/keep", &b.image.digest).len(),
+        2,
+        "the fallback index keeps the signature and the SBOM"
+    );
+}

@@ -388,3 +388,77 @@ fn a_table_format_prints_a_header_and_aligned_columns() {
     assert_eq!(lines[2], format!("{:<20}{repo}", "v1"));
     assert!(!out.contains('\t') && !out.contains("table"), "{out}");
 }
+
+/// A platform of a tagged multi-arch index is not deleted (the index would break): exit 1
+/// naming the index's tag, and skopeo still copies the whole index; `--force` deletes it with
+/// a warning. Several names of one digest are one deletion, reported once (issue #18).
+#[test]
+fn image_rm_keeps_what_stays_whole_and_deletes_each_digest_once() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"rm groups a")]);
+    let other = layout::image(&l, Some("v2"), "amd64", &[("a", b"rm groups b")]);
+    let (index, children) = layout::index(&l, "multi", &["amd64", "arm64"]);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    reg.skopeo_push(&l, "v1", "ns/app:v1-alias");
+    reg.skopeo_push(&l, "v2", "ns/app:v2");
+    reg.skopeo_push(&l, "multi", "multi/app:1.0");
+    let env = Env::new();
+    let h = reg.host.as_str();
+    let arm = &children[1].digest;
+    let (code, out, err) = env.run(&["image-rm", &format!("{h}/multi/app@{arm}")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("tagged 1.0") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(reg.skopeo_exists(&format!("multi/app@{arm}")));
+    let copy = dir.path().join("copy");
+    let o = common::skopeo(&[
+        "copy".into(),
+        "--all".into(),
+        "--src-tls-verify=false".into(),
+        format!("docker://{h}/multi/app:1.0"),
+        format!("oci:{}:1.0", copy.display()),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, _, err) = env.run(&["image-rm", "--force", &format!("{h}/multi/app@{arm}")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning:") && err.contains("1.0"), "{err}");
+    assert!(!reg.skopeo_exists(&format!("multi/app@{arm}")));
+    assert_eq!(reg.skopeo_digest("multi/app:1.0"), index);
+    // Three names, two digests: each deleted once, every tag reported, exit 0.
+    let names: Vec<String> = ["v1", "v1-alias", "v2"]
+        .iter()
+        .map(|t| format!("{h}/ns/app:{t}"))
+        .collect();
+    let args = |dry: bool| {
+        let mut v = vec!["image-rm".to_string(), "-o".into(), "json".into()];
+        if dry {
+            v.push("--dry-run".into());
+        }
+        v.extend(names.iter().cloned());
+        v
+    };
+    let run = |v: Vec<String>| {
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        env.run(&refs)
+    };
+    let (code, out, err) = run(args(true));
+    assert_eq!(code, 0, "{err}");
+    let rows: Value = json(&out);
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{out}");
+    assert_eq!(reg.skopeo_tags("ns/app").len(), 3);
+    let (code, out, err) = run(args(false));
+    assert_eq!(code, 0, "{out}{err}");
+    let rows: Value = json(&out);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0]["Digest"], img.digest.as_str());
+    assert_eq!(rows[0]["Tags"], serde_json::json!(["v1", "v1-alias"]));
+    assert_eq!(rows[1]["Digest"], other.digest.as_str());
+    assert_eq!(rows[1]["Tags"], serde_json::json!(["v2"]));
+    assert!(reg.skopeo_tags("ns/app").is_empty());
+    assert!(!reg.skopeo_exists(&format!("ns/app@{}", img.digest)));
+}

@@ -216,6 +216,13 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
         if let Some(r) = registry_error(c) {
             return registry_hint(r);
         }
+        if let Some(h) = c.downcast_ref::<crate::ops::removal::HeldByIndex>() {
+            let repo = h.image.split('@').next().unwrap_or(&h.image);
+            return Some(format!(
+                "delete the index first (cr image-rm {repo}:{}), or add --force to break it",
+                h.tags.first().map(String::as_str).unwrap_or("TAG")
+            ));
+        }
         if c.downcast_ref::<ReferenceError>().is_some() {
             return Some(
                 "image names are [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@sha256:DIGEST], lowercase"

@@ -1,8 +1,13 @@
-//! `cr image-rm IMAGE…`: delete a manifest by digest (no tag means `:latest`), which removes
-//! every tag on it in that repository; say which tags went with it. Copies in other
-//! repositories stay. `--dry-run` only says what would go.
+//! `cr image-rm IMAGE…`: delete manifests by digest (no tag means `:latest`), which removes every
+//! tag on them in that repository; say which tags went. Names are resolved first and grouped by
+//! digest, so each manifest is deleted once however many of its tags were named. A manifest
+//! that a tagged index lists (a platform of a multi-arch image) is refused unless `--force`;
+//! an image's referrers (signatures, SBOMs) go with it unless `--keep-referrers`. Copies in
+//! other repositories stay. `--dry-run` only says what would go.
 
+use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::json;
@@ -11,8 +16,11 @@ use super::exit::{self, usage};
 use super::multi;
 use super::output::OutputArgs;
 use crate::config::Settings;
-use crate::ops::remove::remove;
+use crate::ops::removal::{self, HeldByIndex, TagHead};
+use crate::ops::remove::delete_doomed;
+use crate::ops::NotFound;
 use crate::reference::Reference;
+use crate::registry::{Kind, Registry, Scope};
 
 #[derive(Debug, clap::Args)]
 pub struct ImageRmArgs {
@@ -22,12 +30,32 @@ pub struct ImageRmArgs {
     /// Say what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Delete a manifest even when a tagged index lists it (that multi-arch image breaks).
+    #[arg(long)]
+    pub force: bool,
+    /// Keep the image's referrers (signatures, SBOMs, attestations) instead of deleting them.
+    #[arg(long)]
+    pub keep_referrers: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
+/// One manifest to delete and the names that asked for it.
+struct Group {
+    reg: Arc<Registry>,
+    first: Reference,
+    digest: String,
+}
+
 pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&["Image", "Digest", "Tags", "Deleted"])?;
+    a.out.check(&[
+        "Image",
+        "Repository",
+        "Digest",
+        "Tags",
+        "Deleted",
+        "Referrers",
+    ])?;
     let mut refs = Vec::new();
     for name in &a.images {
         let mut r = Reference::parse(name, &settings.registry)?;
@@ -39,38 +67,134 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
     if refs.is_empty() {
         return Err(usage("no image given", "cr image-rm REPO:TAG"));
     }
-    let dry_run = a.dry_run;
-    let results = multi::each(&settings, &refs, |reg, r| async move {
-        let removed = remove(&reg, &r, dry_run)
+    // Every name is resolved before anything is deleted: two tags of one digest are one
+    // deletion, not a deletion and a "not found".
+    let resolved = multi::each(&settings, &refs, |reg, r| async move {
+        let scopes = [Scope::pull(&r.repository)];
+        let reference = r.manifest_ref();
+        let digest = reg
+            .resolve_digest(&r.repository, &reference, &scopes)
             .await
-            .with_context(|| format!("cannot remove {r}"))?;
-        Ok(json!({"Image": r.to_string(), "Digest": removed.digest, "Tags": removed.tags, "Deleted": !dry_run}))
+            .with_context(|| format!("cannot remove {r}"))?
+            .ok_or_else(|| NotFound {
+                image: r.to_string(),
+                message: format!("no manifest {reference} in {}", r.repo_name()),
+            })?;
+        Ok((reg, r, digest))
     })
     .await;
-    let codes = multi::codes(&results);
-    let results: Vec<serde_json::Value> = results.into_iter().filter_map(Result::ok).collect();
-    super::output::print_results(&a.out, &results, |v| {
-        let tags: Vec<&str> = v["Tags"]
-            .as_array()
-            .map(|t| t.iter().filter_map(|x| x.as_str()).collect())
-            .unwrap_or_default();
+    let mut codes = multi::codes(&resolved);
+    let mut groups: Vec<Group> = Vec::new();
+    for (reg, r, digest) in resolved.into_iter().flatten() {
+        let same = |g: &Group| {
+            g.first.registry == r.registry
+                && g.first.repository == r.repository
+                && g.digest == digest
+        };
+        if !groups.iter().any(same) {
+            groups.push(Group {
+                reg,
+                first: r,
+                digest,
+            });
+        }
+    }
+    let mut heads: HashMap<(String, String), Vec<TagHead>> = HashMap::new();
+    let mut rows = Vec::new();
+    for g in &groups {
+        match remove_one(&a, g, &mut heads).await {
+            Ok(row) => rows.push(row),
+            Err(e) => codes.push(exit::report(&g.first.to_string(), &e)),
+        }
+    }
+    super::output::print_results(&a.out, &rows, |v| {
+        let list = |k: &str| -> Vec<String> {
+            v[k].as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let tags = list("Tags");
         let verb = if a.dry_run { "Would delete" } else { "Deleted" };
-        let image = v["Image"].as_str().unwrap_or("");
-        let repo = image.split('@').next().unwrap_or(image);
-        let repo = repo
-            .rsplit_once(':')
-            .filter(|(_, t)| !t.contains('/'))
-            .map(|(b, _)| b)
-            .unwrap_or(repo);
         let tags = if tags.is_empty() {
             "none".to_string()
         } else {
             tags.join(", ")
         };
-        Some(format!(
-            "{verb} {repo}@{} (tags: {tags})",
+        let mut line = format!(
+            "{verb} {}@{} (tags: {tags})",
+            v["Repository"].as_str().unwrap_or(""),
             v["Digest"].as_str().unwrap_or("")
-        ))
+        );
+        for r in list("Referrers") {
+            line.push_str(&format!("\n  with its referrer {r}"));
+        }
+        Some(line)
     })?;
     exit::summarize(&codes, a.images.len())
+}
+
+/// Plan and (unless dry) delete one manifest with its referrers; its result row.
+async fn remove_one(
+    a: &ImageRmArgs,
+    g: &Group,
+    heads: &mut HashMap<(String, String), Vec<TagHead>>,
+) -> anyhow::Result<serde_json::Value> {
+    let r = &g.first;
+    let repo = &r.repository;
+    let what = || format!("cannot remove {}", r.with_digest(&g.digest));
+    let key = (r.registry.clone(), repo.clone());
+    if !heads.contains_key(&key) {
+        let h = removal::resolve_tags(&g.reg, repo)
+            .await
+            .with_context(what)?;
+        heads.insert(key.clone(), h);
+    }
+    let repo_heads = &heads[&key];
+    let plan = removal::plan(&g.reg, repo, &g.digest, repo_heads, a.keep_referrers)
+        .await
+        .with_context(what)?;
+    if let Some((index, tags)) = plan.held_by.first() {
+        let held = HeldByIndex {
+            image: r.with_digest(&g.digest),
+            index: index.clone(),
+            tags: tags.clone(),
+        };
+        if !a.force {
+            return Err(held.into());
+        }
+        eprintln!("warning: {held}; deleting it anyway (--force)");
+    }
+    if !a.dry_run {
+        let all: HashSet<String> = repo_heads.iter().map(|h| h.tag.clone()).collect();
+        delete_doomed(&g.reg, repo, &plan.doomed, Some(&all))
+            .await
+            .map_err(|e| {
+                let hint = if e.registry().kind() == Kind::Unsupported {
+                    "; the registry has deletion disabled"
+                } else {
+                    ""
+                };
+                anyhow::Error::new(e).context(format!("{}{hint}", what()))
+            })?;
+        // The repository's tags changed: a later group there resolves them again.
+        heads.remove(&(r.registry.clone(), repo.clone()));
+    }
+    let referrers: Vec<&str> = plan
+        .doomed
+        .referrers
+        .iter()
+        .map(|x| x.digest.as_str())
+        .collect();
+    Ok(json!({
+        "Image": r.to_string(),
+        "Repository": r.repo_name(),
+        "Digest": g.digest,
+        "Tags": plan.tags,
+        "Deleted": !a.dry_run,
+        "Referrers": referrers,
+    }))
 }

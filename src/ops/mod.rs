@@ -7,6 +7,7 @@ pub mod copy;
 pub mod critical;
 pub mod inspect;
 pub mod referrers;
+pub mod removal;
 pub mod remove;
 pub mod retention;
 pub mod sync;
