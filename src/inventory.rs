@@ -189,9 +189,8 @@ impl Inventory {
         for r in results {
             match r {
                 Ok(Some(i)) => images.push(i),
-                // A tag deleted between the listing and the fetch is simply gone.
                 Ok(None) => {}
-                Err(e) if e.kind() == Kind::NotFound && !self.exact => {}
+                // A listed tag that cannot be read is reported, never dropped silently.
                 Err(e) => problems.push(e),
             }
         }
@@ -246,11 +245,7 @@ impl Inventory {
             .cache()
             .is_some_and(|c| hint.is_some_and(|h| c.contains(h)));
         if depth == Depth::Full && !cached {
-            let m = match self.reg.get_manifest(repo, &reference, &scopes).await {
-                Ok(m) => m,
-                Err(e) if e.kind() == Kind::NotFound && !self.exact => return Ok(None),
-                Err(e) => return Err(e),
-            };
+            let m = self.reg.get_manifest(repo, &reference, &scopes).await?;
             let info = self.info(repo, &m.digest, Some(&m)).await?;
             image.media_type = Some(info.media_type.clone());
             image.info = Some(info);
@@ -258,7 +253,11 @@ impl Inventory {
             return Ok(Some(image));
         }
         let Some(head) = self.reg.head_manifest(repo, &reference, &scopes).await? else {
-            return Ok(None);
+            return Err(RegistryError::Protocol {
+                what: format!("check manifest {repo}:{}", image.tag),
+                host: self.reg.name.clone(),
+                message: "the tag is listed but its manifest is not found (HTTP 404)".into(),
+            });
         };
         let digest = match head.digest.filter(|d| validate_digest(d).is_ok()) {
             Some(d) => d,
@@ -318,8 +317,16 @@ impl Inventory {
                         .await;
                     let mut size = 0u64;
                     let mut created: Option<i64> = None;
-                    for info in infos {
-                        let info = info?;
+                    for (info, child) in infos.into_iter().zip(&children) {
+                        // A platform that is gone breaks the index: said as such, with its
+                        // digest, never taken for a missing tag.
+                        let info = info.map_err(|e| match e.kind() {
+                            Kind::NotFound => self.protocol(
+                                repo,
+                                format!("index {digest} lists {child}, which is missing"),
+                            ),
+                            _ => e,
+                        })?;
                         size = info.size.saturating_add(size);
                         created = created.max(info.created);
                     }

@@ -426,3 +426,52 @@ fn inspect_of_a_platform_the_image_lacks_is_not_found() {
         s.index_children[1].digest.as_str()
     );
 }
+
+/// Listings never drop a row silently (issue #18): a platform deleted from under a tagged
+/// index, and a tag whose manifest is gone while tags/list still names it, are each reported
+/// on stderr with exit 5, every other row printed; pull names the missing platform, never
+/// "no tag 1.0".
+#[test]
+fn listings_report_what_they_cannot_read() {
+    let s = seed();
+    let env = Env::new();
+    let h = s.reg.host.clone();
+    let arm = s.index_children[1].digest.clone();
+    env.ok(&["image-rm", "--force", &format!("{h}/team/multi@{arm}")]);
+    let (code, out, err) = env.run(&["image-list", "--no-cache", "--registry", &h]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains(&arm) && err.contains("missing"), "{err}");
+    assert!(
+        out.contains("team/app") && out.contains("v1-alias"),
+        "{out}"
+    );
+    let pulled = s._dir.path().join("pulled");
+    let (code, _, err) = env.run(&[
+        "pull",
+        &format!("{h}/team/multi:latest"),
+        &format!("oci:{}", pulled.display()),
+    ]);
+    assert_ne!(code, 0);
+    assert!(!err.contains("closest tags"), "{err}");
+    assert!(
+        err.contains("is listed, but a manifest it needs is missing"),
+        "{err}"
+    );
+    assert!(err.contains(&arm), "{err}");
+    // other/tool:1.0 loses its manifest revision: tags/list still names the tag, GET 404s.
+    let hex = s.single.digest.trim_start_matches("sha256:");
+    let link = s.reg.storage().join(format!(
+        "docker/registry/v2/repositories/other/tool/_manifests/revisions/sha256/{hex}/link"
+    ));
+    std::fs::remove_file(&link).unwrap();
+    assert!(s.reg.skopeo_tags("other/tool").contains(&"1.0".to_string()));
+    for args in [
+        vec!["image-list", "--no-cache", "--registry", &h],
+        vec!["image-digests", "-q", "--registry", &h],
+    ] {
+        let (code, out, err) = env.run(&args);
+        assert_eq!(code, 5, "{args:?}: {out}{err}");
+        assert!(err.contains("other/tool") && err.contains("1.0"), "{err}");
+        assert!(out.contains("team/app"), "{out}");
+    }
+}

@@ -73,6 +73,13 @@ pub async fn explain_missing(
     }
     let asked = r.tag.clone().unwrap_or_else(|| "latest".into());
     let mut tags = reg.tags(&r.repository).await.unwrap_or_default();
+    if tags.contains(&asked) {
+        // The tag is there: what is missing is a manifest it needs (a platform of an index,
+        // or the tag's own manifest on an inconsistent registry), named by the error.
+        return anyhow::Error::new(e).context(format!(
+            "{r}: the tag {asked} is listed, but a manifest it needs is missing"
+        ));
+    }
     tags.sort_by_key(|t| (crate::config::distance(&asked, t), t.clone()));
     tags.truncate(5);
     let assumed = if r.tag.is_none() {
