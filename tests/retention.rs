@@ -921,3 +921,34 @@ fn put_manifest(host: &str, repo: &str, tag: &str, media_type: &str, body: &[u8]
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
 }
+
+/// Bad arguments change nothing: `--images 0`, a bad duration and a bad regular expression
+/// are usage errors (exit 2) before any request (issue #18).
+#[test]
+fn bad_arguments_are_refused_before_any_request() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    for i in 1..=2 {
+        push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i);
+    }
+    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let env = Env::new();
+    let target = format!("{}/team/app", proxy.host());
+    for bad in [
+        vec!["--images", "0"],
+        vec!["--older-than", "3x"],
+        vec!["--images", "1", "--keep-tag", "(prod"],
+    ] {
+        let mut args = vec!["retention-run", "--force"];
+        args.extend(bad.iter().copied());
+        args.push(&target);
+        let (code, out, err) = env.run(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            proxy.requests().is_empty(),
+            "{args:?}: {:?}",
+            proxy.requests()
+        );
+    }
+    assert_eq!(tags(&reg, "team/app"), strs(&["v1", "v2"]));
+}

@@ -327,6 +327,12 @@ fn narrow(
 }
 
 fn rule_of(a: &RetentionRunArgs) -> anyhow::Result<Rule> {
+    if a.images == Some(0) {
+        return Err(usage(
+            "--images 0 would keep no image: every image in scope would be deleted",
+            "keep at least one: --images 1 (to delete by age alone, use --older-than)",
+        ));
+    }
     let created_before = match &a.older_than {
         Some(d) => {
             let secs = retention::parse_duration(d)
