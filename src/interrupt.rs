@@ -100,3 +100,52 @@ impl<R: std::io::Read> std::io::Read for Checked<R> {
         self.0.read(buf)
     }
 }
+
+/// Deletions sent to a registry in this run, each with whether its answer came: an interrupted
+/// run lists them, so that nobody is told "nothing happened" after a DELETE went out.
+static DELETIONS: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
+
+/// A DELETE on its way: recorded when sent, marked when answered, forgotten when refused.
+pub struct Deletion(usize);
+
+impl Deletion {
+    /// `what`: the manifest, as `HOST/REPO@DIGEST`.
+    pub fn sent(what: String) -> Self {
+        let mut d = DELETIONS.lock().unwrap_or_else(|e| e.into_inner());
+        d.push((what, false));
+        Deletion(d.len() - 1)
+    }
+
+    /// The registry said it is done (or a check found it gone).
+    pub fn answered(self) {
+        if let Some(e) = DELETIONS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(self.0)
+        {
+            e.1 = true;
+        }
+    }
+
+    /// The registry refused it: nothing was deleted.
+    pub fn refused(self) {
+        if let Some(e) = DELETIONS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(self.0)
+        {
+            e.0.clear();
+        }
+    }
+}
+
+/// The deletions sent so far (refused ones left out): each manifest and whether it was answered.
+pub fn deletions() -> Vec<(String, bool)> {
+    DELETIONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(w, _)| !w.is_empty())
+        .cloned()
+        .collect()
+}

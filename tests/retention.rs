@@ -952,3 +952,60 @@ fn bad_arguments_are_refused_before_any_request() {
     }
     assert_eq!(tags(&reg, "team/app"), strs(&["v1", "v2"]));
 }
+
+/// An interrupted retention run lists the deletions it sent, answered or not, instead of
+/// saying nothing was changed (issue #19).
+#[test]
+fn an_interrupted_run_lists_the_deletions_it_sent() {
+    use common::proxy::{Action, Fault, Proxy};
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let d: Vec<String> = (1..=3)
+        .map(|i| push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i))
+        .collect();
+    // The first DELETE is answered at once, the second held: the run is interrupted while
+    // one deletion is done and one is on its way.
+    let faults = vec![Fault {
+        method: "DELETE",
+        path_contains: "/manifests/sha256:",
+        action: Action::Hold(5000),
+        times: 1,
+    }];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let child = env
+        .std_cmd()
+        .args([
+            "retention-run",
+            "--images",
+            "1",
+            "--force",
+            &format!("{}/team/app", proxy.host()),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while proxy.count("DELETE", "/manifests/sha256:") < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("deletions were sent"), "{err}");
+    assert!(!err.contains("nothing was left half-written"), "{err}");
+    // Each DELETE the proxy saw is named.
+    for (_, path) in proxy.requests().iter().filter(|(m, _)| m == "DELETE") {
+        let digest = path.rsplit('/').next().unwrap();
+        assert!(err.contains(digest), "{digest} not listed: {err}");
+        assert!(d[..2].iter().any(|x| x == digest));
+    }
+}

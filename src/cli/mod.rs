@@ -303,7 +303,21 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::INTERRUPTED)
         }
         None => {
-            eprintln!("interrupted: nothing was left half-written");
+            let sent = crate::interrupt::deletions();
+            if sent.is_empty() {
+                eprintln!("interrupted: nothing was left half-written");
+            } else {
+                // Deletions cannot be taken back: say which went out.
+                eprintln!("interrupted after {} deletions were sent:", sent.len());
+                for (what, answered) in &sent {
+                    let how = if *answered {
+                        "deleted"
+                    } else {
+                        "sent, no answer yet (it may be deleted)"
+                    };
+                    eprintln!("  {how}: {}", crate::text::escape(what));
+                }
+            }
             ExitCode::from(exit::INTERRUPTED)
         }
     }

@@ -239,16 +239,28 @@ impl Registry {
             what.clone(),
         )
         .budget(budget.clone());
+        let sent = crate::interrupt::Deletion::sent(format!(
+            "{}/{repo}{}{reference}",
+            self.name,
+            reference.sep()
+        ));
         let e = match self.send_ok(req).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                sent.answered();
+                return Ok(());
+            }
             Err(e) => e,
         };
         let retried = budget.of() - budget.left() > 1;
         if !matches!(reference, ManifestRef::Digest(_)) || !answer_lost(&e, retried) {
+            if !answer_lost(&e, retried) {
+                sent.refused();
+            }
             return Err(e);
         }
         match self.head_manifest(repo, reference, scopes).await {
             Ok(None) => {
+                sent.answered();
                 let line = format!(
                     "the answer to {what} on {} was lost ({e}); checked: it is gone",
                     self.name
