@@ -943,3 +943,59 @@ fn a_tag_left_on_a_placeholder_is_shown_and_the_untag_finished() {
     assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
     assert!(!reg.skopeo_exists(&format!("ns/app@{placeholder}")));
 }
+
+/// SIGINT while a pull rewrites an existing oci-archive (the final write: the old archive's
+/// blobs and the new image go into a new file beside it) stops that write while it can still
+/// be abandoned: exit 130, "interrupted before it was changed", the old archive byte for byte
+/// as it was, no staging left (issue #19).
+#[test]
+fn sigint_during_the_final_archive_write_leaves_the_old_archive() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    image(&big, 2, 64 << 20);
+    reg.skopeo_push(&big, "v1", "ns/big:v1");
+    let small = dir.path().join("small");
+    image(&small, 1, 1000);
+    reg.skopeo_push(&small, "v1", "ns/small:v1");
+    let env = Env::new();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let archive = out.join("images.tar");
+    let dst = |tag: &str| format!("oci-archive:{}:{tag}", archive.display());
+    env.ok(&["pull", &format!("{}/ns/big:v1", reg.host), &dst("big")]);
+    let before = std::fs::read(&archive).unwrap();
+    let child = env
+        .std_cmd()
+        .args(["pull", &format!("{}/ns/small:v1", reg.host), &dst("small")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The final write is a `.cr-PID-…` file beside the archive: interrupt once it is there.
+    let prefix = format!(".cr-{}-", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = false;
+    while std::time::Instant::now() < deadline {
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        if names.iter().any(|n| n.starts_with(&prefix)) {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(seen, "the final write was never seen");
+    kill("-INT", child.id());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted before it was changed"), "{err}");
+    assert!(
+        std::fs::read(&archive).unwrap() == before,
+        "the archive changed"
+    );
+    assert!(staging_in(&out).is_empty(), "{:?}", staging_in(&out));
+}

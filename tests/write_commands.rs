@@ -462,3 +462,48 @@ fn image_rm_keeps_what_stays_whole_and_deletes_each_digest_once() {
     assert!(reg.skopeo_tags("ns/app").is_empty());
     assert!(!reg.skopeo_exists(&format!("ns/app@{}", img.digest)));
 }
+
+/// `cr image-list -q | xargs cr image-rm` over tags that share digests exits 0 and leaves no
+/// image (issue #18): each digest is deleted once, its other names are not "not found".
+#[test]
+fn images_q_into_xargs_image_rm_leaves_nothing() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("a", b"xargs a")]);
+    layout::image(&l, Some("v2"), "amd64", &[("a", b"xargs b")]);
+    for (src, dst) in [
+        ("v1", "v1"),
+        ("v1", "latest"),
+        ("v1", "stable"),
+        ("v2", "v2"),
+    ] {
+        reg.skopeo_push(&l, src, &format!("ns/app:{dst}"));
+    }
+    reg.skopeo_push(&l, "v2", "ns/other:v2");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_cr"), bin.join("cr")).unwrap();
+    let env = Env::new();
+    let c = env.std_cmd();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = std::process::Command::new("sh")
+        .envs(
+            c.get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .env("PATH", path)
+        .env("CR_REGISTRY", &reg.host)
+        .args(["-c", "cr image-list -q | xargs cr image-rm"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(reg.skopeo_tags("ns/app").is_empty());
+    assert!(reg.skopeo_tags("ns/other").is_empty());
+    assert!(!err.contains("not found"), "{err}");
+}
