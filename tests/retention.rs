@@ -332,21 +332,7 @@ fn refused_deletions_do_not_stop_the_others() {
 /// `cr ARGS` on a pseudo-terminal (util-linux `script`), answering `answer` to its question.
 fn on_tty(env: &Env, args: &[&str], answer: &str, meanwhile: impl FnOnce()) -> (i32, String) {
     use std::io::Write;
-    let base = env.std_cmd();
-    let mut c = std::process::Command::new("script");
-    for (k, v) in base.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    let line = std::iter::once(env!("CARGO_BIN_EXE_cr"))
-        .chain(args.iter().copied())
-        .map(|a| format!("'{a}'"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut child = c
-        .args(["-qec", &line, "/dev/null"])
+    let mut child = common::tty::script(env, args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -431,28 +417,16 @@ fn ctrl_c_at_the_question_exits_130_at_once() {
         push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i);
     }
     let env = Env::new();
-    let line = [
-        env!("CARGO_BIN_EXE_cr"),
+    let h = reg.host.clone();
+    let args = [
         "--registry",
-        &reg.host,
+        &h,
         "retention-run",
         "--images",
         "1",
         "team/app",
-    ]
-    .iter()
-    .map(|a| format!("'{a}'"))
-    .collect::<Vec<_>>()
-    .join(" ");
-    let mut c = std::process::Command::new("script");
-    for (k, v) in env.std_cmd().get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    let mut child = c
-        .args(["-qec", &line, "/dev/null"])
+    ];
+    let mut child = common::tty::script(&env, &args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -578,25 +578,12 @@ fn the_sync_bar_moves_with_the_bytes() {
     src.skopeo_push(&l, "v1", "team/app:v1");
     let slow = Proxy::start(src.port, src.storage(), vec![], Some(1 << 20));
     let env = Env::new();
-    let line = [
-        env!("CARGO_BIN_EXE_cr"),
-        "sync",
-        &format!("{}/team/app", slow.host()),
-        &format!("{}/mirror/app", dst.host),
-    ]
-    .iter()
-    .map(|a| format!("'{a}'"))
-    .collect::<Vec<_>>()
-    .join(" ");
-    let mut c = std::process::Command::new("script");
-    for (k, v) in env.std_cmd().get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    let out = c
-        .args(["-qec", &line, "/dev/null"])
+    let (from, to) = (
+        format!("{}/team/app", slow.host()),
+        format!("{}/mirror/app", dst.host),
+    );
+    let args = ["sync", from.as_str(), to.as_str()];
+    let out = common::tty::script(&env, &args)
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

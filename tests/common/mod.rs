@@ -9,6 +9,7 @@ pub mod issuer;
 pub mod layout;
 pub mod proxy;
 pub mod referrers_api;
+pub mod tty;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
