@@ -454,9 +454,10 @@ fn listings_report_what_they_cannot_read() {
     assert_ne!(code, 0);
     assert!(!err.contains("closest tags"), "{err}");
     assert!(
-        err.contains("is listed, but a manifest it needs is missing"),
+        err.contains("lists") && err.contains("which is missing"),
         "{err}"
     );
+    assert_eq!(code, 3, "{err}");
     assert!(err.contains(&arm), "{err}");
     // other/tool:1.0 loses its manifest revision: tags/list still names the tag, GET 404s.
     let hex = s.single.digest.trim_start_matches("sha256:");

@@ -46,6 +46,7 @@ fn registry_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Re
     match c.downcast_ref::<crate::transfer::TransferError>() {
         Some(
             crate::transfer::TransferError::Registry(r)
+            | crate::transfer::TransferError::TopManifest(r)
             | crate::transfer::TransferError::Fallback(r),
         ) => Some(r),
         _ => None,
@@ -72,8 +73,10 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         if c.downcast_ref::<crate::ops::NotFound>().is_some() {
             return NOT_FOUND;
         }
-        if let Some(crate::transfer::TransferError::NoPlatform { .. }) =
-            c.downcast_ref::<crate::transfer::TransferError>()
+        if let Some(
+            crate::transfer::TransferError::NoPlatform { .. }
+            | crate::transfer::TransferError::MissingChild { .. },
+        ) = c.downcast_ref::<crate::transfer::TransferError>()
         {
             return NOT_FOUND;
         }
@@ -215,6 +218,13 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
         }
         if let Some(r) = registry_error(c) {
             return registry_hint(r);
+        }
+        if let Some(crate::transfer::TransferError::MissingChild { .. }) =
+            c.downcast_ref::<crate::transfer::TransferError>()
+        {
+            return Some(
+                "the registry lost a platform of this index: push the image again, or pull another platform with --platform".into(),
+            );
         }
         if let Some(h) = c.downcast_ref::<crate::ops::removal::HeldByIndex>() {
             let repo = h.image.split('@').next().unwrap_or(&h.image);

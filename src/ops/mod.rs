@@ -108,11 +108,9 @@ pub async fn explain_transfer(
     r: &crate::reference::Reference,
     e: crate::transfer::TransferError,
 ) -> anyhow::Error {
-    use crate::registry::RegistryError;
     match e {
-        crate::transfer::TransferError::Registry(re)
-            if matches!(&*re, RegistryError::Api { what, .. } if what.starts_with("get manifest"))
-                && re.kind() == crate::registry::Kind::NotFound =>
+        crate::transfer::TransferError::TopManifest(re)
+            if re.kind() == crate::registry::Kind::NotFound =>
         {
             explain_missing(reg, r, *re).await
         }

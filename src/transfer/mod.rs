@@ -36,6 +36,10 @@ pub const DEFAULT_JOBS: usize = 4;
 pub enum TransferError {
     #[error(transparent)]
     Registry(Box<RegistryError>),
+    /// The manifest the transfer was asked for could not be read at the source (a missing tag
+    /// is explained from this, never from a missing platform or blob).
+    #[error(transparent)]
+    TopManifest(Box<RegistryError>),
     #[error(transparent)]
     Local(#[from] LocalError),
     #[error(transparent)]
@@ -53,6 +57,13 @@ pub enum TransferError {
     },
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// An index lists a manifest the source does not have (a platform deleted from under it).
+    #[error("{image}: its index {index} lists {child}, which is missing")]
+    MissingChild {
+        image: String,
+        index: String,
+        child: String,
+    },
     /// A blob of a multi-image run (sync) failed after its retries: every image that needs it
     /// fails with this, and the blob is not tried again.
     #[error("blob {digest} could not be copied: {reason}")]
@@ -76,6 +87,14 @@ impl TransferError {
 }
 
 impl TransferError {
+    /// A failure to read the requested manifest itself.
+    pub(crate) fn of_the_top(self) -> Self {
+        match self {
+            TransferError::Registry(r) => TransferError::TopManifest(r),
+            other => other,
+        }
+    }
+
     /// Whether the failure belongs to the blob rather than to one repository (a denied or
     /// missing repository fails that repository's images only).
     fn of_the_blob(&self) -> bool {

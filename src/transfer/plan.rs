@@ -55,7 +55,10 @@ pub async fn plan(
     reference: &ManifestRef,
     platform: Option<&Platform>,
 ) -> Result<Plan, TransferError> {
-    let mut top = src.manifest(reference).await?;
+    let mut top = src
+        .manifest(reference)
+        .await
+        .map_err(TransferError::of_the_top)?;
     let mut children = Vec::new();
     if let (Some(want), false) = (platform, top.is_index()) {
         check_platform(src, reference, &top, want).await?;
@@ -76,10 +79,22 @@ pub async fn plan(
                             .collect::<Vec<_>>()
                             .join(", "),
                     })?;
-            top = src.manifest(&ManifestRef::digest(&d.digest)).await?;
+            let index = top.digest.clone();
+            top = src
+                .manifest(&ManifestRef::digest(&d.digest))
+                .await
+                .map_err(|e| missing_child(e, src, reference, &index, &d.digest))?;
         } else {
+            let index = top.digest.clone();
             children = stream::iter(entries.iter().map(|(d, _)| d.digest.clone()))
-                .map(|d| async move { src.manifest(&ManifestRef::Digest(d)).await })
+                .map(|d| {
+                    let index = &index;
+                    async move {
+                        src.manifest(&ManifestRef::Digest(d.clone()))
+                            .await
+                            .map_err(|e| missing_child(e, src, reference, index, &d))
+                    }
+                })
                 .buffered(8)
                 .try_collect()
                 .await?;
@@ -91,6 +106,26 @@ pub async fn plan(
         children,
         blobs,
     })
+}
+
+/// A platform an index lists that the source does not have: said as that, with its digest.
+fn missing_child(
+    e: TransferError,
+    src: &Source,
+    reference: &ManifestRef,
+    index: &str,
+    child: &str,
+) -> TransferError {
+    match e {
+        TransferError::Registry(r) if r.kind() == crate::registry::Kind::NotFound => {
+            TransferError::MissingChild {
+                image: src.describe(reference),
+                index: index.to_string(),
+                child: child.to_string(),
+            }
+        }
+        other => other,
+    }
 }
 
 /// A single-platform image asked for with `--platform`: its config must say that platform
