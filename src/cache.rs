@@ -64,9 +64,9 @@ pub fn root() -> Option<PathBuf> {
         match check_tree(&root) {
             Ok(()) => Some(root),
             Err(e) => {
-                eprintln!(
-                    "warning: the cache is not used in this run: {e} (cr keeps its cache only in a directory of yours that no one else can write)"
-                );
+                crate::notice::warning(&format!(
+                    "the cache is not used in this run: {e} (cr keeps its cache only in a directory of yours that no one else can write)"
+                ));
                 None
             }
         }

@@ -31,6 +31,7 @@ pub mod image;
 pub mod interrupt;
 pub mod inventory;
 pub mod local;
+pub mod notice;
 pub mod ops;
 pub mod reference;
 pub mod registry;

@@ -40,7 +40,7 @@ pub struct ImageRmArgs {
     pub out: OutputArgs,
 }
 
-/// One manifest to delete and the names that asked for it.
+/// One manifest to delete, with the first name that asked for it.
 struct Group {
     reg: Arc<Registry>,
     first: Reference,
@@ -181,7 +181,7 @@ async fn remove_one(
                 anyhow::Error::new(e).context(format!("{}{hint}", what()))
             })?;
         // The repository's tags changed: a later group there resolves them again.
-        heads.remove(&(r.registry.clone(), repo.clone()));
+        heads.remove(&key);
     }
     let referrers: Vec<&str> = plan
         .doomed

@@ -248,6 +248,7 @@ const CRITICAL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    crate::notice::install(draw_notice);
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
@@ -321,6 +322,17 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::INTERRUPTED)
         }
     }
+}
+
+/// The library's notices, drawn on stderr: one line each, control characters escaped (they
+/// may carry a registry's or an archive's text).
+fn draw_notice(level: crate::notice::Level, msg: &str) {
+    let prefix = match level {
+        crate::notice::Level::Warning => "warning: ",
+        crate::notice::Level::Note => "note: ",
+        crate::notice::Level::Status => "",
+    };
+    eprintln!("{prefix}{}", crate::text::escape(msg));
 }
 
 /// A mistyped command: the one to three closest commands, not clap's long list.

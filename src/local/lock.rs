@@ -69,12 +69,12 @@ pub fn acquire(dest: &Path) -> Result<DestLock, LocalError> {
             });
         }
         if !said {
-            eprintln!(
+            crate::notice::status(&format!(
                 "waiting for another cr writing {} (lock {}, at most {} s: CR_LOCK_TIMEOUT)",
-                crate::text::escape(&dest.display().to_string()),
-                crate::text::escape(&path.display().to_string()),
+                dest.display(),
+                path.display(),
                 limit.as_secs()
-            );
+            ));
             said = true;
         }
         std::thread::sleep(Duration::from_millis(100).min(limit - waited));

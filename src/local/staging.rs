@@ -130,7 +130,7 @@ pub fn sweep(dir: &Path) -> Swept {
         }
     }
     if swept.entries > 0 {
-        eprintln!(
+        crate::notice::status(&format!(
             "removed {} staging {} left in {} by cr runs that ended: {:.1} MiB ({} bytes) freed",
             swept.entries,
             if swept.entries == 1 {
@@ -138,10 +138,10 @@ pub fn sweep(dir: &Path) -> Swept {
             } else {
                 "entries"
             },
-            crate::text::escape(&dir.display().to_string()),
+            dir.display(),
             swept.bytes as f64 / (1 << 20) as f64,
             swept.bytes
-        );
+        ));
     }
     swept
 }

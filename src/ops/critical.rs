@@ -69,21 +69,17 @@ pub async fn settle(deadline: Duration) -> Vec<String> {
 pub async fn finish_before_exit(deadline: Duration) -> bool {
     let running = in_progress();
     for what in &running {
-        eprintln!(
-            "interrupted: finishing {} before exiting",
-            crate::text::escape(what)
-        );
+        crate::notice::status(&format!("interrupted: finishing {what} before exiting"));
     }
     if running.is_empty() {
         return true;
     }
     let left = settle(deadline).await;
     for what in &left {
-        eprintln!(
-            "interrupted: gave up waiting for {} after {} s; run the command again to finish it",
-            crate::text::escape(what),
+        crate::notice::status(&format!(
+            "interrupted: gave up waiting for {what} after {} s; run the command again to finish it",
             deadline.as_secs()
-        );
+        ));
     }
     left.is_empty()
 }

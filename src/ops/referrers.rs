@@ -212,13 +212,10 @@ fn bound(r: &Referrer, m: &RawManifest) -> bool {
 }
 
 fn warn_unbound(src: &Repo, r: &Referrer) {
-    eprintln!(
-        "{}",
-        crate::text::escape(&format!(
-            "warning: {}/{}@{}: skipped: listed as a referrer of {}, but its manifest does not name that subject",
-            src.reg.name, src.repo, r.digest, r.subject
-        ))
-    );
+    crate::notice::warning(&format!(
+        "{}/{}@{}: skipped: listed as a referrer of {}, but its manifest does not name that subject",
+        src.reg.name, src.repo, r.digest, r.subject
+    ));
 }
 
 /// Copy every referrer of the image `digest` (and of its platforms) from `src` to `dst`,

@@ -82,11 +82,9 @@ impl Registry {
             for name in items.iter().filter_map(|v| v.as_str()) {
                 match valid(name) {
                     Ok(()) => out.push(name.to_string()),
-                    Err(e) => eprintln!(
-                        "warning: {what} on {}: skipped: {}",
-                        self.name,
-                        crate::text::escape(&e.to_string())
-                    ),
+                    Err(e) => {
+                        crate::notice::warning(&format!("{what} on {}: skipped: {e}", self.name))
+                    }
                 }
             }
             let Some(n) = next.filter(|_| !items.is_empty()) else {
@@ -102,7 +100,9 @@ impl Registry {
             }
             if seen.contains(&n) {
                 if self.debug {
-                    eprintln!("{what}: the Link header repeats a page; stopping there");
+                    crate::notice::status(&format!(
+                        "{what}: the Link header repeats a page; stopping there"
+                    ));
                 }
                 return Ok(out);
             }

@@ -160,7 +160,9 @@ impl Registry {
     /// Under `--debug`, say that a content-addressed read came from the cache.
     pub(super) fn trace_cache(&self, what: &str, digest: &str) {
         if self.debug {
-            eprintln!("cache: {what} {digest} read from the content cache (no request)");
+            crate::notice::status(&format!(
+                "cache: {what} {digest} read from the content cache (no request)"
+            ));
         }
     }
 
@@ -317,11 +319,11 @@ impl Registry {
             };
             let started = Instant::now();
             if self.debug {
-                eprintln!(
+                crate::notice::status(&format!(
                     "> {method} {}{}",
                     redact_url(&url),
                     if with_auth { " (authorized)" } else { "" }
-                );
+                ));
             }
             let host = url.host_str().unwrap_or_default().to_string()
                 + &url.port().map(|p| format!(":{p}")).unwrap_or_default();
@@ -347,7 +349,11 @@ impl Registry {
                 None => connect(error_chain(&e.without_url())),
             })?;
             if self.debug {
-                eprintln!("< {} ({} ms)", resp.status(), started.elapsed().as_millis());
+                crate::notice::status(&format!(
+                    "< {} ({} ms)",
+                    resp.status(),
+                    started.elapsed().as_millis()
+                ));
             }
             let redirect = resp.status().is_redirection()
                 && matches!(method, Method::GET | Method::HEAD)
@@ -463,7 +469,7 @@ impl Registry {
             self.name
         );
         if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
-            eprintln!("{}", crate::text::escape(&line));
+            crate::notice::status(&line);
         }
         self.retries.lock().expect("retries lock").push(line);
     }

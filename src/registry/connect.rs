@@ -182,18 +182,19 @@ impl Registry {
             .await
             .expect("credential lookup does not panic")?;
         if !opts.tls_verify {
-            eprintln!(
-                "warning: TLS certificate verification is off for {registry} (--tls-verify=false): anyone on the network path can read and change what cr sends and receives"
-            );
+            crate::notice::warning(&format!(
+                "TLS certificate verification is off for {registry} (--tls-verify=false): anyone on the network path can read and change what cr sends and receives"
+            ));
         }
         if opts.debug {
             match &cred {
-                Some(c) => eprintln!(
+                Some(c) => crate::notice::status(&format!(
                     "credentials for {registry}: user {:?} from {}",
-                    crate::text::escape(&c.username),
-                    c.source
-                ),
-                None => eprintln!("credentials for {registry}: none (anonymous)"),
+                    c.username, c.source
+                )),
+                None => {
+                    crate::notice::status(&format!("credentials for {registry}: none (anonymous)"))
+                }
             }
             if credentials::from_env().is_some()
                 && !cred.as_ref().is_some_and(|c| {
@@ -204,10 +205,10 @@ impl Registry {
                     )
                 })
             {
-                eprintln!(
+                crate::notice::status(&format!(
                     "credentials for {registry}: the environment's are not sent here (only to the target registry {}, CR_CREDENTIAL_HOSTS and, for CR_APIKEY, *.icr.io)",
                     opts.env_scope.target
-                );
+                ));
             }
         }
         Ok(Self::open(opts, registry, cred).await?)

@@ -255,6 +255,21 @@ impl RegistryError {
         matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
     }
 
+    /// A bare error status for `what` on host `h`, as unit tests need one.
+    #[cfg(test)]
+    pub(crate) fn status_for_test(what: &str, status: u16) -> Self {
+        RegistryError::Api {
+            what: what.into(),
+            host: "h".into(),
+            status,
+            errors: vec![],
+            account: None,
+            scope: None,
+            insufficient_scope: false,
+            retry_after: None,
+        }
+    }
+
     /// An error status that carries no registry error code (a proxy's answer, say).
     pub fn without_code(&self) -> bool {
         matches!(self, RegistryError::Api { errors, .. } if errors.is_empty())

@@ -266,7 +266,7 @@ impl Registry {
                     self.name
                 );
                 if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
-                    eprintln!("note: {}", crate::text::escape(&line));
+                    crate::notice::note(&line);
                 }
                 Ok(())
             }
@@ -291,16 +291,7 @@ mod tests {
     use super::*;
 
     fn api(status: u16) -> RegistryError {
-        RegistryError::Api {
-            what: "delete manifest".into(),
-            host: "h".into(),
-            status,
-            errors: vec![],
-            account: None,
-            scope: None,
-            insufficient_scope: false,
-            retry_after: None,
-        }
+        RegistryError::status_for_test("delete manifest", status)
     }
 
     #[test]

@@ -152,16 +152,7 @@ mod tests {
     use super::*;
 
     fn api(status: u16) -> RegistryError {
-        RegistryError::Api {
-            what: "get blob".into(),
-            host: "h".into(),
-            status,
-            errors: vec![],
-            account: None,
-            scope: None,
-            insufficient_scope: false,
-            retry_after: None,
-        }
+        RegistryError::status_for_test("get blob", status)
     }
 
     #[test]
