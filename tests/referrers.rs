@@ -533,3 +533,35 @@ fn image_rm_takes_the_referrers_with_the_image() {
         "the fallback index keeps the signature and the SBOM"
     );
 }
+
+/// A fallback tag index that lists an unrelated image as a referrer of X (the image names no
+/// subject) never gets that image deleted with X: only referrers whose own manifest names X go.
+#[test]
+fn image_rm_deletes_only_referrers_bound_to_the_image() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let x = layout::image(&l, Some("x"), "amd64", &[("a", b"image x")]);
+    let y = layout::image(&l, Some("y"), "amd64", &[("a", b"image y, unrelated")]);
+    reg.skopeo_push(&l, "x", "team/app:x");
+    reg.skopeo_push(&l, "y", "team/app:y");
+    let forged = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": layout::OCI_INDEX,
+        "manifests": [{"mediaType": layout::OCI_MANIFEST, "digest": y.digest, "size": y.size}],
+    }))
+    .unwrap();
+    common::put_manifest(
+        &reg.host,
+        "team/app",
+        &fallback(&x.digest),
+        layout::OCI_INDEX,
+        &forged,
+    );
+    let env = Env::new();
+    let (code, out, err) = env.run(&["image-rm", &format!("{}/team/app:x", reg.host)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("not deleted with"), "{err}");
+    assert!(!reg.skopeo_exists(&format!("team/app@{}", x.digest)));
+    assert_eq!(reg.skopeo_digest("team/app:y"), y.digest);
+}

@@ -846,7 +846,7 @@ fn everything_under_a_kept_nested_index_stays() {
     // Neither skopeo nor cr pushes an index inside an index: the inner index goes up under
     // `g1` (moved below), the outer one by a plain PUT.
     reg.skopeo_push(&l, "inner", "team/nest:g1");
-    put_manifest(&h, "team/nest", "top", layout::OCI_INDEX, &outer);
+    common::put_manifest(&h, "team/nest", "top", layout::OCI_INDEX, &outer);
     // A grandchild of `top` carries its own tag; a newer image is the most recent.
     env.ok(&[
         "image-tag",
@@ -875,25 +875,6 @@ fn everything_under_a_kept_nested_index_stays() {
     for d in [&top, &inner, &kids[0].digest, &kids[1].digest] {
         assert!(reg.skopeo_exists(&format!("team/nest@{d}")), "{d} is gone");
     }
-}
-
-/// PUT a manifest on a registry without authentication; panics unless it answers 201.
-fn put_manifest(host: &str, repo: &str, tag: &str, media_type: &str, body: &[u8]) {
-    use std::io::{Read, Write};
-    let mut c = std::net::TcpStream::connect(host).unwrap();
-    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        c,
-        "PUT /v2/{repo}/manifests/{tag} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {media_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    c.write_all(body).unwrap();
-    let mut answer = Vec::new();
-    let _ = c.take(64 << 10).read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
 }
 
 /// Bad arguments change nothing: `--images 0`, a bad duration and a bad regular expression

@@ -197,7 +197,7 @@ pub struct Copied {
 /// Whether a referrer's manifest is bound to the subject it was listed under: one listed by
 /// the referrers API or a fallback index must name that subject; one found by its cosign tag
 /// is bound by the tag's name and may have no subject, but not another one.
-fn bound(r: &Referrer, m: &RawManifest) -> bool {
+pub(crate) fn bound(r: &Referrer, m: &RawManifest) -> bool {
     let subject = serde_json::from_slice::<Value>(&m.bytes)
         .ok()
         .and_then(|v| {

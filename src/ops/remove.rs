@@ -80,10 +80,28 @@ pub async fn doomed(
     let mut going: HashSet<&str> = HashSet::from([digest]);
     let mut out = Vec::new();
     for r in &found {
-        if going.contains(r.subject.as_str()) && !keep.contains(&r.digest) {
-            going.insert(r.digest.as_str());
-            out.push(r.clone());
+        if !going.contains(r.subject.as_str()) || keep.contains(&r.digest) {
+            continue;
         }
+        // Only a referrer whose own manifest names that subject goes with it: a fallback index
+        // (or referrers answer) listing some other image never gets that image deleted.
+        let m = match reg
+            .get_manifest(repo, &ManifestRef::digest(&r.digest), &[Scope::pull(repo)])
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if e.kind() == Kind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if !referrers::bound(r, &m) {
+            crate::notice::warning(&format!(
+                "{}/{repo}@{}: not deleted with {}: listed as its referrer, but its manifest does not name it",
+                reg.name, r.digest, r.subject
+            ));
+            continue;
+        }
+        going.insert(r.digest.as_str());
+        out.push(r.clone());
     }
     Ok(Doomed {
         digest: digest.to_string(),
