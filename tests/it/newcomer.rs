@@ -1,9 +1,9 @@
 //! The newcomer's path (issue #11): one exit code per condition, whatever the command, and
 //! pull destinations that say what they are.
 
-mod common;
+use crate::common;
 
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, TestRegistry};
 
 #[test]
 fn exit_codes_one_rule_per_condition() {

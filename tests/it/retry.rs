@@ -1,12 +1,12 @@
 //! One retry policy (issue #10): attempts are counted per request and never multiply across
 //! layers, every retry says so on stderr, and a bad knob is a usage error.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::proxy::{Action, Fault, Proxy};
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::proxy::{Action, Fault, Proxy};
+use crate::common::{layout, Auth, Env, TestRegistry};
 
 fn image(dir: &std::path::Path) -> layout::Built {
     let a = common::noise(300 << 10, 1);

@@ -2,13 +2,13 @@
 //! (request counts through a proxy), `repo-list` / `tag-list`, the content cache (repeat
 //! listings, corrupt entries, the size bound, `--no-cache`), and tag-list pagination.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::hostile::{Hostile, Reply};
-use common::proxy::Proxy;
-use common::{cr_digest, layout, Auth, Env, TestRegistry};
+use crate::common::hostile::{Hostile, Reply};
+use crate::common::proxy::Proxy;
+use crate::common::{cr_digest, layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 fn json(s: &str) -> Value {

@@ -3,14 +3,14 @@
 //! and small, local file contents never reach an error, and destinations are added to,
 //! refused untouched, or replaced as they should, with the modes `cp` would give.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::hostile::run_measured;
-use common::layout::{self, OCI_MANIFEST};
-use common::{cr_digest, Auth, Env, TestRegistry};
+use crate::common::hostile::run_measured;
+use crate::common::layout::{self, OCI_MANIFEST};
+use crate::common::{cr_digest, Auth, Env, TestRegistry};
 
 fn blob(dir: &Path, bytes: &[u8]) -> String {
     let d = cr_digest(bytes);

@@ -2,9 +2,9 @@
 //! is explained, never silently given up on; --ca-cert, certs.d (CR_CERTS_D), --tls-verify=false
 //! and mutual TLS with --client-cert/--client-key or certs.d client.cert + client.key.
 
-mod common;
+use crate::common;
 
-use common::{layout, Env, TestRegistry};
+use crate::common::{layout, Env, TestRegistry};
 
 fn image(reg: &TestRegistry) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -193,7 +193,7 @@ fn a_self_signed_certificate_given_as_its_own_ca_is_trusted() {
 // Issue #17, finding 8: `--ca-cert` and certs.d add trust anchors; they exempt nothing. The
 // host name and the validity period are still checked; certs.d vouches for its own host only.
 
-use common::certs;
+use crate::common::certs;
 
 /// Push a one-layer image to `name` with `flags`; its manifest digest.
 fn push_with(env: &Env, flags: &[&str], name: &str) -> String {

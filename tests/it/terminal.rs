@@ -3,11 +3,11 @@
 //! stdout and stderr; `-o json` writes DEL and C1 as `\u00XX`; a newline in a registry's
 //! message cannot forge a `hint:` line.
 
-mod common;
+use crate::common;
 
-use common::hostile::{Hostile, Reply};
-use common::layout::OCI_MANIFEST;
-use common::{cr_digest, Env};
+use crate::common::hostile::{Hostile, Reply};
+use crate::common::layout::OCI_MANIFEST;
+use crate::common::{cr_digest, Env};
 
 /// No byte a terminal would act on: C0 (but newline and tab), DEL, C1.
 fn assert_inert(what: &str, s: &str) {

@@ -4,11 +4,11 @@
 //! moves nothing (counted by a proxy), and `--dry-run` writing nothing. skopeo confirms the
 //! destination.
 
-mod common;
+use crate::common;
 
-use common::issuer::{Issuer, User};
-use common::proxy::Proxy;
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::issuer::{Issuer, User};
+use crate::common::proxy::Proxy;
+use crate::common::{layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 fn json(s: &str) -> Value {

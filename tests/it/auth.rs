@@ -2,12 +2,10 @@
 //! logout, API keys, Docker config.json, credential helpers, auth.json, identity tokens, denied
 //! scopes and wrong passwords.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 
-use common::issuer::{ADMIN, ADMIN_PASSWORD, API_KEY, REFRESH_TOKEN};
-use common::{layout, Auth, Env, Issuer, TestRegistry, User};
+use crate::common::issuer::{ADMIN, ADMIN_PASSWORD, API_KEY, REFRESH_TOKEN};
+use crate::common::{layout, Auth, Env, Issuer, TestRegistry, User};
 
 fn token_registry(expires: u64) -> (TestRegistry, tempfile::TempDir, layout::Built) {
     let reader = User::new("reader", "reader-pass", &[("team", &["pull"])], false);

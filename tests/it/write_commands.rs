@@ -1,10 +1,10 @@
 //! image-tag, image-untag and image-rm against distribution 2.8 with token auth, checked by
 //! skopeo; an account that may only pull in one namespace; deletion disabled.
 
-mod common;
+use crate::common;
 
-use common::issuer::{ADMIN, ADMIN_PASSWORD};
-use common::{layout, Auth, Env, Issuer, TestRegistry, User};
+use crate::common::issuer::{ADMIN, ADMIN_PASSWORD};
+use crate::common::{layout, Auth, Env, Issuer, TestRegistry, User};
 use serde_json::Value;
 
 struct Fixture {

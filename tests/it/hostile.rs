@@ -3,14 +3,14 @@
 //! token realm, tags from a registry never become URL paths, every read is bounded, hostile
 //! numbers neither panic nor loop, and traces show no query values (issue #9).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::hostile::{run_measured, Hostile, Reply, Seen};
-use common::layout::{OCI_INDEX, OCI_MANIFEST};
-use common::{cr_digest, Auth, Env, TestRegistry};
+use crate::common::hostile::{run_measured, Hostile, Reply, Seen};
+use crate::common::layout::{OCI_INDEX, OCI_MANIFEST};
+use crate::common::{cr_digest, Auth, Env, TestRegistry};
 
 /// A small image the hostile registry serves as `ns/app`.
 struct Img {

@@ -1,5 +1,5 @@
 //! Shell completions in completions/ and man pages must match the current CLI: regenerate with
-//! `UPDATE_COMPLETIONS=1 cargo test --test completions`.
+//! `UPDATE_COMPLETIONS=1 cargo test --test it completions::`.
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -23,7 +23,7 @@ fn completions_are_current() {
         let current = std::fs::read(&path).unwrap_or_default();
         assert!(
             current == buf,
-            "{} is stale: run UPDATE_COMPLETIONS=1 cargo test --test completions",
+            "{} is stale: run UPDATE_COMPLETIONS=1 cargo test --test it completions::",
             path.display()
         );
     }

@@ -3,10 +3,10 @@
 //! without a terminal, a registry with deletion disabled, and a token account that may only
 //! pull in one repository (its deletions are refused and reported, the others proceed).
 
-mod common;
+use crate::common;
 
-use common::issuer::{Issuer, User};
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::issuer::{Issuer, User};
+use crate::common::{layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 fn json(s: &str) -> Value {

@@ -1,9 +1,9 @@
 //! Read commands against a real docker-registry (no auth) seeded by skopeo: image-list,
 //! image-digests, namespace-list, image-inspect, manifest-inspect, region; and their errors.
 
-mod common;
+use crate::common;
 
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 struct Seeded {

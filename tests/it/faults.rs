@@ -3,11 +3,11 @@
 //! redirects to another host that must not receive Authorization; deletes whose answer is lost
 //! after the registry did them, and untags interrupted (or killed) mid-placeholder.
 
-mod common;
+use crate::common;
 
-use common::issuer::{ADMIN, ADMIN_PASSWORD};
-use common::proxy::{Action, Fault, Proxy};
-use common::{layout, Auth, Env, Issuer, TestRegistry};
+use crate::common::issuer::{ADMIN, ADMIN_PASSWORD};
+use crate::common::proxy::{Action, Fault, Proxy};
+use crate::common::{layout, Auth, Env, Issuer, TestRegistry};
 
 fn image(dir: &std::path::Path, layers: usize, size: usize) -> layout::Built {
     let files: Vec<(String, Vec<u8>)> = (0..layers)

@@ -1,12 +1,12 @@
 //! push, pull and copy against real docker-registry instances, with skopeo as the peer: every
 //! local format, indexes kept byte-exact, --platform, --all-tags, corruption, bad input.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::issuer::{ADMIN, ADMIN_PASSWORD};
-use common::{layout, Auth, Env, Issuer, TestRegistry};
+use crate::common::issuer::{ADMIN, ADMIN_PASSWORD};
+use crate::common::{layout, Auth, Env, Issuer, TestRegistry};
 use serde_json::Value;
 
 fn json(s: &str) -> Value {

@@ -4,10 +4,10 @@
 //! a signature of the SBOM and a cosign tag, and `cr copy` brings them all, which skopeo
 //! confirms at the destination.
 
-mod common;
+use crate::common;
 
-use common::referrers_api::ReferrersApi;
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::referrers_api::ReferrersApi;
+use crate::common::{layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 fn json(s: &str) -> Value {

@@ -1,6 +1,6 @@
 //! docs/commands/ has one page per command, generated from the clap definitions (the same
 //! text as `--help`); this test fails when a page is stale. Regenerate with
-//! `UPDATE_DOCS=1 cargo test --test docs`. Every example in `--help` and in those pages is run
+//! `UPDATE_DOCS=1 cargo test --test it docs::`. Every example in `--help` and in those pages is run
 //! against local test registries, and must exit as it says.
 
 use clap::CommandFactory;
@@ -54,7 +54,7 @@ fn command_pages_are_current() {
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             current == text,
-            "{} is stale: run UPDATE_DOCS=1 cargo test --test docs",
+            "{} is stale: run UPDATE_DOCS=1 cargo test --test it docs::",
             path.display()
         );
         names.push(name);
@@ -62,12 +62,12 @@ fn command_pages_are_current() {
     assert!(names.len() >= 15, "{names:?}");
 }
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, TestRegistry};
 
 /// The example command lines of a `--help` text: the lines of its EXAMPLES section (without
 /// the description after two spaces) and any `$ cr …` line.

@@ -5,7 +5,7 @@
 //!
 //! CI runs 256 cases per property (well under a minute in all). A longer run by hand:
 //!
-//!     PROPTEST_CASES=100000 cargo test --release --test parsers_prop
+//!     PROPTEST_CASES=100000 cargo test --release --test it parsers_prop::
 
 use proptest::prelude::*;
 

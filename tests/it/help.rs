@@ -1,5 +1,5 @@
 //! `--help` snapshots (insta): a change to any help text shows up in review as a snapshot diff.
-//! Update with `INSTA_UPDATE=always cargo test --test help` and review the diff.
+//! Update with `INSTA_UPDATE=always cargo test --test it help::` and review the diff.
 
 use clap::CommandFactory;
 
