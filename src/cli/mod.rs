@@ -1,6 +1,8 @@
 //! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
 //! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
 
+pub(crate) mod artifact_get;
+pub(crate) mod attach;
 pub(crate) mod copy;
 pub(crate) mod exit;
 pub(crate) mod image_inspect;
@@ -140,6 +142,10 @@ pub enum Command {
     ImageInspect(image_inspect::ImageInspectArgs),
     /// List what refers to an image: signatures, SBOMs, attestations (like oras discover).
     Referrers(referrers::ReferrersArgs),
+    /// Attach files to an image as an OCI artifact (an SBOM, a signature, a report).
+    Attach(attach::AttachArgs),
+    /// Write an artifact's files into a directory, by their titles, verified.
+    ArtifactGet(artifact_get::ArtifactGetArgs),
     /// Print a manifest exactly as the registry stores it.
     ManifestInspect(manifest_inspect::ManifestInspectArgs),
     /// Point a new tag at an image (mounting or copying blobs when the repository differs).
@@ -208,6 +214,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImageDigests(a) => image_list::run(g.settings()?, a, true).await,
         Command::ImageInspect(a) => image_inspect::run(g.settings()?, a).await,
         Command::Referrers(a) => referrers::run(g.settings()?, a).await,
+        Command::Attach(a) => attach::run(g.settings()?.quiet(a.quiet), a).await,
+        Command::ArtifactGet(a) => artifact_get::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ManifestInspect(a) => manifest_inspect::run(g.settings()?, a).await,
         Command::ImageTag(a) => image_tag::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ImageUntag(a) => image_untag::run(g.settings()?, a).await,

@@ -3,6 +3,7 @@
 //! verification — and the one registry client per host that every image of a command shares
 //! (one credential lookup, one ping, one token per scope set).
 
+pub mod artifact;
 pub mod copy;
 pub mod critical;
 pub mod inspect;
