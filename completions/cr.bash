@@ -16,6 +16,12 @@ _cr() {
             ",$1")
                 cmd="cr"
                 ;;
+            cr,artifact-get)
+                cmd="cr__subcmd__artifact__subcmd__get"
+                ;;
+            cr,attach)
+                cmd="cr__subcmd__attach"
+                ;;
             cr,completions)
                 cmd="cr__subcmd__completions"
                 ;;
@@ -115,6 +121,12 @@ _cr() {
             cr,version)
                 cmd="cr__subcmd__version"
                 ;;
+            cr__subcmd__help,artifact-get)
+                cmd="cr__subcmd__help__subcmd__artifact__subcmd__get"
+                ;;
+            cr__subcmd__help,attach)
+                cmd="cr__subcmd__help__subcmd__attach"
+                ;;
             cr__subcmd__help,completions)
                 cmd="cr__subcmd__help__subcmd__completions"
                 ;;
@@ -194,12 +206,124 @@ _cr() {
 
     case "${cmd}" in
         cr)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version login logout region region-set namespace-list namespaces repo-list repos tag-list tags image-list images ls image-digests digests image-inspect inspect referrers manifest-inspect image-tag tag image-untag image-rm rmi retention-run push pull copy sync version completions man help"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version login logout region region-set namespace-list namespaces repo-list repos tag-list tags image-list images ls image-digests digests image-inspect inspect referrers attach artifact-get manifest-inspect image-tag tag image-untag image-rm rmi retention-run push pull copy sync version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__artifact__subcmd__get)
+            opts="-o -q -h -V --output --artifact-type --quiet --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__attach)
+            opts="-q -o -h -V --artifact-type --annotation --file-type --max-size --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --artifact-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -328,8 +452,36 @@ _cr() {
             return 0
             ;;
         cr__subcmd__help)
-            opts="login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect referrers manifest-inspect image-tag image-untag image-rm retention-run push pull copy sync version completions man help"
+            opts="login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect referrers attach artifact-get manifest-inspect image-tag image-untag image-rm retention-run push pull copy sync version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__artifact__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

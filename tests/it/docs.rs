@@ -263,6 +263,11 @@ fn every_example_in_help_and_docs_runs() {
     for f in ["key.txt", "apikey.txt"] {
         std::fs::write(work.join(f), format!("{key}\n")).unwrap();
     }
+    std::fs::write(
+        work.join("sbom.spdx.json"),
+        br#"{"spdxVersion":"SPDX-2.3"}"#,
+    )
+    .unwrap();
     common::skopeo(&[
         "copy".into(),
         format!("oci:{}:app", dir.path().join("seed").display()),
@@ -339,7 +344,15 @@ fn every_example_in_help_and_docs_runs() {
     );
     // What the examples did: the deleting ones ran dry (every seeded tag remains), the
     // copies and syncs arrived, the pull wrote its layout.
-    let tags = |r: &TestRegistry, repo: &str| r.skopeo_tags(repo).join(" ");
+    // Referrer tags (`sha256-<hex>`, from `cr attach`) are not images.
+    let tags = |r: &TestRegistry, repo: &str| {
+        let t = r.skopeo_tags(repo);
+        let t: Vec<String> = t
+            .into_iter()
+            .filter(|t| !t.starts_with("sha256-"))
+            .collect();
+        t.join(" ")
+    };
     assert_eq!(
         tags(&reg, "team/app"),
         "1.0 latest prod v1 v2 v3 v4 v5",
