@@ -424,6 +424,23 @@ fn a_missing_subject_or_a_file_too_large_pushes_nothing() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--max-size"), "{err}");
 
+    // Two files of one name (one title), or a directory: usage errors.
+    let twin = files(&dir.path().join("twin"), &[("f.txt", b"other")]);
+    for (a, b) in [
+        (f, twin[0].to_str().unwrap()),
+        (f, dir.path().to_str().unwrap()),
+    ] {
+        let (code, _, err) = env.run(&[
+            "attach",
+            &format!("{}/team/app:v1", reg.host),
+            a,
+            b,
+            "--artifact-type",
+            "text/plain",
+        ]);
+        assert_eq!(code, 2, "{err}");
+    }
+
     // A file not there: not found; a bad artifact type: usage.
     let (code, _, err) = env.run(&[
         "attach",
