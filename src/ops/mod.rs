@@ -5,6 +5,7 @@
 
 pub mod copy;
 pub mod critical;
+pub mod index;
 pub mod inspect;
 pub mod referrers;
 pub mod removal;
