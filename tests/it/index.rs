@@ -208,6 +208,83 @@ fn children_in_other_repositories_are_mounted() {
         format!("docker://{}/ns/multi:v1", reg.host),
         format!("oci:{}:m", dir.path().join("m").display()),
     ]);
+    // An index in another repository as SRC: its children come along, by digest.
+    let row = json(&env.ok(&[
+        "index-create",
+        &format!("{ph}/ns/other:v1"),
+        &format!("{ph}/ns/multi:v1"),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(row["ManifestsCopied"], 2);
+    assert_eq!(row["BlobsMoved"], 0);
+    assert_eq!(
+        entries(&reg.skopeo_inspect("ns/other:v1", true)),
+        entries(&raw)
+    );
+    for b in [&amd, &arm] {
+        assert_eq!(
+            reg.skopeo_digest(&format!("ns/other@{}", b.digest)),
+            b.digest
+        );
+    }
+}
+
+#[test]
+fn docker_list_of_docker_images_is_read_by_skopeo() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let h = &reg.host;
+    // Docker v2 schema 2 images, converted by skopeo.
+    for arch in ["amd64", "arm64"] {
+        let l = dir.path().join(arch);
+        layout::image(&l, Some("t"), arch, &[("f", arch.as_bytes())]);
+        skopeo(&[
+            "copy".into(),
+            "--format".into(),
+            "v2s2".into(),
+            "--dest-tls-verify=false".into(),
+            format!("oci:{}:t", l.display()),
+            format!("docker://{h}/ns/dk:{arch}"),
+        ]);
+    }
+    let out = env.ok(&[
+        "index-create",
+        "--docker",
+        &format!("{h}/ns/dk:list"),
+        &format!("{h}/ns/dk:amd64"),
+        &format!("{h}/ns/dk:arm64"),
+    ]);
+    let raw = reg.skopeo_inspect("ns/dk:list", true);
+    assert_eq!(
+        out.trim(),
+        format!("{h}/ns/dk@{}", cr_digest(raw.as_bytes()))
+    );
+    let v = json(&raw);
+    assert_eq!(
+        v["mediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+    let children = entries(&raw);
+    assert_eq!(children[0].0, reg.skopeo_digest("ns/dk:amd64"));
+    assert_eq!(children[1].0, reg.skopeo_digest("ns/dk:arm64"));
+    assert!(v["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"));
+    // skopeo copies the whole list to another repository, digests kept.
+    skopeo(&[
+        "copy".into(),
+        "--all".into(),
+        "--preserve-digests".into(),
+        "--src-tls-verify=false".into(),
+        "--dest-tls-verify=false".into(),
+        format!("docker://{h}/ns/dk:list"),
+        format!("docker://{h}/ns/dk2:list"),
+    ]);
+    assert_eq!(reg.skopeo_inspect("ns/dk2:list", true), raw);
 }
 
 #[test]
