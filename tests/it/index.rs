@@ -132,6 +132,16 @@ fn index_create_from_two_images_is_read_and_copied_by_skopeo() {
     assert_eq!(entries(&raw), [(arm.digest.clone(), "linux/arm64".into())]);
     let (code, _, err) = env.run(&[
         "index-create",
+        &format!("{h}/ns/app:s390x"),
+        &format!("{h}/ns/app:multi"),
+        "--platform",
+        "linux/s390x",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("linux/amd64, linux/arm64"), "{err}");
+    assert!(!reg.skopeo_tags("ns/app").contains(&"s390x".to_string()));
+    let (code, _, err) = env.run(&[
+        "index-create",
         &format!("{h}/ns/app:dockerlist"),
         &format!("{h}/ns/app:amd64"),
         "--docker",
