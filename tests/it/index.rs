@@ -477,6 +477,26 @@ fn push_and_copy_to_a_digest_put_no_tag() {
     // Refused before any blob moved: the repository was never made.
     assert!(!repo_dir(&reg, "ns/pw").exists());
 
+    // A legacy docker archive: its manifest is known once the layers are compressed, so a
+    // wrong digest is found after they moved; no manifest is stored, nothing is tagged.
+    let tar = dir.path().join("app.tar");
+    skopeo(&[
+        "copy".into(),
+        format!("oci:{}:v1", l.display()),
+        format!("docker-archive:{}:ns/app:v1", tar.display()),
+    ]);
+    let tar = tar.to_str().unwrap();
+    let out = env.ok(&["push", "-q", tar, &format!("{h}/ns/dt:v1")]);
+    let gz = out.trim().rsplit_once('@').unwrap().1.to_string();
+    let out = env.ok(&["push", "-q", tar, &format!("{h}/ns/dd@{gz}")]);
+    assert_eq!(out.trim(), format!("{h}/ns/dd@{gz}"));
+    assert_eq!(reg.skopeo_digest(&format!("ns/dd@{gz}")), gz);
+    assert!(reg.skopeo_tags("ns/dd").is_empty());
+    let (code, _, err) = env.run(&["push", "-q", tar, &format!("{h}/ns/dw@{wrong}")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&wrong) && err.contains(&gz), "{err}");
+    assert!(!repo_dir(&reg, "ns/dw").join("_manifests").exists());
+
     reg.skopeo_push(&l, "v1", "ns/src:v1");
     let out = env.ok(&[
         "copy",
