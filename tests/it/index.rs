@@ -519,3 +519,54 @@ fn push_and_copy_to_a_digest_put_no_tag() {
     assert!(err.contains(&wrong), "{err}");
     assert!(!repo_dir(&reg, "ns/cw").exists());
 }
+
+#[test]
+fn least_privilege_token_pull_on_sources_push_on_the_index() {
+    use crate::common::{Issuer, User};
+    let builder = User::new(
+        "builder",
+        "builder-pass",
+        &[("base", &["pull"]), ("apps", &["pull", "push"])],
+        false,
+    );
+    let outsider = User::new(
+        "outsider",
+        "outsider-pass",
+        &[("apps", &["pull", "push"])],
+        false,
+    );
+    let reg = TestRegistry::start(Auth::Token(Issuer::start(vec![builder, outsider], 300)));
+    let dir = tempfile::tempdir().unwrap();
+    let h = &reg.host;
+    let amd = pushed(&reg, dir.path(), "amd64", "t", "base/a:v1");
+    let arm = pushed(&reg, dir.path(), "arm64", "t", "base/b:v1");
+    let args = |tag: &str| {
+        vec![
+            "index-create".to_string(),
+            format!("{h}/apps/multi:{tag}"),
+            format!("{h}/base/a:v1"),
+            format!("{h}/base/b:v1"),
+        ]
+    };
+    // Without pull on the sources: exit 4, nothing written.
+    let env = Env::new();
+    env.login(h, "outsider", "outsider-pass");
+    let (code, _, err) = env.run(&args("v1").iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 4, "{err}");
+    assert!(reg.skopeo_tags("apps/multi").is_empty());
+    let env = Env::new();
+    env.login(h, "builder", "builder-pass");
+    env.ok(&args("v1").iter().map(String::as_str).collect::<Vec<_>>());
+    let raw = reg.skopeo_inspect("apps/multi:v1", true);
+    assert_eq!(
+        entries(&raw),
+        [
+            (amd.digest.clone(), "linux/amd64".into()),
+            (arm.digest.clone(), "linux/arm64".into())
+        ]
+    );
+    assert_eq!(
+        reg.skopeo_digest(&format!("apps/multi@{}", arm.digest)),
+        arm.digest
+    );
+}
