@@ -55,6 +55,15 @@ _cr() {
             cr,images)
                 cmd="cr__subcmd__image__subcmd__list"
                 ;;
+            cr,index-add)
+                cmd="cr__subcmd__index__subcmd__add"
+                ;;
+            cr,index-create)
+                cmd="cr__subcmd__index__subcmd__create"
+                ;;
+            cr,index-rm)
+                cmd="cr__subcmd__index__subcmd__rm"
+                ;;
             cr,inspect)
                 cmd="cr__subcmd__image__subcmd__inspect"
                 ;;
@@ -154,6 +163,15 @@ _cr() {
             cr__subcmd__help,image-untag)
                 cmd="cr__subcmd__help__subcmd__image__subcmd__untag"
                 ;;
+            cr__subcmd__help,index-add)
+                cmd="cr__subcmd__help__subcmd__index__subcmd__add"
+                ;;
+            cr__subcmd__help,index-create)
+                cmd="cr__subcmd__help__subcmd__index__subcmd__create"
+                ;;
+            cr__subcmd__help,index-rm)
+                cmd="cr__subcmd__help__subcmd__index__subcmd__rm"
+                ;;
             cr__subcmd__help,login)
                 cmd="cr__subcmd__help__subcmd__login"
                 ;;
@@ -206,7 +224,7 @@ _cr() {
 
     case "${cmd}" in
         cr)
-            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version login logout region region-set namespace-list namespaces repo-list repos tag-list tags image-list images ls image-digests digests image-inspect inspect referrers attach artifact-get manifest-inspect image-tag tag image-untag image-rm rmi retention-run push pull copy sync version completions man help"
+            opts="-h -V --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version login logout region region-set namespace-list namespaces repo-list repos tag-list tags image-list images ls image-digests digests image-inspect inspect referrers attach artifact-get manifest-inspect image-tag tag image-untag image-rm rmi retention-run push pull copy sync index-create index-add index-rm version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -452,7 +470,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__help)
-            opts="login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect referrers attach artifact-get manifest-inspect image-tag image-untag image-rm retention-run push pull copy sync version completions man help"
+            opts="login logout region region-set namespace-list repo-list tag-list image-list image-digests image-inspect referrers attach artifact-get manifest-inspect image-tag image-untag image-rm retention-run push pull copy sync index-create index-add index-rm version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +624,48 @@ _cr() {
             return 0
             ;;
         cr__subcmd__help__subcmd__image__subcmd__untag)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__index__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__index__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__help__subcmd__index__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1100,6 +1160,180 @@ _cr() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__index__subcmd__add)
+            opts="-t -o -h -V --platform --annotation --tag --replace --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__index__subcmd__create)
+            opts="-t -o -h -V --docker --platform --annotation --tag --replace --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cr__subcmd__index__subcmd__rm)
+            opts="-o -h -V --platform --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 --registry)

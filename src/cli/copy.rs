@@ -60,7 +60,8 @@ impl TransferArgs {
 pub struct CopyArgs {
     /// Source image: [HOST/]REPO[:TAG|@DIGEST] (with --all-tags: [HOST/]REPO).
     pub src: String,
-    /// Destination: [HOST/]REPO[:TAG] (default tag: the source's).
+    /// Destination: [HOST/]REPO[:TAG] (default tag: the source's), or [HOST/]REPO@DIGEST: by
+    /// digest only, no tag (the digest must be the source's).
     pub dst: String,
     /// Copy every tag of the source repository.
     #[arg(long)]
@@ -75,13 +76,14 @@ pub struct CopyArgs {
 pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = Reference::parse(&a.dst, &settings.registry)?;
-    if dst.digest.is_some() {
+    if dst.digest.is_some() && dst.tag.is_some() {
         return Err(usage(
-            format!("destination {dst} has a digest"),
-            "name the destination by tag: REPO:TAG",
+            format!("destination {dst} has a tag and a digest"),
+            "name the destination by tag (REPO:TAG) or by digest (REPO@sha256:…)",
         ));
     }
-    if a.all_tags && (src.tag.is_some() || src.digest.is_some() || dst.tag.is_some()) {
+    let by_digest = dst.digest.is_some();
+    if a.all_tags && (src.tag.is_some() || src.digest.is_some() || dst.tag.is_some() || by_digest) {
         return Err(usage(
             "--all-tags copies a whole repository",
             "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
@@ -108,8 +110,17 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .or(src.tag.clone())
             .unwrap_or_else(|| "latest".into());
         let reference = src.manifest_ref();
-        let copied = crate::ops::copy::one(&source, &reference, &dest, &tag, &opts, a.no_referrers);
-        let r = match copied.await {
+        let copied = match &dst.digest {
+            Some(d) => {
+                let one = crate::ops::copy::one_to_digest;
+                one(&source, &reference, &dest, d, &opts, a.no_referrers).await
+            }
+            None => {
+                let one = crate::ops::copy::one;
+                one(&source, &reference, &dest, &tag, &opts, a.no_referrers).await
+            }
+        };
+        let r = match copied {
             Ok(r) => r,
             Err(e) => {
                 let e = crate::ops::explain_transfer(&sreg, &src, e).await;

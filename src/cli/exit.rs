@@ -80,6 +80,14 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         {
             return NOT_FOUND;
         }
+        if let Some(e) = c.downcast_ref::<crate::ops::index::IndexError>() {
+            return if e.is_not_found() { NOT_FOUND } else { USAGE };
+        }
+        if let Some(crate::transfer::TransferError::DestinationDigest { .. }) =
+            c.downcast_ref::<crate::transfer::TransferError>()
+        {
+            return USAGE;
+        }
         if c.downcast_ref::<UsageError>().is_some() || c.downcast_ref::<ReferenceError>().is_some()
         {
             return USAGE;
@@ -224,6 +232,16 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
         {
             return Some(
                 "the registry lost a platform of this index: push the image again, or pull another platform with --platform".into(),
+            );
+        }
+        if let Some(e) = c.downcast_ref::<crate::ops::index::IndexError>() {
+            return e.hint();
+        }
+        if let Some(crate::transfer::TransferError::DestinationDigest { .. }) =
+            c.downcast_ref::<crate::transfer::TransferError>()
+        {
+            return Some(
+                "name the destination by the digest of what is pushed, or by a tag".into(),
             );
         }
         if let Some(h) = c.downcast_ref::<crate::ops::removal::HeldByIndex>() {

@@ -10,6 +10,9 @@ pub(crate) mod image_list;
 pub(crate) mod image_rm;
 pub(crate) mod image_tag;
 pub(crate) mod image_untag;
+pub(crate) mod index_add;
+pub(crate) mod index_create;
+pub(crate) mod index_rm;
 pub(crate) mod login;
 pub(crate) mod manifest_inspect;
 pub(crate) mod multi;
@@ -166,6 +169,12 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Mirror a registry, namespace or repository into another registry, with referrers.
     Sync(sync::SyncArgs),
+    /// Build a multi-platform index from images already in one registry.
+    IndexCreate(index_create::IndexCreateArgs),
+    /// Add platforms to a multi-platform index (rewritten under the same tag).
+    IndexAdd(index_add::IndexAddArgs),
+    /// Remove platforms from a multi-platform index (rewritten under the same tag).
+    IndexRm(index_rm::IndexRmArgs),
     /// Print cr's version.
     Version,
     /// Generate shell completions (bash, zsh, fish, …) on stdout.
@@ -224,6 +233,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pull(a) => pull::run(g.settings()?.quiet(a.t.quiet), a).await,
         Command::Sync(a) => sync::run(g.settings()?.quiet(a.quiet), a).await,
         Command::Copy(a) => copy::run(g.settings()?.quiet(a.t.quiet), a).await,
+        Command::IndexCreate(a) => index_create::run(g.settings()?, a).await,
+        Command::IndexAdd(a) => index_add::run(g.settings()?, a).await,
+        Command::IndexRm(a) => index_rm::run(g.settings()?, a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             // Into memory first: clap_complete panics on a failed write.

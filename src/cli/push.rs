@@ -26,7 +26,8 @@ pub enum Compression {
 pub struct PushArgs {
     /// Local image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], or a path.
     pub src: String,
-    /// Destination: [HOST/]REPO[:TAG] (default tag: the one recorded locally, else latest).
+    /// Destination: [HOST/]REPO[:TAG] (default tag: the one recorded locally, else latest), or
+    /// [HOST/]REPO@DIGEST: by digest only, no tag (the digest must be the image's).
     pub dst: String,
     /// How to push the uncompressed layers of a docker-archive.
     #[arg(long, value_enum, default_value_t = Compression::Gzip)]
@@ -69,10 +70,10 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let dst = Reference::parse(&a.dst, &settings.registry)?;
-    if dst.digest.is_some() {
+    if dst.digest.is_some() && dst.tag.is_some() {
         return Err(usage(
-            format!("destination {dst} has a digest"),
-            "push to a tag: REPO:TAG",
+            format!("destination {dst} has a tag and a digest"),
+            "push to a tag (REPO:TAG) or by digest (REPO@sha256:…)",
         ));
     }
     let lref = match LocalRef::parse(&a.src, false) {
@@ -87,12 +88,14 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     let img = tokio::task::spawn_blocking(move || LocalImage::open(lref))
         .await?
         .with_context(|| format!("cannot push {}", a.src))?;
-    let tag = match dst.tag.clone() {
-        Some(t) => t,
-        None => img
+    let expected = dst.digest.clone();
+    let tags = match (dst.tag.clone(), &expected) {
+        (_, Some(_)) => Vec::new(),
+        (Some(t), None) => vec![t],
+        (None, None) => vec![img
             .recorded_tag()
             .with_context(|| format!("cannot push {}", a.src))?
-            .unwrap_or_else(|| "latest".into()),
+            .unwrap_or_else(|| "latest".into())],
     };
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &dst.registry).await?);
     let repo = Repo {
@@ -101,17 +104,15 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     };
     let opts = a.t.options();
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
-        transfer::push_compressed(img, &Dest::Registry(repo), &[tag], &opts, 1).await
+        let dest = Dest::Registry(repo);
+        transfer::push_compressed(img, &dest, &tags, expected.as_deref(), &opts, 1).await
     } else {
         let top = crate::reference::ManifestRef::digest(&img.top_digest()?);
-        transfer::transfer(
-            &Source::Local(Box::new(img)),
-            &top,
-            &Dest::Registry(repo),
-            &[tag],
-            &opts,
-        )
-        .await
+        let (src, dest) = (Source::Local(Box::new(img)), Dest::Registry(repo));
+        match &expected {
+            Some(d) => transfer::transfer_to_digest(&src, &top, &dest, d, &opts).await,
+            None => transfer::transfer(&src, &top, &dest, &tags, &opts).await,
+        }
     }
     .with_context(|| format!("cannot push {} to {dst}", a.src))?;
     a.t.print(&[report]);

@@ -53,7 +53,31 @@ pub async fn one(
     opts: &Options,
     no_referrers: bool,
 ) -> Result<Report, TransferError> {
-    let mut r = transfer::transfer(src, reference, dst, &[tag.to_string()], opts).await?;
+    let r = transfer::transfer(src, reference, dst, &[tag.to_string()], opts).await?;
+    with_referrers(src, dst, r, opts, no_referrers).await
+}
+
+/// Copy one image by digest only, no tag (with its referrers unless `no_referrers`): its
+/// manifest must be `digest`, checked before any blob moves.
+pub async fn one_to_digest(
+    src: &Source,
+    reference: &ManifestRef,
+    dst: &Dest,
+    digest: &str,
+    opts: &Options,
+    no_referrers: bool,
+) -> Result<Report, TransferError> {
+    let r = transfer::transfer_to_digest(src, reference, dst, digest, opts).await?;
+    with_referrers(src, dst, r, opts, no_referrers).await
+}
+
+async fn with_referrers(
+    src: &Source,
+    dst: &Dest,
+    mut r: Report,
+    opts: &Options,
+    no_referrers: bool,
+) -> Result<Report, TransferError> {
     if let (Source::Registry(s), Dest::Registry(d), false) = (src, dst, no_referrers) {
         let copied = super::referrers::copy_with_tags(s, d, &r.digest, opts, false).await?;
         r.referrers = copied.digests;

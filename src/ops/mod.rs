@@ -6,6 +6,7 @@
 pub mod artifact;
 pub mod copy;
 pub mod critical;
+pub mod index;
 pub mod inspect;
 pub mod referrers;
 pub mod removal;

@@ -57,6 +57,10 @@ pub enum TransferError {
     },
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// A destination named by digest (`REPO@sha256:…`) that is not the digest of the
+    /// manifest pushed: nothing is stored under it.
+    #[error("the destination names {expected}, but the manifest pushed is {actual}")]
+    DestinationDigest { expected: String, actual: String },
     /// An index lists a manifest the source does not have (a platform deleted from under it).
     #[error("{image}: its index {index} lists {child}, which is missing")]
     MissingChild {
@@ -423,20 +427,46 @@ pub async fn transfer(
     tags: &[String],
     opts: &Options,
 ) -> Result<Report, TransferError> {
-    transfer_with(src, reference, dst, tags, opts, None).await
+    transfer_with(src, reference, dst, tags, opts, None, None).await
 }
 
-/// Push a legacy docker archive, compressing its layers at gzip `level` (1: fastest).
+/// Copy `reference` from `src` to `dst` by digest only (no tag): the manifest must be
+/// `expected`, checked before any blob moves.
+pub async fn transfer_to_digest(
+    src: &Source,
+    reference: &ManifestRef,
+    dst: &Dest,
+    expected: &str,
+    opts: &Options,
+) -> Result<Report, TransferError> {
+    transfer_with(src, reference, dst, &[], opts, None, Some(expected)).await
+}
+
+/// Push a legacy docker archive, compressing its layers at gzip `level` (1: fastest). With
+/// `expected` (and no tags) the manifest goes by digest only and must be that one; it is known
+/// once the layers are compressed, so the check comes after they moved, before the manifest.
 pub async fn push_compressed(
     img: LocalImage,
     dst: &Dest,
     tags: &[String],
+    expected: Option<&str>,
     opts: &Options,
     level: u32,
 ) -> Result<Report, TransferError> {
     let top = ManifestRef::digest(&img.top_digest()?);
     let src = Source::Local(Box::new(img));
-    transfer_with(&src, &top, dst, tags, opts, Some(level)).await
+    transfer_with(&src, &top, dst, tags, opts, Some(level), expected).await
+}
+
+/// The manifest about to be stored is the one a digest-named destination asked for.
+fn check_digest(expected: Option<&str>, actual: &str) -> Result<(), TransferError> {
+    match expected {
+        Some(e) if e != actual => Err(TransferError::DestinationDigest {
+            expected: e.to_string(),
+            actual: actual.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 async fn transfer_with(
@@ -446,6 +476,7 @@ async fn transfer_with(
     tags: &[String],
     opts: &Options,
     gzip: Option<u32>,
+    expected: Option<&str>,
 ) -> Result<Report, TransferError> {
     let mut plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
     // A legacy docker archive pushed with gzip: its config moves as a blob, its layers are
@@ -476,6 +507,9 @@ async fn transfer_with(
         plan.blobs.retain(|b| b.digest == config.digest);
         Some(config)
     };
+    if config.is_none() {
+        check_digest(expected, &plan.top.digest)?;
+    }
     let planned = layers
         .iter()
         .fold(plan.blob_bytes(), |t, l| t.saturating_add(l.size));
@@ -534,6 +568,7 @@ async fn transfer_with(
         let layers: Vec<Desc> = moved.iter().skip(1).map(|(d, _)| d.clone()).collect();
         plan.top = docker::manifest(config, &layers);
         plan.blobs = moved.iter().map(|(d, _)| d.clone()).collect();
+        check_digest(expected, &plan.top.digest)?;
     }
     let put = |m, r| put_healing(src, dst, m, r, &plan.blobs, opts, &slots);
     fstream::iter(plan.children.iter())

@@ -205,6 +205,9 @@ fn seed(reg: &TestRegistry, dir: &Path) {
     ] {
         reg.skopeo_push(&l, tag, dest);
     }
+    // A second platform for the index-create, index-add and index-rm examples.
+    layout::image(&l, Some("arm"), "arm64", &[("f", b"arm")]);
+    reg.skopeo_push(&l, "arm", "myns/arm:1");
 }
 
 /// Every example in `cr --help`, each command's `--help` and each docs/commands page runs:

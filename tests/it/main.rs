@@ -9,6 +9,7 @@ mod docs;
 mod faults;
 mod help;
 mod hostile;
+mod index;
 mod lifecycle;
 mod local_hostile;
 mod newcomer;
