@@ -5,6 +5,7 @@
 
 pub mod copy;
 pub mod critical;
+pub mod getters;
 pub mod inspect;
 pub mod referrers;
 pub mod removal;
@@ -12,6 +13,7 @@ pub mod remove;
 pub mod retention;
 pub mod sync;
 pub mod tag;
+pub mod token;
 pub mod untag;
 
 use std::collections::HashMap;

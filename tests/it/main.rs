@@ -4,8 +4,10 @@
 mod auth;
 mod common;
 mod completions;
+mod credential_helper;
 mod docs;
 mod faults;
+mod getters;
 mod help;
 mod hostile;
 mod lifecycle;
