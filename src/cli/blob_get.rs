@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use super::exit::usage;
 use crate::config::Settings;
+use crate::ops::getters::GetError;
 use crate::reference::Reference;
 use crate::registry::Registry;
 
@@ -47,9 +48,18 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
     let what = || format!("cannot get blob {digest} from {}", r.repo_name());
     if to_stdout {
         let mut out = std::io::stdout().lock();
-        crate::ops::getters::blob_to(&reg, &r.repository, &digest, &mut out, Path::new("-"))
-            .await
-            .map_err(|e| e.context(what()))?;
+        let r =
+            crate::ops::getters::blob_to(&reg, &r.repository, &digest, &mut out, Path::new("-"))
+                .await;
+        if let Err(e) = r {
+            // A reader that stopped early (`| head -c 512`) ends cr quietly, as elsewhere.
+            if let Some(GetError::Write { source, .. }) = e.downcast_ref::<GetError>() {
+                if source.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            return Err(e.context(what()));
+        }
     } else {
         let path = a.output.as_deref().expect("a file was given");
         crate::ops::getters::blob_to_file(&reg, &r.repository, &digest, path)

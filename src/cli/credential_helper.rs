@@ -121,10 +121,14 @@ fn act(action: Action) -> Result<String, String> {
             let url = read_input()?;
             let key = key_of(&url)?;
             let c = helper::get(&key).map_err(err)?.ok_or(NOT_FOUND)?;
+            let (username, secret) = match c.identity_token {
+                Some(t) => (TOKEN_USER.to_string(), t),
+                None => (c.username, c.password),
+            };
             let body = Creds {
                 server_url: url.trim().to_string(),
-                username: c.username,
-                secret: c.password,
+                username,
+                secret,
             };
             Ok(serde_json::to_string(&body).expect("serialises") + "\n")
         }

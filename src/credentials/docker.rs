@@ -270,12 +270,16 @@ fn put_auths(
     }
     let auths = auths.as_object_mut().expect("object");
     auths.retain(|k, _| !key_matches(k, registry));
-    let auth = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", cred.username, cred.password));
-    auths.insert(
-        server_url(registry).to_string(),
-        serde_json::json!({ "auth": auth }),
-    );
+    let entry = match &cred.identity_token {
+        // Docker's form for an identity (refresh) token: no user name, no password.
+        Some(t) => serde_json::json!({ "identitytoken": t }),
+        None => {
+            let auth = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", cred.username, cred.password));
+            serde_json::json!({ "auth": auth })
+        }
+    };
+    auths.insert(server_url(registry).to_string(), entry);
     write_0600(&path, &cfg)?;
     Ok(Stored::File { path, warn: true })
 }

@@ -305,11 +305,13 @@ pub async fn blob_to_file(
         _ => Path::new("."),
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(werr)?;
+    let prefix = format!(".{name}.");
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(".part");
+    // A file like any other the user creates (the umask applies), not a private temp file.
+    #[cfg(unix)]
+    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = b.tempfile_in(dir).map_err(werr)?;
     let mut w = std::io::BufWriter::new(tmp);
     let n = blob_to(reg, repo, digest, &mut w, path).await?;
     let tmp = w.into_inner().map_err(|e| werr(e.into_error()))?;

@@ -185,6 +185,27 @@ fn docker_credential_cr_serves_crs_logins() {
         "alices-pw"
     );
 
+    // An identity token (Docker's user `<token>`) round-trips, kept as Docker keeps it.
+    let body = serde_json::json!({
+        "ServerURL": "tokens.example",
+        "Username": "<token>",
+        "Secret": "refresh-me",
+    });
+    assert!(helper(&env, &bin, "store", &body.to_string())
+        .status
+        .success());
+    let v = json(&helper(&env, &bin, "get", "https://tokens.example"));
+    assert_eq!(
+        (v["Username"].as_str(), v["Secret"].as_str()),
+        (Some("<token>"), Some("refresh-me"))
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
+    assert_eq!(
+        cfg["auths"]["tokens.example"],
+        serde_json::json!({"identitytoken": "refresh-me"})
+    );
+
     // Docker's usage line for a missing or unknown action.
     let out = helper(&env, &bin, "fetch", "");
     assert_eq!(out.status.code(), Some(1));

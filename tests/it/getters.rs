@@ -208,6 +208,25 @@ fn blob_get_streams_verified_bytes() {
     assert!(out.status.success());
     assert_eq!(out.stdout, want);
 
+    // A reader that stops early ends cr quietly (exit 0), as `| head -c 10` expects.
+    let mut child = env
+        .std_cmd()
+        .args(["blob-get", &name])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(head, want[..10]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The registry sends another blob's bytes for it: refused, and no file (nor a temporary
     // one) is left.
     let other = s.one.layers[0].clone();
