@@ -6,12 +6,103 @@
 
 use std::collections::BTreeMap;
 
-use super::{docker, keyring, store_choice, Credential, CredentialError, StoreChoice, Stored};
+use super::{
+    docker, keyring, store_choice, Credential, CredentialError, CredentialSource, StoreChoice,
+    Stored,
+};
 use crate::host::Host;
 use crate::reference::ReferenceError;
 
 /// Docker's user name for an identity (refresh) token held as the secret.
 pub const TOKEN_USER: &str = "<token>";
+
+/// A request of Docker's helper protocol, with what came on stdin.
+#[derive(Debug, Clone, Copy)]
+pub enum Request<'a> {
+    /// A server URL.
+    Get(&'a str),
+    /// `{"ServerURL","Username","Secret"}`.
+    Store(&'a str),
+    /// A server URL.
+    Erase(&'a str),
+    List,
+}
+
+/// Why a request failed, in the protocol's words (the helper prints this line, exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum HelperError {
+    /// Docker's exact text, which its clients match.
+    #[error("credentials not found in native keychain")]
+    NotFound,
+    #[error("no credentials server URL")]
+    NoServerUrl,
+    #[error("no credentials username")]
+    NoUsername,
+    #[error("invalid server URL: {0}")]
+    BadServerUrl(ReferenceError),
+    #[error("cannot read the credentials JSON: {0}")]
+    BadJson(String),
+    #[error(transparent)]
+    Store(#[from] CredentialError),
+}
+
+/// The protocol's credentials object.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Creds {
+    #[serde(rename = "ServerURL", default)]
+    server_url: String,
+    #[serde(rename = "Username", default)]
+    username: String,
+    #[serde(rename = "Secret", default)]
+    secret: String,
+}
+
+/// The host key of a server URL read from stdin.
+fn key_of(url: &str) -> Result<String, HelperError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(HelperError::NoServerUrl);
+    }
+    registry_key(url).map_err(HelperError::BadServerUrl)
+}
+
+/// Answer one request: what goes to stdout.
+pub fn answer(request: Request<'_>) -> Result<String, HelperError> {
+    match request {
+        Request::Get(url) => {
+            let c = get(&key_of(url)?)?.ok_or(HelperError::NotFound)?;
+            let (username, secret) = match c.identity_token {
+                Some(t) => (TOKEN_USER.to_string(), t),
+                None => (c.username, c.password),
+            };
+            let body = Creds {
+                server_url: url.trim().to_string(),
+                username,
+                secret,
+            };
+            Ok(serde_json::to_string(&body).expect("serialises") + "\n")
+        }
+        Request::Store(json) => {
+            let c: Creds =
+                serde_json::from_str(json).map_err(|e| HelperError::BadJson(e.to_string()))?;
+            let key = key_of(&c.server_url)?;
+            if c.username.is_empty() {
+                return Err(HelperError::NoUsername);
+            }
+            let mut cred = Credential::new(&c.username, &c.secret, CredentialSource::Flags);
+            if c.username == TOKEN_USER {
+                cred.identity_token = Some(c.secret.clone());
+            }
+            store(&key, &cred)?;
+            Ok(String::new())
+        }
+        Request::Erase(url) => match erase(&key_of(url)?)? {
+            true => Ok(String::new()),
+            false => Err(HelperError::NotFound),
+        },
+        Request::List => Ok(serde_json::to_string(&list()?).expect("serialises") + "\n"),
+    }
+}
 
 /// cr's host key for a server URL as Docker sends it.
 pub fn registry_key(server_url: &str) -> Result<String, ReferenceError> {
