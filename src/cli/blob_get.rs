@@ -44,7 +44,8 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
             true
         }
     };
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg =
+        std::sync::Arc::new(Registry::connect(&settings.registry_options(), &r.registry).await?);
     let what = || format!("cannot get blob {digest} from {}", r.repo_name());
     if to_stdout {
         let mut out = std::io::stdout().lock();

@@ -4,13 +4,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::StreamExt;
 
 use super::NotFound;
 use crate::image::digest::Hasher;
-use crate::image::manifest::{Parsed, RawManifest};
+use crate::image::manifest::{Desc, Parsed, RawManifest};
 use crate::image::platform::Platform;
 use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Registry, RegistryError, Scope};
+use crate::transfer::stream::registry_blob;
 
 /// Configs larger than this are refused (they are JSON documents of a few KiB).
 const MAX_CONFIG: usize = 16 << 20;
@@ -227,46 +231,55 @@ pub async fn config(
     config_bytes(reg, r, &image).await
 }
 
-/// Stream the blob `digest` of `repo` into `out`, hashing as it goes; the byte count. A body
-/// that does not hash to `digest` is a [`RegistryError::DigestMismatch`] (the bytes already
-/// written stay written: callers writing a file use [`blob_to_file`]).
+/// Stream the blob `digest` of `repo` into `out`, hashing as it goes; the byte count. One
+/// HEAD learns its size (a blob that is not there is [`NotFound`]); a GET that breaks
+/// mid-blob resumes with `Range` from the byte it reached. A body that does not hash to
+/// `digest` is a [`RegistryError::DigestMismatch`] (the bytes already written stay written:
+/// callers writing a file use [`blob_to_file`]).
 pub async fn blob_to(
-    reg: &Registry,
+    reg: &Arc<Registry>,
     repo: &str,
     digest: &str,
     out: &mut dyn Write,
     out_name: &Path,
 ) -> anyhow::Result<u64> {
     let what = format!("get blob {digest} from {repo}");
-    let mut resp = reg
-        .get_blob(repo, digest, 0, &[Scope::pull(repo)], None)
-        .await?;
+    let size = reg
+        .head_blob(repo, digest, &[Scope::pull(repo)])
+        .await?
+        .ok_or_else(|| NotFound {
+            image: format!("{}/{repo}@{digest}", reg.name),
+            message: format!("no blob {digest} in {repo}"),
+        })?;
+    let desc = Desc {
+        media_type: String::new(),
+        digest: digest.to_string(),
+        size,
+    };
+    let mut body = registry_blob(reg.clone(), repo.to_string(), desc);
     let mut hasher = Hasher::for_digest(digest);
     let mut n = 0u64;
-    let idle = reg.read_timeout();
-    loop {
-        let chunk = match tokio::time::timeout(idle, resp.chunk()).await {
-            Ok(Ok(Some(c))) => c,
-            Ok(Ok(None)) => break,
-            Ok(Err(e)) => {
-                return Err(RegistryError::Connect {
-                    what,
-                    host: reg.name.clone(),
-                    message: e.without_url().to_string(),
-                }
-                .into())
-            }
-            Err(_) => {
-                return Err(RegistryError::Connect {
-                    what,
-                    host: reg.name.clone(),
-                    message: format!("no data for {} s", idle.as_secs()),
-                }
-                .into())
-            }
-        };
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref()) {
+            // The registry's own answer keeps its type (exit codes and hints follow it).
+            Some(re @ RegistryError::Api { .. }) => anyhow::Error::new(re.clone()),
+            _ => anyhow::Error::new(RegistryError::Connect {
+                what: what.clone(),
+                host: reg.name.clone(),
+                message: e.to_string(),
+            }),
+        })?;
         hasher.update(&chunk);
         n += chunk.len() as u64;
+        if n > size {
+            // A body longer than the blob (or endless) is stopped, not written on.
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: digest.to_string(),
+                actual: format!("a body longer than the blob's {size} bytes"),
+            }
+            .into());
+        }
         out.write_all(&chunk).map_err(|source| GetError::Write {
             path: out_name.to_path_buf(),
             source,
@@ -291,7 +304,7 @@ pub async fn blob_to(
 /// Stream a blob into `path`: written to a temporary file beside it and renamed over it only
 /// once every byte was verified; on any failure (or an interrupt) no file is left.
 pub async fn blob_to_file(
-    reg: &Registry,
+    reg: &Arc<Registry>,
     repo: &str,
     digest: &str,
     path: &Path,

@@ -227,16 +227,16 @@ fn blob_get_streams_verified_bytes() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // The registry sends another blob's bytes for it: refused, and no file (nor a temporary
-    // one) is left.
-    let other = s.one.layers[0].clone();
+    // The registry sends another (larger) blob's bytes for the small one: refused, and no
+    // file (nor a temporary one) is left.
+    let small = s.one.layers[0].clone();
     let proxy = Proxy::start(
         s.reg.port,
         s.reg.storage(),
         vec![Fault {
             method: "GET",
-            path_contains: leak(&layer),
-            action: Action::Rewrite(leak(&layer), other.clone()),
+            path_contains: leak(&small),
+            action: Action::Rewrite(leak(&small), layer.clone()),
             times: 10,
         }],
         None,
@@ -244,7 +244,7 @@ fn blob_get_streams_verified_bytes() {
     let bad = out_dir.join("bad.tgz");
     let (code, _, err) = env.run(&[
         "blob-get",
-        &format!("{}/ns/app@{layer}", proxy.host()),
+        &format!("{}/ns/app@{small}", proxy.host()),
         "-o",
         bad.to_str().unwrap(),
     ]);
@@ -257,6 +257,41 @@ fn blob_get_streams_verified_bytes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left, vec!["layer.tgz".to_string()]);
+
+    // A connection that breaks mid-blob: resumed from the byte it reached, same bytes.
+    let proxy = Proxy::start(
+        s.reg.port,
+        s.reg.storage(),
+        vec![Fault {
+            method: "GET",
+            path_contains: leak(&layer),
+            action: Action::DropResponse(100_000),
+            times: 1,
+        }],
+        None,
+    );
+    let resumed = out_dir.join("resumed.tgz");
+    env.ok(&[
+        "blob-get",
+        &format!("{}/ns/app@{layer}", proxy.host()),
+        "-o",
+        resumed.to_str().unwrap(),
+    ]);
+    assert_eq!(proxy.fired(), 1);
+    assert_eq!(proxy.count("GET", &layer), 2, "{:?}", proxy.requests());
+    assert_eq!(std::fs::read(&resumed).unwrap(), want);
+    std::fs::remove_file(&resumed).unwrap();
+
+    // A blob that is not there: exit 3, and no file.
+    let missing = cr_digest(b"not pushed");
+    let (code, _, err) = env.run(&[
+        "blob-get",
+        &format!("{}/ns/app@{missing}", s.reg.host),
+        "-o",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(!bad.exists());
 
     // Bad input: no digest.
     let (code, _, err) = env.run(&["blob-get", &format!("{}/ns/app:one", s.reg.host)]);
