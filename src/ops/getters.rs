@@ -16,6 +16,9 @@ use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Registry, RegistryError, Scope};
 use crate::transfer::stream::registry_blob;
 
+/// The digest of zero bytes, the one blob whose size 0 is known without a Content-Length.
+const EMPTY_BLOB: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// Configs larger than this are refused (they are JSON documents of a few KiB).
 const MAX_CONFIG: usize = 16 << 20;
 
@@ -251,12 +254,25 @@ pub async fn blob_to(
             image: format!("{}/{repo}@{digest}", reg.name),
             message: format!("no blob {digest} in {repo}"),
         })?;
-    let desc = Desc {
-        media_type: String::new(),
-        digest: digest.to_string(),
-        size,
+    // A HEAD without Content-Length (some proxies) leaves the size unknown: then one GET,
+    // not resumed, is read to its end.
+    let known = size > 0 || digest == EMPTY_BLOB;
+    let mut body: crate::image::bytes::ByteStream = if known {
+        let desc = Desc {
+            media_type: String::new(),
+            digest: digest.to_string(),
+            size,
+        };
+        registry_blob(reg.clone(), repo.to_string(), desc)
+    } else {
+        let resp = reg
+            .get_blob(repo, digest, 0, &[Scope::pull(repo)], None)
+            .await?;
+        Box::pin(
+            resp.bytes_stream()
+                .map(|r| r.map_err(std::io::Error::other)),
+        )
     };
-    let mut body = registry_blob(reg.clone(), repo.to_string(), desc);
     let mut hasher = Hasher::for_digest(digest);
     let mut n = 0u64;
     while let Some(chunk) = body.next().await {
@@ -271,7 +287,7 @@ pub async fn blob_to(
         })?;
         hasher.update(&chunk);
         n += chunk.len() as u64;
-        if n > size {
+        if known && n > size {
             // A body longer than the blob (or endless) is stopped, not written on.
             return Err(RegistryError::DigestMismatch {
                 what,

@@ -452,3 +452,46 @@ fn digest_falls_back_to_get_when_head_has_none() {
     }
     assert_eq!(server.count("GET", "/manifests/none"), 2);
 }
+
+#[test]
+fn blob_get_without_a_head_size_reads_one_get() {
+    use crate::common::hostile::{Hostile, Reply};
+    let good = crate::common::noise(50_000, 3);
+    let digest = cr_digest(&good);
+    let forged = format!("sha256:{}", "ab".repeat(32));
+    let body = good.clone();
+    // HEAD answers with Content-Length: 0 (as a proxy that drops it): the size is unknown.
+    let server = Hostile::start(move |s| match (s.method.as_str(), s.target.as_str()) {
+        (_, "/v2/") => Reply::status(200),
+        ("HEAD", t) if t.starts_with("/v2/ns/app/blobs/") => Reply::status(200),
+        ("GET", t) if t.starts_with("/v2/ns/app/blobs/") => Reply::Full {
+            status: 200,
+            headers: vec![],
+            body: body.clone(),
+        },
+        _ => Reply::status(404),
+    });
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blob");
+    env.ok(&[
+        "blob-get",
+        &format!("{}/ns/app@{digest}", server.host()),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+    assert_eq!(server.count("GET", "/blobs/"), 1);
+    // The same bytes asked for under another digest: refused, no file.
+    let bad = dir.path().join("bad");
+    let (code, _, err) = env.run(&[
+        "blob-get",
+        &format!("{}/ns/app@{forged}", server.host()),
+        "-o",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not match its digest"), "{err}");
+    assert!(!bad.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
