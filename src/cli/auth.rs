@@ -27,7 +27,8 @@ pub enum AuthCommand {
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
     /// Registry HOST[:PORT] (default: the target registry).
-    pub registry: Option<String>,
+    #[arg(value_name = "REGISTRY")]
+    pub host: Option<String>,
     /// Access to ask for: repository:NS/REPO:pull[,push,delete] or registry:catalog:*
     /// (repeatable; none: a token for /v2/ only).
     #[arg(long, value_name = "SCOPE")]
@@ -48,7 +49,7 @@ pub async fn run(settings: Settings, a: AuthArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let host = match a.registry.as_deref() {
+    let host = match a.host.as_deref() {
         Some(r) => crate::config::target(r)?.0,
         None => settings.registry.clone(),
     };

@@ -389,6 +389,52 @@ fn auth_token_works_for_curl() {
     let printed = out.trim();
     assert!(!printed.is_empty() && !err.contains(printed), "{err}");
 
+    // The environment's credentials, only where they belong (the target registry).
+    let fresh = Env::new();
+    let with_env = |target: &str| {
+        let out = fresh
+            .cmd()
+            .env("CR_REGISTRY", target)
+            .env("CR_USERNAME", "bob")
+            .env("CR_PASSWORD", "bobs-pw")
+            .args([
+                "auth",
+                "token",
+                "--scope",
+                "repository:ns/app:pull",
+                &reg.host,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (status, _) = bearer_get(&reg.host, "/v2/ns/app/tags/list", &with_env(&reg.host));
+    assert_eq!(status, 200);
+    // Another target: bob's password is not sent, the token is anonymous.
+    let (status, _) = bearer_get(
+        &reg.host,
+        "/v2/ns/app/tags/list",
+        &with_env("other.example"),
+    );
+    assert_eq!(status, 401);
+
+    // On a terminal: printed, with a warning.
+    let out = tty::script(&env, &["auth", "token", &reg.host])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert!(
+        screen.contains("warning: printing a bearer token"),
+        "{screen}"
+    );
+
     // A bad scope is bad input.
     for bad in [
         "repository:NS/App:pull",
