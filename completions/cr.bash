@@ -357,13 +357,17 @@ _cr() {
             return 0
             ;;
         cr__subcmd__auth__subcmd__token)
-            opts="-h -V --scope --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-h -V --scope --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -410,6 +410,7 @@ complete -c cr -n "__fish_cr_using_subcommand auth; and not __fish_seen_subcomma
 complete -c cr -n "__fish_cr_using_subcommand auth; and not __fish_seen_subcommand_from token help" -f -a "token" -d 'Print a bearer token of the registry\'s token service, for curl and other tools'
 complete -c cr -n "__fish_cr_using_subcommand auth; and not __fish_seen_subcommand_from token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cr -n "__fish_cr_using_subcommand auth; and __fish_seen_subcommand_from token" -l scope -d 'Access to ask for: repository:NS/REPO:pull[,push,delete] or registry:catalog:* (repeatable; none: a token for /v2/ only)' -r
+complete -c cr -n "__fish_cr_using_subcommand auth; and __fish_seen_subcommand_from token" -l registry -d 'Target registry HOST[:PORT] or IBM Cloud region for names without a host' -r
 complete -c cr -n "__fish_cr_using_subcommand auth; and __fish_seen_subcommand_from token" -l insecure-registry -d 'Reach this registry over plain HTTP (repeatable; also CR_INSECURE_REGISTRIES)' -r
 complete -c cr -n "__fish_cr_using_subcommand auth; and __fish_seen_subcommand_from token" -l ca-cert -d 'Trust this CA certificate (PEM) in addition to the system\'s' -r -F
 complete -c cr -n "__fish_cr_using_subcommand auth; and __fish_seen_subcommand_from token" -l tls-verify -d 'Verify TLS certificates (--tls-verify=false skips it, with a warning; also CR_TLS_VERIFY)' -r -f -a "true\t''
