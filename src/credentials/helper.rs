@@ -66,11 +66,20 @@ fn key_of(url: &str) -> Result<String, HelperError> {
     registry_key(url).map_err(HelperError::BadServerUrl)
 }
 
+/// The host key of a server URL asked about: one that is not a host cr could have stored a
+/// login for is simply not found (a helper's other errors stop Docker's whole operation).
+fn known_key(url: &str) -> Result<String, HelperError> {
+    match key_of(url) {
+        Err(HelperError::BadServerUrl(_)) => Err(HelperError::NotFound),
+        other => other,
+    }
+}
+
 /// Answer one request: what goes to stdout.
 pub fn answer(request: Request<'_>) -> Result<String, HelperError> {
     match request {
         Request::Get(url) => {
-            let c = get(&key_of(url)?)?.ok_or(HelperError::NotFound)?;
+            let c = get(&known_key(url)?)?.ok_or(HelperError::NotFound)?;
             let (username, secret) = match c.identity_token {
                 Some(t) => (TOKEN_USER.to_string(), t),
                 None => (c.username, c.password),
@@ -96,7 +105,7 @@ pub fn answer(request: Request<'_>) -> Result<String, HelperError> {
             store(&key, &cred)?;
             Ok(String::new())
         }
-        Request::Erase(url) => match erase(&key_of(url)?)? {
+        Request::Erase(url) => match erase(&known_key(url)?)? {
             true => Ok(String::new()),
             false => Err(HelperError::NotFound),
         },

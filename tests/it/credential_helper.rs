@@ -138,6 +138,22 @@ fn docker_credential_cr_serves_crs_logins() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "credentials not found in native keychain"
     );
+    // Not a host cr keeps logins for: not found either (not an error that stops docker).
+    let out = helper(&env, &bin, "get", "https://evil.example#.icr.io/x");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "credentials not found in native keychain"
+    );
+    // A store for such a URL is refused.
+    let out = helper(
+        &env,
+        &bin,
+        "store",
+        r#"{"ServerURL":"https://evil.example#x","Username":"u","Secret":"s"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("invalid server URL"));
     let out = helper(&env, &bin, "get", "");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
