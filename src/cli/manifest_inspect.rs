@@ -1,36 +1,30 @@
-//! `cr manifest-inspect IMAGE`: the manifest bytes exactly as stored (digest-verified); on a
-//! terminal, control characters in them are shown escaped.
+//! `cr manifest-inspect IMAGE`: the manifest bytes exactly as stored (digest-verified); with
+//! `--platform`, those of that platform's child of an index. On a terminal, control
+//! characters in them are shown escaped.
 
 use std::process::ExitCode;
 
 use super::output::{emit, emit_bytes};
 use crate::config::Settings;
+use crate::image::platform::Platform;
 use crate::reference::Reference;
-use crate::registry::{Registry, Scope};
+use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
 pub struct ManifestInspectArgs {
     /// Image name: REPO[:TAG] or REPO@DIGEST.
     pub image: String,
+    /// For a multi-platform image, print the manifest of this platform instead of the index.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<Platform>,
 }
 
 pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let m = match reg
-        .get_manifest(
-            &r.repository,
-            &r.manifest_ref(),
-            &[Scope::pull(&r.repository)],
-        )
+    let m = crate::ops::getters::manifest(&reg, &r, a.platform.as_ref())
         .await
-    {
-        Ok(m) => m,
-        Err(e) => {
-            let e = crate::ops::explain_missing(&reg, &r, e).await;
-            return Err(e.context(format!("cannot inspect {r}")));
-        }
-    };
+        .map_err(|e| e.context(format!("cannot inspect {r}")))?;
     // Exact bytes for a script (it may hash them); escaped on a terminal, which would act on
     // control characters a registry put there.
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {

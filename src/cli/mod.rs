@@ -3,7 +3,12 @@
 
 pub(crate) mod artifact_get;
 pub(crate) mod attach;
+pub(crate) mod auth;
+pub(crate) mod blob_get;
+pub(crate) mod config;
 pub(crate) mod copy;
+pub(crate) mod credential_helper;
+pub(crate) mod digest;
 pub(crate) mod exit;
 pub(crate) mod image_inspect;
 pub(crate) mod image_list;
@@ -151,6 +156,16 @@ pub enum Command {
     ArtifactGet(artifact_get::ArtifactGetArgs),
     /// Print a manifest exactly as the registry stores it.
     ManifestInspect(manifest_inspect::ManifestInspectArgs),
+    /// Print an image's manifest digest (one HEAD request).
+    Digest(digest::DigestArgs),
+    /// Print an image's config blob exactly as the registry stores it.
+    Config(config::ConfigArgs),
+    /// Write one blob (a layer or config) by digest, verified while it streams.
+    BlobGet(blob_get::BlobGetArgs),
+    /// Registry tokens for other tools: `cr auth token` prints a bearer token for curl.
+    Auth(auth::AuthArgs),
+    /// Docker credential helper over cr's logins (also run as docker-credential-cr).
+    CredentialHelper(credential_helper::CredentialHelperArgs),
     /// Point a new tag at an image (mounting or copying blobs when the repository differs).
     #[command(visible_alias = "tag")]
     ImageTag(image_tag::ImageTagArgs),
@@ -226,6 +241,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Attach(a) => attach::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ArtifactGet(a) => artifact_get::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ManifestInspect(a) => manifest_inspect::run(g.settings()?, a).await,
+        Command::Digest(a) => digest::run(g.settings()?, a).await,
+        Command::Config(a) => config::run(g.settings()?, a).await,
+        Command::BlobGet(a) => blob_get::run(g.settings()?, a).await,
+        Command::Auth(a) => auth::run(g.settings()?, a).await,
+        Command::CredentialHelper(a) => Ok(credential_helper::run(a.action)),
         Command::ImageTag(a) => image_tag::run(g.settings()?.quiet(a.quiet), a).await,
         Command::ImageUntag(a) => image_untag::run(g.settings()?, a).await,
         Command::ImageRm(a) => image_rm::run(g.settings()?, a).await,
@@ -269,6 +289,9 @@ const CRITICAL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     crate::notice::install(draw_notice);
+    if let Some(code) = credential_helper::as_docker_helper() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {

@@ -218,7 +218,7 @@ pub fn store(registry: &str, cred: &Credential) -> Result<Stored, CredentialErro
         path: PathBuf::from("~/.docker/config.json"),
         source: std::io::Error::other("no home directory"),
     })?;
-    let mut cfg = read_json(&path)?.unwrap_or_default();
+    let cfg = read_json(&path)?.unwrap_or_default();
     let helper = find(cfg.get("credHelpers"), registry)
         .and_then(|(_, h)| h.as_str().map(str::to_string))
         .or_else(|| {
@@ -242,6 +242,26 @@ pub fn store(registry: &str, cred: &Credential) -> Result<Stored, CredentialErro
         }
         return Ok(Stored::Helper(h));
     }
+    put_auths(path, cfg, registry, cred)
+}
+
+/// Write the registry's `auths` entry into config.json (0600) itself, never through a helper:
+/// cr's own file store, also when cr is the helper Docker calls.
+pub fn store_auths(registry: &str, cred: &Credential) -> Result<Stored, CredentialError> {
+    let path = docker_config_path().ok_or_else(|| CredentialError::Write {
+        path: PathBuf::from("~/.docker/config.json"),
+        source: std::io::Error::other("no home directory"),
+    })?;
+    let cfg = read_json(&path)?.unwrap_or_default();
+    put_auths(path, cfg, registry, cred)
+}
+
+fn put_auths(
+    path: PathBuf,
+    mut cfg: Map<String, Value>,
+    registry: &str,
+    cred: &Credential,
+) -> Result<Stored, CredentialError> {
     let auths = cfg
         .entry("auths")
         .or_insert_with(|| Value::Object(Map::new()));
@@ -250,14 +270,70 @@ pub fn store(registry: &str, cred: &Credential) -> Result<Stored, CredentialErro
     }
     let auths = auths.as_object_mut().expect("object");
     auths.retain(|k, _| !key_matches(k, registry));
-    let auth = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", cred.username, cred.password));
-    auths.insert(
-        server_url(registry).to_string(),
-        serde_json::json!({ "auth": auth }),
-    );
+    let entry = match &cred.identity_token {
+        // Docker's form for an identity (refresh) token: no user name, no password.
+        Some(t) => serde_json::json!({ "identitytoken": t }),
+        None => {
+            let auth = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", cred.username, cred.password));
+            serde_json::json!({ "auth": auth })
+        }
+    };
+    auths.insert(server_url(registry).to_string(), entry);
     write_0600(&path, &cfg)?;
     Ok(Stored::File { path, warn: true })
+}
+
+/// The registry's `auths` entry of config.json alone (no helper is asked).
+pub fn lookup_auths(registry: &str) -> Result<Option<Credential>, CredentialError> {
+    let Some(path) = docker_config_path() else {
+        return Ok(None);
+    };
+    let Some(cfg) = read_json(&path)? else {
+        return Ok(None);
+    };
+    Ok(find(cfg.get("auths"), registry)
+        .and_then(|(_, e)| decode_entry(e, CredentialSource::DockerConfig(path.clone()))))
+}
+
+/// Remove the registry's `auths` entry of config.json alone; true when there was one.
+pub fn erase_auths(registry: &str) -> Result<bool, CredentialError> {
+    let Some(path) = docker_config_path() else {
+        return Ok(false);
+    };
+    let Some(mut cfg) = read_json(&path)? else {
+        return Ok(false);
+    };
+    let Some(auths) = cfg.get_mut("auths").and_then(Value::as_object_mut) else {
+        return Ok(false);
+    };
+    let before = auths.len();
+    auths.retain(|k, _| !key_matches(k, registry));
+    if auths.len() == before {
+        return Ok(false);
+    }
+    write_0600(&path, &cfg)?;
+    Ok(true)
+}
+
+/// The `auths` entries of config.json with a user name: (key as written, user).
+pub fn list_auths() -> Result<Vec<(String, String)>, CredentialError> {
+    let Some(path) = docker_config_path() else {
+        return Ok(Vec::new());
+    };
+    let Some(cfg) = read_json(&path)? else {
+        return Ok(Vec::new());
+    };
+    let Some(auths) = cfg.get("auths").and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    Ok(auths
+        .iter()
+        .filter_map(|(k, e)| {
+            decode_entry(e, CredentialSource::DockerConfig(path.clone()))
+                .map(|c| (k.clone(), c.username))
+        })
+        .collect())
 }
 
 /// Remove the registry's `auths` entry (and the helper's copy). Returns where it was.

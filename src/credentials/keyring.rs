@@ -28,11 +28,12 @@ struct Stored {
 pub fn get(registry: &str) -> Option<Credential> {
     let raw = entry(registry).ok()?.get_password().ok()?;
     let s: Stored = serde_json::from_str(&raw).ok()?;
-    Some(Credential::new(
-        &s.username,
-        &s.password,
-        CredentialSource::Keyring,
-    ))
+    let mut c = Credential::new(&s.username, &s.password, CredentialSource::Keyring);
+    // Docker's user name for an identity token (stored through `cr credential-helper`).
+    if s.username == super::helper::TOKEN_USER {
+        c.identity_token = Some(s.password);
+    }
+    Some(c)
 }
 
 pub fn set(registry: &str, cred: &Credential) -> Result<(), CredentialError> {

@@ -3,6 +3,7 @@
 //! Credential types redact their secrets in `Debug`.
 
 pub(crate) mod docker;
+pub mod helper;
 pub(crate) mod keyring;
 
 use std::fmt;

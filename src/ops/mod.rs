@@ -6,6 +6,7 @@
 pub mod artifact;
 pub mod copy;
 pub mod critical;
+pub mod getters;
 pub mod index;
 pub mod inspect;
 pub mod referrers;
@@ -14,6 +15,7 @@ pub mod remove;
 pub mod retention;
 pub mod sync;
 pub mod tag;
+pub mod token;
 pub mod untag;
 
 use std::collections::HashMap;

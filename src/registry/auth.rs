@@ -129,6 +129,26 @@ impl Scope {
     pub fn catalog() -> Self {
         Scope("registry:catalog:*".to_string())
     }
+    /// A scope as a user writes it (`repository:NS/REPO:pull[,push,delete]`, `*` for all
+    /// actions, or `registry:catalog:*`); the repository is checked by the name grammar.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s == "registry:catalog:*" {
+            return Ok(Self::catalog());
+        }
+        let bad = |why: &str| format!("invalid scope {s:?}: {why}");
+        let rest = s
+            .strip_prefix("repository:")
+            .ok_or_else(|| bad("expected repository:NS/REPO:ACTIONS or registry:catalog:*"))?;
+        let (repo, actions) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| bad("expected repository:NS/REPO:ACTIONS"))?;
+        crate::reference::validate_repository(repo).map_err(|e| bad(&e.to_string()))?;
+        let ok = |a: &str| matches!(a, "pull" | "push" | "delete" | "*");
+        if actions.is_empty() || !actions.split(',').all(ok) {
+            return Err(bad("actions are pull, push, delete or *, separated by ','"));
+        }
+        Ok(Scope(s.to_string()))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -273,6 +293,30 @@ mod tests {
         assert!(chosen.is_bearer());
         assert!(choose(parse_challenges("Basic")).unwrap().is_basic());
         assert!(choose(parse_challenges("")).is_none());
+    }
+
+    #[test]
+    fn scopes_as_users_write_them() {
+        for ok in [
+            "repository:ns/app:pull",
+            "repository:ns/app:pull,push",
+            "repository:a/b/c:*",
+            "registry:catalog:*",
+        ] {
+            assert_eq!(Scope::parse(ok).unwrap().as_str(), ok);
+        }
+        for bad in [
+            "ns/app",
+            "repository:ns/app",
+            "repository:NS/App:pull",
+            "repository:ns/app:steal",
+            "repository:ns/app:",
+            "repository:../x:pull",
+            "registry:catalog:pull",
+            "repository:ns/app:pull\n",
+        ] {
+            assert!(Scope::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
