@@ -266,6 +266,13 @@ async fn move_blob(
         );
         match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
+            // A commit whose answer was lost or refused may have stored the blob all the
+            // same: HEAD it before sending it again.
+            Err(TransferError::Registry(_))
+                if verdict.failure().is_none() && dst.has_blob(desc).await.unwrap_or(false) =>
+            {
+                return Ok(Outcome::Moved);
+            }
             Err(e) => sessions.again(e, &verdict, desc, progress).await?,
         }
     }
@@ -340,7 +347,11 @@ async fn move_placed(
 /// Store a manifest. A registry that answers `MANIFEST_BLOB_UNKNOWN` (a blob sent earlier is
 /// not linked in the repository: docker-registry's link files can tear when processes write
 /// the same blob into one repository at once) has each of `blobs` checked (HEAD), the missing
-/// ones placed again, and the manifest stored once more.
+/// ones placed again, and the manifest stored once more, after a backoff. docker-registry
+/// rewrites a link file on every mount or upload of that blob into the repository, so another
+/// process placing the same blobs can tear one link after another (its answer is then
+/// `DIGEST_INVALID` for the torn link as well as `MANIFEST_BLOB_UNKNOWN`): the check and the
+/// PUT go again, a few times at most ([`HEAL_ROUNDS`]).
 async fn put_healing(
     src: &Source,
     dst: &Dest,
@@ -350,21 +361,36 @@ async fn put_healing(
     opts: &Options,
     slots: &Arc<Semaphore>,
 ) -> Result<bool, TransferError> {
-    match dst.put_manifest(m, reference.clone()).await {
-        Err(TransferError::Registry(e))
-            if e.has_code(crate::registry::Code::ManifestBlobUnknown) =>
-        {
-            for b in blobs {
-                if !dst.has_blob(b).await? {
-                    let o = move_blob(src, dst, b, &opts.progress, slots, false).await?;
-                    opts.progress.blob_done(b, o);
-                }
+    let mut round = 0;
+    loop {
+        let e = match dst.put_manifest(m, reference.clone()).await {
+            Err(TransferError::Registry(e))
+                if e.has_code(crate::registry::Code::ManifestBlobUnknown)
+                    && round < HEAL_ROUNDS =>
+            {
+                e
             }
-            dst.put_manifest(m, reference).await
+            other => return other,
+        };
+        if let Dest::Registry(d) = dst {
+            let what = format!("put manifest {}", m.digest);
+            let policy = d.reg.policy();
+            d.reg
+                .note_retry(&what, &e.to_string(), round + 2, HEAL_ROUNDS + 1);
+            tokio::time::sleep(policy.delay(round, None)).await;
         }
-        other => other,
+        for b in blobs {
+            if !dst.has_blob(b).await? {
+                let o = move_blob(src, dst, b, &opts.progress, slots, false).await?;
+                opts.progress.blob_done(b, o);
+            }
+        }
+        round += 1;
     }
 }
+
+/// Times a manifest refused for a blob the repository does not hold is stored again.
+const HEAL_ROUNDS: u32 = 3;
 
 /// Move one layer of a legacy docker archive, compressed as it streams: skipped without
 /// compressing when an earlier push remembered its digest and the repository has it.
