@@ -18,6 +18,9 @@ use crate::image::digest;
 /// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
 const FIRST_CHUNK: u64 = 16 << 20;
 const MIN_CHUNK: u64 = 1 << 20;
+/// The smallest non-final chunk ECR takes (S3 multipart's minimum): the size chunks grow to
+/// when a registry refuses a smaller one.
+const MIN_PART: u64 = 5 << 20;
 
 /// The stream an upload is cut from, and what the last piece left over.
 struct Cursor<S> {
@@ -376,6 +379,8 @@ impl Registry {
             (0, _) => FIRST_CHUNK,
             // 413: a body limit; 416: a PATCH size cap (GHCR refuses PATCHes over 4 MiB).
             (u, Some(413 | 416)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
+            // A chunk refused as too small (ECR: every chunk but the last >= 5 MiB).
+            (u, Some(400)) if u < MIN_PART => MIN_PART,
             _ => return false,
         };
         // Another blob may have moved it already: either way, the next attempt uses the new size.
