@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What the storage server got: (method, path with query, carried Authorization, status).
+pub type StorageLog = Arc<Mutex<Vec<(String, String, bool, u16)>>>;
+
 #[derive(Clone, Debug)]
 pub enum Action {
     /// Answer with this status (and Retry-After seconds) without forwarding.
@@ -151,7 +154,7 @@ pub struct Proxy {
     pub blob_requests: Arc<AtomicUsize>,
     pub blob_with_auth: Arc<AtomicUsize>,
     /// What the storage server got: (method, path with query, carried Authorization, status).
-    pub storage_log: Arc<Mutex<Vec<(String, String, bool, u16)>>>,
+    pub storage_log: StorageLog,
 }
 
 impl Proxy {
@@ -679,7 +682,7 @@ fn blob_server(
     storage: PathBuf,
     requests: Arc<AtomicUsize>,
     with_auth: Arc<AtomicUsize>,
-    log: Arc<Mutex<Vec<(String, String, bool, u16)>>>,
+    log: StorageLog,
 ) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
