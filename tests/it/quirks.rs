@@ -482,3 +482,33 @@ fn a_mount_refused_with_401_uploads_instead() {
     assert_eq!(reg.skopeo_digest("other/app:v1"), img.digest);
     assert!(proxy.count("POST", "mount=") >= 2);
 }
+
+/// A manifest refused with MANIFEST_BLOB_UNKNOWN twice in a row (docker-registry's link files
+/// torn by another process placing the same blobs, one after another): cr checks the blobs
+/// and stores the manifest again each time, a bounded number of times.
+#[test]
+fn a_manifest_refused_for_unknown_blobs_twice_is_stored_on_the_third_try() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 1024, 12);
+    let faults = vec![fault(
+        "PUT",
+        "/manifests/v1",
+        Action::ApiError(400, "MANIFEST_BLOB_UNKNOWN"),
+        2,
+    )];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let out = env.ok(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/ns/app:v1", proxy.host()),
+    ]);
+    assert!(out.contains(&img.digest), "{out}");
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+    assert_eq!(proxy.count("PUT", "/manifests/v1"), 3);
+    // Each round checked both blobs (config and layer), and found them: nothing sent again.
+    assert_eq!(proxy.count("HEAD", "/blobs/sha256:"), 2 + 2 * 2);
+    assert_eq!(proxy.count("PUT", "/blobs/uploads/"), 2);
+}
