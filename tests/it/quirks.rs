@@ -512,3 +512,85 @@ fn a_manifest_refused_for_unknown_blobs_twice_is_stored_on_the_third_try() {
     assert_eq!(proxy.count("HEAD", "/blobs/sha256:"), 2 + 2 * 2);
     assert_eq!(proxy.count("PUT", "/blobs/uploads/"), 2);
 }
+
+/// Docker Hub names as docker has them: `alpine` (with docker.io the target registry),
+/// `docker.io/alpine`, `index.docker.io/...`
+/// and `registry-1.docker.io/library/...` are one registry, asked at its API host for
+/// `library/alpine`, with the login docker keeps under `https://index.docker.io/v1/`. The API
+/// host is a local stand-in here (CR_DOCKER_HUB_API, taken for loopback addresses only).
+#[test]
+fn docker_hub_names_and_the_index_docker_io_login_are_one_registry() {
+    use crate::common::hostile::{Hostile, Reply};
+    use base64::Engine;
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let hub = Hostile::start(move |s| {
+        if s.authorization.is_none() {
+            return Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            )
+            .with_header("WWW-Authenticate", r#"Basic realm="hub""#);
+        }
+        if s.target == "/v2/library/alpine/manifests/latest" {
+            Reply::manifest("application/vnd.oci.image.manifest.v1+json", manifest)
+        } else {
+            Reply::status(404)
+        }
+    });
+    let env = Env::new();
+    let auth = base64::engine::general_purpose::STANDARD.encode("hubuser:hubpass");
+    std::fs::create_dir_all(env.docker_config()).unwrap();
+    std::fs::write(
+        env.docker_config().join("config.json"),
+        format!(r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    for name in [
+        "alpine",
+        "docker.io/alpine",
+        "index.docker.io/library/alpine",
+        "registry-1.docker.io/library/alpine:latest",
+    ] {
+        let o = env
+            .cmd()
+            .env("CR_DOCKER_HUB_API", hub.host())
+            .args([
+                "--registry",
+                "docker.io",
+                "--insecure-registry",
+                "docker.io",
+            ])
+            .args(["manifest-inspect", name])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{name}: {err}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("schemaVersion"));
+    }
+    let asked: Vec<_> = hub
+        .authorized()
+        .into_iter()
+        .filter(|s| s.target.contains("/manifests/"))
+        .collect();
+    assert_eq!(asked.len(), 4, "{:?}", hub.seen());
+    for s in asked {
+        assert_eq!(s.target, "/v2/library/alpine/manifests/latest");
+        assert_eq!(s.authorization.as_deref(), Some(&*format!("Basic {auth}")));
+    }
+    // Elsewhere than loopback, the variable is ignored: nothing reaches the stand-in.
+    let before = hub.seen().len();
+    let o = env
+        .cmd()
+        .env("CR_DOCKER_HUB_API", "192.0.2.1:9")
+        .env("CR_CONNECT_TIMEOUT", "1")
+        .args([
+            "--insecure-registry",
+            "docker.io",
+            "manifest-inspect",
+            "alpine",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0));
+    assert_eq!(hub.seen().len(), before);
+}
