@@ -424,7 +424,9 @@ impl Registry {
                 host: self.name.clone(),
                 message: format!("HTTP {} without Location", resp.status()),
             })?;
-        self.resolve(loc)
+        // Relative to the request's URL (zot, Quay and ACR send relative ones).
+        let joined = resp.url().join(loc).map(String::from);
+        self.resolve(joined.as_deref().unwrap_or(loc))
     }
 }
 

@@ -594,3 +594,42 @@ fn docker_hub_names_and_the_index_docker_io_login_are_one_registry() {
     assert_ne!(o.status.code(), Some(0));
     assert_eq!(hub.seen().len(), before);
 }
+
+/// Upload `Location`s relative to the request, with an extra query parameter (zot, Quay, ACR;
+/// catalogue §0 "Upload Location is opaque"): resolved against the request's URL, the digest
+/// merged into the query.
+#[test]
+fn relative_upload_locations_are_followed() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 3 << 20, 13);
+    let faults = vec![
+        fault("POST", "/blobs/uploads/", Action::RelativeLocation, 100),
+        fault("PATCH", "/blobs/uploads/", Action::RelativeLocation, 100),
+    ];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let o = env
+        .cmd()
+        .env("CR_UPLOAD_CHUNK_MIB", "1")
+        .args([
+            "push",
+            &format!("oci:{}:v1", l.display()),
+            &format!("{}/ns/app:v1", proxy.host()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
+    // Every PATCH and the final PUTs went to the session URLs, with the extra parameter.
+    let reqs = proxy.requests();
+    let later: Vec<_> = reqs
+        .iter()
+        .filter(|(m, _)| m == "PATCH" || m == "PUT")
+        .filter(|(_, p)| p.contains("/blobs/uploads/"))
+        .collect();
+    assert!(later.len() >= 6, "{reqs:?}");
+    assert!(later.iter().all(|(_, p)| p.contains("quirk=1")), "{reqs:?}");
+}

@@ -83,6 +83,10 @@ pub enum Action {
     /// zot: a manifest PUT with a Docker media type is refused with 415 MANIFEST_INVALID
     /// (catalogue §11 "OCI-only by default"); OCI ones are forwarded.
     OciOnly,
+    /// Forward, and make the answer's `Location` relative to the request (no scheme and host;
+    /// under an upload session: just its last segment, with an extra query parameter), as zot,
+    /// Quay and ACR send them (catalogue §0 "Upload Location is opaque").
+    RelativeLocation,
 }
 
 /// A gate a held request waits at: the test waits until a request is held, acts, then opens.
@@ -556,7 +560,12 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
     let mut up = BufReader::new(up);
     let rewrite = matches!(
         action,
-        Some(Action::EcrPatch(_) | Action::StripHeaders(_) | Action::AddHeaders(_))
+        Some(
+            Action::EcrPatch(_)
+                | Action::StripHeaders(_)
+                | Action::AddHeaders(_)
+                | Action::RelativeLocation
+        )
     );
     if rewrite && lost.is_none() {
         if let Some((status, mut hs)) = read_head(&mut up)? {
@@ -593,6 +602,28 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
                     !names.iter().any(|n| n.eq_ignore_ascii_case(k))
                 }),
                 Some(Action::AddHeaders(extra)) => hs.extend(extra.iter().map(|h| h.to_string())),
+                Some(Action::RelativeLocation) => {
+                    for h in hs.iter_mut() {
+                        let Some((k, v)) = h.split_once(':') else {
+                            continue;
+                        };
+                        if !k.eq_ignore_ascii_case("location") {
+                            continue;
+                        }
+                        let v = v.trim();
+                        let full = url_path(v);
+                        let query = v.split_once('?').map(|(_, q)| q).unwrap_or("");
+                        let req_dir = path.split('?').next().unwrap_or("");
+                        // A later URL of the same session: only its last segment.
+                        let rel = match full.rsplit_once('/') {
+                            Some((dir, last)) if req_dir.starts_with(&format!("{dir}/")) => {
+                                last.to_string()
+                            }
+                            _ => full.clone(),
+                        };
+                        *h = format!("Location: {rel}?{query}&quirk=1");
+                    }
+                }
                 _ => {}
             }
             let mut head = format!("{status}\r\n");
