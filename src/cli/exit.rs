@@ -213,8 +213,13 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
         // Registries answer 401 (insufficient_scope) or 403 for a repository that does not
         // exist as for one the account may not use: both are said, never "wrong password".
         (RegistryError::Api { scope, .. }, Kind::Denied) => format!(
-            "{host} accepted {account}, but the repository was not found or it does not allow {} (registries answer 401/403 for both): check the name; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
-            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into())
+            "{host} accepted {account}, but the repository was not found or it does not allow {} (registries answer 401/403 for both): check the name{}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
+            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into()),
+            if e.operation() == Operation::Push {
+                " (a Harbor project or an IBM Cloud namespace must exist before a push: `ibmcloud cr namespace-add NAMESPACE`)"
+            } else {
+                ""
+            }
         ),
         (_, Kind::NotFound) => {
             "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()
