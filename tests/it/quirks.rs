@@ -633,3 +633,47 @@ fn relative_upload_locations_are_followed() {
     assert!(later.len() >= 6, "{reqs:?}");
     assert!(later.iter().all(|(_, p)| p.contains("quirk=1")), "{reqs:?}");
 }
+
+/// On a terminal, without --debug, a rate limit with fewer than 10% of its pulls left is said
+/// once, as a warning; with plenty left nothing is said (catalogue §1 "Headers").
+#[test]
+fn a_nearly_spent_rate_limit_is_said_once_on_a_terminal() {
+    let reg = TestRegistry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    image(&l, 1024, 14);
+    reg.skopeo_push(&l, "v1", "ns/app:v1");
+    const LOW: &[&str] = &[
+        "ratelimit-limit: 100;w=21600",
+        "ratelimit-remaining: 3;w=21600",
+    ];
+    const PLENTY: &[&str] = &["ratelimit-limit: 100", "ratelimit-remaining: 50"];
+    let run = |headers: &'static [&'static str]| {
+        let faults = vec![
+            fault("GET", "/", Action::AddHeaders(headers), 100),
+            fault("HEAD", "/", Action::AddHeaders(headers), 100),
+        ];
+        let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+        let env = Env::new();
+        let out = dir
+            .path()
+            .join(format!("out{}", headers.len() + headers[1].len()));
+        let (from, to) = (
+            format!("{}/ns/app:v1", proxy.host()),
+            format!("oci:{}", out.display()),
+        );
+        let args = ["pull", from.as_str(), to.as_str()];
+        let o = common::tty::script(&env, &args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let screen = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(o.status.code(), Some(0), "{screen}");
+        assert!(proxy.count("GET", "/") >= 3);
+        screen
+    };
+    let low = run(LOW);
+    assert_eq!(low.matches("3 of 100 pulls left").count(), 1, "{low}");
+    let plenty = run(PLENTY);
+    assert!(!plenty.contains("pulls left"), "{plenty}");
+}
