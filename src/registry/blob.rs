@@ -92,6 +92,9 @@ impl Registry {
             // A redirect to storage (not followed: presigned URLs are for GET only) says the
             // blob is there.
             s if s.is_redirection() => Ok(Some(0)),
+            // No HEAD (405), or 403 where 404 is meant (Artifactory): not known to be there;
+            // an upload then says whether the repository takes it.
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::FORBIDDEN => Ok(None),
             s if s.is_success() => Ok(Some(
                 resp.headers()
                     .get(CONTENT_LENGTH)

@@ -677,3 +677,47 @@ fn a_nearly_spent_rate_limit_is_said_once_on_a_terminal() {
     let plenty = run(PLENTY);
     assert!(!plenty.contains("pulls left"), "{plenty}");
 }
+
+/// A registry without manifest HEAD (405), or answering it 403 where 404 is meant
+/// (Artifactory, catalogue §0 "HEAD on manifests may be missing or wrong"; §10 "403 instead
+/// of 404"): cr asks with GET, and a missing tag is still "not found".
+#[test]
+fn manifest_head_refused_falls_back_to_get() {
+    let reg = TestRegistry::start_with(Auth::None, true);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = image(&l, 1024, 15);
+    reg.skopeo_push(&l, "v1", "ns/app:a");
+    reg.skopeo_push(&l, "v1", "ns/app:b");
+    let faults = vec![
+        fault(
+            "HEAD",
+            "/manifests/gone",
+            Action::ApiError(403, "DENIED"),
+            100,
+        ),
+        fault(
+            "HEAD",
+            "/manifests/",
+            Action::ApiError(405, "UNSUPPORTED"),
+            100,
+        ),
+        fault("HEAD", "/blobs/", Action::Raw(403, "", ""), 100),
+    ];
+    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let env = Env::new();
+    let (code, _, err) = env.run(&["image-rm", &format!("{}/ns/app:gone", proxy.host())]);
+    assert_eq!(code, 3, "{err}");
+    let out = env.ok(&["image-rm", &format!("{}/ns/app:a", proxy.host())]);
+    assert!(out.contains(&img.digest), "{out}");
+    assert!(out.contains("a, b"), "{out}");
+    assert!(reg.skopeo_tags("ns/app").is_empty());
+    assert!(proxy.count("GET", "/manifests/") >= 2);
+    // A push whose blob HEADs are refused uploads them (the registry dedups): it works.
+    env.ok(&[
+        "push",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{}/ns/app:c", proxy.host()),
+    ]);
+    assert_eq!(reg.skopeo_digest("ns/app:c"), img.digest);
+}
