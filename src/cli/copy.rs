@@ -56,6 +56,13 @@ impl TransferArgs {
     }
 }
 
+/// `--format`: the manifest format written at the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ManifestFormat {
+    /// Docker-format manifests converted to OCI (the digest changes)
+    Oci,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct CopyArgs {
     /// Source image: [HOST/]REPO[:TAG|@DIGEST] (with --all-tags: [HOST/]REPO).
@@ -68,6 +75,10 @@ pub struct CopyArgs {
     /// Do not copy the image's referrers (signatures, SBOMs, attestations).
     #[arg(long)]
     pub no_referrers: bool,
+    /// Convert Docker-format manifests to OCI, for registries that take OCI only (the digest
+    /// changes; referrers are not copied).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ManifestFormat>,
     #[command(flatten)]
     pub t: TransferArgs,
 }
@@ -79,6 +90,12 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         return Err(usage(
             format!("destination {dst} has a digest"),
             "name the destination by tag: REPO:TAG",
+        ));
+    }
+    if a.all_tags && a.format.is_some() {
+        return Err(usage(
+            "--format oci converts one image",
+            "copy the tags one by one: cr copy --format oci SRC:TAG DST:TAG",
         ));
     }
     if a.all_tags && (src.tag.is_some() || src.digest.is_some() || dst.tag.is_some()) {
@@ -108,8 +125,16 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .or(src.tag.clone())
             .unwrap_or_else(|| "latest".into());
         let reference = src.manifest_ref();
-        let copied = crate::ops::copy::one(&source, &reference, &dest, &tag, &opts, a.no_referrers);
-        let r = match copied.await {
+        let tags = [tag.clone()];
+        let copied = match a.format {
+            Some(ManifestFormat::Oci) => {
+                transfer::transfer_as_oci(&source, &reference, &dest, &tags, &opts).await
+            }
+            None => {
+                crate::ops::copy::one(&source, &reference, &dest, &tag, &opts, a.no_referrers).await
+            }
+        };
+        let r = match copied {
             Ok(r) => r,
             Err(e) => {
                 let e = crate::ops::explain_transfer(&sreg, &src, e).await;

@@ -199,7 +199,7 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
         // An OCI-only registry (zot without the docker2s2 compat) refusing a Docker manifest.
         (RegistryError::Api { status: 415, .. }, _) if e.operation() == Operation::Push =>
         {
-            format!("{host} refused the manifest's media type: it accepts OCI manifests only and this image is in Docker format; convert it (`skopeo copy --format oci`), or enable Docker media types on the registry (zot: \"compat\": [\"docker2s2\"])")
+            format!("{host} refused the manifest's media type: it accepts OCI manifests only and this image is in Docker format; convert it with `--format oci` on copy or push (the digest changes), or enable Docker media types on the registry (zot: \"compat\": [\"docker2s2\"])")
         }
         (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
             if account == "the anonymous user" {

@@ -31,6 +31,10 @@ pub struct PushArgs {
     /// How to push the uncompressed layers of a docker-archive.
     #[arg(long, value_enum, default_value_t = Compression::Gzip)]
     pub compression: Compression,
+    /// Convert Docker-format manifests to OCI, for registries that take OCI only (the digest
+    /// changes).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<super::copy::ManifestFormat>,
     #[command(flatten)]
     pub t: TransferArgs,
 }
@@ -100,18 +104,20 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
         repo: dst.repository.clone(),
     };
     let opts = a.t.options();
+    let oci = a.format.is_some();
+    let (dest, tags) = (Dest::Registry(repo), [tag]);
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
-        transfer::push_compressed(img, &Dest::Registry(repo), &[tag], &opts, 1).await
+        match oci {
+            true => transfer::push_compressed_as_oci(img, &dest, &tags, &opts, 1).await,
+            false => transfer::push_compressed(img, &dest, &tags, &opts, 1).await,
+        }
     } else {
         let top = crate::reference::ManifestRef::digest(&img.top_digest()?);
-        transfer::transfer(
-            &Source::Local(Box::new(img)),
-            &top,
-            &Dest::Registry(repo),
-            &[tag],
-            &opts,
-        )
-        .await
+        let src = Source::Local(Box::new(img));
+        match oci {
+            true => transfer::transfer_as_oci(&src, &top, &dest, &tags, &opts).await,
+            false => transfer::transfer(&src, &top, &dest, &tags, &opts).await,
+        }
     }
     .with_context(|| format!("cannot push {} to {dst}", a.src))?;
     a.t.print(&[report]);

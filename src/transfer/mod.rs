@@ -3,6 +3,7 @@
 //! concurrently (largest first) with verification and retries, then child manifests, the top
 //! manifest, and the tags.
 
+pub(crate) mod convert;
 pub(crate) mod docker;
 pub(crate) mod endpoint;
 pub(crate) mod gzcache;
@@ -449,7 +450,19 @@ pub async fn transfer(
     tags: &[String],
     opts: &Options,
 ) -> Result<Report, TransferError> {
-    transfer_with(src, reference, dst, tags, opts, None).await
+    transfer_with(src, reference, dst, tags, opts, None, false).await
+}
+
+/// Like [`transfer`], with Docker-format manifests converted to OCI on the way (`--format
+/// oci`): the digest changes, and a note says from what to what.
+pub async fn transfer_as_oci(
+    src: &Source,
+    reference: &ManifestRef,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+) -> Result<Report, TransferError> {
+    transfer_with(src, reference, dst, tags, opts, None, true).await
 }
 
 /// Push a legacy docker archive, compressing its layers at gzip `level` (1: fastest).
@@ -462,7 +475,20 @@ pub async fn push_compressed(
 ) -> Result<Report, TransferError> {
     let top = ManifestRef::digest(&img.top_digest()?);
     let src = Source::Local(Box::new(img));
-    transfer_with(&src, &top, dst, tags, opts, Some(level)).await
+    transfer_with(&src, &top, dst, tags, opts, Some(level), false).await
+}
+
+/// [`push_compressed`] with the manifest written as OCI (`--format oci`).
+pub async fn push_compressed_as_oci(
+    img: LocalImage,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+    level: u32,
+) -> Result<Report, TransferError> {
+    let top = ManifestRef::digest(&img.top_digest()?);
+    let src = Source::Local(Box::new(img));
+    transfer_with(&src, &top, dst, tags, opts, Some(level), true).await
 }
 
 async fn transfer_with(
@@ -472,6 +498,7 @@ async fn transfer_with(
     tags: &[String],
     opts: &Options,
     gzip: Option<u32>,
+    oci: bool,
 ) -> Result<Report, TransferError> {
     let mut plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
     // A legacy docker archive pushed with gzip: its config moves as a blob, its layers are
@@ -560,6 +587,13 @@ async fn transfer_with(
         let layers: Vec<Desc> = moved.iter().skip(1).map(|(d, _)| d.clone()).collect();
         plan.top = docker::manifest(config, &layers);
         plan.blobs = moved.iter().map(|(d, _)| d.clone()).collect();
+    }
+    if oci {
+        if let Some((before, after)) = convert::to_oci(&mut plan)? {
+            crate::notice::note(&format!(
+                "converted to OCI: {after} (was {before}); the digest changes"
+            ));
+        }
     }
     let put = |m, r| put_healing(src, dst, m, r, &plan.blobs, opts, &slots);
     fstream::iter(plan.children.iter())

@@ -114,7 +114,7 @@ fn text_and_html_error_bodies_are_shown() {
 }
 
 /// zot refuses Docker-format manifests with 415 MANIFEST_INVALID (catalogue §11 "OCI-only by
-/// default"): cr names the cause and the way out.
+/// default"): cr names the cause and the way out; `--format oci` converts.
 #[test]
 fn a_docker_image_into_an_oci_only_registry_names_the_cause() {
     let src = TestRegistry::start(Auth::None);
@@ -141,6 +141,38 @@ fn a_docker_image_into_an_oci_only_registry_names_the_cause() {
     assert!(err.contains("HTTP 415"), "{err}");
     assert!(err.contains("accepts OCI manifests only"), "{err}");
     assert!(!dst.skopeo_exists("ns/app:v1"));
+
+    // Opt-in conversion: the same blobs under an OCI manifest, with a new digest, said.
+    let (code, out, err) = env.run(&[
+        "copy",
+        "--format",
+        "oci",
+        &format!("{}/ns/app:v1", src.host),
+        &format!("{}/ns/app:v1", proxy.host()),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("converted to OCI"), "{err}");
+    let source: serde_json::Value =
+        serde_json::from_str(&src.skopeo_inspect("ns/app:v1", true)).unwrap();
+    let copied: serde_json::Value =
+        serde_json::from_str(&dst.skopeo_inspect("ns/app:v1", true)).unwrap();
+    assert_eq!(
+        copied["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(
+        copied["config"]["mediaType"],
+        "application/vnd.oci.image.config.v1+json"
+    );
+    assert_eq!(copied["config"]["digest"], source["config"]["digest"]);
+    assert_eq!(copied["layers"][0]["digest"], source["layers"][0]["digest"]);
+    assert_eq!(
+        copied["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    let digest = dst.skopeo_digest("ns/app:v1");
+    assert_ne!(digest, src.skopeo_digest("ns/app:v1"));
+    assert!(out.contains(&digest), "{out}");
 }
 
 /// Docker Hub names as docker has them: `alpine` (with docker.io the target registry),
