@@ -667,12 +667,16 @@ _cr() {
             return 0
             ;;
         cr__subcmd__copy)
-            opts="-j -q -o -h -V --all-tags --no-referrers --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-j -q -o -h -V --all-tags --no-referrers --format --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "oci" -- "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2063,7 +2067,7 @@ _cr() {
             return 0
             ;;
         cr__subcmd__push)
-            opts="-j -q -o -h -V --compression --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
+            opts="-j -q -o -h -V --compression --format --jobs --platform --quiet --output --registry --insecure-registry --ca-cert --tls-verify --client-cert --client-key --debug --no-cache --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2071,6 +2075,10 @@ _cr() {
             case "${prev}" in
                 --compression)
                     COMPREPLY=($(compgen -W "gzip none" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "oci" -- "${cur}"))
                     return 0
                     ;;
                 --jobs)

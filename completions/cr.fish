@@ -574,6 +574,7 @@ complete -c cr -n "__fish_cr_using_subcommand retention-run" -s h -l help -d 'Pr
 complete -c cr -n "__fish_cr_using_subcommand retention-run" -s V -l version -d 'Print version'
 complete -c cr -n "__fish_cr_using_subcommand push" -l compression -d 'How to push the uncompressed layers of a docker-archive' -r -f -a "gzip\t'gzip uncompressed docker-archive layers while they stream (fast level)'
 none\t'push layers as they are in the archive'"
+complete -c cr -n "__fish_cr_using_subcommand push" -l format -d 'Convert Docker-format manifests to OCI, for registries that take OCI only (the digest changes)' -r -f -a "oci\t'Docker-format manifests converted to OCI (the digest changes)'"
 complete -c cr -n "__fish_cr_using_subcommand push" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
 complete -c cr -n "__fish_cr_using_subcommand push" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'
@@ -606,6 +607,7 @@ complete -c cr -n "__fish_cr_using_subcommand pull" -l debug -d 'Trace HTTP requ
 complete -c cr -n "__fish_cr_using_subcommand pull" -l no-cache -d 'Neither read nor fill the content cache of manifests and configs (CR_CACHE_DIR)'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cr -n "__fish_cr_using_subcommand pull" -s V -l version -d 'Print version'
+complete -c cr -n "__fish_cr_using_subcommand copy" -l format -d 'Convert Docker-format manifests to OCI, for registries that take OCI only (the digest changes; referrers are not copied)' -r -f -a "oci\t'Docker-format manifests converted to OCI (the digest changes)'"
 complete -c cr -n "__fish_cr_using_subcommand copy" -s j -l jobs -d 'Blobs streamed at once (1-64)' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -l platform -d 'Only this platform of a multi-platform image (default: all platforms)' -r
 complete -c cr -n "__fish_cr_using_subcommand copy" -s o -l output -d 'Output: table (the reference line, default) or json' -r -f -a "table\t'The human form (a table, or text lines); `text` names it too'

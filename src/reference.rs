@@ -251,10 +251,26 @@ pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
 /// The host that serves the registry API for a registry name.
 pub fn api_host(registry: &str) -> &str {
     if registry == DOCKER_HUB {
-        DOCKER_HUB_API
+        hub_api_override().unwrap_or(DOCKER_HUB_API)
     } else {
         registry
     }
+}
+
+/// `CR_DOCKER_HUB_API=HOST:PORT`: where requests for Docker Hub go instead of
+/// registry-1.docker.io, for tests and local stand-ins (credentials stay keyed as Docker Hub's:
+/// docker.io, `https://index.docker.io/v1/`). Only a loopback address is taken (anything else
+/// is ignored), so that Docker Hub credentials can never be sent to another host this way.
+fn hub_api_override() -> Option<&'static str> {
+    static OVERRIDE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    OVERRIDE
+        .get_or_init(|| {
+            std::env::var("CR_DOCKER_HUB_API")
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| is_loopback(v))
+        })
+        .as_deref()
 }
 
 /// A repository path by the distribution grammar: lowercase components separated by `/`, at

@@ -56,6 +56,13 @@ impl TransferArgs {
     }
 }
 
+/// `--format`: the manifest format written at the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ManifestFormat {
+    /// Docker-format manifests converted to OCI (the digest changes)
+    Oci,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct CopyArgs {
     /// Source image: [HOST/]REPO[:TAG|@DIGEST] (with --all-tags: [HOST/]REPO).
@@ -69,6 +76,10 @@ pub struct CopyArgs {
     /// Do not copy the image's referrers (signatures, SBOMs, attestations).
     #[arg(long)]
     pub no_referrers: bool,
+    /// Convert Docker-format manifests to OCI, for registries that take OCI only (the digest
+    /// changes; referrers are not copied).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ManifestFormat>,
     #[command(flatten)]
     pub t: TransferArgs,
 }
@@ -83,6 +94,12 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let by_digest = dst.digest.is_some();
+    if (a.all_tags || by_digest) && a.format.is_some() {
+        return Err(usage(
+            "--format oci converts one image to a tag (its digest changes)",
+            "copy the tags one by one: cr copy --format oci SRC:TAG DST:TAG",
+        ));
+    }
     if a.all_tags && (src.tag.is_some() || src.digest.is_some() || dst.tag.is_some() || by_digest) {
         return Err(usage(
             "--all-tags copies a whole repository",
@@ -110,12 +127,16 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .or(src.tag.clone())
             .unwrap_or_else(|| "latest".into());
         let reference = src.manifest_ref();
-        let copied = match &dst.digest {
-            Some(d) => {
+        let tags = [tag.clone()];
+        let copied = match (&dst.digest, a.format) {
+            (Some(d), _) => {
                 let one = crate::ops::copy::one_to_digest;
                 one(&source, &reference, &dest, d, &opts, a.no_referrers).await
             }
-            None => {
+            (None, Some(ManifestFormat::Oci)) => {
+                transfer::transfer_as_oci(&source, &reference, &dest, &tags, &opts).await
+            }
+            (None, None) => {
                 let one = crate::ops::copy::one;
                 one(&source, &reference, &dest, &tag, &opts, a.no_referrers).await
             }

@@ -4,7 +4,7 @@
 
 use crate::local::LocalError;
 use crate::reference::ReferenceError;
-use crate::registry::{Kind, RegistryError, TlsFailure};
+use crate::registry::{Code, Kind, Operation, RegistryError, TlsFailure};
 
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
@@ -194,18 +194,40 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
                 )
             }
         }
+        // A push into a repository (or Harbor project, IBM namespace) that must exist first.
+        (RegistryError::Api { .. }, Kind::NotFound)
+            if e.operation() == Operation::Push && e.has_code(Code::NameUnknown) =>
+        {
+            format!("the repository does not exist on {host}, and this registry does not create it on push: create it first (ECR: `aws ecr create-repository --repository-name REPO`; Harbor: create the project; IBM Cloud: `ibmcloud cr namespace-add NAMESPACE`; GitLab: create the project)")
+        }
+        // Registries that delete only through their own API (GHCR: GitHub's packages API).
+        (RegistryError::Api { .. }, Kind::Unsupported) if e.operation() == Operation::Delete => {
+            format!("{host} does not delete manifests through the registry API (deletion disabled, or a registry with its own deletion route: for ghcr.io, GitHub's packages API — `gh api -X DELETE /user/packages/container/NAME/versions/ID` — or the package's settings page)")
+        }
+        // An OCI-only registry (zot without the docker2s2 compat) refusing a Docker manifest.
+        (RegistryError::Api { status: 415, .. }, _) if e.operation() == Operation::Push =>
+        {
+            format!("{host} refused the manifest's media type: it accepts OCI manifests only and this image is in Docker format; convert it with `--format oci` on copy or push (the digest changes), or enable Docker media types on the registry (zot: \"compat\": [\"docker2s2\"])")
+        }
         (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
             if account == "the anonymous user" {
-                format!("no credentials were found for {host}: run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
+                format!("no credentials were found for {host} (if the repository exists: registries answer 401 also for one that does not): run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
             } else if account.contains(" from CR_") {
                 format!("{host} rejected {account} (wrong or expired): check those variables, or unset them to use the login stored for {host}")
             } else {
                 format!("{host} rejected {account} (wrong or expired): log in again with `cr login {host}`")
             }
         }
+        // Registries answer 401 (insufficient_scope) or 403 for a repository that does not
+        // exist as for one the account may not use: both are said, never "wrong password".
         (RegistryError::Api { scope, .. }, Kind::Denied) => format!(
-            "{host} accepted {account} but does not allow it {}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
-            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into())
+            "{host} accepted {account}, but the repository was not found or it does not allow {} (registries answer 401/403 for both): check the name{}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
+            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into()),
+            if e.operation() == Operation::Push {
+                " (a Harbor project or an IBM Cloud namespace must exist before a push: `ibmcloud cr namespace-add NAMESPACE`)"
+            } else {
+                ""
+            }
         ),
         (_, Kind::NotFound) => {
             "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()

@@ -32,6 +32,10 @@ pub struct PushArgs {
     /// How to push the uncompressed layers of a docker-archive.
     #[arg(long, value_enum, default_value_t = Compression::Gzip)]
     pub compression: Compression,
+    /// Convert Docker-format manifests to OCI, for registries that take OCI only (the digest
+    /// changes).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<super::copy::ManifestFormat>,
     #[command(flatten)]
     pub t: TransferArgs,
 }
@@ -76,6 +80,12 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
             "push to a tag (REPO:TAG) or by digest (REPO@sha256:…)",
         ));
     }
+    if dst.digest.is_some() && a.format.is_some() {
+        return Err(usage(
+            format!("--format oci changes the digest, so it cannot be pushed to {dst}"),
+            "push to a tag (REPO:TAG) with --format oci",
+        ));
+    }
     let lref = match LocalRef::parse(&a.src, false) {
         Ok(l) => l,
         Err(e @ crate::local::LocalError::Missing { .. }) => {
@@ -103,15 +113,22 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
         repo: dst.repository.clone(),
     };
     let opts = a.t.options();
+    let oci = a.format.is_some();
+    let dest = Dest::Registry(repo);
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
-        let dest = Dest::Registry(repo);
-        transfer::push_compressed(img, &dest, &tags, expected.as_deref(), &opts, 1).await
+        match oci {
+            true => transfer::push_compressed_as_oci(img, &dest, &tags, &opts, 1).await,
+            false => {
+                transfer::push_compressed(img, &dest, &tags, expected.as_deref(), &opts, 1).await
+            }
+        }
     } else {
         let top = crate::reference::ManifestRef::digest(&img.top_digest()?);
-        let (src, dest) = (Source::Local(Box::new(img)), Dest::Registry(repo));
-        match &expected {
-            Some(d) => transfer::transfer_to_digest(&src, &top, &dest, d, &opts).await,
-            None => transfer::transfer(&src, &top, &dest, &tags, &opts).await,
+        let src = Source::Local(Box::new(img));
+        match (&expected, oci) {
+            (Some(d), _) => transfer::transfer_to_digest(&src, &top, &dest, d, &opts).await,
+            (None, true) => transfer::transfer_as_oci(&src, &top, &dest, &tags, &opts).await,
+            (None, false) => transfer::transfer(&src, &top, &dest, &tags, &opts).await,
         }
     }
     .with_context(|| format!("cannot push {} to {dst}", a.src))?;

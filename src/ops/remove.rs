@@ -12,7 +12,7 @@ use crate::image::manifest::RawManifest;
 use crate::image::{digest as sha, media};
 use crate::reference::ManifestRef;
 use crate::registry::referrers::fallback_tag;
-use crate::registry::{Kind, Registry, RegistryError, Scope};
+use crate::registry::{Code, Kind, Registry, RegistryError, Scope};
 
 /// How one deletion by digest went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,22 +160,51 @@ pub async fn delete_doomed(
     })
 }
 
-/// Delete the manifest `digest` from `repo` (every tag on it goes with it).
+/// Delete the manifest `digest` from `repo` (every tag on it goes with it). A registry that
+/// refuses to delete a digest while tags point at it (Artifact Registry / GCR:
+/// `GOOGLE_MANIFEST_DANGLING_TAG`) has those tags deleted first (`DELETE …/manifests/TAG`),
+/// then the digest again.
 pub async fn delete_digest(
     reg: &Registry,
     repo: &str,
     digest: &str,
 ) -> Result<Deleted, RegistryError> {
     let scopes = [Scope::pull_delete(repo)];
-    match reg
-        .delete_manifest(repo, &ManifestRef::digest(digest), &scopes)
-        .await
-    {
+    let target = ManifestRef::digest(digest);
+    let e = match reg.delete_manifest(repo, &target, &scopes).await {
+        Ok(()) => return Ok(Deleted::Done),
+        Err(e) if e.kind() == Kind::NotFound => return Ok(Deleted::Gone),
+        Err(e) if e.has_code(Code::Other(DANGLING_TAG.into())) => e,
+        Err(e) => return Err(e),
+    };
+    let tags = super::removal::resolve_tags(reg, repo).await?;
+    let on_it: Vec<&str> = tags
+        .iter()
+        .filter(|t| t.digest == digest)
+        .map(|t| t.tag.as_str())
+        .collect();
+    if on_it.is_empty() {
+        return Err(e);
+    }
+    for tag in on_it {
+        match reg
+            .delete_manifest(repo, &ManifestRef::tag(tag), &scopes)
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == Kind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match reg.delete_manifest(repo, &target, &scopes).await {
         Ok(()) => Ok(Deleted::Done),
         Err(e) if e.kind() == Kind::NotFound => Ok(Deleted::Gone),
         Err(e) => Err(e),
     }
 }
+
+/// Artifact Registry's (and GCR's) refusal to delete a digest that tags point at.
+const DANGLING_TAG: &str = "GOOGLE_MANIFEST_DANGLING_TAG";
 
 /// The fallback tag index `tag` without the entries in `gone`: put back when some remain,
 /// deleted (by its digest) when none do; left alone when absent or not an index.

@@ -12,6 +12,7 @@ use super::critical;
 use crate::image::manifest::RawManifest;
 use crate::image::{media, placeholder};
 use crate::reference::{ManifestRef, Reference};
+use crate::registry::capabilities::Learnt;
 use crate::registry::{Code, Kind, Registry, RegistryError, Scope};
 
 /// How a tag went.
@@ -73,10 +74,19 @@ pub async fn untag(
             .context("finishing an interrupted untag: deleting the placeholder on the tag")?;
         return Ok((original.digest, Method::FinishedInterrupted));
     }
-    match reg.delete_manifest(repo, &tag_ref, &scopes).await {
-        Ok(()) => return Ok((original.digest, Method::TagDeletion)),
-        Err(e) if unsupported(&e) => {}
-        Err(e) => return Err(e.into()),
+    // Tag deletion where the registry has it (Quay, zot, GitLab, Artifact Registry), learnt
+    // from its answer: a 400/405/UNSUPPORTED means the placeholder, here and for the rest of
+    // the run.
+    let caps = reg.capabilities();
+    if caps.tag_delete() != Learnt::No {
+        match reg.delete_manifest(repo, &tag_ref, &scopes).await {
+            Ok(()) => {
+                caps.set_tag_delete(true);
+                return Ok((original.digest, Method::TagDeletion));
+            }
+            Err(e) if unsupported(&e) => caps.set_tag_delete(false),
+            Err(e) => return Err(e.into()),
+        }
     }
     let p = placeholder::build(&r.to_string(), media::is_docker(&original.media_type));
     reg.upload_bytes(repo, p.config.clone(), &scopes).await?;

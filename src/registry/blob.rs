@@ -12,12 +12,15 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::retry::Budget;
-use super::{Body, ByteStream, Registry, RegistryError, Req, Resource, Scope};
+use super::{Body, ByteStream, Kind, Registry, RegistryError, Req, Resource, Scope};
 use crate::image::digest;
 
 /// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
 const FIRST_CHUNK: u64 = 16 << 20;
 const MIN_CHUNK: u64 = 1 << 20;
+/// The smallest non-final chunk ECR takes (S3 multipart's minimum): the size chunks grow to
+/// when a registry refuses a smaller one.
+const MIN_PART: u64 = 5 << 20;
 
 /// The stream an upload is cut from, and what the last piece left over.
 struct Cursor<S> {
@@ -63,8 +66,9 @@ where
 pub enum Mount {
     /// 201: the blob is now in the destination repository.
     Mounted,
-    /// 202: refused; an upload session was opened instead, at this URL.
-    Upload(Url),
+    /// 202: refused; an upload session was opened instead, at this URL. None: refused
+    /// without one (401/403, or the token service would not grant the source's pull).
+    Upload(Option<Url>),
 }
 
 impl Registry {
@@ -85,6 +89,12 @@ impl Registry {
         let resp = self.send(req).await?;
         match resp.status() {
             StatusCode::NOT_FOUND => Ok(None),
+            // A redirect to storage (not followed: presigned URLs are for GET only) says the
+            // blob is there.
+            s if s.is_redirection() => Ok(Some(0)),
+            // No HEAD (405), or 403 where 404 is meant (Artifactory): not known to be there;
+            // an upload then says whether the repository takes it.
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::FORBIDDEN => Ok(None),
             s if s.is_success() => Ok(Some(
                 resp.headers()
                     .get(CONTENT_LENGTH)
@@ -185,10 +195,22 @@ impl Registry {
             .append_pair("from", from);
         let req =
             Req::new(Method::POST, url, scopes.to_vec(), what.clone()).header(CONTENT_LENGTH, "0");
-        let resp = self.send_ok(req).await?;
+        let resp = match self.send_ok(req).await {
+            Ok(r) => r,
+            // A mount is an optimisation: a refusal of the source (Harbor's 401 for another
+            // project, a token service refusing the source's pull scope) means uploading.
+            Err(e)
+                if matches!(e, RegistryError::Token { .. })
+                    || matches!(e.kind(), Kind::Unauthorized | Kind::Denied) =>
+            {
+                return Ok(Mount::Upload(None))
+            }
+            Err(e) => return Err(e),
+        };
         match resp.status() {
             StatusCode::CREATED => Ok(Mount::Mounted),
-            _ => Ok(Mount::Upload(self.location(&resp, &what)?)),
+            // Some registries open no session with their refusal: upload in a new one.
+            _ => Ok(Mount::Upload(self.location(&resp, &what).ok())),
         }
     }
 
@@ -358,7 +380,10 @@ impl Registry {
         }
         let next = match (used, e.status()) {
             (0, _) => FIRST_CHUNK,
-            (u, Some(413)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
+            // 413: a body limit; 416: a PATCH size cap (GHCR refuses PATCHes over 4 MiB).
+            (u, Some(413 | 416)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
+            // A chunk refused as too small (ECR: every chunk but the last >= 5 MiB).
+            (u, Some(400)) if u < MIN_PART => MIN_PART,
             _ => return false,
         };
         // Another blob may have moved it already: either way, the next attempt uses the new size.
@@ -379,13 +404,17 @@ impl Registry {
         scopes: &[Scope],
         what: &str,
     ) -> Result<Url, RegistryError> {
+        let url_before = url.clone();
         let req = Req::new(Method::PATCH, url, scopes.to_vec(), what)
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(CONTENT_LENGTH, &len.to_string())
             .header(CONTENT_RANGE, &format!("{start}-{}", start + len - 1))
             .body(Body::Stream(Some(body)));
         let resp = self.send_ok(req).await?;
-        self.location(&resp, what)
+        // The latest Location is the session's; a PATCH answered without one keeps the URL.
+        // cr keeps the offset itself: ECR's `Range` goes stale after the second PATCH, and a
+        // 201 (ECR) is as good as a 202.
+        Ok(self.location(&resp, what).unwrap_or(url_before))
     }
 
     fn location(&self, resp: &Response, what: &str) -> Result<Url, RegistryError> {
@@ -398,7 +427,9 @@ impl Registry {
                 host: self.name.clone(),
                 message: format!("HTTP {} without Location", resp.status()),
             })?;
-        self.resolve(loc)
+        // Relative to the request's URL (zot, Quay and ACR send relative ones).
+        let joined = resp.url().join(loc).map(String::from);
+        self.resolve(joined.as_deref().unwrap_or(loc))
     }
 }
 

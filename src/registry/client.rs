@@ -43,6 +43,14 @@ pub(super) async fn read_capped(
     Ok((buf.freeze(), false))
 }
 
+/// The `Location` of a redirect ("" when absent).
+fn loc_of(resp: &Response) -> &str {
+    resp.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 /// A resource of one repository, for [`Registry::repo_url`].
 #[derive(Debug, Clone, Copy)]
 pub enum Resource<'a> {
@@ -139,6 +147,8 @@ pub struct Registry {
     pub(super) cache: Option<std::sync::Arc<crate::cache::Cache>>,
     /// The registry answered that it has no referrers API.
     pub(super) no_referrers_api: std::sync::atomic::AtomicBool,
+    /// What its answers showed it supports (tag deletion) and its rate limit.
+    pub(super) caps: super::capabilities::Capabilities,
 }
 
 impl std::fmt::Debug for Registry {
@@ -174,6 +184,11 @@ impl Registry {
     /// How long a read may wait for data before the connection counts as stalled.
     pub fn read_timeout(&self) -> Duration {
         self.read_timeout
+    }
+
+    /// What this registry's answers showed it supports.
+    pub fn capabilities(&self) -> &super::capabilities::Capabilities {
+        &self.caps
     }
 
     pub fn credential(&self) -> Option<&Credential> {
@@ -355,11 +370,23 @@ impl Registry {
                     started.elapsed().as_millis()
                 ));
             }
+            if self.same_origin(&url) {
+                self.caps
+                    .note_rate_limit(&self.name, resp.headers(), self.debug);
+            }
             let redirect = resp.status().is_redirection()
                 && matches!(method, Method::GET | Method::HEAD)
                 && resp.status() != StatusCode::NOT_MODIFIED;
             if !redirect {
                 return Ok(resp);
+            }
+            // A HEAD answered with a redirect to storage elsewhere (a presigned URL, valid for
+            // GET only): the answer itself says the content is there; not followed.
+            if method == Method::HEAD {
+                let target = url.join(loc_of(&resp)).ok();
+                if target.is_some_and(|t| !self.same_origin(&t)) {
+                    return Ok(resp);
+                }
             }
             let loc = resp
                 .headers()
@@ -396,6 +423,7 @@ impl Registry {
         let retryable = req.retryable();
         let budget = req.budget.take().unwrap_or_else(|| self.policy.budget());
         let mut renewed = false;
+        let mut re_asked = false;
         let mut attempt = budget.take().ok_or_else(|| self.spent(&req.what))?;
         loop {
             let auth = self.authorization(&req.scopes, None).await?;
@@ -423,6 +451,24 @@ impl Registry {
                     (e.to_string(), None, next)
                 }
                 Err(e) => return Err(e),
+                // Storage a GET was redirected to refused the URL (a presigned URL that
+                // expired: S3 answers 403, or 400 to a request it finds wrong): ask the
+                // registry again, once, for a fresh one.
+                Ok(resp)
+                    if !re_asked
+                        && retryable
+                        && req.method == Method::GET
+                        && !self.same_origin(resp.url())
+                        && matches!(resp.status().as_u16(), 400 | 403) =>
+                {
+                    re_asked = true;
+                    let cause = format!(
+                        "HTTP {} from the storage it was redirected to (an expired URL?)",
+                        resp.status().as_u16()
+                    );
+                    self.note_retry(&req.what, &cause, attempt, budget.of());
+                    continue;
+                }
                 Ok(resp)
                     if resp.status() == StatusCode::UNAUTHORIZED
                         && !renewed
@@ -553,7 +599,14 @@ impl Registry {
                 Ok(Ok((b, _))) => b,
                 _ => bytes::Bytes::new(),
             };
-        let errors = parse_errors(&body);
+        let mut errors = parse_errors(&body);
+        // Text, HTML, or JSON without a message (a proxy's, a CDN's, S3's answer): quoted.
+        if errors
+            .iter()
+            .all(|e| e.message.is_empty() && e.code.is_empty())
+        {
+            errors = super::error::quote_body(&body).into_iter().collect();
+        }
         RegistryError::Api {
             what: what.to_string(),
             host: self.name.clone(),

@@ -170,6 +170,7 @@ impl Registry {
             upload_chunk: opts.upload_chunk.into(),
             cache: opts.cache.clone(),
             no_referrers_api: Default::default(),
+            caps: Default::default(),
         })
     }
 

@@ -104,6 +104,15 @@ pub enum Kind {
     Other,
 }
 
+/// The kind of request that failed, for hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Writing blobs or manifests.
+    Push,
+    Delete,
+    Other,
+}
+
 /// Why a TLS handshake failed, read from rustls' error (never from its text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsFailure {
@@ -251,6 +260,23 @@ impl RegistryError {
         }
     }
 
+    /// What cr was doing when it failed, by the operation names blob.rs and manifest.rs give
+    /// their requests (`start upload to REPO`, `put manifest REPO:TAG`, ...).
+    pub fn operation(&self) -> Operation {
+        let what = match self {
+            RegistryError::Api { what, .. } | RegistryError::Protocol { what, .. } => what,
+            _ => return Operation::Other,
+        };
+        let starts = |p: &[&str]| p.iter().any(|p| what.starts_with(p));
+        if starts(&["start upload", "upload blob", "mount blob", "put manifest"]) {
+            Operation::Push
+        } else if starts(&["delete manifest"]) {
+            Operation::Delete
+        } else {
+            Operation::Other
+        }
+    }
+
     pub fn has_code(&self, code: Code) -> bool {
         matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
     }
@@ -270,9 +296,10 @@ impl RegistryError {
         }
     }
 
-    /// An error status that carries no registry error code (a proxy's answer, say).
+    /// An error status that carries no registry error code (a proxy's answer, say; its text
+    /// may be kept as a code-less entry).
     pub fn without_code(&self) -> bool {
-        matches!(self, RegistryError::Api { errors, .. } if errors.is_empty())
+        matches!(self, RegistryError::Api { errors, .. } if errors.iter().all(|e| e.code.is_empty()))
     }
 }
 
@@ -294,9 +321,72 @@ pub fn parse_errors(body: &[u8]) -> Vec<ApiError> {
         .unwrap_or_default()
 }
 
+/// How much of a body that is not a distribution error is quoted.
+const MAX_QUOTE: usize = 300;
+
+/// An error body that is not a distribution error (text, HTML, JSON without `errors`, S3's
+/// XML), as one code-less entry to show: HTML and XML without their tags, whitespace
+/// collapsed, control characters dropped, at most [`MAX_QUOTE`] characters. None when empty.
+pub fn quote_body(body: &[u8]) -> Option<ApiError> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    let plain = if trimmed.starts_with('<') {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in trimmed.chars() {
+            match c {
+                '<' => {
+                    in_tag = true;
+                    out.push(' ');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    } else {
+        text.into_owned()
+    };
+    let words: Vec<&str> = plain
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut line = words.join(" ");
+    if line.is_empty() {
+        return None;
+    }
+    if line.chars().count() > MAX_QUOTE {
+        line = line.chars().take(MAX_QUOTE).collect::<String>() + "…";
+    }
+    Some(ApiError {
+        code: Code::None,
+        message: format!("the registry answered: {line}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_bodies_are_quoted_plainly() {
+        let html = quote_body(b"<html><head><title>502 Bad Gateway</title></head>\n<body><h1>nginx</h1>\x1b[31m</body></html>").unwrap();
+        assert_eq!(
+            html.message,
+            "the registry answered: 502 Bad Gateway nginx [31m"
+        );
+        assert!(html.code.is_empty());
+        let text = quote_body(b"Not Authorized\n").unwrap();
+        assert_eq!(text.message, "the registry answered: Not Authorized");
+        assert!(quote_body(b"  \n").is_none());
+        let long = quote_body(&[b'a'; 5000]).unwrap();
+        assert!(long.message.chars().count() < 400);
+        // A JSON error without a code keeps its message.
+        let j = parse_errors(br#"{"errors":[{"status":406,"message":"Not Acceptable"}]}"#);
+        assert_eq!(j[0].message, "Not Acceptable");
+        assert!(j[0].code.is_empty());
+    }
 
     #[test]
     fn decodes_and_describes() {

@@ -51,6 +51,16 @@ impl Registry {
                 return Ok(m);
             }
         }
+        self.fetch_manifest(repo, reference, scopes).await
+    }
+
+    /// GET a manifest from the registry (no content cache read), verified and kept.
+    async fn fetch_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<RawManifest, RegistryError> {
         let what = format!("get manifest {repo}{}{reference}", reference.sep());
         let req = Req::new(
             Method::GET,
@@ -134,6 +144,21 @@ impl Registry {
         let resp = self.send(req).await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
+        }
+        // No HEAD (405), or a HEAD answered 403 where 404 is meant (Artifactory): a GET says.
+        if matches!(
+            resp.status(),
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::FORBIDDEN
+        ) {
+            return match self.fetch_manifest(repo, reference, scopes).await {
+                Ok(m) => Ok(Some(ManifestHead {
+                    digest: Some(m.digest.clone()),
+                    media_type: Some(m.media_type.clone()),
+                    size: Some(m.bytes.len() as u64),
+                })),
+                Err(e) if e.kind() == super::Kind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            };
         }
         if !resp.status().is_success() {
             return Err(self.error(resp, &what, scopes).await);

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub(crate) mod blob;
+pub mod capabilities;
 pub mod catalog;
 pub mod client;
 mod connect;
@@ -18,6 +19,6 @@ pub(crate) mod watch;
 
 pub use auth::Scope;
 pub use client::{Body, Registry, Req, Resource};
-pub use error::{Code, Kind, RegistryError, TlsFailure};
+pub use error::{Code, Kind, Operation, RegistryError, TlsFailure};
 pub use options::Options;
 pub use watch::ByteStream;

@@ -108,7 +108,7 @@ pub fn decide(e: &RegistryError, streamed: bool) -> Decision {
     // Refused for its size or its form (a proxy's body limit, a registry without monolithic
     // uploads): only an upload can go again in smaller pieces.
     let refused = match e.status() {
-        Some(413 | 405 | 411 | 415 | 501) => true,
+        Some(413 | 405 | 411 | 415 | 416 | 501) => true,
         Some(400) => e.has_code(Code::BlobUploadInvalid) || e.without_code(),
         _ => false,
     };
@@ -120,6 +120,11 @@ pub fn decide(e: &RegistryError, streamed: bool) -> Decision {
         // A 401 in the middle of an upload is usually a token that expired while the body
         // streamed; one for a scope the account lacks is not.
         RegistryError::Api { status: 401, .. } => streamed && e.kind() != Kind::Denied,
+        // The session was lost (a commit retried after its answer timed out, GHCR): the
+        // engine checks whether the blob arrived, then starts a new one.
+        RegistryError::Api { status: 404, .. } => {
+            streamed && (e.has_code(Code::BlobUploadUnknown) || e.has_code(Code::BlobUnknown))
+        }
         RegistryError::Api { status, .. } => StatusCode::from_u16(*status)
             .map(retryable_status)
             .unwrap_or(false),
@@ -190,6 +195,16 @@ mod tests {
         assert_eq!(decide(&api(404), false), Decision::Stop);
         assert_eq!(decide(&api(400), true), Decision::Smaller);
         assert_eq!(decide(&api(413), true), Decision::Smaller);
+        assert_eq!(decide(&api(416), true), Decision::Smaller);
+        let mut lost = api(404);
+        if let RegistryError::Api { errors, .. } = &mut lost {
+            errors.push(super::super::error::ApiError {
+                code: Code::BlobUploadUnknown,
+                message: String::new(),
+            });
+        }
+        assert_eq!(decide(&lost, true), Decision::NewSession(None));
+        assert_eq!(decide(&lost, false), Decision::Stop);
         assert_eq!(decide(&api(413), false), Decision::Stop);
         assert_eq!(decide(&api(403), true), Decision::Stop);
         assert_eq!(decide(&api(401), false), Decision::Stop);

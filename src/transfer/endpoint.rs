@@ -74,7 +74,8 @@ impl Dest {
     }
 
     /// Mount from the source when both are repositories of the same registry. Some(None): it
-    /// was mounted; Some(Some(url)): refused, upload to this session; None: not applicable.
+    /// was mounted; Some(Some(url)): refused, upload to this session; None: not applicable,
+    /// or refused without a session (upload in a new one).
     pub async fn try_mount(
         &self,
         src: &Source,
@@ -93,7 +94,8 @@ impl Dest {
             .await?
         {
             Mount::Mounted => Ok(Some(None)),
-            Mount::Upload(u) => Ok(Some(Some(u))),
+            Mount::Upload(Some(u)) => Ok(Some(Some(u))),
+            Mount::Upload(None) => Ok(None),
         }
     }
 

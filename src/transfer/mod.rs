@@ -3,6 +3,7 @@
 //! concurrently (largest first) with verification and retries, then child manifests, the top
 //! manifest, and the tags.
 
+pub(crate) mod convert;
 pub(crate) mod docker;
 pub(crate) mod endpoint;
 pub(crate) mod gzcache;
@@ -270,6 +271,13 @@ async fn move_blob(
         );
         match dst.upload(desc, bytes, session.take()).await {
             Ok(()) => return Ok(Outcome::Moved),
+            // A commit whose answer was lost or refused may have stored the blob all the
+            // same: HEAD it before sending it again.
+            Err(TransferError::Registry(_))
+                if verdict.failure().is_none() && dst.has_blob(desc).await.unwrap_or(false) =>
+            {
+                return Ok(Outcome::Moved);
+            }
             Err(e) => sessions.again(e, &verdict, desc, progress).await?,
         }
     }
@@ -344,7 +352,11 @@ async fn move_placed(
 /// Store a manifest. A registry that answers `MANIFEST_BLOB_UNKNOWN` (a blob sent earlier is
 /// not linked in the repository: docker-registry's link files can tear when processes write
 /// the same blob into one repository at once) has each of `blobs` checked (HEAD), the missing
-/// ones placed again, and the manifest stored once more.
+/// ones placed again, and the manifest stored once more, after a backoff. docker-registry
+/// rewrites a link file on every mount or upload of that blob into the repository, so another
+/// process placing the same blobs can tear one link after another (its answer is then
+/// `DIGEST_INVALID` for the torn link as well as `MANIFEST_BLOB_UNKNOWN`): the check and the
+/// PUT go again, a few times at most ([`HEAL_ROUNDS`]).
 async fn put_healing(
     src: &Source,
     dst: &Dest,
@@ -354,21 +366,36 @@ async fn put_healing(
     opts: &Options,
     slots: &Arc<Semaphore>,
 ) -> Result<bool, TransferError> {
-    match dst.put_manifest(m, reference.clone()).await {
-        Err(TransferError::Registry(e))
-            if e.has_code(crate::registry::Code::ManifestBlobUnknown) =>
-        {
-            for b in blobs {
-                if !dst.has_blob(b).await? {
-                    let o = move_blob(src, dst, b, &opts.progress, slots, false).await?;
-                    opts.progress.blob_done(b, o);
-                }
+    let mut round = 0;
+    loop {
+        let e = match dst.put_manifest(m, reference.clone()).await {
+            Err(TransferError::Registry(e))
+                if e.has_code(crate::registry::Code::ManifestBlobUnknown)
+                    && round < HEAL_ROUNDS =>
+            {
+                e
             }
-            dst.put_manifest(m, reference).await
+            other => return other,
+        };
+        if let Dest::Registry(d) = dst {
+            let what = format!("put manifest {}", m.digest);
+            let policy = d.reg.policy();
+            d.reg
+                .note_retry(&what, &e.to_string(), round + 2, HEAL_ROUNDS + 1);
+            tokio::time::sleep(policy.delay(round, None)).await;
         }
-        other => other,
+        for b in blobs {
+            if !dst.has_blob(b).await? {
+                let o = move_blob(src, dst, b, &opts.progress, slots, false).await?;
+                opts.progress.blob_done(b, o);
+            }
+        }
+        round += 1;
     }
 }
+
+/// Times a manifest refused for a blob the repository does not hold is stored again.
+const HEAL_ROUNDS: u32 = 3;
 
 /// Move one layer of a legacy docker archive, compressed as it streams: skipped without
 /// compressing when an earlier push remembered its digest and the repository has it.
@@ -427,7 +454,30 @@ pub async fn transfer(
     tags: &[String],
     opts: &Options,
 ) -> Result<Report, TransferError> {
-    transfer_with(src, reference, dst, tags, opts, None, None).await
+    transfer_with(src, reference, dst, tags, opts, Write::default()).await
+}
+
+/// Like [`transfer`], with Docker-format manifests converted to OCI on the way (`--format
+/// oci`): the digest changes, and a note says from what to what.
+pub async fn transfer_as_oci(
+    src: &Source,
+    reference: &ManifestRef,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+) -> Result<Report, TransferError> {
+    transfer_with(
+        src,
+        reference,
+        dst,
+        tags,
+        opts,
+        Write {
+            oci: true,
+            ..Write::default()
+        },
+    )
+    .await
 }
 
 /// Copy `reference` from `src` to `dst` by digest only (no tag): the manifest must be
@@ -439,7 +489,11 @@ pub async fn transfer_to_digest(
     expected: &str,
     opts: &Options,
 ) -> Result<Report, TransferError> {
-    transfer_with(src, reference, dst, &[], opts, None, Some(expected)).await
+    let write = Write {
+        expected: Some(expected),
+        ..Write::default()
+    };
+    transfer_with(src, reference, dst, &[], opts, write).await
 }
 
 /// Push a legacy docker archive, compressing its layers at gzip `level` (1: fastest). With
@@ -455,7 +509,12 @@ pub async fn push_compressed(
 ) -> Result<Report, TransferError> {
     let top = ManifestRef::digest(&img.top_digest()?);
     let src = Source::Local(Box::new(img));
-    transfer_with(&src, &top, dst, tags, opts, Some(level), expected).await
+    let write = Write {
+        gzip: Some(level),
+        expected,
+        oci: false,
+    };
+    transfer_with(&src, &top, dst, tags, opts, write).await
 }
 
 /// The manifest about to be stored is the one a digest-named destination asked for.
@@ -469,15 +528,47 @@ fn check_digest(expected: Option<&str>, actual: &str) -> Result<(), TransferErro
     }
 }
 
+/// [`push_compressed`] with the manifest written as OCI (`--format oci`).
+pub async fn push_compressed_as_oci(
+    img: LocalImage,
+    dst: &Dest,
+    tags: &[String],
+    opts: &Options,
+    level: u32,
+) -> Result<Report, TransferError> {
+    let top = ManifestRef::digest(&img.top_digest()?);
+    let src = Source::Local(Box::new(img));
+    let write = Write {
+        gzip: Some(level),
+        expected: None,
+        oci: true,
+    };
+    transfer_with(&src, &top, dst, tags, opts, write).await
+}
+
+/// How the manifest is written: a legacy docker archive's layers compressed at `gzip`, the
+/// manifest checked against a digest-named destination (`expected`), Docker formats converted
+/// to OCI (`oci`).
+#[derive(Default, Clone, Copy)]
+struct Write<'a> {
+    gzip: Option<u32>,
+    expected: Option<&'a str>,
+    oci: bool,
+}
+
 async fn transfer_with(
     src: &Source,
     reference: &ManifestRef,
     dst: &Dest,
     tags: &[String],
     opts: &Options,
-    gzip: Option<u32>,
-    expected: Option<&str>,
+    write: Write<'_>,
 ) -> Result<Report, TransferError> {
+    let Write {
+        gzip,
+        expected,
+        oci,
+    } = write;
     let mut plan = plan::plan(src, reference, opts.platform.as_ref()).await?;
     // A legacy docker archive pushed with gzip: its config moves as a blob, its layers are
     // compressed on the way, and the manifest is written once their digests are known.
@@ -569,6 +660,13 @@ async fn transfer_with(
         plan.top = docker::manifest(config, &layers);
         plan.blobs = moved.iter().map(|(d, _)| d.clone()).collect();
         check_digest(expected, &plan.top.digest)?;
+    }
+    if oci {
+        if let Some((before, after)) = convert::to_oci(&mut plan)? {
+            crate::notice::note(&format!(
+                "converted to OCI: {after} (was {before}); the digest changes"
+            ));
+        }
     }
     let put = |m, r| put_healing(src, dst, m, r, &plan.blobs, opts, &slots);
     fstream::iter(plan.children.iter())

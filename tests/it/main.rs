@@ -16,6 +16,7 @@ mod lifecycle;
 mod local_hostile;
 mod newcomer;
 mod parsers_prop;
+mod quirks;
 mod read_commands;
 mod realm_redirect;
 mod referrers;

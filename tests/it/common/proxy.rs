@@ -2,7 +2,10 @@
 //! upstream connection (`Connection: close` is forced), so each request can be answered with a
 //! status (500, 429 + Retry-After), cut after N bytes of its request or response body,
 //! throttled, held, answered by the registry with its answer then lost, or redirected to a blob
-//! server on another port that records whether it was sent Authorization.
+//! server on another port that records whether it was sent Authorization. It also plays the
+//! hosted registries' departures from the spec (docs in /work/shared/registry-quirks.md):
+//! GHCR's PATCH cap, ECR's chunk rules, presigned storage, tag DELETE, Artifact Registry's
+//! dangling-tag refusal, zot's OCI-only manifests, odd bodies and headers.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -10,6 +13,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// What the storage server got: (method, path with query, carried Authorization, status).
+pub type StorageLog = Arc<Mutex<Vec<(String, String, bool, u16)>>>;
 
 #[derive(Clone, Debug)]
 pub enum Action {
@@ -45,6 +51,42 @@ pub enum Action {
     Rewrite(&'static str, String),
     /// Hold the request until the test opens the gate (20 s at most), then forward it.
     HoldUntil(Arc<Gate>),
+    /// Answer with this status, these header lines (each ending in CRLF) and this body,
+    /// without forwarding (text and HTML error bodies, a 401 with its challenge, a 429 without
+    /// Retry-After).
+    Raw(u16, &'static str, &'static str),
+    /// GHCR: a PATCH whose body is larger than this is refused with 416 and GHCR's body
+    /// (catalogue §2 "PATCH body limit 4 MiB"; a streamed PATCH of unknown length passes).
+    PatchCap(u64),
+    /// ECR (catalogue §3 "PATCH returns 201", "Minimum chunk size 5 MiB", "Stale Range"):
+    /// PATCH answered 201 instead of 202, with the first PATCH's `Range` on every later one;
+    /// a PATCH into a session that already took a chunk smaller than this is refused (400),
+    /// since only the last chunk may be small.
+    EcrPatch(u64),
+    /// Forward, and drop these response headers (ECR: no Docker-Content-Digest on manifest
+    /// GET, no Location on manifest PUT; catalogue §13 "Missing headers").
+    StripHeaders(&'static [&'static str]),
+    /// Forward, and add these response header lines (Docker Hub's rate-limit headers,
+    /// catalogue §1 "Headers").
+    AddHeaders(&'static [&'static str]),
+    /// Answer a blob GET with 307 to a presigned URL on the storage server, valid for this
+    /// many milliseconds (negative: expired already). The storage refuses Authorization (S3's
+    /// 400 XML), HEAD (403) and expired URLs (403) (catalogue §0 "Redirects", §3 "Always a
+    /// 307 to a presigned S3 URL", §13.3).
+    Presigned(i64),
+    /// Tag deletion as Quay, zot and GitLab have it: `DELETE …/manifests/TAG` removes the tag
+    /// (from the registry's storage) and answers 202; by digest: forwarded.
+    TagDelete,
+    /// Artifact Registry: a digest DELETE while a tag points at it is refused with
+    /// `GOOGLE_MANIFEST_DANGLING_TAG` (catalogue §6 "A tagged manifest cannot be deleted").
+    DanglingTag,
+    /// zot: a manifest PUT with a Docker media type is refused with 415 MANIFEST_INVALID
+    /// (catalogue §11 "OCI-only by default"); OCI ones are forwarded.
+    OciOnly,
+    /// Forward, and make the answer's `Location` relative to the request (no scheme and host;
+    /// under an upload session: just its last segment, with an extra query parameter), as zot,
+    /// Quay and ACR send them (catalogue §0 "Upload Location is opaque").
+    RelativeLocation,
 }
 
 /// A gate a held request waits at: the test waits until a request is held, acts, then opens.
@@ -100,6 +142,13 @@ struct State {
     blob_port: u16,
     /// Every request forwarded or answered: (method, path with query).
     seen: Mutex<Vec<(String, String)>>,
+    /// Every request's Content-Length: (method, path, length).
+    lengths: Mutex<Vec<(String, String, Option<u64>)>>,
+    /// The registry's storage root (for tag deletion and the dangling-tag check).
+    storage: PathBuf,
+    /// ECR sessions (upload path without query) that took a small chunk, and the first
+    /// `Range` each session answered.
+    ecr: Mutex<std::collections::HashMap<String, (bool, Option<String>)>>,
 }
 
 pub struct Proxy {
@@ -108,6 +157,8 @@ pub struct Proxy {
     /// Requests the blob server got, and how many carried Authorization.
     pub blob_requests: Arc<AtomicUsize>,
     pub blob_with_auth: Arc<AtomicUsize>,
+    /// What the storage server got: (method, path with query, carried Authorization, status).
+    pub storage_log: StorageLog,
 }
 
 impl Proxy {
@@ -121,7 +172,13 @@ impl Proxy {
     ) -> Self {
         let blob_requests = Arc::new(AtomicUsize::new(0));
         let blob_with_auth = Arc::new(AtomicUsize::new(0));
-        let blob_port = blob_server(storage, blob_requests.clone(), blob_with_auth.clone());
+        let storage_log = Arc::new(Mutex::new(Vec::new()));
+        let blob_port = blob_server(
+            storage.clone(),
+            blob_requests.clone(),
+            blob_with_auth.clone(),
+            storage_log.clone(),
+        );
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let state = Arc::new(State {
@@ -132,6 +189,9 @@ impl Proxy {
             stop: AtomicBool::new(false),
             blob_port,
             seen: Mutex::new(Vec::new()),
+            lengths: Mutex::new(Vec::new()),
+            storage,
+            ecr: Mutex::default(),
         });
         let s = state.clone();
         std::thread::spawn(move || {
@@ -152,7 +212,20 @@ impl Proxy {
             state,
             blob_requests,
             blob_with_auth,
+            storage_log,
         }
+    }
+
+    /// The Content-Length of every request with `method` whose path contains `part`.
+    pub fn lengths(&self, method: &str, part: &str) -> Vec<Option<u64>> {
+        self.state
+            .lengths
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, p, _)| m == method && p.contains(part))
+            .map(|(_, _, l)| *l)
+            .collect()
     }
 
     pub fn host(&self) -> String {
@@ -264,6 +337,10 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             .then(|| v.trim().parse::<u64>().ok())?
     });
     s.seen.lock().unwrap().push((method.clone(), path.clone()));
+    s.lengths
+        .lock()
+        .unwrap()
+        .push((method.clone(), path.clone(), length));
     let action = pick(s, &method, &path, length);
     match &action {
         Some(Action::Stall) => {
@@ -316,6 +393,85 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
             return Ok(());
         }
         Some(Action::HoldUntil(gate)) => gate.hold(),
+        Some(Action::Raw(code, head, body)) => {
+            if length.is_some_and(|l| l <= 256 << 10) {
+                drain(&client, &mut r, length)?;
+            }
+            return answer(&client, *code, head, body);
+        }
+        Some(Action::PatchCap(cap)) if length.is_some_and(|l| l > *cap) => {
+            drain(&client, &mut r, length)?;
+            let body = r#"{"errors":[{"code":"REQUESTED_RANGE_NOT_SATISFIABLE","message":"the request body is too large and exceeds the maximum permissible limit of 4.00MiB"}]}"#;
+            return answer(&client, 416, "Content-Type: application/json\r\n", body);
+        }
+        Some(Action::EcrPatch(min)) => {
+            let session = path.split('?').next().unwrap_or("").to_string();
+            let small_before = s.ecr.lock().unwrap().get(&session).is_some_and(|e| e.0);
+            if small_before {
+                drain(&client, &mut r, length)?;
+                let body = r#"{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"Only the last chunk may be smaller than 5 MiB"}]}"#;
+                return answer(&client, 400, "Content-Type: application/json\r\n", body);
+            }
+            if length.is_some_and(|l| l < *min) {
+                s.ecr.lock().unwrap().entry(session).or_default().0 = true;
+            }
+        }
+        Some(Action::Presigned(ttl)) => {
+            let digest = path
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("");
+            let now = now_ms();
+            write!(client_w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{}/blob/{digest}?X-Amz-Signature=x&expires={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.blob_port, now + ttl)?;
+            return Ok(());
+        }
+        Some(Action::TagDelete) => {
+            if let Some((repo, tag)) = manifest_target(&path).filter(|(_, t)| !t.contains(':')) {
+                let dir = s.storage.join(format!(
+                    "docker/registry/v2/repositories/{repo}/_manifests/tags/{tag}"
+                ));
+                return match std::fs::remove_dir_all(&dir) {
+                    Ok(()) => answer(&client, 202, "", ""),
+                    Err(_) => {
+                        let body = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+                        answer(&client, 404, "Content-Type: application/json\r\n", body)
+                    }
+                };
+            }
+        }
+        Some(Action::DanglingTag) => {
+            if let Some((repo, digest)) = manifest_target(&path).filter(|(_, t)| t.contains(':')) {
+                let tags = s.storage.join(format!(
+                    "docker/registry/v2/repositories/{repo}/_manifests/tags"
+                ));
+                let tagged = std::fs::read_dir(tags)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|t| {
+                        std::fs::read_to_string(t.path().join("current/link"))
+                            .is_ok_and(|l| l.trim() == digest)
+                    });
+                if tagged {
+                    let body = r#"{"errors":[{"code":"GOOGLE_MANIFEST_DANGLING_TAG","message":"Manifest is still referenced by one or more tags."}]}"#;
+                    return answer(&client, 400, "Content-Type: application/json\r\n", body);
+                }
+            }
+        }
+        Some(Action::OciOnly) => {
+            let docker = headers.iter().any(|h| {
+                let l = h.to_ascii_lowercase();
+                l.starts_with("content-type:") && l.contains("application/vnd.docker.")
+            });
+            if docker {
+                drain(&client, &mut r, length)?;
+                let body = r#"{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}}]}"#;
+                return answer(&client, 415, "Content-Type: application/json\r\n", body);
+            }
+        }
         _ => {}
     }
     if let Some(Action::Hold(ms)) = action {
@@ -401,6 +557,84 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         Some(Action::Lost(status)) => Some(status),
         _ => None,
     };
+    let mut up = BufReader::new(up);
+    let rewrite = matches!(
+        action,
+        Some(
+            Action::EcrPatch(_)
+                | Action::StripHeaders(_)
+                | Action::AddHeaders(_)
+                | Action::RelativeLocation
+        )
+    );
+    if rewrite && lost.is_none() {
+        if let Some((status, mut hs)) = read_head(&mut up)? {
+            let mut status = status;
+            match &action {
+                Some(Action::EcrPatch(_)) => {
+                    status = status.replacen(" 202 ", " 201 ", 1);
+                    let session = path.split('?').next().unwrap_or("").to_string();
+                    let mut ecr = s.ecr.lock().unwrap();
+                    let first = &mut ecr.entry(session).or_default().1;
+                    for h in hs.iter_mut() {
+                        if h.to_ascii_lowercase().starts_with("range:") {
+                            match first {
+                                Some(f) => *h = f.clone(),
+                                None => *first = Some(h.clone()),
+                            }
+                        }
+                    }
+                    // The next PATCH goes to the new Location: it is the same session.
+                    if let Some(loc) = hs.iter().find_map(|h| {
+                        h.split_once(':')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case("location"))
+                            .map(|(_, v)| v.trim().to_string())
+                    }) {
+                        let next = url_path(&loc);
+                        let state = ecr.get(path.split('?').next().unwrap_or("")).cloned();
+                        if let Some(st) = state {
+                            ecr.insert(next, st);
+                        }
+                    }
+                }
+                Some(Action::StripHeaders(names)) => hs.retain(|h| {
+                    let k = h.split(':').next().unwrap_or("").trim();
+                    !names.iter().any(|n| n.eq_ignore_ascii_case(k))
+                }),
+                Some(Action::AddHeaders(extra)) => hs.extend(extra.iter().map(|h| h.to_string())),
+                Some(Action::RelativeLocation) => {
+                    for h in hs.iter_mut() {
+                        let Some((k, v)) = h.split_once(':') else {
+                            continue;
+                        };
+                        if !k.eq_ignore_ascii_case("location") {
+                            continue;
+                        }
+                        let v = v.trim();
+                        let full = url_path(v);
+                        let query = v.split_once('?').map(|(_, q)| q).unwrap_or("");
+                        let req_dir = path.split('?').next().unwrap_or("");
+                        // A later URL of the same session: only its last segment.
+                        let rel = match full.rsplit_once('/') {
+                            Some((dir, last)) if req_dir.starts_with(&format!("{dir}/")) => {
+                                last.to_string()
+                            }
+                            _ => full.clone(),
+                        };
+                        *h = format!("Location: {rel}?{query}&quirk=1");
+                    }
+                }
+                _ => {}
+            }
+            let mut head = format!("{status}\r\n");
+            for h in hs {
+                head.push_str(&h);
+                head.push_str("\r\n");
+            }
+            head.push_str("\r\n");
+            client_w.write_all(head.as_bytes())?;
+        }
+    }
     let mut buf = vec![0u8; 64 << 10];
     let mut got = 0usize;
     loop {
@@ -435,19 +669,58 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
         let _ = client_w.flush();
     }
     let _ = client.shutdown(Shutdown::Both);
-    let _ = up.shutdown(Shutdown::Both);
+    let _ = up.get_ref().shutdown(Shutdown::Both);
     let _ = pump.join();
     Ok(())
 }
 
-/// Serves `/blob/sha256:HEX` from the registry's storage, counting Authorization headers.
-fn blob_server(storage: PathBuf, requests: Arc<AtomicUsize>, with_auth: Arc<AtomicUsize>) -> u16 {
+/// Send a whole answer and close.
+fn answer(client: &TcpStream, code: u16, head: &str, body: &str) -> std::io::Result<()> {
+    let mut w = client.try_clone()?;
+    write!(
+        w,
+        "HTTP/1.1 {code} Quirk\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let _ = w.flush();
+    std::thread::sleep(Duration::from_millis(20));
+    let _ = client.shutdown(Shutdown::Both);
+    Ok(())
+}
+
+/// `(REPO, TAG-OR-DIGEST)` of a `/v2/REPO/manifests/REF` path.
+fn manifest_target(path: &str) -> Option<(String, String)> {
+    let p = path.split('?').next()?.strip_prefix("/v2/")?;
+    let (repo, reference) = p.rsplit_once("/manifests/")?;
+    Some((repo.to_string(), reference.to_string()))
+}
+
+/// The path of a URL or of an absolute path (without its query).
+fn url_path(loc: &str) -> String {
+    let no_scheme = loc.split_once("://").map(|(_, r)| r).unwrap_or(loc);
+    let path = if loc.contains("://") {
+        no_scheme.find('/').map(|i| &no_scheme[i..]).unwrap_or("/")
+    } else {
+        no_scheme
+    };
+    path.split('?').next().unwrap_or("").to_string()
+}
+
+/// Serves `/blob/sha256:HEX` from the registry's storage, counting Authorization headers. A
+/// presigned URL (`?…&expires=UNIX_MS`) behaves as S3's: Authorization → 400 XML, HEAD → 403,
+/// expired → 403 XML.
+fn blob_server(
+    storage: PathBuf,
+    requests: Arc<AtomicUsize>,
+    with_auth: Arc<AtomicUsize>,
+    log: StorageLog,
+) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for c in l.incoming().flatten() {
             let storage = storage.clone();
-            let (requests, with_auth) = (requests.clone(), with_auth.clone());
+            let (requests, with_auth, log) = (requests.clone(), with_auth.clone(), log.clone());
             std::thread::spawn(move || {
                 let mut r = BufReader::new(c.try_clone().unwrap());
                 let mut w = c;
@@ -455,29 +728,67 @@ fn blob_server(storage: PathBuf, requests: Arc<AtomicUsize>, with_auth: Arc<Atom
                     return;
                 };
                 requests.fetch_add(1, Ordering::SeqCst);
-                if headers
+                let auth = headers
                     .iter()
-                    .any(|h| h.to_ascii_lowercase().starts_with("authorization:"))
-                {
+                    .any(|h| h.to_ascii_lowercase().starts_with("authorization:"));
+                if auth {
                     with_auth.fetch_add(1, Ordering::SeqCst);
                 }
-                let digest = first
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("")
-                    .trim_start_matches("/blob/")
-                    .to_string();
+                let mut parts = first.split_whitespace();
+                let method = parts.next().unwrap_or("").to_string();
+                let target = parts.next().unwrap_or("").to_string();
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let digest = path.trim_start_matches("/blob/").to_string();
                 let hex = digest.trim_start_matches("sha256:");
                 let p = storage.join(format!(
                     "docker/registry/v2/blobs/sha256/{}/{hex}/data",
                     &hex[..2.min(hex.len())]
                 ));
+                let expires = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("expires="))
+                    .and_then(|v| v.parse::<i64>().ok());
+                let xml = |code: u16, what: &str, msg: &str| {
+                    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{what}</Code><Message>{msg}</Message></Error>");
+                    format!("HTTP/1.1 {code} Refused\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                };
+                let refusal = match expires {
+                    Some(_) if auth => Some((400, xml(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"))),
+                    Some(_) if method != "GET" => Some((403, xml(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"))),
+                    Some(t) if t < now_ms() => Some((403, xml(403, "AccessDenied", "Request has expired"))),
+                    _ => None,
+                };
+                if let Some((code, answer)) = refusal {
+                    log.lock()
+                        .unwrap()
+                        .push((method, target.clone(), auth, code));
+                    let _ = w.write_all(answer.as_bytes());
+                    return;
+                }
+                // A Range request (a resume) is answered from that offset.
+                let from = headers.iter().find_map(|h| {
+                    let (k, v) = h.split_once(':')?;
+                    k.eq_ignore_ascii_case("range").then_some(())?;
+                    v.trim()
+                        .strip_prefix("bytes=")?
+                        .trim_end_matches('-')
+                        .parse::<usize>()
+                        .ok()
+                });
                 match std::fs::read(&p) {
                     Ok(data) => {
-                        let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n", data.len());
-                        let _ = w.write_all(&data);
+                        let status = if from.is_some() { 206 } else { 200 };
+                        log.lock()
+                            .unwrap()
+                            .push((method, target.clone(), auth, status));
+                        let data = &data[from.unwrap_or(0).min(data.len())..];
+                        let _ = write!(w, "HTTP/1.1 {status} OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n", data.len());
+                        let _ = w.write_all(data);
                     }
                     Err(_) => {
+                        log.lock()
+                            .unwrap()
+                            .push((method, target.clone(), auth, 404));
                         let _ = write!(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                     }
                 }
@@ -485,4 +796,11 @@ fn blob_server(storage: PathBuf, requests: Arc<AtomicUsize>, with_auth: Arc<Atom
         }
     });
     port
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
