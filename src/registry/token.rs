@@ -138,11 +138,40 @@ impl Registry {
                 return Ok(Some(current));
             }
         }
-        let mut t = self.fetch_token(&ch, scopes).await?;
+        let mut t = self.fetch_token_narrowing(&ch, scopes).await?;
         t.after_refusal = refused.is_some();
         let v = format!("Bearer {}", t.value);
         *guard = Some(t);
         Ok(Some(v))
+    }
+
+    /// A token for `scopes`; when the token service refuses them with 400 (Quay refuses any
+    /// `delete` action and `registry:catalog:*`: quirks §6), once more with the narrower
+    /// scopes it accepts (see [`auth::narrowed`]). Decided on the token service's status, not
+    /// on the host name.
+    async fn fetch_token_narrowing(
+        &self,
+        ch: &Challenge,
+        scopes: &[Scope],
+    ) -> Result<Token, RegistryError> {
+        match self.fetch_token(ch, scopes).await {
+            Err(RegistryError::Token { status: 400, .. }) if auth::narrowed(scopes).is_some() => {
+                let narrow = auth::narrowed(scopes).unwrap_or_default();
+                if self.debug {
+                    crate::notice::status(&format!(
+                        "the token service of {} refused the scopes asked (HTTP 400); asking for {}",
+                        self.name,
+                        if narrow.is_empty() {
+                            "no scope".to_string()
+                        } else {
+                            narrow.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+                        }
+                    ));
+                }
+                self.fetch_token(ch, &narrow).await
+            }
+            r => r,
+        }
     }
 
     /// Get a token from the challenge's realm.
