@@ -63,7 +63,7 @@ impl Registry {
             return false;
         };
         match status {
-            403 | 404 | 405 => true,
+            403..=405 => true,
             401 => {
                 self.cred.is_some()
                     && matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer())
@@ -165,6 +165,10 @@ impl Registry {
                 .cloned()
                 .unwrap_or_default();
             for name in items.iter().filter_map(|v| v.as_str()) {
+                // Artifactory lists digests among the tags (quirks §10): not tags, no warning.
+                if field == "tags" && crate::reference::validate_digest(name).is_ok() {
+                    continue;
+                }
                 match valid(name) {
                     Ok(()) => out.push(name.to_string()),
                     Err(e) => {

@@ -15,6 +15,7 @@ mod parsers_prop;
 mod read_commands;
 mod realm_redirect;
 mod referrers;
+mod registries;
 mod retention;
 mod retry;
 mod sync;

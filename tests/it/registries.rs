@@ -1,0 +1,533 @@
+//! Registries as they are (issue #21): the commands that talk to a registry, run against each
+//! hosted-registry personality of tests/it/common/personality.rs (one proxy, one shared
+//! docker-registry, a namespace per personality). Results are checked with skopeo against the
+//! shared registry (digests byte-exact, the tags that remain) and with the proxy's request log
+//! (no Authorization at the storage endpoint, token endpoint use, what each registry was asked).
+//!
+//! Cells that need the upload/delete/rate-limit fixes of the client side of #21 are in tests
+//! named `*_needs_client_fixes`.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use serde_json::Value;
+
+use crate::common::layout;
+use crate::common::personality::{Personalities, P};
+use crate::common::Env;
+
+/// One proxy and registry for every test of this module that runs at the same time; stopped
+/// when the last of them ends.
+static SHARED: Mutex<Weak<Personalities>> = Mutex::new(Weak::new());
+
+fn shared() -> Arc<Personalities> {
+    let mut g = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = g.upgrade() {
+        return p;
+    }
+    let p = Arc::new(Personalities::start());
+    *g = Arc::downgrade(&p);
+    p
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+fn fallback(d: &str) -> String {
+    d.replacen(':', "-", 1)
+}
+
+/// A logged-in environment for `p`.
+fn env_for(px: &Personalities, p: P) -> Env {
+    let env = Env::new();
+    let (u, pw) = p.login();
+    env.login(&px.host(p), u, pw);
+    env
+}
+
+/// Run cr with extra environment variables; (exit code, stdout, stderr).
+fn run_with(env: &Env, vars: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let mut c = env.cmd();
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let out = c.args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok_with(env: &Env, vars: &[(&str, &str)], args: &[&str]) -> String {
+    let (code, out, err) = run_with(env, vars, args);
+    assert_eq!(code, 0, "cr {args:?} failed ({code}):\n{out}\n{err}");
+    out
+}
+
+/// The storage endpoint never receives Authorization, from any personality.
+fn assert_storage_clean(px: &Personalities) {
+    let bad: Vec<_> = px
+        .seen("storage")
+        .into_iter()
+        .filter(|s| s.auth.is_some())
+        .collect();
+    assert!(bad.is_empty(), "Authorization reached storage: {bad:?}");
+}
+
+/// Registries that have no catalog to give (quirks §1 line 147, §2 line 241, §9 line 721).
+fn no_catalog(p: P) -> bool {
+    matches!(p, P::DockerHub | P::Ghcr | P::Gitlab)
+}
+
+/// Registries whose blob GETs are redirected to storage.
+fn redirects_blobs(p: P) -> bool {
+    !matches!(p, P::Zot | P::Artifactory | P::Harbor | P::Ibm)
+}
+
+/// Login, push (an image and a signature), tag-list (paginated), image-tag, image-list,
+/// repo-list, namespace-list, image-inspect, manifest-inspect, pull, copy, referrers, sync and
+/// a retention dry run, against one personality.
+fn core(p: P) {
+    let px = shared();
+    let h = px.host(p);
+    let ns = p.name();
+    let env = env_for(&px, p);
+    let reg = &px.registry;
+
+    // Push an image and a signature of it.
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("v1"),
+        "amd64",
+        &[("app", format!("the {ns} app").as_bytes())],
+    );
+    let sig = layout::artifact(
+        &l,
+        "sig",
+        "application/vnd.example.signature",
+        Some((&img.digest, img.size, layout::OCI_MANIFEST)),
+        format!("signature for {ns}").as_bytes(),
+    );
+    let app = format!("{h}/{ns}/app");
+    for tag in ["v1", "sig"] {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{tag}", l.display()),
+            &format!("{app}:{tag}"),
+        ]);
+    }
+    assert_eq!(reg.skopeo_digest(&format!("{ns}/app:v1")), img.digest);
+    assert_eq!(reg.skopeo_digest(&format!("{ns}/app:sig")), sig.digest);
+    // The referrer is findable: through the API where the registry has one, else through the
+    // fallback tag (written on Docker Hub despite its OCI-Subject header, quirks §1 line 167).
+    let fallback_tag = format!("{ns}/app:{}", fallback(&img.digest));
+    assert_eq!(
+        reg.skopeo_exists(&fallback_tag),
+        !p.has_referrers_api(),
+        "{p:?}: fallback tag"
+    );
+
+    // image-tag twice, so that tag lists have pages.
+    for t in ["v2", "v3"] {
+        env.ok(&[
+            "image-tag",
+            "-q",
+            &format!("{app}:v1"),
+            &format!("{app}:{t}"),
+        ]);
+        assert_eq!(reg.skopeo_digest(&format!("{ns}/app:{t}")), img.digest);
+    }
+
+    // tag-list, two entries a page: every pagination variant ends with every tag.
+    let out = ok_with(&env, &[("CR_PAGE_SIZE", "2")], &["tag-list", &app]);
+    let tags: Vec<&str> = out.lines().collect();
+    for t in ["v1", "v2", "v3", "sig"] {
+        assert!(tags.contains(&t), "{p:?}: {t} missing from {tags:?}");
+    }
+    assert!(
+        !tags.iter().any(|t| t.starts_with("sha256:")),
+        "{p:?}: a digest listed as a tag: {tags:?}"
+    );
+    let tag_pages = px
+        .seen(ns)
+        .iter()
+        .filter(|s| s.method == "GET" && s.path.contains("/app/tags/list"))
+        .count();
+    assert!(tag_pages >= 2 || p == P::Gitlab, "{p:?}: {tag_pages} pages");
+
+    // image-list of the repository: no catalog needed (GHCR and Docker Hub have none).
+    let v = json(&env.ok(&[
+        "--registry",
+        &h,
+        "image-list",
+        "--restrict",
+        &format!("{ns}/app"),
+        "-o",
+        "json",
+    ]));
+    let mut listed: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["Digest"] == img.digest.as_str())
+        .map(|r| r["Tag"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ["v1", "v2", "v3"], "{p:?}: {v}");
+
+    // copy (with the referrer) into a second repository.
+    let copy = format!("{h}/{ns}/copy");
+    env.ok(&["copy", "-q", &format!("{app}:v1"), &format!("{copy}:v1")]);
+    assert_eq!(reg.skopeo_digest(&format!("{ns}/copy:v1")), img.digest);
+    for name in [&app, &copy] {
+        let v = json(&env.ok(&["referrers", &format!("{name}:v1"), "-o", "json"]));
+        let found: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Digest"].as_str().unwrap_or(""))
+            .collect();
+        assert!(found.contains(&sig.digest.as_str()), "{p:?} {name}: {v}");
+    }
+
+    // Catalog listings: the repositories, or one line saying there is no catalog.
+    let (code, out, err) = run_with(
+        &env,
+        &[("CR_PAGE_SIZE", if p == P::Ecr { "5000" } else { "1" })],
+        &["--registry", &h, "repo-list", "-q"],
+    );
+    if no_catalog(p) {
+        assert_eq!(code, 1, "{p:?}: {out}{err}");
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.contains("has no catalog")
+                && first.contains("--restrict")
+                && first.contains("tag-list"),
+            "{p:?}: {err}"
+        );
+        for cmd in ["image-list", "namespace-list"] {
+            let (code, _, err) = env.run(&["--registry", &h, cmd]);
+            assert_eq!(code, 1, "{p:?} {cmd}: {err}");
+            assert!(err.contains("has no catalog"), "{p:?} {cmd}: {err}");
+        }
+    } else {
+        assert_eq!(code, 0, "{p:?}: {err}");
+        let repos: Vec<&str> = out.lines().collect();
+        assert!(
+            repos.contains(&app.as_str()) && repos.contains(&copy.as_str()),
+            "{p:?}: {repos:?}"
+        );
+        let out = env.ok(&["--registry", &h, "namespace-list", "-q"]);
+        assert_eq!(out.trim(), ns, "{p:?}");
+        let out = env.ok(&["--registry", &h, "image-list", "-q"]);
+        assert!(out.contains(&format!("{app}:v1")), "{p:?}: {out}");
+    }
+
+    // image-inspect and manifest-inspect: the exact bytes the registry holds.
+    let raw = env.ok(&["manifest-inspect", &format!("{app}:v1")]);
+    assert_eq!(
+        crate::common::cr_digest(raw.trim_end_matches('\n').as_bytes()),
+        img.digest,
+        "{p:?}"
+    );
+    let v = json(&env.ok(&["image-inspect", &format!("{app}:v1")]));
+    assert!(v.to_string().contains(&img.digest), "{p:?}: {v}");
+
+    // pull: blobs come from storage without Authorization where the registry redirects.
+    let before = px.seen("storage").len();
+    let out_dir = dir.path().join("pulled");
+    env.ok(&[
+        "pull",
+        "-q",
+        &format!("{app}:v1"),
+        &format!("oci:{}:v1", out_dir.display()),
+    ]);
+    let index = std::fs::read_to_string(out_dir.join("index.json")).unwrap();
+    assert!(index.contains(&img.digest), "{p:?}: {index}");
+    assert_storage_clean(&px);
+    if redirects_blobs(p) {
+        assert!(
+            px.seen("storage").len() > before,
+            "{p:?}: no blob from storage"
+        );
+    }
+
+    // sync the repository into a mirror.
+    let mirror = format!("{h}/{ns}/mirror");
+    env.ok(&["sync", "-q", &app, &mirror]);
+    let mirrored = reg.skopeo_tags(&format!("{ns}/mirror"));
+    for t in ["v1", "v2", "v3"] {
+        assert!(mirrored.iter().any(|x| x == t), "{p:?}: {mirrored:?}");
+        assert_eq!(reg.skopeo_digest(&format!("{ns}/mirror:{t}")), img.digest);
+    }
+
+    // retention-run, dry run: keeps everything (one digest).
+    let (code, _, err) = env.run(&["retention-run", "--images", "1", "--dry-run", &app]);
+    assert_eq!(code, 0, "{p:?}: {err}");
+    assert_eq!(reg.skopeo_digest(&format!("{ns}/app:v3")), img.digest);
+
+    // Authentication: tokens by GET only, from the personality's own realm; Basic-only
+    // registries never see a token request.
+    let seen = px.seen(ns);
+    let token_gets = seen
+        .iter()
+        .filter(|s| {
+            s.method == "GET"
+                && (s.path.contains("token")
+                    || s.path.starts_with("/v2/auth")
+                    || s.path.starts_with("/jwt/auth"))
+        })
+        .count();
+    assert!(
+        seen.iter()
+            .all(|s| s.method != "POST" || s.path.contains("/blobs/uploads/")),
+        "{p:?}: a token POST"
+    );
+    match p {
+        P::Ecr | P::Zot => {
+            assert_eq!(token_gets, 0, "{p:?}");
+            assert!(seen
+                .iter()
+                .any(|s| s.auth.as_deref() == Some("Basic") && s.status < 300));
+        }
+        _ => assert!(token_gets >= 1, "{p:?}: no token request"),
+    }
+    assert_storage_clean(&px);
+}
+
+macro_rules! core_tests {
+    ($($name:ident => $p:expr),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                core($p);
+            }
+        )*
+    };
+}
+
+core_tests! {
+    dockerhub_commands => P::DockerHub,
+    ghcr_commands => P::Ghcr,
+    ecr_commands => P::Ecr,
+    acr_commands => P::Acr,
+    gar_commands => P::Gar,
+    quay_commands => P::Quay,
+    harbor_commands => P::Harbor,
+    gitlab_commands => P::Gitlab,
+    ibm_commands => P::Ibm,
+    artifactory_commands => P::Artifactory,
+    zot_commands => P::Zot,
+}
+
+/// Push `tags` of one small image to `NS/REPO` of a personality; the image's digest.
+fn seed(px: &Personalities, env: &Env, p: P, repo: &str, tags: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(
+        &l,
+        Some("t"),
+        "amd64",
+        &[("f", format!("{} {repo}", p.name()).as_bytes())],
+    );
+    for t in tags {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:t", l.display()),
+            &format!("{}/{}/{repo}:{t}", px.host(p), p.name()),
+        ]);
+    }
+    img.digest
+}
+
+/// image-untag removes only the tag; image-rm removes the image and its tags (skopeo reads
+/// what is left).
+fn untag_rm(p: P) {
+    let px = shared();
+    let env = env_for(&px, p);
+    let (h, ns) = (px.host(p), p.name());
+    let digest = seed(&px, &env, p, "gone", &["keep", "drop"]);
+    env.ok(&["image-untag", &format!("{h}/{ns}/gone:drop")]);
+    assert_eq!(
+        px.registry.skopeo_tags(&format!("{ns}/gone")),
+        ["keep"],
+        "{p:?}"
+    );
+    assert_eq!(
+        px.registry.skopeo_digest(&format!("{ns}/gone:keep")),
+        digest
+    );
+    env.ok(&["image-rm", &format!("{h}/{ns}/gone:keep")]);
+    assert!(
+        !px.registry.skopeo_exists(&format!("{ns}/gone@{digest}")),
+        "{p:?}"
+    );
+    assert!(
+        px.registry.skopeo_tags(&format!("{ns}/gone")).is_empty(),
+        "{p:?}"
+    );
+}
+
+macro_rules! untag_rm_tests {
+    ($($name:ident => $p:expr),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                untag_rm($p);
+            }
+        )*
+    };
+}
+
+untag_rm_tests! {
+    quay_untag_and_rm => P::Quay,
+    ecr_untag_and_rm => P::Ecr,
+    acr_untag_and_rm => P::Acr,
+    harbor_untag_and_rm => P::Harbor,
+    gitlab_untag_and_rm => P::Gitlab,
+    ibm_untag_and_rm => P::Ibm,
+    artifactory_untag_and_rm => P::Artifactory,
+    dockerhub_untag_and_rm_needs_client_fixes => P::DockerHub,
+    gar_untag_and_rm_needs_client_fixes => P::Gar,
+    zot_untag_and_rm => P::Zot,
+}
+
+/// Quay refuses token scopes with `delete` or `registry:catalog:*` (400, quirks §6 line 535):
+/// cr asks again with the scopes it accepts, and never says "log in again".
+#[test]
+fn quay_refused_scopes_are_narrowed() {
+    let px = shared();
+    let env = env_for(&px, P::Quay);
+    let h = px.host(P::Quay);
+    seed(&px, &env, P::Quay, "narrow", &["a", "b"]);
+    let out = env.ok(&["--registry", &h, "repo-list", "-q"]);
+    assert!(out.contains(&format!("{h}/quay/narrow")), "{out}");
+    env.ok(&["image-untag", &format!("{h}/quay/narrow:b")]);
+    assert_eq!(px.registry.skopeo_tags("quay/narrow"), ["a"]);
+    let seen = px.seen("quay");
+    let refused = seen
+        .iter()
+        .filter(|s| s.path.starts_with("/v2/auth") && s.status == 400)
+        .count();
+    assert!(refused >= 1, "the wide scope was asked first and refused");
+    // Every refused token request was followed by one that was granted.
+    let granted = seen
+        .iter()
+        .filter(|s| s.path.starts_with("/v2/auth") && s.status == 200)
+        .count();
+    assert!(granted >= refused, "{seen:?}");
+}
+
+/// Harbor challenges `_catalog` with Basic (quirks §7 line 620): cr answers with Basic there
+/// and keeps Bearer everywhere else.
+#[test]
+fn harbor_catalog_is_read_with_basic() {
+    let px = shared();
+    let env = env_for(&px, P::Harbor);
+    let h = px.host(P::Harbor);
+    seed(&px, &env, P::Harbor, "basic", &["x"]);
+    let out = env.ok(&["--registry", &h, "repo-list", "-q"]);
+    assert!(out.contains(&format!("{h}/harbor/basic")), "{out}");
+    let seen = px.seen("harbor");
+    assert!(seen.iter().any(|s| s.path.starts_with("/v2/_catalog")
+        && s.auth.as_deref() == Some("Basic")
+        && s.status == 200));
+    assert!(seen
+        .iter()
+        .filter(|s| s.path.contains("/manifests/"))
+        .all(|s| s.auth.as_deref() == Some("Bearer")));
+}
+
+/// Artifact Registry redirects `/referrers` to an HTML sign-in page on another host; cr uses
+/// the fallback tag and sends that host no credentials.
+#[test]
+fn gar_referrers_sign_in_page_falls_back() {
+    let px = shared();
+    let env = env_for(&px, P::Gar);
+    let h = px.host(P::Gar);
+    let d = seed(&px, &env, P::Gar, "signin", &["v1"]);
+    let out = env.ok(&["referrers", &format!("{h}/gar/signin:v1"), "-o", "json"]);
+    assert_eq!(json(&out), json("[]"));
+    let signin: Vec<_> = px
+        .seen("storage")
+        .into_iter()
+        .filter(|s| s.path.starts_with("/signin"))
+        .collect();
+    assert!(!signin.is_empty() && signin.iter().all(|s| s.auth.is_none()));
+    assert!(px
+        .seen("gar")
+        .iter()
+        .any(|s| s.path.contains(&format!("referrers/{d}")) && s.status == 302));
+}
+
+/// ECR: Basic on every request (no token service), and a page size over 1000 refused with
+/// 400 (quirks §3 line 320) is asked again at 1000.
+#[test]
+fn ecr_basic_only_and_page_cap() {
+    let px = shared();
+    let env = env_for(&px, P::Ecr);
+    let h = px.host(P::Ecr);
+    seed(&px, &env, P::Ecr, "cap", &["one"]);
+    // CR_PAGE_SIZE above ECR's limit: the 400 is answered by asking for 1000.
+    let out = ok_with(
+        &env,
+        &[("CR_PAGE_SIZE", "5000")],
+        &["tag-list", &format!("{h}/ecr/cap")],
+    );
+    assert_eq!(out.trim(), "one");
+    let seen = px.seen("ecr");
+    assert!(seen.iter().any(|s| s.path.contains("/ecr/cap/tags/list")
+        && s.path.contains("n=1000")
+        && s.status == 200));
+    assert!(seen
+        .iter()
+        .filter(|s| s.path.contains("/v2/ecr/"))
+        .all(|s| s.auth.as_deref() != Some("Bearer")));
+}
+
+/// Artifactory answers HEAD of a missing manifest with 403 (quirks §10 line 743; emulated for
+/// `remote-*` repositories): an existence check (here: does the destination hold the
+/// signature copied with the image?) must read it as "unknown", not as "denied".
+#[test]
+fn artifactory_head_403_needs_client_fixes() {
+    let px = shared();
+    let env = env_for(&px, P::Artifactory);
+    let h = px.host(P::Artifactory);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let img = layout::image(&l, Some("v1"), "amd64", &[("f", b"artifactory head")]);
+    layout::artifact(
+        &l,
+        "sig",
+        "application/vnd.example.signature",
+        Some((&img.digest, img.size, layout::OCI_MANIFEST)),
+        b"sig",
+    );
+    for t in ["v1", "sig"] {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{t}", l.display()),
+            &format!("{h}/artifactory/head-src:{t}"),
+        ]);
+    }
+    let (code, _, err) = env.run(&[
+        "copy",
+        "-q",
+        &format!("{h}/artifactory/head-src:v1"),
+        &format!("{h}/artifactory/remote-copy:v1"),
+    ]);
+    assert!(px.seen("artifactory").iter().any(|s| s.method == "HEAD"
+        && s.path.contains("/remote-copy/manifests/")
+        && s.status == 403));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        px.registry.skopeo_digest("artifactory/remote-copy:v1"),
+        img.digest
+    );
+}
