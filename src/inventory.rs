@@ -133,8 +133,10 @@ impl Inventory {
 
     /// Repositories of the catalog under `restrict`. A `restrict` of the form NS/REPO that
     /// names an existing repository (its tag list answers) is that repository alone, and the
-    /// catalog is not read: registries without one (GHCR, Docker Hub) list it all the same.
-    /// When the catalog is forbidden and `restrict` names a repository, that repository alone.
+    /// catalog is not read: registries without one (GHCR, Docker Hub) list it all the same;
+    /// unless `nested` asks for the repositories under it too (sync, retention --recursive).
+    /// When the catalog is forbidden or absent and `restrict` names a repository, that
+    /// repository alone.
     pub async fn repositories(&self, restrict: Option<&str>) -> Result<Vec<String>, RegistryError> {
         if let Some(r) = restrict
             .map(|r| r.trim_matches('/'))
@@ -153,8 +155,9 @@ impl Inventory {
                 Ok(all)
             }
             Err(e)
-                if matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
-                    && restrict.is_some_and(|r| r.contains('/')) =>
+                if restrict.is_some_and(|r| r.contains('/'))
+                    && (matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
+                        || self.reg.catalog_unavailable(&e).await) =>
             {
                 Ok(vec![restrict
                     .unwrap_or_default()

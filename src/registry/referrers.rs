@@ -79,10 +79,11 @@ impl Registry {
         }
         let index_type = resp
             .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| c.split(';').next())
-            .is_some_and(|c| c.trim().eq_ignore_ascii_case(media::OCI_INDEX));
+            .get_all(CONTENT_TYPE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|c| c.split(';').next())
+            .any(|c| c.trim().eq_ignore_ascii_case(media::OCI_INDEX));
         if status != StatusCode::OK || !index_type {
             if status != StatusCode::BAD_REQUEST {
                 self.set_no_referrers_api();
