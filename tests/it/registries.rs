@@ -531,3 +531,76 @@ fn artifactory_head_403_needs_client_fixes() {
         img.digest
     );
 }
+
+/// GHCR refuses every registry-API delete with 405 UNSUPPORTED (quirks §2 line 281): image-rm
+/// and image-untag fail clearly, saying the registry does not support it, and nothing goes.
+#[test]
+fn ghcr_delete_unsupported_is_clear() {
+    let px = shared();
+    let env = env_for(&px, P::Ghcr);
+    let h = px.host(P::Ghcr);
+    let d = seed(&px, &env, P::Ghcr, "nodelete", &["a", "b"]);
+    for cmd in ["image-untag", "image-rm"] {
+        let (code, _, err) = env.run(&[cmd, &format!("{h}/ghcr/nodelete:b")]);
+        assert_ne!(code, 0, "{cmd}: {err}");
+        assert!(
+            err.contains("does not support") || err.contains("not supported"),
+            "{cmd}: {err}"
+        );
+        assert!(!err.contains("log in again"), "{cmd}: {err}");
+    }
+    assert_eq!(px.registry.skopeo_tags("ghcr/nodelete"), ["a", "b"]);
+    assert_eq!(px.registry.skopeo_digest("ghcr/nodelete:b"), d);
+}
+
+/// Blobs larger than GHCR's 4 MiB PATCH limit (quirks §2 line 260) and ECR's 5 MiB chunk
+/// minimum (§3 line 356) arrive byte-exact.
+#[test]
+fn large_layers_reach_ghcr_and_ecr() {
+    let px = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let big = crate::common::noise(9 << 20, 21);
+    let img = layout::image(&l, Some("big"), "amd64", &[("big.bin", &big)]);
+    for p in [P::Ghcr, P::Ecr] {
+        let env = env_for(&px, p);
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:big", l.display()),
+            &format!("{}/{}/big:v1", px.host(p), p.name()),
+        ]);
+        assert_eq!(
+            px.registry.skopeo_digest(&format!("{}/big:v1", p.name())),
+            img.digest,
+            "{p:?}"
+        );
+    }
+}
+
+/// Docker Hub's pull limit (quirks §1 line 212): a 429 TOOMANYREQUESTS on manifest GETs is
+/// reported with the registry's message, without a tight retry loop.
+#[test]
+fn dockerhub_pull_limit_needs_client_fixes() {
+    let px = shared();
+    let env = env_for(&px, P::DockerHub);
+    let h = px.host(P::DockerHub);
+    seed(&px, &env, P::DockerHub, "limited", &["v1"]);
+    px.set_pull_limit(Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = env.run(&[
+        "pull",
+        "-q",
+        &format!("{h}/dockerhub/limited:v1"),
+        &format!("oci:{}:v1", dir.path().join("out").display()),
+    ]);
+    px.set_pull_limit(None);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("pull rate limit"), "{err}");
+    let gets = px
+        .seen("dockerhub")
+        .iter()
+        .filter(|s| s.method == "GET" && s.path.contains("/limited/manifests/") && s.status == 429)
+        .count();
+    assert!(gets <= 3, "{gets} manifest GETs after the limit");
+}

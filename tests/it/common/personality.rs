@@ -207,7 +207,9 @@ impl Personalities {
         self.log().into_iter().filter(|s| s.at == at).collect()
     }
 
-    /// Docker Hub answers 429 to manifest GETs after `n` more of them (None: no limit).
+    /// Docker Hub answers 429 to manifest GETs of `dockerhub/limited*` repositories after `n`
+    /// more of them (None: no limit); other repositories are not counted, so that tests running
+    /// at the same time are not limited.
     pub fn set_pull_limit(&self, n: Option<usize>) {
         self.state.pulls.store(0, Ordering::SeqCst);
         *self.state.pull_limit.lock().unwrap() = n;
@@ -977,7 +979,7 @@ fn repo_request(s: &State, p: P, req: &Request, repo: &str) -> Response {
         _ => {
             if p == P::DockerHub {
                 let limit = *s.pull_limit.lock().unwrap();
-                if req.method == "GET" {
+                if req.method == "GET" && repo.starts_with("dockerhub/limited") {
                     let n = s.pulls.fetch_add(1, Ordering::SeqCst);
                     if limit.is_some_and(|l| n >= l) {
                         // quirks: §1 line 212: the 429 body.
