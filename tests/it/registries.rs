@@ -65,6 +65,19 @@ fn ok_with(env: &Env, vars: &[(&str, &str)], args: &[&str]) -> String {
     out
 }
 
+/// A registry received only its own credentials (its users' Basic, its own tokens).
+fn assert_own_credentials(px: &Personalities, p: P) {
+    let foreign: Vec<_> = px
+        .seen(p.name())
+        .into_iter()
+        .filter(|s| s.cred_of.is_some_and(|o| o != p.name()))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "{p:?} received others' credentials: {foreign:?}"
+    );
+}
+
 /// The storage endpoint never receives Authorization, from any personality.
 fn assert_storage_clean(px: &Personalities) {
     let bad: Vec<_> = px
@@ -297,6 +310,7 @@ fn core(p: P) {
         _ => assert!(token_gets >= 1, "{p:?}: no token request"),
     }
     assert_storage_clean(&px);
+    assert_own_credentials(&px, p);
 }
 
 macro_rules! core_tests {
@@ -603,4 +617,33 @@ fn dockerhub_pull_limit_needs_client_fixes() {
         .filter(|s| s.method == "GET" && s.path.contains("/limited/manifests/") && s.status == 429)
         .count();
     assert!(gets <= 3, "{gets} manifest GETs after the limit");
+}
+
+/// Docker Hub answers a missing repository with 401 insufficient_scope after a fresh token
+/// (quirks §1 line 129): cr stops after one renewal, says which account and scope, exit 4.
+#[test]
+fn dockerhub_missing_repository_does_not_loop() {
+    let px = shared();
+    let env = env_for(&px, P::DockerHub);
+    let h = px.host(P::DockerHub);
+    let (code, _, err) = env.run(&["image-inspect", &format!("{h}/dockerhub/no-such-repo:v1")]);
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("dockerhub/no-such-repo") && err.contains("hubuser"),
+        "{err}"
+    );
+    let seen = px.seen("dockerhub");
+    let tokens = seen
+        .iter()
+        .filter(|s| s.path.starts_with("/token") && s.path.contains("no-such-repo"))
+        .count();
+    let tries = seen
+        .iter()
+        .filter(|s| s.path.contains("/no-such-repo/manifests/"))
+        .count();
+    assert!(
+        tokens <= 2 && tries <= 2,
+        "{tokens} token requests, {tries} manifest requests"
+    );
+    assert_own_credentials(&px, P::DockerHub);
 }

@@ -110,6 +110,9 @@ pub struct Seen {
     pub path: String,
     /// The Authorization scheme sent (`Basic`, `Bearer`), if any.
     pub auth: Option<String>,
+    /// Whose credentials those were: the personality that issued the token, or whose user
+    /// name and password the Basic header carries ("?" when unknown).
+    pub cred_of: Option<&'static str>,
     pub status: u16,
 }
 
@@ -482,6 +485,7 @@ fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
         .and_then(|a| a.split_whitespace().next())
         .map(str::to_string);
     let head = req.method == "HEAD";
+    let cred_of = req.header("authorization").map(|a| owner(s, a));
     let resp = match p {
         Some(p) => registry(s, p, &req),
         None => storage(s, &req),
@@ -491,9 +495,30 @@ fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
         method: req.method.clone(),
         path: req.target.clone(),
         auth,
+        cred_of,
         status: resp.status,
     });
     write_response(&c, &resp, head)
+}
+
+/// Which personality an Authorization value belongs to.
+fn owner(s: &State, a: &str) -> &'static str {
+    if let Some(t) = a.strip_prefix("Bearer ") {
+        return s
+            .tokens
+            .lock()
+            .unwrap()
+            .get(t.trim())
+            .map(|(p, _)| p.name())
+            .unwrap_or("?");
+    }
+    ALL.iter()
+        .find(|p| {
+            let (u, pw) = p.login();
+            a == format!("Basic {}", b64(&format!("{u}:{pw}")))
+        })
+        .map(|p| p.name())
+        .unwrap_or("?")
 }
 
 /// The storage endpoint: S3-like presigned blob URLs and a sign-in page.
@@ -1000,8 +1025,12 @@ fn repo_request(s: &State, p: P, req: &Request, repo: &str) -> Response {
                     r.set("ratelimit-limit", "100;w=21600");
                     r.set("ratelimit-remaining", &format!("{left};w=21600"));
                     r.set("docker-ratelimit-source", "127.0.0.1");
-                    if r.status == 404 && String::from_utf8_lossy(&r.body).contains("NAME_UNKNOWN")
-                    {
+                    let missing_repo = || {
+                        get_json(s, &format!("/v2/{repo}/tags/list"))
+                            .get("errors")
+                            .is_some()
+                    };
+                    if r.status == 404 && missing_repo() {
                         // quirks: §1 line 129: a missing repository is 401 insufficient_scope
                         // (a missing tag of an existing one is a 404, line 165).
                         return challenge(s, p, req, Some(format!("repository:{repo}:pull")))
