@@ -188,7 +188,12 @@ impl Registry {
             status,
             message,
         };
-        let mut url = Url::parse(realm).map_err(|e| terr(0, format!("bad realm: {e}")))?;
+        // A relative realm (quirks §0) is resolved against the registry, whose challenge it is.
+        let mut url = match Url::parse(realm) {
+            Err(url::ParseError::RelativeUrlWithoutBase) => self.base.join(realm),
+            other => other,
+        }
+        .map_err(|e| terr(0, format!("bad realm: {e}")))?;
         self.check_realm(&url).map_err(|m| terr(0, m))?;
         let mut headers = HeaderMap::new();
         let service = ch.param("service").unwrap_or_default();

@@ -647,3 +647,41 @@ fn dockerhub_missing_repository_does_not_loop() {
     );
     assert_own_credentials(&px, P::DockerHub);
 }
+
+/// A relative token realm (quirks §0 line 59) is resolved against the registry: the token is
+/// asked from the registry's own host, with the Basic login, and used.
+#[test]
+fn relative_realm_is_resolved_against_the_registry() {
+    use crate::common::hostile::{Hostile, Reply};
+    let server = Hostile::start(|s| {
+        let bearer = s.authorization.as_deref() == Some("Bearer tok-rel");
+        if s.target.starts_with("/auth/token") {
+            return Reply::json(200, r#"{"token":"tok-rel"}"#);
+        }
+        if s.target.starts_with("/v2/ns/app/tags/list") && bearer {
+            return Reply::json(200, r#"{"name":"ns/app","tags":["1","2"]}"#);
+        }
+        Reply::json(
+            401,
+            r#"{"errors":[{"code":"UNAUTHORIZED","message":"auth"}]}"#,
+        )
+        .with_header(
+            "WWW-Authenticate",
+            r#"Bearer realm="/auth/token",service="rel",scope="repository:ns/app:pull""#,
+        )
+    });
+    let env = Env::new();
+    env.login(&server.host(), "u", "p");
+    let out = env.ok(&["tag-list", &format!("{}/ns/app", server.host())]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["1", "2"]);
+    let token_requests: Vec<_> = server
+        .seen()
+        .into_iter()
+        .filter(|s| s.target.starts_with("/auth/token"))
+        .collect();
+    assert!(!token_requests.is_empty());
+    assert!(token_requests.iter().all(|s| s
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.starts_with("Basic "))));
+}
