@@ -180,6 +180,31 @@ impl Registry {
         ch: &Challenge,
         scopes: &[Scope],
     ) -> Result<Token, RegistryError> {
+        let post = self
+            .cred
+            .as_ref()
+            .is_some_and(|c| c.identity_token.is_some());
+        match self.fetch_token_by(ch, scopes, post).await {
+            // Token services that take no OAuth2 POST answer 400 (ACR), 401 (Artifactory),
+            // 404 (GCR), 405 (Harbor, Quay) or 5xx (quirks §0): ask again by GET, with the
+            // identity token as the Basic password, as docker and containerd do.
+            Err(RegistryError::Token { status, .. })
+                if post && (status >= 400 && status != 429) =>
+            {
+                self.fetch_token_by(ch, scopes, false).await
+            }
+            r => r,
+        }
+    }
+
+    /// One token request: an OAuth2 POST with the identity token (`post`), or a GET with Basic
+    /// credentials (the password, or the identity token when there is one).
+    async fn fetch_token_by(
+        &self,
+        ch: &Challenge,
+        scopes: &[Scope],
+        post: bool,
+    ) -> Result<Token, RegistryError> {
         let realm = ch.param("realm").unwrap_or_default();
         let terr = |status: u16, message: String| RegistryError::Token {
             host: self.name.clone(),
@@ -197,7 +222,8 @@ impl Registry {
         self.check_realm(&url).map_err(|m| terr(0, m))?;
         let mut headers = HeaderMap::new();
         let service = ch.param("service").unwrap_or_default();
-        let body = match self.cred.as_ref().and_then(|c| c.identity_token.as_ref()) {
+        let identity = self.cred.as_ref().and_then(|c| c.identity_token.as_ref());
+        let body = match identity.filter(|_| post) {
             Some(refresh) => {
                 let scope = scopes
                     .iter()
@@ -228,7 +254,8 @@ impl Registry {
                     }
                 }
                 if let Some(c) = &self.cred {
-                    let raw = format!("{}:{}", c.username, c.password);
+                    let secret = c.identity_token.as_deref().unwrap_or(&c.password);
+                    let raw = format!("{}:{secret}", c.username);
                     let v = format!(
                         "Basic {}",
                         base64::engine::general_purpose::STANDARD.encode(raw)

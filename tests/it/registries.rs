@@ -283,7 +283,7 @@ fn core(p: P) {
     assert_eq!(code, 0, "{p:?}: {err}");
     assert_eq!(reg.skopeo_digest(&format!("{ns}/app:v3")), img.digest);
 
-    // Authentication: tokens by GET only, from the personality's own realm; Basic-only
+    // Authentication: tokens by GET, from the personality's own realm; Basic-only
     // registries never see a token request.
     let seen = px.seen(ns);
     let token_gets = seen
@@ -295,11 +295,6 @@ fn core(p: P) {
                     || s.path.starts_with("/jwt/auth"))
         })
         .count();
-    assert!(
-        seen.iter()
-            .all(|s| s.method != "POST" || s.path.contains("/blobs/uploads/")),
-        "{p:?}: a token POST"
-    );
     match p {
         P::Ecr | P::Zot => {
             assert_eq!(token_gets, 0, "{p:?}");
@@ -684,4 +679,31 @@ fn relative_realm_is_resolved_against_the_registry() {
         .authorization
         .as_deref()
         .is_some_and(|a| a.starts_with("Basic "))));
+}
+
+/// A login held as an identity token (docker's `identitytoken`) is sent by OAuth2 POST; Harbor
+/// answers POST with 405 (quirks §0 line 37): cr asks again by GET, the token as password.
+#[test]
+fn harbor_refuses_token_post_get_follows() {
+    use base64::Engine;
+    let px = shared();
+    let h = px.host(P::Harbor);
+    let env = env_for(&px, P::Harbor);
+    seed(&px, &env, P::Harbor, "oauth", &["x"]);
+    let env = Env::new();
+    std::fs::create_dir_all(env.docker_config()).unwrap();
+    let (user, pass) = P::Harbor.login();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:"));
+    let cfg = serde_json::json!({"auths": {&h: {"auth": auth, "identitytoken": pass}}});
+    std::fs::write(env.docker_config().join("config.json"), cfg.to_string()).unwrap();
+    let out = env.ok(&["tag-list", &format!("{h}/harbor/oauth")]);
+    assert_eq!(out.trim(), "x");
+    let seen = px.seen("harbor");
+    assert!(seen
+        .iter()
+        .any(|s| s.method == "POST" && s.path.starts_with("/service/token") && s.status == 405));
+    assert!(seen.iter().any(|s| s.method == "GET"
+        && s.path.starts_with("/service/token")
+        && s.path.contains("harbor%2Foauth")
+        && s.status == 200));
 }
