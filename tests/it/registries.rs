@@ -707,3 +707,31 @@ fn harbor_refuses_token_post_get_follows() {
         && s.path.contains("harbor%2Foauth")
         && s.status == 200));
 }
+
+/// Chunked uploads (`CR_UPLOAD_CHUNK_MIB`) under each registry's chunk rules: GHCR refuses
+/// PATCHes over 4 MiB with 416 (quirks §2 line 260), ECR needs every chunk but the last to be
+/// 5 MiB or more and keeps answering the first chunk's Range (§3 lines 356, 360), Quay refuses
+/// `Content-Range: bytes …` (§6 line 583). A 9 MiB layer must arrive byte-exact everywhere.
+#[test]
+fn chunked_uploads_follow_chunk_rules_needs_client_fixes() {
+    let px = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let big = crate::common::noise(9 << 20, 22);
+    let img = layout::image(&l, Some("big"), "amd64", &[("big.bin", &big)]);
+    let mut failed = Vec::new();
+    for (p, mib) in [(P::Ghcr, "8"), (P::Ecr, "1"), (P::Ecr, "6"), (P::Quay, "2")] {
+        let env = env_for(&px, p);
+        let dest = format!("{}/{}/chunked-{mib}:v1", px.host(p), p.name());
+        let (code, _, err) = run_with(
+            &env,
+            &[("CR_UPLOAD_CHUNK_MIB", mib)],
+            &["push", "-q", &format!("oci:{}:big", l.display()), &dest],
+        );
+        let name = format!("{}/chunked-{mib}:v1", p.name());
+        if code != 0 || px.registry.skopeo_digest(&name) != img.digest {
+            failed.push(format!("{p:?} with {mib} MiB chunks: {err}"));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}

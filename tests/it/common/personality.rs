@@ -140,6 +140,8 @@ struct State {
     /// Docker Hub: manifest GETs answered 429 after this many (None: no limit).
     pull_limit: Mutex<Option<usize>>,
     pulls: AtomicUsize,
+    /// ECR upload sessions: (size of the last PATCH, Range answered to the first PATCH).
+    sessions: Mutex<HashMap<String, (usize, Option<String>)>>,
     stop: AtomicBool,
 }
 
@@ -173,6 +175,7 @@ impl Personalities {
             next_pages: Mutex::default(),
             pull_limit: Mutex::new(None),
             pulls: AtomicUsize::new(0),
+            sessions: Mutex::default(),
             stop: AtomicBool::new(false),
         });
         let mut stations = Vec::new();
@@ -952,10 +955,45 @@ fn repo_request(s: &State, p: P, req: &Request, repo: &str) -> Response {
             // quirks: §2 line 260: a PATCH over 4 MiB -> 416 with this body.
             return Response::error(416, "REQUESTED_RANGE_NOT_SATISFIABLE", "the request body is too large and exceeds the maximum permissible limit of 4.00MiB");
         }
+        if p == P::Quay
+            && req.method == "PATCH"
+            && req.header("content-range").is_some_and(|v| {
+                !v.split('-')
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        {
+            // quirks: §6 line 583: Content-Range must match ^\d+-\d+$ (no `bytes ` unit).
+            return Response::error(400, "INVALID_REQUEST", "Invalid range header");
+        }
+        // The session: the path after uploads/ (without the query).
+        let session = rest
+            .trim_start_matches("blobs/uploads")
+            .trim_matches('/')
+            .to_string();
+        let more_data = req.method == "PATCH" || (req.method == "PUT" && !req.body.is_empty());
+        if p == P::Ecr && more_data && !session.is_empty() {
+            let last = s.sessions.lock().unwrap().get(&session).map(|x| x.0);
+            if last.is_some_and(|n| n > 0 && n < 5 << 20) {
+                // quirks: §3 line 356: every chunk but the last is at least 5 MiB.
+                return Response::error(
+                    400,
+                    "BLOB_UPLOAD_INVALID",
+                    "chunk smaller than the 5 MiB minimum",
+                );
+            }
+        }
         let mut r = forward(s, req);
         if p == P::Ecr && req.method == "PATCH" && r.status == 202 {
             // quirks: §3 line 352: PATCH answers 201.
             r.status = 201;
+            // quirks: §3 line 360: the Range stays at the first chunk's end.
+            let mut sessions = s.sessions.lock().unwrap();
+            let e = sessions.entry(session.clone()).or_insert((0, None));
+            e.0 = req.body.len();
+            match &e.1 {
+                Some(first) => r.set("Range", first),
+                None => e.1 = r.header("Range").map(str::to_string),
+            }
         }
         if p == P::Ecr {
             // quirks: §3 line 369: no Docker-Upload-UUID.
