@@ -735,3 +735,43 @@ fn chunked_uploads_follow_chunk_rules_needs_client_fixes() {
     }
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+/// A token that expires in the middle of a push (GitLab's 5-minute tokens, quirks §0 line 53;
+/// emulated as 4 requests per token): cr gets a new one and the push completes byte-exact.
+#[test]
+fn gitlab_token_expiring_mid_push() {
+    let px = shared();
+    let env = env_for(&px, P::Gitlab);
+    let h = px.host(P::Gitlab);
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let files: Vec<(String, Vec<u8>)> = (0..4)
+        .map(|i| (format!("f{i}"), crate::common::noise(4096, 40 + i)))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let img = layout::image(&l, Some("v1"), "amd64", &refs);
+    env.ok(&[
+        "push",
+        "-q",
+        &format!("oci:{}:v1", l.display()),
+        &format!("{h}/gitlab/expiring:v1"),
+    ]);
+    assert_eq!(px.registry.skopeo_digest("gitlab/expiring:v1"), img.digest);
+    let seen = px.seen("gitlab");
+    let tokens = seen
+        .iter()
+        .filter(|s| s.path.starts_with("/jwt/auth") && s.path.contains("expiring"))
+        .count();
+    assert!(
+        tokens >= 2,
+        "the token was renewed midway ({tokens} token requests)"
+    );
+    assert!(
+        seen.iter()
+            .any(|s| s.path.starts_with("/v2/gitlab/expiring/") && s.status == 401),
+        "the token did expire midway"
+    );
+}

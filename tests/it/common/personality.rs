@@ -142,6 +142,8 @@ struct State {
     pulls: AtomicUsize,
     /// ECR upload sessions: (size of the last PATCH, Range answered to the first PATCH).
     sessions: Mutex<HashMap<String, (usize, Option<String>)>>,
+    /// Requests made with the first token issued for `gitlab/expiring*` (it expires).
+    uses: Mutex<HashMap<String, usize>>,
     stop: AtomicBool,
 }
 
@@ -176,6 +178,7 @@ impl Personalities {
             pull_limit: Mutex::new(None),
             pulls: AtomicUsize::new(0),
             sessions: Mutex::default(),
+            uses: Mutex::default(),
             stop: AtomicBool::new(false),
         });
         let mut stations = Vec::new();
@@ -561,7 +564,6 @@ fn storage(s: &State, req: &Request) -> Response {
     let Some((repo, digest)) = rest.rsplit_once('/') else {
         return Response::new(404, "text/plain", "no such object");
     };
-    let _ = &s.storage_root;
     let mut r = upstream(s, "GET", &format!("/v2/{repo}/blobs/{digest}"), &[], b"");
     r.headers.retain(|(k, _)| {
         k.eq_ignore_ascii_case("content-type") || k.eq_ignore_ascii_case("content-length")
@@ -770,6 +772,12 @@ fn token(s: &State, p: P, req: &Request) -> Response {
     }
     let n = s.counter.fetch_add(1, Ordering::SeqCst);
     let tok = format!("{}-{n}-{}", p.name(), &signature(&format!("{n}"))[..8]);
+    if p == P::Gitlab && scopes.iter().any(|sc| sc.contains("gitlab/expiring")) {
+        let mut uses = s.uses.lock().unwrap();
+        if uses.is_empty() {
+            uses.insert(tok.clone(), 0);
+        }
+    }
     s.tokens.lock().unwrap().insert(tok.clone(), (p, granted));
     let body = match p {
         // quirks: §1 line 124: token + access_token + expires_in 300 + issued_at with nanoseconds.
@@ -795,6 +803,18 @@ fn allowed(s: &State, p: P, req: &Request, typ: &str, name: &str, action: &str) 
     let Some(t) = a.strip_prefix("Bearer ") else {
         return false;
     };
+    let first = s.uses.lock().unwrap().contains_key(t.trim());
+    if p == P::Gitlab && name.starts_with("gitlab/expiring") && first {
+        // quirks: §0 line 53 and §9 line 700: GitLab tokens last 5 minutes, so a long push
+        // meets a 401 midway. Emulated without waiting: the first token issued for a
+        // `gitlab/expiring*` repository expires after 4 requests (later ones do not).
+        let mut uses = s.uses.lock().unwrap();
+        let n = uses.entry(t.trim().to_string()).or_insert(0);
+        *n += 1;
+        if *n > 4 {
+            return false;
+        }
+    }
     let tokens = s.tokens.lock().unwrap();
     let Some((tp, granted)) = tokens.get(t.trim()) else {
         return false;
