@@ -401,7 +401,6 @@ untag_rm_tests! {
     gitlab_untag_and_rm => P::Gitlab,
     ibm_untag_and_rm => P::Ibm,
     artifactory_untag_and_rm => P::Artifactory,
-    dockerhub_untag_and_rm_needs_client_fixes => P::DockerHub,
     gar_untag_and_rm_needs_client_fixes => P::Gar,
     zot_untag_and_rm => P::Zot,
 }
@@ -774,4 +773,23 @@ fn gitlab_token_expiring_mid_push() {
             .any(|s| s.path.starts_with("/v2/gitlab/expiring/") && s.status == 401),
         "the token did expire midway"
     );
+}
+
+/// Docker Hub deletes only by digest and only untagged manifests (405 on a tag, 403 while
+/// tagged: quirks §1 line 200): image-untag and image-rm cannot work through the registry API,
+/// and must say so plainly (not blame the account's permissions); nothing is deleted.
+#[test]
+fn dockerhub_delete_refusals_are_clear_needs_client_fixes() {
+    let px = shared();
+    let env = env_for(&px, P::DockerHub);
+    let h = px.host(P::DockerHub);
+    let d = seed(&px, &env, P::DockerHub, "keepme", &["a", "b"]);
+    for cmd in ["image-untag", "image-rm"] {
+        let (code, _, err) = env.run(&[cmd, &format!("{h}/dockerhub/keepme:b")]);
+        assert_ne!(code, 0, "{cmd}: {err}");
+        assert!(!err.contains("does not allow it"), "{cmd}: {err}");
+        assert!(!err.contains("log in again"), "{cmd}: {err}");
+    }
+    assert_eq!(px.registry.skopeo_tags("dockerhub/keepme"), ["a", "b"]);
+    assert_eq!(px.registry.skopeo_digest("dockerhub/keepme:b"), d);
 }
