@@ -191,6 +191,15 @@ fn core(p: P) {
         .collect();
     listed.sort();
     assert_eq!(listed, ["v1", "v2", "v3"], "{p:?}: {v}");
+    if no_catalog(p) {
+        // The repository was listed without asking for the catalog.
+        assert!(
+            !px.seen(ns)
+                .iter()
+                .any(|s| s.path.starts_with("/v2/_catalog")),
+            "{p:?}: the catalog was read"
+        );
+    }
 
     // copy (with the referrer) into a second repository.
     let copy = format!("{h}/{ns}/copy");
