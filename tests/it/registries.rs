@@ -391,6 +391,80 @@ fn untag_rm(p: P) {
     );
 }
 
+/// retention-run --images 1 --force keeps the newest image of a repository and deletes the
+/// older one by digest (skopeo reads what is left).
+fn retention(p: P) {
+    let px = shared();
+    let env = env_for(&px, p);
+    let (h, ns) = (px.host(p), p.name());
+    let dir = tempfile::tempdir().unwrap();
+    let mut digests = Vec::new();
+    for (tag, created) in [
+        ("old", "2023-01-01T00:00:00Z"),
+        ("new", "2024-06-01T00:00:00Z"),
+    ] {
+        let l = dir.path().join(tag);
+        let b = layout::image_at(
+            &l,
+            Some(tag),
+            "amd64",
+            &[("f", format!("{ns} {tag}").as_bytes())],
+            created,
+        );
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{tag}", l.display()),
+            &format!("{h}/{ns}/ret:{tag}"),
+        ]);
+        digests.push(b.digest);
+    }
+    env.ok(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--force",
+        &format!("{h}/{ns}/ret"),
+    ]);
+    assert_eq!(
+        px.registry.skopeo_tags(&format!("{ns}/ret")),
+        ["new"],
+        "{p:?}"
+    );
+    assert_eq!(
+        px.registry.skopeo_digest(&format!("{ns}/ret:new")),
+        digests[1]
+    );
+    assert!(
+        !px.registry
+            .skopeo_exists(&format!("{ns}/ret@{}", digests[0])),
+        "{p:?}"
+    );
+}
+
+macro_rules! retention_tests {
+    ($($name:ident => $p:expr),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                retention($p);
+            }
+        )*
+    };
+}
+
+retention_tests! {
+    quay_retention => P::Quay,
+    ecr_retention => P::Ecr,
+    acr_retention => P::Acr,
+    harbor_retention => P::Harbor,
+    gitlab_retention => P::Gitlab,
+    ibm_retention => P::Ibm,
+    artifactory_retention => P::Artifactory,
+    zot_retention => P::Zot,
+    gar_retention_needs_client_fixes => P::Gar,
+}
+
 macro_rules! untag_rm_tests {
     ($($name:ident => $p:expr),* $(,)?) => {
         $(
