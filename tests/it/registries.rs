@@ -876,3 +876,40 @@ fn dockerhub_delete_refusals_are_clear_needs_client_fixes() {
     assert_eq!(px.registry.skopeo_tags("dockerhub/keepme"), ["a", "b"]);
     assert_eq!(px.registry.skopeo_digest("dockerhub/keepme:b"), d);
 }
+
+/// zot refuses Docker media types with 415 (quirks §11 line 757): copying a Docker v2s2 image
+/// there either works (converted) or fails saying that zot takes OCI images only.
+#[test]
+fn zot_docker_manifest_needs_client_fixes() {
+    let px = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    layout::image(&l, Some("v1"), "amd64", &[("f", b"docker format")]);
+    // A Docker v2s2 image in Docker Hub's namespace, written by skopeo.
+    crate::common::skopeo(&[
+        "copy".into(),
+        "--format".into(),
+        "v2s2".into(),
+        "--dest-tls-verify=false".into(),
+        format!("oci:{}:v1", l.display()),
+        format!("docker://{}/dockerhub/v2s2:v1", px.registry.host),
+    ]);
+    let hub = env_for(&px, P::DockerHub);
+    let (zu, zp) = P::Zot.login();
+    hub.login(&px.host(P::Zot), zu, zp);
+    let (code, _, err) = hub.run(&[
+        "copy",
+        "-q",
+        &format!("{}/dockerhub/v2s2:v1", px.host(P::DockerHub)),
+        &format!("{}/zot/v2s2:v1", px.host(P::Zot)),
+    ]);
+    assert!(px
+        .seen("zot")
+        .iter()
+        .any(|s| s.method == "PUT" && s.path.contains("/zot/v2s2/manifests/") && s.status == 415));
+    if code == 0 {
+        assert!(px.registry.skopeo_exists("zot/v2s2:v1"));
+    } else {
+        assert!(err.contains("OCI"), "{err}");
+    }
+}
