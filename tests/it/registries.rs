@@ -144,6 +144,14 @@ fn core(p: P) {
         "{p:?}: fallback tag"
     );
 
+    if p == P::Ghcr {
+        // The uploads went to the singular path GHCR handed out (quirks §2 line 270).
+        assert!(px
+            .seen(ns)
+            .iter()
+            .any(|s| s.method == "PUT" && s.path.contains("/blobs/upload/")));
+    }
+
     // image-tag twice, so that tag lists have pages.
     for t in ["v2", "v3"] {
         env.ok(&[

@@ -483,9 +483,14 @@ fn signature(path: &str) -> String {
 // The registries.
 
 fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
-    let Some(req) = read_request(&c)? else {
+    let Some(mut req) = read_request(&c)? else {
         return Ok(());
     };
+    let target = req.target.clone();
+    if p == Some(P::Ghcr) {
+        // The singular upload path GHCR hands out (see repo_request) is its own.
+        req.target = req.target.replacen("/blobs/upload/", "/blobs/uploads/", 1);
+    }
     let auth = req
         .header("authorization")
         .and_then(|a| a.split_whitespace().next())
@@ -499,7 +504,7 @@ fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
     s.log.lock().unwrap().push(Seen {
         at: p.map(P::name).unwrap_or("storage"),
         method: req.method.clone(),
-        path: req.target.clone(),
+        path: target,
         auth,
         cred_of,
         status: resp.status,
@@ -1018,6 +1023,20 @@ fn repo_request(s: &State, p: P, req: &Request, repo: &str) -> Response {
         if p == P::Ecr {
             // quirks: §3 line 369: no Docker-Upload-UUID.
             r.remove("Docker-Upload-UUID");
+        }
+        if let Some(loc) = r.header("Location").map(str::to_string) {
+            if p == P::Ghcr {
+                // quirks: §2 line 270: upload URLs with a singular `upload`.
+                r.set(
+                    "Location",
+                    &loc.replacen("/blobs/uploads/", "/blobs/upload/", 1),
+                );
+            }
+            if p == P::Zot {
+                // quirks: §11 line 769: a relative upload Location.
+                let origin = format!("http://127.0.0.1:{}", s.upstream);
+                r.set("Location", loc.strip_prefix(&origin).unwrap_or(&loc));
+            }
         }
         if p == P::Quay && req.method == "POST" && r.status == 202 {
             // quirks: §6 line 578: Range: bytes=0--1 on an empty session.
