@@ -67,6 +67,8 @@ pub struct Inventory {
     /// Every tag resolved by a GET in this session (no cache hints), and a listed tag that
     /// answers 404 is a problem rather than a tag deleted meanwhile: see [`Inventory::exact`].
     exact: bool,
+    /// `--restrict NS/REPO` also takes the repositories nested under it (from the catalog).
+    nested: bool,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
@@ -75,6 +77,18 @@ fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
         .entry(key.to_string())
         .or_default()
         .clone()
+}
+
+/// The registry does not serve its catalog to this account (Docker Hub and GHCR have none):
+/// a listing needs a repository named with `--restrict NS/REPO`, or `cr tag-list`.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} has no catalog that {account} can list (HTTP {status}), so cr cannot find its {what} by itself: name a repository with --restrict NAMESPACE/REPO, or list one repository's tags with `cr tag-list {host}/NAMESPACE/REPO`")]
+pub struct NoCatalog {
+    pub host: String,
+    pub account: String,
+    pub status: u16,
+    /// What was being listed: images, repositories, namespaces.
+    pub what: String,
 }
 
 /// Does `repo` fall under `--restrict NS[/REPO]`?
@@ -91,6 +105,7 @@ impl Inventory {
             infos: Mutex::default(),
             created: Mutex::default(),
             exact: false,
+            nested: false,
         }
     }
 
@@ -104,15 +119,33 @@ impl Inventory {
         }
     }
 
+    /// NS/REPO restrictions include the repositories nested under it: the catalog is read.
+    pub fn nested(mut self, nested: bool) -> Self {
+        self.nested = nested;
+        self
+    }
+
     /// Leave out the tags `skip` says, before any request is made for them.
     pub fn skipping(mut self, skip: fn(&str) -> bool) -> Self {
         self.skip = Some(skip);
         self
     }
 
-    /// Repositories of the catalog under `restrict`. When the catalog is forbidden and
-    /// `restrict` names a repository, that repository alone.
+    /// Repositories of the catalog under `restrict`. A `restrict` of the form NS/REPO that
+    /// names an existing repository (its tag list answers) is that repository alone, and the
+    /// catalog is not read: registries without one (GHCR, Docker Hub) list it all the same;
+    /// unless `nested` asks for the repositories under it too (sync, retention --recursive).
+    /// When the catalog is forbidden or absent and `restrict` names a repository, that
+    /// repository alone.
     pub async fn repositories(&self, restrict: Option<&str>) -> Result<Vec<String>, RegistryError> {
+        if let Some(r) = restrict
+            .map(|r| r.trim_matches('/'))
+            .filter(|r| r.contains('/') && !self.nested)
+        {
+            if self.reg.tags(r).await.is_ok() {
+                return Ok(vec![r.to_string()]);
+            }
+        }
         match self.reg.catalog().await {
             Ok(mut all) => {
                 if let Some(r) = restrict {
@@ -122,8 +155,9 @@ impl Inventory {
                 Ok(all)
             }
             Err(e)
-                if matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
-                    && restrict.is_some_and(|r| r.contains('/')) =>
+                if restrict.is_some_and(|r| r.contains('/'))
+                    && (matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
+                        || self.reg.catalog_unavailable(&e).await) =>
             {
                 Ok(vec![restrict
                     .unwrap_or_default()

@@ -200,10 +200,11 @@ pub async fn run(
         .restrict
         .as_deref()
         .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
-    let repos = inv
-        .repositories(restrict.as_deref())
-        .await
-        .map_err(|e| super::namespace_list::catalog_error(&reg, e, "images"))?;
+    let repos = inv.repositories(restrict.as_deref()).await;
+    let repos = match repos {
+        Ok(r) => r,
+        Err(e) => return Err(super::namespace_list::catalog_error(&reg, e, "images").await),
+    };
     if repos.is_empty() {
         if let Some(r) = &restrict {
             eprintln!("note: no repository on {} matches --restrict {r}", reg.name);

@@ -19,20 +19,29 @@ pub struct NamespaceListArgs {
     pub out: OutputArgs,
 }
 
-/// A failed catalog listing, saying so plainly when the account may not list the catalog.
-pub fn catalog_error(
+/// A failed catalog listing, saying so plainly when the registry does not serve its catalog
+/// to this account (one line, exit 1, pointing at --restrict and tag-list), or when the login
+/// was refused.
+pub async fn catalog_error(
     reg: &Registry,
     e: crate::registry::RegistryError,
     what: &str,
 ) -> anyhow::Error {
-    // A 401 is a login the registry did not accept (or none given); only a 403 or an
-    // insufficient scope is a missing permission.
+    if reg.catalog_unavailable(&e).await {
+        let status = match &e {
+            crate::registry::RegistryError::Api { status, .. } => *status,
+            _ => 0,
+        };
+        return crate::inventory::NoCatalog {
+            host: reg.name.clone(),
+            account: reg.account(),
+            status,
+            what: what.to_string(),
+        }
+        .into();
+    }
+    // A 401 is a login the registry did not accept (or none given).
     let msg = match e.kind() {
-        Kind::Denied => format!(
-            "{} does not allow {} to list its catalog (registry:catalog:*)",
-            reg.name,
-            reg.account()
-        ),
         Kind::Unauthorized => format!(
             "cannot list the {what} of {}: it did not accept {}",
             reg.name,
@@ -46,10 +55,10 @@ pub fn catalog_error(
 pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
     a.out.check(&["Namespace", "Repositories", "Registry"])?;
     let reg = Registry::connect(&settings.registry_options(), &settings.registry).await?;
-    let repos = reg
-        .catalog()
-        .await
-        .map_err(|e| catalog_error(&reg, e, "namespaces"))?;
+    let repos = match reg.catalog().await {
+        Ok(r) => r,
+        Err(e) => return Err(catalog_error(&reg, e, "namespaces").await),
+    };
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in &repos {
         *counts

@@ -34,8 +34,11 @@ pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode
         .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
     let repos = Inventory::new(reg.clone())
         .repositories(restrict.as_deref())
-        .await
-        .map_err(|e| super::namespace_list::catalog_error(&reg, e, "repositories"))?;
+        .await;
+    let repos = match repos {
+        Ok(r) => r,
+        Err(e) => return Err(super::namespace_list::catalog_error(&reg, e, "repositories").await),
+    };
     if repos.is_empty() {
         if let Some(r) = &restrict {
             eprintln!("note: no repository on {} matches --restrict {r}", reg.name);

@@ -102,11 +102,12 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &host).await?);
     // Every tag is resolved by a GET in this run, and a listed tag that cannot be resolved
     // leaves its repository alone.
-    let inv = Inventory::exact(reg.clone());
-    let mut repos = inv
-        .repositories(Some(&path))
-        .await
-        .map_err(|e| super::namespace_list::catalog_error(&reg, e, "repositories"))?;
+    let inv = Inventory::exact(reg.clone()).nested(a.recursive);
+    let repos = inv.repositories(Some(&path)).await;
+    let mut repos = match repos {
+        Ok(r) => r,
+        Err(e) => return Err(super::namespace_list::catalog_error(&reg, e, "repositories").await),
+    };
     // NAMESPACE/REPO is that repository alone; nested ones only with --recursive.
     if path.contains('/') && !a.recursive {
         repos.retain(|r| *r == path);

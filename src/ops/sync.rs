@@ -152,7 +152,7 @@ pub async fn plan(
     dst: &Spec,
     filter: &Filter,
 ) -> Result<(Vec<RepoPlan>, Vec<(String, anyhow::Error)>), anyhow::Error> {
-    let inv = Inventory::new(sreg.clone());
+    let inv = Inventory::new(sreg.clone()).nested(true);
     let restrict = (!src.path.is_empty()).then_some(src.path.as_str());
     let repos = inv.repositories(restrict).await?;
     // A source namespace or repository with nothing under it is a mistyped name, not an

@@ -154,6 +154,32 @@ impl Scope {
     }
 }
 
+/// The scopes a strict token service (Quay: `repository:NAME:(pull|push|*)` only) accepts in
+/// place of `scopes`: `delete` becomes `pull,push` (Quay deletes with push rights) and
+/// `registry:` scopes are left out (Quay lists the catalog by login, without a scope). None
+/// when nothing would change.
+pub fn narrowed(scopes: &[Scope]) -> Option<Vec<Scope>> {
+    let mut changed = false;
+    let mut out = Vec::new();
+    for s in scopes {
+        let Some(rest) = s.0.strip_prefix("repository:") else {
+            changed = true;
+            continue;
+        };
+        let Some((name, actions)) = rest.rsplit_once(':') else {
+            out.push(s.clone());
+            continue;
+        };
+        if actions.split(',').any(|a| a == "delete") {
+            changed = true;
+            out.push(Scope::push(name));
+        } else {
+            out.push(s.clone());
+        }
+    }
+    changed.then_some(out)
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -354,6 +380,20 @@ mod tests {
         assert_eq!(
             TokenCache::key(&[Scope::push("b"), Scope::pull("a"), Scope::pull("a")]),
             "repository:a:pull repository:b:pull,push"
+        );
+    }
+
+    #[test]
+    fn narrowing_for_strict_token_services() {
+        assert_eq!(narrowed(&[Scope::pull("a/b"), Scope::push("c")]), None);
+        assert_eq!(
+            narrowed(&[Scope::pull_delete("a/b"), Scope::catalog()]),
+            Some(vec![Scope::push("a/b")])
+        );
+        assert_eq!(narrowed(&[Scope::catalog()]), Some(vec![]));
+        assert_eq!(
+            narrowed(&[Scope::delete("x"), Scope::pull("y")]),
+            Some(vec![Scope::push("x"), Scope::pull("y")])
         );
     }
 }

@@ -1,11 +1,16 @@
 //! The catalog and tag lists, followed page by page through `Link` headers: each page read
 //! with a cap, a repeated or foreign `Link` ends the walk, and names outside the distribution
-//! grammar are skipped with a warning (they would otherwise become URL paths).
+//! grammar are skipped with a warning (they would otherwise become URL paths). Registries as
+//! they are (docs/registries.md): a page size over 1000 refused with 400 (ECR) is asked again
+//! at 1000; a catalog answered with a Basic challenge on a Bearer registry (Harbor) is asked
+//! again with Basic credentials; and a catalog the registry does not serve to this account
+//! (Docker Hub 401, GHCR 404) is told apart from a rejected login.
 
 use std::collections::HashSet;
 
-use reqwest::header::LINK;
-use reqwest::Method;
+use base64::Engine;
+use reqwest::header::{LINK, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::{Registry, RegistryError, Req, Resource, Scope};
@@ -15,6 +20,8 @@ use crate::reference::{validate_repository, validate_tag, ReferenceError};
 const MAX_PAGES: usize = 10_000;
 /// Upper bound on one page's body (a tag list or catalog page).
 const MAX_PAGE: usize = 16 << 20;
+/// The largest page ECR accepts (quirks §3: `n` > 1000 is a 400 UNSUPPORTED).
+const SAFE_PAGE: u64 = 1000;
 
 impl Registry {
     /// Every repository in the catalog.
@@ -47,6 +54,86 @@ impl Registry {
         .await
     }
 
+    /// Whether a failed catalog read means that the registry does not serve its catalog to
+    /// this account (no catalog at all, or one reserved to others), rather than a rejected or
+    /// missing login: 403, 404 or 405; or 401 although a token was issued for the request (a
+    /// Bearer registry with credentials: a rejected password fails at the token service).
+    pub async fn catalog_unavailable(&self, e: &RegistryError) -> bool {
+        let RegistryError::Api { status, .. } = e else {
+            return false;
+        };
+        match status {
+            403..=405 => true,
+            401 => {
+                self.cred.is_some()
+                    && matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer())
+            }
+            _ => false,
+        }
+    }
+
+    /// One page: sent with the client's authorization; a 401 whose challenge is Basic on a
+    /// registry that asked for Bearer at the ping (Harbor's `_catalog`) is sent again with the
+    /// Basic credentials; a 400 to a first page asked with `n` over 1000 is asked again with
+    /// `n=1000` (`retry_small`).
+    async fn page(
+        &self,
+        url: &mut Url,
+        scopes: &[Scope],
+        what: &str,
+        retry_small: bool,
+    ) -> Result<Response, RegistryError> {
+        let resp = self
+            .send(Req::new(Method::GET, url.clone(), scopes.to_vec(), what))
+            .await?;
+        let resp = if resp.status() == StatusCode::UNAUTHORIZED && basic_challenge(&resp) {
+            match self.basic_value() {
+                Some(basic) if matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer()) => {
+                    self.raw_send(
+                        Method::GET,
+                        url.clone(),
+                        Some(&basic),
+                        Default::default(),
+                        super::client::Body::Empty,
+                        what,
+                    )
+                    .await?
+                }
+                _ => resp,
+            }
+        } else {
+            resp
+        };
+        if resp.status() == StatusCode::BAD_REQUEST && retry_small && self.page_size > SAFE_PAGE {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .into_owned()
+                .map(|(k, v)| {
+                    let v = if k == "n" { SAFE_PAGE.to_string() } else { v };
+                    (k, v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            return Box::pin(self.page(url, scopes, what, false)).await;
+        }
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(self.error(resp, what, scopes).await)
+        }
+    }
+
+    /// `Basic base64(user:password)` of the client's credentials, if any.
+    fn basic_value(&self) -> Option<String> {
+        self.cred.as_ref().map(|c| {
+            let raw = format!("{}:{}", c.username, c.password);
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
+        })
+    }
+
     async fn paginate(
         &self,
         mut url: Url,
@@ -57,11 +144,9 @@ impl Registry {
     ) -> Result<Vec<String>, RegistryError> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
-        for _ in 0..MAX_PAGES {
+        for page in 0..MAX_PAGES {
             seen.insert(url.clone());
-            let mut resp = self
-                .send_ok(Req::new(Method::GET, url.clone(), scopes.clone(), what))
-                .await?;
+            let mut resp = self.page(&mut url, &scopes, what, page == 0).await?;
             let next = resp
                 .headers()
                 .get(LINK)
@@ -80,6 +165,10 @@ impl Registry {
                 .cloned()
                 .unwrap_or_default();
             for name in items.iter().filter_map(|v| v.as_str()) {
+                // Artifactory lists digests among the tags (quirks §10): not tags, no warning.
+                if field == "tags" && crate::reference::validate_digest(name).is_ok() {
+                    continue;
+                }
                 match valid(name) {
                     Ok(()) => out.push(name.to_string()),
                     Err(e) => {
@@ -110,6 +199,18 @@ impl Registry {
         }
         Ok(out)
     }
+}
+
+/// Whether a 401 challenges for Basic only (no Bearer beside it).
+fn basic_challenge(resp: &Response) -> bool {
+    let found: Vec<_> = resp
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(super::auth::parse_challenges)
+        .collect();
+    !found.is_empty() && found.iter().all(|c| c.is_basic())
 }
 
 /// The target of `rel="next"` in a Link header: `</v2/_catalog?last=b&n=2>; rel="next"`.

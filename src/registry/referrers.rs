@@ -47,8 +47,14 @@ pub fn referrer_descriptor(m: &RawManifest) -> Option<(String, Value)> {
 }
 
 impl Registry {
-    /// The referrers of `digest` through the referrers API: Some(index bytes), or None when
-    /// the registry has no such API (remembered for the rest of the command).
+    /// The referrers of `digest` through the referrers API: Some(descriptors), or None when
+    /// the registry has no usable API there, and the fallback tag schema applies. The API is
+    /// taken only from a 200 with the OCI index content type and a body that parses (quirks
+    /// §0 "Referrers API detection"); every other answer means "no API": 404 (GHCR, GitLab),
+    /// 400 (Quay, unknown subject), 401 after a token was issued (older Harbor), 405, and a
+    /// redirect to an HTML sign-in page (Artifact Registry). Only a 429 or 5xx that outlived
+    /// the retries is an error (a registry with the API, failing now). Remembered for the rest
+    /// of the command, except a 400 (Quay answers it per subject).
     pub async fn referrers_api(
         &self,
         repo: &str,
@@ -68,32 +74,66 @@ impl Registry {
         .header(ACCEPT, media::OCI_INDEX);
         let mut resp = self.send(req).await?;
         let status = resp.status();
-        let json_error = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.contains("json"));
-        if status == StatusCode::NOT_FOUND && !json_error {
-            // A registry without the API answers its generic 404 page (not a registry error).
-            self.set_no_referrers_api();
-            return Ok(None);
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(self.error(resp, &what, scopes).await);
         }
-        if matches!(status.as_u16(), 400 | 404 | 405 | 501) {
-            if status != StatusCode::NOT_FOUND {
+        let index_type = resp
+            .headers()
+            .get_all(CONTENT_TYPE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|c| c.split(';').next())
+            .any(|c| c.trim().eq_ignore_ascii_case(media::OCI_INDEX));
+        if status != StatusCode::OK || !index_type {
+            if status != StatusCode::BAD_REQUEST {
                 self.set_no_referrers_api();
+            }
+            if self.debug {
+                crate::notice::status(&format!(
+                    "{what}: HTTP {} ({}): no referrers API there; using the fallback tag schema",
+                    status.as_u16(),
+                    if index_type {
+                        "an OCI index"
+                    } else {
+                        "not an OCI index"
+                    }
+                ));
             }
             return Ok(None);
         }
-        if !status.is_success() {
-            return Err(self.error(resp, &what, scopes).await);
-        }
         let bytes = self.read_limited(&mut resp, MAX_INDEX, &what).await?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
-            what: what.clone(),
-            host: self.name.clone(),
-            message: format!("the referrers list is not JSON: {e}"),
-        })?;
-        Ok(Some(valid_descriptors(&v)))
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) if v.is_object() => Ok(Some(valid_descriptors(&v))),
+            _ => {
+                self.set_no_referrers_api();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Keep a stored manifest with a subject findable: unless the registry said it indexed
+    /// the subject (`OCI-Subject`, `subject_header`) AND its referrers API answers for this
+    /// repository (200, OCI index), the manifest goes into the subject's fallback tag index.
+    /// The header alone is not trusted: Docker Hub sent it without having the API (quirks §1).
+    pub async fn index_referrer(
+        &self,
+        repo: &str,
+        m: &RawManifest,
+        subject_header: bool,
+    ) -> Result<(), RegistryError> {
+        let Some((subject, _)) = referrer_descriptor(m) else {
+            return Ok(());
+        };
+        if subject_header
+            && crate::reference::validate_digest(&subject).is_ok()
+            && self
+                .referrers_api(repo, &subject, &[Scope::push(repo)])
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        self.add_to_fallback_index(repo, m).await
     }
 
     /// The descriptors listed by the fallback tag of `subject` (none when there is no tag).

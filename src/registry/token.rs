@@ -138,11 +138,40 @@ impl Registry {
                 return Ok(Some(current));
             }
         }
-        let mut t = self.fetch_token(&ch, scopes).await?;
+        let mut t = self.fetch_token_narrowing(&ch, scopes).await?;
         t.after_refusal = refused.is_some();
         let v = format!("Bearer {}", t.value);
         *guard = Some(t);
         Ok(Some(v))
+    }
+
+    /// A token for `scopes`; when the token service refuses them with 400 (Quay refuses any
+    /// `delete` action and `registry:catalog:*`: quirks §6), once more with the narrower
+    /// scopes it accepts (see [`auth::narrowed`]). Decided on the token service's status, not
+    /// on the host name.
+    async fn fetch_token_narrowing(
+        &self,
+        ch: &Challenge,
+        scopes: &[Scope],
+    ) -> Result<Token, RegistryError> {
+        match self.fetch_token(ch, scopes).await {
+            Err(RegistryError::Token { status: 400, .. }) if auth::narrowed(scopes).is_some() => {
+                let narrow = auth::narrowed(scopes).unwrap_or_default();
+                if self.debug {
+                    crate::notice::status(&format!(
+                        "the token service of {} refused the scopes asked (HTTP 400); asking for {}",
+                        self.name,
+                        if narrow.is_empty() {
+                            "no scope".to_string()
+                        } else {
+                            narrow.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+                        }
+                    ));
+                }
+                self.fetch_token(ch, &narrow).await
+            }
+            r => r,
+        }
     }
 
     /// Get a token from the challenge's realm.
@@ -150,6 +179,31 @@ impl Registry {
         &self,
         ch: &Challenge,
         scopes: &[Scope],
+    ) -> Result<Token, RegistryError> {
+        let post = self
+            .cred
+            .as_ref()
+            .is_some_and(|c| c.identity_token.is_some());
+        match self.fetch_token_by(ch, scopes, post).await {
+            // Token services that take no OAuth2 POST answer 400 (ACR), 401 (Artifactory),
+            // 404 (GCR), 405 (Harbor, Quay) or 5xx (quirks §0): ask again by GET, with the
+            // identity token as the Basic password, as docker and containerd do.
+            Err(RegistryError::Token { status, .. })
+                if post && (status >= 400 && status != 429) =>
+            {
+                self.fetch_token_by(ch, scopes, false).await
+            }
+            r => r,
+        }
+    }
+
+    /// One token request: an OAuth2 POST with the identity token (`post`), or a GET with Basic
+    /// credentials (the password, or the identity token when there is one).
+    async fn fetch_token_by(
+        &self,
+        ch: &Challenge,
+        scopes: &[Scope],
+        post: bool,
     ) -> Result<Token, RegistryError> {
         let realm = ch.param("realm").unwrap_or_default();
         let terr = |status: u16, message: String| RegistryError::Token {
@@ -159,11 +213,17 @@ impl Registry {
             status,
             message,
         };
-        let mut url = Url::parse(realm).map_err(|e| terr(0, format!("bad realm: {e}")))?;
+        // A relative realm (quirks §0) is resolved against the registry, whose challenge it is.
+        let mut url = match Url::parse(realm) {
+            Err(url::ParseError::RelativeUrlWithoutBase) => self.base.join(realm),
+            other => other,
+        }
+        .map_err(|e| terr(0, format!("bad realm: {e}")))?;
         self.check_realm(&url).map_err(|m| terr(0, m))?;
         let mut headers = HeaderMap::new();
         let service = ch.param("service").unwrap_or_default();
-        let body = match self.cred.as_ref().and_then(|c| c.identity_token.as_ref()) {
+        let identity = self.cred.as_ref().and_then(|c| c.identity_token.as_ref());
+        let body = match identity.filter(|_| post) {
             Some(refresh) => {
                 let scope = scopes
                     .iter()
@@ -194,7 +254,8 @@ impl Registry {
                     }
                 }
                 if let Some(c) = &self.cred {
-                    let raw = format!("{}:{}", c.username, c.password);
+                    let secret = c.identity_token.as_deref().unwrap_or(&c.password);
+                    let raw = format!("{}:{secret}", c.username);
                     let v = format!(
                         "Basic {}",
                         base64::engine::general_purpose::STANDARD.encode(raw)

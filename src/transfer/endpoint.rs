@@ -183,11 +183,16 @@ impl Dest {
         }
     }
 
-    /// A manifest with a subject was stored at a registry without the referrers API: add it
-    /// to the subject's fallback tag index there, so that other tools find it.
-    pub async fn index_referrer(&self, m: &RawManifest) -> Result<(), TransferError> {
+    /// A manifest with a subject was stored: unless the registry said it indexed the subject
+    /// (`tracked`) and its referrers API confirms it, add it to the subject's fallback tag
+    /// index there, so that other tools find it.
+    pub async fn index_referrer(
+        &self,
+        m: &RawManifest,
+        tracked: bool,
+    ) -> Result<(), TransferError> {
         if let Dest::Registry(d) = self {
-            d.reg.add_to_fallback_index(&d.repo, m).await?;
+            d.reg.index_referrer(&d.repo, m, tracked).await?;
         }
         Ok(())
     }

@@ -681,9 +681,7 @@ async fn transfer_with(
     for t in tags {
         tracked |= put(&plan.top, ManifestRef::tag(t)).await?;
     }
-    if !tracked {
-        dst.index_referrer(&plan.top).await?;
-    }
+    dst.index_referrer(&plan.top, tracked).await?;
     opts.progress.finish();
     let count = |o: Outcome| moved.iter().filter(|(_, x)| *x == o).count();
     Ok(Report {

@@ -20,6 +20,7 @@ mod quirks;
 mod read_commands;
 mod realm_redirect;
 mod referrers;
+mod registries;
 mod retention;
 mod retry;
 mod sync;

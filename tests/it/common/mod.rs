@@ -7,6 +7,7 @@ pub mod certs;
 pub mod hostile;
 pub mod issuer;
 pub mod layout;
+pub mod personality;
 pub mod proxy;
 pub mod referrers_api;
 pub mod tty;
