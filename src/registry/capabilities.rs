@@ -94,6 +94,13 @@ impl RateLimit {
         })
     }
 
+    /// A 429 answer whose rate-limit headers say nothing remains in the window: a spent
+    /// quota, not a passing overload, so another attempt now cannot succeed.
+    pub fn spent(resp: &reqwest::Response) -> bool {
+        resp.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
+            && Self::from_headers(resp.headers()).is_some_and(|r| r.remaining == 0)
+    }
+
     /// Fewer than 10% of the limit remain.
     pub fn low(&self) -> bool {
         self.limit > 0 && self.remaining.saturating_mul(10) < self.limit

@@ -482,6 +482,9 @@ impl Registry {
                         .await?;
                     continue;
                 }
+                // A 429 whose own headers say the quota is spent (Docker Hub's pull limit,
+                // `ratelimit-remaining: 0`, a window of hours) is not retried in a loop.
+                Ok(resp) if super::capabilities::RateLimit::spent(&resp) => return Ok(resp),
                 Ok(resp) if retryable && retryable_status(resp.status()) => {
                     // Spent: the last answer stands, and becomes the caller's error.
                     let Some(next) = budget.take() else {

@@ -1085,7 +1085,12 @@ fn repo_request(s: &State, p: P, req: &Request, repo: &str) -> Response {
                     let n = s.pulls.fetch_add(1, Ordering::SeqCst);
                     if limit.is_some_and(|l| n >= l) {
                         // quirks: §1 line 212: the 429 body.
-                        return Response::error(429, "TOOMANYREQUESTS", "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limits");
+                        // [uncertain] the catalogue gives the headers on manifest GET and
+                        // HEAD (line 208); we assume the 429 carries them too, remaining 0.
+                        let mut r = Response::error(429, "TOOMANYREQUESTS", "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limits");
+                        r.set("ratelimit-limit", "100;w=21600");
+                        r.set("ratelimit-remaining", "0;w=21600");
+                        return r;
                     }
                 }
             }
