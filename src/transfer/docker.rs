@@ -237,8 +237,12 @@ impl Gzip {
         self.out.len()
     }
 
+    /// The bytes ready, in an allocation of their size (a chunk sent on holds no spare room);
+    /// the buffer is kept for the next ones.
     pub(crate) fn take(&mut self) -> Vec<u8> {
-        std::mem::replace(&mut self.out, Vec::with_capacity(2 << 20))
+        let chunk = self.out.as_slice().to_vec();
+        self.out.clear();
+        chunk
     }
 
     /// The rest of the stream: the last block and the trailer (CRC-32, size mod 2^32).
