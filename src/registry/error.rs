@@ -142,6 +142,8 @@ pub enum RegistryError {
         what: String,
         host: String,
         message: String,
+        /// Why, read from the error's types where it was first seen.
+        cause: super::cause::Cause,
     },
     /// The TLS handshake failed on a certificate: not retried, and explained by its cause.
     #[error("cannot reach {host} ({what}): {message}")]

@@ -4,6 +4,7 @@
 pub mod auth;
 pub(crate) mod blob;
 pub mod catalog;
+pub mod cause;
 pub mod client;
 mod connect;
 pub mod error;
