@@ -126,7 +126,8 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             | RegistryError::Connect { host, .. }
             | RegistryError::Tls { host, .. }
             | RegistryError::Token { host, .. }
-            | RegistryError::Protocol { host, .. } => host.as_str(),
+            | RegistryError::Protocol { host, .. }
+            | RegistryError::HttpsOnly { host, .. } => host.as_str(),
             RegistryError::Invalid { .. } => return Some(
                 "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it".into(),
             ),
@@ -142,7 +143,7 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     }
     .unwrap_or_else(|| "the anonymous user".into());
     Some(match (e, e.kind()) {
-        (RegistryError::Protocol { message, .. }, _) if message.contains("speaks HTTPS") => {
+        (RegistryError::HttpsOnly { .. }, _) => {
             format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
         }
         (RegistryError::Tls { why, .. }, _)

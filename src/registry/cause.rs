@@ -151,6 +151,31 @@ mod tests {
         );
     }
 
+    /// The hint follows the cause, whatever the message says.
+    #[test]
+    fn hints_are_chosen_by_cause_not_by_text() {
+        let connect = |cause, message: &str| {
+            anyhow::Error::new(crate::registry::RegistryError::Connect {
+                what: "ping /v2/".into(),
+                host: "reg.example:5000".into(),
+                message: message.into(),
+                cause,
+            })
+        };
+        let hint = |e| crate::cli::exit::hint_for(&e).unwrap();
+        assert!(hint(connect(Cause::Dns, "it failed")).contains("does not resolve"));
+        assert!(!hint(connect(Cause::Refused, "dns error")).contains("does not resolve"));
+        let tls = hint(connect(Cause::Tls(TlsFailure::WrongName), "x"));
+        assert!(tls.contains("not for this host name"), "{tls}");
+        let plain = hint(connect(Cause::PlainHttp, "certificate"));
+        assert!(plain.contains("plain HTTP"), "{plain}");
+        let https = anyhow::Error::new(crate::registry::RegistryError::HttpsOnly {
+            what: "ping /v2/".into(),
+            host: "127.0.0.1:5000".into(),
+        });
+        assert!(hint(https).contains("--ca-cert"));
+    }
+
     #[tokio::test]
     async fn a_real_refused_connection_and_an_unresolvable_name() {
         let port = {

@@ -169,6 +169,9 @@ pub enum RegistryError {
         host: String,
         message: String,
     },
+    /// A registry that speaks HTTPS, reached over plain HTTP (Go's TLS server says so).
+    #[error("{what} on {host}: the registry speaks HTTPS, but cr reached it over plain HTTP (loopback and --insecure-registry hosts get plain HTTP unless a CA or certs.d entry is given)")]
+    HttpsOnly { what: String, host: String },
     /// A value (tag, digest, repository path) that would become part of a URL or a path is
     /// not valid by the distribution grammar: refused before any request.
     #[error("refusing an invalid name on {host}: {message}")]
