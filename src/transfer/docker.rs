@@ -41,7 +41,9 @@ pub fn compress(
     progress: Arc<dyn Progress>,
 ) -> Result<Compressed, TransferError> {
     let mut input = img.file_reader(&layer.file)?;
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    // Two chunks ahead of the upload: compression outruns a registry, and each layer in
+    // flight holds no more than that.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
     let result: Outcome = Arc::new(Mutex::new(None));
     let out = result.clone();
     let diff_id = layer.diff_id.clone();
