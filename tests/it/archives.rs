@@ -221,3 +221,58 @@ fn a_docker_save_archive_compressed_in_parallel_pushes_the_same_manifest_twice()
     }
     assert_eq!(seen[0], seen[1], "parallel compression is deterministic");
 }
+
+/// A layer whose bytes do not unpack to its config's diff_id: the pull into a docker-archive
+/// fails (the blob itself matches its digest) and leaves nothing behind.
+#[test]
+fn a_layer_that_does_not_match_its_diff_id_fails_the_docker_archive_pull() {
+    let reg = TestRegistry::start(Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    std::fs::create_dir_all(l.join("blobs/sha256")).unwrap();
+    std::fs::write(l.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let put = |b: &[u8]| {
+        let d = common::cr_digest(b);
+        std::fs::write(l.join("blobs/sha256").join(&d[7..]), b).unwrap();
+        d
+    };
+    let (gz, _) = layout::layer("f", b"the real content");
+    let (_, other) = layout::layer("f", b"other content");
+    let layer = put(&gz);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [other]},
+    }))
+    .unwrap();
+    let cd = put(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": gz.len()}],
+    }))
+    .unwrap();
+    let md = put(&manifest);
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": manifest.len(),
+         "annotations": {"org.opencontainers.image.ref.name": "1"}}]});
+    std::fs::write(l.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    reg.skopeo_push(&l, "1", "ns/liar:1");
+
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let da = out.join("liar.tar");
+    let (code, _, err) = env.run(&[
+        "pull",
+        &format!("{}/ns/liar:1", reg.host),
+        &format!("docker-archive:{}", da.display()),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&other), "names the diff_id: {err}");
+    assert!(!da.exists());
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "no staging left"
+    );
+}
