@@ -4,6 +4,7 @@
 
 use crate::local::LocalError;
 use crate::reference::ReferenceError;
+use crate::registry::cause::Cause;
 use crate::registry::{Code, Kind, Operation, RegistryError, TlsFailure};
 
 pub const FAILURE: u8 = 1;
@@ -133,7 +134,8 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             | RegistryError::Connect { host, .. }
             | RegistryError::Tls { host, .. }
             | RegistryError::Token { host, .. }
-            | RegistryError::Protocol { host, .. } => host.as_str(),
+            | RegistryError::Protocol { host, .. }
+            | RegistryError::HttpsOnly { host, .. } => host.as_str(),
             RegistryError::Invalid { .. } => return Some(
                 "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it".into(),
             ),
@@ -149,10 +151,17 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     }
     .unwrap_or_else(|| "the anonymous user".into());
     Some(match (e, e.kind()) {
-        (RegistryError::Protocol { message, .. }, _) if message.contains("speaks HTTPS") => {
+        (RegistryError::HttpsOnly { .. }, _) => {
             format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
         }
-        (RegistryError::Tls { why, .. }, _) => {
+        (RegistryError::Tls { why, .. }, _)
+        | (
+            RegistryError::Connect {
+                cause: Cause::Tls(why),
+                ..
+            },
+            _,
+        ) => {
             let why = match why {
                 TlsFailure::Untrusted => "its certificate is signed by a CA cr does not trust",
                 TlsFailure::WrongName => "its certificate is not for this host name",
@@ -164,29 +173,23 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             };
             format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
         }
-        (RegistryError::Connect { message, .. }, _)
-            if message.contains("certificate") || message.contains("tls") =>
-        {
-            let why = if message.contains("UnknownIssuer") || message.contains("BadSignature") {
-                "its certificate is signed by a CA cr does not trust"
-            } else if message.contains("NotValidForName") {
-                "its certificate is not for this host name"
-            } else if message.contains("Expired") {
-                "its certificate has expired"
-            } else if message.contains("CaUsedAsEndEntity") {
-                "its certificate is a CA certificate used as a server certificate"
-            } else if message.to_ascii_lowercase().contains("certificate required") {
-                "it asks for a client certificate"
-            } else {
-                "the TLS handshake failed"
-            };
-            format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
-        }
-        (RegistryError::Connect { message, .. }, _) => {
-            let dns = message.contains("dns error") || message.contains("failed to lookup");
-            if dns {
-                format!("the host name {host} does not resolve: check its spelling")
-            } else if crate::reference::is_loopback(host) || host == "docker.io" {
+        (
+            RegistryError::Connect {
+                cause: Cause::PlainHttp,
+                ..
+            },
+            _,
+        ) => format!(
+            "{host} answers in plain HTTP, not TLS: for a registry without TLS use --insecure-registry {host}"
+        ),
+        (
+            RegistryError::Connect {
+                cause: Cause::Dns, ..
+            },
+            _,
+        ) => format!("the host name {host} does not resolve: check its spelling"),
+        (RegistryError::Connect { .. }, _) => {
+            if crate::reference::is_loopback(host) || host == "docker.io" {
                 format!("check the host name and port and that the registry at {host} is running")
             } else {
                 format!(

@@ -8,6 +8,7 @@ pub(crate) mod file;
 pub(crate) mod lock;
 pub mod reader;
 pub(crate) mod staging;
+pub(crate) mod tarball;
 pub(crate) mod writer;
 
 use std::fmt;

@@ -25,14 +25,46 @@ enum Store {
     Tar(TarIndex),
 }
 
-/// A legacy docker-archive image: config and uncompressed layer files.
+/// A legacy docker-archive image: config and layer files.
 #[derive(Debug, Clone)]
 pub struct DockerImage {
     pub config: Bytes,
     pub config_digest: String,
-    /// (file in the archive, diff_id, size)
-    pub layers: Vec<(String, String, u64)>,
+    pub layers: Vec<DockerLayer>,
     pub repo_tags: Vec<String>,
+}
+
+/// One layer file of a legacy docker archive: an uncompressed tar, or a gzip-compressed one
+/// (`docker load` reads both; `cr pull` writes the registry's gzip blobs as they are).
+#[derive(Debug, Clone)]
+pub struct DockerLayer {
+    /// The file in the archive.
+    pub file: String,
+    pub diff_id: String,
+    /// The file's size.
+    pub size: u64,
+    /// For a gzip-compressed file, its digest: the blob is pushed as it is. Taken from a name
+    /// of the form `HEX.tar.gz` or `blobs/sha256/HEX` (a claim checked as the blob streams),
+    /// else computed when the archive is opened.
+    pub gzip: Option<String>,
+}
+
+impl DockerLayer {
+    /// The layer as the archive holds it, for progress and for a plain push.
+    pub fn raw(&self) -> Desc {
+        match &self.gzip {
+            Some(d) => Desc {
+                media_type: media::DOCKER_LAYER_GZIP.into(),
+                digest: d.clone(),
+                size: self.size,
+            },
+            None => Desc {
+                media_type: media::DOCKER_LAYER_TAR.into(),
+                digest: self.diff_id.clone(),
+                size: self.size,
+            },
+        }
+    }
 }
 
 pub struct LocalImage {
@@ -112,6 +144,41 @@ fn blob_name(d: &str) -> Result<String, LocalError> {
     })?;
     let (alg, hex) = d.split_once(':').expect("a valid digest has ':'");
     Ok(format!("blobs/{alg}/{hex}"))
+}
+
+/// The digest of a layer file that is gzip-compressed (None for an uncompressed one): from a
+/// name that carries it (`HEX.tar.gz`, `blobs/sha256/HEX`; checked when the blob streams),
+/// else by reading the file.
+fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<String>, LocalError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(2);
+    t.reader(file)?
+        .take(2)
+        .read_to_end(&mut head)
+        .map_err(|e| LocalError::io(&t.path, e))?;
+    if head != [0x1f, 0x8b] {
+        return Ok(None);
+    }
+    let base = file.rsplit('/').next().unwrap_or(file);
+    let hex = base
+        .strip_suffix(".tar.gz")
+        .or_else(|| file.strip_prefix("blobs/sha256/"))
+        .unwrap_or("");
+    let claimed = format!("sha256:{hex}");
+    if crate::reference::validate_digest(&claimed).is_ok() {
+        return Ok(Some(claimed));
+    }
+    let mut r = t.reader(file)?;
+    let mut h = digest::Hasher::sha256();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = r.read(&mut buf).map_err(|e| LocalError::io(&t.path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(Some(h.finish()))
 }
 
 /// The strings of a JSON array (none when it is not one).
@@ -299,8 +366,8 @@ impl LocalImage {
                 let c = d.config.clone();
                 return Ok(Box::pin(futures_util::stream::once(async move { Ok(c) })));
             }
-            if let Some((file, _, _)) = d.layers.iter().find(|(_, id, _)| *id == desc.digest) {
-                return self.store.stream(file).await;
+            if let Some(l) = d.layers.iter().find(|l| l.raw().digest == desc.digest) {
+                return self.store.stream(&l.file).await;
             }
         }
         self.store.stream(&blob_name(&desc.digest)?).await
@@ -377,22 +444,28 @@ impl LocalImage {
             crate::reference::validate_digest(id)
                 .map_err(|e| bad(&path, format!("config rootfs.diff_ids[{i}]: {e}")))?;
         }
+        let Store::Tar(t) = &self.store else {
+            unreachable!("docker archives are tars")
+        };
         for (f, id) in files.iter().zip(diff_ids) {
-            let size = match &self.store {
-                Store::Tar(t) => t.size(f).ok_or_else(|| LocalError::Missing {
-                    path: path.clone(),
-                    message: format!("layer {f} is not in the archive"),
-                })?,
-                Store::Dir(_) => unreachable!("docker archives are tars"),
-            };
-            layers.push((f.clone(), id, size));
+            let size = t.size(f).ok_or_else(|| LocalError::Missing {
+                path: path.clone(),
+                message: format!("layer {f} is not in the archive"),
+            })?;
+            let gzip = gzip_digest(t, f)?;
+            layers.push(DockerLayer {
+                file: f.clone(),
+                diff_id: id,
+                size,
+                gzip,
+            });
         }
         let config_digest = digest::sha256(&config);
         let manifest = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": media::DOCKER_MANIFEST,
             "config": {"mediaType": media::DOCKER_CONFIG, "size": config.len(), "digest": config_digest},
-            "layers": layers.iter().map(|(_, id, size)| serde_json::json!({"mediaType": media::DOCKER_LAYER_TAR, "size": size, "digest": id})).collect::<Vec<_>>(),
+            "layers": layers.iter().map(|l| { let d = l.raw(); serde_json::json!({"mediaType": d.media_type, "size": d.size, "digest": d.digest}) }).collect::<Vec<_>>(),
         });
         let bytes = Bytes::from(serde_json::to_vec_pretty(&manifest).expect("serialises"));
         let d = digest::sha256(&bytes);

@@ -351,7 +351,8 @@ impl LayoutWriter {
         Ok(Written { replaced })
     }
 
-    /// `docker save` layout: manifest.json, `<config hex>.json`, one uncompressed tar per layer.
+    /// `docker save` layout: manifest.json, `<config hex>.json`, and each layer as the registry's
+    /// blob (`<digest hex>.tar.gz` or `.tar`); the config's diff_ids name the uncompressed ones.
     fn docker_archive(&self, st: &Path) -> Result<(), LocalError> {
         let tagged = self.tagged.lock().expect("lock").clone();
         let (desc, _) = tagged.first().ok_or_else(|| LocalError::Missing {
@@ -395,21 +396,35 @@ impl LayoutWriter {
             });
         }
         let config_name = format!("{}.json", digest_parts(&config.digest, "config digest")?.1);
-        std::fs::copy(self.staged(&config.digest)?, st.join(&config_name))
-            .map_err(|e| LocalError::io(st, e))?;
-        let mut files = vec![PathBuf::from("manifest.json"), PathBuf::from(&config_name)];
+        let mut files = vec![
+            (st.join("manifest.json"), "manifest.json".to_string()),
+            (self.staged(&config.digest)?, config_name.clone()),
+        ];
         let mut layer_names = Vec::new();
+        let mut checks = Vec::new();
         for (i, (l, diff)) in layers.iter().zip(&diff_ids).enumerate() {
-            // A config's diff_ids come from the registry: validated before one names a file.
+            // A config's diff_ids come from the registry: validated before one is used.
             let field = format!("rootfs.diff_ids[{i}] of config {}", config.digest);
-            let name = format!("{}.tar", digest_parts(diff, &field)?.1);
-            uncompressed(
-                &self.staged(&l.digest)?,
-                &l.media_type,
-                &st.join(&name),
-                diff,
-            )?;
-            files.push(PathBuf::from(&name));
+            digest_parts(diff, &field)?;
+            // The layer goes in as the registry's blob, compressed or not (`docker load` and
+            // skopeo read both), named by that blob's digest.
+            let ext = layer_ext(&l.media_type).ok_or_else(|| LocalError::NotAnImage {
+                path: self.r.path.clone(),
+                message: format!(
+                    "layer type {} cannot go into a docker-archive",
+                    l.media_type
+                ),
+            })?;
+            let name = format!("{}.{ext}", digest_parts(&l.digest, "layer digest")?.1);
+            if !layer_names.contains(&name) {
+                let staged = self.staged(&l.digest)?;
+                files.push((staged.clone(), name.clone()));
+                checks.push(DiffCheck {
+                    file: staged,
+                    gzip: ext == "tar.gz",
+                    diff_id: diff.clone(),
+                });
+            }
             layer_names.push(name);
         }
         let manifest = json!([{"Config": config_name, "RepoTags": self.repo_tag.iter().collect::<Vec<_>>(), "Layers": layer_names}]);
@@ -418,31 +433,87 @@ impl LayoutWriter {
             serde_json::to_vec(&manifest).expect("json"),
         )
         .map_err(|e| LocalError::io(st, e))?;
-        tar_files(st, &files, &self.r.path)
+        // The layers are checked against their diff_ids on other threads while the tar is
+        // written; it is renamed into place only when every one matched.
+        let (tar, checked) = std::thread::scope(|s| {
+            let checking = s.spawn(|| check_diff_ids(&checks));
+            let tar = super::tarball::write(&files, &self.r.path);
+            let checked = checking.join().unwrap_or_else(|_| {
+                Err(LocalError::Io {
+                    path: self.r.path.clone(),
+                    message: "checking the layers failed".into(),
+                })
+            });
+            (tar, checked)
+        });
+        checked?;
+        tar?.persist()
     }
 }
 
-/// Write a layer as an uncompressed tar, checking it against its diff_id.
-fn uncompressed(src: &Path, media_type: &str, dst: &Path, diff_id: &str) -> Result<(), LocalError> {
-    let input = Checked(std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?);
-    let mut reader: Box<dyn std::io::Read> =
-        if media_type.ends_with("gzip") || media_type == media::DOCKER_LAYER_GZIP {
-            Box::new(flate2::read::MultiGzDecoder::new(
-                std::io::BufReader::with_capacity(1 << 20, input),
-            ))
-        } else if media_type.ends_with(".tar") || media_type == media::DOCKER_LAYER_TAR {
-            Box::new(std::io::BufReader::with_capacity(1 << 20, input))
-        } else {
-            return Err(LocalError::NotAnImage {
-                path: src.to_path_buf(),
-                message: format!("layer type {media_type} cannot go into a docker-archive"),
+/// The file extension of a layer of `media_type` in a docker-archive: `tar.gz` or `tar`; None
+/// for a kind `docker load` does not read.
+fn layer_ext(media_type: &str) -> Option<&'static str> {
+    if media_type == media::DOCKER_LAYER_GZIP || media_type.ends_with(".tar+gzip") {
+        Some("tar.gz")
+    } else if media_type == media::DOCKER_LAYER_TAR || media_type.ends_with(".tar") {
+        Some("tar")
+    } else {
+        None
+    }
+}
+
+/// A staged layer to be checked against the diff_id its config gives it.
+struct DiffCheck {
+    file: PathBuf,
+    gzip: bool,
+    diff_id: String,
+}
+
+/// Check every layer's uncompressed bytes against its diff_id, on as many threads as there are
+/// cores (at most one per layer); the first mismatch or error is returned.
+fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(checks.len());
+    let work = || -> Result<(), LocalError> {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(c) = checks.get(i) else {
+                return Ok(());
+            };
+            check_diff_id(c)?;
+        }
+    };
+    std::thread::scope(|s| {
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut result = work();
+        for t in others {
+            let r = t.join().unwrap_or_else(|_| {
+                Err(LocalError::Io {
+                    path: PathBuf::new(),
+                    message: "checking a layer failed".into(),
+                })
             });
-        };
-    let mut out = std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(dst).map_err(|e| LocalError::io(dst, e))?,
-    );
-    let mut h = Hasher::for_digest(diff_id);
+            result = result.and(r);
+        }
+        result
+    })
+}
+
+/// Check one layer's uncompressed bytes against its diff_id.
+fn check_diff_id(c: &DiffCheck) -> Result<(), LocalError> {
+    let src = &c.file;
+    let input = Checked(std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?);
+    let mut reader: Box<dyn std::io::Read> = if c.gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(
+            std::io::BufReader::with_capacity(1 << 20, input),
+        ))
+    } else {
+        Box::new(input)
+    };
+    let mut h = Hasher::for_digest(&c.diff_id);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = reader.read(&mut buf).map_err(|e| failed(src, e))?;
@@ -450,15 +521,12 @@ fn uncompressed(src: &Path, media_type: &str, dst: &Path, diff_id: &str) -> Resu
             break;
         }
         h.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .map_err(|e| LocalError::io(dst, e))?;
     }
-    out.flush().map_err(|e| LocalError::io(dst, e))?;
     let actual = h.finish();
-    if actual != diff_id {
+    if actual != c.diff_id {
         return Err(LocalError::Corrupt {
             path: src.to_path_buf(),
-            digest: diff_id.to_string(),
+            digest: c.diff_id.clone(),
             actual,
         });
     }
@@ -508,52 +576,21 @@ fn move_blobs(staging: &Path, dest: &Path) -> Result<(), LocalError> {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let (mut tmp, _staged) = new_file_in(dir)?;
+    let (mut tmp, _staged) = super::tarball::new_file_in(dir)?;
     tmp.write_all(bytes).map_err(|e| LocalError::io(path, e))?;
     tmp.persist(path)
         .map_err(|e| LocalError::io(path, e.error))?;
     Ok(())
 }
 
-/// Tar `files` (relative to `base`) into a temporary file renamed to `out` at the end.
+/// Tar `files` (relative to `base`, named so in the tar) into a temporary file renamed to
+/// `out` at the end.
 fn tar_files(base: &Path, files: &[PathBuf], out: &Path) -> Result<(), LocalError> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let (tmp, _staged) = new_file_in(dir)?;
-    {
-        let mut b = tar::Builder::new(std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()));
-        b.mode(tar::HeaderMode::Deterministic);
-        for f in files {
-            // As append_path_with_name does, through a reader an interrupt stops.
-            let p = base.join(f);
-            let file = std::fs::File::open(&p).map_err(|e| LocalError::io(&p, e))?;
-            let meta = file.metadata().map_err(|e| LocalError::io(&p, e))?;
-            let mut h = tar::Header::new_gnu();
-            h.set_metadata_in_mode(&meta, tar::HeaderMode::Deterministic);
-            b.append_data(&mut h, f, Checked(file))
-                .map_err(|e| failed(out, e))?;
-        }
-        b.into_inner()
-            .and_then(|mut w| w.flush())
-            .map_err(|e| failed(out, e))?;
-    }
-    stop(out)?;
-    tmp.persist(out).map_err(|e| LocalError::io(out, e.error))?;
-    Ok(())
-}
-
-/// A temporary file in `dir` whose mode follows the umask (0644 under 022), as `cp` makes,
-/// named as this process's staging, and registered for a second interrupt to remove.
-fn new_file_in(dir: &Path) -> Result<(tempfile::NamedTempFile, Staged), LocalError> {
-    let f = tempfile::Builder::new()
-        .prefix(&super::staging::file_prefix())
-        .permissions(std::fs::Permissions::from_mode(0o666))
-        .tempfile_in(dir)
-        .map_err(|e| LocalError::io(dir, e))?;
-    let staged = Staged::register(f.path());
-    Ok((f, staged))
+    let files: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|f| (base.join(f), f.to_string_lossy().into_owned()))
+        .collect();
+    super::tarball::write(&files, out)?.persist()
 }
 
 /// An index's manifests with `new` added; an entry of the same `ref.name` is replaced.

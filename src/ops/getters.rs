@@ -282,6 +282,7 @@ pub async fn blob_to(
             _ => anyhow::Error::new(RegistryError::Connect {
                 what: what.clone(),
                 host: reg.name.clone(),
+                cause: crate::registry::cause::classify(&e),
                 message: e.to_string(),
             }),
         })?;

@@ -11,6 +11,7 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::{Challenge, Scope, TokenCache};
+use super::cause::{self, Cause};
 use super::error::{parse_errors, RegistryError};
 use super::http::ClientSpec;
 use super::retry::{decide, retry_after, retryable_status, Budget, Decision, Policy};
@@ -342,16 +343,17 @@ impl Registry {
             }
             let host = url.host_str().unwrap_or_default().to_string()
                 + &url.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let connect = |message: String| RegistryError::Connect {
+            let connect = |message: String, cause| RegistryError::Connect {
                 what: what.to_string(),
                 host: host.clone(),
                 message,
+                cause,
             };
             let resp = match watch {
                 None => rb.send().await,
                 Some(w) => tokio::select! {
                     r = rb.send() => r,
-                    msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg)),
+                    msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg, Cause::Timeout)),
                 },
             }
             .map_err(|e| match super::http::tls_failure(&e) {
@@ -361,7 +363,10 @@ impl Registry {
                     why,
                     message: error_chain(&e.without_url()),
                 },
-                None => connect(error_chain(&e.without_url())),
+                None => {
+                    let cause = cause::classify(&e);
+                    connect(error_chain(&e.without_url()), cause)
+                }
             })?;
             if self.debug {
                 crate::notice::status(&format!(
@@ -573,6 +578,7 @@ impl Registry {
             Ok(Err(e)) => Err(RegistryError::Connect {
                 what: what.to_string(),
                 host: self.name.clone(),
+                cause: cause::classify(&e),
                 message: error_chain(&e.without_url()),
             }),
             Err(_) => Err(RegistryError::Protocol {

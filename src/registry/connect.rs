@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::auth::TokenCache;
+use super::cause::Cause;
 use super::client::Registry;
 use super::error::RegistryError;
 use super::http::{pem_certs, pem_key, tls_config, Anchors, ClientSpec};
@@ -47,11 +48,11 @@ impl Registry {
         match probe {
             Ok(_) => Ok(tls),
             Err(e) => {
-                let why = super::http::tls_failure(&e);
+                let cause = super::cause::classify(&e);
                 let chain = super::trace::error_chain(&e.without_url());
-                if speaks_plain_http(&chain) {
+                if cause == Cause::PlainHttp {
                     Self::build(opts, registry, cred, false)
-                } else if let Some(why) = why {
+                } else if let Cause::Tls(why) = cause {
                     Err(RegistryError::Tls {
                         what: "TLS handshake".into(),
                         host: registry.to_string(),
@@ -63,6 +64,7 @@ impl Registry {
                         what: "TLS handshake".into(),
                         host: registry.to_string(),
                         message: chain,
+                        cause,
                     })
                 }
             }
@@ -214,13 +216,4 @@ impl Registry {
         }
         Ok(Self::open(opts, registry, cred).await?)
     }
-}
-
-/// Whether a failed TLS attempt met a server that answers in plain HTTP (not a TLS failure).
-fn speaks_plain_http(chain: &str) -> bool {
-    let c = chain.to_ascii_lowercase();
-    c.contains("invalidcontenttype")
-        || c.contains("corrupt message")
-        || c.contains("wrong version number")
-        || c.contains("invalid message")
 }

@@ -151,6 +151,8 @@ pub enum RegistryError {
         what: String,
         host: String,
         message: String,
+        /// Why, read from the error's types where it was first seen.
+        cause: super::cause::Cause,
     },
     /// The TLS handshake failed on a certificate: not retried, and explained by its cause.
     #[error("cannot reach {host} ({what}): {message}")]
@@ -176,6 +178,9 @@ pub enum RegistryError {
         host: String,
         message: String,
     },
+    /// A registry that speaks HTTPS, reached over plain HTTP (Go's TLS server says so).
+    #[error("{what} on {host}: the registry speaks HTTPS, but cr reached it over plain HTTP (loopback and --insecure-registry hosts get plain HTTP unless a CA or certs.d entry is given)")]
+    HttpsOnly { what: String, host: String },
     /// A value (tag, digest, repository path) that would become part of a URL or a path is
     /// not valid by the distribution grammar: refused before any request.
     #[error("refusing an invalid name on {host}: {message}")]

@@ -32,6 +32,7 @@ impl ClientSpec {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.connect_timeout)
+            .dns_resolver(Arc::new(super::cause::Resolver))
             .pool_max_idle_per_host(32)
             .tcp_nodelay(true)
             .use_preconfigured_tls((*self.tls).clone());
@@ -206,7 +207,7 @@ pub(super) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFa
 }
 
 /// A certificate failure (None: another handshake failure, handled as a connection error).
-fn classify(e: &rustls::Error) -> Option<TlsFailure> {
+pub(super) fn classify(e: &rustls::Error) -> Option<TlsFailure> {
     use rustls::AlertDescription as A;
     Some(match e {
         rustls::Error::InvalidCertificate(c) => match c {

@@ -5,6 +5,7 @@ pub mod auth;
 pub(crate) mod blob;
 pub mod capabilities;
 pub mod catalog;
+pub mod cause;
 pub mod client;
 mod connect;
 pub mod error;

@@ -221,6 +221,7 @@ mod tests {
             what: "x".into(),
             host: "h".into(),
             message: "reset".into(),
+            cause: crate::registry::cause::Cause::Other,
         };
         assert_eq!(decide(&cut, false), Decision::Retry(None));
         let mut slow = api(503);

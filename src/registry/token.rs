@@ -64,10 +64,9 @@ impl Registry {
                 _ => bytes::Bytes::new(),
             };
             if String::from_utf8_lossy(&body).contains("HTTPS server") {
-                return Err(RegistryError::Protocol {
+                return Err(RegistryError::HttpsOnly {
                     what: "ping /v2/".into(),
                     host: self.name.clone(),
-                    message: "the registry speaks HTTPS, but cr reached it over plain HTTP (loopback and --insecure-registry hosts get plain HTTP unless a CA or certs.d entry is given)".into(),
                 });
             }
             return Err(RegistryError::Protocol {

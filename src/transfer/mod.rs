@@ -576,16 +576,7 @@ async fn transfer_with(
         (Source::Local(img), Some(_)) => img
             .docker
             .as_ref()
-            .map(|d| {
-                d.layers
-                    .iter()
-                    .map(|(file, diff_id, size)| docker::Layer {
-                        file: file.clone(),
-                        diff_id: diff_id.clone(),
-                        size: *size,
-                    })
-                    .collect()
-            })
+            .map(|d| d.layers.clone())
             .unwrap_or_default(),
         _ => Vec::new(),
     };
@@ -631,6 +622,13 @@ async fn transfer_with(
                         };
                         opts.progress.blob_done(d, o);
                         (d.clone(), o)
+                    }
+                    // A layer the archive holds gzip-compressed moves as it is.
+                    (Item::Layer(l), Source::Local(_)) if l.gzip.is_some() => {
+                        let d = l.raw();
+                        let o = move_blob(src, dst, &d, &opts.progress, &slots, true).await?;
+                        opts.progress.blob_done(&d, o);
+                        (d, o)
                     }
                     (Item::Layer(l), Source::Local(img)) => {
                         let level = gzip.unwrap_or(1);
