@@ -116,12 +116,8 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     let oci = a.format.is_some();
     let dest = Dest::Registry(repo);
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
-        match oci {
-            true => transfer::push_compressed_as_oci(img, &dest, &tags, &opts, 1).await,
-            false => {
-                transfer::push_compressed(img, &dest, &tags, expected.as_deref(), &opts, 1).await
-            }
-        }
+        let expected = expected.as_deref();
+        transfer::push_compressed(img, &dest, &tags, expected, oci, &opts, 1).await
     } else {
         let top = crate::reference::ManifestRef::digest(&img.top_digest()?);
         let src = Source::Local(Box::new(img));

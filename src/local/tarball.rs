@@ -31,7 +31,8 @@ impl Pending {
     }
 }
 
-fn stop(path: &Path) -> Result<(), LocalError> {
+/// An interrupt arrived: the final write stops here, the destination untouched.
+pub(super) fn stop(path: &Path) -> Result<(), LocalError> {
     if interrupt::raised() {
         return Err(LocalError::Interrupted {
             path: path.to_path_buf(),
@@ -40,7 +41,9 @@ fn stop(path: &Path) -> Result<(), LocalError> {
     Ok(())
 }
 
-fn failed(path: &Path, e: std::io::Error) -> LocalError {
+/// An I/O error of a final write; after an interrupt, the interrupt (a `Checked` reader
+/// stopped the copy).
+pub(super) fn failed(path: &Path, e: std::io::Error) -> LocalError {
     if interrupt::raised() {
         return LocalError::Interrupted {
             path: path.to_path_buf(),

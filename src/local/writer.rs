@@ -19,6 +19,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use super::archive::TarIndex;
 use super::reader::{REF_NAME, SMALL};
+use super::tarball::{failed, stop};
 use super::{Kind, LocalError, LocalRef};
 use crate::image::bytes::ByteStream;
 use crate::image::digest::Hasher;
@@ -132,27 +133,6 @@ fn survey(r: &LocalRef) -> Result<Existing, LocalError> {
         }
         _ => Existing::Nothing,
     })
-}
-
-/// An interrupt arrived: the final write stops here, the destination untouched.
-fn stop(path: &Path) -> Result<(), LocalError> {
-    if interrupt::raised() {
-        return Err(LocalError::Interrupted {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(())
-}
-
-/// An I/O error of a final write; after an interrupt, the interrupt (a `Checked` reader
-/// stopped the copy).
-fn failed(path: &Path, e: std::io::Error) -> LocalError {
-    if interrupt::raised() {
-        return LocalError::Interrupted {
-            path: path.to_path_buf(),
-        };
-    }
-    LocalError::io(path, e)
 }
 
 /// A destination that exists and is not of the kind asked for: refused, untouched (exit 2).

@@ -499,11 +499,13 @@ pub async fn transfer_to_digest(
 /// Push a legacy docker archive, compressing its layers at gzip `level` (1: fastest). With
 /// `expected` (and no tags) the manifest goes by digest only and must be that one; it is known
 /// once the layers are compressed, so the check comes after they moved, before the manifest.
+/// With `oci`, the manifest is written as OCI (`--format oci`).
 pub async fn push_compressed(
     img: LocalImage,
     dst: &Dest,
     tags: &[String],
     expected: Option<&str>,
+    oci: bool,
     opts: &Options,
     level: u32,
 ) -> Result<Report, TransferError> {
@@ -512,7 +514,7 @@ pub async fn push_compressed(
     let write = Write {
         gzip: Some(level),
         expected,
-        oci: false,
+        oci,
     };
     transfer_with(&src, &top, dst, tags, opts, write).await
 }
@@ -526,24 +528,6 @@ fn check_digest(expected: Option<&str>, actual: &str) -> Result<(), TransferErro
         }),
         _ => Ok(()),
     }
-}
-
-/// [`push_compressed`] with the manifest written as OCI (`--format oci`).
-pub async fn push_compressed_as_oci(
-    img: LocalImage,
-    dst: &Dest,
-    tags: &[String],
-    opts: &Options,
-    level: u32,
-) -> Result<Report, TransferError> {
-    let top = ManifestRef::digest(&img.top_digest()?);
-    let src = Source::Local(Box::new(img));
-    let write = Write {
-        gzip: Some(level),
-        expected: None,
-        oci: true,
-    };
-    transfer_with(&src, &top, dst, tags, opts, write).await
 }
 
 /// How the manifest is written: a legacy docker archive's layers compressed at `gzip`, the
