@@ -85,7 +85,7 @@ fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
 #[error("{host} has no catalog that {account} can list (HTTP {status}), so cr cannot find its {what} by itself: name a repository with --restrict NAMESPACE/REPO, or list one repository's tags with `cr tag-list {host}/NAMESPACE/REPO`")]
 pub struct NoCatalog {
     pub host: String,
-    pub account: String,
+    pub account: crate::registry::Account,
     pub status: u16,
     /// What was being listed: images, repositories, namespaces.
     pub what: String,

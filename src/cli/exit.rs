@@ -145,11 +145,11 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             ),
         };
     let account = match e {
-        RegistryError::Api { account, .. } => account.clone(),
-        RegistryError::Token { account, .. } => Some(account.clone()),
+        RegistryError::Api { account, .. } => account.as_deref().cloned(),
+        RegistryError::Token { account, .. } => Some(account.as_ref().clone()),
         _ => None,
     }
-    .unwrap_or_else(|| "the anonymous user".into());
+    .unwrap_or_else(crate::registry::Account::anonymous);
     Some(match (e, e.kind()) {
         (RegistryError::HttpsOnly { .. }, _) => {
             format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
@@ -213,9 +213,9 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             format!("{host} refused the manifest's media type: it accepts OCI manifests only and this image is in Docker format; convert it with `--format oci` on copy or push (the digest changes), or enable Docker media types on the registry (zot: \"compat\": [\"docker2s2\"])")
         }
         (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
-            if account == "the anonymous user" {
+            if account.is_anonymous() {
                 format!("no credentials were found for {host} (if the repository exists: registries answer 401 also for one that does not): run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
-            } else if account.contains(" from CR_") {
+            } else if account.from_environment() {
                 format!("{host} rejected {account} (wrong or expired): check those variables, or unset them to use the login stored for {host}")
             } else {
                 format!("{host} rejected {account} (wrong or expired): log in again with `cr login {host}`")

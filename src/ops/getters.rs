@@ -104,7 +104,7 @@ pub async fn digest(
                     host: reg.name.clone(),
                     status: 404,
                     errors: Vec::new(),
-                    account: Some(reg.account()),
+                    account: Some(Box::new(reg.account())),
                     scope: None,
                     insufficient_scope: false,
                     retry_after: None,

@@ -197,11 +197,14 @@ impl Registry {
     }
 
     /// Whose credentials, and where they came from: `user "alice" from CR_USERNAME/CR_PASSWORD`.
-    pub fn account(&self) -> String {
-        self.cred
-            .as_ref()
-            .map(|c| format!("user {:?} from {}", c.username, c.source))
-            .unwrap_or_else(|| "the anonymous user".to_string())
+    pub fn account(&self) -> super::Account {
+        match &self.cred {
+            Some(c) => super::Account {
+                user: Some(c.username.clone()),
+                source: Some(c.source.clone()),
+            },
+            None => super::Account::anonymous(),
+        }
     }
 
     /// `BASE/v2/` (the ping).
@@ -621,7 +624,7 @@ impl Registry {
             host: self.name.clone(),
             status,
             errors,
-            account: Some(self.account()),
+            account: Some(Box::new(self.account())),
             scope: (!scopes.is_empty()).then(|| {
                 scopes
                     .iter()

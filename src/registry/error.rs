@@ -138,7 +138,7 @@ pub enum RegistryError {
         status: u16,
         errors: Vec<ApiError>,
         /// The account and scope involved, for denied requests.
-        account: Option<String>,
+        account: Option<Box<super::Account>>,
         scope: Option<String>,
         /// A 401 whose challenge says `insufficient_scope`: authenticated, but not allowed.
         insufficient_scope: bool,
@@ -167,7 +167,7 @@ pub enum RegistryError {
     Token {
         host: String,
         realm: String,
-        account: String,
+        account: Box<super::Account>,
         status: u16,
         message: String,
     },

@@ -1,6 +1,7 @@
 //! The registry HTTP API client: authentication, requests with retries, manifests, blobs,
 //! tags and the catalog, and typed errors.
 
+pub mod account;
 pub mod auth;
 pub(crate) mod blob;
 pub mod capabilities;
@@ -18,6 +19,7 @@ mod token;
 mod trace;
 pub(crate) mod watch;
 
+pub use account::Account;
 pub use auth::Scope;
 pub use client::{Body, Registry, Req, Resource};
 pub use error::{Code, Kind, Operation, RegistryError, TlsFailure};

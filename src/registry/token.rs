@@ -208,7 +208,7 @@ impl Registry {
         let terr = |status: u16, message: String| RegistryError::Token {
             host: self.name.clone(),
             realm: realm.to_string(),
-            account: self.account(),
+            account: Box::new(self.account()),
             status,
             message,
         };
