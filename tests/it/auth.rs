@@ -336,3 +336,23 @@ fn a_rejected_login_on_the_catalog_is_a_rejection() {
     assert!(!err.contains("does not allow"), "{err}");
     assert!(!err.contains("Xq7"), "the password is never printed: {err}");
 }
+
+/// Credentials from CR_USERNAME/CR_PASSWORD that the registry rejects point at those variables,
+/// chosen by the credential's source (a type; `registry::account` unit-tests that a user name
+/// reading like " from CR_APIKEY" changes nothing), not by matching the message.
+#[test]
+fn a_rejected_credential_is_hinted_by_its_source() {
+    let reg = TestRegistry::start(Auth::Htpasswd(vec![("alice".into(), "right".into())]));
+    let env = Env::new();
+    let o = env
+        .cmd()
+        .env("CR_USERNAME", "alice")
+        .env("CR_PASSWORD", "wrong")
+        .args(["tag-list", "--registry", &reg.host, "ns/app"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("check those variables"), "{err}");
+    assert!(!err.contains("cr login"), "{err}");
+}
