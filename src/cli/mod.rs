@@ -1,6 +1,7 @@
 //! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
 //! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
 
+pub(crate) mod append;
 pub(crate) mod copy;
 pub(crate) mod exit;
 pub(crate) mod image_inspect;
@@ -11,6 +12,7 @@ pub(crate) mod image_untag;
 pub(crate) mod login;
 pub(crate) mod manifest_inspect;
 pub(crate) mod multi;
+pub(crate) mod mutate;
 pub(crate) mod namespace_list;
 pub(crate) mod output;
 pub(crate) mod progress;
@@ -160,6 +162,10 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Mirror a registry, namespace or repository into another registry, with referrers.
     Sync(sync::SyncArgs),
+    /// Add layers (a directory, tar or .tar.gz) to every platform of an image, as a new image.
+    Append(append::AppendArgs),
+    /// Change the config (labels, env, entrypoint, …) of every platform of an image, as a new image.
+    Mutate(mutate::MutateArgs),
     /// Print cr's version.
     Version,
     /// Generate shell completions (bash, zsh, fish, …) on stdout.
@@ -216,6 +222,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pull(a) => pull::run(g.settings()?.quiet(a.t.quiet), a).await,
         Command::Sync(a) => sync::run(g.settings()?.quiet(a.quiet), a).await,
         Command::Copy(a) => copy::run(g.settings()?.quiet(a.t.quiet), a).await,
+        Command::Append(a) => append::run(g.settings()?, a).await,
+        Command::Mutate(a) => mutate::run(g.settings()?, a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             // Into memory first: clap_complete panics on a failed write.

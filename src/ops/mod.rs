@@ -5,7 +5,10 @@
 
 pub mod copy;
 pub mod critical;
+pub mod edit;
 pub mod inspect;
+pub mod layer;
+pub mod mutate;
 pub mod referrers;
 pub mod removal;
 pub mod remove;

@@ -10,6 +10,7 @@ mod help;
 mod hostile;
 mod lifecycle;
 mod local_hostile;
+mod mutate;
 mod newcomer;
 mod parsers_prop;
 mod read_commands;
