@@ -18,7 +18,7 @@ SOURCE_DATE_EPOCH when set). New layers are gzip-compressed at a fixed level; a 
 as it is. The same inputs give the same digests.
 
 EXAMPLES:
-  cr append myns/app:1 --layer app.tar -t myns/app:1-with-files"
+  cr append myns/app:1 --layer app.tar -t myns/app-extra:1   add a tar as a layer"
 )]
 pub struct AppendArgs {
     /// Base image: [HOST/]REPO[:TAG|@DIGEST].

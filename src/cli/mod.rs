@@ -162,9 +162,9 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Mirror a registry, namespace or repository into another registry, with referrers.
     Sync(sync::SyncArgs),
-    /// Add layers (a directory, tar or .tar.gz) to every platform of an image, as a new image.
+    /// Add layers (a directory, tar or .tar.gz) to an image's platforms, as a new image.
     Append(append::AppendArgs),
-    /// Change the config (labels, env, entrypoint, …) of every platform of an image, as a new image.
+    /// Change an image's config (labels, env, entrypoint, …), as a new image.
     Mutate(mutate::MutateArgs),
     /// Print cr's version.
     Version,

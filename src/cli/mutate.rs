@@ -15,8 +15,8 @@ use crate::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "EXAMPLES:
-  cr mutate myns/app:1 -t myns/app:1-labelled --label org.opencontainers.image.version=1
-  cr mutate myns/app:1 -t myns/app:1-debug --env DEBUG=1 --entrypoint '[\"/bin/sh\", \"-c\"]'")]
+  cr mutate myns/app:1 -t myns/app-labelled:1 --label org.opencontainers.image.version=1
+  cr mutate myns/app:1 -t myns/app-debug:1 --env DEBUG=1 --entrypoint '[\"/bin/sh\", \"-c\"]'")]
 pub struct MutateArgs {
     /// Base image: [HOST/]REPO[:TAG|@DIGEST].
     pub image: String,
