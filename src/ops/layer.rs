@@ -16,6 +16,12 @@ use crate::image::digest::Hasher;
 /// gzip level of new layers: fixed, so that the same input gives the same digest.
 pub const LEVEL: u32 = 1;
 
+/// Input bytes per deflate piece (each from a fresh window, or stored).
+const CHUNK: usize = 1 << 20;
+
+/// Bytes of a piece tried first, to tell whether it compresses.
+const SAMPLE: usize = 16 << 10;
+
 /// Bytes handed to the upload per piece.
 const PIECE: usize = 1 << 20;
 
@@ -286,8 +292,7 @@ impl<W: Write> Write for Tee<W> {
 
 /// A tar (given, or made from a directory) -> diff_id -> gzip -> `out`; returns the diff_id.
 fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
-    // A header with neither time nor file name: the same tar gives the same bytes.
-    let gz = flate2::GzBuilder::new().write(out, flate2::Compression::new(LEVEL));
+    let gz = Gzip::new(out)?;
     let mut tee = Tee {
         hash: Hasher::sha256(),
         inner: gz,
@@ -296,7 +301,7 @@ fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
         Kind::Dir => {
             let mut b = tar::Builder::new(&mut tee);
             b.follow_symlinks(false);
-            add_dir(&mut b, &input.path, "", input.mtime)?;
+            add_dir(&mut b, &input.path, Path::new(""), input.mtime)?;
             b.finish()?;
         }
         _ => {
@@ -307,6 +312,111 @@ fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
     let diff_id = std::mem::replace(&mut tee.hash, Hasher::sha256()).finish();
     tee.inner.finish()?;
     Ok(diff_id)
+}
+
+/// gzip as cr writes layers: a header with neither time nor file name; the input cut at fixed
+/// offsets into pieces of `CHUNK` bytes, each deflated at `LEVEL` from a fresh window (ending
+/// with a sync flush), or stored as it is when a sample of it does not compress (random or
+/// already compressed data: storing costs a copy, deflating it much CPU for nothing). The
+/// choice depends on the bytes alone: the same input gives the same gzip.
+struct Gzip<W: Write> {
+    out: W,
+    pending: Vec<u8>,
+    crc: flate2::Crc,
+    deflate: flate2::Compress,
+    sample: flate2::Compress,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Gzip<W> {
+    fn new(mut out: W) -> io::Result<Self> {
+        // No mtime, no flags, no name; OS "unknown".
+        out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])?;
+        let level = flate2::Compression::new(LEVEL);
+        Ok(Gzip {
+            out,
+            pending: Vec::with_capacity(CHUNK),
+            crc: flate2::Crc::new(),
+            deflate: flate2::Compress::new(level, false),
+            sample: flate2::Compress::new(level, false),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Whether a sample of `piece` deflates to less than 15/16 of its size.
+    fn compresses(&mut self, piece: &[u8]) -> bool {
+        let s = &piece[..piece.len().min(SAMPLE)];
+        if s.len() < 1024 {
+            return true;
+        }
+        self.sample.reset();
+        self.buf.clear();
+        self.buf.reserve(s.len() + 64);
+        let room = self.buf.capacity();
+        let done = self
+            .sample
+            .compress_vec(s, &mut self.buf, flate2::FlushCompress::Finish);
+        matches!(done, Ok(flate2::Status::StreamEnd))
+            && self.buf.len() < room
+            && self.buf.len() * 16 < s.len() * 15
+    }
+
+    fn piece(&mut self) -> io::Result<()> {
+        let piece = std::mem::take(&mut self.pending);
+        self.crc.update(&piece);
+        if self.compresses(&piece) {
+            self.deflate.reset();
+            self.buf.clear();
+            let mut used = 0usize;
+            loop {
+                self.buf.reserve(piece.len() / 2 + 4096);
+                let before = self.deflate.total_in();
+                self.deflate
+                    .compress_vec(&piece[used..], &mut self.buf, flate2::FlushCompress::Sync)
+                    .map_err(io::Error::other)?;
+                used += (self.deflate.total_in() - before) as usize;
+                if used == piece.len() && self.buf.len() < self.buf.capacity() {
+                    break;
+                }
+            }
+            self.out.write_all(&self.buf)?;
+        } else {
+            for part in piece.chunks(0xffff) {
+                let n = part.len() as u16;
+                let [lo, hi] = n.to_le_bytes();
+                self.out.write_all(&[0, lo, hi, !lo, !hi])?;
+                self.out.write_all(part)?;
+            }
+        }
+        self.pending = piece;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// The last piece, the final (empty, stored) block and the trailer.
+    fn finish(mut self) -> io::Result<W> {
+        if !self.pending.is_empty() {
+            self.piece()?;
+        }
+        self.out.write_all(&[1, 0, 0, 0xff, 0xff])?;
+        self.out.write_all(&self.crc.sum().to_le_bytes())?;
+        self.out.write_all(&self.crc.amount().to_le_bytes())?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for Gzip<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(CHUNK - self.pending.len());
+        self.pending.extend_from_slice(&data[..n]);
+        if self.pending.len() == CHUNK {
+            self.piece()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A `.tar.gz` as it is -> digest -> `out`, and decompressed on the side for the diff_id.
@@ -335,7 +445,7 @@ fn pass_gzip(input: &Input, out: &mut Out) -> io::Result<String> {
 fn add_dir<W: Write>(
     b: &mut tar::Builder<W>,
     dir: &Path,
-    prefix: &str,
+    prefix: &Path,
     mtime: u64,
 ) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -346,7 +456,8 @@ fn add_dir<W: Write>(
     for name in names {
         let path = dir.join(&name);
         let meta = std::fs::symlink_metadata(&path)?;
-        let rel = format!("{prefix}{}", name.to_string_lossy());
+        // Names as bytes: a name that is not UTF-8 stays as it is.
+        let rel = prefix.join(&name);
         let mut h = tar::Header::new_gnu();
         h.set_uid(0);
         h.set_gid(0);
@@ -356,8 +467,10 @@ fn add_dir<W: Write>(
         if ft.is_dir() {
             h.set_entry_type(tar::EntryType::Directory);
             h.set_size(0);
-            b.append_data(&mut h, format!("{rel}/"), io::empty())?;
-            add_dir(b, &path, &format!("{rel}/"), mtime)?;
+            let mut slashed = rel.clone().into_os_string();
+            slashed.push("/");
+            b.append_data(&mut h, &slashed, io::empty())?;
+            add_dir(b, &path, &rel, mtime)?;
         } else if ft.is_file() {
             h.set_entry_type(tar::EntryType::Regular);
             h.set_size(meta.len());
@@ -386,6 +499,41 @@ mod tests {
         assert_eq!(unsafe_path(b"../evil"), Some("climbs out with .."));
         assert_eq!(unsafe_path(b"a/..b/c"), None);
         assert_eq!(unsafe_path(b"./a"), None);
+    }
+
+    /// Pieces that compress are deflated, pieces that do not are stored; either way one gzip
+    /// stream that decompresses to the input, the same bytes each time.
+    #[test]
+    fn gzip_stores_what_does_not_compress() {
+        let mut x = 0x9e3779b97f4a7c15u64;
+        let noise: Vec<u8> = (0..CHUNK + 5000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let mut input = vec![b'a'; CHUNK + 300];
+        input.extend_from_slice(&noise);
+        input.extend(std::iter::repeat_n(b"hello layer ".as_slice(), 20000).flatten());
+        let gzip = |data: &[u8]| {
+            let mut g = Gzip::new(Vec::new()).unwrap();
+            for part in data.chunks(77_777) {
+                g.write_all(part).unwrap();
+            }
+            g.finish().unwrap()
+        };
+        let gz = gzip(&input);
+        assert_eq!(gz, gzip(&input));
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == input);
+        // The noise is stored (a little over its size), the rest deflated to almost nothing.
+        assert!(gz.len() < noise.len() + (32 << 10), "{}", gz.len());
+        assert!(gz.len() > noise.len(), "{}", gz.len());
     }
 
     async fn digests(input: &Input) -> (Done, Vec<u8>) {
