@@ -14,7 +14,8 @@ use crate::ops::Clients;
 #[command(
     after_long_help = "A directory is tarred reproducibly: entries sorted by path, owner 0:0 without \
 names, modes kept, symlinks as symlinks, devices, fifos and sockets left out, every mtime 0 (or \
-SOURCE_DATE_EPOCH when set). New layers are gzip-compressed at a fixed level; a .tar.gz is sent \
+SOURCE_DATE_EPOCH when set). New layers are gzip-compressed (level 1; pieces that do not compress \
+are stored); a .tar.gz is sent \
 as it is. The same inputs give the same digests.
 
 EXAMPLES:
