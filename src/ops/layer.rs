@@ -351,7 +351,9 @@ impl<W: Write> Gzip<W> {
         }
         self.sample.reset();
         self.buf.clear();
-        self.buf.reserve(s.len() + 64);
+        // Room for all of it, expanded (zlib-rs's level 1 writes fixed Huffman codes, up to 9
+        // bits a byte): deflate is never short of output space.
+        self.buf.reserve(room_for(s.len()));
         let room = self.buf.capacity();
         let done = self
             .sample
@@ -369,7 +371,7 @@ impl<W: Write> Gzip<W> {
             self.buf.clear();
             let mut used = 0usize;
             loop {
-                self.buf.reserve(piece.len() / 2 + 4096);
+                self.buf.reserve(room_for(piece.len() - used));
                 let before = self.deflate.total_in();
                 self.deflate
                     .compress_vec(&piece[used..], &mut self.buf, flate2::FlushCompress::Sync)
@@ -417,6 +419,11 @@ impl<W: Write> Write for Gzip<W> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Output room for deflating `n` bytes in one call, whatever they are.
+fn room_for(n: usize) -> usize {
+    n + n / 4 + 4096
 }
 
 /// A `.tar.gz` as it is -> digest -> `out`, and decompressed on the side for the diff_id.
@@ -514,8 +521,9 @@ mod tests {
                 x as u8
             })
             .collect();
-        let mut input = vec![b'a'; CHUNK + 300];
-        input.extend_from_slice(&noise);
+        // Noise first: a whole piece of it, and its sample, deflate to more than they are.
+        let mut input = noise.clone();
+        input.extend(vec![b'a'; CHUNK + 300]);
         input.extend(std::iter::repeat_n(b"hello layer ".as_slice(), 20000).flatten());
         let gzip = |data: &[u8]| {
             let mut g = Gzip::new(Vec::new()).unwrap();
