@@ -23,6 +23,8 @@ fn tree(dir: &Path) {
     )
     .unwrap();
     std::os::unix::fs::symlink("usr/bin/app", dir.join("app")).unwrap();
+    // Incompressible: stored in the gzip, not deflated.
+    std::fs::write(dir.join("usr/bin/blob"), crate::common::noise(3 << 20, 7)).unwrap();
 }
 
 /// The digest in `HOST/REPO@sha256:…` on stdout.
@@ -111,6 +113,11 @@ fn append_of_a_directory_is_reproducible_and_skopeo_reads_it() {
         .read_to_end(&mut tar)
         .unwrap();
     assert_eq!(diff_ids[1], cr_digest(&tar).as_str());
+    assert!(
+        gz.len() > 3 << 20 && gz.len() < (3 << 20) + (64 << 10),
+        "{}",
+        gz.len()
+    );
     // Entries sorted, owner 0:0 without names, mtime 0, modes kept, the symlink a symlink.
     let mut a = tar::Archive::new(&tar[..]);
     let mut names = Vec::new();
@@ -144,7 +151,8 @@ fn append_of_a_directory_is_reproducible_and_skopeo_reads_it() {
             "etc/app.conf",
             "usr/",
             "usr/bin/",
-            "usr/bin/app"
+            "usr/bin/app",
+            "usr/bin/blob"
         ]
     );
     // History: one entry per layer, created as the base was.
