@@ -292,37 +292,34 @@ impl<W: Write> Write for Tee<W> {
 
 /// A tar (given, or made from a directory) -> diff_id -> gzip -> `out`; returns the diff_id.
 fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
-    let gz = Gzip::new(out)?;
-    let mut tee = Tee {
-        hash: Hasher::sha256(),
-        inner: gz,
-    };
+    let mut gz = Gzip::new(out)?;
     match input.kind {
         Kind::Dir => {
-            let mut b = tar::Builder::new(&mut tee);
+            let mut b = tar::Builder::new(&mut gz);
             b.follow_symlinks(false);
             add_dir(&mut b, &input.path, Path::new(""), input.mtime)?;
             b.finish()?;
         }
         _ => {
             let mut f = File::open(&input.path)?;
-            io::copy(&mut f, &mut tee)?;
+            io::copy(&mut f, &mut gz)?;
         }
     }
-    let diff_id = std::mem::replace(&mut tee.hash, Hasher::sha256()).finish();
-    tee.inner.finish()?;
-    Ok(diff_id)
+    Ok(gz.finish()?.1)
 }
 
 /// gzip as cr writes layers: a header with neither time nor file name; the input cut at fixed
 /// offsets into pieces of `CHUNK` bytes, each deflated at `LEVEL` from a fresh window (ending
 /// with a sync flush), or stored as it is when a sample of it does not compress (random or
 /// already compressed data: storing costs a copy, deflating it much CPU for nothing). The
-/// choice depends on the bytes alone: the same input gives the same gzip.
+/// choice depends on the bytes alone: the same input gives the same gzip. The input's sha256
+/// (the diff_id) and CRC are computed on a thread of their own, alongside.
 struct Gzip<W: Write> {
     out: W,
     pending: Vec<u8>,
-    crc: flate2::Crc,
+    raw_tx: Option<std::sync::mpsc::SyncSender<Bytes>>,
+    /// sha256, CRC-32 and size (mod 2^32) of the input.
+    raw: Option<std::thread::JoinHandle<(String, u32, u32)>>,
     deflate: flate2::Compress,
     sample: flate2::Compress,
     buf: Vec<u8>,
@@ -333,10 +330,20 @@ impl<W: Write> Gzip<W> {
         // No mtime, no flags, no name; OS "unknown".
         out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])?;
         let level = flate2::Compression::new(LEVEL);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(4);
+        let raw = std::thread::spawn(move || {
+            let (mut hash, mut crc) = (Hasher::sha256(), flate2::Crc::new());
+            for b in rx {
+                hash.update(&b);
+                crc.update(&b);
+            }
+            (hash.finish(), crc.sum(), crc.amount())
+        });
         Ok(Gzip {
             out,
             pending: Vec::with_capacity(CHUNK),
-            crc: flate2::Crc::new(),
+            raw_tx: Some(tx),
+            raw: Some(raw),
             deflate: flate2::Compress::new(level, false),
             sample: flate2::Compress::new(level, false),
             buf: Vec::new(),
@@ -364,8 +371,15 @@ impl<W: Write> Gzip<W> {
     }
 
     fn piece(&mut self) -> io::Result<()> {
-        let piece = std::mem::take(&mut self.pending);
-        self.crc.update(&piece);
+        let piece = Bytes::from(std::mem::replace(
+            &mut self.pending,
+            Vec::with_capacity(CHUNK),
+        ));
+        self.raw_tx
+            .as_ref()
+            .expect("open until finish")
+            .send(piece.clone())
+            .map_err(|_| io::Error::other("the layer's hashing thread stopped"))?;
         if self.compresses(&piece) {
             self.deflate.reset();
             self.buf.clear();
@@ -390,20 +404,26 @@ impl<W: Write> Gzip<W> {
                 self.out.write_all(part)?;
             }
         }
-        self.pending = piece;
-        self.pending.clear();
         Ok(())
     }
 
-    /// The last piece, the final (empty, stored) block and the trailer.
-    fn finish(mut self) -> io::Result<W> {
+    /// The last piece, the final (empty, stored) block and the trailer; the output and the
+    /// input's sha256.
+    fn finish(mut self) -> io::Result<(W, String)> {
         if !self.pending.is_empty() {
             self.piece()?;
         }
+        drop(self.raw_tx.take());
+        let (diff_id, sum, amount) = self
+            .raw
+            .take()
+            .expect("joined once")
+            .join()
+            .map_err(|_| io::Error::other("the layer's hashing thread failed"))?;
         self.out.write_all(&[1, 0, 0, 0xff, 0xff])?;
-        self.out.write_all(&self.crc.sum().to_le_bytes())?;
-        self.out.write_all(&self.crc.amount().to_le_bytes())?;
-        Ok(self.out)
+        self.out.write_all(&sum.to_le_bytes())?;
+        self.out.write_all(&amount.to_le_bytes())?;
+        Ok((self.out, diff_id))
     }
 }
 
@@ -530,7 +550,9 @@ mod tests {
             for part in data.chunks(77_777) {
                 g.write_all(part).unwrap();
             }
-            g.finish().unwrap()
+            let (gz, diff_id) = g.finish().unwrap();
+            assert_eq!(diff_id, crate::image::digest::sha256(data));
+            gz
         };
         let gz = gzip(&input);
         assert_eq!(gz, gzip(&input));
