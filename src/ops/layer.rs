@@ -301,7 +301,7 @@ fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
             b.finish()?;
         }
         _ => {
-            let mut f = File::open(&input.path)?;
+            let mut f = io::BufReader::with_capacity(PIECE, File::open(&input.path)?);
             io::copy(&mut f, &mut gz)?;
         }
     }
@@ -504,7 +504,8 @@ fn add_dir<W: Write>(
             let f = File::open(&path)?;
             // The size written in the header is the size sent: a file that grows meanwhile
             // is cut, one that shrinks fails the layer.
-            b.append_data(&mut h, &rel, f.take(meta.len()))?;
+            let f = io::BufReader::with_capacity(PIECE, f.take(meta.len()));
+            b.append_data(&mut h, &rel, f)?;
         } else if ft.is_symlink() {
             h.set_entry_type(tar::EntryType::Symlink);
             h.set_size(0);
