@@ -1,6 +1,7 @@
 //! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
 //! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
 
+pub(crate) mod append;
 pub(crate) mod artifact_get;
 pub(crate) mod attach;
 pub(crate) mod auth;
@@ -21,6 +22,7 @@ pub(crate) mod index_rm;
 pub(crate) mod login;
 pub(crate) mod manifest_inspect;
 pub(crate) mod multi;
+pub(crate) mod mutate;
 pub(crate) mod namespace_list;
 pub(crate) mod output;
 pub(crate) mod progress;
@@ -190,6 +192,10 @@ pub enum Command {
     IndexAdd(index_add::IndexAddArgs),
     /// Remove platforms from a multi-platform index (rewritten under the same tag).
     IndexRm(index_rm::IndexRmArgs),
+    /// Add layers (a directory, tar or .tar.gz) to an image's platforms, as a new image.
+    Append(append::AppendArgs),
+    /// Change an image's config (labels, env, entrypoint, …), as a new image.
+    Mutate(mutate::MutateArgs),
     /// Print cr's version.
     Version,
     /// Generate shell completions (bash, zsh, fish, …) on stdout.
@@ -256,6 +262,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::IndexCreate(a) => index_create::run(g.settings()?, a).await,
         Command::IndexAdd(a) => index_add::run(g.settings()?, a).await,
         Command::IndexRm(a) => index_rm::run(g.settings()?, a).await,
+        Command::Append(a) => append::run(g.settings()?, a).await,
+        Command::Mutate(a) => mutate::run(g.settings()?, a).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             // Into memory first: clap_complete panics on a failed write.

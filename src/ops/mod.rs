@@ -6,9 +6,12 @@
 pub mod artifact;
 pub mod copy;
 pub mod critical;
+pub mod edit;
 pub mod getters;
 pub mod index;
 pub mod inspect;
+pub mod layer;
+pub mod mutate;
 pub mod referrers;
 pub mod removal;
 pub mod remove;

@@ -15,6 +15,7 @@ mod hostile;
 mod index;
 mod lifecycle;
 mod local_hostile;
+mod mutate;
 mod newcomer;
 mod parsers_prop;
 mod quirks;

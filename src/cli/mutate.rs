@@ -1,0 +1,163 @@
+//! `cr mutate IMAGE -t DST`: config changes (labels, env, entrypoint, cmd, workdir, user,
+//! created) and manifest annotations on every platform, written as a new image DST.
+
+use std::process::ExitCode;
+
+use super::exit::UsageError;
+use super::output::OutputArgs;
+use crate::config::Settings;
+use crate::image::platform::Platform;
+use crate::ops::edit::{self, BadInput, Edit};
+use crate::ops::layer::LayerError;
+use crate::ops::mutate::{Mutated, Request};
+use crate::ops::Clients;
+use crate::reference::Reference;
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "EXAMPLES:
+  cr mutate myns/app:1 -t myns/app-labelled:1 --label org.opencontainers.image.version=1
+  cr mutate myns/app:1 -t myns/app-debug:1 --env DEBUG=1 --entrypoint '[\"/bin/sh\", \"-c\"]'")]
+pub struct MutateArgs {
+    /// Base image: [HOST/]REPO[:TAG|@DIGEST].
+    pub image: String,
+    /// The new image: REPO:TAG in the base's registry.
+    #[arg(short = 't', long = "tag", value_name = "DST")]
+    pub dst: String,
+    /// Set a config label KEY=VALUE (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Set a manifest annotation KEY=VALUE (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+    /// Set an environment variable KEY=VALUE, replacing the base's (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// The entrypoint: a JSON array of strings, or one program path; '[]' clears it.
+    #[arg(long, value_name = "JSON|PATH")]
+    pub entrypoint: Option<String>,
+    /// The default arguments: a JSON array of strings, or one string; '[]' clears them.
+    #[arg(long, value_name = "JSON|ARG")]
+    pub cmd: Option<String>,
+    /// The working directory.
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// The user (NAME or UID[:GID]).
+    #[arg(long)]
+    pub user: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options `append` and `mutate` share.
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
+    /// Only this platform of a multi-platform base (repeatable); the others stay unchanged.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Vec<Platform>,
+    /// The config's created time: `now` or RFC 3339 (default: the base's).
+    #[arg(long, value_name = "TIME")]
+    pub created: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> {
+    let kv = |list: &[String], what: &str| -> anyhow::Result<Vec<(String, String)>> {
+        list.iter()
+            .map(|s| edit::key_value(s, what).map_err(usage_of))
+            .collect()
+    };
+    let cmd = |s: &Option<String>, what: &str| -> anyhow::Result<Option<Vec<String>>> {
+        s.as_deref()
+            .map(|s| edit::command(s, what).map_err(usage_of))
+            .transpose()
+    };
+    let e = Edit {
+        labels: kv(&a.label, "--label")?,
+        annotations: kv(&a.annotation, "--annotation")?,
+        env: kv(&a.env, "--env")?,
+        entrypoint: cmd(&a.entrypoint, "--entrypoint")?,
+        cmd: cmd(&a.cmd, "--cmd")?,
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        created: None,
+    };
+    let c = &a.common;
+    let (base, dst, e) = c.prepare(&settings, &a.image, &a.dst, e)?;
+    let req = c.request(&base, &dst, e);
+    let m = crate::ops::mutate::mutate(&Clients::new(settings.registry_options()), &req)
+        .await
+        .map_err(|e| bad_input(e).context(format!("cannot mutate {base} into {dst}")))?;
+    c.print(&dst, &m)
+}
+
+impl CommonArgs {
+    /// The names and the created time, checked.
+    pub fn prepare(
+        &self,
+        settings: &Settings,
+        base: &str,
+        dst: &str,
+        mut e: Edit,
+    ) -> anyhow::Result<(Reference, Reference, Edit)> {
+        self.out
+            .check(&["Reference", "Digest", "MediaType", "Platforms", "Layers"])?;
+        let base = Reference::parse(base, &settings.registry)?;
+        let dst = Reference::parse(dst, &settings.registry)?;
+        e.created = self
+            .created
+            .as_deref()
+            .map(edit::created)
+            .transpose()
+            .map_err(usage_of)?;
+        Ok((base, dst, e))
+    }
+
+    pub fn request<'a>(&self, base: &'a Reference, dst: &'a Reference, edit: Edit) -> Request<'a> {
+        Request {
+            base,
+            dst,
+            platforms: self.platform.clone(),
+            edit,
+        }
+    }
+
+    pub fn print(&self, dst: &Reference, m: &Mutated) -> anyhow::Result<ExitCode> {
+        let v = serde_json::to_value(m)?;
+        super::output::print_one(&self.out, &v, || dst.with_digest(&m.digest))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Bad input as a usage error (exit 2).
+pub fn usage_of(b: BadInput) -> anyhow::Error {
+    UsageError {
+        message: b.message,
+        hint: Some(b.hint),
+    }
+    .into()
+}
+
+/// A failure caused by bad input (a name, a value, a layer path) as a usage error (exit 2);
+/// others as they are.
+pub fn bad_input(e: anyhow::Error) -> anyhow::Error {
+    let e = match e.downcast::<BadInput>() {
+        Ok(b) => return usage_of(b),
+        Err(e) => e,
+    };
+    match e.downcast_ref::<LayerError>() {
+        Some(
+            l @ (LayerError::Missing { .. }
+            | LayerError::NotTar { .. }
+            | LayerError::UnsafeEntry { .. }),
+        ) => UsageError {
+            message: l.to_string(),
+            hint: Some(
+                "a layer is a directory, a tar or a .tar.gz whose entries stay below its root"
+                    .into(),
+            ),
+        }
+        .into(),
+        _ => e,
+    }
+}
