@@ -135,7 +135,8 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             | RegistryError::Tls { host, .. }
             | RegistryError::Token { host, .. }
             | RegistryError::Protocol { host, .. }
-            | RegistryError::HttpsOnly { host, .. } => host.as_str(),
+            | RegistryError::HttpsOnly { host, .. }
+            | RegistryError::UntaggedKept { host, .. } => host.as_str(),
             RegistryError::Invalid { .. } => return Some(
                 "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it".into(),
             ),
@@ -151,6 +152,9 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     }
     .unwrap_or_else(crate::registry::Account::anonymous);
     Some(match (e, e.kind()) {
+        (RegistryError::UntaggedKept { .. }, _) => {
+            format!("{host} deletes a manifest by digest only while a tag points at it (Quay): delete it through the registry's own API or UI, or let its garbage collection take it")
+        }
         (RegistryError::HttpsOnly { .. }, _) => {
             format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
         }

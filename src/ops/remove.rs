@@ -173,7 +173,7 @@ pub async fn delete_digest(
     let target = ManifestRef::digest(digest);
     let e = match reg.delete_manifest(repo, &target, &scopes).await {
         Ok(()) => return Ok(Deleted::Done),
-        Err(e) if e.kind() == Kind::NotFound => return Ok(Deleted::Gone),
+        Err(e) if e.kind() == Kind::NotFound => return gone_or_kept(reg, repo, &target).await,
         Err(e) if e.has_code(Code::Other(DANGLING_TAG.into())) => e,
         Err(e) => return Err(e),
     };
@@ -200,6 +200,23 @@ pub async fn delete_digest(
         Ok(()) => Ok(Deleted::Done),
         Err(e) if e.kind() == Kind::NotFound => Ok(Deleted::Gone),
         Err(e) => Err(e),
+    }
+}
+
+/// A 404 to a DELETE by digest: gone (someone deleted it first), unless a HEAD still finds it
+/// (Quay answers 404 for an untagged manifest it will not delete: never reported as deleted).
+async fn gone_or_kept(
+    reg: &Registry,
+    repo: &str,
+    target: &ManifestRef,
+) -> Result<Deleted, RegistryError> {
+    let scopes = [Scope::pull(repo)];
+    match reg.head_manifest(repo, target, &scopes).await? {
+        None => Ok(Deleted::Gone),
+        Some(_) => Err(RegistryError::UntaggedKept {
+            what: format!("delete manifest {repo}{}{target}", target.sep()),
+            host: reg.name.clone(),
+        }),
     }
 }
 

@@ -181,6 +181,10 @@ pub enum RegistryError {
     /// A registry that speaks HTTPS, reached over plain HTTP (Go's TLS server says so).
     #[error("{what} on {host}: the registry speaks HTTPS, but cr reached it over plain HTTP (loopback and --insecure-registry hosts get plain HTTP unless a CA or certs.d entry is given)")]
     HttpsOnly { what: String, host: String },
+    /// A DELETE by digest answered 404 while a HEAD still finds the manifest: the registry
+    /// deletes by digest only manifests that a tag points at (Quay; quirks §6 line 600).
+    #[error("{what} on {host}: the registry answered 404 (not found), but the manifest is still there: it does not delete untagged manifests by digest")]
+    UntaggedKept { what: String, host: String },
     /// A value (tag, digest, repository path) that would become part of a URL or a path is
     /// not valid by the distribution grammar: refused before any request.
     #[error("refusing an invalid name on {host}: {message}")]

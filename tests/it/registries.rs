@@ -922,3 +922,24 @@ fn zot_docker_manifest() {
         assert!(err.contains("OCI"), "{err}");
     }
 }
+
+/// Quay deletes a manifest by digest only while a tag points at it: an untagged one answers
+/// 404 (quirks §6 line 600). cr checks with a HEAD and says the manifest is still there,
+/// instead of reporting a deletion that did not happen.
+#[test]
+fn quay_untagged_manifest_is_not_reported_deleted() {
+    let px = shared();
+    let env = env_for(&px, P::Quay);
+    let h = px.host(P::Quay);
+    let d = seed(&px, &env, P::Quay, "untagged", &["a"]);
+    env.ok(&["image-untag", &format!("{h}/quay/untagged:a")]);
+    assert!(px.registry.skopeo_tags("quay/untagged").is_empty());
+    let (code, out, err) = env.run(&["image-rm", &format!("{h}/quay/untagged@{d}")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("does not delete untagged manifests"), "{err}");
+    assert!(!out.contains("deleted"), "{out}");
+    assert!(px.registry.skopeo_exists(&format!("quay/untagged@{d}")));
+    assert!(px.seen("quay").iter().any(|s| s.method == "DELETE"
+        && s.path.ends_with(&format!("/manifests/{d}"))
+        && s.status == 404));
+}
