@@ -3,13 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::Value;
 
-use super::output::{emit, emit_json, render_rows};
+use super::output::{emit, emit_json, render_rows, values};
 use super::{exit, multi};
 use crate::config::Settings;
 use crate::image::platform::Platform;
-use crate::ops::inspect::inspect;
+use crate::ops::inspect::{inspect, Inspected};
 use crate::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -42,9 +41,9 @@ pub async fn run(settings: Settings, a: ImageInspectArgs) -> anyhow::Result<Exit
     })
     .await;
     let codes = multi::codes(&results);
-    let out: Vec<Value> = results.into_iter().filter_map(Result::ok).collect();
+    let out: Vec<Inspected> = results.into_iter().filter_map(Result::ok).collect();
     if let Some(t) = &a.format {
-        emit(&render_rows(t, &out)?);
+        emit(&render_rows(t, &values(&out))?);
     } else if !out.is_empty() || codes.is_empty() {
         emit_json(&out);
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::exit;
 use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
@@ -37,21 +37,60 @@ pub struct ImageListArgs {
     pub out: OutputArgs,
 }
 
-fn base_row(host: &str, i: &TaggedImage) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("Repository".into(), json!(format!("{host}/{}", i.repo)));
-    m.insert("Digest".into(), json!(i.digest));
-    m.insert(
-        "Namespace".into(),
-        json!(i.repo.split('/').next().unwrap_or("")),
-    );
-    m.insert(
-        "Created".into(),
-        json!(i.info.as_ref().and_then(|f| f.created)),
-    );
-    m.insert("Size".into(), json!(i.info.as_ref().map(|f| f.size)));
-    m.insert("ManifestType".into(), json!(i.media_type));
-    m
+/// An `image-list` row, one per tag: its keys are the `-o json` keys and `--format` fields.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagRow {
+    pub repository: String,
+    pub tag: String,
+    pub digest: Option<String>,
+    pub namespace: String,
+    pub created: Option<i64>,
+    pub size: Option<u64>,
+    pub manifest_type: Option<String>,
+}
+
+impl TagRow {
+    /// The keys of a row, in order.
+    pub const FIELDS: &[&str] = &[
+        "Repository",
+        "Tag",
+        "Digest",
+        "Namespace",
+        "Created",
+        "Size",
+        "ManifestType",
+    ];
+}
+
+/// An `image-digests` row, one per (repository, digest) with its tags.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DigestRow {
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub namespace: String,
+    pub created: Option<i64>,
+    pub size: Option<u64>,
+    pub manifest_type: Option<String>,
+}
+
+impl DigestRow {
+    /// The keys of a row, in order.
+    pub const FIELDS: &[&str] = &[
+        "Repository",
+        "Digest",
+        "Tags",
+        "Namespace",
+        "Created",
+        "Size",
+        "ManifestType",
+    ];
+}
+
+fn namespace(i: &TaggedImage) -> String {
+    i.repo.split('/').next().unwrap_or("").to_string()
 }
 
 /// What the output needs fetched: names for `-q` (digests for image-digests), what the
@@ -84,32 +123,24 @@ pub fn depth_for(a: &ImageListArgs, by_digest: bool) -> Depth {
     }
 }
 
-/// Rows of `image-list`: keys are the `--format` field names.
-pub fn list_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
+/// Rows of `image-list`.
+pub fn list_rows(host: &str, images: &[TaggedImage]) -> Vec<TagRow> {
     images
         .iter()
-        .map(|i| {
-            let mut m = base_row(host, i);
-            m.insert("Tag".into(), json!(i.tag));
-            let mut ordered = serde_json::Map::new();
-            for k in [
-                "Repository",
-                "Tag",
-                "Digest",
-                "Namespace",
-                "Created",
-                "Size",
-                "ManifestType",
-            ] {
-                ordered.insert(k.into(), m.remove(k).unwrap_or(Value::Null));
-            }
-            Value::Object(ordered)
+        .map(|i| TagRow {
+            repository: format!("{host}/{}", i.repo),
+            tag: i.tag.clone(),
+            digest: i.digest.clone(),
+            namespace: namespace(i),
+            created: i.info.as_ref().and_then(|f| f.created),
+            size: i.info.as_ref().map(|f| f.size),
+            manifest_type: i.media_type.clone(),
         })
         .collect()
 }
 
 /// Rows of `image-digests`: one per (repository, digest), with Tags.
-pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
+pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<DigestRow> {
     let mut groups: BTreeMap<(String, String), (Vec<String>, &TaggedImage)> = BTreeMap::new();
     for i in images {
         let Some(d) = &i.digest else { continue };
@@ -120,21 +151,18 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<Value> {
             .push(i.tag.clone());
     }
     groups
-        .into_values()
-        .map(|(mut tags, i)| {
+        .into_iter()
+        .map(|((repo, digest), (mut tags, i))| {
             tags.sort_by(|a, b| crate::reference::natural_order(a, b));
-            let mut m = base_row(host, i);
-            let mut ordered = serde_json::Map::new();
-            ordered.insert(
-                "Repository".into(),
-                m.remove("Repository").unwrap_or_default(),
-            );
-            ordered.insert("Digest".into(), m.remove("Digest").unwrap_or_default());
-            ordered.insert("Tags".into(), json!(tags));
-            for (k, v) in m {
-                ordered.insert(k, v);
+            DigestRow {
+                repository: format!("{host}/{repo}"),
+                digest,
+                tags,
+                namespace: namespace(i),
+                created: i.info.as_ref().and_then(|f| f.created),
+                size: i.info.as_ref().map(|f| f.size),
+                manifest_type: i.media_type.clone(),
             }
-            Value::Object(ordered)
         })
         .collect()
 }
@@ -188,9 +216,11 @@ pub async fn run(
     a: ImageListArgs,
     by_digest: bool,
 ) -> anyhow::Result<ExitCode> {
-    let mut fields = vec!["Repository", "Digest", "Namespace", "Created", "Size"];
-    fields.extend(["ManifestType", if by_digest { "Tags" } else { "Tag" }]);
-    a.out.check(&fields)?;
+    a.out.check(if by_digest {
+        DigestRow::FIELDS
+    } else {
+        TagRow::FIELDS
+    })?;
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &settings.registry).await?);
     let mut inv = Inventory::new(reg.clone());
     if !a.all_tags {
@@ -213,19 +243,14 @@ pub async fn run(
     let (images, problems) = inv.tagged_images(&repos, depth_for(&a, by_digest)).await;
     let placeholders = placeholders(&reg, &images).await;
     let host = reg.name.as_str();
-    let rows = if by_digest {
-        digest_rows(host, &images)
-    } else {
-        list_rows(host, &images)
-    };
-    let now = jiff::Timestamp::now().as_second();
     if a.quiet {
-        for r in &rows {
-            let name = r["Repository"].as_str().unwrap_or("");
-            if by_digest {
-                emit_line(&format!("{name}@{}", r["Digest"].as_str().unwrap_or("")));
-            } else {
-                emit_line(&format!("{name}:{}", r["Tag"].as_str().unwrap_or("")));
+        if by_digest {
+            for r in digest_rows(host, &images) {
+                emit_line(&format!("{}@{}", r.repository, r.digest));
+            }
+        } else {
+            for r in list_rows(host, &images) {
+                emit_line(&format!("{}:{}", r.repository, r.tag));
             }
         }
     } else {
@@ -240,19 +265,10 @@ pub async fn run(
         if a.show_type {
             header.push("Type");
         }
-        print_rows(&a.out, &rows, &header, |r| {
-            let d = r["Digest"].as_str().unwrap_or("");
+        let now = jiff::Timestamp::now().as_second();
+        // The cells after the first two (name and tags), the same for both commands.
+        let facts = |d: &str, ns: &str, created, size: Option<u64>, mt: &Option<String>| {
             let mut cells = vec![
-                r["Repository"].as_str().unwrap_or("").to_string(),
-                if by_digest {
-                    let tags: Vec<&str> = r["Tags"]
-                        .as_array()
-                        .map(|t| t.iter().filter_map(Value::as_str).collect())
-                        .unwrap_or_default();
-                    tags_cell(&tags, a.no_trunc)
-                } else {
-                    r["Tag"].as_str().unwrap_or("").to_string()
-                },
                 if placeholders.contains(d) {
                     PLACEHOLDER_CELL.to_string()
                 } else if a.no_trunc {
@@ -260,15 +276,41 @@ pub async fn run(
                 } else {
                     digest::short(d).to_string()
                 },
-                r["Namespace"].as_str().unwrap_or("").to_string(),
-                relative_time(r["Created"].as_i64(), now),
-                human_size(r["Size"].as_u64().unwrap_or(0)),
+                ns.to_string(),
+                relative_time(created, now),
+                human_size(size.unwrap_or(0)),
             ];
             if a.show_type {
-                cells.push(media::short_name(r["ManifestType"].as_str().unwrap_or("")).to_string());
+                cells.push(media::short_name(mt.as_deref().unwrap_or("")).to_string());
             }
             cells
-        })
+        };
+        if by_digest {
+            print_rows(&a.out, &digest_rows(host, &images), &header, |r| {
+                let tags: Vec<&str> = r.tags.iter().map(String::as_str).collect();
+                let mut cells = vec![r.repository.clone(), tags_cell(&tags, a.no_trunc)];
+                cells.extend(facts(
+                    &r.digest,
+                    &r.namespace,
+                    r.created,
+                    r.size,
+                    &r.manifest_type,
+                ));
+                cells
+            })
+        } else {
+            print_rows(&a.out, &list_rows(host, &images), &header, |r| {
+                let mut cells = vec![r.repository.clone(), r.tag.clone()];
+                cells.extend(facts(
+                    r.digest.as_deref().unwrap_or(""),
+                    &r.namespace,
+                    r.created,
+                    r.size,
+                    &r.manifest_type,
+                ));
+                cells
+            })
+        }
         .context("printing images")?;
     }
     if problems.is_empty() {
@@ -293,5 +335,34 @@ mod tests {
         assert_eq!(tags_cell(&refs, false), "t1, t2, t3, t4, t5, … +1995");
         assert_eq!(tags_cell(&refs, true).matches(", ").count(), 1999);
         assert_eq!(tags_cell(&refs[..3], false), "t1, t2, t3");
+    }
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        use crate::cli::output::keys_of;
+        use crate::inventory::ImageInfo;
+        let i = TaggedImage {
+            repo: "ns/app".into(),
+            tag: "v1".into(),
+            digest: Some(format!("sha256:{}", "a".repeat(64))),
+            media_type: Some(media::OCI_MANIFEST.into()),
+            info: Some(ImageInfo {
+                media_type: media::OCI_MANIFEST.into(),
+                size: 42,
+                created: Some(7),
+                children: Vec::new(),
+            }),
+        };
+        let list = list_rows("h:5000", std::slice::from_ref(&i));
+        assert_eq!(keys_of(&list[0]), TagRow::FIELDS);
+        let digests = digest_rows("h:5000", &[i]);
+        assert_eq!(keys_of(&digests[0]), DigestRow::FIELDS);
+        let json = crate::cli::output::to_json(&digests, false);
+        let want = format!(
+            r#"[{{"Repository":"h:5000/ns/app","Digest":"sha256:{}","Tags":["v1"],"Namespace":"ns","Created":7,"Size":42,"ManifestType":"{}"}}]"#,
+            "a".repeat(64),
+            media::OCI_MANIFEST
+        );
+        assert_eq!(json, want);
     }
 }

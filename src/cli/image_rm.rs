@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde_json::json;
+use serde::Serialize;
 
 use super::exit::{self, usage};
 use super::multi;
@@ -40,6 +40,45 @@ pub struct ImageRmArgs {
     pub out: OutputArgs,
 }
 
+/// The result of one deleted (or, dry, doomed) manifest: the `-o json` object and `--format` row.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RmRow {
+    pub image: String,
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub deleted: bool,
+    pub referrers: Vec<String>,
+}
+
+impl RmRow {
+    /// The keys of a row, in order.
+    pub const FIELDS: &[&str] = &[
+        "Image",
+        "Repository",
+        "Digest",
+        "Tags",
+        "Deleted",
+        "Referrers",
+    ];
+
+    /// The line for people: what went (or would go), with its tags and referrers.
+    fn human(&self, dry_run: bool) -> String {
+        let verb = if dry_run { "Would delete" } else { "Deleted" };
+        let tags = if self.tags.is_empty() {
+            "none".to_string()
+        } else {
+            self.tags.join(", ")
+        };
+        let mut line = format!("{verb} {}@{} (tags: {tags})", self.repository, self.digest);
+        for r in &self.referrers {
+            line.push_str(&format!("\n  with its referrer {r}"));
+        }
+        line
+    }
+}
+
 /// One manifest to delete, with the first name that asked for it.
 struct Group {
     reg: Arc<Registry>,
@@ -48,14 +87,7 @@ struct Group {
 }
 
 pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&[
-        "Image",
-        "Repository",
-        "Digest",
-        "Tags",
-        "Deleted",
-        "Referrers",
-    ])?;
+    a.out.check(RmRow::FIELDS)?;
     let mut refs = Vec::new();
     for name in &a.images {
         let mut r = Reference::parse(name, &settings.registry)?;
@@ -107,33 +139,7 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
             Err(e) => codes.push(exit::report(&g.first.to_string(), &e)),
         }
     }
-    super::output::print_results(&a.out, &rows, |v| {
-        let list = |k: &str| -> Vec<String> {
-            v[k].as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let tags = list("Tags");
-        let verb = if a.dry_run { "Would delete" } else { "Deleted" };
-        let tags = if tags.is_empty() {
-            "none".to_string()
-        } else {
-            tags.join(", ")
-        };
-        let mut line = format!(
-            "{verb} {}@{} (tags: {tags})",
-            v["Repository"].as_str().unwrap_or(""),
-            v["Digest"].as_str().unwrap_or("")
-        );
-        for r in list("Referrers") {
-            line.push_str(&format!("\n  with its referrer {r}"));
-        }
-        Some(line)
-    })?;
+    super::output::print_results(&a.out, &rows, |r| Some(r.human(a.dry_run)))?;
     exit::summarize(&codes, a.images.len())
 }
 
@@ -142,7 +148,7 @@ async fn remove_one(
     a: &ImageRmArgs,
     g: &Group,
     heads: &mut HashMap<(String, String), Vec<TagHead>>,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<RmRow> {
     let r = &g.first;
     let repo = &r.repository;
     let what = || format!("cannot remove {}", r.with_digest(&g.digest));
@@ -183,18 +189,43 @@ async fn remove_one(
         // The repository's tags changed: a later group there resolves them again.
         heads.remove(&key);
     }
-    let referrers: Vec<&str> = plan
-        .doomed
-        .referrers
-        .iter()
-        .map(|x| x.digest.as_str())
-        .collect();
-    Ok(json!({
-        "Image": r.to_string(),
-        "Repository": r.repo_name(),
-        "Digest": g.digest,
-        "Tags": plan.tags,
-        "Deleted": !a.dry_run,
-        "Referrers": referrers,
-    }))
+    Ok(RmRow {
+        image: r.to_string(),
+        repository: r.repo_name(),
+        digest: g.digest.clone(),
+        tags: plan.tags,
+        deleted: !a.dry_run,
+        referrers: plan
+            .doomed
+            .referrers
+            .into_iter()
+            .map(|x| x.digest)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let row = RmRow {
+            image: "h/ns/app:v1".into(),
+            repository: "h/ns/app".into(),
+            digest: "sha256:d".into(),
+            tags: vec!["v1".into(), "v2".into()],
+            deleted: false,
+            referrers: vec!["sha256:s".into()],
+        };
+        assert_eq!(crate::cli::output::keys_of(&row), RmRow::FIELDS);
+        assert_eq!(
+            crate::cli::output::to_json(&row, false),
+            r#"{"Image":"h/ns/app:v1","Repository":"h/ns/app","Digest":"sha256:d","Tags":["v1","v2"],"Deleted":false,"Referrers":["sha256:s"]}"#
+        );
+        assert_eq!(
+            row.human(true),
+            "Would delete h/ns/app@sha256:d (tags: v1, v2)\n  with its referrer sha256:s"
+        );
+    }
 }

@@ -5,11 +5,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::json;
+use serde::Serialize;
 
 use super::exit::usage;
 use super::output::OutputArgs;
 use crate::config::Settings;
+use crate::ops::referrers::Kept;
 use crate::ops::Clients;
 use crate::reference::Reference;
 use crate::transfer::Options;
@@ -30,15 +31,34 @@ pub struct ImageTagArgs {
     pub out: OutputArgs,
 }
 
-pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&[
+/// What tagging did: the `-o json` object and `--format` row.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagRow<'a> {
+    pub source: String,
+    pub target: String,
+    pub digest: &'a str,
+    pub blobs_mounted: usize,
+    pub blobs_moved: usize,
+    pub referrers: &'a [String],
+    pub referrers_kept: &'a [Kept],
+}
+
+impl TagRow<'_> {
+    /// The keys of a row, in order.
+    pub const FIELDS: &'static [&'static str] = &[
         "Source",
         "Target",
         "Digest",
         "BlobsMounted",
         "BlobsMoved",
         "Referrers",
-    ])?;
+        "ReferrersKept",
+    ];
+}
+
+pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode> {
+    a.out.check(TagRow::FIELDS)?;
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = Reference::parse(&a.dst, &settings.registry)?;
     if dst.digest.is_some() {
@@ -67,8 +87,45 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
     )
     .await
     .with_context(|| format!("cannot tag {src} as {dst}"))?;
-    let (digest, mounted, moved) = (t.digest, t.blobs_mounted, t.blobs_moved);
-    let v = json!({"Source": src.to_string(), "Target": dst.to_string(), "Digest": digest, "BlobsMounted": mounted, "BlobsMoved": moved, "Referrers": t.referrers, "ReferrersKept": t.referrers_kept});
-    super::output::print_one(&a.out, &v, || format!("{dst}@{digest}"))?;
+    let row = TagRow {
+        source: src.to_string(),
+        target: dst.to_string(),
+        digest: &t.digest,
+        blobs_mounted: t.blobs_mounted,
+        blobs_moved: t.blobs_moved,
+        referrers: &t.referrers,
+        referrers_kept: &t.referrers_kept,
+    };
+    super::output::print_one(&a.out, &row, || format!("{dst}@{}", t.digest))?;
     Ok(super::copy::kept(&t.referrers_kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::output::{keys_of, to_json};
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let referrers = ["sha256:s".to_string()];
+        let kept = [Kept {
+            tag: "h/r:sha256-x.sig".into(),
+            destination: "sha256:a".into(),
+            source: "sha256:b".into(),
+        }];
+        let row = TagRow {
+            source: "h/r:1".into(),
+            target: "h/r:2".into(),
+            digest: "sha256:d",
+            blobs_mounted: 2,
+            blobs_moved: 1,
+            referrers: &referrers,
+            referrers_kept: &kept,
+        };
+        assert_eq!(keys_of(&row), TagRow::FIELDS);
+        assert_eq!(
+            to_json(&row, false),
+            r#"{"Source":"h/r:1","Target":"h/r:2","Digest":"sha256:d","BlobsMounted":2,"BlobsMoved":1,"Referrers":["sha256:s"],"ReferrersKept":[{"Tag":"h/r:sha256-x.sig","Destination":"sha256:a","Source":"sha256:b"}]}"#
+        );
+    }
 }

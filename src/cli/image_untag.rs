@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::json;
+use serde::{Serialize, Serializer};
 
 use super::exit::{self, usage};
 use super::multi;
@@ -23,9 +23,52 @@ pub struct ImageUntagArgs {
     pub out: OutputArgs,
 }
 
+/// The result for one image: the `-o json` object and `--format` row. An untagged image has
+/// Digest and Method; a failed one has Error instead.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagRow {
+    pub image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    pub untagged: bool,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "method_text"
+    )]
+    pub method: Option<Method>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl UntagRow {
+    /// The keys a row may have, in order.
+    pub const FIELDS: &[&str] = &["Image", "Digest", "Untagged", "Method", "Error"];
+
+    /// The line for people (none for a failure: its error was said already).
+    fn human(&self) -> Option<String> {
+        let (Some(digest), Some(method)) = (&self.digest, self.method) else {
+            return None;
+        };
+        let image = &self.image;
+        Some(if method == Method::FinishedInterrupted {
+            format!("Untagged {image}: finished an untag that was interrupted (the tag was on placeholder {digest})")
+        } else {
+            format!("Untagged {image} (was {digest})")
+        })
+    }
+}
+
+/// A method as its words (`tag deletion`, `placeholder`, …).
+fn method_text<S: Serializer>(m: &Option<Method>, s: S) -> Result<S::Ok, S::Error> {
+    match m {
+        Some(m) => s.collect_str(m),
+        None => s.serialize_none(),
+    }
+}
+
 pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCode> {
-    a.out
-        .check(&["Image", "Digest", "Untagged", "Method", "Error"])?;
+    a.out.check(UntagRow::FIELDS)?;
     // Every name is checked before any request.
     let mut refs = Vec::new();
     for name in &a.images {
@@ -46,26 +89,62 @@ pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCo
     })
     .await;
     let codes = multi::codes(&results);
-    let results: Vec<serde_json::Value> = refs
+    let results: Vec<UntagRow> = refs
         .iter()
         .zip(results)
         .map(|((_, r), res)| match res {
-            Ok((digest, method)) => {
-                json!({"Image": r.to_string(), "Digest": digest, "Untagged": true, "Method": method.to_string()})
-            }
-            Err(f) => json!({"Image": r.to_string(), "Untagged": false, "Error": f.message}),
+            Ok((digest, method)) => UntagRow {
+                image: r.to_string(),
+                digest: Some(digest),
+                untagged: true,
+                method: Some(method),
+                error: None,
+            },
+            Err(f) => UntagRow {
+                image: r.to_string(),
+                digest: None,
+                untagged: false,
+                method: None,
+                error: Some(f.message),
+            },
         })
         .collect();
-    super::output::print_results(&a.out, &results, |v| {
-        let image = v["Image"].as_str().unwrap_or("");
-        let digest = v["Digest"].as_str().unwrap_or("");
-        (v["Untagged"] == true).then(|| {
-            if v["Method"] == Method::FinishedInterrupted.to_string() {
-                format!("Untagged {image}: finished an untag that was interrupted (the tag was on placeholder {digest})")
-            } else {
-                format!("Untagged {image} (was {digest})")
-            }
-        })
-    })?;
+    super::output::print_results(&a.out, &results, UntagRow::human)?;
     exit::summarize(&codes, a.images.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::output::{keys_of, to_json};
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let done = UntagRow {
+            image: "h/ns/r:v1".into(),
+            digest: Some("sha256:d".into()),
+            untagged: true,
+            method: Some(Method::FinishedInterrupted),
+            error: None,
+        };
+        let failed = UntagRow {
+            image: "h/ns/r:v2".into(),
+            digest: None,
+            untagged: false,
+            method: None,
+            error: Some("cannot untag h/ns/r:v2: denied".into()),
+        };
+        // A row has Digest and Method, or Error; together, the fields in order.
+        let mut keys = keys_of(&failed);
+        keys.retain(|k| !keys_of(&done).contains(k));
+        keys.extend(keys_of(&done));
+        keys.sort_by_key(|k| UntagRow::FIELDS.iter().position(|f| f == k));
+        assert_eq!(keys, UntagRow::FIELDS);
+        assert_eq!(
+            to_json(&[&done, &failed], false),
+            r#"[{"Image":"h/ns/r:v1","Digest":"sha256:d","Untagged":true,"Method":"finished interrupted untag"},{"Image":"h/ns/r:v2","Untagged":false,"Error":"cannot untag h/ns/r:v2: denied"}]"#
+        );
+        assert!(failed.human().is_none());
+        assert!(done.human().unwrap().contains("finished an untag"));
+    }
 }

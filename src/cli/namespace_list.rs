@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::json;
+use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
 use crate::config::Settings;
@@ -52,8 +52,22 @@ pub async fn catalog_error(
     anyhow::Error::new(e).context(msg)
 }
 
+/// A namespace with its repository count: the `-o json` object and `--format` row.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NamespaceRow<'a> {
+    pub namespace: &'a str,
+    pub repositories: usize,
+    pub registry: &'a str,
+}
+
+impl NamespaceRow<'_> {
+    /// The keys of a row, in order.
+    pub const FIELDS: &'static [&'static str] = &["Namespace", "Repositories", "Registry"];
+}
+
 pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&["Namespace", "Repositories", "Registry"])?;
+    a.out.check(NamespaceRow::FIELDS)?;
     let reg = Registry::connect(&settings.registry_options(), &settings.registry).await?;
     let repos = match reg.catalog().await {
         Ok(r) => r,
@@ -73,14 +87,34 @@ pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<Exi
     }
     let rows: Vec<_> = counts
         .iter()
-        .map(|(ns, n)| json!({"Namespace": ns, "Repositories": n, "Registry": reg.name}))
+        .map(|(ns, n)| NamespaceRow {
+            namespace: ns,
+            repositories: *n,
+            registry: &reg.name,
+        })
         .collect();
     print_rows(&a.out, &rows, &["Namespace", "Repositories"], |r| {
-        vec![
-            r["Namespace"].as_str().unwrap_or("").to_string(),
-            r["Repositories"].to_string(),
-        ]
+        vec![r.namespace.to_string(), r.repositories.to_string()]
     })
     .context("printing namespaces")?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let row = NamespaceRow {
+            namespace: "ns",
+            repositories: 3,
+            registry: "h:5000",
+        };
+        assert_eq!(crate::cli::output::keys_of(&row), NamespaceRow::FIELDS);
+        assert_eq!(
+            crate::cli::output::to_json(&row, false),
+            r#"{"Namespace":"ns","Repositories":3,"Registry":"h:5000"}"#
+        );
+    }
 }

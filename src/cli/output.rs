@@ -172,15 +172,22 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     out
 }
 
+/// The rows as JSON values, for `--format` (a row's keys are its `-o json` keys).
+pub fn values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| serde_json::to_value(r).expect("a row serialises"))
+        .collect()
+}
+
 /// Print rows as a table, JSON array or one template line each.
-pub fn print_rows(
+pub fn print_rows<T: serde::Serialize>(
     args: &OutputArgs,
-    rows: &[Value],
+    rows: &[T],
     header: &[&str],
-    cells: impl Fn(&Value) -> Vec<String>,
+    cells: impl Fn(&T) -> Vec<String>,
 ) -> anyhow::Result<()> {
     if let Some(t) = &args.format {
-        emit(&render_rows(t, rows)?);
+        emit(&render_rows(t, &values(rows))?);
     } else if args.json() {
         emit_json(&rows);
     } else {
@@ -191,13 +198,13 @@ pub fn print_rows(
 
 /// Print per-image results: each through `--format`, all as a JSON array, or for people the
 /// lines `human` makes (None: nothing for that result).
-pub fn print_results(
+pub fn print_results<T: serde::Serialize>(
     args: &OutputArgs,
-    results: &[Value],
-    human: impl Fn(&Value) -> Option<String>,
+    results: &[T],
+    human: impl Fn(&T) -> Option<String>,
 ) -> anyhow::Result<()> {
     if let Some(t) = &args.format {
-        emit(&render_rows(t, results)?);
+        emit(&render_rows(t, &values(results))?);
     } else if args.json() {
         emit_json(&results);
     } else {
@@ -209,19 +216,29 @@ pub fn print_results(
 }
 
 /// Print one result: through `--format`, as JSON, or the line `human` makes.
-pub fn print_one(
+pub fn print_one<T: serde::Serialize>(
     args: &OutputArgs,
-    v: &Value,
+    v: &T,
     human: impl FnOnce() -> String,
 ) -> anyhow::Result<()> {
     if let Some(t) = &args.format {
-        emit(&render_rows(t, std::slice::from_ref(v))?);
+        emit(&render_rows(t, &values(std::slice::from_ref(v)))?);
     } else if args.json() {
         emit_json(v);
     } else {
         emit_line(&human());
     }
     Ok(())
+}
+
+/// The keys a row serialises to, in order: for the unit tests pinning each row type's
+/// `FIELDS` (the `--format` field names) to its `-o json` keys.
+#[cfg(test)]
+pub fn keys_of(row: &impl serde::Serialize) -> Vec<String> {
+    match serde_json::to_value(row).expect("a row serialises") {
+        Value::Object(m) => m.keys().cloned().collect(),
+        v => panic!("a row is an object, not {v}"),
+    }
 }
 
 /// `12.3 MB`, decimal units as docker prints.

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::Value;
 
 use super::output::{print_rows, OutputArgs};
 use crate::config::Settings;
@@ -27,16 +26,7 @@ pub struct ReferrersArgs {
 }
 
 pub async fn run(settings: Settings, a: ReferrersArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&[
-        "Subject",
-        "Digest",
-        "MediaType",
-        "ArtifactType",
-        "Size",
-        "Annotations",
-        "FoundBy",
-        "Tag",
-    ])?;
+    a.out.check(referrers::Referrer::FIELDS)?;
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
     let repo = &r.repository;
@@ -61,29 +51,22 @@ pub async fn run(settings: Settings, a: ReferrersArgs) -> anyhow::Result<ExitCod
     if let Some(t) = &a.artifact_type {
         found.retain(|x| &x.artifact_type == t);
     }
-    let rows: Vec<Value> = found
-        .iter()
-        .map(|x| serde_json::to_value(x).expect("JSON"))
-        .collect();
     print_rows(
         &a.out,
-        &rows,
+        &found,
         &["Digest", "ArtifactType", "Size", "Subject", "Annotations"],
-        |v| {
-            let ann = v["Annotations"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(&v.to_string())))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
+        |x| {
+            let ann = x
+                .annotations
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(&v.to_string())))
+                .collect::<Vec<_>>()
+                .join(", ");
             vec![
-                digest::short(v["Digest"].as_str().unwrap_or("")).to_string(),
-                v["ArtifactType"].as_str().unwrap_or("").to_string(),
-                v["Size"].to_string(),
-                digest::short(v["Subject"].as_str().unwrap_or("")).to_string(),
+                digest::short(&x.digest).to_string(),
+                x.artifact_type.clone(),
+                x.size.to_string(),
+                digest::short(&x.subject).to_string(),
                 ann,
             ]
         },

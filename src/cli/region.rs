@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
+use serde::Serialize;
+
 use super::output::{emit_line, OutputArgs};
-use crate::config::{ConfigFile, Settings, REGIONS};
+use crate::config::{ConfigFile, Settings, Source, REGIONS};
 
 #[derive(Debug, clap::Args)]
 pub struct RegionArgs {
@@ -18,20 +20,34 @@ pub struct RegionSetArgs {
     pub target: Option<String>,
 }
 
+/// The target registry and where it came from: the `-o json` object and `--format` row.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegionRow<'a> {
+    pub registry: &'a str,
+    pub source: Source,
+    pub region: Option<&'a str>,
+}
+
+impl RegionRow<'_> {
+    /// The keys of a row, in order.
+    pub const FIELDS: &'static [&'static str] = &["Registry", "Source", "Region"];
+}
+
 pub fn region(settings: Settings, a: RegionArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&["Registry", "Source", "Region"])?;
+    a.out.check(RegionRow::FIELDS)?;
     // The region the target was named by: the flag or variable, else the config file's.
     let region = settings.region.map(str::to_string).or_else(|| {
         (settings.registry_source == crate::config::Source::Config)
             .then(|| settings.file.region.clone())
             .flatten()
     });
-    let v = serde_json::json!({
-        "Registry": settings.registry,
-        "Source": settings.registry_source,
-        "Region": region,
-    });
-    super::output::print_one(&a.out, &v, || match region {
+    let row = RegionRow {
+        registry: &settings.registry,
+        source: settings.registry_source,
+        region: region.as_deref(),
+    };
+    super::output::print_one(&a.out, &row, || match &region {
         Some(r) => format!(
             "Target registry: {r} ({}), from {}",
             settings.registry, settings.registry_source
@@ -70,4 +86,23 @@ pub fn region_set(a: RegionSetArgs) -> anyhow::Result<ExitCode> {
         )),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let row = RegionRow {
+            registry: "us.icr.io",
+            source: Source::Env,
+            region: Some("us-south"),
+        };
+        assert_eq!(crate::cli::output::keys_of(&row), RegionRow::FIELDS);
+        assert_eq!(
+            crate::cli::output::to_json(&row, false),
+            r#"{"Registry":"us.icr.io","Source":"CR_REGISTRY","Region":"us-south"}"#
+        );
+    }
 }

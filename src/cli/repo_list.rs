@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::json;
+use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
 use crate::config::Settings;
@@ -23,8 +23,21 @@ pub struct RepoListArgs {
     pub out: OutputArgs,
 }
 
+/// A repository: the `-o json` object and `--format` row.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RepoRow {
+    pub repository: String,
+    pub namespace: String,
+}
+
+impl RepoRow {
+    /// The keys of a row, in order.
+    pub const FIELDS: &[&str] = &["Repository", "Namespace"];
+}
+
 pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode> {
-    a.out.check(&["Repository", "Namespace"])?;
+    a.out.check(RepoRow::FIELDS)?;
     let reg = std::sync::Arc::new(
         Registry::connect(&settings.registry_options(), &settings.registry).await?,
     );
@@ -52,19 +65,28 @@ pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode
     }
     let rows: Vec<_> = repos
         .iter()
-        .map(|r| {
-            json!({
-                "Repository": format!("{}/{r}", reg.name),
-                "Namespace": r.split('/').next().unwrap_or(""),
-            })
+        .map(|r| RepoRow {
+            repository: format!("{}/{r}", reg.name),
+            namespace: r.split('/').next().unwrap_or("").to_string(),
         })
         .collect();
     print_rows(&a.out, &rows, &["Repository", "Namespace"], |r| {
-        vec![
-            r["Repository"].as_str().unwrap_or("").to_string(),
-            r["Namespace"].as_str().unwrap_or("").to_string(),
-        ]
+        vec![r.repository.clone(), r.namespace.clone()]
     })
     .context("printing repositories")?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let row = RepoRow {
+            repository: "h/ns/r".into(),
+            namespace: "ns".into(),
+        };
+        assert_eq!(crate::cli::output::keys_of(&row), RepoRow::FIELDS);
+    }
 }

@@ -3,10 +3,10 @@
 
 use std::process::ExitCode;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::exit::usage;
-use super::output::{emit, emit_json, emit_line, render_rows, OutputKind};
+use super::output::{emit, emit_json, emit_line, render_rows, values, OutputKind};
 use crate::config::Settings;
 use crate::ops::NotFound;
 use crate::reference::{natural_order, Reference};
@@ -25,9 +25,30 @@ pub struct TagListArgs {
     pub format: Option<String>,
 }
 
+/// A `--format` row: one tag.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagRow<'a> {
+    pub repository: &'a str,
+    pub tag: &'a str,
+}
+
+impl TagRow<'_> {
+    /// The keys of a row, in order.
+    pub const FIELDS: &'static [&'static str] = &["Repository", "Tag"];
+}
+
+/// The `-o json` object: the repository and all its tags, as skopeo list-tags.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagList<'a> {
+    pub repository: &'a str,
+    pub tags: &'a [String],
+}
+
 pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = &a.format {
-        super::template::check(t, &["Repository", "Tag"])?;
+        super::template::check(t, TagRow::FIELDS)?;
     }
     let r = Reference::parse(&a.repository, &settings.registry)?;
     if r.tag.is_some() || r.digest.is_some() {
@@ -58,13 +79,19 @@ pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode>
     tags.sort_by(|a, b| natural_order(a, b));
     let repo = r.repo_name();
     if let Some(t) = &a.format {
-        let rows: Vec<serde_json::Value> = tags
+        let rows: Vec<TagRow> = tags
             .iter()
-            .map(|tag| json!({"Repository": repo, "Tag": tag}))
+            .map(|tag| TagRow {
+                repository: &repo,
+                tag,
+            })
             .collect();
-        emit(&render_rows(t, &rows)?);
+        emit(&render_rows(t, &values(&rows))?);
     } else if a.output == Some(OutputKind::Json) {
-        emit_json(&json!({"Repository": repo, "Tags": tags}));
+        emit_json(&TagList {
+            repository: &repo,
+            tags: &tags,
+        });
     } else if a.output == Some(OutputKind::Table) {
         let rows = tags.iter().map(|t| vec![repo.clone(), t.clone()]).collect();
         emit(&super::output::table(&["Repository", "Tag"], rows));
@@ -74,4 +101,28 @@ pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode>
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::output::{keys_of, to_json};
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let row = TagRow {
+            repository: "h/ns/r",
+            tag: "v1",
+        };
+        assert_eq!(keys_of(&row), TagRow::FIELDS);
+        let tags = ["v1".to_string(), "v2".to_string()];
+        let list = TagList {
+            repository: "h/ns/r",
+            tags: &tags,
+        };
+        assert_eq!(
+            to_json(&list, false),
+            r#"{"Repository":"h/ns/r","Tags":["v1","v2"]}"#
+        );
+    }
 }

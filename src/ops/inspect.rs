@@ -2,13 +2,53 @@
 //! ibmcloud's field names; for a multi-platform image, those of one platform.
 
 use anyhow::Context;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::NotFound;
 use crate::image::manifest::{Parsed, RawManifest};
 use crate::image::platform::Platform;
 use crate::reference::{ManifestRef, Reference};
 use crate::registry::{Registry, Scope};
+
+/// The facts of one image: the `-o json` object of image-inspect, and its `--format` row. The
+/// config's own values are kept as the registry gave them (any JSON, null when absent).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Inspected {
+    /// The config's digest, as docker's image ID.
+    pub id: String,
+    /// The digest of the manifest named (an index for a multi-platform image).
+    pub digest: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    pub manifest_type: String,
+    /// The digest of the image manifest described (a platform's, for an index).
+    pub manifest_digest: String,
+    pub platforms: Vec<String>,
+    pub created: Value,
+    pub author: Value,
+    pub docker_version: Value,
+    pub architecture: Value,
+    pub os: Value,
+    pub variant: Value,
+    pub config: Value,
+    #[serde(rename = "RootFS")]
+    pub root_fs: Value,
+    pub history: Value,
+    /// Config and layers, compressed.
+    pub size: u64,
+    pub layers: Vec<Layer>,
+}
+
+/// One layer of an inspected image.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Layer {
+    pub digest: String,
+    pub size: u64,
+    pub media_type: String,
+}
 
 /// The keys of an inspect object (`-o json`, and the fields of `--format`).
 pub const FIELDS: &[&str] = &[
@@ -37,7 +77,7 @@ pub async fn inspect(
     reg: &Registry,
     r: &Reference,
     platform: Option<&Platform>,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Inspected> {
     let scopes = [Scope::pull(&r.repository)];
     let top = match reg
         .get_manifest(&r.repository, &r.manifest_ref(), &scopes)
@@ -95,30 +135,88 @@ pub async fn inspect(
             .into());
         }
     }
-    let layers: Vec<Value> = parsed
+    let layers = parsed
         .blobs()
-        .iter()
+        .into_iter()
         .skip(1)
-        .map(|d| json!({"Digest": d.digest, "Size": d.size, "MediaType": d.media_type}))
+        .map(|d| Layer {
+            digest: d.digest,
+            size: d.size,
+            media_type: d.media_type,
+        })
         .collect();
-    Ok(json!({
-        "Id": config_digest,
-        "Digest": top.digest,
-        "RepoTags": r.tag.iter().map(|t| format!("{}:{t}", r.repo_name())).collect::<Vec<_>>(),
-        "RepoDigests": [r.with_digest(&top.digest)],
-        "ManifestType": top.media_type,
-        "ManifestDigest": image.digest,
-        "Platforms": platforms,
-        "Created": cfg.get("created").cloned().unwrap_or(Value::Null),
-        "Author": cfg.get("author").cloned().unwrap_or(Value::Null),
-        "DockerVersion": cfg.get("docker_version").cloned().unwrap_or(Value::Null),
-        "Architecture": cfg.get("architecture").cloned().unwrap_or(Value::Null),
-        "Os": cfg.get("os").cloned().unwrap_or(Value::Null),
-        "Variant": cfg.get("variant").cloned().unwrap_or(Value::Null),
-        "Config": cfg.get("config").cloned().unwrap_or(Value::Null),
-        "RootFS": cfg.get("rootfs").cloned().unwrap_or(Value::Null),
-        "History": cfg.get("history").cloned().unwrap_or(Value::Null),
-        "Size": parsed.image_size(),
-        "Layers": layers,
-    }))
+    let field = |k: &str| cfg.get(k).cloned().unwrap_or(Value::Null);
+    Ok(Inspected {
+        id: config_digest,
+        repo_tags: r
+            .tag
+            .iter()
+            .map(|t| format!("{}:{t}", r.repo_name()))
+            .collect(),
+        repo_digests: vec![r.with_digest(&top.digest)],
+        digest: top.digest,
+        manifest_type: top.media_type,
+        manifest_digest: image.digest,
+        platforms,
+        created: field("created"),
+        author: field("author"),
+        docker_version: field("docker_version"),
+        architecture: field("architecture"),
+        os: field("os"),
+        variant: field("variant"),
+        config: field("config"),
+        root_fs: field("rootfs"),
+        history: field("history"),
+        size: parsed.image_size(),
+        layers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_the_format_fields() {
+        let v = Inspected {
+            id: "sha256:c".into(),
+            digest: "sha256:i".into(),
+            repo_tags: vec!["h/r:1".into()],
+            repo_digests: vec!["h/r@sha256:i".into()],
+            manifest_type: "application/vnd.oci.image.index.v1+json".into(),
+            manifest_digest: "sha256:m".into(),
+            platforms: vec!["linux/amd64".into()],
+            created: Value::Null,
+            author: Value::Null,
+            docker_version: Value::Null,
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            variant: Value::Null,
+            config: serde_json::json!({"Labels": {"a": "b"}}),
+            root_fs: Value::Null,
+            history: Value::Null,
+            size: 3,
+            layers: vec![Layer {
+                digest: "sha256:l".into(),
+                size: 2,
+                media_type: "t".into(),
+            }],
+        };
+        let json = serde_json::to_value(&v).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, FIELDS);
+        let layer: Vec<&str> = json["Layers"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(layer, ["Digest", "Size", "MediaType"]);
+        assert_eq!(json["Config"]["Labels"]["a"], "b");
+    }
 }

@@ -37,6 +37,21 @@ pub struct Referrer {
     pub tag: Option<String>,
 }
 
+impl Referrer {
+    /// The keys a referrer's `-o json` object may have (Tag only for a cosign tag), in order:
+    /// the `--format` fields of `cr referrers`.
+    pub const FIELDS: &[&str] = &[
+        "Subject",
+        "Digest",
+        "MediaType",
+        "ArtifactType",
+        "Size",
+        "Annotations",
+        "FoundBy",
+        "Tag",
+    ];
+}
+
 /// Whether a tag belongs to a subject rather than naming an image: `sha256-<hex>` (the
 /// fallback tag schema) and cosign's `sha256-<hex>.sig` / `.att` / `.sbom`.
 pub fn is_referrer_tag(tag: &str) -> bool {
@@ -323,6 +338,23 @@ pub async fn copy_with_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_the_format_fields() {
+        let r = Referrer {
+            subject: "sha256:s".into(),
+            digest: "sha256:d".into(),
+            media_type: "m".into(),
+            artifact_type: "a".into(),
+            size: 1,
+            annotations: serde_json::Map::new(),
+            found_by: "cosign".into(),
+            tag: Some("sha256-s.sig".into()),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, Referrer::FIELDS);
+    }
 
     #[test]
     fn referrer_tags() {
