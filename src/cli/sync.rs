@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use futures_util::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::exit::{self, usage};
@@ -15,11 +14,10 @@ use super::output::{emit_json, emit_line, human_size};
 use crate::config::Settings;
 use crate::image::manifest::Desc;
 use crate::image::platform::Platform;
-use crate::ops::sync::{self, Filter, Spec, Status, Synced};
+use crate::ops::sync::run::{Event, SyncRequest};
+use crate::ops::sync::{self, Filter, How, Spec, Status, Synced};
 use crate::ops::Clients;
-use crate::transfer::placed::Placed;
 use crate::transfer::progress::{Outcome, Progress};
-use crate::transfer::{Options, Repo};
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -63,9 +61,6 @@ pub struct SyncArgs {
     pub output: Option<super::output::OutputKind>,
 }
 
-/// Tags checked at once (two HEADs each).
-const CHECK_JOBS: usize = 32;
-
 /// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
 struct View {
     bar: Option<ProgressBar>,
@@ -76,10 +71,9 @@ struct View {
 }
 
 impl View {
-    fn new(quiet: bool, images: usize) -> Self {
+    fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b =
-                ProgressBar::with_draw_target(Some(images as u64), ProgressDrawTarget::stderr());
+            let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             b.set_style(
                 ProgressStyle::with_template("images {pos}/{len} [{wide_bar}] {msg} {elapsed}")
                     .expect("valid template")
@@ -186,85 +180,47 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let json_out = a.output == Some(super::output::OutputKind::Json);
-    let clients = Clients::new(settings.registry_options());
-    let sreg = clients.get(&src.registry).await?;
-    let dreg = clients.get(&dst.registry).await?;
-    let (plans, repo_failures) = sync::plan(&sreg, &dreg, &src, &dst, &filter)
-        .await
-        .map_err(|e| {
-            e.context(format!(
-                "cannot list the repositories of {}",
-                src.describe()
-            ))
-        })?;
-    let mut codes: Vec<u8> = repo_failures
-        .iter()
-        .map(|(repo, e)| exit::report(&format!("{}/{repo}", src.registry), e))
-        .collect();
-    let total: usize = plans.iter().map(|p| p.selected.len()).sum();
-    let view = Arc::new(View::new(a.quiet || a.dry_run, total));
-    let opts = Options {
-        jobs: a.jobs,
+    let (dry_run, referrers, force) = (a.dry_run, !a.no_referrers, a.force);
+    let req = SyncRequest {
+        src,
+        dst,
+        filter,
         platform: a.platform.clone(),
-        progress: view.clone(),
-        placed: Some(Arc::new(Placed::new(
-            plans
-                .iter()
-                .filter(|p| p.dst_new)
-                .map(|p| p.dst_repo.clone())
-                .collect(),
-        ))),
+        jobs: a.jobs,
+        images: a.images,
+        how: How {
+            dry_run,
+            referrers,
+            force,
+        },
     };
-    let jobs = plans
-        .iter()
-        .flat_map(|p| p.selected.iter().map(move |t| (p, t.as_str())));
-    let (sreg, dreg, opts, view) = (&sreg, &dreg, &opts, &view);
-    let repos = |p: &sync::RepoPlan| {
-        (
-            Repo {
-                reg: sreg.clone(),
-                repo: p.src_repo.clone(),
-            },
-            Repo {
-                reg: dreg.clone(),
-                repo: p.dst_repo.clone(),
-            },
-        )
-    };
-    // First every tag is checked (a HEAD on each side, many at once), then the images that
-    // need it are copied, `--images` at a time.
-    let checked: Vec<_> = stream::iter(jobs)
-        .map(|(p, tag)| async move {
-            let (s, d) = repos(p);
-            (p, tag, sync::check(&s, &d, p, tag, opts).await)
-        })
-        .buffer_unordered(CHECK_JOBS)
-        .collect()
-        .await;
-    if opts.platform.is_none() {
-        sync::remember(
-            sreg,
-            checked
-                .iter()
-                .filter_map(|(p, tag, c)| c.as_ref().ok().map(|(d, _)| (*p, *tag, d.as_str()))),
-        );
-    }
-    let results: Vec<Synced> = stream::iter(checked)
-        .map(|(p, tag, checked)| async move {
-            let (s, d) = repos(p);
-            let referrers = !a.no_referrers;
-            let r = sync::one(&s, &d, p, tag, checked, opts, a.dry_run, referrers, a.force).await;
-            view.image_done();
-            if let Some(bar) = &view.bar {
-                bar.suspend(|| report(&r, json_out, a.quiet));
-            } else {
-                report(&r, json_out, a.quiet);
+    let view = Arc::new(View::new(a.quiet || a.dry_run));
+    let (out, codes) = (&view, std::sync::Mutex::new(Vec::new()));
+    let on = |e: Event<'_>| match e {
+        Event::Planned { images, failures } => {
+            let src = &req.src.registry;
+            let mut c = codes.lock().expect("codes lock");
+            c.extend(
+                failures
+                    .iter()
+                    .map(|(repo, e)| exit::report(&format!("{src}/{repo}"), e)),
+            );
+            if let Some(b) = &out.bar {
+                b.set_length(images as u64);
             }
-            r
-        })
-        .buffer_unordered(a.images)
-        .collect()
-        .await;
+        }
+        Event::Synced(r) => {
+            out.image_done();
+            match &out.bar {
+                Some(bar) => bar.suspend(|| report(r, json_out, a.quiet)),
+                None => report(r, json_out, a.quiet),
+            }
+        }
+    };
+    let clients = Clients::new(settings.registry_options());
+    let done = sync::run::run(&clients, &req, Some(view.clone()), &on).await?;
+    let mut codes = codes.into_inner().expect("codes lock");
+    let results = done.results;
     if let Some(b) = &view.bar {
         b.finish_and_clear();
     }
@@ -296,7 +252,7 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
             count(Status::Copied),
             count(Status::UpToDate),
             count(Status::WouldCopy),
-            count(Status::Failed) + repo_failures.len(),
+            count(Status::Failed) + done.repo_failures.len(),
             human_size(view.bytes.load(Ordering::Relaxed))
         );
     }
