@@ -1,25 +1,19 @@
-//! `cr sync SRC DST`: mirror a registry, namespace or repository (see `ops::sync`), with one
-//! progress view (a bar of images, bytes and rate on a TTY), one result line per tag on
-//! stdout (or a JSON report), and exit 5 when anything failed.
+//! `cr sync SRC DST`: mirror a registry, namespace or repository (see `ops::sync::run`), with
+//! one progress view (a bar of images, bytes and rate on a TTY), one result line per tag on
+//! stdout (or a JSON report), and exit 5 when anything failed (see `view`).
 
-use std::io::IsTerminal;
+mod view;
+
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use futures_util::stream::{self, StreamExt};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use super::exit::{self, usage};
-use super::output::{emit_json, emit_line, human_size};
+use super::exit::usage;
 use crate::config::Settings;
-use crate::image::manifest::Desc;
 use crate::image::platform::Platform;
-use crate::ops::sync::{self, Filter, Spec, Status, Synced};
+use crate::ops::sync::run::{Event, SyncRequest};
+use crate::ops::sync::{self, Filter, How, Spec};
 use crate::ops::Clients;
-use crate::transfer::placed::Placed;
-use crate::transfer::progress::{Outcome, Progress};
-use crate::transfer::{Options, Repo};
+use view::View;
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -63,86 +57,6 @@ pub struct SyncArgs {
     pub output: Option<super::output::OutputKind>,
 }
 
-/// Tags checked at once (two HEADs each).
-const CHECK_JOBS: usize = 32;
-
-/// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
-struct View {
-    bar: Option<ProgressBar>,
-    /// Bytes streamed so far, counted as they flow (a large layer moves the bar too).
-    bytes: AtomicU64,
-    /// Per blob in flight, its bytes so far: forgotten again when the blob starts over.
-    flowing: std::sync::Mutex<std::collections::HashMap<String, u64>>,
-}
-
-impl View {
-    fn new(quiet: bool, images: usize) -> Self {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b =
-                ProgressBar::with_draw_target(Some(images as u64), ProgressDrawTarget::stderr());
-            b.set_style(
-                ProgressStyle::with_template("images {pos}/{len} [{wide_bar}] {msg} {elapsed}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
-            );
-            b
-        });
-        View {
-            bar,
-            bytes: AtomicU64::new(0),
-            flowing: Default::default(),
-        }
-    }
-
-    fn image_done(&self) {
-        if let Some(b) = &self.bar {
-            b.inc(1);
-        }
-    }
-}
-
-impl View {
-    fn show(&self, total: u64) {
-        if let Some(b) = &self.bar {
-            let secs = b.elapsed().as_secs_f64().max(0.001);
-            b.set_message(format!(
-                "{} moved, {}/s",
-                human_size(total),
-                human_size((total as f64 / secs) as u64)
-            ));
-        }
-    }
-}
-
-impl Progress for View {
-    fn blob_bytes(&self, digest: &str, n: u64) {
-        *self
-            .flowing
-            .lock()
-            .expect("progress lock")
-            .entry(digest.to_string())
-            .or_default() += n;
-        self.show(self.bytes.fetch_add(n, Ordering::Relaxed) + n);
-    }
-
-    fn blob_restart(&self, d: &Desc) {
-        let had = self
-            .flowing
-            .lock()
-            .expect("progress lock")
-            .remove(&d.digest)
-            .unwrap_or(0);
-        self.show(self.bytes.fetch_sub(had, Ordering::Relaxed) - had);
-    }
-
-    fn blob_done(&self, d: &Desc, _o: Outcome) {
-        self.flowing
-            .lock()
-            .expect("progress lock")
-            .remove(&d.digest);
-    }
-}
-
 fn regex(flag: &str, re: &Option<String>) -> anyhow::Result<Option<regex::Regex>> {
     re.as_deref()
         .map(|r| {
@@ -154,15 +68,6 @@ fn regex(flag: &str, re: &Option<String>) -> anyhow::Result<Option<regex::Regex>
             })
         })
         .transpose()
-}
-
-fn line(s: &Synced) -> String {
-    let digest = s.digest.as_deref().unwrap_or("");
-    match s.status {
-        Status::WouldCopy => format!("would copy {} to {}", s.source, s.destination),
-        Status::Failed => format!("failed {} to {}", s.source, s.destination),
-        other => format!("{} {}@{digest}", other.as_str(), s.destination),
-    }
 }
 
 pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
@@ -186,164 +91,24 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let json_out = a.output == Some(super::output::OutputKind::Json);
-    let clients = Clients::new(settings.registry_options());
-    let sreg = clients.get(&src.registry).await?;
-    let dreg = clients.get(&dst.registry).await?;
-    let (plans, repo_failures) = sync::plan(&sreg, &dreg, &src, &dst, &filter)
-        .await
-        .map_err(|e| {
-            e.context(format!(
-                "cannot list the repositories of {}",
-                src.describe()
-            ))
-        })?;
-    let mut codes: Vec<u8> = repo_failures
-        .iter()
-        .map(|(repo, e)| exit::report(&format!("{}/{repo}", src.registry), e))
-        .collect();
-    let total: usize = plans.iter().map(|p| p.selected.len()).sum();
-    let view = Arc::new(View::new(a.quiet || a.dry_run, total));
-    let opts = Options {
-        jobs: a.jobs,
+    let (dry_run, referrers, force) = (a.dry_run, !a.no_referrers, a.force);
+    let req = SyncRequest {
+        src,
+        dst,
+        filter,
         platform: a.platform.clone(),
-        progress: view.clone(),
-        placed: Some(Arc::new(Placed::new(
-            plans
-                .iter()
-                .filter(|p| p.dst_new)
-                .map(|p| p.dst_repo.clone())
-                .collect(),
-        ))),
+        jobs: a.jobs,
+        images: a.images,
+        how: How {
+            dry_run,
+            referrers,
+            force,
+        },
     };
-    let jobs = plans
-        .iter()
-        .flat_map(|p| p.selected.iter().map(move |t| (p, t.as_str())));
-    let (sreg, dreg, opts, view) = (&sreg, &dreg, &opts, &view);
-    let repos = |p: &sync::RepoPlan| {
-        (
-            Repo {
-                reg: sreg.clone(),
-                repo: p.src_repo.clone(),
-            },
-            Repo {
-                reg: dreg.clone(),
-                repo: p.dst_repo.clone(),
-            },
-        )
-    };
-    // First every tag is checked (a HEAD on each side, many at once), then the images that
-    // need it are copied, `--images` at a time.
-    let checked: Vec<_> = stream::iter(jobs)
-        .map(|(p, tag)| async move {
-            let (s, d) = repos(p);
-            (p, tag, sync::check(&s, &d, p, tag, opts).await)
-        })
-        .buffer_unordered(CHECK_JOBS)
-        .collect()
-        .await;
-    if opts.platform.is_none() {
-        sync::remember(
-            sreg,
-            checked
-                .iter()
-                .filter_map(|(p, tag, c)| c.as_ref().ok().map(|(d, _)| (*p, *tag, d.as_str()))),
-        );
-    }
-    let results: Vec<Synced> = stream::iter(checked)
-        .map(|(p, tag, checked)| async move {
-            let (s, d) = repos(p);
-            let referrers = !a.no_referrers;
-            let r = sync::one(&s, &d, p, tag, checked, opts, a.dry_run, referrers, a.force).await;
-            view.image_done();
-            if let Some(bar) = &view.bar {
-                bar.suspend(|| report(&r, json_out, a.quiet));
-            } else {
-                report(&r, json_out, a.quiet);
-            }
-            r
-        })
-        .buffer_unordered(a.images)
-        .collect()
-        .await;
-    if let Some(b) = &view.bar {
-        b.finish_and_clear();
-    }
-    for r in results
-        .iter()
-        .filter(|r| r.status == Status::Failed && r.failed_blob.is_none())
-    {
-        let e = anyhow::anyhow!("{}", r.error.clone().unwrap_or_default())
-            .context(format!("cannot sync {} to {}", r.source, r.destination));
-        codes.push(exit::report(&r.source, &e));
-    }
-    codes.extend(report_failed_blobs(&results));
-    for k in results.iter().flat_map(|r| &r.referrers_kept) {
-        eprintln!(
-            "{}",
-            crate::text::escape(&format!("error: {}", k.message("--force overwrites it")))
-        );
-        codes.push(exit::PARTIAL);
-    }
-    if json_out {
-        let mut sorted = results.clone();
-        sorted.sort_by(|x, y| x.source.cmp(&y.source));
-        emit_json(&sorted);
-    }
-    if !a.quiet {
-        let count = |s: Status| results.iter().filter(|r| r.status == s).count();
-        eprintln!(
-            "{} copied, {} up to date, {} would copy, {} failed ({} moved)",
-            count(Status::Copied),
-            count(Status::UpToDate),
-            count(Status::WouldCopy),
-            count(Status::Failed) + repo_failures.len(),
-            human_size(view.bytes.load(Ordering::Relaxed))
-        );
-    }
-    if codes.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    Ok(ExitCode::from(exit::PARTIAL))
-}
-
-/// The images that failed because a blob they need failed (after its retries, once): one
-/// line per blob naming it and why, then the images. Their exit codes.
-fn report_failed_blobs(results: &[Synced]) -> Vec<u8> {
-    let mut by_blob: std::collections::BTreeMap<&str, Vec<&Synced>> = Default::default();
-    for r in results.iter().filter(|r| r.status == Status::Failed) {
-        if let Some(b) = &r.failed_blob {
-            by_blob.entry(b.as_str()).or_default().push(r);
-        }
-    }
-    let mut codes = Vec::new();
-    for (blob, mut images) in by_blob {
-        images.sort_by(|x, y| crate::reference::natural_order(&x.source, &y.source));
-        let why = images[0].error.as_deref().unwrap_or(blob);
-        eprintln!(
-            "{}",
-            crate::text::escape(&format!("error: {} images failed: {why}", images.len()))
-        );
-        for r in images {
-            eprintln!(
-                "{}",
-                crate::text::escape(&format!("  failed {} to {}", r.source, r.destination))
-            );
-            codes.push(exit::PARTIAL);
-        }
-    }
-    codes
-}
-
-/// A finished tag: its line on stdout (JSON waits for the end; then a line on stderr).
-fn report(r: &Synced, json_out: bool, quiet: bool) {
-    if r.status == Status::Failed {
-        return;
-    }
-    if json_out {
-        if !quiet {
-            eprintln!("{}", crate::text::escape(&line(r)));
-        }
-    } else {
-        emit_line(&line(r));
-    }
+    let view = Arc::new(View::new(!(a.quiet || a.dry_run), a.quiet, json_out));
+    let src = req.src.registry.clone();
+    let on = |e: Event<'_>| view.event(&src, e);
+    let clients = Clients::new(settings.registry_options());
+    let done = sync::run::run(&clients, &req, Some(view.clone()), &on).await?;
+    Ok(view.finish(&done))
 }

@@ -3,6 +3,9 @@
 //! fallback indexes, cosign `.sig`/`.att`/`.sbom`) are never candidates, and everything under
 //! a tagged index (to any depth) stays. The deletion itself is [`crate::ops::remove`]'s.
 
+pub mod report;
+pub mod run;
+
 use std::collections::{BTreeMap, HashSet};
 
 use super::referrers::{is_referrer_tag, Referrer};

@@ -5,6 +5,8 @@
 //! the other repositories; images move in parallel, referrers with their images; a failing
 //! image or repository does not stop the others.
 
+pub mod run;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -259,13 +261,13 @@ async fn wanted(
 
 /// Whether `tag` needs copying: the digest the destination should have, and whether it has
 /// it already (a HEAD on each side; none at the destination when the tag is not there).
-pub async fn check(
-    src: &Repo,
-    dst: &Repo,
-    plan: &RepoPlan,
-    tag: &str,
-    opts: &Options,
-) -> Result<(String, bool), anyhow::Error> {
+pub async fn check(job: &Job<'_>, opts: &Options) -> Result<(String, bool), anyhow::Error> {
+    let Job {
+        src,
+        dst,
+        plan,
+        tag,
+    } = job;
     let Some(digest) = wanted(src, plan, tag, opts).await? else {
         anyhow::bail!(
             "{}/{}:{tag} is gone from the source",
@@ -273,7 +275,7 @@ pub async fn check(
             src.repo
         );
     };
-    let current = if plan.dst_tags.contains(tag) {
+    let current = if plan.dst_tags.contains(*tag) {
         dst.reg
             .resolve_digest(&dst.repo, &ManifestRef::tag(tag), &[Scope::pull(&dst.repo)])
             .await?
@@ -284,19 +286,51 @@ pub async fn check(
     Ok((digest, up_to_date))
 }
 
+/// One tag to sync: its repository's plan, and the source and destination repositories.
+pub struct Job<'a> {
+    pub src: Repo,
+    pub dst: Repo,
+    pub plan: &'a RepoPlan,
+    pub tag: &'a str,
+}
+
+impl<'a> Job<'a> {
+    /// `tag` of `plan`'s repository, from `src` to `dst`.
+    pub fn new(src: &Arc<Registry>, dst: &Arc<Registry>, plan: &'a RepoPlan, tag: &'a str) -> Self {
+        Job {
+            src: Repo {
+                reg: src.clone(),
+                repo: plan.src_repo.clone(),
+            },
+            dst: Repo {
+                reg: dst.clone(),
+                repo: plan.dst_repo.clone(),
+            },
+            plan,
+            tag,
+        }
+    }
+}
+
+/// How each tag is synced.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct How {
+    /// Say what would be copied, copy nothing.
+    pub dry_run: bool,
+    /// Copy the referrers (signatures, SBOMs, attestations) with their images.
+    pub referrers: bool,
+    /// Overwrite destination cosign tags that differ from the source's.
+    pub force: bool,
+}
+
 /// Sync one tag, checked already by [`check`].
-#[allow(clippy::too_many_arguments)]
 pub async fn one(
-    src: &Repo,
-    dst: &Repo,
-    plan: &RepoPlan,
-    tag: &str,
+    job: &Job<'_>,
     checked: Result<(String, bool), anyhow::Error>,
     opts: &Options,
-    dry_run: bool,
-    with_referrers: bool,
-    force: bool,
+    how: How,
 ) -> Synced {
+    let (src, dst, tag) = (&job.src, &job.dst, job.tag);
     let mut out = Synced {
         source: format!("{}/{}:{tag}", src.reg.name, src.repo),
         destination: format!("{}/{}:{tag}", dst.reg.name, dst.repo),
@@ -314,20 +348,7 @@ pub async fn one(
     let result = match checked {
         Ok((digest, up_to_date)) => {
             out.digest = Some(digest.clone());
-            apply(
-                src,
-                dst,
-                plan,
-                tag,
-                &digest,
-                up_to_date,
-                opts,
-                dry_run,
-                with_referrers,
-                force,
-                &mut out,
-            )
-            .await
+            apply(job, &digest, up_to_date, opts, how, &mut out).await
         }
         Err(e) => Err(e),
     };
@@ -345,21 +366,16 @@ pub async fn one(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn apply(
-    src: &Repo,
-    dst: &Repo,
-    plan: &RepoPlan,
-    tag: &str,
+    job: &Job<'_>,
     digest: &str,
     up_to_date: bool,
     opts: &Options,
-    dry_run: bool,
-    with_referrers: bool,
-    force: bool,
+    how: How,
     out: &mut Synced,
 ) -> Result<Status, anyhow::Error> {
-    if dry_run {
+    let (src, dst, plan, tag) = (&job.src, &job.dst, job.plan, job.tag);
+    if how.dry_run {
         return Ok(if up_to_date {
             Status::UpToDate
         } else {
@@ -381,8 +397,9 @@ async fn apply(
         out.bytes_moved = r.bytes_moved;
         Status::Copied
     };
-    if with_referrers {
-        let copied = super::referrers::copy(src, dst, digest, Some(&plan.all_tags), opts, force)
+    if how.referrers {
+        let all = Some(&plan.all_tags);
+        let copied = super::referrers::copy(src, dst, digest, all, opts, how.force)
             .await
             .map_err(|e| anyhow::Error::new(e).context("copying its referrers"))?;
         out.referrers = copied.digests;

@@ -13,6 +13,7 @@ mod getters;
 mod help;
 mod hostile;
 mod index;
+mod library;
 mod lifecycle;
 mod local_hostile;
 mod mutate;
