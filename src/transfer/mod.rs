@@ -9,7 +9,7 @@ pub(crate) mod endpoint;
 pub(crate) mod gzcache;
 pub(crate) mod placed;
 pub(crate) mod plan;
-pub(crate) mod progress;
+pub mod progress;
 pub(crate) mod stream;
 
 use std::sync::Arc;
