@@ -3,6 +3,7 @@
 
 pub(crate) mod bytes;
 pub mod digest;
+pub(crate) mod gzip;
 pub mod manifest;
 pub mod media;
 pub(crate) mod placeholder;

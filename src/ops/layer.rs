@@ -12,15 +12,13 @@ use bytes::Bytes;
 
 use crate::image::bytes::{from_channel, ByteStream};
 use crate::image::digest::Hasher;
+use crate::image::gzip;
 
 /// gzip level of new layers: fixed, so that the same input gives the same digest.
 pub const LEVEL: u32 = 1;
 
-/// Input bytes per deflate piece (each from a fresh window, or stored).
+/// Input bytes hashed and compressed at once.
 const CHUNK: usize = 1 << 20;
-
-/// Bytes of a piece tried first, to tell whether it compresses.
-const SAMPLE: usize = 16 << 10;
 
 /// Bytes handed to the upload per piece.
 const PIECE: usize = 1 << 20;
@@ -308,66 +306,35 @@ fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
     Ok(gz.finish()?.1)
 }
 
-/// gzip as cr writes layers: a header with neither time nor file name; the input cut at fixed
-/// offsets into pieces of `CHUNK` bytes, each deflated at `LEVEL` from a fresh window (ending
-/// with a sync flush), or stored as it is when a sample of it does not compress (random or
-/// already compressed data: storing costs a copy, deflating it much CPU for nothing). The
-/// choice depends on the bytes alone: the same input gives the same gzip. The input's sha256
-/// (the diff_id) and CRC are computed on a thread of their own, alongside.
+/// gzip as cr writes layers (image::gzip: fixed segments, `LEVEL`, a header without time or
+/// name, nearly random stretches stored as they are), as a `Write`: the same input gives the
+/// same gzip. The input's sha256 (the diff_id) is computed on a thread of its own, alongside.
 struct Gzip<W: Write> {
     out: W,
+    gz: gzip::Gzip,
     pending: Vec<u8>,
     raw_tx: Option<std::sync::mpsc::SyncSender<Bytes>>,
-    /// sha256, CRC-32 and size (mod 2^32) of the input.
-    raw: Option<std::thread::JoinHandle<(String, u32, u32)>>,
-    deflate: flate2::Compress,
-    sample: flate2::Compress,
-    buf: Vec<u8>,
+    /// sha256 of the input.
+    raw: Option<std::thread::JoinHandle<String>>,
 }
 
 impl<W: Write> Gzip<W> {
-    fn new(mut out: W) -> io::Result<Self> {
-        // No mtime, no flags, no name; OS "unknown".
-        out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])?;
-        let level = flate2::Compression::new(LEVEL);
+    fn new(out: W) -> io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(4);
         let raw = std::thread::spawn(move || {
-            let (mut hash, mut crc) = (Hasher::sha256(), flate2::Crc::new());
+            let mut hash = Hasher::sha256();
             for b in rx {
                 hash.update(&b);
-                crc.update(&b);
             }
-            (hash.finish(), crc.sum(), crc.amount())
+            hash.finish()
         });
         Ok(Gzip {
             out,
+            gz: gzip::Gzip::new(LEVEL),
             pending: Vec::with_capacity(CHUNK),
             raw_tx: Some(tx),
             raw: Some(raw),
-            deflate: flate2::Compress::new(level, false),
-            sample: flate2::Compress::new(level, false),
-            buf: Vec::new(),
         })
-    }
-
-    /// Whether a sample of `piece` deflates to less than 15/16 of its size.
-    fn compresses(&mut self, piece: &[u8]) -> bool {
-        let s = &piece[..piece.len().min(SAMPLE)];
-        if s.len() < 1024 {
-            return true;
-        }
-        self.sample.reset();
-        self.buf.clear();
-        // Room for all of it, expanded (zlib-rs's level 1 writes fixed Huffman codes, up to 9
-        // bits a byte): deflate is never short of output space.
-        self.buf.reserve(room_for(s.len()));
-        let room = self.buf.capacity();
-        let done = self
-            .sample
-            .compress_vec(s, &mut self.buf, flate2::FlushCompress::Finish);
-        matches!(done, Ok(flate2::Status::StreamEnd))
-            && self.buf.len() < room
-            && self.buf.len() * 16 < s.len() * 15
     }
 
     fn piece(&mut self) -> io::Result<()> {
@@ -377,52 +344,26 @@ impl<W: Write> Gzip<W> {
         ));
         self.raw_tx
             .as_ref()
-            .expect("open until finish")
+            .ok_or_else(|| io::Error::other("the layer's hashing thread is closed"))?
             .send(piece.clone())
             .map_err(|_| io::Error::other("the layer's hashing thread stopped"))?;
-        if self.compresses(&piece) {
-            self.deflate.reset();
-            self.buf.clear();
-            let mut used = 0usize;
-            loop {
-                self.buf.reserve(room_for(piece.len() - used));
-                let before = self.deflate.total_in();
-                self.deflate
-                    .compress_vec(&piece[used..], &mut self.buf, flate2::FlushCompress::Sync)
-                    .map_err(io::Error::other)?;
-                used += (self.deflate.total_in() - before) as usize;
-                if used == piece.len() && self.buf.len() < self.buf.capacity() {
-                    break;
-                }
-            }
-            self.out.write_all(&self.buf)?;
-        } else {
-            for part in piece.chunks(0xffff) {
-                let n = part.len() as u16;
-                let [lo, hi] = n.to_le_bytes();
-                self.out.write_all(&[0, lo, hi, !lo, !hi])?;
-                self.out.write_all(part)?;
-            }
-        }
-        Ok(())
+        self.gz.write(&piece)?;
+        self.gz.write_ready(&mut self.out)
     }
 
-    /// The last piece, the final (empty, stored) block and the trailer; the output and the
-    /// input's sha256.
+    /// The last piece, the end of the gzip stream; the output and the input's sha256.
     fn finish(mut self) -> io::Result<(W, String)> {
         if !self.pending.is_empty() {
             self.piece()?;
         }
         drop(self.raw_tx.take());
-        let (diff_id, sum, amount) = self
+        let diff_id = self
             .raw
             .take()
-            .expect("joined once")
+            .ok_or_else(|| io::Error::other("the layer's hashing thread is gone"))?
             .join()
             .map_err(|_| io::Error::other("the layer's hashing thread failed"))?;
-        self.out.write_all(&[1, 0, 0, 0xff, 0xff])?;
-        self.out.write_all(&sum.to_le_bytes())?;
-        self.out.write_all(&amount.to_le_bytes())?;
+        self.out.write_all(&self.gz.finish()?)?;
         Ok((self.out, diff_id))
     }
 }
@@ -439,11 +380,6 @@ impl<W: Write> Write for Gzip<W> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// Output room for deflating `n` bytes in one call, whatever they are.
-fn room_for(n: usize) -> usize {
-    n + n / 4 + 4096
 }
 
 /// A `.tar.gz` as it is -> digest -> `out`, and decompressed on the side for the diff_id.
