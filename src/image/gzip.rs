@@ -23,22 +23,16 @@ pub fn stores(seg: &[u8]) -> bool {
 
 /// The order-0 entropy of `seg`, in bits per byte.
 fn bits_per_byte(seg: &[u8]) -> f64 {
-    let mut h = [[0u32; 256]; 4];
-    let mut quads = seg.chunks_exact(4);
-    for q in &mut quads {
-        h[0][q[0] as usize] += 1;
-        h[1][q[1] as usize] += 1;
-        h[2][q[2] as usize] += 1;
-        h[3][q[3] as usize] += 1;
+    // Every 4th byte: a quarter of the cost, the same judgement (64 Ki samples of a 256 KiB
+    // segment; uniform noise still reads ~7.997 bits).
+    let mut h = [0u32; 256];
+    for &b in seg.iter().step_by(4) {
+        h[b as usize] += 1;
     }
-    for &b in quads.remainder() {
-        h[0][b as usize] += 1;
-    }
-    let n = seg.len() as f64;
-    (0..256)
-        .map(|i| h[0][i] + h[1][i] + h[2][i] + h[3][i])
-        .filter(|&c| c > 0)
-        .map(|c| {
+    let n = seg.len().div_ceil(4) as f64;
+    h.iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
             let p = c as f64 / n;
             -p * p.log2()
         })
