@@ -32,8 +32,10 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
             "cr manifest-inspect IMAGE lists the config and layer digests; then cr blob-get REPO@sha256:…",
         ));
     };
-    let to_stdout = match &a.output {
-        Some(p) => p.as_os_str() == "-",
+    // The file to write, or None for standard output.
+    let file = match a.output.as_deref() {
+        Some(p) if p.as_os_str() == "-" => None,
+        Some(p) => Some(p),
         None => {
             if std::io::stdout().is_terminal() {
                 return Err(usage(
@@ -41,13 +43,17 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
                     "write it to a file with -o FILE, pipe it, or force it with -o -",
                 ));
             }
-            true
+            None
         }
     };
     let reg =
         std::sync::Arc::new(Registry::connect(&settings.registry_options(), &r.registry).await?);
     let what = || format!("cannot get blob {digest} from {}", r.repo_name());
-    if to_stdout {
+    if let Some(path) = file {
+        crate::ops::getters::blob_to_file(&reg, &r.repository, &digest, path)
+            .await
+            .map_err(|e| e.context(what()))?;
+    } else {
         let mut out = std::io::stdout().lock();
         let r =
             crate::ops::getters::blob_to(&reg, &r.repository, &digest, &mut out, Path::new("-"))
@@ -61,11 +67,6 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
             }
             return Err(e.context(what()));
         }
-    } else {
-        let path = a.output.as_deref().expect("a file was given");
-        crate::ops::getters::blob_to_file(&reg, &r.repository, &digest, path)
-            .await
-            .map_err(|e| e.context(what()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
