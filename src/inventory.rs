@@ -69,6 +69,9 @@ pub struct Inventory {
     exact: bool,
     /// `--restrict NS/REPO` also takes the repositories nested under it (from the catalog).
     nested: bool,
+    /// The tag list read by [`Inventory::repositories`] to see whether `NS/REPO` exists, used
+    /// once by [`Inventory::tagged_images`] instead of listing the repository again.
+    probed: Mutex<Option<(String, Vec<String>)>>,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
@@ -106,6 +109,7 @@ impl Inventory {
             created: Mutex::default(),
             exact: false,
             nested: false,
+            probed: Mutex::default(),
         }
     }
 
@@ -142,7 +146,8 @@ impl Inventory {
             .map(|r| r.trim_matches('/'))
             .filter(|r| r.contains('/') && !self.nested)
         {
-            if self.reg.tags(r).await.is_ok() {
+            if let Ok(tags) = self.reg.tags(r).await {
+                *self.probed.lock().expect("probe lock") = Some((r.to_string(), tags));
                 return Ok(vec![r.to_string()]);
             }
         }
@@ -184,7 +189,20 @@ impl Inventory {
         let list_problems = Mutex::new(Vec::new());
         let lists = stream::iter(repos.iter().cloned())
             .map(|repo| async move {
-                let tags = self.reg.tags(&repo).await;
+                let probed = {
+                    let mut p = self.probed.lock().expect("probe lock");
+                    match p.take() {
+                        Some((r, tags)) if r == repo => Some(tags),
+                        other => {
+                            *p = other;
+                            None
+                        }
+                    }
+                };
+                let tags = match probed {
+                    Some(tags) => Ok(tags),
+                    None => self.reg.tags(&repo).await,
+                };
                 (repo, tags)
             })
             .buffered(LIST_JOBS / 4);

@@ -180,7 +180,15 @@ fn core(p: P) {
         .count();
     assert!(tag_pages >= 2 || p == P::Gitlab, "{p:?}: {tag_pages} pages");
 
-    // image-list of the repository: no catalog needed (GHCR and Docker Hub have none).
+    // image-list of the repository: no catalog needed (GHCR and Docker Hub have none), and the
+    // tag list read to find the repository is the one listed (not read twice).
+    let tag_lists = || {
+        px.seen(ns)
+            .iter()
+            .filter(|s| s.status == 200 && s.path.starts_with(&format!("/v2/{ns}/app/tags/list")))
+            .count()
+    };
+    let before = tag_lists();
     let v = json(&env.ok(&[
         "--registry",
         &h,
@@ -199,6 +207,14 @@ fn core(p: P) {
         .collect();
     listed.sort();
     assert_eq!(listed, ["v1", "v2", "v3"], "{p:?}: {v}");
+    let listing = tag_lists() - before;
+    let before = tag_lists();
+    env.ok(&["tag-list", &app]);
+    assert_eq!(
+        listing,
+        tag_lists() - before,
+        "{p:?}: the tag list was read twice"
+    );
     if no_catalog(p) {
         // The repository was listed without asking for the catalog.
         assert!(
