@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use crate::image::digest;
-use crate::reference::validate_digest;
+use crate::oci::digest;
+use crate::oci::reference::validate_digest;
 
 /// Entries larger than this are neither stored nor read (manifests are at most 8 MiB).
 const MAX_ENTRY: u64 = 8 << 20;

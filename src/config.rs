@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::reference::{normalise_host, ReferenceError};
+use crate::oci::reference::{normalise_host, ReferenceError};
 
 /// The registry used when nothing else names one: the quick start's local registry.
 pub const DEFAULT_REGISTRY: &str = "localhost:5000";
@@ -224,7 +224,7 @@ fn cache_from_env() -> Result<Option<std::sync::Arc<crate::cache::Cache>>, Confi
 /// not a number in range is a usage error naming the variable, never a silent default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Net {
-    pub policy: crate::registry::retry::Policy,
+    pub policy: crate::client::retry::Policy,
     pub read_timeout: Duration,
     pub connect_timeout: Duration,
     /// Bytes per PATCH for blob uploads; 0: one PUT per blob.
@@ -236,7 +236,7 @@ impl Net {
     pub fn from_env() -> Result<Self, ConfigError> {
         let retries = env_number("CR_MAX_RETRIES", 4, 0, 20)?;
         Ok(Net {
-            policy: crate::registry::retry::Policy {
+            policy: crate::client::retry::Policy {
                 attempts: retries as u32 + 1,
                 base: Duration::from_millis(env_number("CR_RETRY_BASE_MS", 250, 0, 60_000)?),
             },
@@ -349,7 +349,7 @@ impl Settings {
             client_cert: None,
             certs_dirs: match std::env::var_os("CR_CERTS_D") {
                 Some(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
-                _ => crate::registry::options::default_certs_dirs(),
+                _ => crate::client::options::default_certs_dirs(),
             },
             cache: cache_from_env()?,
         })
@@ -370,8 +370,8 @@ impl Settings {
     }
 
     /// What a registry client is made with, from these settings.
-    pub fn registry_options(&self) -> crate::registry::Options {
-        crate::registry::Options {
+    pub fn registry_options(&self) -> crate::client::Options {
+        crate::client::Options {
             insecure: self.insecure.clone(),
             ca_certs: self.ca_certs.clone(),
             debug: self.debug,
@@ -401,7 +401,7 @@ pub fn region_host(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::is_loopback;
+    use crate::oci::reference::is_loopback;
 
     #[test]
     fn loopback() {

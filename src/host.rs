@@ -5,7 +5,7 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::reference::{ReferenceError, DOCKER_HUB};
+use crate::oci::reference::{ReferenceError, DOCKER_HUB};
 
 /// A registry host by the distribution reference grammar: `domain[:port]` (domain components
 /// of letters, digits and inner `-`, separated by `.`) or `[IPv6][:port]`. Nothing else parses:

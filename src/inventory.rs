@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::image::manifest::{Parsed, RawManifest};
-use crate::reference::{validate_digest, ManifestRef};
-use crate::registry::{Kind, Registry, RegistryError, Scope};
+use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::oci::manifest::{Parsed, RawManifest};
+use crate::oci::reference::{validate_digest, ManifestRef};
 
 /// Requests in flight at once while listing.
 pub const LIST_JOBS: usize = 32;
@@ -88,7 +88,7 @@ fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
 #[error("{host} has no catalog that {account} can list (HTTP {status}), so cr cannot find its {what} by itself: name a repository with --restrict NAMESPACE/REPO, or list one repository's tags with `cr tag-list {host}/NAMESPACE/REPO`")]
 pub struct NoCatalog {
     pub host: String,
-    pub account: crate::registry::Account,
+    pub account: crate::client::Account,
     pub status: u16,
     /// What was being listed: images, repositories, namespaces.
     pub what: String,
@@ -249,7 +249,7 @@ impl Inventory {
         images.sort_by(|a, b| {
             a.repo
                 .cmp(&b.repo)
-                .then_with(|| crate::reference::natural_order(&a.tag, &b.tag))
+                .then_with(|| crate::oci::reference::natural_order(&a.tag, &b.tag))
         });
         if let Some(c) = cache {
             let mut by_repo: HashMap<&str, HashMap<String, String>> = HashMap::new();

@@ -22,18 +22,17 @@ macro_rules! eprint {
     }};
 }
 
+pub mod app;
 pub mod cache;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod credentials;
+pub mod engine;
 pub mod host;
-pub mod image;
 pub mod interrupt;
 pub mod inventory;
 pub mod local;
 pub mod notice;
-pub mod ops;
-pub mod reference;
-pub mod registry;
+pub mod oci;
 pub mod text;
-pub mod transfer;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use super::exit::usage;
 use super::mutate::{bad_input, CommonArgs};
+use crate::app::edit::Edit;
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::ops::edit::Edit;
-use crate::ops::Clients;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -48,7 +48,7 @@ pub async fn run(settings: Settings, a: AppendArgs) -> anyhow::Result<ExitCode> 
     let (base, dst, e) = c.prepare(&settings, &a.base, &a.dst, Edit::default())?;
     let req = c.request(&base, &dst, e);
     let clients = Clients::new(settings.registry_options());
-    let m = crate::ops::mutate::append(&clients, &req, &a.layers, mtime)
+    let m = crate::app::mutate::append(&clients, &req, &a.layers, mtime)
         .await
         .map_err(|e| bad_input(e).context(format!("cannot append to {base} as {dst}")))?;
     c.print(&dst, &m)

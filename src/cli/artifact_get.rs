@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::output::emit_line;
+use crate::app::artifact;
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::ops::artifact;
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::reference::Reference;
 
 const EXAMPLES: &str = "EXAMPLES:
   cr artifact-get us.icr.io/team/app:v1 --artifact-type application/spdx+json -o sbom";

@@ -9,10 +9,10 @@ use anyhow::Context;
 
 use super::exit::usage;
 use super::output::{emit_json, emit_line, OutputKind};
+use crate::app::artifact::{self, ArtifactError, AttachSpec};
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::ops::artifact::{self, ArtifactError, AttachSpec};
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::reference::Reference;
 
 const EXAMPLES: &str = "EXAMPLES:
   cr attach us.icr.io/team/app:v1 sbom.spdx.json --artifact-type application/spdx+json";
@@ -87,7 +87,7 @@ pub async fn run(settings: Settings, a: AttachArgs) -> anyhow::Result<ExitCode> 
     let checked = artifact::check_files(&spec.files, spec.max_size).map_err(usage_error);
     checked.with_context(|| format!("cannot attach to {r}"))?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let opts = crate::transfer::Options {
+    let opts = crate::engine::Options {
         progress: super::progress::reporter(a.quiet),
         ..Default::default()
     };

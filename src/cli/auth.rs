@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use super::exit::usage;
 use super::output::emit_line;
+use crate::client::{Registry, Scope};
 use crate::config::Settings;
-use crate::registry::{Registry, Scope};
 
 #[derive(Debug, clap::Args)]
 pub struct AuthArgs {
@@ -54,7 +54,7 @@ pub async fn run(settings: Settings, a: AuthArgs) -> anyhow::Result<ExitCode> {
         None => settings.registry.clone(),
     };
     let reg = Registry::connect(&settings.registry_options(), &host).await?;
-    let token = crate::ops::token::token(&reg, &scopes).await.map_err(|e| {
+    let token = crate::app::token::token(&reg, &scopes).await.map_err(|e| {
         e.context(format!(
             "cannot get a token for {host} as {}",
             reg.account()

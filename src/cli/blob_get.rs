@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::exit::usage;
+use crate::app::getters::GetError;
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::ops::getters::GetError;
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct BlobGetArgs {
@@ -50,13 +50,13 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
         std::sync::Arc::new(Registry::connect(&settings.registry_options(), &r.registry).await?);
     let what = || format!("cannot get blob {digest} from {}", r.repo_name());
     if let Some(path) = file {
-        crate::ops::getters::blob_to_file(&reg, &r.repository, &digest, path)
+        crate::app::getters::blob_to_file(&reg, &r.repository, &digest, path)
             .await
             .map_err(|e| e.context(what()))?;
     } else {
         let mut out = std::io::stdout().lock();
         let r =
-            crate::ops::getters::blob_to(&reg, &r.repository, &digest, &mut out, Path::new("-"))
+            crate::app::getters::blob_to(&reg, &r.repository, &digest, &mut out, Path::new("-"))
                 .await;
         if let Err(e) = r {
             // A reader that stopped early (`| head -c 512`) ends cr quietly, as elsewhere.

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use super::exit::usage;
 use super::output::{emit, emit_bytes};
+use crate::app::getters::GetError;
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::getters::GetError;
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "EXAMPLES:
@@ -26,7 +26,7 @@ pub struct ConfigArgs {
 pub async fn run(settings: Settings, a: ConfigArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let bytes = match crate::ops::getters::config(&reg, &r, a.platform.as_ref()).await {
+    let bytes = match crate::app::getters::config(&reg, &r, a.platform.as_ref()).await {
         Ok(b) => b,
         Err(e) => {
             if let Some(GetError::NeedPlatform { platforms, .. }) = e.downcast_ref::<GetError>() {

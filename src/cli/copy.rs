@@ -7,16 +7,16 @@ use anyhow::Context;
 
 use super::exit::{self, usage};
 use super::output::{emit_json, emit_line};
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::Clients;
-use crate::reference::Reference;
-use crate::transfer::{self, Dest, Options, Repo, Report, Source};
+use crate::engine::{self, Dest, Options, Repo, Report, Source};
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TransferArgs {
     /// Blobs streamed at once (1-64).
-    #[arg(long, short = 'j', default_value_t = transfer::DEFAULT_JOBS, value_name = "N",
+    #[arg(long, short = 'j', default_value_t = engine::DEFAULT_JOBS, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub jobs: usize,
     /// Only this platform of a multi-platform image (default: all platforms).
@@ -130,28 +130,28 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         let tags = [tag.clone()];
         let copied = match (&dst.digest, a.format) {
             (Some(d), _) => {
-                let one = crate::ops::copy::one_to_digest;
+                let one = crate::app::copy::one_to_digest;
                 one(&source, &reference, &dest, d, &opts, a.no_referrers).await
             }
             (None, Some(ManifestFormat::Oci)) => {
-                transfer::transfer_as_oci(&source, &reference, &dest, &tags, &opts).await
+                engine::transfer_as_oci(&source, &reference, &dest, &tags, &opts).await
             }
             (None, None) => {
-                let one = crate::ops::copy::one;
+                let one = crate::app::copy::one;
                 one(&source, &reference, &dest, &tag, &opts, a.no_referrers).await
             }
         };
         let r = match copied {
             Ok(r) => r,
             Err(e) => {
-                let e = crate::ops::explain_transfer(&sreg, &src, e).await;
+                let e = crate::app::explain_transfer(&sreg, &src, e).await;
                 return Err(e.context(format!("cannot copy {src} to {dst}")));
             }
         };
         a.t.print(std::slice::from_ref(&r));
         return Ok(kept(&r.referrers_kept));
     }
-    let results = crate::ops::copy::all_tags(&source, &dest, &opts, a.no_referrers)
+    let results = crate::app::copy::all_tags(&source, &dest, &opts, a.no_referrers)
         .await
         .with_context(|| format!("cannot list the tags of {src}"))?;
     let mut reports = Vec::new();
@@ -182,7 +182,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Report the destination cosign tags kept (they differ from the source's): exit 5 when any.
-pub fn kept(kept: &[crate::ops::referrers::Kept]) -> ExitCode {
+pub fn kept(kept: &[crate::app::referrers::Kept]) -> ExitCode {
     for k in kept {
         eprintln!(
             "{}",

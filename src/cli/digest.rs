@@ -4,10 +4,10 @@
 use std::process::ExitCode;
 
 use super::output::emit_line;
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "EXAMPLES:
@@ -24,7 +24,7 @@ pub struct DigestArgs {
 pub async fn run(settings: Settings, a: DigestArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let d = crate::ops::getters::digest(&reg, &r, a.platform.as_ref())
+    let d = crate::app::getters::digest(&reg, &r, a.platform.as_ref())
         .await
         .map_err(|e| e.context(format!("cannot get the digest of {r}")))?;
     if d.by_get && a.platform.is_none() && settings.debug {

@@ -2,10 +2,10 @@
 //! `hint:` with what to do. Codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 authentication or
 //! authorization, 5 partial failure of a multi-image command, 130 interrupted.
 
+use crate::client::cause::Cause;
+use crate::client::{Code, Kind, Operation, RegistryError, TlsFailure};
 use crate::local::LocalError;
-use crate::reference::ReferenceError;
-use crate::registry::cause::Cause;
-use crate::registry::{Code, Kind, Operation, RegistryError, TlsFailure};
+use crate::oci::reference::ReferenceError;
 
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
@@ -44,11 +44,11 @@ fn registry_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Re
     if let Some(r) = c.downcast_ref::<RegistryError>() {
         return Some(r);
     }
-    match c.downcast_ref::<crate::transfer::TransferError>() {
+    match c.downcast_ref::<crate::engine::TransferError>() {
         Some(
-            crate::transfer::TransferError::Registry(r)
-            | crate::transfer::TransferError::TopManifest(r)
-            | crate::transfer::TransferError::Fallback(r),
+            crate::engine::TransferError::Registry(r)
+            | crate::engine::TransferError::TopManifest(r)
+            | crate::engine::TransferError::Fallback(r),
         ) => Some(r),
         _ => None,
     }
@@ -59,8 +59,8 @@ fn local_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Local
     if let Some(l) = c.downcast_ref::<LocalError>() {
         return Some(l);
     }
-    match c.downcast_ref::<crate::transfer::TransferError>() {
-        Some(crate::transfer::TransferError::Local(l)) => Some(l),
+    match c.downcast_ref::<crate::engine::TransferError>() {
+        Some(crate::engine::TransferError::Local(l)) => Some(l),
         _ => None,
     }
 }
@@ -71,21 +71,21 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         if let Some(p) = c.downcast_ref::<Partial>() {
             return p.code;
         }
-        if c.downcast_ref::<crate::ops::NotFound>().is_some() {
+        if c.downcast_ref::<crate::app::NotFound>().is_some() {
             return NOT_FOUND;
         }
         if let Some(
-            crate::transfer::TransferError::NoPlatform { .. }
-            | crate::transfer::TransferError::MissingChild { .. },
-        ) = c.downcast_ref::<crate::transfer::TransferError>()
+            crate::engine::TransferError::NoPlatform { .. }
+            | crate::engine::TransferError::MissingChild { .. },
+        ) = c.downcast_ref::<crate::engine::TransferError>()
         {
             return NOT_FOUND;
         }
-        if let Some(e) = c.downcast_ref::<crate::ops::index::IndexError>() {
+        if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
             return if e.is_not_found() { NOT_FOUND } else { USAGE };
         }
-        if let Some(crate::transfer::TransferError::DestinationDigest { .. }) =
-            c.downcast_ref::<crate::transfer::TransferError>()
+        if let Some(crate::engine::TransferError::DestinationDigest { .. }) =
+            c.downcast_ref::<crate::engine::TransferError>()
         {
             return USAGE;
         }
@@ -93,7 +93,7 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         {
             return USAGE;
         }
-        if c.downcast_ref::<crate::image::platform::PlatformError>()
+        if c.downcast_ref::<crate::oci::platform::PlatformError>()
             .is_some()
         {
             return USAGE;
@@ -150,7 +150,7 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
         RegistryError::Token { account, .. } => Some(account.as_ref().clone()),
         _ => None,
     }
-    .unwrap_or_else(crate::registry::Account::anonymous);
+    .unwrap_or_else(crate::client::Account::anonymous);
     Some(match (e, e.kind()) {
         (RegistryError::UntaggedKept { .. }, _) => {
             format!("{host} deletes a manifest by digest only while a tag points at it (Quay): delete it through the registry's own API or UI, or let its garbage collection take it")
@@ -193,7 +193,7 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
             _,
         ) => format!("the host name {host} does not resolve: check its spelling"),
         (RegistryError::Connect { .. }, _) => {
-            if crate::reference::is_loopback(host) || host == "docker.io" {
+            if crate::oci::reference::is_loopback(host) || host == "docker.io" {
                 format!("check the host name and port and that the registry at {host} is running")
             } else {
                 format!(
@@ -256,24 +256,24 @@ pub fn hint_for(e: &anyhow::Error) -> Option<String> {
         if let Some(r) = registry_error(c) {
             return registry_hint(r);
         }
-        if let Some(crate::transfer::TransferError::MissingChild { .. }) =
-            c.downcast_ref::<crate::transfer::TransferError>()
+        if let Some(crate::engine::TransferError::MissingChild { .. }) =
+            c.downcast_ref::<crate::engine::TransferError>()
         {
             return Some(
                 "the registry lost a platform of this index: push the image again, or pull another platform with --platform".into(),
             );
         }
-        if let Some(e) = c.downcast_ref::<crate::ops::index::IndexError>() {
+        if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
             return e.hint();
         }
-        if let Some(crate::transfer::TransferError::DestinationDigest { .. }) =
-            c.downcast_ref::<crate::transfer::TransferError>()
+        if let Some(crate::engine::TransferError::DestinationDigest { .. }) =
+            c.downcast_ref::<crate::engine::TransferError>()
         {
             return Some(
                 "name the destination by the digest of what is pushed, or by a tag".into(),
             );
         }
-        if let Some(h) = c.downcast_ref::<crate::ops::removal::HeldByIndex>() {
+        if let Some(h) = c.downcast_ref::<crate::app::removal::HeldByIndex>() {
             let repo = h.image.split('@').next().unwrap_or(&h.image);
             return Some(format!(
                 "delete the index first (cr image-rm {repo}:{}), or add --force to break it",

@@ -6,10 +6,10 @@ use anyhow::Context;
 
 use super::output::{emit, emit_json, render_rows, values};
 use super::{exit, multi};
+use crate::app::inspect::{inspect, Inspected};
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::inspect::{inspect, Inspected};
-use crate::reference::Reference;
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageInspectArgs {
@@ -26,7 +26,7 @@ pub struct ImageInspectArgs {
 
 pub async fn run(settings: Settings, a: ImageInspectArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = &a.format {
-        super::template::check(t, crate::ops::inspect::FIELDS)?;
+        super::template::check(t, crate::app::inspect::FIELDS)?;
     }
     let refs = a
         .images

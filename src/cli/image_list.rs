@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use super::exit;
 use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
+use crate::client::{Registry, Scope};
 use crate::config::Settings;
-use crate::image::{digest, media, placeholder};
 use crate::inventory::{Depth, Inventory, TaggedImage};
-use crate::reference::ManifestRef;
-use crate::registry::{Registry, Scope};
+use crate::oci::reference::ManifestRef;
+use crate::oci::{digest, media, placeholder};
 
 #[derive(Debug, clap::Args)]
 pub struct ImageListArgs {
@@ -153,7 +153,7 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<DigestRow> {
     groups
         .into_iter()
         .map(|((repo, digest), (mut tags, i))| {
-            tags.sort_by(|a, b| crate::reference::natural_order(a, b));
+            tags.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
             DigestRow {
                 repository: format!("{host}/{repo}"),
                 digest,
@@ -189,7 +189,7 @@ async fn placeholders(reg: &Registry, images: &[TaggedImage]) -> HashSet<String>
         else {
             continue;
         };
-        if crate::ops::untag::is_placeholder(reg, &i.repo, &m, &scopes).await {
+        if crate::app::untag::is_placeholder(reg, &i.repo, &m, &scopes).await {
             found.insert(d.clone());
         }
     }
@@ -224,7 +224,7 @@ pub async fn run(
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &settings.registry).await?);
     let mut inv = Inventory::new(reg.clone());
     if !a.all_tags {
-        inv = inv.skipping(crate::ops::referrers::is_referrer_tag);
+        inv = inv.skipping(crate::app::referrers::is_referrer_tag);
     }
     let restrict = a
         .restrict

@@ -15,12 +15,12 @@ use serde::Serialize;
 use super::exit::{self, usage};
 use super::multi;
 use super::output::OutputArgs;
+use crate::app::removal::{self, HeldByIndex, TagHead};
+use crate::app::remove::delete_doomed;
+use crate::app::NotFound;
+use crate::client::{Kind, Registry, Scope};
 use crate::config::Settings;
-use crate::ops::removal::{self, HeldByIndex, TagHead};
-use crate::ops::remove::delete_doomed;
-use crate::ops::NotFound;
-use crate::reference::Reference;
-use crate::registry::{Kind, Registry, Scope};
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageRmArgs {

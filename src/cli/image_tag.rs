@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use super::exit::usage;
 use super::output::OutputArgs;
+use crate::app::referrers::Kept;
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::ops::referrers::Kept;
-use crate::ops::Clients;
-use crate::reference::Reference;
-use crate::transfer::Options;
+use crate::engine::Options;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageTagArgs {
@@ -77,7 +77,7 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
         progress: super::progress::reporter(a.quiet),
         ..Options::default()
     };
-    let t = crate::ops::tag::tag(
+    let t = crate::app::tag::tag(
         &Clients::new(settings.registry_options()),
         &src,
         &dst,

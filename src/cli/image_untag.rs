@@ -1,5 +1,5 @@
 //! `cr image-untag IMAGE…`: remove only the tag; the digest and its other tags stay (the work is
-//! `ops::untag`: tag deletion, else the placeholder trick; a tag left on a placeholder by an
+//! `app::untag`: tag deletion, else the placeholder trick; a tag left on a placeholder by an
 //! interrupted untag is finished and said so).
 
 use std::process::ExitCode;
@@ -10,9 +10,9 @@ use serde::{Serialize, Serializer};
 use super::exit::{self, usage};
 use super::multi;
 use super::output::OutputArgs;
+use crate::app::untag::{untag, Method};
 use crate::config::Settings;
-use crate::ops::untag::{untag, Method};
-use crate::reference::Reference;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageUntagArgs {

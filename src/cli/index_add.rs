@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::index_create::{print, sources, IndexArgs};
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::ops::Clients;
-use crate::reference::Reference;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct IndexAddArgs {
@@ -25,7 +25,7 @@ pub async fn run(settings: Settings, a: IndexAddArgs) -> anyhow::Result<ExitCode
     let index = Reference::parse(&a.index, &settings.registry)?;
     let srcs = sources(&a.srcs, &settings)?;
     let clients = Clients::new(settings.registry_options());
-    let w = crate::ops::index::add(&clients, &index, &srcs, &req)
+    let w = crate::app::index::add(&clients, &index, &srcs, &req)
         .await
         .with_context(|| format!("cannot add to the index {index}"))?;
     print(a.i.output, &w);

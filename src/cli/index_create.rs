@@ -7,11 +7,11 @@ use anyhow::Context;
 
 use super::exit::usage;
 use super::output::{emit_json, emit_line, OutputKind};
+use crate::app::index::{Request, Written};
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::index::{Request, Written};
-use crate::ops::Clients;
-use crate::reference::{validate_tag, Reference};
+use crate::oci::platform::Platform;
+use crate::oci::reference::{validate_tag, Reference};
 
 #[derive(Debug, clap::Args)]
 pub struct IndexCreateArgs {
@@ -97,7 +97,7 @@ pub async fn run(settings: Settings, a: IndexCreateArgs) -> anyhow::Result<ExitC
     let dst = Reference::parse(&a.dst, &settings.registry)?;
     let srcs = sources(&a.srcs, &settings)?;
     let clients = Clients::new(settings.registry_options());
-    let w = crate::ops::index::create(&clients, &dst, &srcs, &req)
+    let w = crate::app::index::create(&clients, &dst, &srcs, &req)
         .await
         .with_context(|| format!("cannot create the index {dst}"))?;
     print(a.i.output, &w);

@@ -6,11 +6,11 @@ use anyhow::Context;
 
 use super::index_create::print;
 use super::output::OutputKind;
+use crate::app::index::Request;
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::index::Request;
-use crate::ops::Clients;
-use crate::reference::Reference;
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct IndexRmArgs {
@@ -27,7 +27,7 @@ pub struct IndexRmArgs {
 pub async fn run(settings: Settings, a: IndexRmArgs) -> anyhow::Result<ExitCode> {
     let index = Reference::parse(&a.index, &settings.registry)?;
     let clients = Clients::new(settings.registry_options());
-    let w = crate::ops::index::remove(&clients, &index, &a.platform, &Request::default())
+    let w = crate::app::index::remove(&clients, &index, &a.platform, &Request::default())
         .await
         .with_context(|| format!("cannot remove platforms from the index {index}"))?;
     print(a.output, &w);

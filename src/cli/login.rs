@@ -8,9 +8,9 @@ use anyhow::Context;
 
 use super::exit::usage;
 use super::output::emit_line;
+use crate::client::Registry;
 use crate::config::Settings;
 use crate::credentials::{self, Credential, CredentialSource, Stored};
-use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {

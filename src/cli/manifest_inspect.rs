@@ -5,10 +5,10 @@
 use std::process::ExitCode;
 
 use super::output::{emit, emit_bytes};
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct ManifestInspectArgs {
@@ -22,7 +22,7 @@ pub struct ManifestInspectArgs {
 pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
     let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let m = crate::ops::getters::manifest(&reg, &r, a.platform.as_ref())
+    let m = crate::app::getters::manifest(&reg, &r, a.platform.as_ref())
         .await
         .map_err(|e| e.context(format!("cannot inspect {r}")))?;
     // Exact bytes for a script (it may hash them); escaped on a terminal, which would act on

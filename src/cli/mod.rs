@@ -351,7 +351,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::code_for(&e))
         }
         // A write that must not be cut in half (image-untag's placeholder) finishes first.
-        None if !rt.block_on(crate::ops::critical::finish_before_exit(CRITICAL_WAIT)) => {
+        None if !rt.block_on(crate::app::critical::finish_before_exit(CRITICAL_WAIT)) => {
             ExitCode::from(exit::INTERRUPTED)
         }
         None => {

@@ -6,10 +6,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::exit;
+use crate::app::Clients;
+use crate::client::Registry;
 use crate::config::Settings;
-use crate::ops::Clients;
-use crate::reference::Reference;
-use crate::registry::Registry;
+use crate::oci::reference::Reference;
 
 /// An image that failed; its error was printed already.
 #[derive(Debug)]

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use super::exit::UsageError;
 use super::output::OutputArgs;
+use crate::app::edit::{self, BadInput, Edit};
+use crate::app::layer::LayerError;
+use crate::app::mutate::{Mutated, Request};
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::edit::{self, BadInput, Edit};
-use crate::ops::layer::LayerError;
-use crate::ops::mutate::{Mutated, Request};
-use crate::ops::Clients;
-use crate::reference::Reference;
+use crate::oci::platform::Platform;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "EXAMPLES:
@@ -85,7 +85,7 @@ pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> 
     let c = &a.common;
     let (base, dst, e) = c.prepare(&settings, &a.image, &a.dst, e)?;
     let req = c.request(&base, &dst, e);
-    let m = crate::ops::mutate::mutate(&Clients::new(settings.registry_options()), &req)
+    let m = crate::app::mutate::mutate(&Clients::new(settings.registry_options()), &req)
         .await
         .map_err(|e| bad_input(e).context(format!("cannot mutate {base} into {dst}")))?;
     c.print(&dst, &m)

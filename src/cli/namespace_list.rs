@@ -7,8 +7,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
+use crate::client::{Kind, Registry};
 use crate::config::Settings;
-use crate::registry::{Kind, Registry};
 
 #[derive(Debug, clap::Args)]
 pub struct NamespaceListArgs {
@@ -24,12 +24,12 @@ pub struct NamespaceListArgs {
 /// was refused.
 pub async fn catalog_error(
     reg: &Registry,
-    e: crate::registry::RegistryError,
+    e: crate::client::RegistryError,
     what: &str,
 ) -> anyhow::Error {
     if reg.catalog_unavailable(&e).await {
         let status = match &e {
-            crate::registry::RegistryError::Api { status, .. } => *status,
+            crate::client::RegistryError::Api { status, .. } => *status,
             _ => 0,
         };
         return crate::inventory::NoCatalog {

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::human_size;
-use crate::image::digest::short;
-use crate::image::manifest::Desc;
-use crate::transfer::progress::{Outcome, Progress, Silent};
+use crate::engine::progress::{Outcome, Progress, Silent};
+use crate::oci::digest::short;
+use crate::oci::manifest::Desc;
 
 /// The progress reporter for a command: bars on a TTY, lines otherwise, silence when quiet.
 pub fn reporter(quiet: bool) -> Arc<dyn Progress> {
@@ -139,7 +139,7 @@ mod tests {
         };
         b.blob_start(&d);
         b.blob_bytes(&d.digest, 1_000_000);
-        b.blob_done(&d, crate::transfer::progress::Outcome::Moved);
+        b.blob_done(&d, crate::engine::progress::Outcome::Moved);
         b.finish();
     }
 }

@@ -8,12 +8,12 @@ use anyhow::Context;
 
 use super::copy::TransferArgs;
 use super::push::has_local_prefix;
+use crate::client::{Registry, Scope};
 use crate::config::Settings;
+use crate::engine::{self, Dest, Repo, Source};
 use crate::local::writer::LayoutWriter;
 use crate::local::{Kind, LocalRef};
-use crate::reference::Reference;
-use crate::registry::{Registry, Scope};
-use crate::transfer::{self, Dest, Repo, Source};
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct PullArgs {
@@ -61,7 +61,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
         let top = match top {
             Ok(m) => m,
             Err(e) => {
-                let e = crate::ops::explain_missing(&reg, &src, e).await;
+                let e = crate::app::explain_missing(&reg, &src, e).await;
                 return Err(e.context(format!("cannot pull {src}")));
             }
         };
@@ -91,7 +91,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
         repo: src.repository.clone(),
     });
     let dest = Dest::Local(Box::new(writer));
-    let moved = transfer::transfer(
+    let moved = engine::transfer(
         &source,
         &src.manifest_ref(),
         &dest,
@@ -102,7 +102,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let mut report = match moved {
         Ok(r) => r,
         Err(e) => {
-            let e = crate::ops::explain_transfer(&reg, &src, e).await;
+            let e = crate::app::explain_transfer(&reg, &src, e).await;
             return Err(e.context(format!("cannot pull {src}")));
         }
     };
@@ -151,6 +151,6 @@ fn looks_like_registry_image(dst: &str) -> bool {
         return false;
     };
     !first.starts_with('.')
-        && crate::reference::is_host(first)
+        && crate::oci::reference::is_host(first)
         && Reference::parse(dst, "localhost").is_ok()
 }

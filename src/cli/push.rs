@@ -7,12 +7,12 @@ use anyhow::Context;
 
 use super::copy::TransferArgs;
 use super::exit::usage;
+use crate::client::Registry;
 use crate::config::Settings;
+use crate::engine::{self, Dest, Repo, Source};
 use crate::local::reader::LocalImage;
 use crate::local::LocalRef;
-use crate::reference::Reference;
-use crate::registry::Registry;
-use crate::transfer::{self, Dest, Repo, Source};
+use crate::oci::reference::Reference;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compression {
@@ -117,14 +117,14 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
     let dest = Dest::Registry(repo);
     let report = if img.docker.is_some() && a.compression == Compression::Gzip {
         let expected = expected.as_deref();
-        transfer::push_compressed(img, &dest, &tags, expected, oci, &opts, 1).await
+        engine::push_compressed(img, &dest, &tags, expected, oci, &opts, 1).await
     } else {
-        let top = crate::reference::ManifestRef::digest(&img.top_digest()?);
+        let top = crate::oci::reference::ManifestRef::digest(&img.top_digest()?);
         let src = Source::Local(Box::new(img));
         match (&expected, oci) {
-            (Some(d), _) => transfer::transfer_to_digest(&src, &top, &dest, d, &opts).await,
-            (None, true) => transfer::transfer_as_oci(&src, &top, &dest, &tags, &opts).await,
-            (None, false) => transfer::transfer(&src, &top, &dest, &tags, &opts).await,
+            (Some(d), _) => engine::transfer_to_digest(&src, &top, &dest, d, &opts).await,
+            (None, true) => engine::transfer_as_oci(&src, &top, &dest, &tags, &opts).await,
+            (None, false) => engine::transfer(&src, &top, &dest, &tags, &opts).await,
         }
     }
     .with_context(|| format!("cannot push {} to {dst}", a.src))?;

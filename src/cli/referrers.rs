@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::output::{print_rows, OutputArgs};
+use crate::app::referrers;
+use crate::client::{Registry, Scope};
 use crate::config::Settings;
-use crate::image::digest;
-use crate::ops::referrers;
-use crate::reference::Reference;
-use crate::registry::{Registry, Scope};
+use crate::oci::digest;
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct ReferrersArgs {
@@ -34,7 +34,7 @@ pub async fn run(settings: Settings, a: ReferrersArgs) -> anyhow::Result<ExitCod
     let subject = match reg.get_manifest(repo, &r.manifest_ref(), &scopes).await {
         Ok(m) => m.digest,
         Err(e) => {
-            let e = crate::ops::explain_missing(&reg, &r, e).await;
+            let e = crate::app::explain_missing(&reg, &r, e).await;
             return Err(e.context(format!("cannot list the referrers of {r}")));
         }
     };

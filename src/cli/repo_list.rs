@@ -7,9 +7,9 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
+use crate::client::Registry;
 use crate::config::Settings;
 use crate::inventory::Inventory;
-use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
 pub struct RepoListArgs {

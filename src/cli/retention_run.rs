@@ -1,6 +1,6 @@
 //! `cr retention-run`: in each repository of a namespace (or one repository), keep the N most
 //! recent images (or those newer than a limit, or carrying a protected tag) and delete the
-//! others by digest, with every tag and referrer on them (see `ops::retention::run`). On a
+//! others by digest, with every tag and referrer on them (see `app::retention::run`). On a
 //! terminal every repository is planned and shown first and the answer awaited; without one
 //! it refuses unless `--force` or `--dry-run`.
 
@@ -11,12 +11,12 @@ use std::sync::Arc;
 mod show;
 
 use super::exit::{self, usage};
-use crate::config::Settings;
-use crate::ops::retention::run::{
+use crate::app::retention::run::{
     self, Event, OpenError, RepoRun, Retention, RetentionRequest, TargetError,
 };
-use crate::ops::retention::{self, Rule};
-use crate::registry::Registry;
+use crate::app::retention::{self, Rule};
+use crate::client::Registry;
+use crate::config::Settings;
 use show::{confirm, finish, print_event, show_plan};
 
 #[derive(Debug, clap::Args)]

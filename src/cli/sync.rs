@@ -1,4 +1,4 @@
-//! `cr sync SRC DST`: mirror a registry, namespace or repository (see `ops::sync::run`), with
+//! `cr sync SRC DST`: mirror a registry, namespace or repository (see `app::sync::run`), with
 //! one progress view (a bar of images, bytes and rate on a TTY), one result line per tag on
 //! stdout (or a JSON report), and exit 5 when anything failed (see `view`).
 
@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::exit::usage;
+use crate::app::sync::run::{Event, SyncRequest};
+use crate::app::sync::{self, Filter, How, Spec};
+use crate::app::Clients;
 use crate::config::Settings;
-use crate::image::platform::Platform;
-use crate::ops::sync::run::{Event, SyncRequest};
-use crate::ops::sync::{self, Filter, How, Spec};
-use crate::ops::Clients;
+use crate::oci::platform::Platform;
 use view::View;
 
 #[derive(Debug, clap::Args)]
@@ -32,7 +32,7 @@ pub struct SyncArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<Platform>,
     /// Blobs streamed at once (1-64).
-    #[arg(long, short = 'j', default_value_t = crate::transfer::DEFAULT_JOBS, value_name = "N",
+    #[arg(long, short = 'j', default_value_t = crate::engine::DEFAULT_JOBS, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub jobs: usize,
     /// Images in flight at once (1-64).

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::exit::usage;
 use super::output::{emit, emit_json, emit_line, render_rows, values, OutputKind};
+use crate::app::NotFound;
+use crate::client::{Kind, Registry};
 use crate::config::Settings;
-use crate::ops::NotFound;
-use crate::reference::{natural_order, Reference};
-use crate::registry::{Kind, Registry};
+use crate::oci::reference::{natural_order, Reference};
 
 #[derive(Debug, clap::Args)]
 pub struct TagListArgs {

@@ -10,7 +10,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::{Credential, CredentialError, CredentialSource, Stored};
-use crate::reference::{Host, DOCKER_HUB};
+use crate::oci::reference::{Host, DOCKER_HUB};
 
 /// Docker keys Docker Hub logins by this URL.
 const HUB_KEY: &str = "https://index.docker.io/v1/";

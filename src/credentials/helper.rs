@@ -11,7 +11,7 @@ use super::{
     Stored,
 };
 use crate::host::Host;
-use crate::reference::ReferenceError;
+use crate::oci::reference::ReferenceError;
 
 /// Docker's user name for an identity (refresh) token held as the secret.
 pub const TOKEN_USER: &str = "<token>";

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 
 use super::LocalError;
-use crate::image::bytes::ByteStream;
+use crate::oci::bytes::ByteStream;
 
 /// The first two bytes of every gzip stream.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use super::LocalError;
-use crate::image::bytes::ByteStream;
+use crate::oci::bytes::ByteStream;
 
 /// Bytes per read: large writes to the registry's socket cost it (and us) less per byte.
 const PIECE: u64 = 1 << 20;
@@ -43,7 +43,7 @@ pub fn read_stream(mut f: impl Read + Send + 'static, len: Option<u64>) -> ByteS
             }
         }
     });
-    crate::image::bytes::from_channel(rx)
+    crate::oci::bytes::from_channel(rx)
 }
 
 /// Write `bytes` to a new file at `path`. A failure of the stream is `LocalError::Source` on

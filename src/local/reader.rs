@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::archive::TarIndex;
 use super::{Kind, LocalError, LocalRef};
-use crate::image::bytes::ByteStream;
-use crate::image::digest;
-use crate::image::manifest::{detect_media_type, Desc, RawManifest};
-use crate::image::media;
-use crate::reference::ManifestRef;
+use crate::oci::bytes::ByteStream;
+use crate::oci::digest;
+use crate::oci::manifest::{detect_media_type, Desc, RawManifest};
+use crate::oci::media;
+use crate::oci::reference::ManifestRef;
 
 /// Upper bound on a manifest, index.json, manifest.json or config read whole.
 pub const SMALL: u64 = 8 << 20;
@@ -138,7 +138,7 @@ fn regular(p: &Path) -> Result<std::fs::File, LocalError> {
 
 /// `blobs/ALG/HEX` for a digest that passed the shared validator.
 fn blob_name(d: &str) -> Result<String, LocalError> {
-    crate::reference::validate_digest(d).map_err(|e| LocalError::NotAnImage {
+    crate::oci::reference::validate_digest(d).map_err(|e| LocalError::NotAnImage {
         path: PathBuf::new(),
         message: e.to_string(),
     })?;
@@ -165,7 +165,7 @@ fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<String>, LocalError> {
         .or_else(|| file.strip_prefix("blobs/sha256/"))
         .unwrap_or("");
     let claimed = format!("sha256:{hex}");
-    if crate::reference::validate_digest(&claimed).is_ok() {
+    if crate::oci::reference::validate_digest(&claimed).is_ok() {
         return Ok(Some(claimed));
     }
     let mut r = t.reader(file)?;
@@ -259,7 +259,7 @@ impl LocalImage {
             let Some(name) = d.repo_tags.first() else {
                 return Ok(None);
             };
-            let r = crate::reference::Reference::parse(name, "localhost").map_err(|e| {
+            let r = crate::oci::reference::Reference::parse(name, "localhost").map_err(|e| {
                 LocalError::Usage(format!(
                     "{}: RepoTags entry {name:?} in manifest.json is not a valid image name: {e}",
                     self.path().display()
@@ -271,7 +271,7 @@ impl LocalImage {
             .index_entry()
             .ok()
             .and_then(|e| e.1)
-            .filter(|t| crate::reference::validate_tag(t).is_ok()))
+            .filter(|t| crate::oci::reference::validate_tag(t).is_ok()))
     }
 
     /// The index.json entry selected by the tag (or the only entry), with its ref.name.
@@ -323,7 +323,7 @@ impl LocalImage {
                 .to_string(),
             size: m["size"].as_u64().unwrap_or(0),
         };
-        crate::reference::validate_digest(&d.digest).map_err(|e| bad(path, e.to_string()))?;
+        crate::oci::reference::validate_digest(&d.digest).map_err(|e| bad(path, e.to_string()))?;
         let name = m["annotations"][REF_NAME].as_str().map(str::to_string);
         Ok((d, name))
     }
@@ -441,7 +441,7 @@ impl LocalImage {
         }
         let mut layers = Vec::new();
         for (i, id) in diff_ids.iter().enumerate() {
-            crate::reference::validate_digest(id)
+            crate::oci::reference::validate_digest(id)
                 .map_err(|e| bad(&path, format!("config rootfs.diff_ids[{i}]: {e}")))?;
         }
         let Store::Tar(t) = &self.store else {

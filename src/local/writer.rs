@@ -21,12 +21,12 @@ use super::archive::TarIndex;
 use super::reader::{REF_NAME, SMALL};
 use super::tarball::{failed, stop};
 use super::{Kind, LocalError, LocalRef};
-use crate::image::bytes::ByteStream;
-use crate::image::digest::Hasher;
-use crate::image::manifest::{Desc, Parsed, RawManifest};
-use crate::image::media;
 use crate::interrupt::{self, Checked, Staged};
-use crate::reference::ManifestRef;
+use crate::oci::bytes::ByteStream;
+use crate::oci::digest::Hasher;
+use crate::oci::manifest::{Desc, Parsed, RawManifest};
+use crate::oci::media;
+use crate::oci::reference::ManifestRef;
 
 pub struct LayoutWriter {
     r: LocalRef,
@@ -48,7 +48,7 @@ fn blob_rel(d: &str) -> Result<PathBuf, LocalError> {
 
 /// The algorithm and hex of a valid digest; `field` names where it came from.
 fn digest_parts<'a>(d: &'a str, field: &str) -> Result<(&'a str, &'a str), LocalError> {
-    crate::reference::validate_digest(d)
+    crate::oci::reference::validate_digest(d)
         .map_err(|e| LocalError::Usage(format!("refusing {field}: {e}")))?;
     Ok(d.split_once(':').expect("a valid digest has ':'"))
 }

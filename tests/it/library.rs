@@ -1,16 +1,16 @@
-//! The library without the binary: a sync run through `cr::ops::sync::run` and a retention
-//! planned and applied through `cr::ops::retention::run`, skopeo confirming what arrived and
+//! The library without the binary: a sync run through `cr::app::sync::run` and a retention
+//! planned and applied through `cr::app::retention::run`, skopeo confirming what arrived and
 //! what remains.
 
 use std::sync::{Arc, Mutex};
 
 use crate::common::{layout, Auth, TestRegistry};
-use cr::ops::retention::run::{Event as RetentionEvent, Retention, RetentionRequest};
-use cr::ops::retention::Rule;
-use cr::ops::sync::run::{Event as SyncEvent, SyncRequest};
-use cr::ops::sync::{Filter, How, Spec, Status};
-use cr::ops::Clients;
-use cr::registry::{Options, Registry};
+use cr::app::retention::run::{Event as RetentionEvent, Retention, RetentionRequest};
+use cr::app::retention::Rule;
+use cr::app::sync::run::{Event as SyncEvent, SyncRequest};
+use cr::app::sync::{Filter, How, Spec, Status};
+use cr::app::Clients;
+use cr::client::{Options, Registry};
 
 /// team/app v1, v2, v3 created 30, 20 and 10 days ago: their digests, oldest first.
 fn seed(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
@@ -64,7 +64,7 @@ fn a_sync_and_a_retention_through_the_library() {
     };
     let clients = Clients::new(Options::default());
     let report = rt
-        .block_on(cr::ops::sync::run::run(&clients, &req, None, &on))
+        .block_on(cr::app::sync::run::run(&clients, &req, None, &on))
         .unwrap();
     assert!(report.repo_failures.is_empty());
     let mut results = report.results;

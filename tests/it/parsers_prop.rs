@@ -9,11 +9,11 @@
 
 use proptest::prelude::*;
 
-use cr::image::manifest::{detect_media_type, RawManifest};
-use cr::reference::{validate_digest, validate_repository, validate_tag, Reference};
-use cr::registry::auth::{choose, parse_challenges, TokenResponse};
-use cr::registry::catalog::next_link;
-use cr::registry::error::parse_errors;
+use cr::client::auth::{choose, parse_challenges, TokenResponse};
+use cr::client::catalog::next_link;
+use cr::client::error::parse_errors;
+use cr::oci::manifest::{detect_media_type, RawManifest};
+use cr::oci::reference::{validate_digest, validate_repository, validate_tag, Reference};
 
 fn config(cases: u32) -> ProptestConfig {
     let from_env = std::env::var("PROPTEST_CASES")

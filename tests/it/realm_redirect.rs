@@ -4,10 +4,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use cr::client::auth::Challenge;
+use cr::client::Registry;
 use cr::config::Settings;
 use cr::credentials::{Credential, CredentialSource};
-use cr::registry::auth::Challenge;
-use cr::registry::Registry;
 
 /// Serve one request per connection: record the headers, answer with `reply(port)`.
 fn server(reply: impl Fn() -> String + Send + 'static) -> (u16, Arc<Mutex<Vec<String>>>) {

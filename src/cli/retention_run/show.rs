@@ -3,12 +3,12 @@
 
 use std::process::ExitCode;
 
+use crate::app::remove::Deleted;
+use crate::app::retention;
+use crate::app::retention::report::referrer_reason;
+use crate::app::retention::run::{self, Event, RepoPlan, RepoRun};
 use crate::cli::exit;
 use crate::cli::output::{emit_json, emit_line, relative_time};
-use crate::ops::remove::Deleted;
-use crate::ops::retention;
-use crate::ops::retention::report::referrer_reason;
-use crate::ops::retention::run::{self, Event, RepoPlan, RepoRun};
 
 /// One line per event of the run: an image kept because a tag moved onto it, a deletion.
 pub(super) fn print_event(host: &str, e: Event<'_>) {

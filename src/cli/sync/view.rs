@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::app::sync::run::{Event, SyncReport};
+use crate::app::sync::{Status, Synced};
 use crate::cli::exit;
 use crate::cli::output::{emit_json, emit_line, human_size};
-use crate::image::manifest::Desc;
-use crate::ops::sync::run::{Event, SyncReport};
-use crate::ops::sync::{Status, Synced};
-use crate::transfer::progress::{Outcome, Progress};
+use crate::engine::progress::{Outcome, Progress};
+use crate::oci::manifest::Desc;
 
 /// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
 pub(super) struct View {
@@ -182,7 +182,7 @@ fn report_failed_blobs(results: &[Synced]) -> Vec<u8> {
     }
     let mut codes = Vec::new();
     for (blob, mut images) in by_blob {
-        images.sort_by(|x, y| crate::reference::natural_order(&x.source, &y.source));
+        images.sort_by(|x, y| crate::oci::reference::natural_order(&x.source, &y.source));
         let why = images[0].error.as_deref().unwrap_or(blob);
         eprintln!(
             "{}",

@@ -1,0 +1,87 @@
+//! Copy of a whole repository: every tag of the source (names outside the grammar were
+//! dropped with a warning by the tag list), each through the one transfer engine with its
+//! referrers (their own `sha256-…` tags travel with their subjects), going on past a failing
+//! tag.
+
+use std::collections::HashSet;
+
+use super::referrers::is_referrer_tag;
+use crate::engine::{self, Dest, Options, Report, Source, TransferError};
+use crate::oci::reference::ManifestRef;
+
+/// Copy every tag of `src`'s repository to `dst` (with referrers unless `no_referrers`); one
+/// result per tag, in natural order.
+pub async fn all_tags(
+    src: &Source,
+    dst: &Dest,
+    opts: &Options,
+    no_referrers: bool,
+) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
+    let Source::Registry(s) = src else {
+        anyhow::bail!("--all-tags copies from a registry repository");
+    };
+    let mut tags = s.reg.tags(&s.repo).await?;
+    let all: HashSet<String> = tags.iter().cloned().collect();
+    if !no_referrers {
+        tags.retain(|t| !is_referrer_tag(t));
+    }
+    tags.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
+    let mut out = Vec::with_capacity(tags.len());
+    for t in tags {
+        let tag = ManifestRef::tag(&t);
+        let mut r = engine::transfer(src, &tag, dst, std::slice::from_ref(&t), opts).await;
+        if let (Ok(rep), Dest::Registry(d), false) = (&mut r, dst, no_referrers) {
+            match super::referrers::copy(s, d, &rep.digest, Some(&all), opts, false).await {
+                Ok(copied) => {
+                    rep.referrers = copied.digests;
+                    rep.referrers_kept = copied.kept;
+                }
+                Err(e) => r = Err(e),
+            }
+        }
+        out.push((t, r));
+    }
+    Ok(out)
+}
+
+/// Copy one image (with its referrers unless `no_referrers`).
+pub async fn one(
+    src: &Source,
+    reference: &ManifestRef,
+    dst: &Dest,
+    tag: &str,
+    opts: &Options,
+    no_referrers: bool,
+) -> Result<Report, TransferError> {
+    let r = engine::transfer(src, reference, dst, &[tag.to_string()], opts).await?;
+    with_referrers(src, dst, r, opts, no_referrers).await
+}
+
+/// Copy one image by digest only, no tag (with its referrers unless `no_referrers`): its
+/// manifest must be `digest`, checked before any blob moves.
+pub async fn one_to_digest(
+    src: &Source,
+    reference: &ManifestRef,
+    dst: &Dest,
+    digest: &str,
+    opts: &Options,
+    no_referrers: bool,
+) -> Result<Report, TransferError> {
+    let r = engine::transfer_to_digest(src, reference, dst, digest, opts).await?;
+    with_referrers(src, dst, r, opts, no_referrers).await
+}
+
+async fn with_referrers(
+    src: &Source,
+    dst: &Dest,
+    mut r: Report,
+    opts: &Options,
+    no_referrers: bool,
+) -> Result<Report, TransferError> {
+    if let (Source::Registry(s), Dest::Registry(d), false) = (src, dst, no_referrers) {
+        let copied = super::referrers::copy_with_tags(s, d, &r.digest, opts, false).await?;
+        r.referrers = copied.digests;
+        r.referrers_kept = copied.kept;
+    }
+    Ok(r)
+}

@@ -1,0 +1,174 @@
+//! What removing an image takes with it and what it would break: a repository's tags resolved
+//! once (one HEAD each), the tagged indexes that list a manifest at any depth (deleting a
+//! platform of a tagged multi-arch image breaks that image), and the referrers that go with it.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::stream::{self, StreamExt};
+
+use super::referrers::is_referrer_tag;
+use super::remove::{doomed, Doomed};
+use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::oci::media;
+use crate::oci::reference::ManifestRef;
+
+/// Indexes followed at most while looking for the ones that hold a manifest.
+const MAX_INDEXES: usize = 1000;
+
+/// One tag and what it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagHead {
+    pub tag: String,
+    pub digest: String,
+    pub media_type: String,
+}
+
+/// Every tag of `repo` with its digest and media type (one HEAD per tag, 16 at a time). A tag
+/// deleted meanwhile is left out; any other failure is returned.
+pub async fn resolve_tags(reg: &Registry, repo: &str) -> Result<Vec<TagHead>, RegistryError> {
+    let tags = match reg.tags(repo).await {
+        Ok(t) => t,
+        Err(e) if e.kind() == Kind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let scopes = [Scope::pull(repo)];
+    let heads: Vec<Result<Option<TagHead>, RegistryError>> = stream::iter(tags)
+        .map(|tag| {
+            let scopes = &scopes;
+            async move {
+                let r = ManifestRef::tag(&tag);
+                let Some(head) = reg.head_manifest(repo, &r, scopes).await? else {
+                    return Ok(None);
+                };
+                let digest = match head.digest {
+                    Some(d) => d,
+                    None => match reg.resolve_digest(repo, &r, scopes).await? {
+                        Some(d) => d,
+                        None => return Ok(None),
+                    },
+                };
+                Ok(Some(TagHead {
+                    tag,
+                    digest,
+                    media_type: head.media_type.unwrap_or_default(),
+                }))
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for h in heads {
+        if let Some(h) = h? {
+            out.push(h);
+        }
+    }
+    out.sort_by(|a, b| a.tag.cmp(&b.tag));
+    Ok(out)
+}
+
+/// The tagged indexes of `repo` that list `digest`, directly or through a nested index: each
+/// index's digest with its tags. Fallback tag indexes (`sha256-<hex>`) list referrers, not
+/// platforms, and are not counted.
+pub async fn holders(
+    reg: &Registry,
+    repo: &str,
+    digest: &str,
+    heads: &[TagHead],
+) -> Result<Vec<(String, Vec<String>)>, RegistryError> {
+    let mut tags_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for h in heads {
+        if h.digest != digest && media::is_index(&h.media_type) && !is_referrer_tag(&h.tag) {
+            tags_of.entry(&h.digest).or_default().push(h.tag.clone());
+        }
+    }
+    let scopes = [Scope::pull(repo)];
+    let mut out = Vec::new();
+    let mut roots: Vec<&str> = tags_of.keys().copied().collect();
+    roots.sort();
+    for root in roots {
+        // A walk down from each tagged index, each index read once.
+        let mut seen: HashSet<String> = HashSet::from([root.to_string()]);
+        let mut queue = vec![root.to_string()];
+        let mut holds = false;
+        while let Some(ix) = queue.pop() {
+            if seen.len() > MAX_INDEXES {
+                break;
+            }
+            let m = match reg
+                .get_manifest(repo, &ManifestRef::digest(&ix), &scopes)
+                .await
+            {
+                Ok(m) => m,
+                Err(e) if e.kind() == Kind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let Ok(parsed) = m.parse() else { continue };
+            for (child, _) in parsed.children() {
+                if child.digest == digest {
+                    holds = true;
+                } else if media::is_index(&child.media_type) && seen.insert(child.digest.clone()) {
+                    queue.push(child.digest);
+                }
+            }
+            if holds {
+                break;
+            }
+        }
+        if holds {
+            let mut tags = tags_of[root].clone();
+            tags.sort();
+            out.push((root.to_string(), tags));
+        }
+    }
+    Ok(out)
+}
+
+/// What removing `digest` from `repo` does: the tags that go with it, the tagged indexes it
+/// would break, and (unless `keep_referrers`) the referrers deleted with it.
+#[derive(Debug, Clone)]
+pub struct Removal {
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub held_by: Vec<(String, Vec<String>)>,
+    pub doomed: Doomed,
+}
+
+pub async fn plan(
+    reg: &Registry,
+    repo: &str,
+    digest: &str,
+    heads: &[TagHead],
+    keep_referrers: bool,
+) -> Result<Removal, RegistryError> {
+    let tags: Vec<String> = heads
+        .iter()
+        .filter(|h| h.digest == digest)
+        .map(|h| h.tag.clone())
+        .collect();
+    let held_by = holders(reg, repo, digest, heads).await?;
+    let doomed = if keep_referrers {
+        Doomed {
+            digest: digest.to_string(),
+            referrers: Vec::new(),
+        }
+    } else {
+        let all: HashSet<String> = heads.iter().map(|h| h.tag.clone()).collect();
+        doomed(reg, repo, digest, Some(&all), &HashSet::new()).await?
+    };
+    Ok(Removal {
+        digest: digest.to_string(),
+        tags,
+        held_by,
+        doomed,
+    })
+}
+
+/// A manifest that a tagged index lists: deleting it would break that image.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{image} is a manifest of the index {index} tagged {}: deleting it would break that image", tags.join(", "))]
+pub struct HeldByIndex {
+    pub image: String,
+    pub index: String,
+    pub tags: Vec<String>,
+}

@@ -1,0 +1,247 @@
+//! The catalog and tag lists, followed page by page through `Link` headers: each page read
+//! with a cap, a repeated or foreign `Link` ends the walk, and names outside the distribution
+//! grammar are skipped with a warning (they would otherwise become URL paths). Registries as
+//! they are (docs/registries.md): a page size over 1000 refused with 400 (ECR) is asked again
+//! at 1000; a catalog answered with a Basic challenge on a Bearer registry (Harbor) is asked
+//! again with Basic credentials; and a catalog the registry does not serve to this account
+//! (Docker Hub 401, GHCR 404) is told apart from a rejected login.
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use reqwest::header::{LINK, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use url::Url;
+
+use super::{Registry, RegistryError, Req, Resource, Scope};
+use crate::oci::reference::{validate_repository, validate_tag, ReferenceError};
+
+/// Upper bound on pages, so that a registry that keeps sending new `Link`s cannot keep us.
+const MAX_PAGES: usize = 10_000;
+/// Upper bound on one page's body (a tag list or catalog page).
+const MAX_PAGE: usize = 16 << 20;
+/// The largest page ECR accepts (quirks §3: `n` > 1000 is a 400 UNSUPPORTED).
+const SAFE_PAGE: u64 = 1000;
+
+impl Registry {
+    /// Every repository in the catalog.
+    pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
+        let mut url = self.catalog_url();
+        url.query_pairs_mut()
+            .append_pair("n", &self.page_size.to_string());
+        self.paginate(
+            url,
+            vec![Scope::catalog()],
+            "list the catalog",
+            "repositories",
+            validate_repository,
+        )
+        .await
+    }
+
+    /// Every tag of a repository.
+    pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+        let mut url = self.repo_url(repo, Resource::Tags)?;
+        url.query_pairs_mut()
+            .append_pair("n", &self.page_size.to_string());
+        self.paginate(
+            url,
+            vec![Scope::pull(repo)],
+            &format!("list tags of {repo}"),
+            "tags",
+            validate_tag,
+        )
+        .await
+    }
+
+    /// Whether a failed catalog read means that the registry does not serve its catalog to
+    /// this account (no catalog at all, or one reserved to others), rather than a rejected or
+    /// missing login: 403, 404 or 405; or 401 although a token was issued for the request (a
+    /// Bearer registry with credentials: a rejected password fails at the token service).
+    pub async fn catalog_unavailable(&self, e: &RegistryError) -> bool {
+        let RegistryError::Api { status, .. } = e else {
+            return false;
+        };
+        match status {
+            403..=405 => true,
+            401 => {
+                self.cred.is_some()
+                    && matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer())
+            }
+            _ => false,
+        }
+    }
+
+    /// One page: sent with the client's authorization; a 401 whose challenge is Basic on a
+    /// registry that asked for Bearer at the ping (Harbor's `_catalog`) is sent again with the
+    /// Basic credentials; a 400 to a first page asked with `n` over 1000 is asked again with
+    /// `n=1000` (`retry_small`).
+    async fn page(
+        &self,
+        url: &mut Url,
+        scopes: &[Scope],
+        what: &str,
+        retry_small: bool,
+    ) -> Result<Response, RegistryError> {
+        let resp = self
+            .send(Req::new(Method::GET, url.clone(), scopes.to_vec(), what))
+            .await?;
+        let resp = if resp.status() == StatusCode::UNAUTHORIZED && basic_challenge(&resp) {
+            match self.basic_value() {
+                Some(basic) if matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer()) => {
+                    self.raw_send(
+                        Method::GET,
+                        url.clone(),
+                        Some(&basic),
+                        Default::default(),
+                        super::registry::Body::Empty,
+                        what,
+                    )
+                    .await?
+                }
+                _ => resp,
+            }
+        } else {
+            resp
+        };
+        if resp.status() == StatusCode::BAD_REQUEST && retry_small && self.page_size > SAFE_PAGE {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .into_owned()
+                .map(|(k, v)| {
+                    let v = if k == "n" { SAFE_PAGE.to_string() } else { v };
+                    (k, v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            return Box::pin(self.page(url, scopes, what, false)).await;
+        }
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(self.error(resp, what, scopes).await)
+        }
+    }
+
+    /// `Basic base64(user:password)` of the client's credentials, if any.
+    fn basic_value(&self) -> Option<String> {
+        self.cred.as_ref().map(|c| {
+            let raw = format!("{}:{}", c.username, c.password);
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
+        })
+    }
+
+    async fn paginate(
+        &self,
+        mut url: Url,
+        scopes: Vec<Scope>,
+        what: &str,
+        field: &str,
+        valid: fn(&str) -> Result<(), ReferenceError>,
+    ) -> Result<Vec<String>, RegistryError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for page in 0..MAX_PAGES {
+            seen.insert(url.clone());
+            let mut resp = self.page(&mut url, &scopes, what, page == 0).await?;
+            let next = resp
+                .headers()
+                .get(LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let bytes = self.read_limited(&mut resp, MAX_PAGE, what).await?;
+            let body: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
+                    what: what.to_string(),
+                    host: self.name.clone(),
+                    message: format!("unreadable answer: {e}"),
+                })?;
+            let items = body
+                .get(field)
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default();
+            for name in items.iter().filter_map(|v| v.as_str()) {
+                // Artifactory lists digests among the tags (quirks §10): not tags, no warning.
+                if field == "tags" && crate::oci::reference::validate_digest(name).is_ok() {
+                    continue;
+                }
+                match valid(name) {
+                    Ok(()) => out.push(name.to_string()),
+                    Err(e) => {
+                        crate::notice::warning(&format!("{what} on {}: skipped: {e}", self.name))
+                    }
+                }
+            }
+            let Some(n) = next.filter(|_| !items.is_empty()) else {
+                return Ok(out);
+            };
+            let n = self.resolve(&n)?;
+            if !self.same_origin(&n) {
+                return Err(RegistryError::Protocol {
+                    what: what.to_string(),
+                    host: self.name.clone(),
+                    message: "the next page's Link points at another host".into(),
+                });
+            }
+            if seen.contains(&n) {
+                if self.debug {
+                    crate::notice::status(&format!(
+                        "{what}: the Link header repeats a page; stopping there"
+                    ));
+                }
+                return Ok(out);
+            }
+            url = n;
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a 401 challenges for Basic only (no Bearer beside it).
+fn basic_challenge(resp: &Response) -> bool {
+    let found: Vec<_> = resp
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(super::auth::parse_challenges)
+        .collect();
+    !found.is_empty() && found.iter().all(|c| c.is_basic())
+}
+
+/// The target of `rel="next"` in a Link header: `</v2/_catalog?last=b&n=2>; rel="next"`.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_link() {
+        assert_eq!(
+            next_link(r#"</v2/_catalog?last=b&n=2>; rel="next""#).as_deref(),
+            Some("/v2/_catalog?last=b&n=2")
+        );
+        assert_eq!(next_link(r#"<https://h/x>; rel="prev""#), None);
+        assert_eq!(
+            next_link(r#"<a>; rel="prev", <b>;rel=next"#).as_deref(),
+            Some("b")
+        );
+    }
+}

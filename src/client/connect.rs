@@ -1,0 +1,219 @@
+//! Making a client for one registry: the address and scheme (TLS, or plain HTTP for insecure
+//! and loopback hosts, TLS first for a loopback host with its own CA), the two HTTP clients
+//! (with a per-read timeout, and without one for streamed uploads), and the credentials.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::auth::TokenCache;
+use super::cause::Cause;
+use super::error::RegistryError;
+use super::http::{pem_certs, pem_key, tls_config, Anchors, ClientSpec};
+use super::options::Options;
+use super::registry::Registry;
+use crate::credentials::{self, Credential};
+use crate::oci::reference::{api_host, is_loopback, strip_port};
+
+impl Registry {
+    /// A client for `registry` with the given credential (None: anonymous).
+    pub fn new(
+        opts: &Options,
+        registry: &str,
+        cred: Option<Credential>,
+    ) -> Result<Self, RegistryError> {
+        Self::build(opts, registry, cred, !opts.use_http(registry))
+    }
+
+    /// Like `new`, but a loopback registry is tried over TLS first when the user gave anything
+    /// TLS (a CA, certs.d, a client certificate, `--tls-verify=false`). It falls back to plain
+    /// HTTP only when the host does not speak TLS at all; a TLS failure (an untrusted or
+    /// mismatched certificate, a refused client certificate) is reported, never hidden.
+    pub async fn open(
+        opts: &Options,
+        registry: &str,
+        cred: Option<Credential>,
+    ) -> Result<Self, RegistryError> {
+        let listed = crate::host::listed(&opts.insecure, registry);
+        if listed || !is_loopback(registry) || !opts.wants_tls(registry) {
+            return Self::new(opts, registry, cred);
+        }
+        let tls = Self::build(opts, registry, cred.clone(), true)?;
+        let probe = tls
+            .http
+            .get(tls.url(""))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        match probe {
+            Ok(_) => Ok(tls),
+            Err(e) => {
+                let cause = super::cause::classify(&e);
+                let chain = super::trace::error_chain(&e.without_url());
+                if cause == Cause::PlainHttp {
+                    Self::build(opts, registry, cred, false)
+                } else if let Cause::Tls(why) = cause {
+                    Err(RegistryError::Tls {
+                        what: "TLS handshake".into(),
+                        host: registry.to_string(),
+                        why,
+                        message: chain,
+                    })
+                } else {
+                    Err(RegistryError::Connect {
+                        what: "TLS handshake".into(),
+                        host: registry.to_string(),
+                        message: chain,
+                        cause,
+                    })
+                }
+            }
+        }
+    }
+
+    fn build(
+        opts: &Options,
+        registry: &str,
+        cred: Option<Credential>,
+        tls: bool,
+    ) -> Result<Self, RegistryError> {
+        let host = api_host(registry);
+        let scheme = if tls { "https" } else { "http" };
+        let base =
+            Url::parse(&format!("{scheme}://{host}/")).map_err(|e| RegistryError::Protocol {
+                what: "parse registry address".into(),
+                host: registry.into(),
+                message: e.to_string(),
+            })?;
+        let read_pem = |path: &std::path::Path, what: &str| {
+            std::fs::read(path).map_err(|e| RegistryError::Protocol {
+                what: format!("read {what} {}", path.display()),
+                host: registry.into(),
+                message: e.to_string(),
+            })
+        };
+        let bad_pem = |path: &std::path::Path, what: &str, e: String| RegistryError::Protocol {
+            what: format!("parse {what} {}", path.display()),
+            host: registry.into(),
+            message: e,
+        };
+        // CAs: --ca-cert (for every host), then certs.d/HOST[:PORT]/*.crt (for this host name
+        // only); a client certificate: the flags, else certs.d's client.cert + client.key.
+        let dirs = opts.certs_d(registry);
+        let mut host_files: Vec<std::path::PathBuf> = Vec::new();
+        let mut client = opts.client_cert.clone();
+        for d in &dirs {
+            let mut found: Vec<_> = std::fs::read_dir(d)
+                .map(|r| r.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            found.sort();
+            host_files.extend(
+                found
+                    .into_iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "crt")),
+            );
+            let (c, k) = (d.join("client.cert"), d.join("client.key"));
+            if client.is_none() && c.is_file() && k.is_file() {
+                client = Some((c, k));
+            }
+        }
+        let read_anchors = |files: &[std::path::PathBuf]| {
+            let mut anchors = Vec::new();
+            for path in files {
+                let pem = read_pem(path, "CA certificate")?;
+                anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
+            }
+            Ok::<_, RegistryError>(anchors)
+        };
+        let anchors = Anchors {
+            given: read_anchors(&opts.ca_certs)?,
+            host: strip_port(host).to_string(),
+            host_only: read_anchors(&host_files)?,
+        };
+        let identity = match &client {
+            Some((c, k)) => {
+                let certs = pem_certs(&read_pem(c, "client certificate")?)
+                    .map_err(|e| bad_pem(c, "client certificate", e))?;
+                let key = pem_key(&read_pem(k, "client key")?)
+                    .map_err(|e| bad_pem(k, "client key", e))?;
+                Some((certs, key))
+            }
+            None => None,
+        };
+        let tls = tls_config(anchors, identity, opts.tls_verify).map_err(|e| {
+            RegistryError::Protocol {
+                what: "set up TLS".into(),
+                host: registry.into(),
+                message: e,
+            }
+        })?;
+        let read_timeout = opts.read_timeout;
+        let spec = ClientSpec {
+            registry: registry.to_string(),
+            connect_timeout: opts.connect_timeout,
+            tls: std::sync::Arc::new(tls),
+        };
+        Ok(Registry {
+            name: registry.to_string(),
+            base,
+            http: spec.client(Some(read_timeout))?,
+            upload_http: tokio::sync::OnceCell::new(),
+            spec,
+            read_timeout,
+            cred,
+            challenge: tokio::sync::RwLock::new(None),
+            tokens: TokenCache::default(),
+            debug: opts.debug,
+            insecure: opts.insecure.clone(),
+            policy: opts.policy,
+            retries: Default::default(),
+            quiet: opts.quiet.into(),
+            page_size: opts.page_size,
+            upload_chunk: opts.upload_chunk.into(),
+            cache: opts.cache.clone(),
+            no_referrers_api: Default::default(),
+            caps: Default::default(),
+        })
+    }
+
+    /// A client with credentials looked up for the registry (environment where its scope
+    /// allows, stores, Docker). `--debug` says which source supplied them, never the secret.
+    pub async fn connect(opts: &Options, registry: &str) -> anyhow::Result<Self> {
+        let name = registry.to_string();
+        let scope = opts.env_scope.clone();
+        let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name, &scope))
+            .await
+            .expect("credential lookup does not panic")?;
+        if !opts.tls_verify {
+            crate::notice::warning(&format!(
+                "TLS certificate verification is off for {registry} (--tls-verify=false): anyone on the network path can read and change what cr sends and receives"
+            ));
+        }
+        if opts.debug {
+            match &cred {
+                Some(c) => crate::notice::status(&format!(
+                    "credentials for {registry}: user {:?} from {}",
+                    c.username, c.source
+                )),
+                None => {
+                    crate::notice::status(&format!("credentials for {registry}: none (anonymous)"))
+                }
+            }
+            if credentials::from_env().is_some()
+                && !cred.as_ref().is_some_and(|c| {
+                    matches!(
+                        c.source,
+                        credentials::CredentialSource::ApiKeyEnv
+                            | credentials::CredentialSource::UserPasswordEnv
+                    )
+                })
+            {
+                crate::notice::status(&format!(
+                    "credentials for {registry}: the environment's are not sent here (only to the target registry {}, CR_CREDENTIAL_HOSTS and, for CR_APIKEY, *.icr.io)",
+                    opts.env_scope.target
+                ));
+            }
+        }
+        Ok(Self::open(opts, registry, cred).await?)
+    }
+}

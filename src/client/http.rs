@@ -1,0 +1,332 @@
+//! The HTTP clients of one registry: redirects left to the caller (Authorization must not
+//! follow them), timeouts, no proxy for loopback hosts, and the TLS setup — system and Mozilla
+//! roots plus the CAs the user gave as extra trust anchors (`--ca-cert` for every host, certs.d
+//! for its own host only), a client certificate for mutual TLS, a self-signed CA:TRUE
+//! certificate given as a CA trusted as its own anchor (as Docker does) with its name and
+//! validity still checked, and `--tls-verify=false`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_name, WebPkiServerVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+
+use super::error::{RegistryError, TlsFailure};
+
+/// What an HTTP client for one registry is built from.
+pub(super) struct ClientSpec {
+    pub(super) registry: String,
+    pub(super) connect_timeout: Duration,
+    pub(super) tls: Arc<rustls::ClientConfig>,
+}
+
+impl ClientSpec {
+    /// A client with a per-read timeout, or (None) without one, for streamed uploads.
+    pub(super) fn client(&self, read: Option<Duration>) -> Result<reqwest::Client, RegistryError> {
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.connect_timeout)
+            .dns_resolver(Arc::new(super::cause::Resolver))
+            .pool_max_idle_per_host(32)
+            .tcp_nodelay(true)
+            .use_preconfigured_tls((*self.tls).clone());
+        if let Some(t) = read {
+            b = b.read_timeout(t);
+        }
+        if crate::oci::reference::is_loopback(&self.registry) {
+            b = b.no_proxy();
+        }
+        b.build().map_err(|e| RegistryError::Protocol {
+            what: "build HTTP client".into(),
+            host: self.registry.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Certificates from PEM bytes.
+pub(super) fn pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("no PEM certificate in it".into());
+    }
+    Ok(certs)
+}
+
+/// A private key from PEM bytes.
+pub(super) fn pem_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| e.to_string())
+}
+
+/// Extra trust anchors: the CAs given for every host (`--ca-cert`), and those of one host's
+/// certs.d directory, which vouch for that host name only (not for a redirect target or a
+/// token realm elsewhere).
+pub(super) struct Anchors {
+    pub(super) given: Vec<CertificateDer<'static>>,
+    pub(super) host: String,
+    pub(super) host_only: Vec<CertificateDer<'static>>,
+}
+
+/// The TLS configuration: roots (system, Mozilla's, and the anchors), an optional client
+/// certificate, and whether certificates are verified at all.
+pub(super) fn tls_config(
+    anchors: Anchors,
+    client: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    verify: bool,
+) -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for c in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(c);
+    }
+    let checker = |extra: &[CertificateDer<'static>], mut roots: rustls::RootCertStore| {
+        for a in extra {
+            // An anchor that does not parse as one is left out: nothing chains to it.
+            let _ = roots.add(a.clone());
+        }
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(Checker {
+            inner,
+            anchors: extra.to_vec(),
+        })
+    };
+    let every = checker(&anchors.given, roots.clone())?;
+    let mut own = anchors.given.clone();
+    own.extend(anchors.host_only.iter().cloned());
+    let host = ServerName::try_from(anchors.host.trim_start_matches('[').trim_end_matches(']'))
+        .ok()
+        .map(|n| n.to_owned());
+    let host = match host {
+        Some(name) if !anchors.host_only.is_empty() => Some((name, checker(&own, roots)?)),
+        _ => None,
+    };
+    let verifier = Arc::new(Verifier {
+        every,
+        host,
+        verify,
+        provider: provider.clone(),
+    });
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match client {
+        Some((certs, key)) => builder
+            .with_client_auth_cert(certs, key)
+            .map_err(|e| e.to_string())?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// WebPKI verification against one set of roots, plus the extra anchors themselves.
+#[derive(Debug)]
+struct Checker {
+    inner: Arc<WebPkiServerVerifier>,
+    anchors: Vec<CertificateDer<'static>>,
+}
+
+impl Checker {
+    /// WebPKI's verdict, with one exemption: a self-signed CA:TRUE certificate (the
+    /// `openssl req -x509` recipe), presented as is and given as an anchor, is its own anchor.
+    /// WebPKI refuses any CA:TRUE server certificate (`CaUsedAsEndEntity`), after it checked
+    /// the validity period; the name is then checked here. Any other failure stands.
+    fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let err =
+            match self
+                .inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+        let given = self
+            .anchors
+            .iter()
+            .any(|a| a.as_ref() == end_entity.as_ref());
+        if !(given && is_ca_used_as_end_entity(&err)) {
+            return Err(err);
+        }
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        verify_server_name(&cert, server_name)?;
+        Ok(ServerCertVerified::assertion())
+    }
+}
+
+/// Whether WebPKI refused the certificate only for being a CA (its validity period, checked
+/// before, passed).
+fn is_ca_used_as_end_entity(e: &rustls::Error) -> bool {
+    match e {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => matches!(
+            other.0.downcast_ref::<webpki::Error>(),
+            Some(webpki::Error::CaUsedAsEndEntity)
+        ),
+        _ => false,
+    }
+}
+
+/// The certificate failure inside a request's error, if it is one: rustls' error found along
+/// the source chain (also inside the I/O errors that carry it).
+pub(super) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+    let mut cur = Some(e);
+    for _ in 0..32 {
+        let c = cur?;
+        if let Some(r) = c.downcast_ref::<rustls::Error>() {
+            return classify(r);
+        }
+        // An I/O error's `source()` skips the error it wraps: look at that one itself.
+        cur = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => c.source(),
+        };
+    }
+    None
+}
+
+/// A certificate failure (None: another handshake failure, handled as a connection error).
+pub(super) fn classify(e: &rustls::Error) -> Option<TlsFailure> {
+    use rustls::AlertDescription as A;
+    Some(match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer
+            | CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                TlsFailure::Untrusted
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsFailure::WrongName
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => TlsFailure::Expired,
+            _ if is_ca_used_as_end_entity(e) => TlsFailure::CaAsServer,
+            _ => return None,
+        },
+        rustls::Error::AlertReceived(A::CertificateRequired | A::BadCertificate) => {
+            TlsFailure::ClientCertificate
+        }
+        _ => return None,
+    })
+}
+
+/// The anchors given for every host; for the registry's own host name, those and its certs.d
+/// anchors; nothing verified with `--tls-verify=false`.
+#[derive(Debug)]
+struct Verifier {
+    every: Checker,
+    host: Option<(ServerName<'static>, Checker)>,
+    verify: bool,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if !self.verify {
+            return Ok(ServerCertVerified::assertion());
+        }
+        let checker = match &self.host {
+            Some((name, own)) if name == server_name => own,
+            _ => &self.every,
+        };
+        checker.verify(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_failure_is_found_inside_io_errors() {
+        let wrapped = |e: rustls::Error| std::io::Error::other(std::io::Error::other(e));
+        let cert = |c: CertificateError| wrapped(rustls::Error::InvalidCertificate(c));
+        assert_eq!(
+            tls_failure(&cert(CertificateError::UnknownIssuer)),
+            Some(TlsFailure::Untrusted)
+        );
+        assert_eq!(
+            tls_failure(&cert(CertificateError::NotValidForName)),
+            Some(TlsFailure::WrongName)
+        );
+        assert_eq!(
+            tls_failure(&cert(CertificateError::Expired)),
+            Some(TlsFailure::Expired)
+        );
+        let ca = CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            webpki::Error::CaUsedAsEndEntity,
+        )));
+        assert_eq!(tls_failure(&cert(ca)), Some(TlsFailure::CaAsServer));
+        // Not a certificate failure: left to the connection error handling (retried).
+        assert_eq!(
+            tls_failure(&wrapped(rustls::Error::HandshakeNotComplete)),
+            None
+        );
+        assert_eq!(tls_failure(&std::io::Error::other("reset")), None);
+    }
+}

@@ -1,0 +1,333 @@
+//! Manifest requests: GET (bytes kept exactly, digest verified), HEAD, PUT and DELETE.
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+
+use super::{Body, Registry, RegistryError, Req, Resource, Scope};
+use crate::oci::digest;
+use crate::oci::manifest::{detect_media_type, RawManifest};
+use crate::oci::media;
+use crate::oci::reference::ManifestRef;
+
+/// Manifests larger than this are refused (distribution's own limit is 4 MiB).
+const MAX_MANIFEST: usize = 8 << 20;
+
+/// What a HEAD tells about a manifest.
+#[derive(Debug, Clone)]
+pub struct ManifestHead {
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// What a registry said when it stored a manifest.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub digest: String,
+    /// It answered `OCI-Subject`: it has the referrers API and indexed the manifest's subject.
+    pub subject_tracked: bool,
+}
+
+impl Registry {
+    /// GET a manifest by tag or digest. The bytes are kept exactly; when fetched by digest they
+    /// must hash to it. By digest, the content cache answers once this registry confirmed that
+    /// `repo` holds it (when not yet: one HEAD; a no sends the GET, and its answer counts).
+    pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<RawManifest, RegistryError> {
+        if let (ManifestRef::Digest(d), Some(cache)) = (reference, &self.cache) {
+            if cache.contains(d) && !cache.is_confirmed(&self.name, repo, d) {
+                // A no (or an error) is left to the GET below to say, as the registry says it.
+                let _ = self.head_manifest(repo, reference, scopes).await;
+            }
+            if let Some(bytes) = cache.get_in(&self.name, repo, d) {
+                self.trace_cache("manifest", d);
+                let media_type = detect_media_type(&bytes, None);
+                let m = RawManifest::new(bytes.into(), media_type, d.clone());
+                self.confirm_parts(repo, &m);
+                return Ok(m);
+            }
+        }
+        self.fetch_manifest(repo, reference, scopes).await
+    }
+
+    /// GET a manifest from the registry (no content cache read), verified and kept.
+    async fn fetch_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<RawManifest, RegistryError> {
+        let what = format!("get manifest {repo}{}{reference}", reference.sep());
+        let req = Req::new(
+            Method::GET,
+            self.repo_url(repo, Resource::Manifest(reference))?,
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .header(ACCEPT, media::ACCEPT);
+        let mut resp = self.send_ok(req).await?;
+        let ct = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let header_digest = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = self.read_limited(&mut resp, MAX_MANIFEST, &what).await?;
+        let expected = match reference {
+            ManifestRef::Digest(d) => Some(d.clone()),
+            ManifestRef::Tag(_) => header_digest,
+        };
+        let digest = match expected {
+            Some(exp) => {
+                let actual = digest::of_like(&exp, &bytes);
+                if actual != exp {
+                    return Err(RegistryError::DigestMismatch {
+                        what,
+                        expected: exp,
+                        actual,
+                    });
+                }
+                actual
+            }
+            None => digest::sha256(&bytes),
+        };
+        let media_type = detect_media_type(&bytes, ct.as_deref());
+        if let Some(cache) = &self.cache {
+            cache.put(&digest, &bytes);
+            cache.confirm(&self.name, repo, &digest);
+        }
+        let m = RawManifest::new(bytes, media_type, digest);
+        self.confirm_parts(repo, &m);
+        Ok(m)
+    }
+
+    /// What a manifest `repo` holds refers to is in `repo` too (a registry keeps an image's
+    /// config and an index's manifests with it): its config and child manifests may be read
+    /// from the content cache for `repo` without asking again.
+    fn confirm_parts(&self, repo: &str, m: &RawManifest) {
+        let (Some(cache), Ok(parsed)) = (&self.cache, m.parse()) else {
+            return;
+        };
+        let parts = parsed
+            .blobs()
+            .into_iter()
+            .take(1)
+            .chain(parsed.children().into_iter().map(|(d, _)| d));
+        for d in parts {
+            cache.confirm(&self.name, repo, &d.digest);
+        }
+    }
+
+    /// HEAD a manifest; None when it does not exist.
+    pub async fn head_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<Option<ManifestHead>, RegistryError> {
+        let what = format!("check manifest {repo}{}{reference}", reference.sep());
+        let req = Req::new(
+            Method::HEAD,
+            self.repo_url(repo, Resource::Manifest(reference))?,
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .header(ACCEPT, media::ACCEPT);
+        let resp = self.send(req).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        // No HEAD (405), or a HEAD answered 403 where 404 is meant (Artifactory): a GET says.
+        if matches!(
+            resp.status(),
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::FORBIDDEN
+        ) {
+            return match self.fetch_manifest(repo, reference, scopes).await {
+                Ok(m) => Ok(Some(ManifestHead {
+                    digest: Some(m.digest.clone()),
+                    media_type: Some(m.media_type.clone()),
+                    size: Some(m.bytes.len() as u64),
+                })),
+                Err(e) if e.kind() == super::Kind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        if !resp.status().is_success() {
+            return Err(self.error(resp, &what, scopes).await);
+        }
+        let h = |k: &str| {
+            resp.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        if let Some(cache) = &self.cache {
+            // The registry says `repo` holds this digest (for a digest asked: that one, unless
+            // it names another).
+            let said = h("docker-content-digest");
+            let held = match reference {
+                ManifestRef::Digest(d) => said.is_none_or(|s| s == *d).then(|| d.clone()),
+                ManifestRef::Tag(_) => said,
+            };
+            if let Some(d) = held {
+                cache.confirm(&self.name, repo, &d);
+            }
+        }
+        Ok(Some(ManifestHead {
+            digest: h("docker-content-digest"),
+            media_type: h("content-type")
+                .map(|c| c.split(';').next().unwrap_or("").trim().to_string()),
+            size: h("content-length").and_then(|s| s.parse().ok()),
+        }))
+    }
+
+    /// The digest a tag points at: HEAD, or GET where HEAD gives no digest.
+    pub async fn resolve_digest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<Option<String>, RegistryError> {
+        if let ManifestRef::Digest(d) = reference {
+            return Ok(self
+                .head_manifest(repo, reference, scopes)
+                .await?
+                .map(|_| d.clone()));
+        }
+        match self.head_manifest(repo, reference, scopes).await {
+            Ok(Some(ManifestHead {
+                digest: Some(d), ..
+            })) => return Ok(Some(d)),
+            Ok(None) => return Ok(None),
+            _ => {}
+        }
+        match self.get_manifest(repo, reference, scopes).await {
+            Ok(m) => Ok(Some(m.digest)),
+            Err(e) if e.kind() == super::Kind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// PUT manifest bytes under a tag or digest; says what the registry reports.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        manifest: &RawManifest,
+        scopes: &[Scope],
+    ) -> Result<Stored, RegistryError> {
+        let what = format!("put manifest {repo}{}{reference}", reference.sep());
+        let req = Req::new(
+            Method::PUT,
+            self.repo_url(repo, Resource::Manifest(reference))?,
+            scopes.to_vec(),
+            what,
+        )
+        .header(CONTENT_TYPE, &manifest.media_type)
+        .body(Body::Bytes(manifest.bytes.clone()));
+        let resp = self.send_ok(req).await?;
+        let h = |k: &str| {
+            resp.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(Stored {
+            digest: h("docker-content-digest").unwrap_or_else(|| manifest.digest.clone()),
+            subject_tracked: h("oci-subject").is_some(),
+        })
+    }
+
+    /// DELETE a manifest by digest or tag. By digest, an answer that was lost (a cut
+    /// connection, a 5xx, or a 404 to an attempt after one of those) is checked, not assumed:
+    /// a HEAD that finds the manifest gone means the delete went through.
+    pub async fn delete_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<(), RegistryError> {
+        let what = format!("delete manifest {repo}{}{reference}", reference.sep());
+        let budget = self.policy.budget();
+        let req = Req::new(
+            Method::DELETE,
+            self.repo_url(repo, Resource::Manifest(reference))?,
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .budget(budget.clone());
+        let sent = crate::interrupt::Deletion::sent(format!(
+            "{}/{repo}{}{reference}",
+            self.name,
+            reference.sep()
+        ));
+        let e = match self.send_ok(req).await {
+            Ok(_) => {
+                sent.answered();
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        let retried = budget.of() - budget.left() > 1;
+        if !matches!(reference, ManifestRef::Digest(_)) || !answer_lost(&e, retried) {
+            if !answer_lost(&e, retried) {
+                sent.refused();
+            }
+            return Err(e);
+        }
+        match self.head_manifest(repo, reference, scopes).await {
+            Ok(None) => {
+                sent.answered();
+                let line = format!(
+                    "the answer to {what} on {} was lost ({e}); checked: it is gone",
+                    self.name
+                );
+                if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
+                    crate::notice::note(&line);
+                }
+                Ok(())
+            }
+            // Still there, or the check failed too: the delete's own error stands.
+            _ => Err(e),
+        }
+    }
+}
+
+/// Whether a failed DELETE may have been done with only its answer lost: the connection broke
+/// or the server (or a proxy) failed; or, after such an attempt, the retry found nothing left.
+fn answer_lost(e: &RegistryError, retried: bool) -> bool {
+    match e {
+        RegistryError::Connect { .. } => true,
+        RegistryError::Api { status, .. } if *status >= 500 => true,
+        _ => retried && e.kind() == super::Kind::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> RegistryError {
+        RegistryError::status_for_test("delete manifest", status)
+    }
+
+    #[test]
+    fn which_delete_failures_are_checked() {
+        assert!(answer_lost(&api(500), false));
+        assert!(answer_lost(&api(502), false));
+        // A 404 to the first attempt: it was not there; to a retry: the first one did it.
+        assert!(!answer_lost(&api(404), false));
+        assert!(answer_lost(&api(404), true));
+        // Refusals are answers, not lost ones.
+        assert!(!answer_lost(&api(405), true));
+        assert!(!answer_lost(&api(403), false));
+    }
+}

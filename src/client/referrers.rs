@@ -1,0 +1,255 @@
+//! Referrers on the wire: the OCI 1.1 referrers API (`GET /v2/NAME/referrers/DIGEST`), the
+//! fallback tag schema (`sha256-<hex>` holding an index of referrers) and its upkeep at a
+//! registry without the API: read, merge, put back.
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::{Kind, Registry, RegistryError, Req, Resource, Scope};
+use crate::oci::digest;
+use crate::oci::manifest::RawManifest;
+use crate::oci::media;
+use crate::oci::reference::ManifestRef;
+
+/// A referrers list or fallback index is read up to this size.
+const MAX_INDEX: usize = 8 << 20;
+
+/// The fallback tag of a subject: `sha256:abc…` → `sha256-abc…` (at most 128 characters).
+pub fn fallback_tag(subject: &str) -> String {
+    let t = subject.replacen(':', "-", 1);
+    t.chars().take(128).collect()
+}
+
+/// The descriptor a referrers index lists for `m`: its media type, digest, size, artifact
+/// type (the manifest's, else its config's media type) and annotations. None when `m` has no
+/// subject.
+pub fn referrer_descriptor(m: &RawManifest) -> Option<(String, Value)> {
+    let v: Value = serde_json::from_slice(&m.bytes).ok()?;
+    let subject = v.get("subject")?.get("digest")?.as_str()?.to_string();
+    let artifact_type = v
+        .get("artifactType")
+        .and_then(Value::as_str)
+        .or_else(|| v.get("config")?.get("mediaType")?.as_str())
+        .map(str::to_string);
+    let mut d = json!({
+        "mediaType": m.media_type,
+        "digest": m.digest,
+        "size": m.bytes.len(),
+    });
+    if let Some(t) = artifact_type {
+        d["artifactType"] = json!(t);
+    }
+    if let Some(a) = v.get("annotations").filter(|a| a.is_object()) {
+        d["annotations"] = a.clone();
+    }
+    Some((subject, d))
+}
+
+impl Registry {
+    /// The referrers of `digest` through the referrers API: Some(descriptors), or None when
+    /// the registry has no usable API there, and the fallback tag schema applies. The API is
+    /// taken only from a 200 with the OCI index content type and a body that parses (quirks
+    /// §0 "Referrers API detection"); every other answer means "no API": 404 (GHCR, GitLab),
+    /// 400 (Quay, unknown subject), 401 after a token was issued (older Harbor), 405, and a
+    /// redirect to an HTML sign-in page (Artifact Registry). Only a 429 or 5xx that outlived
+    /// the retries is an error (a registry with the API, failing now). Remembered for the rest
+    /// of the command, except a 400 (Quay answers it per subject).
+    pub async fn referrers_api(
+        &self,
+        repo: &str,
+        subject: &str,
+        scopes: &[Scope],
+    ) -> Result<Option<Vec<Value>>, RegistryError> {
+        if self.no_referrers_api() {
+            return Ok(None);
+        }
+        let what = format!("list referrers of {repo}@{subject}");
+        let req = Req::new(
+            Method::GET,
+            self.repo_url(repo, Resource::Referrers(subject))?,
+            scopes.to_vec(),
+            what.clone(),
+        )
+        .header(ACCEPT, media::OCI_INDEX);
+        let mut resp = self.send(req).await?;
+        let status = resp.status();
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(self.error(resp, &what, scopes).await);
+        }
+        let index_type = resp
+            .headers()
+            .get_all(CONTENT_TYPE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|c| c.split(';').next())
+            .any(|c| c.trim().eq_ignore_ascii_case(media::OCI_INDEX));
+        if status != StatusCode::OK || !index_type {
+            if status != StatusCode::BAD_REQUEST {
+                self.set_no_referrers_api();
+            }
+            if self.debug {
+                crate::notice::status(&format!(
+                    "{what}: HTTP {} ({}): no referrers API there; using the fallback tag schema",
+                    status.as_u16(),
+                    if index_type {
+                        "an OCI index"
+                    } else {
+                        "not an OCI index"
+                    }
+                ));
+            }
+            return Ok(None);
+        }
+        let bytes = self.read_limited(&mut resp, MAX_INDEX, &what).await?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) if v.is_object() => Ok(Some(valid_descriptors(&v))),
+            _ => {
+                self.set_no_referrers_api();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Keep a stored manifest with a subject findable: unless the registry said it indexed
+    /// the subject (`OCI-Subject`, `subject_header`) AND its referrers API answers for this
+    /// repository (200, OCI index), the manifest goes into the subject's fallback tag index.
+    /// The header alone is not trusted: Docker Hub sent it without having the API (quirks §1).
+    pub async fn index_referrer(
+        &self,
+        repo: &str,
+        m: &RawManifest,
+        subject_header: bool,
+    ) -> Result<(), RegistryError> {
+        let Some((subject, _)) = referrer_descriptor(m) else {
+            return Ok(());
+        };
+        if subject_header
+            && crate::oci::reference::validate_digest(&subject).is_ok()
+            && self
+                .referrers_api(repo, &subject, &[Scope::push(repo)])
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        self.add_to_fallback_index(repo, m).await
+    }
+
+    /// The descriptors listed by the fallback tag of `subject` (none when there is no tag).
+    pub async fn referrers_by_tag(
+        &self,
+        repo: &str,
+        subject: &str,
+        scopes: &[Scope],
+    ) -> Result<Vec<Value>, RegistryError> {
+        let tag = ManifestRef::tag(&fallback_tag(subject));
+        match self.get_manifest(repo, &tag, scopes).await {
+            Ok(m) => Ok(serde_json::from_slice::<Value>(&m.bytes)
+                .map(|v| valid_descriptors(&v))
+                .unwrap_or_default()),
+            Err(e) if e.kind() == Kind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Add `m` (a manifest with a subject, stored already) to its subject's fallback tag index,
+    /// as the distribution spec asks of clients when the registry lacks the referrers API:
+    /// the index is read, the descriptor added if missing, and the index put back.
+    pub async fn add_to_fallback_index(
+        &self,
+        repo: &str,
+        m: &RawManifest,
+    ) -> Result<(), RegistryError> {
+        let Some((subject, desc)) = referrer_descriptor(m) else {
+            return Ok(());
+        };
+        if crate::oci::reference::validate_digest(&subject).is_err() {
+            return Ok(());
+        }
+        let scopes = [Scope::push(repo)];
+        let tag = ManifestRef::tag(&fallback_tag(&subject));
+        let mut index = match self.get_manifest(repo, &tag, &scopes).await {
+            Ok(old) => serde_json::from_slice::<Value>(&old.bytes)
+                .ok()
+                .filter(|v| v.get("manifests").is_some_and(Value::is_array))
+                .unwrap_or_else(empty_index),
+            Err(e) if e.kind() == Kind::NotFound => empty_index(),
+            Err(e) => return Err(e),
+        };
+        let list = index["manifests"].as_array_mut().expect("an array");
+        if list.iter().any(|d| d["digest"] == desc["digest"]) {
+            return Ok(());
+        }
+        list.push(desc);
+        let bytes = serde_json::to_vec(&index).expect("JSON");
+        let raw = RawManifest::new(
+            bytes.clone().into(),
+            media::OCI_INDEX.into(),
+            digest::sha256(&bytes),
+        );
+        self.put_manifest(repo, &tag, &raw, &scopes).await?;
+        Ok(())
+    }
+
+    fn no_referrers_api(&self) -> bool {
+        self.no_referrers_api
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_no_referrers_api(&self) {
+        self.no_referrers_api
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn empty_index() -> Value {
+    json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": []})
+}
+
+/// The descriptors of an index whose digests are valid (others are dropped: they would
+/// become URL segments).
+fn valid_descriptors(index: &Value) -> Vec<Value> {
+    index
+        .get("manifests")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter(|d| {
+                    d.get("digest")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| crate::oci::reference::validate_digest(s).is_ok())
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_tags_and_descriptors() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(fallback_tag(&d), format!("sha256-{}", "a".repeat(64)));
+        let bytes = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","artifactType":"application/spdx+json","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{d}","size":2}},"layers":[],"subject":{{"mediaType":"{}","digest":"{d}","size":10}},"annotations":{{"k":"v"}}}}"#,
+            media::OCI_MANIFEST,
+            media::OCI_MANIFEST
+        );
+        let m = RawManifest::new(
+            bytes.clone().into(),
+            media::OCI_MANIFEST.into(),
+            digest::sha256(bytes.as_bytes()),
+        );
+        let (subject, desc) = referrer_descriptor(&m).unwrap();
+        assert_eq!(subject, d);
+        assert_eq!(desc["artifactType"], "application/spdx+json");
+        assert_eq!(desc["annotations"]["k"], "v");
+        assert_eq!(desc["size"], bytes.len());
+        let index = json!({"manifests": [desc, {"digest": "sha256:../x"}]});
+        assert_eq!(valid_descriptors(&index).len(), 1);
+    }
+}

@@ -1,0 +1,639 @@
+//! The HTTP client for one registry: ping and challenge, Authorization per request (Basic or a
+//! cached bearer token), retries with backoff and jitter, redirects (Authorization only to the
+//! registry itself), error decoding and `--debug` traces with secrets redacted.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE,
+};
+use reqwest::{Method, Response, StatusCode};
+use url::Url;
+
+use super::auth::{Challenge, Scope, TokenCache};
+use super::cause::{self, Cause};
+use super::error::{parse_errors, RegistryError};
+use super::http::ClientSpec;
+use super::retry::{decide, retry_after, retryable_status, Budget, Decision, Policy};
+use super::trace::{error_chain, redact_url};
+use super::watch::{watched, ByteStream};
+use crate::credentials::Credential;
+use crate::oci::reference::{self, ManifestRef};
+
+/// After an upload's last byte, the registry gets ten read timeouts and a second per this many
+/// bytes to answer.
+const COMMIT_RATE: u64 = 10 << 20;
+
+/// How much of an error answer is kept.
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// Read at most `limit` bytes of a body; true when there was more.
+pub(super) async fn read_capped(
+    resp: &mut Response,
+    limit: usize,
+) -> Result<(bytes::Bytes, bool), reqwest::Error> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(c) = resp.chunk().await? {
+        let room = limit - buf.len();
+        if c.len() > room {
+            buf.extend_from_slice(&c[..room]);
+            return Ok((buf.freeze(), true));
+        }
+        buf.extend_from_slice(&c);
+    }
+    Ok((buf.freeze(), false))
+}
+
+/// The `Location` of a redirect ("" when absent).
+fn loc_of(resp: &Response) -> &str {
+    resp.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// A resource of one repository, for [`Registry::repo_url`].
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    /// `manifests/TAG` or `manifests/DIGEST`.
+    Manifest(&'a ManifestRef),
+    /// `blobs/DIGEST`.
+    Blob(&'a str),
+    /// `blobs/uploads/`.
+    Uploads,
+    /// `tags/list`.
+    Tags,
+    /// `referrers/DIGEST`.
+    Referrers(&'a str),
+}
+
+/// A request body: bytes can be sent again on retry, a stream only once.
+pub enum Body {
+    Empty,
+    Bytes(bytes::Bytes),
+    Stream(Option<ByteStream>),
+}
+
+/// One request to the registry.
+pub struct Req {
+    pub method: Method,
+    pub url: Url,
+    pub scopes: Vec<Scope>,
+    /// What we are doing, for errors: `get manifest ns/repo:tag`.
+    pub what: String,
+    pub headers: HeaderMap,
+    pub body: Body,
+    /// Attempts shared with the caller (a blob download's resumes); None: a fresh budget.
+    pub budget: Option<Budget>,
+}
+
+impl Req {
+    pub fn new(method: Method, url: Url, scopes: Vec<Scope>, what: impl Into<String>) -> Self {
+        Req {
+            method,
+            url,
+            scopes,
+            what: what.into(),
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+            budget: None,
+        }
+    }
+    /// Draw attempts from `budget`, shared with the caller.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+    pub fn header(mut self, k: HeaderName, v: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            self.headers.insert(k, v);
+        }
+        self
+    }
+    pub fn body(mut self, b: Body) -> Self {
+        self.body = b;
+        self
+    }
+    fn retryable(&self) -> bool {
+        !matches!(self.body, Body::Stream(_))
+    }
+}
+
+/// A client bound to one registry host.
+pub struct Registry {
+    /// The registry as users name it (`docker.io`, `localhost:5000`).
+    pub name: String,
+    pub(super) base: Url,
+    pub(super) http: reqwest::Client,
+    /// For streamed uploads, built when the first one starts: no per-read timeout (the answer
+    /// comes only after the whole body); `watch` notices a stall instead.
+    pub(super) upload_http: tokio::sync::OnceCell<reqwest::Client>,
+    pub(super) spec: ClientSpec,
+    pub(super) read_timeout: Duration,
+    pub(super) cred: Option<Credential>,
+    pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
+    pub(super) tokens: TokenCache,
+    pub(super) debug: bool,
+    /// Hosts listed as insecure: a plain-HTTP token realm is accepted there.
+    pub(super) insecure: Vec<String>,
+    pub(super) policy: Policy,
+    /// Retry lines noted, for reports.
+    pub(super) retries: std::sync::Mutex<Vec<String>>,
+    pub(super) quiet: std::sync::atomic::AtomicBool,
+    /// Entries asked per catalog or tag-list page.
+    pub(super) page_size: u64,
+    /// PATCH size for blob uploads once the registry refused a whole blob in one PUT (0: PUT).
+    pub(super) upload_chunk: std::sync::atomic::AtomicU64,
+    /// The content cache, if any: manifests by digest and small blobs.
+    pub(super) cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// The registry answered that it has no referrers API.
+    pub(super) no_referrers_api: std::sync::atomic::AtomicBool,
+    /// What its answers showed it supports (tag deletion) and its rate limit.
+    pub(super) caps: super::capabilities::Capabilities,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("name", &self.name)
+            .field("base", &self.base.as_str())
+            .field("cred", &self.cred)
+            .finish()
+    }
+}
+
+impl Registry {
+    /// The content cache this client reads and fills, if any.
+    pub fn cache(&self) -> Option<&std::sync::Arc<crate::cache::Cache>> {
+        self.cache.as_ref()
+    }
+
+    /// Under `--debug`, say that a content-addressed read came from the cache.
+    pub(super) fn trace_cache(&self, what: &str, digest: &str) {
+        if self.debug {
+            crate::notice::status(&format!(
+                "cache: {what} {digest} read from the content cache (no request)"
+            ));
+        }
+    }
+
+    /// The retry policy every request of this client follows.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// How long a read may wait for data before the connection counts as stalled.
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
+    /// What this registry's answers showed it supports.
+    pub fn capabilities(&self) -> &super::capabilities::Capabilities {
+        &self.caps
+    }
+
+    pub fn credential(&self) -> Option<&Credential> {
+        self.cred.as_ref()
+    }
+
+    /// Whose credentials, and where they came from: `user "alice" from CR_USERNAME/CR_PASSWORD`.
+    pub fn account(&self) -> super::Account {
+        match &self.cred {
+            Some(c) => super::Account {
+                user: Some(c.username.clone()),
+                source: Some(c.source.clone()),
+            },
+            None => super::Account::anonymous(),
+        }
+    }
+
+    /// `BASE/v2/` (the ping).
+    pub fn url(&self, _root: &str) -> Url {
+        self.api_url(&[])
+    }
+
+    /// `BASE/v2/` followed by `segments`, each one path segment (escaped by the url crate).
+    fn api_url(&self, segments: &[&str]) -> Url {
+        let mut u = self.base.clone();
+        u.path_segments_mut()
+            .expect("an http(s) base has a path")
+            .pop_if_empty()
+            .push("v2")
+            .extend(segments)
+            .extend(segments.is_empty().then_some(""));
+        u
+    }
+
+    /// The URL of a repository's resource, built from path segments after every value in it
+    /// was validated (repository path, tag, digest): a tag or digest from a registry or an
+    /// archive can never retarget another repository or endpoint.
+    pub fn repo_url(&self, repo: &str, res: Resource<'_>) -> Result<Url, RegistryError> {
+        let invalid = |e| self.invalid(e);
+        reference::validate_repository(repo).map_err(invalid)?;
+        let mut segs: Vec<&str> = repo.split('/').collect();
+        match res {
+            Resource::Manifest(r) => {
+                match r {
+                    ManifestRef::Digest(d) => reference::validate_digest(d),
+                    ManifestRef::Tag(t) => reference::validate_tag(t),
+                }
+                .map_err(invalid)?;
+                segs.extend(["manifests", r.as_str()]);
+            }
+            Resource::Blob(d) => {
+                reference::validate_digest(d).map_err(invalid)?;
+                segs.extend(["blobs", d]);
+            }
+            Resource::Uploads => segs.extend(["blobs", "uploads", ""]),
+            Resource::Tags => segs.extend(["tags", "list"]),
+            Resource::Referrers(d) => {
+                reference::validate_digest(d).map_err(invalid)?;
+                segs.extend(["referrers", d]);
+            }
+        }
+        Ok(self.api_url(&segs))
+    }
+
+    /// The error for a value that fails a validator.
+    pub(super) fn invalid(&self, e: reference::ReferenceError) -> RegistryError {
+        RegistryError::Invalid {
+            host: self.name.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// `BASE/v2/_catalog`.
+    pub fn catalog_url(&self) -> Url {
+        self.api_url(&["_catalog"])
+    }
+
+    /// Resolve a `Location` header against the registry. The header may carry a signature, so
+    /// an unusable one is never quoted.
+    pub fn resolve(&self, location: &str) -> Result<Url, RegistryError> {
+        let u = self
+            .base
+            .join(location)
+            .map_err(|e| RegistryError::Protocol {
+                what: "follow Location".into(),
+                host: self.name.clone(),
+                message: format!("the registry sent an unusable Location header ({e})"),
+            })?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(RegistryError::Protocol {
+                what: "follow Location".into(),
+                host: self.name.clone(),
+                message: format!("the registry sent a Location with scheme {:?}", u.scheme()),
+            });
+        }
+        Ok(u)
+    }
+
+    pub(super) fn same_origin(&self, u: &Url) -> bool {
+        u.scheme() == self.base.scheme()
+            && u.host_str() == self.base.host_str()
+            && u.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    /// Send once, following redirects for GET/HEAD; Authorization only to the registry itself.
+    pub(super) async fn raw_send(
+        &self,
+        method: Method,
+        mut url: Url,
+        auth: Option<&str>,
+        mut headers: HeaderMap,
+        body: Body,
+        what: &str,
+    ) -> Result<Response, RegistryError> {
+        let mut body = Some(body);
+        let first = url.origin();
+        for _ in 0..10 {
+            let streamed = matches!(body, Some(Body::Stream(Some(_))));
+            let http = if streamed {
+                self.upload_http
+                    .get_or_try_init(|| async { self.spec.client(None) })
+                    .await?
+            } else {
+                &self.http
+            };
+            let mut rb = http
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            let with_auth = auth.is_some() && self.same_origin(&url);
+            if let (true, Some(a)) = (with_auth, auth) {
+                rb = rb.header(AUTHORIZATION, a);
+            }
+            let mut watch = None;
+            rb = match body.take() {
+                Some(Body::Bytes(b)) => rb.body(b),
+                Some(Body::Stream(Some(s))) => {
+                    let len = headers
+                        .get(reqwest::header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok());
+                    let (s, w) = watched(s, len);
+                    watch = Some(w);
+                    rb.body(reqwest::Body::wrap_stream(s))
+                }
+                _ => rb,
+            };
+            let started = Instant::now();
+            if self.debug {
+                crate::notice::status(&format!(
+                    "> {method} {}{}",
+                    redact_url(&url),
+                    if with_auth { " (authorized)" } else { "" }
+                ));
+            }
+            let host = url.host_str().unwrap_or_default().to_string()
+                + &url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let connect = |message: String, cause| RegistryError::Connect {
+                what: what.to_string(),
+                host: host.clone(),
+                message,
+                cause,
+            };
+            let resp = match watch {
+                None => rb.send().await,
+                Some(w) => tokio::select! {
+                    r = rb.send() => r,
+                    msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg, Cause::Timeout)),
+                },
+            }
+            .map_err(|e| match super::http::tls_failure(&e) {
+                Some(why) => RegistryError::Tls {
+                    what: what.to_string(),
+                    host: host.clone(),
+                    why,
+                    message: error_chain(&e.without_url()),
+                },
+                None => {
+                    let cause = cause::classify(&e);
+                    connect(error_chain(&e.without_url()), cause)
+                }
+            })?;
+            if self.debug {
+                crate::notice::status(&format!(
+                    "< {} ({} ms)",
+                    resp.status(),
+                    started.elapsed().as_millis()
+                ));
+            }
+            if self.same_origin(&url) {
+                self.caps
+                    .note_rate_limit(&self.name, resp.headers(), self.debug);
+            }
+            let redirect = resp.status().is_redirection()
+                && matches!(method, Method::GET | Method::HEAD)
+                && resp.status() != StatusCode::NOT_MODIFIED;
+            if !redirect {
+                return Ok(resp);
+            }
+            // A HEAD answered with a redirect to storage elsewhere (a presigned URL, valid for
+            // GET only): the answer itself says the content is there; not followed.
+            if method == Method::HEAD {
+                let target = url.join(loc_of(&resp)).ok();
+                if target.is_some_and(|t| !self.same_origin(&t)) {
+                    return Ok(resp);
+                }
+            }
+            let loc = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| RegistryError::Protocol {
+                    what: what.to_string(),
+                    host: self.name.clone(),
+                    message: format!("redirect {} without Location", resp.status()),
+                })?;
+            url = url.join(loc).map_err(|e| RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: format!("bad redirect: {e}"),
+            })?;
+            // Credentials given for one host (a token realm's Basic header) do not follow a
+            // redirect to another.
+            if url.origin() != first {
+                headers.remove(AUTHORIZATION);
+            }
+            body = Some(Body::Empty);
+        }
+        Err(RegistryError::Protocol {
+            what: what.to_string(),
+            host: self.name.clone(),
+            message: "too many redirects".into(),
+        })
+    }
+
+    /// Send with authorization, one renewal after a 401, and retries on connection errors,
+    /// 408, 429 and 5xx (when the body can be sent again), drawing attempts from the request's
+    /// budget (a fresh one unless the caller shares one). Any status is returned.
+    pub async fn send(&self, mut req: Req) -> Result<Response, RegistryError> {
+        let retryable = req.retryable();
+        let budget = req.budget.take().unwrap_or_else(|| self.policy.budget());
+        let mut renewed = false;
+        let mut re_asked = false;
+        let mut attempt = budget.take().ok_or_else(|| self.spent(&req.what))?;
+        loop {
+            let auth = self.authorization(&req.scopes, None).await?;
+            let body = match &mut req.body {
+                Body::Empty => Body::Empty,
+                Body::Bytes(b) => Body::Bytes(b.clone()),
+                Body::Stream(s) => Body::Stream(s.take()),
+            };
+            let r = self
+                .raw_send(
+                    req.method.clone(),
+                    req.url.clone(),
+                    auth.as_deref(),
+                    req.headers.clone(),
+                    body,
+                    &req.what,
+                )
+                .await;
+            let (cause, wait, next) = match r {
+                Err(e) if retryable && decide(&e, false) != Decision::Stop => {
+                    // Spent: the last error stands.
+                    let Some(next) = budget.take() else {
+                        return Err(e);
+                    };
+                    (e.to_string(), None, next)
+                }
+                Err(e) => return Err(e),
+                // Storage a GET was redirected to refused the URL (a presigned URL that
+                // expired: S3 answers 403, or 400 to a request it finds wrong): ask the
+                // registry again, once, for a fresh one.
+                Ok(resp)
+                    if !re_asked
+                        && retryable
+                        && req.method == Method::GET
+                        && !self.same_origin(resp.url())
+                        && matches!(resp.status().as_u16(), 400 | 403) =>
+                {
+                    re_asked = true;
+                    let cause = format!(
+                        "HTTP {} from the storage it was redirected to (an expired URL?)",
+                        resp.status().as_u16()
+                    );
+                    self.note_retry(&req.what, &cause, attempt, budget.of());
+                    continue;
+                }
+                Ok(resp)
+                    if resp.status() == StatusCode::UNAUTHORIZED
+                        && !renewed
+                        && retryable
+                        && self.same_origin(resp.url()) =>
+                {
+                    renewed = true;
+                    self.learn_challenge(&resp).await;
+                    // Renew the token once: it may have expired mid-operation.
+                    self.authorization(&req.scopes, Some(auth.as_deref().unwrap_or("")))
+                        .await?;
+                    continue;
+                }
+                // A 429 whose own headers say the quota is spent (Docker Hub's pull limit,
+                // `ratelimit-remaining: 0`, a window of hours) is not retried in a loop.
+                Ok(resp) if super::capabilities::RateLimit::spent(&resp) => return Ok(resp),
+                Ok(resp) if retryable && retryable_status(resp.status()) => {
+                    // Spent: the last answer stands, and becomes the caller's error.
+                    let Some(next) = budget.take() else {
+                        return Ok(resp);
+                    };
+                    let wait = retry_after(&resp);
+                    let cause = match wait {
+                        // The wait is said, so that a long one does not look like a hang.
+                        Some(d) if !d.is_zero() => format!(
+                            "HTTP {}; {} asked to wait {} s (Retry-After)",
+                            resp.status().as_u16(),
+                            self.name,
+                            d.as_secs()
+                        ),
+                        _ => format!("HTTP {}", resp.status().as_u16()),
+                    };
+                    (cause, wait, next)
+                }
+                Ok(resp) => return Ok(resp),
+            };
+            self.note_retry(&req.what, &cause, next, budget.of());
+            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
+            attempt = next;
+        }
+    }
+
+    /// Say (on stderr unless quiet, and in the command's report) that a request is tried again.
+    pub fn note_retry(&self, what: &str, cause: &str, attempt: u32, of: u32) {
+        let line = format!(
+            "retrying {what} on {} after {cause} (attempt {attempt} of {of})",
+            self.name
+        );
+        if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
+            crate::notice::status(&line);
+        }
+        self.retries.lock().expect("retries lock").push(line);
+    }
+
+    /// The retry lines noted so far (for `-o json` reports), taken.
+    pub fn take_retries(&self) -> Vec<String> {
+        std::mem::take(&mut *self.retries.lock().expect("retries lock"))
+    }
+
+    /// Stop printing retry lines (`--quiet`); they are still reported.
+    pub fn set_quiet(&self, quiet: bool) {
+        self.quiet
+            .store(quiet, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn spent(&self, what: &str) -> RegistryError {
+        RegistryError::Protocol {
+            what: what.to_string(),
+            host: self.name.clone(),
+            message: "no attempts left for this request".into(),
+        }
+    }
+
+    /// Send and require a 2xx status.
+    pub async fn send_ok(&self, req: Req) -> Result<Response, RegistryError> {
+        let what = req.what.clone();
+        let scopes = req.scopes.clone();
+        let resp = self.send(req).await?;
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(self.error(resp, &what, &scopes).await)
+        }
+    }
+
+    /// Read a whole (small) body, refusing more than `limit` bytes, and giving up when it has
+    /// not ended in time (a body that drips forever).
+    pub async fn read_limited(
+        &self,
+        resp: &mut Response,
+        limit: usize,
+        what: &str,
+    ) -> Result<bytes::Bytes, RegistryError> {
+        let deadline = self.read_timeout + Duration::from_secs(120);
+        match tokio::time::timeout(deadline, read_capped(resp, limit)).await {
+            Ok(Ok((buf, false))) => Ok(buf),
+            Ok(Ok((_, true))) => Err(RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: format!("answer larger than {limit} bytes"),
+            }),
+            Ok(Err(e)) => Err(RegistryError::Connect {
+                what: what.to_string(),
+                host: self.name.clone(),
+                cause: cause::classify(&e),
+                message: error_chain(&e.without_url()),
+            }),
+            Err(_) => Err(RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: format!("answer not complete after {} s", deadline.as_secs()),
+            }),
+        }
+    }
+
+    /// Turn an error response into a typed error.
+    pub async fn error(&self, resp: Response, what: &str, scopes: &[Scope]) -> RegistryError {
+        let status = resp.status().as_u16();
+        let insufficient_scope = status == 401
+            && resp
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("insufficient_scope"));
+        let wait = retry_after(&resp).map(|d| d.as_secs().min(u16::MAX.into()) as u16);
+        // Keep what arrives of the first 64 KiB within a few seconds; never more.
+        let mut resp = resp;
+        let patience = self.read_timeout.min(Duration::from_secs(10));
+        let body =
+            match tokio::time::timeout(patience, read_capped(&mut resp, MAX_ERROR_BODY)).await {
+                Ok(Ok((b, _))) => b,
+                _ => bytes::Bytes::new(),
+            };
+        let mut errors = parse_errors(&body);
+        // Text, HTML, or JSON without a message (a proxy's, a CDN's, S3's answer): quoted.
+        if errors
+            .iter()
+            .all(|e| e.message.is_empty() && e.code.is_empty())
+        {
+            errors = super::error::quote_body(&body).into_iter().collect();
+        }
+        RegistryError::Api {
+            what: what.to_string(),
+            host: self.name.clone(),
+            status,
+            errors,
+            account: Some(Box::new(self.account())),
+            scope: (!scopes.is_empty()).then(|| {
+                scopes
+                    .iter()
+                    .map(Scope::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            insufficient_scope: insufficient_scope && self.cred.is_some(),
+            retry_after: wait,
+        }
+    }
+}
