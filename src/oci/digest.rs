@@ -330,7 +330,9 @@ mod tests {
         // Read as &str, compared with strings, used as a map key looked up by &str.
         let s: &str = &d;
         assert_eq!(s, EMPTY);
-        assert!(d == EMPTY && EMPTY == d && d == EMPTY.to_string());
+        assert_eq!(d, EMPTY);
+        assert_eq!(EMPTY, d);
+        assert_eq!(d, EMPTY.to_string());
         let m: std::collections::HashMap<Digest, u8> = [(d.clone(), 1)].into();
         assert_eq!(m.get(EMPTY), Some(&1));
     }
