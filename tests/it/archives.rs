@@ -3,13 +3,10 @@
 //! back as they are; a `docker save` archive's layers, compressed in parallel, give the same
 //! manifest every time.
 
-use crate::common::{self, layout, Auth, Env, TestRegistry};
+use crate::common::json;
+use crate::common::{self, layout, Env};
 use std::collections::HashMap;
 use std::path::Path;
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 /// Every regular file of a tar: name -> bytes.
 fn tar_files(path: &Path) -> HashMap<String, Vec<u8>> {
@@ -33,7 +30,7 @@ fn gunzip(b: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_pulled_docker_archive_holds_the_registrys_blobs_and_reads_back() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -195,7 +192,7 @@ fn a_docker_save_archive_compressed_in_parallel_pushes_the_same_manifest_twice()
     let mut seen = Vec::new();
     for _ in 0..2 {
         // A fresh registry each time: every layer is compressed and sent.
-        let reg = TestRegistry::start(Auth::None);
+        let reg = common::ns();
         let out = json(&env.ok(&[
             "push",
             "-o",
@@ -226,7 +223,7 @@ fn a_docker_save_archive_compressed_in_parallel_pushes_the_same_manifest_twice()
 /// fails (the blob itself matches its digest) and leaves nothing behind.
 #[test]
 fn a_layer_that_does_not_match_its_diff_id_fails_the_docker_archive_pull() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::json;
 use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::referrers_api::ReferrersApi;
 use crate::common::{self, layout, Auth, Env, TestRegistry};
@@ -15,10 +16,6 @@ use crate::common::{self, layout, Auth, Env, TestRegistry};
 const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 const TITLE: &str = "org.opencontainers.image.title";
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 fn fallback(d: &str) -> String {
     d.replacen(':', "-", 1)

@@ -68,7 +68,7 @@ fn pull_resumes_after_a_dropped_connection_and_retries_500() {
     );
     assert!(!err.contains("error decoding"), "{err}");
     // What was written is verified content: skopeo reads it back with the same digest.
-    let other = TestRegistry::start(Auth::None);
+    let other = common::ns();
     other.skopeo_push(&out, "v1", "ns/back:v1");
     assert_eq!(other.skopeo_digest("ns/back:v1"), img.digest);
 }
@@ -558,7 +558,7 @@ fn sighup_during_a_pull_is_handled_like_sigterm_and_leaves_the_old_archive() {
 
 #[test]
 fn a_pull_waits_for_the_destination_lock_and_an_interrupt_there_changes_nothing() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 1, 200_000);
@@ -652,7 +652,7 @@ fn my_start_time() -> u64 {
 
 #[test]
 fn staging_left_by_dead_runs_is_removed_and_counted_and_nothing_else() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 1, 100_000);
@@ -950,7 +950,7 @@ fn a_tag_left_on_a_placeholder_is_shown_and_the_untag_finished() {
 /// as it was, no staging left (issue #19).
 #[test]
 fn sigint_during_the_final_archive_write_leaves_the_old_archive() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big");
     image(&big, 2, 64 << 20);

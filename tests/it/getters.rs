@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::common::proxy::{Action, Fault, Proxy};
-use crate::common::{cr_digest, layout, tty, Auth, Env, Issuer, TestRegistry, User};
+use crate::common::{self, cr_digest, layout, tty, Auth, Env, Issuer, TestRegistry, User};
 
 /// A registry holding `ns/app:one` (one linux/amd64 image) and `ns/app:multi` (an index of
 /// linux/amd64 and linux/arm64), pushed by skopeo from `dir/src`.
@@ -456,8 +456,8 @@ fn auth_token_on_basic_and_open_registries_says_why() {
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty());
     assert!(err.contains("Basic authentication only"), "{err}");
-    let open = TestRegistry::start(Auth::None);
-    let (code, _, err) = env.run(&["auth", "token", &open.host]);
+    let open = common::ns();
+    let (code, _, err) = env.run(&["auth", "token", &open.addr]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("asks for no authentication"), "{err}");
 }

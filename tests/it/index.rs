@@ -3,13 +3,10 @@
 
 use std::path::Path;
 
+use crate::common::json;
 use crate::common::proxy::Proxy;
-use crate::common::{cr_digest, layout, skopeo, Auth, Env, TestRegistry};
+use crate::common::{self, cr_digest, layout, skopeo, Auth, Env, TestRegistry};
 use serde_json::Value;
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 /// An image for `arch` pushed by skopeo as `dest` (REPO:TAG); `seed` makes its content differ.
 fn pushed(reg: &TestRegistry, dir: &Path, arch: &str, seed: &str, dest: &str) -> layout::Built {
@@ -242,7 +239,7 @@ fn children_in_other_repositories_are_mounted() {
 
 #[test]
 fn docker_list_of_docker_images_is_read_by_skopeo() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let h = &reg.host;

@@ -3,17 +3,13 @@
 //! listings, corrupt entries, the size bound, `--no-cache`), and tag-list pagination.
 
 use crate::common;
+use crate::common::json;
 
 use std::path::{Path, PathBuf};
 
 use crate::common::hostile::{Hostile, Reply};
 use crate::common::proxy::Proxy;
 use crate::common::{cr_digest, layout, Auth, Env, TestRegistry};
-use serde_json::Value;
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 /// Point `tags` of `repo` at `digest` (already in the repository) the way the registry's
 /// filesystem driver stores tags: fast, and what the registry then serves.

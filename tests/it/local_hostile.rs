@@ -61,7 +61,7 @@ fn tree(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_configs_diff_ids_never_become_paths() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let top = tempfile::tempdir().unwrap();
     for (i, bad) in [
@@ -129,7 +129,7 @@ fn docker_archive(path: &Path, repo_tag: &str) {
 
 #[test]
 fn an_archives_repo_tags_never_become_url_paths() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("crafted.tar");
@@ -258,7 +258,7 @@ fn mode(p: &Path) -> u32 {
 
 #[test]
 fn destinations_are_added_to_refused_or_replaced_as_they_should() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -612,7 +612,7 @@ fn crafted_pack(packs: &Path, name: &str, n: usize) {
 /// packs there are, the indexes loaded stay within a budget: peak memory stays small.
 #[test]
 fn crafted_pack_indexes_cost_no_memory() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::common::proxy::Proxy;
-use crate::common::{cr_digest, layout, skopeo, skopeo_json, Auth, Env, TestRegistry};
+use crate::common::{self, cr_digest, layout, skopeo, skopeo_json, Auth, Env, TestRegistry};
 
 const BASE_CREATED: &str = "2024-01-02T03:04:05Z";
 
@@ -46,7 +46,7 @@ fn raw(reg: &TestRegistry, name: &str) -> serde_json::Value {
 
 #[test]
 fn append_of_a_directory_is_reproducible_and_skopeo_reads_it() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     let base = layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"base layer")]);

@@ -2,9 +2,9 @@
 //! image-digests, namespace-list, image-inspect, manifest-inspect, region; and their errors.
 
 use crate::common;
+use crate::common::json;
 
 use crate::common::{layout, Auth, Env, TestRegistry};
-use serde_json::Value;
 
 struct Seeded {
     reg: TestRegistry,
@@ -36,10 +36,6 @@ fn seed() -> Seeded {
         index_children,
         _dir: dir,
     }
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 #[test]

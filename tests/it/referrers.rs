@@ -5,14 +5,11 @@
 //! confirms at the destination.
 
 use crate::common;
+use crate::common::json;
 
 use crate::common::referrers_api::ReferrersApi;
 use crate::common::{layout, Auth, Env, TestRegistry};
 use serde_json::Value;
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 struct Artifacts {
     image: layout::Built,
@@ -292,7 +289,7 @@ fn referrers_api_is_used_where_the_registry_has_it() {
 
 #[test]
 fn referrers_of_an_index_platform_travel_with_the_index() {
-    let src = TestRegistry::start(Auth::None);
+    let src = common::ns();
     let dst = TestRegistry::start(Auth::None);
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
@@ -414,7 +411,7 @@ fn descriptor(b: &layout::Built, artifact_type: &str) -> Value {
 
 #[test]
 fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
-    let src = TestRegistry::start(Auth::None);
+    let src = common::ns();
     let dst = TestRegistry::start(Auth::None);
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
@@ -538,7 +535,7 @@ fn image_rm_takes_the_referrers_with_the_image() {
 /// subject) never gets that image deleted with X: only referrers whose own manifest names X go.
 #[test]
 fn image_rm_deletes_only_referrers_bound_to_the_image() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let x = layout::image(&l, Some("x"), "amd64", &[("a", b"image x")]);

@@ -9,8 +9,7 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use serde_json::Value;
-
+use crate::common::json;
 use crate::common::layout;
 use crate::common::personality::{Personalities, P};
 use crate::common::Env;
@@ -27,10 +26,6 @@ fn shared() -> Arc<Personalities> {
     let p = Arc::new(Personalities::start());
     *g = Arc::downgrade(&p);
     p
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 fn fallback(d: &str) -> String {

@@ -4,14 +4,10 @@
 //! pull in one repository (its deletions are refused and reported, the others proceed).
 
 use crate::common;
+use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
 use crate::common::{layout, Auth, Env, TestRegistry};
-use serde_json::Value;
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 /// RFC 3339 time `days` ago.
 fn days_ago(days: i64) -> String {

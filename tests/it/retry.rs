@@ -164,7 +164,7 @@ fn docker_archive(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn a_docker_archive_push_survives_faults_like_any_push() {
-    let clean = TestRegistry::start(Auth::None);
+    let clean = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let archive = docker_archive(dir.path());
     let src = format!("docker-archive:{}", archive.display());

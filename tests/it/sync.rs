@@ -5,15 +5,11 @@
 //! destination.
 
 use crate::common;
+use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
 use crate::common::proxy::Proxy;
 use crate::common::{layout, Auth, Env, TestRegistry};
-use serde_json::Value;
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 fn writes(p: &Proxy) -> usize {
     p.requests()
@@ -159,8 +155,8 @@ fn sync_mirrors_a_namespace_incrementally_with_referrers() {
 
 #[test]
 fn sync_one_platform_of_an_index_is_incremental_too() {
-    let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let src = common::ns();
+    let dst = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let (index, children) = layout::index(&l, "multi", &["amd64", "arm64"]);
@@ -278,7 +274,7 @@ fn fallback_digests(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String
 
 #[test]
 fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
-    let src = TestRegistry::start(Auth::None);
+    let src = common::ns();
     let dst = TestRegistry::start(Auth::None);
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
@@ -357,7 +353,7 @@ fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
 #[test]
 fn sync_gives_up_on_a_failing_shared_blob_once_for_every_image() {
     let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let shared: &[u8] = b"a base layer twenty images share";
@@ -427,7 +423,7 @@ fn sync_gives_up_on_a_failing_shared_blob_once_for_every_image() {
 
 #[test]
 fn a_manifest_put_answered_manifest_blob_unknown_is_healed_and_retried_once() {
-    let src = TestRegistry::start(Auth::None);
+    let src = common::ns();
     let dst = TestRegistry::start(Auth::None);
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -487,8 +483,8 @@ fn a_manifest_put_answered_manifest_blob_unknown_is_healed_and_retried_once() {
 
 #[test]
 fn two_syncs_into_one_destination_at_once_both_succeed() {
-    let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let src = common::ns();
+    let dst = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let base = common::noise(256 << 10, 7);
@@ -566,7 +562,7 @@ fn a_missing_source_is_not_found() {
 fn the_sync_bar_moves_with_the_bytes() {
     common::require("script");
     let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     layout::image(

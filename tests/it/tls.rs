@@ -80,10 +80,11 @@ fn server_tls_matrix() {
         .unwrap();
     assert!(o.status.success());
     // A CA that did not sign it: a TLS error, named, with no fallback to plain HTTP.
-    let other = TestRegistry::start_tls();
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = certs::ca(other_dir.path(), "other");
     let (code, _, err) = env.run(&[
         "--ca-cert",
-        other.cert().to_str().unwrap(),
+        other.cert.to_str().unwrap(),
         "image-inspect",
         &name,
     ]);

@@ -2,16 +2,13 @@
 //! local format, indexes kept byte-exact, --platform, --all-tags, corruption, bad input.
 
 use crate::common;
+use crate::common::json;
 
 use std::path::Path;
 
 use crate::common::issuer::{ADMIN, ADMIN_PASSWORD};
 use crate::common::{layout, Auth, Env, Issuer, TestRegistry};
 use serde_json::Value;
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 fn tar_dir(dir: &Path, out: &Path) {
     let f = std::fs::File::create(out).unwrap();
@@ -29,7 +26,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 
 #[test]
 fn push_oci_layout_and_archive_keep_digests() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -94,7 +91,7 @@ fn push_oci_layout_and_archive_keep_digests() {
 
 #[test]
 fn docker_archive_push_gzip_and_plain() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -201,7 +198,7 @@ fn docker_archive_push_gzip_and_plain() {
 
 #[test]
 fn pull_to_every_format_readable_by_skopeo() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -225,7 +222,7 @@ fn pull_to_every_format_readable_by_skopeo() {
         &format!("oci:{}", oci.display()),
     ]);
     assert_eq!(out.trim(), format!("{h}/ns/multi@{index}"));
-    let other = TestRegistry::start(Auth::None);
+    let other = common::ns();
     other.skopeo_push(&oci, "1", "copy/multi:1");
     assert_eq!(
         other.skopeo_digest("copy/multi:1"),
@@ -304,7 +301,7 @@ fn pull_to_every_format_readable_by_skopeo() {
 
 #[test]
 fn copy_between_open_and_authenticated_registries() {
-    let open = TestRegistry::start(Auth::None);
+    let open = common::ns();
     let authed = TestRegistry::start(Auth::Token(Issuer::start(vec![], 300)));
     let env = Env::new();
     env.login(&authed.host, ADMIN, ADMIN_PASSWORD);
@@ -397,7 +394,7 @@ fn corrupted_blob_fails_the_pull_and_leaves_nothing() {
     }
     // A copy to another registry reads the bytes and refuses them too (within one registry
     // the blob would be mounted, never read).
-    let other = TestRegistry::start(Auth::None);
+    let other = common::ns();
     let (code, _, err) = env.run(&[
         "copy",
         &format!("{}/ns/app:v1", reg.host),
@@ -410,7 +407,7 @@ fn corrupted_blob_fails_the_pull_and_leaves_nothing() {
 
 #[test]
 fn bad_input_is_explained_and_creates_nothing() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let h = reg.host.as_str();
@@ -492,7 +489,7 @@ fn bad_input_is_explained_and_creates_nothing() {
 /// neither a `./HOST/` layout nor anything in the registry (issue #18).
 #[test]
 fn a_pull_to_a_registry_name_says_use_copy() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     layout::image(&l, Some("v1"), "amd64", &[("x", b"pull to registry")]);

@@ -2,6 +2,7 @@
 //! skopeo; an account that may only pull in one namespace; deletion disabled.
 
 use crate::common;
+use crate::common::json;
 
 use crate::common::issuer::{ADMIN, ADMIN_PASSWORD};
 use crate::common::{layout, Auth, Env, Issuer, TestRegistry, User};
@@ -52,10 +53,6 @@ fn issuer(reg: &TestRegistry) -> &Issuer {
         Auth::Token(i) => i,
         _ => unreachable!(),
     }
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 #[test]
@@ -366,7 +363,7 @@ fn a_bad_format_changes_nothing_on_any_command() {
 /// docker's table form: `table` and `\t` give a header of field names and aligned columns.
 #[test]
 fn a_table_format_prints_a_header_and_aligned_columns() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     layout::image(&l, Some("v1"), "amd64", &[("a", b"table a")]);
@@ -394,7 +391,7 @@ fn a_table_format_prints_a_header_and_aligned_columns() {
 /// a warning. Several names of one digest are one deletion, reported once (issue #18).
 #[test]
 fn image_rm_keeps_what_stays_whole_and_deletes_each_digest_once() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = layout::image(&l, Some("v1"), "amd64", &[("a", b"rm groups a")]);

@@ -19,6 +19,20 @@ pub struct Seen {
     pub authorization: Option<String>,
     /// The server's own port (for answers that name the server itself).
     pub port: u16,
+    /// Every header, names in lower case, values trimmed.
+    pub headers: Vec<(String, String)>,
+    /// The body's first 64 KiB (the rest is read and dropped).
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    /// The first header named `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// What to answer.
@@ -151,23 +165,29 @@ fn serve(c: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, stop: &AtomicB
     let target = parts.next().unwrap_or_default().to_string();
     let mut authorization = None;
     let mut length = 0u64;
-    loop {
+    let mut headers = Vec::new();
+    // At most 256 header lines.
+    for _ in 0..256 {
         let mut h = String::new();
         if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
             break;
         }
         if let Some((k, v)) = h.split_once(':') {
-            let k = k.trim().to_ascii_lowercase();
+            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
             if k == "authorization" {
-                authorization = Some(v.trim().to_string());
+                authorization = Some(v.clone());
             } else if k == "content-length" {
-                length = v.trim().parse().unwrap_or(0);
+                length = v.parse().unwrap_or(0);
             }
+            headers.push((k, v));
         }
     }
-    // Take in (and drop) a body of known length, up to 64 MiB.
+    // Take in a body of known length, up to 64 MiB; keep its first 64 KiB.
+    let length = length.min(64 << 20);
+    let mut body = Vec::new();
+    let _ = (&mut r).take(length.min(64 << 10)).read_to_end(&mut body);
     let _ = std::io::copy(
-        &mut (&mut r).take(length.min(64 << 20)),
+        &mut (&mut r).take(length - body.len() as u64),
         &mut std::io::sink(),
     );
     let port = c.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -176,6 +196,8 @@ fn serve(c: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, stop: &AtomicB
         target,
         authorization,
         port,
+        headers,
+        body,
     };
     log.lock().unwrap().push(seen.clone());
     let mut w = c;

@@ -1,14 +1,15 @@
 //! A small token issuer for distribution's `auth.token`: checks Basic credentials (GET) or a
 //! refresh token / password (OAuth2 POST), grants the requested actions each account may have,
-//! and signs RS256 JWTs whose `x5c` header chains to the registry's `rootcertbundle`.
+//! and signs RS256 JWTs whose `x5c` header chains to the registry's `rootcertbundle`. It is a
+//! `Hostile` server whose handler is the issuer.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use super::hostile::{Hostile, Reply, Seen};
 
 use base64::Engine;
 
@@ -74,7 +75,6 @@ struct State {
     expires_in: u64,
     requests: AtomicUsize,
     posts: AtomicUsize,
-    stop: AtomicBool,
     scopes_seen: Mutex<Vec<String>>,
 }
 
@@ -82,6 +82,7 @@ pub struct Issuer {
     pub port: u16,
     dir: tempfile::TempDir,
     state: Arc<State>,
+    _server: Hostile,
 }
 
 impl Issuer {
@@ -91,24 +92,29 @@ impl Issuer {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("key.pem");
         let cert = dir.path().join("cert.pem");
-        super::openssl(
-            dir.path(),
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=cr-test-issuer",
-                "-keyout",
-                "key.pem",
-                "-out",
-                "cert.pem",
-            ],
-        );
+        // The signing key and its certificate are made once per run: no test needs its own.
+        static KEY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        let made = super::shared::made_once(&KEY, "issuer", |d| {
+            super::openssl(
+                d,
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=cr-test-issuer",
+                    "-keyout",
+                    "key.pem",
+                    "-out",
+                    "cert.pem",
+                ],
+            )
+        });
+        super::shared::copy_files(made, dir.path());
         let pem = std::fs::read_to_string(&cert).unwrap();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         users.insert(0, User::admin());
@@ -116,8 +122,6 @@ impl Issuer {
         apikey.name = "iamapikey".into();
         apikey.password = API_KEY.into();
         users.push(apikey);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let state = Arc::new(State {
             users,
             key,
@@ -125,22 +129,16 @@ impl Issuer {
             expires_in,
             requests: AtomicUsize::new(0),
             posts: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
             scopes_seen: Mutex::new(Vec::new()),
         });
         let s = state.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if s.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(c) = conn {
-                    let s = s.clone();
-                    std::thread::spawn(move || handle(c, &s));
-                }
-            }
-        });
-        Issuer { port, dir, state }
+        let server = Hostile::start(move |seen| handle(seen, &s));
+        Issuer {
+            port: server.port,
+            dir,
+            state,
+            _server: server,
+        }
     }
 
     pub fn realm(&self) -> String {
@@ -161,19 +159,8 @@ impl Issuer {
     }
 }
 
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        self.state.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
-
-fn respond(mut c: TcpStream, status: &str, body: &str, extra: &str) {
-    let _ = write!(
-        c,
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
-        body.len()
-    );
+fn respond(status: u16, body: &str) -> Reply {
+    Reply::json(status, body)
 }
 
 fn b64url(b: &[u8]) -> String {
@@ -210,27 +197,8 @@ fn decode_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn handle(c: TcpStream, state: &State) {
-    let mut r = BufReader::new(c.try_clone().unwrap());
-    let mut line = String::new();
-    if r.read_line(&mut line).is_err() {
-        return;
-    }
-    let parts: Vec<&str> = line.split_whitespace().collect();
-    if parts.len() < 2 {
-        return;
-    }
-    let (method, target) = (parts[0].to_string(), parts[1].to_string());
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).is_err() || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
+fn handle(seen: &Seen, state: &State) -> Reply {
+    let (method, target) = (&seen.method, &seen.target);
     state.requests.fetch_add(1, Ordering::SeqCst);
     let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
     let mut params = decode_query(query);
@@ -238,13 +206,7 @@ fn handle(c: TcpStream, state: &State) {
     let mut authenticated_attempt = false;
     if method == "POST" {
         state.posts.fetch_add(1, Ordering::SeqCst);
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        let _ = r.read_exact(&mut body);
-        params = decode_query(&String::from_utf8_lossy(&body));
+        params = decode_query(&String::from_utf8_lossy(&seen.body));
         let get = |k: &str| params.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
         authenticated_attempt = true;
         match get("grant_type").as_deref() {
@@ -267,7 +229,7 @@ fn handle(c: TcpStream, state: &State) {
             .filter(|s| !s.is_empty())
             .map(|s| ("scope".to_string(), s.to_string()))
             .collect();
-    } else if let Some(a) = headers.get("authorization") {
+    } else if let Some(a) = seen.header("authorization") {
         authenticated_attempt = true;
         if let Some(b) = a.strip_prefix("Basic ") {
             let raw = base64::engine::general_purpose::STANDARD
@@ -280,13 +242,7 @@ fn handle(c: TcpStream, state: &State) {
         }
     }
     if authenticated_attempt && user.is_none() {
-        respond(
-            c,
-            "401 Unauthorized",
-            r#"{"details":"incorrect username or password"}"#,
-            "",
-        );
-        return;
+        return respond(401, r#"{"details":"incorrect username or password"}"#);
     }
     let mut access = Vec::new();
     for (k, v) in &params {
@@ -334,5 +290,5 @@ fn handle(c: TcpStream, state: &State) {
     } else {
         serde_json::json!({"token": token, "expires_in": state.expires_in})
     };
-    respond(c, "200 OK", &body.to_string(), "");
+    respond(200, &body.to_string())
 }

@@ -10,16 +10,19 @@ pub mod layout;
 pub mod personality;
 pub mod proxy;
 pub mod referrers_api;
+pub mod shared;
 pub mod tty;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
 pub use issuer::{Issuer, User};
+pub use shared::ns;
 
 thread_local! {
     /// Set while `start_mtls` starts its registry.
@@ -137,149 +140,38 @@ impl TestRegistry {
         let tls_yaml = if let Some(yaml) = given {
             yaml
         } else if tls {
-            if SELF_SIGNED.with(|m| m.get()) {
-                require("openssl");
-                let d = dir.path();
-                let (cert, key) = (d.join("tls-cert.pem"), d.join("tls-key.pem"));
-                openssl(
-                    d,
-                    &[
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "rsa:2048",
-                        "-nodes",
-                        "-days",
-                        "2",
-                        "-subj",
-                        "/CN=localhost",
-                        "-addext",
-                        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                        "-keyout",
-                        key.to_str().unwrap(),
-                        "-out",
-                        cert.to_str().unwrap(),
-                    ],
-                );
-                format!(
-                    "  tls:\n    certificate: {}\n    key: {}\n",
-                    cert.display(),
-                    key.display()
-                )
+            static PLAIN: OnceLock<PathBuf> = OnceLock::new();
+            static MUTUAL_TLS: OnceLock<PathBuf> = OnceLock::new();
+            static SELF: OnceLock<PathBuf> = OnceLock::new();
+            let self_signed = SELF_SIGNED.with(|m| m.get());
+            let mutual = MUTUAL.with(|m| m.get());
+            let (cell, name) = match (self_signed, mutual) {
+                (true, _) => (&SELF, "tls-self-signed"),
+                (false, true) => (&MUTUAL_TLS, "tls-mutual"),
+                (false, false) => (&PLAIN, "tls"),
+            };
+            let made = shared::made_once(cell, name, |d| make_tls(d, self_signed, mutual));
+            shared::copy_files(made, dir.path());
+            let d = dir.path();
+            let cert = d.join(if self_signed {
+                "tls-cert.pem"
             } else {
-                require("openssl");
-                // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
-                let d = dir.path();
-                let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
-                let (cert, key, csr, ext) = (
-                    d.join("tls-leaf.pem"),
-                    d.join("tls-key.pem"),
-                    d.join("tls.csr"),
-                    d.join("tls.ext"),
-                );
-                std::fs::write(&ext, "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
-                let run = |args: &[&str]| openssl(d, args);
-                let p = |x: &PathBuf| x.to_str().unwrap().to_string();
-                run(&[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=cr test CA",
-                    "-keyout",
-                    &p(&ca_key),
-                    "-out",
-                    &p(&ca),
-                ]);
-                run(&[
-                    "req",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-subj",
-                    "/CN=127.0.0.1",
-                    "-keyout",
-                    &p(&key),
-                    "-out",
-                    &p(&csr),
-                ]);
-                run(&[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &p(&csr),
-                    "-CA",
-                    &p(&ca),
-                    "-CAkey",
-                    &p(&ca_key),
-                    "-CAcreateserial",
-                    "-days",
-                    "2",
-                    "-extfile",
-                    &p(&ext),
-                    "-out",
-                    &p(&cert),
-                ]);
-                let mut yaml = format!(
-                    "  tls:\n    certificate: {}\n    key: {}\n",
-                    cert.display(),
-                    key.display()
-                );
-                if MUTUAL.with(|m| m.get()) {
-                    let (ccert, ckey, ccsr, cext) = (
-                        d.join("client.cert"),
-                        d.join("client.key"),
-                        d.join("client.csr"),
-                        d.join("client.ext"),
-                    );
-                    std::fs::write(
-                        &cext,
-                        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-                    )
-                    .unwrap();
-                    run(&[
-                        "req",
-                        "-newkey",
-                        "rsa:2048",
-                        "-nodes",
-                        "-subj",
-                        "/CN=cr-test-client",
-                        "-keyout",
-                        &p(&ckey),
-                        "-out",
-                        &p(&ccsr),
-                    ]);
-                    run(&[
-                        "x509",
-                        "-req",
-                        "-in",
-                        &p(&ccsr),
-                        "-CA",
-                        &p(&ca),
-                        "-CAkey",
-                        &p(&ca_key),
-                        "-CAcreateserial",
-                        "-days",
-                        "2",
-                        "-extfile",
-                        &p(&cext),
-                        "-out",
-                        &p(&ccert),
-                    ]);
-                    yaml.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
-                }
-                yaml
+                "tls-leaf.pem"
+            });
+            let mut yaml = format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                d.join("tls-key.pem").display()
+            );
+            if mutual && !self_signed {
+                let ca = d.join("tls-cert.pem");
+                yaml.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
             }
+            yaml
         } else {
             String::new()
         };
         let port = free_port();
-        let storage = dir.path().join("storage");
-        std::fs::create_dir_all(&storage).unwrap();
         let auth_yaml = match &auth {
             Auth::None => String::new(),
             Auth::Htpasswd(users) => {
@@ -304,12 +196,13 @@ impl TestRegistry {
         } else {
             ""
         };
-        let cfg = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\n{read_only}http:\n  addr: \"{ip}:{port}\"\n{tls_yaml}{auth_yaml}",
-            storage.display()
+        let cfg_path = write_config(
+            dir.path(),
+            delete,
+            read_only,
+            &format!("{ip}:{port}"),
+            &format!("{tls_yaml}{auth_yaml}"),
         );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).unwrap();
         let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
         let child = Command::new("docker-registry")
             .arg("serve")
@@ -330,20 +223,7 @@ impl TestRegistry {
     }
 
     fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            let addr: std::net::SocketAddr = self.host.parse().expect("ip:port");
-            if let Ok(mut s) = TcpStream::connect(addr) {
-                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
-                let mut buf = [0u8; 12];
-                // A TLS port answers a plain request too (with an error): it is up.
-                if s.read(&mut buf).map(|n| n > 0).unwrap_or(false) {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("docker-registry did not start: {}", self.log());
+        wait_up(&self.host, &self.dir.path().join("registry.log"));
     }
 
     pub fn log(&self) -> String {
@@ -363,6 +243,48 @@ impl TestRegistry {
         }
     }
 
+    /// skopeo pointed at this registry, with the admin's credentials if it wants them.
+    pub fn peer(&self) -> Peer {
+        Peer {
+            at: self.host.clone(),
+            creds: self.admin_creds(),
+        }
+    }
+
+    /// Push an OCI layout image with skopeo.
+    pub fn skopeo_push(&self, layout: &Path, tag: &str, dest: &str) {
+        self.peer().skopeo_push(layout, tag, dest)
+    }
+
+    /// The digest skopeo sees for an image.
+    pub fn skopeo_digest(&self, name: &str) -> String {
+        self.peer().skopeo_digest(name)
+    }
+
+    /// `skopeo inspect --raw` (raw=true) or the parsed inspect JSON.
+    pub fn skopeo_inspect(&self, name: &str, raw: bool) -> String {
+        self.peer().skopeo_inspect(name, raw)
+    }
+
+    /// Tags of a repository as skopeo lists them (empty when the repository has none).
+    pub fn skopeo_tags(&self, repo: &str) -> Vec<String> {
+        self.peer().skopeo_tags(repo)
+    }
+
+    /// Whether skopeo can fetch the manifest.
+    pub fn skopeo_exists(&self, name: &str) -> bool {
+        self.peer().skopeo_exists(name)
+    }
+}
+
+/// skopeo, the independent reader and writer, pointed at a registry prefix: `host`, or
+/// `host/namespace` on the shared registry (names are appended to it).
+pub struct Peer {
+    pub at: String,
+    pub creds: Option<String>,
+}
+
+impl Peer {
     /// Push an OCI layout image with skopeo.
     pub fn skopeo_push(&self, layout: &Path, tag: &str, dest: &str) {
         let mut args = vec![
@@ -371,11 +293,11 @@ impl TestRegistry {
             "--preserve-digests".into(),
             "--dest-tls-verify=false".into(),
         ];
-        if let Some(c) = self.admin_creds() {
+        if let Some(c) = self.creds.clone() {
             args.push(format!("--dest-creds={c}"));
         }
         args.push(format!("oci:{}:{tag}", layout.display()));
-        args.push(format!("docker://{}/{dest}", self.host));
+        args.push(format!("docker://{}/{dest}", self.at));
         skopeo(&args);
     }
 
@@ -390,20 +312,20 @@ impl TestRegistry {
         if raw {
             args.push("--raw".into());
         }
-        if let Some(c) = self.admin_creds() {
+        if let Some(c) = self.creds.clone() {
             args.push(format!("--creds={c}"));
         }
-        args.push(format!("docker://{}/{name}", self.host));
+        args.push(format!("docker://{}/{name}", self.at));
         String::from_utf8(skopeo(&args).stdout).unwrap()
     }
 
     /// Tags of a repository as skopeo lists them (empty when the repository has none).
     pub fn skopeo_tags(&self, repo: &str) -> Vec<String> {
         let mut args = vec!["list-tags".to_string(), "--tls-verify=false".into()];
-        if let Some(c) = self.admin_creds() {
+        if let Some(c) = self.creds.clone() {
             args.push(format!("--creds={c}"));
         }
-        args.push(format!("docker://{}/{repo}", self.host));
+        args.push(format!("docker://{}/{repo}", self.at));
         let out = Command::new("skopeo").args(&args).output().unwrap();
         if !out.status.success() {
             return Vec::new();
@@ -428,10 +350,10 @@ impl TestRegistry {
             "--raw".into(),
             "--tls-verify=false".into(),
         ];
-        if let Some(c) = self.admin_creds() {
+        if let Some(c) = self.creds.clone() {
             args.push(format!("--creds={c}"));
         }
-        args.push(format!("docker://{}/{name}", self.host));
+        args.push(format!("docker://{}/{name}", self.at));
         Command::new("skopeo")
             .args(&args)
             .output()
@@ -439,6 +361,174 @@ impl TestRegistry {
             .status
             .success()
     }
+}
+
+/// TLS files for a registry, written in `d`: `tls-cert.pem` (the CA, or the self-signed
+/// certificate), `tls-key.pem` (the server's key), `tls-leaf.pem` (the server's certificate,
+/// signed by the CA), and for mutual TLS `client.cert` and `client.key`.
+fn make_tls(d: &Path, self_signed: bool, mutual: bool) {
+    if self_signed {
+        require("openssl");
+        let (cert, key) = (d.join("tls-cert.pem"), d.join("tls-key.pem"));
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                key.to_str().unwrap(),
+                "-out",
+                cert.to_str().unwrap(),
+            ],
+        );
+    } else {
+        require("openssl");
+        // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
+        let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
+        let (cert, key, csr, ext) = (
+            d.join("tls-leaf.pem"),
+            d.join("tls-key.pem"),
+            d.join("tls.csr"),
+            d.join("tls.ext"),
+        );
+        std::fs::write(
+            &ext,
+            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let run = |args: &[&str]| openssl(d, args);
+        let p = |x: &PathBuf| x.to_str().unwrap().to_string();
+        run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=cr test CA",
+            "-keyout",
+            &p(&ca_key),
+            "-out",
+            &p(&ca),
+        ]);
+        run(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &p(&key),
+            "-out",
+            &p(&csr),
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            &p(&csr),
+            "-CA",
+            &p(&ca),
+            "-CAkey",
+            &p(&ca_key),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &p(&ext),
+            "-out",
+            &p(&cert),
+        ]);
+        if mutual {
+            let (ccert, ckey, ccsr, cext) = (
+                d.join("client.cert"),
+                d.join("client.key"),
+                d.join("client.csr"),
+                d.join("client.ext"),
+            );
+            std::fs::write(
+                &cext,
+                "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+            )
+            .unwrap();
+            run(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=cr-test-client",
+                "-keyout",
+                &p(&ckey),
+                "-out",
+                &p(&ccsr),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &p(&ccsr),
+                "-CA",
+                &p(&ca),
+                "-CAkey",
+                &p(&ca_key),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &p(&cext),
+                "-out",
+                &p(&ccert),
+            ]);
+        }
+    }
+}
+
+/// Wait (bounded: 20 s) until a registry answers on `host`; panics with its log otherwise.
+fn wait_up(host: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let addr: std::net::SocketAddr = host.parse().expect("ip:port");
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
+            let mut buf = [0u8; 12];
+            // A TLS port answers a plain request too (with an error): it is up.
+            if s.read(&mut buf).map(|n| n > 0).unwrap_or(false) {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "docker-registry did not start: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// Write `dir/config.yml` for a registry storing in `dir/storage` and listening on `addr`;
+/// `extra` is YAML appended under `http:` and after it (TLS, auth).
+fn write_config(dir: &Path, delete: bool, read_only: &str, addr: &str, extra: &str) -> PathBuf {
+    let storage = dir.join("storage");
+    std::fs::create_dir_all(&storage).unwrap();
+    let cfg = format!(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {delete}\n  maintenance:\n    uploadpurging:\n      enabled: false\n{read_only}http:\n  addr: \"{addr}\"\n{extra}",
+        storage.display()
+    );
+    let cfg_path = dir.join("config.yml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    cfg_path
 }
 
 impl Drop for TestRegistry {
@@ -480,6 +570,11 @@ pub fn skopeo(args: &[String]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Parse what `cr -o json` printed; the panic shows the text.
+pub fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 /// Run skopeo and parse what it prints as JSON.
@@ -590,9 +685,14 @@ impl Default for Env {
     }
 }
 
-/// PUT a manifest on a registry without authentication; panics unless it answers 201.
+/// PUT a manifest on a registry without authentication; panics unless it answers 201. `host`
+/// may carry a namespace (`Ns::host`): the repository is then under it.
 pub fn put_manifest(host: &str, repo: &str, tag: &str, media_type: &str, body: &[u8]) {
     use std::io::{Read, Write};
+    let (host, repo) = match host.split_once('/') {
+        Some((addr, ns)) => (addr, format!("{ns}/{repo}")),
+        None => (host, repo.to_string()),
+    };
     let mut c = std::net::TcpStream::connect(host).unwrap();
     c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();

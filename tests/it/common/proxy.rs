@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::hostile::{Hostile, Reply};
+
 /// What the storage server got: (method, path with query, carried Authorization, status).
 pub type StorageLog = Arc<Mutex<Vec<(String, String, bool, u16)>>>;
 
@@ -159,6 +161,8 @@ pub struct Proxy {
     pub blob_with_auth: Arc<AtomicUsize>,
     /// What the storage server got: (method, path with query, carried Authorization, status).
     pub storage_log: StorageLog,
+    /// The storage server redirected blob GETs go to.
+    _blobs: Hostile,
 }
 
 impl Proxy {
@@ -173,12 +177,13 @@ impl Proxy {
         let blob_requests = Arc::new(AtomicUsize::new(0));
         let blob_with_auth = Arc::new(AtomicUsize::new(0));
         let storage_log = Arc::new(Mutex::new(Vec::new()));
-        let blob_port = blob_server(
+        let blobs = blob_server(
             storage.clone(),
             blob_requests.clone(),
             blob_with_auth.clone(),
             storage_log.clone(),
         );
+        let blob_port = blobs.port;
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let state = Arc::new(State {
@@ -213,6 +218,7 @@ impl Proxy {
             blob_requests,
             blob_with_auth,
             storage_log,
+            _blobs: blobs,
         }
     }
 
@@ -714,88 +720,73 @@ fn blob_server(
     requests: Arc<AtomicUsize>,
     with_auth: Arc<AtomicUsize>,
     log: StorageLog,
-) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for c in l.incoming().flatten() {
-            let storage = storage.clone();
-            let (requests, with_auth, log) = (requests.clone(), with_auth.clone(), log.clone());
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(c.try_clone().unwrap());
-                let mut w = c;
-                let Ok(Some((first, headers))) = read_head(&mut r) else {
-                    return;
-                };
-                requests.fetch_add(1, Ordering::SeqCst);
-                let auth = headers
-                    .iter()
-                    .any(|h| h.to_ascii_lowercase().starts_with("authorization:"));
-                if auth {
-                    with_auth.fetch_add(1, Ordering::SeqCst);
-                }
-                let mut parts = first.split_whitespace();
-                let method = parts.next().unwrap_or("").to_string();
-                let target = parts.next().unwrap_or("").to_string();
-                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-                let digest = path.trim_start_matches("/blob/").to_string();
-                let hex = digest.trim_start_matches("sha256:");
-                let p = storage.join(format!(
-                    "docker/registry/v2/blobs/sha256/{}/{hex}/data",
-                    &hex[..2.min(hex.len())]
-                ));
-                let expires = query
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("expires="))
-                    .and_then(|v| v.parse::<i64>().ok());
-                let xml = |code: u16, what: &str, msg: &str| {
-                    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{what}</Code><Message>{msg}</Message></Error>");
-                    format!("HTTP/1.1 {code} Refused\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-                };
-                let refusal = match expires {
-                    Some(_) if auth => Some((400, xml(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"))),
-                    Some(_) if method != "GET" => Some((403, xml(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"))),
-                    Some(t) if t < now_ms() => Some((403, xml(403, "AccessDenied", "Request has expired"))),
-                    _ => None,
-                };
-                if let Some((code, answer)) = refusal {
-                    log.lock()
-                        .unwrap()
-                        .push((method, target.clone(), auth, code));
-                    let _ = w.write_all(answer.as_bytes());
-                    return;
-                }
-                // A Range request (a resume) is answered from that offset.
-                let from = headers.iter().find_map(|h| {
-                    let (k, v) = h.split_once(':')?;
-                    k.eq_ignore_ascii_case("range").then_some(())?;
-                    v.trim()
-                        .strip_prefix("bytes=")?
-                        .trim_end_matches('-')
-                        .parse::<usize>()
-                        .ok()
-                });
-                match std::fs::read(&p) {
-                    Ok(data) => {
-                        let status = if from.is_some() { 206 } else { 200 };
-                        log.lock()
-                            .unwrap()
-                            .push((method, target.clone(), auth, status));
-                        let data = &data[from.unwrap_or(0).min(data.len())..];
-                        let _ = write!(w, "HTTP/1.1 {status} OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n", data.len());
-                        let _ = w.write_all(data);
-                    }
-                    Err(_) => {
-                        log.lock()
-                            .unwrap()
-                            .push((method, target.clone(), auth, 404));
-                        let _ = write!(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    }
-                }
-            });
+) -> Hostile {
+    Hostile::start(move |seen| {
+        requests.fetch_add(1, Ordering::SeqCst);
+        let auth = seen.authorization.is_some();
+        if auth {
+            with_auth.fetch_add(1, Ordering::SeqCst);
         }
-    });
-    port
+        let (method, target) = (seen.method.clone(), seen.target.clone());
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let digest = path.trim_start_matches("/blob/").to_string();
+        let hex = digest.trim_start_matches("sha256:");
+        let p = storage.join(format!(
+            "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+            &hex[..2.min(hex.len())]
+        ));
+        let expires = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("expires="))
+            .and_then(|v| v.parse::<i64>().ok());
+        let xml = |code: u16, what: &str, msg: &str| {
+            let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{what}</Code><Message>{msg}</Message></Error>");
+            Reply::Full {
+                status: code,
+                headers: vec![("Content-Type".into(), "application/xml".into())],
+                body: body.into_bytes(),
+            }
+        };
+        let refusal = match expires {
+            Some(_) if auth => Some((400, xml(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"))),
+            Some(_) if method != "GET" => Some((403, xml(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"))),
+            Some(t) if t < now_ms() => Some((403, xml(403, "AccessDenied", "Request has expired"))),
+            _ => None,
+        };
+        if let Some((code, answer)) = refusal {
+            log.lock()
+                .unwrap()
+                .push((method, target.clone(), auth, code));
+            return answer;
+        }
+        // A Range request (a resume) is answered from that offset.
+        let from = seen.header("range").and_then(|v| {
+            v.strip_prefix("bytes=")?
+                .trim_end_matches('-')
+                .parse::<usize>()
+                .ok()
+        });
+        match std::fs::read(&p) {
+            Ok(data) => {
+                let status = if from.is_some() { 206 } else { 200 };
+                log.lock()
+                    .unwrap()
+                    .push((method, target.clone(), auth, status));
+                let data = &data[from.unwrap_or(0).min(data.len())..];
+                Reply::Full {
+                    status,
+                    headers: vec![("Content-Type".into(), "application/octet-stream".into())],
+                    body: data.to_vec(),
+                }
+            }
+            Err(_) => {
+                log.lock()
+                    .unwrap()
+                    .push((method, target.clone(), auth, 404));
+                Reply::status(404)
+            }
+        }
+    })
 }
 
 fn now_ms() -> i64 {
