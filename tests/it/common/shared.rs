@@ -25,6 +25,8 @@ static RUN_DIR: OnceLock<(PathBuf, Mutex<ChildStdin>)> = OnceLock::new();
 /// Start `sh -c SCRIPT watchdog ARGS…` with its stdin a pipe whose write end is returned. The
 /// write end is close-on-exec, so only this process holds it: when the process ends (any way it
 /// ends) the script's `cat` sees end of file and the script goes on to clean up.
+// The watchdog outlives this process on purpose (it cleans up after it); init reaps it.
+#[allow(clippy::zombie_processes)]
 fn watchdog(script: &str, args: &[&Path]) -> ChildStdin {
     let mut child = Command::new("sh")
         .arg("-c")
