@@ -74,7 +74,7 @@ fn backoff_grows_with_full_jitter_within_bounds() {
         for _ in 0..200 {
             let d = p.delay(attempt, None);
             assert!(
-                d >= cap / 2 && d <= cap,
+                (cap / 2..=cap).contains(&d),
                 "attempt {attempt}: {d:?} outside {cap:?}/2..={cap:?}"
             );
         }
@@ -97,7 +97,7 @@ async fn a_5xx_is_retried_with_backoff_then_answers() {
     // Waits after attempts 1..3: [125,250] + [250,500] + [500,1000] ms (base 250 ms).
     let waited = t0.elapsed();
     assert!(
-        waited >= Duration::from_millis(875) && waited <= Duration::from_millis(1750),
+        (Duration::from_millis(875)..=Duration::from_millis(1750)).contains(&waited),
         "{waited:?}"
     );
     let seen = fake.seen();
@@ -165,7 +165,7 @@ async fn retry_after_as_an_http_date_is_the_wait() {
     // Whole seconds from now to the date: 29 or 30 depending on the sub-second part.
     let waited = t0.elapsed();
     assert!(
-        waited >= Duration::from_secs(29) && waited <= Duration::from_secs(30),
+        (Duration::from_secs(29)..=Duration::from_secs(30)).contains(&waited),
         "{waited:?} for {date}"
     );
     assert_eq!(to_manifest(&fake.seen()).len(), 2);
@@ -325,9 +325,7 @@ async fn a_token_service_failing_transiently_is_retried_by_the_same_loop() {
         .iter()
         .all(|l| l.starts_with("retrying get token on registry.test")));
     // Backoff of the shared policy: [125,250] + [250,500] ms.
-    assert!(
-        t0.elapsed() >= Duration::from_millis(375) && t0.elapsed() <= Duration::from_millis(750)
-    );
+    assert!((Duration::from_millis(375)..=Duration::from_millis(750)).contains(&t0.elapsed()));
 }
 
 #[tokio::test(start_paused = true)]
