@@ -2,7 +2,6 @@
 //! transfer engine), cross-repository mount, and uploads (POST then one PUT with the body, or
 //! PATCHes of a size the registry accepts when it refuses that).
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,13 +13,6 @@ use url::Url;
 use super::retry::Budget;
 use super::{Body, ByteStream, Kind, Registry, RegistryError, Req, Resource, Scope};
 use crate::oci::digest;
-
-/// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
-const FIRST_CHUNK: u64 = 16 << 20;
-const MIN_CHUNK: u64 = 1 << 20;
-/// The smallest non-final chunk ECR takes (S3 multipart's minimum): the size chunks grow to
-/// when a registry refuses a smaller one.
-const MIN_PART: u64 = 5 << 20;
 
 /// The stream an upload is cut from, and what the last piece left over.
 struct Cursor<S> {
@@ -207,6 +199,7 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
+        self.caps.set_mount(resp.status() == StatusCode::CREATED);
         match resp.status() {
             StatusCode::CREATED => Ok(Mount::Mounted),
             // Some registries open no session with their refusal: upload in a new one.
@@ -368,29 +361,15 @@ impl Registry {
 
     /// The PATCH size to use for this registry's uploads; 0: one PUT with the whole blob.
     pub fn upload_chunk(&self) -> u64 {
-        self.upload_chunk.load(Ordering::Relaxed)
+        self.caps.upload_chunk()
     }
 
     /// After an upload made with `used` (see `upload_chunk`) failed with `e`: when the registry
     /// (or a proxy in front of it) refused the request for its size or its form, switch to
-    /// smaller PATCHes and say so (true); the caller then tries again in a new session.
+    /// smaller PATCHes, for this upload and every later one to this registry (true); the
+    /// caller then tries again in a new session.
     pub fn fall_back(&self, e: &RegistryError, used: u64) -> bool {
-        if super::retry::decide(e, true) != super::retry::Decision::Smaller {
-            return false;
-        }
-        let next = match (used, e.status()) {
-            (0, _) => FIRST_CHUNK,
-            // 413: a body limit; 416: a PATCH size cap (GHCR refuses PATCHes over 4 MiB).
-            (u, Some(413 | 416)) if u > MIN_CHUNK => (u / 2).max(MIN_CHUNK),
-            // A chunk refused as too small (ECR: every chunk but the last >= 5 MiB).
-            (u, Some(400)) if u < MIN_PART => MIN_PART,
-            _ => return false,
-        };
-        // Another blob may have moved it already: either way, the next attempt uses the new size.
-        let _ =
-            self.upload_chunk
-                .compare_exchange(used, next, Ordering::Relaxed, Ordering::Relaxed);
-        true
+        self.caps.learn_chunk(e, used)
     }
 
     /// PATCH `len` bytes at `start` into an upload session (sent once: a failed piece means a

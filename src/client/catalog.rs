@@ -3,7 +3,7 @@
 //! grammar are skipped with a warning (they would otherwise become URL paths). Registries as
 //! they are (docs/registries.md): a page size over 1000 refused with 400 (ECR) is asked again
 //! at 1000; a catalog answered with a Basic challenge on a Bearer registry (Harbor) is asked
-//! again with Basic credentials; and a catalog the registry does not serve to this account
+//! again with Basic credentials (and, once that worked, with Basic from the start); and a catalog the registry does not serve to this account
 //! (Docker Hub 401, GHCR 404) is told apart from a rejected login.
 
 use std::collections::HashSet;
@@ -13,6 +13,7 @@ use reqwest::header::{LINK, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
+use super::capabilities::Learnt;
 use super::{Registry, RegistryError, Req, Resource, Scope};
 use crate::oci::reference::{validate_repository, validate_tag, ReferenceError};
 
@@ -83,27 +84,7 @@ impl Registry {
         what: &str,
         retry_small: bool,
     ) -> Result<Response, RegistryError> {
-        let resp = self
-            .send(Req::new(Method::GET, url.clone(), scopes.to_vec(), what))
-            .await?;
-        let resp = if resp.status() == StatusCode::UNAUTHORIZED && basic_challenge(&resp) {
-            match self.basic_value() {
-                Some(basic) if matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer()) => {
-                    self.raw_send(
-                        Method::GET,
-                        url.clone(),
-                        Some(&basic),
-                        Default::default(),
-                        super::registry::Body::Empty,
-                        what,
-                    )
-                    .await?
-                }
-                _ => resp,
-            }
-        } else {
-            resp
-        };
+        let resp = self.page_answer(url, scopes, what).await?;
         if resp.status() == StatusCode::BAD_REQUEST && retry_small && self.page_size > SAFE_PAGE {
             let pairs: Vec<(String, String)> = url
                 .query_pairs()
@@ -121,6 +102,56 @@ impl Registry {
         } else {
             Err(self.error(resp, what, scopes).await)
         }
+    }
+
+    /// A page's answer. A 401 whose challenge is Basic on a registry that asked for Bearer
+    /// at the ping (Harbor's `_catalog`) is asked again with the Basic credentials; when that
+    /// works, the registry's capabilities remember it and later pages go with Basic at once.
+    async fn page_answer(
+        &self,
+        url: &Url,
+        scopes: &[Scope],
+        what: &str,
+    ) -> Result<Response, RegistryError> {
+        let basic = self.basic_value();
+        let catalog = url.path() == self.catalog_url().path();
+        if let (true, Learnt::Yes, Some(b)) = (catalog, self.caps.catalog_basic(), &basic) {
+            return self.with_basic(url, b, what).await;
+        }
+        let resp = self
+            .send(Req::new(Method::GET, url.clone(), scopes.to_vec(), what))
+            .await?;
+        if resp.status() != StatusCode::UNAUTHORIZED || !basic_challenge(&resp) {
+            return Ok(resp);
+        }
+        match basic {
+            Some(b) if matches!(self.challenge().await, Ok(Some(c)) if c.is_bearer()) => {
+                let resp = self.with_basic(url, &b, what).await?;
+                if catalog {
+                    self.caps.set_catalog_basic(resp.status().is_success());
+                }
+                Ok(resp)
+            }
+            _ => Ok(resp),
+        }
+    }
+
+    /// One GET with Basic credentials.
+    async fn with_basic(
+        &self,
+        url: &Url,
+        basic: &str,
+        what: &str,
+    ) -> Result<Response, RegistryError> {
+        self.raw_send(
+            Method::GET,
+            url.clone(),
+            Some(basic),
+            Default::default(),
+            super::registry::Body::Empty,
+            what,
+        )
+        .await
     }
 
     /// `Basic base64(user:password)` of the client's credentials, if any.

@@ -1,23 +1,25 @@
-//! The registry HTTP API client: authentication, requests with retries, manifests, blobs,
-//! tags and the catalog, and typed errors.
+//! The registry HTTP API client, in layers: `transport/` (connection and TLS, the exchange
+//! seam, redirects, authentication, the one retry loop), the typed endpoints on top
+//! (manifests, blobs and uploads, tags and the catalog, referrers), per-host `Capabilities`,
+//! and typed errors.
 
 pub mod account;
-pub mod auth;
 pub(crate) mod blob;
 pub mod capabilities;
 pub mod catalog;
 pub mod cause;
-mod connect;
 pub mod error;
-mod http;
 pub(crate) mod manifest;
 pub(crate) mod options;
 pub mod referrers;
 pub mod registry;
-pub(crate) mod retry;
-mod token;
 mod trace;
+pub mod transport;
 pub(crate) mod watch;
+
+pub use transport::auth;
+use transport::http;
+pub(crate) use transport::retry;
 
 pub use account::Account;
 pub use auth::Scope;

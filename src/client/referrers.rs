@@ -103,7 +103,10 @@ impl Registry {
         }
         let bytes = self.read_limited(&mut resp, MAX_INDEX, &what).await?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) if v.is_object() => Ok(Some(valid_descriptors(&v))),
+            Ok(v) if v.is_object() => {
+                self.caps.set_referrers_api(true);
+                Ok(Some(valid_descriptors(&v)))
+            }
             _ => {
                 self.set_no_referrers_api();
                 Ok(None)
@@ -193,13 +196,11 @@ impl Registry {
     }
 
     fn no_referrers_api(&self) -> bool {
-        self.no_referrers_api
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.caps.referrers_api() == super::capabilities::Learnt::No
     }
 
     fn set_no_referrers_api(&self) {
-        self.no_referrers_api
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.caps.set_referrers_api(false);
     }
 }
 

@@ -1,28 +1,22 @@
-//! The HTTP client for one registry: ping and challenge, Authorization per request (Basic or a
-//! cached bearer token), retries with backoff and jitter, redirects (Authorization only to the
-//! registry itself), error decoding and `--debug` traces with secrets redacted.
+//! The client for one registry: its address and the URLs of its resources (every value in
+//! them validated), the request API the typed endpoints call (`send`, `send_ok`: through the
+//! transport layer's authorization, redirects and one retry loop), the retry lines noted for
+//! reports, and the decoding of error answers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE,
-};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, Response};
 use url::Url;
 
 use super::auth::{Challenge, Scope, TokenCache};
-use super::cause::{self, Cause};
+use super::cause;
 use super::error::{parse_errors, RegistryError};
-use super::http::ClientSpec;
-use super::retry::{decide, retry_after, retryable_status, Budget, Decision, Policy};
-use super::trace::{error_chain, redact_url};
-use super::watch::{watched, ByteStream};
+use super::retry::{retry_after, Budget, Policy};
+use super::trace::error_chain;
+use super::watch::ByteStream;
 use crate::credentials::Credential;
 use crate::oci::reference::{self, ManifestRef};
-
-/// After an upload's last byte, the registry gets ten read timeouts and a second per this many
-/// bytes to answer.
-const COMMIT_RATE: u64 = 10 << 20;
 
 /// How much of an error answer is kept.
 const MAX_ERROR_BODY: usize = 64 << 10;
@@ -42,14 +36,6 @@ pub(super) async fn read_capped(
         buf.extend_from_slice(&c);
     }
     Ok((buf.freeze(), false))
-}
-
-/// The `Location` of a redirect ("" when absent).
-fn loc_of(resp: &Response) -> &str {
-    resp.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
 }
 
 /// A resource of one repository, for [`Registry::repo_url`].
@@ -114,7 +100,7 @@ impl Req {
         self.body = b;
         self
     }
-    fn retryable(&self) -> bool {
+    pub(super) fn retryable(&self) -> bool {
         !matches!(self.body, Body::Stream(_))
     }
 }
@@ -124,11 +110,8 @@ pub struct Registry {
     /// The registry as users name it (`docker.io`, `localhost:5000`).
     pub name: String,
     pub(super) base: Url,
-    pub(super) http: reqwest::Client,
-    /// For streamed uploads, built when the first one starts: no per-read timeout (the answer
-    /// comes only after the whole body); `watch` notices a stall instead.
-    pub(super) upload_http: tokio::sync::OnceCell<reqwest::Client>,
-    pub(super) spec: ClientSpec,
+    /// Where each hop goes: reqwest on the wire, a fake in tests.
+    pub(super) transport: std::sync::Arc<dyn super::transport::Transport>,
     pub(super) read_timeout: Duration,
     pub(super) cred: Option<Credential>,
     pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
@@ -142,13 +125,10 @@ pub struct Registry {
     pub(super) quiet: std::sync::atomic::AtomicBool,
     /// Entries asked per catalog or tag-list page.
     pub(super) page_size: u64,
-    /// PATCH size for blob uploads once the registry refused a whole blob in one PUT (0: PUT).
-    pub(super) upload_chunk: std::sync::atomic::AtomicU64,
     /// The content cache, if any: manifests by digest and small blobs.
     pub(super) cache: Option<std::sync::Arc<crate::cache::Cache>>,
-    /// The registry answered that it has no referrers API.
-    pub(super) no_referrers_api: std::sync::atomic::AtomicBool,
-    /// What its answers showed it supports (tag deletion) and its rate limit.
+    /// What its answers showed it supports (tag deletion, chunk sizes, catalog with Basic,
+    /// the referrers API, mounts) and its rate limit.
     pub(super) caps: super::capabilities::Capabilities,
 }
 
@@ -294,229 +274,16 @@ impl Registry {
             && u.port_or_known_default() == self.base.port_or_known_default()
     }
 
-    /// Send once, following redirects for GET/HEAD; Authorization only to the registry itself.
-    pub(super) async fn raw_send(
-        &self,
-        method: Method,
-        mut url: Url,
-        auth: Option<&str>,
-        mut headers: HeaderMap,
-        body: Body,
-        what: &str,
-    ) -> Result<Response, RegistryError> {
-        let mut body = Some(body);
-        let first = url.origin();
-        for _ in 0..10 {
-            let streamed = matches!(body, Some(Body::Stream(Some(_))));
-            let http = if streamed {
-                self.upload_http
-                    .get_or_try_init(|| async { self.spec.client(None) })
-                    .await?
-            } else {
-                &self.http
-            };
-            let mut rb = http
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
-            let with_auth = auth.is_some() && self.same_origin(&url);
-            if let (true, Some(a)) = (with_auth, auth) {
-                rb = rb.header(AUTHORIZATION, a);
-            }
-            let mut watch = None;
-            rb = match body.take() {
-                Some(Body::Bytes(b)) => rb.body(b),
-                Some(Body::Stream(Some(s))) => {
-                    let len = headers
-                        .get(reqwest::header::CONTENT_LENGTH)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse().ok());
-                    let (s, w) = watched(s, len);
-                    watch = Some(w);
-                    rb.body(reqwest::Body::wrap_stream(s))
-                }
-                _ => rb,
-            };
-            let started = Instant::now();
-            if self.debug {
-                crate::notice::status(&format!(
-                    "> {method} {}{}",
-                    redact_url(&url),
-                    if with_auth { " (authorized)" } else { "" }
-                ));
-            }
-            let host = url.host_str().unwrap_or_default().to_string()
-                + &url.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let connect = |message: String, cause| RegistryError::Connect {
-                what: what.to_string(),
-                host: host.clone(),
-                message,
-                cause,
-            };
-            let resp = match watch {
-                None => rb.send().await,
-                Some(w) => tokio::select! {
-                    r = rb.send() => r,
-                    msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg, Cause::Timeout)),
-                },
-            }
-            .map_err(|e| match super::http::tls_failure(&e) {
-                Some(why) => RegistryError::Tls {
-                    what: what.to_string(),
-                    host: host.clone(),
-                    why,
-                    message: error_chain(&e.without_url()),
-                },
-                None => {
-                    let cause = cause::classify(&e);
-                    connect(error_chain(&e.without_url()), cause)
-                }
-            })?;
-            if self.debug {
-                crate::notice::status(&format!(
-                    "< {} ({} ms)",
-                    resp.status(),
-                    started.elapsed().as_millis()
-                ));
-            }
-            if self.same_origin(&url) {
-                self.caps
-                    .note_rate_limit(&self.name, resp.headers(), self.debug);
-            }
-            let redirect = resp.status().is_redirection()
-                && matches!(method, Method::GET | Method::HEAD)
-                && resp.status() != StatusCode::NOT_MODIFIED;
-            if !redirect {
-                return Ok(resp);
-            }
-            // A HEAD answered with a redirect to storage elsewhere (a presigned URL, valid for
-            // GET only): the answer itself says the content is there; not followed.
-            if method == Method::HEAD {
-                let target = url.join(loc_of(&resp)).ok();
-                if target.is_some_and(|t| !self.same_origin(&t)) {
-                    return Ok(resp);
-                }
-            }
-            let loc = resp
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| RegistryError::Protocol {
-                    what: what.to_string(),
-                    host: self.name.clone(),
-                    message: format!("redirect {} without Location", resp.status()),
-                })?;
-            url = url.join(loc).map_err(|e| RegistryError::Protocol {
-                what: what.to_string(),
-                host: self.name.clone(),
-                message: format!("bad redirect: {e}"),
-            })?;
-            // Credentials given for one host (a token realm's Basic header) do not follow a
-            // redirect to another.
-            if url.origin() != first {
-                headers.remove(AUTHORIZATION);
-            }
-            body = Some(Body::Empty);
-        }
-        Err(RegistryError::Protocol {
-            what: what.to_string(),
-            host: self.name.clone(),
-            message: "too many redirects".into(),
-        })
-    }
-
     /// Send with authorization, one renewal after a 401, and retries on connection errors,
     /// 408, 429 and 5xx (when the body can be sent again), drawing attempts from the request's
     /// budget (a fresh one unless the caller shares one). Any status is returned.
     pub async fn send(&self, mut req: Req) -> Result<Response, RegistryError> {
         let retryable = req.retryable();
         let budget = req.budget.take().unwrap_or_else(|| self.policy.budget());
-        let mut renewed = false;
-        let mut re_asked = false;
-        let mut attempt = budget.take().ok_or_else(|| self.spent(&req.what))?;
-        loop {
-            let auth = self.authorization(&req.scopes, None).await?;
-            let body = match &mut req.body {
-                Body::Empty => Body::Empty,
-                Body::Bytes(b) => Body::Bytes(b.clone()),
-                Body::Stream(s) => Body::Stream(s.take()),
-            };
-            let r = self
-                .raw_send(
-                    req.method.clone(),
-                    req.url.clone(),
-                    auth.as_deref(),
-                    req.headers.clone(),
-                    body,
-                    &req.what,
-                )
-                .await;
-            let (cause, wait, next) = match r {
-                Err(e) if retryable && decide(&e, false) != Decision::Stop => {
-                    // Spent: the last error stands.
-                    let Some(next) = budget.take() else {
-                        return Err(e);
-                    };
-                    (e.to_string(), None, next)
-                }
-                Err(e) => return Err(e),
-                // Storage a GET was redirected to refused the URL (a presigned URL that
-                // expired: S3 answers 403, or 400 to a request it finds wrong): ask the
-                // registry again, once, for a fresh one.
-                Ok(resp)
-                    if !re_asked
-                        && retryable
-                        && req.method == Method::GET
-                        && !self.same_origin(resp.url())
-                        && matches!(resp.status().as_u16(), 400 | 403) =>
-                {
-                    re_asked = true;
-                    let cause = format!(
-                        "HTTP {} from the storage it was redirected to (an expired URL?)",
-                        resp.status().as_u16()
-                    );
-                    self.note_retry(&req.what, &cause, attempt, budget.of());
-                    continue;
-                }
-                Ok(resp)
-                    if resp.status() == StatusCode::UNAUTHORIZED
-                        && !renewed
-                        && retryable
-                        && self.same_origin(resp.url()) =>
-                {
-                    renewed = true;
-                    self.learn_challenge(&resp).await;
-                    // Renew the token once: it may have expired mid-operation.
-                    self.authorization(&req.scopes, Some(auth.as_deref().unwrap_or("")))
-                        .await?;
-                    continue;
-                }
-                // A 429 whose own headers say the quota is spent (Docker Hub's pull limit,
-                // `ratelimit-remaining: 0`, a window of hours) is not retried in a loop.
-                Ok(resp) if super::capabilities::RateLimit::spent(&resp) => return Ok(resp),
-                Ok(resp) if retryable && retryable_status(resp.status()) => {
-                    // Spent: the last answer stands, and becomes the caller's error.
-                    let Some(next) = budget.take() else {
-                        return Ok(resp);
-                    };
-                    let wait = retry_after(&resp);
-                    let cause = match wait {
-                        // The wait is said, so that a long one does not look like a hang.
-                        Some(d) if !d.is_zero() => format!(
-                            "HTTP {}; {} asked to wait {} s (Retry-After)",
-                            resp.status().as_u16(),
-                            self.name,
-                            d.as_secs()
-                        ),
-                        _ => format!("HTTP {}", resp.status().as_u16()),
-                    };
-                    (cause, wait, next)
-                }
-                Ok(resp) => return Ok(resp),
-            };
-            self.note_retry(&req.what, &cause, next, budget.of());
-            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
-            attempt = next;
-        }
+        let what = req.what.clone();
+        let mut sending = super::transport::retrying::Sending::new(self, req);
+        self.retry_loop(&what, &budget, retryable, &mut sending)
+            .await
     }
 
     /// Say (on stderr unless quiet, and in the command's report) that a request is tried again.
@@ -540,14 +307,6 @@ impl Registry {
     pub fn set_quiet(&self, quiet: bool) {
         self.quiet
             .store(quiet, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn spent(&self, what: &str) -> RegistryError {
-        RegistryError::Protocol {
-            what: what.to_string(),
-            host: self.name.clone(),
-            message: "no attempts left for this request".into(),
-        }
     }
 
     /// Send and require a 2xx status.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 
-use super::error::{Code, Kind, RegistryError};
+use crate::client::error::{Code, Kind, RegistryError};
 
 /// Longest wait cr accepts from a `Retry-After`, and the backoff cap.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -98,7 +98,7 @@ pub enum Decision {
 }
 
 /// Statuses worth another attempt: 408, 429 and 5xx.
-pub(super) fn retryable_status(s: StatusCode) -> bool {
+pub(in crate::client) fn retryable_status(s: StatusCode) -> bool {
     s == StatusCode::REQUEST_TIMEOUT || s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error()
 }
 
@@ -138,7 +138,7 @@ pub fn decide(e: &RegistryError, streamed: bool) -> Decision {
 }
 
 /// The wait a response asks for (`Retry-After`, seconds or an HTTP date), capped at a minute.
-pub(super) fn retry_after(resp: &Response) -> Option<Duration> {
+pub(in crate::client) fn retry_after(resp: &Response) -> Option<Duration> {
     let v = resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)?
@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(decide(&api(416), true), Decision::Smaller);
         let mut lost = api(404);
         if let RegistryError::Api { errors, .. } = &mut lost {
-            errors.push(super::super::error::ApiError {
+            errors.push(crate::client::error::ApiError {
                 code: Code::BlobUploadUnknown,
                 message: String::new(),
             });

@@ -2,16 +2,15 @@
 //! and loopback hosts, TLS first for a loopback host with its own CA), the two HTTP clients
 //! (with a per-read timeout, and without one for streamed uploads), and the credentials.
 
-use std::time::Duration;
-
 use url::Url;
 
 use super::auth::TokenCache;
-use super::cause::Cause;
-use super::error::RegistryError;
 use super::http::{pem_certs, pem_key, tls_config, Anchors, ClientSpec};
-use super::options::Options;
-use super::registry::Registry;
+use super::{Transport, Wire};
+use crate::client::cause::Cause;
+use crate::client::error::RegistryError;
+use crate::client::options::Options;
+use crate::client::registry::Registry;
 use crate::credentials::{self, Credential};
 use crate::oci::reference::{api_host, is_loopback, strip_port};
 
@@ -38,18 +37,13 @@ impl Registry {
         if listed || !is_loopback(registry) || !opts.wants_tls(registry) {
             return Self::new(opts, registry, cred);
         }
-        let tls = Self::build(opts, registry, cred.clone(), true)?;
-        let probe = tls
-            .http
-            .get(tls.url(""))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await;
+        let (tls, wire) = Self::build_on_wire(opts, registry, cred.clone(), true)?;
+        let probe = wire.probe(tls.url("")).await;
         match probe {
             Ok(_) => Ok(tls),
             Err(e) => {
-                let cause = super::cause::classify(&e);
-                let chain = super::trace::error_chain(&e.without_url());
+                let cause = crate::client::cause::classify(&e);
+                let chain = crate::client::trace::error_chain(&e.without_url());
                 if cause == Cause::PlainHttp {
                     Self::build(opts, registry, cred, false)
                 } else if let Cause::Tls(why) = cause {
@@ -77,6 +71,16 @@ impl Registry {
         cred: Option<Credential>,
         tls: bool,
     ) -> Result<Self, RegistryError> {
+        Self::build_on_wire(opts, registry, cred, tls).map(|(reg, _)| reg)
+    }
+
+    /// The client, and the reqwest transport it sends through.
+    fn build_on_wire(
+        opts: &Options,
+        registry: &str,
+        cred: Option<Credential>,
+        tls: bool,
+    ) -> Result<(Self, std::sync::Arc<Wire>), RegistryError> {
         let host = api_host(registry);
         let scheme = if tls { "https" } else { "http" };
         let base =
@@ -85,80 +89,19 @@ impl Registry {
                 host: registry.into(),
                 message: e.to_string(),
             })?;
-        let read_pem = |path: &std::path::Path, what: &str| {
-            std::fs::read(path).map_err(|e| RegistryError::Protocol {
-                what: format!("read {what} {}", path.display()),
-                host: registry.into(),
-                message: e.to_string(),
-            })
-        };
-        let bad_pem = |path: &std::path::Path, what: &str, e: String| RegistryError::Protocol {
-            what: format!("parse {what} {}", path.display()),
-            host: registry.into(),
-            message: e,
-        };
-        // CAs: --ca-cert (for every host), then certs.d/HOST[:PORT]/*.crt (for this host name
-        // only); a client certificate: the flags, else certs.d's client.cert + client.key.
-        let dirs = opts.certs_d(registry);
-        let mut host_files: Vec<std::path::PathBuf> = Vec::new();
-        let mut client = opts.client_cert.clone();
-        for d in &dirs {
-            let mut found: Vec<_> = std::fs::read_dir(d)
-                .map(|r| r.flatten().map(|e| e.path()).collect())
-                .unwrap_or_default();
-            found.sort();
-            host_files.extend(
-                found
-                    .into_iter()
-                    .filter(|p| p.extension().is_some_and(|e| e == "crt")),
-            );
-            let (c, k) = (d.join("client.cert"), d.join("client.key"));
-            if client.is_none() && c.is_file() && k.is_file() {
-                client = Some((c, k));
-            }
-        }
-        let read_anchors = |files: &[std::path::PathBuf]| {
-            let mut anchors = Vec::new();
-            for path in files {
-                let pem = read_pem(path, "CA certificate")?;
-                anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
-            }
-            Ok::<_, RegistryError>(anchors)
-        };
-        let anchors = Anchors {
-            given: read_anchors(&opts.ca_certs)?,
-            host: strip_port(host).to_string(),
-            host_only: read_anchors(&host_files)?,
-        };
-        let identity = match &client {
-            Some((c, k)) => {
-                let certs = pem_certs(&read_pem(c, "client certificate")?)
-                    .map_err(|e| bad_pem(c, "client certificate", e))?;
-                let key = pem_key(&read_pem(k, "client key")?)
-                    .map_err(|e| bad_pem(k, "client key", e))?;
-                Some((certs, key))
-            }
-            None => None,
-        };
-        let tls = tls_config(anchors, identity, opts.tls_verify).map_err(|e| {
-            RegistryError::Protocol {
-                what: "set up TLS".into(),
-                host: registry.into(),
-                message: e,
-            }
-        })?;
+        let tls = tls_for(opts, registry, host)?;
         let read_timeout = opts.read_timeout;
         let spec = ClientSpec {
             registry: registry.to_string(),
             connect_timeout: opts.connect_timeout,
             tls: std::sync::Arc::new(tls),
         };
-        Ok(Registry {
+        let wire = std::sync::Arc::new(Wire::new(spec, read_timeout)?);
+        let transport: std::sync::Arc<dyn Transport> = wire.clone();
+        let reg = Registry {
             name: registry.to_string(),
             base,
-            http: spec.client(Some(read_timeout))?,
-            upload_http: tokio::sync::OnceCell::new(),
-            spec,
+            transport,
             read_timeout,
             cred,
             challenge: tokio::sync::RwLock::new(None),
@@ -169,11 +112,10 @@ impl Registry {
             retries: Default::default(),
             quiet: opts.quiet.into(),
             page_size: opts.page_size,
-            upload_chunk: opts.upload_chunk.into(),
             cache: opts.cache.clone(),
-            no_referrers_api: Default::default(),
-            caps: Default::default(),
-        })
+            caps: crate::client::capabilities::Capabilities::new(opts.upload_chunk),
+        };
+        Ok((reg, wire))
     }
 
     /// A client with credentials looked up for the registry (environment where its scope
@@ -216,4 +158,86 @@ impl Registry {
         }
         Ok(Self::open(opts, registry, cred).await?)
     }
+}
+
+/// The TLS configuration for `registry` (`host`: its API address). CAs: --ca-cert (for every
+/// host), then certs.d/HOST[:PORT]/*.crt (for this host name only); a client certificate:
+/// the flags, else certs.d's client.cert + client.key.
+fn tls_for(
+    opts: &Options,
+    registry: &str,
+    host: &str,
+) -> Result<rustls::ClientConfig, RegistryError> {
+    let read_pem = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).map_err(|e| RegistryError::Protocol {
+            what: format!("read {what} {}", path.display()),
+            host: registry.into(),
+            message: e.to_string(),
+        })
+    };
+    let bad_pem = |path: &std::path::Path, what: &str, e: String| RegistryError::Protocol {
+        what: format!("parse {what} {}", path.display()),
+        host: registry.into(),
+        message: e,
+    };
+    let (host_files, client) = certs_d(&opts.certs_d(registry), opts.client_cert.clone());
+    let read_anchors = |files: &[std::path::PathBuf]| {
+        let mut anchors = Vec::new();
+        for path in files {
+            let pem = read_pem(path, "CA certificate")?;
+            anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
+        }
+        Ok::<_, RegistryError>(anchors)
+    };
+    let anchors = Anchors {
+        given: read_anchors(&opts.ca_certs)?,
+        host: strip_port(host).to_string(),
+        host_only: read_anchors(&host_files)?,
+    };
+    let identity = match &client {
+        Some((c, k)) => {
+            let certs = pem_certs(&read_pem(c, "client certificate")?)
+                .map_err(|e| bad_pem(c, "client certificate", e))?;
+            let key =
+                pem_key(&read_pem(k, "client key")?).map_err(|e| bad_pem(k, "client key", e))?;
+            Some((certs, key))
+        }
+        None => None,
+    };
+    let tls =
+        tls_config(anchors, identity, opts.tls_verify).map_err(|e| RegistryError::Protocol {
+            what: "set up TLS".into(),
+            host: registry.into(),
+            message: e,
+        })?;
+    Ok(tls)
+}
+
+/// In the certs.d directories: the CA files (`*.crt`, sorted per directory), and the client
+/// certificate and key (`client.cert` + `client.key`) unless one is `given`.
+fn certs_d(
+    dirs: &[std::path::PathBuf],
+    given: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> (
+    Vec<std::path::PathBuf>,
+    Option<(std::path::PathBuf, std::path::PathBuf)>,
+) {
+    let mut host_files = Vec::new();
+    let mut client = given;
+    for d in dirs {
+        let mut found: Vec<_> = std::fs::read_dir(d)
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        found.sort();
+        host_files.extend(
+            found
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "crt")),
+        );
+        let (c, k) = (d.join("client.cert"), d.join("client.key"));
+        if client.is_none() && c.is_file() && k.is_file() {
+            client = Some((c, k));
+        }
+    }
+    (host_files, client)
 }

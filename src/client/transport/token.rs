@@ -9,12 +9,12 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use super::auth::{self, Challenge, Scope, Token, TokenResponse};
-use super::registry::{read_capped, Body, Registry};
+use super::retrying::{Attempt, Step};
+use crate::client::error::RegistryError;
+use crate::client::registry::{read_capped, Body, Registry};
 
 /// Upper bound on a token service's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
-use super::error::RegistryError;
-use super::retry::{decide, retry_after, retryable_status, Decision};
 
 impl Registry {
     /// Ping `/v2/` once and remember the challenge (None: no authentication needed).
@@ -37,55 +37,63 @@ impl Registry {
                 "ping",
             )
             .await?;
+        let ch = self.ping_challenges(resp).await?;
+        let chosen = auth::choose(ch);
+        *slot = Some(chosen.clone());
+        Ok(chosen)
+    }
+
+    /// The challenges a ping's answer carries (none: no authentication needed), or why the
+    /// host is no registry to talk to.
+    async fn ping_challenges(&self, resp: Response) -> Result<Vec<Challenge>, RegistryError> {
         let status = resp.status();
         // A ping redirected to another host does not speak for the registry: its challenge
         // is not learned (credentials would follow it).
-        let ch = if status == StatusCode::UNAUTHORIZED && !self.same_origin(resp.url()) {
-            Vec::new()
-        } else if status == StatusCode::UNAUTHORIZED {
-            resp.headers()
+        if status == StatusCode::UNAUTHORIZED && !self.same_origin(resp.url()) {
+            return Ok(Vec::new());
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Ok(resp
+                .headers()
                 .get_all(WWW_AUTHENTICATE)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(auth::parse_challenges)
-                .collect::<Vec<_>>()
-        } else if status.is_success() {
-            Vec::new()
-        } else if status == StatusCode::BAD_REQUEST && self.base.scheme() == "http" {
-            // Go's TLS server answers a plain request with 400 and says why.
-            let mut resp = resp;
-            let body = match tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                read_capped(&mut resp, 1024),
-            )
-            .await
-            {
-                Ok(Ok((b, _))) => b,
-                _ => bytes::Bytes::new(),
-            };
-            if String::from_utf8_lossy(&body).contains("HTTPS server") {
-                return Err(RegistryError::HttpsOnly {
-                    what: "ping /v2/".into(),
-                    host: self.name.clone(),
-                });
-            }
-            return Err(RegistryError::Protocol {
-                what: "ping /v2/".into(),
-                host: self.name.clone(),
-                message: "HTTP 400 Bad Request".into(),
-            });
-        } else if status == StatusCode::NOT_FOUND {
-            return Err(RegistryError::Protocol {
-                what: "ping /v2/".into(),
-                host: self.name.clone(),
-                message: "HTTP 404: this host does not serve the registry API (/v2/)".into(),
-            });
-        } else {
-            return Err(self.error(resp, "ping /v2/", &[]).await);
+                .collect());
+        }
+        if status.is_success() {
+            return Ok(Vec::new());
+        }
+        if status == StatusCode::BAD_REQUEST && self.base.scheme() == "http" {
+            return Err(self.bad_ping(resp).await);
+        }
+        if status == StatusCode::NOT_FOUND {
+            return Err(self.protocol(
+                "ping /v2/",
+                "HTTP 404: this host does not serve the registry API (/v2/)".into(),
+            ));
+        }
+        Err(self.error(resp, "ping /v2/", &[]).await)
+    }
+
+    /// A plain-HTTP ping answered 400: Go's TLS server answers so and says why.
+    async fn bad_ping(&self, mut resp: Response) -> RegistryError {
+        let body = match tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            read_capped(&mut resp, 1024),
+        )
+        .await
+        {
+            Ok(Ok((b, _))) => b,
+            _ => bytes::Bytes::new(),
         };
-        let chosen = auth::choose(ch);
-        *slot = Some(chosen.clone());
-        Ok(chosen)
+        if String::from_utf8_lossy(&body).contains("HTTPS server") {
+            return RegistryError::HttpsOnly {
+                what: "ping /v2/".into(),
+                host: self.name.clone(),
+            };
+        }
+        self.protocol("ping /v2/", "HTTP 400 Bad Request".into())
     }
 
     /// Prove the credential this client holds: a token from the realm, or `/v2/` answering
@@ -97,7 +105,7 @@ impl Registry {
         if ch.is_bearer() {
             self.fetch_token(&ch, &[]).await?;
         } else {
-            let req = super::Req::new(Method::GET, self.url(""), vec![], "log in");
+            let req = crate::client::Req::new(Method::GET, self.url(""), vec![], "log in");
             self.send_ok(req).await?;
         }
         Ok(true)
@@ -108,7 +116,7 @@ impl Registry {
     /// 401 for; the token is renewed once (it may have expired mid-operation) unless another
     /// request renewed it already or it is itself a renewal after a refusal (then the account
     /// lacks the scope: one token fetch per scope set, not one per refused request).
-    pub(super) async fn authorization(
+    pub(in crate::client) async fn authorization(
         &self,
         scopes: &[Scope],
         refused: Option<&str>,
@@ -197,7 +205,8 @@ impl Registry {
     }
 
     /// One token request: an OAuth2 POST with the identity token (`post`), or a GET with Basic
-    /// credentials (the password, or the identity token when there is one).
+    /// credentials (the password, or the identity token when there is one), tried by the one
+    /// retry loop.
     async fn fetch_token_by(
         &self,
         ch: &Challenge,
@@ -205,109 +214,30 @@ impl Registry {
         post: bool,
     ) -> Result<Token, RegistryError> {
         let realm = ch.param("realm").unwrap_or_default();
-        let terr = |status: u16, message: String| RegistryError::Token {
-            host: self.name.clone(),
-            realm: realm.to_string(),
-            account: Box::new(self.account()),
-            status,
-            message,
-        };
+        let terr = |status: u16, message: String| self.token_error(realm, status, message);
         // A relative realm (quirks §0) is resolved against the registry, whose challenge it is.
-        let mut url = match Url::parse(realm) {
+        let url = match Url::parse(realm) {
             Err(url::ParseError::RelativeUrlWithoutBase) => self.base.join(realm),
             other => other,
         }
         .map_err(|e| terr(0, format!("bad realm: {e}")))?;
         self.check_realm(&url).map_err(|m| terr(0, m))?;
-        let mut headers = HeaderMap::new();
         let service = ch.param("service").unwrap_or_default();
         let identity = self.cred.as_ref().and_then(|c| c.identity_token.as_ref());
-        let body = match identity.filter(|_| post) {
-            Some(refresh) => {
-                let scope = scopes
-                    .iter()
-                    .map(Scope::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let form = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("grant_type", "refresh_token")
-                    .append_pair("refresh_token", refresh)
-                    .append_pair("service", service)
-                    .append_pair("scope", &scope)
-                    .append_pair("client_id", "cr")
-                    .finish();
-                headers.insert(
-                    reqwest::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-www-form-urlencoded"),
-                );
-                Body::Bytes(form.into())
-            }
-            None => {
-                {
-                    let mut q = url.query_pairs_mut();
-                    if !service.is_empty() {
-                        q.append_pair("service", service);
-                    }
-                    for s in scopes {
-                        q.append_pair("scope", s.as_str());
-                    }
-                }
-                if let Some(c) = &self.cred {
-                    let secret = c.identity_token.as_deref().unwrap_or(&c.password);
-                    let raw = format!("{}:{secret}", c.username);
-                    let v = format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(raw)
-                    );
-                    headers.insert(
-                        AUTHORIZATION,
-                        HeaderValue::from_str(&v).map_err(|_| {
-                            terr(0, "credentials contain characters HTTP cannot carry".into())
-                        })?,
-                    );
-                }
-                Body::Empty
-            }
-        };
-        let method = if matches!(body, Body::Bytes(_)) {
-            Method::POST
-        } else {
-            Method::GET
+        let mut asking = match identity.filter(|_| post) {
+            Some(refresh) => TokenAsk::post(self, url, service, scopes, refresh),
+            None => TokenAsk::get(self, url, service, scopes).map_err(|m| terr(0, m))?,
         };
         let budget = self.policy.budget();
-        let mut attempt = budget.take().unwrap_or(1);
-        let resp = loop {
-            let b = match &body {
-                Body::Bytes(b) => Body::Bytes(b.clone()),
-                _ => Body::Empty,
-            };
-            let r = self
-                .raw_send(
-                    method.clone(),
-                    url.clone(),
-                    None,
-                    headers.clone(),
-                    b,
-                    "get token",
-                )
-                .await;
-            let (cause, wait) = match &r {
-                Ok(resp) if retryable_status(resp.status()) => (
-                    format!("HTTP {}", resp.status().as_u16()),
-                    retry_after(resp),
-                ),
-                Err(e) if decide(e, false) != Decision::Stop => (e.to_string(), None),
-                _ => break r?,
-            };
-            let Some(next) = budget.take() else {
-                break r?;
-            };
-            self.note_retry("get token", &cause, next, budget.of());
-            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
-            attempt = next;
-        };
+        let resp = self
+            .retry_loop("get token", &budget, true, &mut asking)
+            .await?;
+        self.token_answer(resp, realm).await
+    }
+
+    /// The token in a token service's answer, or its refusal as a typed error.
+    async fn token_answer(&self, mut resp: Response, realm: &str) -> Result<Token, RegistryError> {
         let status = resp.status().as_u16();
-        let mut resp = resp;
         if !(200..300).contains(&status) {
             let wait = self.read_timeout.min(std::time::Duration::from_secs(10));
             let bytes = match tokio::time::timeout(wait, read_capped(&mut resp, 300)).await {
@@ -315,7 +245,7 @@ impl Registry {
                 _ => bytes::Bytes::new(),
             };
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
-            return Err(terr(status, text));
+            return Err(self.token_error(realm, status, text));
         }
         let bytes = self
             .read_limited(&mut resp, MAX_TOKEN_ANSWER, "get token")
@@ -323,7 +253,18 @@ impl Registry {
         serde_json::from_slice::<TokenResponse>(&bytes)
             .ok()
             .and_then(TokenResponse::into_token)
-            .ok_or_else(|| terr(status, "the answer holds no token".into()))
+            .ok_or_else(|| self.token_error(realm, status, "the answer holds no token".into()))
+    }
+
+    /// A token service's failure, naming the realm and whose credentials were used.
+    fn token_error(&self, realm: &str, status: u16, message: String) -> RegistryError {
+        RegistryError::Token {
+            host: self.name.clone(),
+            realm: realm.to_string(),
+            account: Box::new(self.account()),
+            status,
+            message,
+        }
     }
 
     /// Whether credentials may go to a token realm: http(s) only, and https when the registry
@@ -354,7 +295,7 @@ impl Registry {
 
     /// A 401 on a registry that looked open at ping time: take its challenge, but only from
     /// the registry's own origin (a redirect target's 401 does not speak for it).
-    pub(super) async fn learn_challenge(&self, resp: &Response) {
+    pub(in crate::client) async fn learn_challenge(&self, resp: &Response) {
         if !self.same_origin(resp.url()) {
             return;
         }
@@ -371,5 +312,97 @@ impl Registry {
                 *slot = Some(Some(ch));
             }
         }
+    }
+}
+
+/// One token request, as the retry loop sends it (again and again: its body is bytes).
+struct TokenAsk<'r> {
+    reg: &'r Registry,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    form: Option<bytes::Bytes>,
+}
+
+impl<'r> TokenAsk<'r> {
+    /// The OAuth2 POST of a refresh token.
+    fn post(reg: &'r Registry, url: Url, service: &str, scopes: &[Scope], refresh: &str) -> Self {
+        let scope = scopes
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("refresh_token", refresh)
+            .append_pair("service", service)
+            .append_pair("scope", &scope)
+            .append_pair("client_id", "cr")
+            .finish();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        TokenAsk {
+            reg,
+            method: Method::POST,
+            url,
+            headers,
+            form: Some(form.into()),
+        }
+    }
+
+    /// The GET with the service and scopes in the query, and Basic credentials if any.
+    fn get(
+        reg: &'r Registry,
+        mut url: Url,
+        service: &str,
+        scopes: &[Scope],
+    ) -> Result<Self, String> {
+        {
+            let mut q = url.query_pairs_mut();
+            if !service.is_empty() {
+                q.append_pair("service", service);
+            }
+            for s in scopes {
+                q.append_pair("scope", s.as_str());
+            }
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(c) = &reg.cred {
+            let secret = c.identity_token.as_deref().unwrap_or(&c.password);
+            let raw = format!("{}:{secret}", c.username);
+            let v = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            );
+            let mut v = HeaderValue::from_str(&v)
+                .map_err(|_| "credentials contain characters HTTP cannot carry".to_string())?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        Ok(TokenAsk {
+            reg,
+            method: Method::GET,
+            url,
+            headers,
+            form: None,
+        })
+    }
+}
+
+impl Attempt for TokenAsk<'_> {
+    async fn once(&mut self, _attempt: u32, _of: u32) -> Step {
+        let body = match &self.form {
+            Some(b) => Body::Bytes(b.clone()),
+            None => Body::Empty,
+        };
+        let (method, url, headers) = (self.method.clone(), self.url.clone(), self.headers.clone());
+        Step::Sent(
+            self.reg
+                .raw_send(method, url, None, headers, body, "get token")
+                .await,
+        )
     }
 }

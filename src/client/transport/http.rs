@@ -16,23 +16,26 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use super::error::{RegistryError, TlsFailure};
+use crate::client::error::{RegistryError, TlsFailure};
 
 /// What an HTTP client for one registry is built from.
-pub(super) struct ClientSpec {
-    pub(super) registry: String,
-    pub(super) connect_timeout: Duration,
-    pub(super) tls: Arc<rustls::ClientConfig>,
+pub(in crate::client) struct ClientSpec {
+    pub(in crate::client) registry: String,
+    pub(in crate::client) connect_timeout: Duration,
+    pub(in crate::client) tls: Arc<rustls::ClientConfig>,
 }
 
 impl ClientSpec {
     /// A client with a per-read timeout, or (None) without one, for streamed uploads.
-    pub(super) fn client(&self, read: Option<Duration>) -> Result<reqwest::Client, RegistryError> {
+    pub(in crate::client) fn client(
+        &self,
+        read: Option<Duration>,
+    ) -> Result<reqwest::Client, RegistryError> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("cr/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.connect_timeout)
-            .dns_resolver(Arc::new(super::cause::Resolver))
+            .dns_resolver(Arc::new(crate::client::cause::Resolver))
             .pool_max_idle_per_host(32)
             .tcp_nodelay(true)
             .use_preconfigured_tls((*self.tls).clone());
@@ -51,7 +54,7 @@ impl ClientSpec {
 }
 
 /// Certificates from PEM bytes.
-pub(super) fn pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(in crate::client) fn pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
@@ -62,22 +65,22 @@ pub(super) fn pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Stri
 }
 
 /// A private key from PEM bytes.
-pub(super) fn pem_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
+pub(in crate::client) fn pem_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| e.to_string())
 }
 
 /// Extra trust anchors: the CAs given for every host (`--ca-cert`), and those of one host's
 /// certs.d directory, which vouch for that host name only (not for a redirect target or a
 /// token realm elsewhere).
-pub(super) struct Anchors {
-    pub(super) given: Vec<CertificateDer<'static>>,
-    pub(super) host: String,
-    pub(super) host_only: Vec<CertificateDer<'static>>,
+pub(in crate::client) struct Anchors {
+    pub(in crate::client) given: Vec<CertificateDer<'static>>,
+    pub(in crate::client) host: String,
+    pub(in crate::client) host_only: Vec<CertificateDer<'static>>,
 }
 
 /// The TLS configuration: roots (system, Mozilla's, and the anchors), an optional client
 /// certificate, and whether certificates are verified at all.
-pub(super) fn tls_config(
+pub(in crate::client) fn tls_config(
     anchors: Anchors,
     client: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     verify: bool,
@@ -187,7 +190,7 @@ fn is_ca_used_as_end_entity(e: &rustls::Error) -> bool {
 
 /// The certificate failure inside a request's error, if it is one: rustls' error found along
 /// the source chain (also inside the I/O errors that carry it).
-pub(super) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+pub(in crate::client) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
     let mut cur = Some(e);
     for _ in 0..32 {
         let c = cur?;
@@ -207,7 +210,7 @@ pub(super) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFa
 }
 
 /// A certificate failure (None: another handshake failure, handled as a connection error).
-pub(super) fn classify(e: &rustls::Error) -> Option<TlsFailure> {
+pub(in crate::client) fn classify(e: &rustls::Error) -> Option<TlsFailure> {
     use rustls::AlertDescription as A;
     Some(match e {
         rustls::Error::InvalidCertificate(c) => match c {

@@ -1,0 +1,187 @@
+//! The one retry loop: every request and every token fetch goes through [`Registry::retry_loop`],
+//! which draws attempts from a shared [`Budget`], decides what is worth another attempt
+//! (connection errors, 408, 429 unless the quota is spent, 5xx; a stream body never), says so,
+//! and waits (backoff with jitter, or the server's `Retry-After`).
+
+use std::time::Duration;
+
+use reqwest::{Method, Response, StatusCode};
+
+use super::retry::{decide, retry_after, retryable_status, Budget, Decision};
+use crate::client::capabilities::RateLimit;
+use crate::client::error::RegistryError;
+use crate::client::registry::{Body, Registry, Req};
+
+/// What one attempt came to.
+pub(in crate::client) enum Step {
+    /// An answer or a failure, for the loop to judge.
+    Sent(Result<Response, RegistryError>),
+    /// The outcome stands as it is: never tried again.
+    Final(Result<Response, RegistryError>),
+    /// Try again at once, without counting an attempt (a renewed token, a fresh storage URL):
+    /// each attempt allows this a bounded number of times.
+    Again,
+}
+
+/// One attempt of a request; the loop calls it until it is done.
+pub(in crate::client) trait Attempt {
+    /// Try once; `attempt` is the 1-based attempt number, `of` the budget's size.
+    async fn once(&mut self, attempt: u32, of: u32) -> Step;
+}
+
+impl Registry {
+    /// Run `a` until it succeeds, fails for good or `budget` is spent. `retryable`: the body
+    /// can be sent again. The last answer or error stands when the budget is spent.
+    pub(in crate::client) async fn retry_loop<A: Attempt>(
+        &self,
+        what: &str,
+        budget: &Budget,
+        retryable: bool,
+        a: &mut A,
+    ) -> Result<Response, RegistryError> {
+        let mut attempt = budget.take().ok_or_else(|| self.spent(what))?;
+        loop {
+            let r = match a.once(attempt, budget.of()).await {
+                Step::Again => continue,
+                Step::Final(r) => return r,
+                Step::Sent(r) => r,
+            };
+            let Some((cause, wait)) = self.worth_retrying(&r, retryable) else {
+                return r;
+            };
+            let Some(next) = budget.take() else {
+                return r;
+            };
+            self.note_retry(what, &cause, next, budget.of());
+            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
+            attempt = next;
+        }
+    }
+
+    /// Why an outcome is worth another attempt, and the wait the server asked for; None: it
+    /// stands.
+    fn worth_retrying(
+        &self,
+        r: &Result<Response, RegistryError>,
+        retryable: bool,
+    ) -> Option<(String, Option<Duration>)> {
+        match r {
+            _ if !retryable => None,
+            Err(e) if decide(e, false) != Decision::Stop => Some((e.to_string(), None)),
+            Err(_) => None,
+            // A 429 whose own headers say the quota is spent (Docker Hub's pull limit,
+            // `ratelimit-remaining: 0`, a window of hours) is not retried in a loop.
+            Ok(resp) if RateLimit::spent(resp) => None,
+            Ok(resp) if retryable_status(resp.status()) => {
+                let wait = retry_after(resp);
+                let cause = match wait {
+                    // The wait is said, so that a long one does not look like a hang.
+                    Some(d) if !d.is_zero() => format!(
+                        "HTTP {}; {} asked to wait {} s (Retry-After)",
+                        resp.status().as_u16(),
+                        self.name,
+                        d.as_secs()
+                    ),
+                    _ => format!("HTTP {}", resp.status().as_u16()),
+                };
+                Some((cause, wait))
+            }
+            Ok(_) => None,
+        }
+    }
+
+    /// The error of a request whose shared budget was spent before it started.
+    pub(in crate::client) fn spent(&self, what: &str) -> RegistryError {
+        self.protocol(what, "no attempts left for this request".into())
+    }
+}
+
+/// A request to the registry: authorized per attempt, the token renewed once after a 401 (it
+/// may have expired mid-operation), and a refused redirect to storage asked again once.
+pub(in crate::client) struct Sending<'r> {
+    pub(in crate::client) reg: &'r Registry,
+    pub(in crate::client) req: Req,
+    renewed: bool,
+    re_asked: bool,
+}
+
+impl<'r> Sending<'r> {
+    pub(in crate::client) fn new(reg: &'r Registry, req: Req) -> Self {
+        Sending {
+            reg,
+            req,
+            renewed: false,
+            re_asked: false,
+        }
+    }
+
+    /// This attempt's body: bytes again, a stream only the first time.
+    fn body(&mut self) -> Body {
+        match &mut self.req.body {
+            Body::Empty => Body::Empty,
+            Body::Bytes(b) => Body::Bytes(b.clone()),
+            Body::Stream(s) => Body::Stream(s.take()),
+        }
+    }
+
+    /// Storage a GET was redirected to refused the URL (a presigned URL that expired: S3
+    /// answers 403, or 400 to a request it finds wrong): worth asking the registry again.
+    fn storage_refused(&self, resp: &Response) -> bool {
+        !self.re_asked
+            && self.req.retryable()
+            && self.req.method == Method::GET
+            && !self.reg.same_origin(resp.url())
+            && matches!(resp.status().as_u16(), 400 | 403)
+    }
+
+    /// A 401 from the registry itself, the first one: the token may have expired.
+    fn expired(&self, resp: &Response) -> bool {
+        resp.status() == StatusCode::UNAUTHORIZED
+            && !self.renewed
+            && self.req.retryable()
+            && self.reg.same_origin(resp.url())
+    }
+}
+
+impl Attempt for Sending<'_> {
+    async fn once(&mut self, attempt: u32, of: u32) -> Step {
+        let reg = self.reg;
+        let auth = match reg.authorization(&self.req.scopes, None).await {
+            Ok(a) => a,
+            Err(e) => return Step::Final(Err(e)),
+        };
+        let (method, url, headers) = (
+            self.req.method.clone(),
+            self.req.url.clone(),
+            self.req.headers.clone(),
+        );
+        let body = self.body();
+        let what = &self.req.what;
+        let resp = match reg
+            .raw_send(method, url, auth.as_deref(), headers, body, what)
+            .await
+        {
+            Ok(resp) => resp,
+            Err(e) => return Step::Sent(Err(e)),
+        };
+        if self.storage_refused(&resp) {
+            self.re_asked = true;
+            let cause = format!(
+                "HTTP {} from the storage it was redirected to (an expired URL?)",
+                resp.status().as_u16()
+            );
+            reg.note_retry(what, &cause, attempt, of);
+            return Step::Again;
+        }
+        if self.expired(&resp) {
+            self.renewed = true;
+            reg.learn_challenge(&resp).await;
+            let refused = Some(auth.as_deref().unwrap_or(""));
+            return match reg.authorization(&self.req.scopes, refused).await {
+                Ok(_) => Step::Again,
+                Err(e) => Step::Final(Err(e)),
+            };
+        }
+        Step::Sent(Ok(resp))
+    }
+}
