@@ -35,4 +35,5 @@ pub mod inventory;
 pub mod local;
 pub mod notice;
 pub mod oci;
+pub mod store;
 pub mod text;

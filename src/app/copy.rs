@@ -6,20 +6,18 @@
 use std::collections::HashSet;
 
 use super::referrers::is_referrer_tag;
-use crate::engine::{self, Dest, Options, Report, Source, TransferError};
+use crate::engine::{self, Options, Repo, Report, TransferError};
 use crate::oci::reference::ManifestRef;
 
 /// Copy every tag of `src`'s repository to `dst` (with referrers unless `no_referrers`); one
 /// result per tag, in natural order.
 pub async fn all_tags(
-    src: &Source,
-    dst: &Dest,
+    src: &Repo,
+    dst: &Repo,
     opts: &Options,
     no_referrers: bool,
 ) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
-    let Source::Registry(s) = src else {
-        anyhow::bail!("--all-tags copies from a registry repository");
-    };
+    let s = src;
     let mut tags = s.reg.tags(&s.repo).await?;
     let all: HashSet<String> = tags.iter().cloned().collect();
     if !no_referrers {
@@ -30,8 +28,8 @@ pub async fn all_tags(
     for t in tags {
         let tag = ManifestRef::tag(&t);
         let mut r = engine::transfer(src, &tag, dst, std::slice::from_ref(&t), opts).await;
-        if let (Ok(rep), Dest::Registry(d), false) = (&mut r, dst, no_referrers) {
-            match super::referrers::copy(s, d, &rep.digest, Some(&all), opts, false).await {
+        if let (Ok(rep), false) = (&mut r, no_referrers) {
+            match super::referrers::copy(s, dst, &rep.digest, Some(&all), opts, false).await {
                 Ok(copied) => {
                     rep.referrers = copied.digests;
                     rep.referrers_kept = copied.kept;
@@ -46,9 +44,9 @@ pub async fn all_tags(
 
 /// Copy one image (with its referrers unless `no_referrers`).
 pub async fn one(
-    src: &Source,
+    src: &Repo,
     reference: &ManifestRef,
-    dst: &Dest,
+    dst: &Repo,
     tag: &str,
     opts: &Options,
     no_referrers: bool,
@@ -60,9 +58,9 @@ pub async fn one(
 /// Copy one image by digest only, no tag (with its referrers unless `no_referrers`): its
 /// manifest must be `digest`, checked before any blob moves.
 pub async fn one_to_digest(
-    src: &Source,
+    src: &Repo,
     reference: &ManifestRef,
-    dst: &Dest,
+    dst: &Repo,
     digest: &str,
     opts: &Options,
     no_referrers: bool,
@@ -72,14 +70,14 @@ pub async fn one_to_digest(
 }
 
 async fn with_referrers(
-    src: &Source,
-    dst: &Dest,
+    src: &Repo,
+    dst: &Repo,
     mut r: Report,
     opts: &Options,
     no_referrers: bool,
 ) -> Result<Report, TransferError> {
-    if let (Source::Registry(s), Dest::Registry(d), false) = (src, dst, no_referrers) {
-        let copied = super::referrers::copy_with_tags(s, d, &r.digest, opts, false).await?;
+    if !no_referrers {
+        let copied = super::referrers::copy_with_tags(src, dst, &r.digest, opts, false).await?;
         r.referrers = copied.digests;
         r.referrers_kept = copied.kept;
     }

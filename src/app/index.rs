@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::Clients;
 use crate::client::{Registry, Scope};
-use crate::engine::{self, Dest, Options, Repo, Source};
+use crate::engine::{self, Options, Repo};
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
 use crate::oci::platform::Platform;
@@ -355,19 +355,19 @@ async fn place(
         .iter()
         .filter(|e| e.repo != repo && seen.insert(e.digest().to_string()))
         .collect();
-    let dest = Dest::Registry(Repo {
+    let dest = Repo {
         reg: reg.clone(),
         repo: repo.to_string(),
-    });
+    };
     let opts = Options::default();
     let reports: Vec<engine::Report> = stream::iter(foreign)
         .map(|e| {
             let (dest, opts) = (&dest, &opts);
             async move {
-                let src = Source::Registry(Repo {
+                let src = Repo {
                     reg: reg.clone(),
                     repo: e.repo.clone(),
-                });
+                };
                 engine::transfer(&src, &ManifestRef::digest(e.digest()), dest, &[], opts).await
             }
         })

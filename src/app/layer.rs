@@ -180,7 +180,7 @@ pub struct Streaming {
     pub bytes: ByteStream,
     pub done: Arc<Mutex<Option<Done>>>,
     pub failed: Arc<Mutex<Option<LayerError>>>,
-    /// Digest and size for `Dest::upload_unknown`.
+    /// Digest and size for `Target::put_encoded`.
     pub outcome: crate::engine::docker::Outcome,
 }
 

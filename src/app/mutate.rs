@@ -15,7 +15,7 @@ use super::edit::{self, BadInput, Edit};
 use super::layer::{self, Done, Input};
 use super::{Clients, NotFound};
 use crate::client::{Registry, Scope};
-use crate::engine::{self, Dest, Options, Repo, Source, TransferError};
+use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest;
 use crate::oci::manifest::{Desc, Parsed, RawManifest};
 use crate::oci::media;
@@ -121,14 +121,14 @@ async fn run(clients: &Clients, req: &Request<'_>, inputs: &[Input]) -> anyhow::
 
     // Writes from here on.
     if brepo != drepo {
-        let src = Source::Registry(Repo {
+        let src = Repo {
             reg: reg.clone(),
             repo: brepo.to_string(),
-        });
-        let to = Dest::Registry(Repo {
+        };
+        let to = Repo {
             reg: reg.clone(),
             repo: drepo.to_string(),
-        });
+        };
         engine::transfer(
             &src,
             &ManifestRef::digest(&top.digest),
@@ -138,10 +138,10 @@ async fn run(clients: &Clients, req: &Request<'_>, inputs: &[Input]) -> anyhow::
         )
         .await?;
     }
-    let dest = Dest::Registry(Repo {
+    let dest = Repo {
         reg: reg.clone(),
         repo: drepo.to_string(),
-    });
+    };
     let mut added = Vec::new();
     for input in inputs {
         added.push((input, upload(&dest, input).await?));
@@ -321,10 +321,10 @@ fn list(ps: &[Platform]) -> String {
 
 /// Upload one new layer into DST's repository, compressing it as it streams (again in a new
 /// session, with smaller pieces, when the registry refused the first form).
-async fn upload(dest: &Dest, input: &Input) -> anyhow::Result<Done> {
+async fn upload(dest: &Repo, input: &Input) -> anyhow::Result<Done> {
     for _ in 0..8 {
         let s = layer::stream(input);
-        let r = dest.upload_unknown(s.bytes, s.outcome.clone()).await;
+        let r = crate::store::Target::put_encoded(dest, s.bytes, s.outcome.clone()).await;
         if let Some(e) = s.failed.lock().expect("lock").take() {
             return Err(e.into());
         }

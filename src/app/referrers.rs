@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::client::referrers::fallback_tag;
 use crate::client::{Registry, RegistryError, Scope};
-use crate::engine::{self, Dest, Options, Repo, Source, TransferError};
+use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::reference::ManifestRef;
 
@@ -248,8 +248,8 @@ pub async fn copy(
 ) -> Result<Copied, TransferError> {
     let roots = subjects(&src.reg, &src.repo, digest).await;
     let found = all(&src.reg, &src.repo, roots, tags).await?;
-    let source = Source::Registry(src.clone());
-    let dest = Dest::Registry(dst.clone());
+    let source = src.clone();
+    let dest = dst.clone();
     let quiet = Options {
         jobs: opts.jobs,
         platform: None,

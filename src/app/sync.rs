@@ -14,7 +14,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::client::{Kind, Registry, Scope};
-use crate::engine::{self, Dest, Options, Repo, Source, TransferError};
+use crate::engine::{self, Options, Repo, TransferError};
 use crate::inventory::Inventory;
 use crate::oci::manifest::Parsed;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
@@ -382,8 +382,8 @@ async fn apply(
             Status::WouldCopy
         });
     }
-    let source = Source::Registry(src.clone());
-    let dest = Dest::Registry(dst.clone());
+    let source = src.clone();
+    let dest = dst.clone();
     let status = if up_to_date {
         Status::UpToDate
     } else {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Clients;
 use crate::client::Scope;
-use crate::engine::{self, Dest, Options, Repo, Source};
+use crate::engine::{self, Options, Repo};
 use crate::oci::reference::{ManifestRef, Reference};
 
 /// What tagging did.
@@ -49,21 +49,20 @@ pub async fn tag(
         });
     }
     let other_registry = !Arc::ptr_eq(&sreg, &dreg);
-    let source = Source::Registry(Repo {
+    let source = Repo {
         reg: sreg,
         repo: src.repository.clone(),
-    });
-    let dest = Dest::Registry(Repo {
+    };
+    let dest = Repo {
         reg: dreg,
         repo: dst.repository.clone(),
-    });
+    };
     let tags = [tag.to_string()];
     let r = engine::transfer(&source, &src.manifest_ref(), &dest, &tags, opts).await?;
-    let referrers = match (&source, &dest) {
-        (Source::Registry(s), Dest::Registry(d)) if other_registry && !no_referrers => {
-            super::referrers::copy_with_tags(s, d, &r.digest, opts, false).await?
-        }
-        _ => Default::default(),
+    let referrers = if other_registry && !no_referrers {
+        super::referrers::copy_with_tags(&source, &dest, &r.digest, opts, false).await?
+    } else {
+        Default::default()
     };
     Ok(Tagged {
         digest: r.digest,

@@ -9,7 +9,7 @@ use super::exit::{self, usage};
 use super::output::{emit_json, emit_line};
 use crate::app::Clients;
 use crate::config::Settings;
-use crate::engine::{self, Dest, Options, Repo, Report, Source};
+use crate::engine::{self, Options, Repo, Report};
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
 
@@ -111,14 +111,14 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         clients.get(&src.registry).await?,
         clients.get(&dst.registry).await?,
     );
-    let source = Source::Registry(Repo {
+    let source = Repo {
         reg: sreg.clone(),
         repo: src.repository.clone(),
-    });
-    let dest = Dest::Registry(Repo {
+    };
+    let dest = Repo {
         reg: dreg,
         repo: dst.repository.clone(),
-    });
+    };
     let opts = a.t.options();
     if !a.all_tags {
         let tag = dst

@@ -10,7 +10,7 @@ use super::copy::TransferArgs;
 use super::push::has_local_prefix;
 use crate::client::{Registry, Scope};
 use crate::config::Settings;
-use crate::engine::{self, Dest, Repo, Source};
+use crate::engine::{self, Repo};
 use crate::local::writer::LayoutWriter;
 use crate::local::{Kind, LocalRef};
 use crate::oci::reference::Reference;
@@ -86,15 +86,14 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let repo_tag = (dst.kind == Kind::DockerArchive).then(|| tag.clone());
     let writer = LayoutWriter::new(dst.clone(), repo_tag)
         .with_context(|| format!("cannot pull to {dst}"))?;
-    let source = Source::Registry(Repo {
+    let source = Repo {
         reg: reg.clone(),
         repo: src.repository.clone(),
-    });
-    let dest = Dest::Local(Box::new(writer));
+    };
     let moved = engine::transfer(
         &source,
         &src.manifest_ref(),
-        &dest,
+        &writer,
         std::slice::from_ref(&tag),
         &opts,
     )
@@ -105,9 +104,6 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
             let e = crate::app::explain_transfer(&reg, &src, e).await;
             return Err(e.context(format!("cannot pull {src}")));
         }
-    };
-    let Dest::Local(writer) = dest else {
-        unreachable!("local destination")
     };
     // From here an interrupt is left to the final write, which stops while it can, and to the
     // lines below, which say truthfully what was written.

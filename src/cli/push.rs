@@ -9,10 +9,11 @@ use super::copy::TransferArgs;
 use super::exit::usage;
 use crate::client::Registry;
 use crate::config::Settings;
-use crate::engine::{self, Dest, Repo, Source};
+use crate::engine::{self, Repo, Source};
 use crate::local::reader::LocalImage;
 use crate::local::LocalRef;
 use crate::oci::reference::Reference;
+use crate::store::DockerArchive;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compression {
@@ -108,24 +109,26 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| "latest".into())],
     };
     let reg = Arc::new(Registry::connect(&settings.registry_options(), &dst.registry).await?);
-    let repo = Repo {
+    let dest = Repo {
         reg,
         repo: dst.repository.clone(),
     };
     let opts = a.t.options();
     let oci = a.format.is_some();
-    let dest = Dest::Registry(repo);
-    let report = if img.docker.is_some() && a.compression == Compression::Gzip {
-        let expected = expected.as_deref();
-        engine::push_compressed(img, &dest, &tags, expected, oci, &opts, 1).await
+    let top = crate::oci::reference::ManifestRef::digest(&img.top_digest()?);
+    // A docker archive's uncompressed layers are compressed as they stream (gzip level 1),
+    // remembered between runs with the content cache.
+    let src: Box<dyn Source> = if img.docker.is_some() && a.compression == Compression::Gzip {
+        let remember = dest.reg.cache().is_some();
+        Box::new(DockerArchive::new(img, 1, remember))
     } else {
-        let top = crate::oci::reference::ManifestRef::digest(&img.top_digest()?);
-        let src = Source::Local(Box::new(img));
-        match (&expected, oci) {
-            (Some(d), _) => engine::transfer_to_digest(&src, &top, &dest, d, &opts).await,
-            (None, true) => engine::transfer_as_oci(&src, &top, &dest, &tags, &opts).await,
-            (None, false) => engine::transfer(&src, &top, &dest, &tags, &opts).await,
-        }
+        Box::new(img)
+    };
+    let src = src.as_ref();
+    let report = match (&expected, oci) {
+        (Some(d), _) => engine::transfer_to_digest(src, &top, &dest, d, &opts).await,
+        (None, true) => engine::transfer_as_oci(src, &top, &dest, &tags, &opts).await,
+        (None, false) => engine::transfer(src, &top, &dest, &tags, &opts).await,
     }
     .with_context(|| format!("cannot push {} to {dst}", a.src))?;
     a.t.print(&[report]);

@@ -5,11 +5,11 @@ use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::endpoint::Source;
 use super::TransferError;
 use crate::oci::manifest::{Desc, Parsed, RawManifest};
 use crate::oci::platform::Platform;
 use crate::oci::reference::ManifestRef;
+use crate::store::Source;
 
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -25,13 +25,6 @@ impl Plan {
         self.blobs
             .iter()
             .fold(0u64, |total, d| total.saturating_add(d.size))
-    }
-    /// The config of the top manifest, when it is an image manifest.
-    pub fn config(&self) -> Option<Desc> {
-        match self.top.parse().ok()? {
-            Parsed::Image(m) => Some(Desc::from(m.config())),
-            Parsed::Index(_) => None,
-        }
     }
 
     /// Total size: manifests and blobs.
@@ -51,7 +44,7 @@ fn parse(m: &RawManifest) -> Result<Parsed, TransferError> {
 
 /// Resolve `reference` at the source and collect what must move.
 pub async fn plan(
-    src: &Source,
+    src: &dyn Source,
     reference: &ManifestRef,
     platform: Option<&Platform>,
 ) -> Result<Plan, TransferError> {
@@ -111,7 +104,7 @@ pub async fn plan(
 /// A platform an index lists that the source does not have: said as that, with its digest.
 fn missing_child(
     e: TransferError,
-    src: &Source,
+    src: &dyn Source,
     reference: &ManifestRef,
     index: &str,
     child: &str,
@@ -131,7 +124,7 @@ fn missing_child(
 /// A single-platform image asked for with `--platform`: its config must say that platform
 /// (`--platform linux/arm64` of an amd64-only image is "not found", never amd64 silently).
 async fn check_platform(
-    src: &Source,
+    src: &dyn Source,
     reference: &ManifestRef,
     top: &RawManifest,
     want: &Platform,

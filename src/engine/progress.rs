@@ -1,6 +1,8 @@
-//! Progress as plain events from the engine; the CLI decides how to draw them.
+//! What a copy tells as it goes: events from the engine, in order (planned; per blob: started,
+//! bytes, restarted, done as moved, skipped or mounted; retries; manifests and tags put;
+//! finished). cli/ draws bars, lines and reports from them; the engine never prints.
 
-use crate::oci::manifest::Desc;
+use crate::oci::manifest::{Desc, RawManifest};
 
 /// What happened to one blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,17 +15,30 @@ pub enum Outcome {
     Mounted,
 }
 
-pub trait Progress: Send + Sync {
-    /// The plan is known: this many bytes in blobs to consider.
+/// Told the events of a copy; every event has a default that ignores it.
+pub trait Observer: Send + Sync {
+    /// The plan is known: this many blobs, and bytes in blobs, to consider.
     fn planned(&self, _blobs: usize, _bytes: u64) {}
+    /// A blob starts moving (not told for one skipped or mounted).
     fn blob_start(&self, _desc: &Desc) {}
+    /// `n` more bytes of the blob `digest` went by.
     fn blob_bytes(&self, _digest: &str, _n: u64) {}
     /// A blob transfer starts over (new upload session); its bytes so far are forgotten.
     fn blob_restart(&self, _desc: &Desc) {}
+    /// The engine tries `what` again (attempt `attempt` of `of`) after `cause`.
+    fn retried(&self, _what: &str, _cause: &str, _attempt: u32, _of: u32) {}
+    /// A blob is at the target: moved, skipped (already there) or mounted.
     fn blob_done(&self, _desc: &Desc, _outcome: Outcome) {}
+    /// A manifest was stored by digest.
+    fn manifest_put(&self, _m: &RawManifest) {}
+    /// The top manifest was stored under `tag`.
+    fn tag_put(&self, _tag: &str, _digest: &str) {}
     fn finish(&self) {}
 }
 
+/// The name the observer had before it told more than progress.
+pub use Observer as Progress;
+
 /// No progress at all.
 pub struct Silent;
-impl Progress for Silent {}
+impl Observer for Silent {}

@@ -1,17 +1,17 @@
-//! Blob byte streams that verify while they flow: every chunk is hashed and counted, and the end
-//! of the stream checks digest and size. A registry GET that breaks mid-blob resumes with
-//! `Range` from the byte it reached. Verification failures are recorded so the engine does not
-//! retry a blob whose source is corrupt.
+//! Blob byte streams that verify while they flow: every chunk is hashed and counted, and the
+//! end of the stream checks digest and size. Verification failures are recorded so the engine
+//! does not retry a blob whose source is corrupt. (A registry GET that breaks mid-blob resumes
+//! with `Range` from the byte it reached: `store::registry`.)
 
 use std::sync::{Arc, Mutex};
 
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 
-pub use crate::oci::bytes::{from_channel, ByteStream};
+pub use crate::oci::bytes::ByteStream;
+pub use crate::store::registry::registry_blob;
 
 use super::progress::Progress;
-use crate::client::{retry::Budget, Registry, Scope};
 use crate::oci::digest::Hasher;
 use crate::oci::manifest::Desc;
 
@@ -157,127 +157,12 @@ pub fn verified(
     }))
 }
 
-/// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
-/// Every GET, the first, its retries and each resume, draws from one budget of attempts.
-pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream {
-    struct St {
-        reg: Arc<Registry>,
-        repo: String,
-        desc: Desc,
-        resp: Option<reqwest::Response>,
-        offset: u64,
-        budget: Budget,
-    }
-    let st = St {
-        budget: reg.policy().budget(),
-        reg,
-        repo,
-        desc,
-        resp: None,
-        offset: 0,
-    };
-    let what = |st: &St| format!("get blob {} from {}", st.desc.digest, st.repo);
-    Box::pin(stream::unfold(Some(st), move |st| async move {
-        let mut st = st?;
-        loop {
-            if st.resp.is_none() {
-                let scopes = [Scope::pull(&st.repo)];
-                let budget = Some(st.budget.clone());
-                match st
-                    .reg
-                    .get_blob(&st.repo, &st.desc.digest, st.offset, &scopes, budget)
-                    .await
-                {
-                    Ok(r) => st.resp = Some(r),
-                    Err(e) => return Some((Err(std::io::Error::other(e)), None)),
-                }
-            }
-            let broke = match st.resp.as_mut().expect("response present").chunk().await {
-                Ok(Some(c)) => {
-                    st.offset += c.len() as u64;
-                    return Some((Ok(c), Some(st)));
-                }
-                Ok(None) if st.offset >= st.desc.size => return None,
-                // The server closed early: ask for the rest.
-                Ok(None) => std::io::Error::other(format!(
-                    "the connection closed after {} of {} bytes",
-                    st.offset, st.desc.size
-                )),
-                // Said as what happened (reqwest calls both "error decoding response body"),
-                // without the URL: a redirected blob's may carry a signature.
-                Err(e) if e.is_timeout() => std::io::Error::other(format!(
-                    "no data for {} s after {} of {} bytes",
-                    st.reg.read_timeout().as_secs(),
-                    st.offset,
-                    st.desc.size
-                )),
-                Err(e) => std::io::Error::other(format!(
-                    "the connection closed after {} of {} bytes ({})",
-                    st.offset,
-                    st.desc.size,
-                    root_cause(&e)
-                )),
-            };
-            if st.budget.left() == 0 {
-                return Some((Err(broke), None));
-            }
-            let (attempt, of) = (st.budget.of() - st.budget.left() + 1, st.budget.of());
-            st.reg
-                .note_retry(&what(&st), &broke.to_string(), attempt, of);
-            st.resp = None;
-            tokio::time::sleep(st.reg.policy().delay(attempt - 2, None)).await;
-        }
-    }))
-}
-
-/// The innermost cause of a failed read ("end of file before message length reached"), not
-/// reqwest's wrappers around it.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut c = e;
-    while let Some(next) = c.source() {
-        c = next;
-    }
-    c.to_string()
-}
-
-/// Gather small network chunks into pieces of at least `min` bytes, so that what we write on
-/// (to a registry's socket or a file) goes in large writes: a registry reading 16 KiB pieces
-/// spends far more CPU per byte than one reading full buffers.
-pub fn coalesce(inner: ByteStream, min: usize) -> ByteStream {
-    Box::pin(stream::unfold(
-        Some((inner, bytes::BytesMut::new())),
-        move |st| async move {
-            let (mut inner, mut buf) = st?;
-            loop {
-                match inner.next().await {
-                    Some(Ok(c)) if buf.is_empty() && c.len() >= min => {
-                        return Some((Ok(c), Some((inner, buf))))
-                    }
-                    Some(Ok(c)) => {
-                        if buf.is_empty() {
-                            // One allocation per piece: growing by doubling would copy twice.
-                            buf.reserve(min + c.len());
-                        }
-                        buf.extend_from_slice(&c);
-                        if buf.len() >= min {
-                            let out = buf.split().freeze();
-                            return Some((Ok(out), Some((inner, buf))));
-                        }
-                    }
-                    Some(Err(e)) => return Some((Err(e), None)),
-                    None if buf.is_empty() => return None,
-                    None => return Some((Ok(buf.split().freeze()), None)),
-                }
-            }
-        },
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::progress::Silent;
     use crate::oci::digest::sha256;
+    use crate::store::registry::coalesce;
     use bytes::Bytes;
 
     fn chunks(parts: &[&[u8]]) -> ByteStream {

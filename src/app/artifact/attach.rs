@@ -11,7 +11,7 @@ use super::{
     EMPTY_DIGEST, EMPTY_MEDIA_TYPE, TITLE,
 };
 use crate::client::{Registry, Scope};
-use crate::engine::{self, Dest, Repo, Source};
+use crate::engine::{self, Repo};
 use crate::local::{reader::LocalImage, Kind as LocalKind, LocalError, LocalRef};
 use crate::oci::digest::{self, Hasher};
 use crate::oci::manifest::RawManifest;
@@ -223,18 +223,11 @@ pub async fn attach(
         path: dir.path().to_path_buf(),
         tag: None,
     })?;
-    let dest = Dest::Registry(Repo {
+    let dest = Repo {
         reg: reg.clone(),
         repo: repo.clone(),
-    });
-    let report = engine::transfer(
-        &Source::Local(Box::new(img)),
-        &ManifestRef::digest(&digest),
-        &dest,
-        &[],
-        opts,
-    )
-    .await?;
+    };
+    let report = engine::transfer(&img, &ManifestRef::digest(&digest), &dest, &[], opts).await?;
     drop(dir);
     Ok(Artifact {
         reference: report.reference,

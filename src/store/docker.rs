@@ -4,22 +4,26 @@
 //! and hashed; its digest becomes known at the end of the stream. The gzip stream depends on
 //! the bytes only (oci::gzip: fixed segments, a fixed level, nearly random segments stored as
 //! they are), so a retry or a second push gives the same blob.
-//! The engine moves these layers like any blob (sessions, retries, PATCH fallback, progress)
-//! and writes the manifest once every digest is known.
+//! As a [`Source`] with an [`Encoder`], the archive owns that compression: the engine moves
+//! these layers like any blob (sessions, retries, PATCH fallback, progress) and asks for the
+//! manifest once every digest is known. What a layer compressed to is remembered between runs
+//! (`gzcache`), so that a second push skips it when the registry has it.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use super::progress::Progress;
-use super::stream::{from_channel, ByteStream};
-use super::TransferError;
+use super::gzcache::GzCache;
+use super::{ByteStream, Encoded, Encoder, Fut, Seen, Source, TransferError};
 use crate::local::reader::LocalImage;
+use crate::oci::bytes::from_channel;
 use crate::oci::digest::{self, Hasher};
 use crate::oci::gzip::Gzip;
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::manifest::{Desc, Parsed, RawManifest};
 use crate::oci::media;
+use crate::oci::reference::ManifestRef;
 
 /// One layer of a legacy docker archive (one already gzip-compressed moves as a plain blob).
 pub use crate::local::reader::DockerLayer as Layer;
@@ -27,19 +31,116 @@ pub use crate::local::reader::DockerLayer as Layer;
 /// The compressed digest and size, set when the stream has ended well.
 pub type Outcome = Arc<Mutex<Option<(String, u64)>>>;
 
-/// Compressed bytes of one layer, with its digest and size known at the end.
-pub struct Compressed {
-    pub bytes: ByteStream,
-    pub result: Outcome,
+/// A legacy docker archive pushed with its uncompressed layers gzip-compressed at `level`.
+pub struct DockerArchive {
+    img: LocalImage,
+    level: u32,
+    memory: GzCache,
+}
+
+impl DockerArchive {
+    /// `remember`: keep what layers compressed to between runs (off with the content cache).
+    pub fn new(img: LocalImage, level: u32, remember: bool) -> Self {
+        DockerArchive {
+            img,
+            level,
+            memory: GzCache::open(remember),
+        }
+    }
+
+    /// The uncompressed layer whose raw descriptor is `desc`.
+    fn layer(&self, desc: &Desc) -> Option<&Layer> {
+        let d = self.img.docker.as_ref()?;
+        d.layers
+            .iter()
+            .find(|l| l.gzip.is_none() && l.diff_id == desc.digest)
+    }
+}
+
+impl Source for DockerArchive {
+    fn describe(&self, _reference: &ManifestRef) -> String {
+        self.img.describe()
+    }
+
+    fn manifest<'a>(&'a self, reference: &'a ManifestRef) -> Fut<'a, RawManifest> {
+        Box::pin(async move { Ok(self.img.manifest(reference).await?) })
+    }
+
+    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream> {
+        Box::pin(async move { Ok(self.img.blob(desc).await?) })
+    }
+
+    fn encoder(&self) -> Option<&dyn Encoder> {
+        Some(self)
+    }
+}
+
+/// A compressed layer's descriptor.
+fn gz(digest: String, size: u64) -> Desc {
+    Desc {
+        media_type: media::DOCKER_LAYER_GZIP.into(),
+        digest,
+        size,
+    }
+}
+
+impl Encoder for DockerArchive {
+    fn encodes(&self, desc: &Desc) -> bool {
+        self.layer(desc).is_some()
+    }
+
+    fn remembered(&self, desc: &Desc) -> Option<Desc> {
+        let known = self.memory.get(&desc.digest, self.level)?;
+        Some(gz(known.digest, known.size))
+    }
+
+    fn remember(&self, raw: &Desc, encoded: &Desc) {
+        self.memory
+            .put(&raw.digest, self.level, &encoded.digest, encoded.size);
+    }
+
+    fn encode(&self, desc: &Desc, seen: Seen) -> Result<Encoded, TransferError> {
+        let layer = self.layer(desc).ok_or_else(|| {
+            TransferError::Unsupported(format!("{} is not a layer to compress", desc.digest))
+        })?;
+        compress(&self.img, layer, self.level, seen)
+    }
+
+    /// The manifest of the pushed archive: its config and the layers, in order, each as it
+    /// was sent (compressed here, or gzip already in the archive).
+    fn manifest(
+        &self,
+        top: &RawManifest,
+        encoded: &HashMap<String, Desc>,
+    ) -> Result<RawManifest, TransferError> {
+        let (Parsed::Image(m), Some(d)) = (top.parse()?, self.img.docker.as_ref()) else {
+            return Err(TransferError::Unsupported(
+                "a docker archive without a config".into(),
+            ));
+        };
+        let layers: Vec<Desc> = d
+            .layers
+            .iter()
+            .map(|l| {
+                let raw = l.raw();
+                encoded.get(&raw.digest).cloned().unwrap_or(raw)
+            })
+            .collect();
+        Ok(manifest(&Desc::from(m.config()), &layers))
+    }
+
+    fn save(&self) {
+        self.memory.save();
+    }
 }
 
 /// Compress `layer` from the archive on a blocking thread, verifying its diff_id.
-pub fn compress(
+fn compress(
     img: &LocalImage,
     layer: &Layer,
     level: u32,
-    progress: Arc<dyn Progress>,
-) -> Result<Compressed, TransferError> {
+    seen: Seen,
+) -> Result<Encoded, TransferError> {
     let mut input = img.file_reader(&layer.file)?;
     // Two chunks ahead of the upload: compression outruns a registry, and each layer in
     // flight holds no more than that.
@@ -70,7 +171,7 @@ pub fn compress(
                 }
             };
             raw_hash.update(&buf[..n]);
-            progress.blob_bytes(&diff_id, n as u64);
+            seen(n as u64);
             if let Err(e) = gz.write(&buf[..n]) {
                 let _ = tx.blocking_send(Err(e));
                 return;
@@ -101,14 +202,15 @@ pub fn compress(
         }
         *out.lock().expect("lock") = Some((gz_hash.finish(), gz_size));
     });
-    Ok(Compressed {
+    Ok(Encoded {
         bytes: from_channel(rx),
+        media_type: media::DOCKER_LAYER_GZIP.into(),
         result,
     })
 }
 
 /// The manifest of a pushed legacy archive: its config and the compressed layers, in order.
-pub fn manifest(config: &Desc, layers: &[Desc]) -> RawManifest {
+fn manifest(config: &Desc, layers: &[Desc]) -> RawManifest {
     let desc = |d: &Desc| serde_json::json!({"mediaType": d.media_type, "size": d.size, "digest": d.digest});
     let m = serde_json::json!({
         "schemaVersion": 2,

@@ -1,0 +1,207 @@
+//! An in-memory store, source and target at once, for fast tests of the engine: blobs,
+//! manifests and tags in maps; what a copy puts is staged and becomes visible on commit; every
+//! request it receives is logged; a blob can be marked to be served corrupt.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use futures_util::stream::{self, TryStreamExt};
+
+use super::{ByteStream, Fut, Source, Target, TransferError};
+use crate::oci::digest::sha256;
+use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::reference::ManifestRef;
+
+/// Blobs served in pieces of this size, so that a copy sees several.
+const PIECE: usize = 4;
+
+#[derive(Default)]
+struct Content {
+    blobs: HashMap<String, Bytes>,
+    manifests: HashMap<String, RawManifest>,
+    tags: HashMap<String, String>,
+}
+
+#[derive(Default)]
+pub struct Memory {
+    name: String,
+    committed: Mutex<Content>,
+    staged: Mutex<Content>,
+    log: Mutex<Vec<String>>,
+    corrupt: Mutex<HashSet<String>>,
+}
+
+fn not_found(what: &str) -> TransferError {
+    TransferError::Verify(format!("{what}: not in the memory store"))
+}
+
+impl Memory {
+    pub fn new(name: &str) -> Self {
+        Memory {
+            name: name.to_string(),
+            ..Memory::default()
+        }
+    }
+
+    /// Add a blob (committed); its descriptor.
+    pub fn add_blob(&self, media_type: &str, bytes: &[u8]) -> Desc {
+        let digest = sha256(bytes);
+        let mut c = self.committed.lock().expect("memory lock");
+        c.blobs
+            .insert(digest.clone(), Bytes::copy_from_slice(bytes));
+        Desc {
+            media_type: media_type.into(),
+            digest,
+            size: bytes.len() as u64,
+        }
+    }
+
+    /// Add a manifest (committed), tagged `tag` when given.
+    pub fn add_manifest(&self, media_type: &str, json: &str, tag: Option<&str>) -> RawManifest {
+        let bytes = Bytes::copy_from_slice(json.as_bytes());
+        let m = RawManifest::new(bytes.clone(), media_type.into(), sha256(&bytes));
+        let mut c = self.committed.lock().expect("memory lock");
+        c.manifests.insert(m.digest.clone(), m.clone());
+        if let Some(t) = tag {
+            c.tags.insert(t.into(), m.digest.clone());
+        }
+        m
+    }
+
+    /// Serve `digest`'s bytes with their last byte changed.
+    pub fn corrupt(&self, digest: &str) {
+        self.corrupt
+            .lock()
+            .expect("memory lock")
+            .insert(digest.into());
+    }
+
+    /// Every request received, in order (`has D`, `put_blob D`, `put_manifest REF`, `commit`).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("memory lock").clone()
+    }
+
+    /// A committed blob's bytes.
+    pub fn blob_bytes(&self, digest: &str) -> Option<Bytes> {
+        let c = self.committed.lock().expect("memory lock");
+        c.blobs.get(digest).cloned()
+    }
+
+    /// The committed digest of a tag.
+    pub fn tagged(&self, tag: &str) -> Option<String> {
+        let c = self.committed.lock().expect("memory lock");
+        c.tags.get(tag).cloned()
+    }
+
+    /// Committed blobs and manifests, counted.
+    pub fn counts(&self) -> (usize, usize) {
+        let c = self.committed.lock().expect("memory lock");
+        (c.blobs.len(), c.manifests.len())
+    }
+
+    fn note(&self, entry: String) {
+        self.log.lock().expect("memory lock").push(entry);
+    }
+}
+
+impl Source for Memory {
+    fn describe(&self, reference: &ManifestRef) -> String {
+        format!("memory:{}{}{reference}", self.name, reference.sep())
+    }
+
+    fn manifest<'a>(&'a self, reference: &'a ManifestRef) -> Fut<'a, RawManifest> {
+        Box::pin(async move {
+            let c = self.committed.lock().expect("memory lock");
+            let digest = match reference {
+                ManifestRef::Digest(d) => d.clone(),
+                ManifestRef::Tag(t) => c.tags.get(t).cloned().ok_or_else(|| not_found(t))?,
+            };
+            c.manifests
+                .get(&digest)
+                .cloned()
+                .ok_or_else(|| not_found(&digest))
+        })
+    }
+
+    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream> {
+        Box::pin(async move {
+            let bytes = self
+                .blob_bytes(&desc.digest)
+                .ok_or_else(|| not_found(&desc.digest))?;
+            let mut v = bytes.to_vec();
+            if self
+                .corrupt
+                .lock()
+                .expect("memory lock")
+                .contains(&desc.digest)
+            {
+                if let Some(last) = v.last_mut() {
+                    *last ^= 1;
+                }
+            }
+            let pieces: Vec<std::io::Result<Bytes>> = v
+                .chunks(PIECE)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect();
+            Ok(Box::pin(stream::iter(pieces)) as ByteStream)
+        })
+    }
+}
+
+impl Target for Memory {
+    fn has_blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, bool> {
+        Box::pin(async move {
+            self.note(format!("has {}", desc.digest));
+            let there = |c: &Content| c.blobs.contains_key(&desc.digest);
+            Ok(there(&self.committed.lock().expect("memory lock"))
+                || there(&self.staged.lock().expect("memory lock")))
+        })
+    }
+
+    fn put_blob<'a>(
+        &'a self,
+        desc: &'a Desc,
+        bytes: ByteStream,
+        _session: Option<url::Url>,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            self.note(format!("put_blob {}", desc.digest));
+            let parts: Vec<Bytes> = bytes
+                .try_collect()
+                .await
+                .map_err(|e| TransferError::Verify(e.to_string()))?;
+            let mut s = self.staged.lock().expect("memory lock");
+            s.blobs.insert(desc.digest.clone(), parts.concat().into());
+            Ok(())
+        })
+    }
+
+    fn put_manifest<'a>(&'a self, m: &'a RawManifest, reference: ManifestRef) -> Fut<'a, bool> {
+        Box::pin(async move {
+            self.note(format!("put_manifest {reference}"));
+            let mut s = self.staged.lock().expect("memory lock");
+            s.manifests.insert(m.digest.clone(), m.clone());
+            if let ManifestRef::Tag(t) = reference {
+                s.tags.insert(t, m.digest.clone());
+            }
+            Ok(false)
+        })
+    }
+
+    fn commit<'a>(&'a self, _top: &'a RawManifest, _tracked: bool) -> Fut<'a, ()> {
+        Box::pin(async move {
+            self.note("commit".into());
+            let staged = std::mem::take(&mut *self.staged.lock().expect("memory lock"));
+            let mut c = self.committed.lock().expect("memory lock");
+            c.blobs.extend(staged.blobs);
+            c.manifests.extend(staged.manifests);
+            c.tags.extend(staged.tags);
+            Ok(())
+        })
+    }
+
+    fn result_name(&self, digest: &str) -> String {
+        format!("memory:{}@{digest}", self.name)
+    }
+}
