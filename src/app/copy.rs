@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use super::referrers::is_referrer_tag;
+use super::walk::Inventory;
 use crate::engine::{self, Dest, Options, Report, Source, TransferError};
 use crate::oci::reference::ManifestRef;
 
@@ -20,7 +21,7 @@ pub async fn all_tags(
     let Source::Registry(s) = src else {
         anyhow::bail!("--all-tags copies from a registry repository");
     };
-    let mut tags = s.reg.tags(&s.repo).await?;
+    let mut tags = Inventory::new(s.reg.clone()).tags(&s.repo).await?;
     let all: HashSet<String> = tags.iter().cloned().collect();
     if !no_referrers {
         tags.retain(|t| !is_referrer_tag(t));
