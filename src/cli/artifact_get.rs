@@ -37,15 +37,9 @@ pub async fn run(settings: Settings, a: ArtifactGetArgs) -> anyhow::Result<ExitC
     let r = Reference::parse(&a.reference, &settings.registry)?;
     let reg = Session::new(&settings).get(&r.registry).await?;
     let progress = super::progress::reporter(a.quiet);
-    let got = artifact::get(
-        reg.into(),
-        &r,
-        a.artifact_type.as_deref(),
-        &a.output,
-        progress,
-    )
-    .await
-    .with_context(|| format!("cannot get the artifact {r}"))?;
+    let got = artifact::get(reg, &r, a.artifact_type.as_deref(), &a.output, progress)
+        .await
+        .with_context(|| format!("cannot get the artifact {r}"))?;
     for f in &got.files {
         emit_line(&a.output.join(&f.title).display().to_string());
     }

@@ -91,7 +91,7 @@ pub async fn run(settings: Settings, a: AttachArgs) -> anyhow::Result<ExitCode> 
         progress: super::progress::reporter(a.quiet),
         ..Default::default()
     };
-    let done = artifact::attach(reg.into(), &r, &spec, &opts)
+    let done = artifact::attach(reg, &r, &spec, &opts)
         .await
         .map_err(usage_error)
         .with_context(|| format!("cannot attach to {r}"))?;

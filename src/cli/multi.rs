@@ -29,7 +29,7 @@ where
     F: Fn(Arc<Registry>, Reference) -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
-    let clients = Session::new(&settings);
+    let clients = Session::new(settings);
     let mut out = Vec::with_capacity(refs.len());
     for (name, r) in refs {
         let res = match clients.get(&r.registry).await {
