@@ -180,33 +180,20 @@ impl std::fmt::Display for Source {
     }
 }
 
-/// Resolved settings shared by every command.
+/// Resolved settings shared by every command: the target registry and where it came from,
+/// the config file, and what registry clients are made with (each knob held once, in
+/// [`crate::client::Options`]).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub registry: String,
     /// The region the target was named by, if it was.
     pub region: Option<&'static str>,
     pub registry_source: Source,
-    pub insecure: Vec<String>,
-    pub ca_certs: Vec<PathBuf>,
-    pub debug: bool,
     pub file: ConfigFile,
-    /// Hosts besides the target that environment credentials may go to (`CR_CREDENTIAL_HOSTS`).
-    pub credential_hosts: Vec<String>,
-    /// Network knobs from the environment, parsed once.
-    pub net: Net,
-    /// No retry lines on stderr (`--quiet`); retries are still reported.
-    pub quiet: bool,
-    /// Verify TLS certificates: `--tls-verify` > `CR_TLS_VERIFY` > true.
-    pub tls_verify: bool,
-    /// `--client-cert FILE --client-key FILE`.
-    pub client_cert: Option<(PathBuf, PathBuf)>,
-    /// Per-host certificate directories: `CR_CERTS_D` (colon-separated), else Docker's and
-    /// containers' `/etc/{docker,containers}/certs.d`.
-    pub certs_dirs: Vec<PathBuf>,
-    /// The content cache (`CR_CACHE_DIR`, `CR_CACHE_MAX_MIB`); None with `--no-cache`, a
-    /// bound of 0, or no cache directory.
-    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// Insecure hosts, CAs, `--debug`, `--quiet`, TLS verification, the client certificate,
+    /// certs.d directories, the content cache, the network knobs from the environment, and
+    /// where the environment's credentials may go (the target and `CR_CREDENTIAL_HOSTS`).
+    pub client: crate::client::Options,
 }
 
 /// The content cache in `cache::root()/content` bounded by `CR_CACHE_MAX_MIB` (default 256;
@@ -220,44 +207,20 @@ fn cache_from_env() -> Result<Option<std::sync::Arc<crate::cache::Cache>>, Confi
 }
 
 /// Retries and timeouts (`CR_MAX_RETRIES`, `CR_RETRY_BASE_MS`, `CR_READ_TIMEOUT`,
-/// `CR_CONNECT_TIMEOUT`, `CR_UPLOAD_CHUNK_MIB`, `CR_PAGE_SIZE`), each checked: a value that is
-/// not a number in range is a usage error naming the variable, never a silent default.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Net {
-    pub policy: crate::client::retry::Policy,
-    pub read_timeout: Duration,
-    pub connect_timeout: Duration,
-    /// Bytes per PATCH for blob uploads; 0: one PUT per blob.
-    pub upload_chunk: u64,
-    pub page_size: u64,
-}
-
-impl Net {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let retries = env_number("CR_MAX_RETRIES", 4, 0, 20)?;
-        Ok(Net {
-            policy: crate::client::retry::Policy {
-                attempts: retries as u32 + 1,
-                base: Duration::from_millis(env_number("CR_RETRY_BASE_MS", 250, 0, 60_000)?),
-            },
-            read_timeout: Duration::from_secs(env_number("CR_READ_TIMEOUT", 30, 1, 3600)?),
-            connect_timeout: Duration::from_secs(env_number("CR_CONNECT_TIMEOUT", 15, 1, 600)?),
-            upload_chunk: env_number("CR_UPLOAD_CHUNK_MIB", 0, 0, 4096)? << 20,
-            page_size: env_number("CR_PAGE_SIZE", 1000, 1, 100_000)?,
-        })
-    }
-}
-
-impl Default for Net {
-    fn default() -> Self {
-        Net {
-            policy: Default::default(),
-            read_timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(15),
-            upload_chunk: 0,
-            page_size: 1000,
-        }
-    }
+/// `CR_CONNECT_TIMEOUT`, `CR_UPLOAD_CHUNK_MIB`, `CR_PAGE_SIZE`) set in `opts`, each checked: a
+/// value that is not a number in range is a usage error naming the variable, never a silent
+/// default.
+fn net_from_env(opts: &mut crate::client::Options) -> Result<(), ConfigError> {
+    let retries = env_number("CR_MAX_RETRIES", 4, 0, 20)?;
+    opts.policy = crate::client::retry::Policy {
+        attempts: retries as u32 + 1,
+        base: Duration::from_millis(env_number("CR_RETRY_BASE_MS", 250, 0, 60_000)?),
+    };
+    opts.read_timeout = Duration::from_secs(env_number("CR_READ_TIMEOUT", 30, 1, 3600)?);
+    opts.connect_timeout = Duration::from_secs(env_number("CR_CONNECT_TIMEOUT", 15, 1, 600)?);
+    opts.upload_chunk = env_number("CR_UPLOAD_CHUNK_MIB", 0, 0, 4096)? << 20;
+    opts.page_size = env_number("CR_PAGE_SIZE", 1000, 1, 100_000)?;
+    Ok(())
 }
 
 /// A whole number from the environment within `min..=max`; unset or empty: `default`.
@@ -320,17 +283,14 @@ impl Settings {
                     .unwrap_or_else(|| normalise_host(h.trim()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Settings {
-            registry,
-            region,
-            registry_source: source,
+        let mut client = crate::client::Options {
             insecure,
             ca_certs,
             debug,
-            file,
-            credential_hosts,
-            net: Net::from_env()?,
-            quiet: false,
+            env_scope: crate::credentials::EnvScope {
+                target: registry.clone(),
+                hosts: credential_hosts,
+            },
             tls_verify: match std::env::var("CR_TLS_VERIFY")
                 .ok()
                 .as_deref()
@@ -346,47 +306,38 @@ impl Settings {
                     })
                 }
             },
-            client_cert: None,
             certs_dirs: match std::env::var_os("CR_CERTS_D") {
                 Some(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
                 _ => crate::client::options::default_certs_dirs(),
             },
-            cache: cache_from_env()?,
+            ..crate::client::Options::default()
+        };
+        net_from_env(&mut client)?;
+        client.cache = cache_from_env()?;
+        Ok(Settings {
+            registry,
+            region,
+            registry_source: source,
+            file,
+            client,
         })
     }
 
     /// The same settings for a command run with `--quiet`.
-    pub fn quiet(self, quiet: bool) -> Self {
-        Settings { quiet, ..self }
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.client.quiet = quiet;
+        self
     }
 
     /// Where the environment's credentials may go: the target registry and
     /// `CR_CREDENTIAL_HOSTS` (and, for `CR_APIKEY`, IBM Cloud registries).
     pub fn env_scope(&self) -> crate::credentials::EnvScope {
-        crate::credentials::EnvScope {
-            target: self.registry.clone(),
-            hosts: self.credential_hosts.clone(),
-        }
+        self.client.env_scope.clone()
     }
 
     /// What a registry client is made with, from these settings.
     pub fn registry_options(&self) -> crate::client::Options {
-        crate::client::Options {
-            insecure: self.insecure.clone(),
-            ca_certs: self.ca_certs.clone(),
-            debug: self.debug,
-            quiet: self.quiet,
-            policy: self.net.policy,
-            read_timeout: self.net.read_timeout,
-            connect_timeout: self.net.connect_timeout,
-            upload_chunk: self.net.upload_chunk,
-            page_size: self.net.page_size,
-            env_scope: self.env_scope(),
-            tls_verify: self.tls_verify,
-            client_cert: self.client_cert.clone(),
-            certs_dirs: self.certs_dirs.clone(),
-            cache: self.cache.clone(),
-        }
+        self.client.clone()
     }
 }
 

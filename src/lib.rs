@@ -1,7 +1,7 @@
 //! `cr`: a command-line client for container registries (OCI distribution / Docker Registry v2).
 //!
 //! Data flows one way: CLI args -> [`reference`] -> [`credentials`] -> [`registry`] client ->
-//! [`inventory`] / transfer -> output. Every capability lives in the library so that it can be
+//! [`app::walk`] / transfer -> output. Every capability lives in the library so that it can be
 //! tested without spawning the binary; `src/main.rs` only parses, runs and maps exit codes.
 
 /// `eprintln!` and `eprint!` for the whole crate: a failed write to stderr (a full disk, a
@@ -31,7 +31,6 @@ pub mod credentials;
 pub mod engine;
 pub mod host;
 pub mod interrupt;
-pub mod inventory;
 pub mod local;
 pub mod notice;
 pub mod oci;

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use super::referrers::is_referrer_tag;
+use super::walk::Inventory;
 use crate::engine::{self, Options, Repo, Report, TransferError};
 use crate::oci::reference::ManifestRef;
 
@@ -18,7 +19,7 @@ pub async fn all_tags(
     no_referrers: bool,
 ) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
     let s = src;
-    let mut tags = s.reg.tags(&s.repo).await?;
+    let mut tags = Inventory::new(s.reg.clone()).tags(&s.repo).await?;
     let all: HashSet<String> = tags.iter().cloned().collect();
     if !no_referrers {
         tags.retain(|t| !is_referrer_tag(t));

@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::Clients;
+use super::Session;
 use crate::client::{Registry, Scope};
 use crate::engine::{self, Options, Repo};
 use crate::oci::manifest::RawManifest;
@@ -133,7 +133,7 @@ pub struct Child {
 /// `index-create DST SRC…`: an index of `srcs`' platforms, put as `dst` (tag, else latest)
 /// and under `req.tags`.
 pub async fn create(
-    clients: &Clients,
+    clients: &Session,
     dst: &Reference,
     srcs: &[Reference],
     req: &Request,
@@ -156,7 +156,7 @@ pub async fn create(
 
 /// `index-add INDEX SRC…`: the index with `srcs`' platforms added, under the same tag.
 pub async fn add(
-    clients: &Clients,
+    clients: &Session,
     index: &Reference,
     srcs: &[Reference],
     req: &Request,
@@ -172,7 +172,7 @@ pub async fn add(
 
 /// `index-rm INDEX --platform P…`: the index without those platforms, under the same tag.
 pub async fn remove(
-    clients: &Clients,
+    clients: &Session,
     index: &Reference,
     platforms: &[Platform],
     req: &Request,

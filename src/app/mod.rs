@@ -16,17 +16,16 @@ pub mod referrers;
 pub mod removal;
 pub mod remove;
 pub mod retention;
+pub mod session;
 pub mod sync;
 pub mod tag;
 pub mod token;
 pub mod untag;
+pub mod walk;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+pub use session::Session;
 
-use tokio::sync::OnceCell;
-
-use crate::client::{Options, Registry};
+use crate::client::Registry;
 
 /// An image, tag or manifest that is not there: exit code 3 comes from this type.
 #[derive(Debug, thiserror::Error)]
@@ -34,38 +33,6 @@ use crate::client::{Options, Registry};
 pub struct NotFound {
     pub image: String,
     pub message: String,
-}
-
-/// The registry clients of one command, one per host, made on first use and shared.
-pub struct Clients {
-    opts: Options,
-    map: std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<Registry>>>>>,
-}
-
-impl Clients {
-    pub fn new(opts: Options) -> Self {
-        Clients {
-            opts,
-            map: Default::default(),
-        }
-    }
-
-    /// The client for `registry` (`docker.io`, `host:port`), connected once.
-    pub async fn get(&self, registry: &str) -> anyhow::Result<Arc<Registry>> {
-        let cell = self
-            .map
-            .lock()
-            .expect("clients lock")
-            .entry(registry.to_string())
-            .or_default()
-            .clone();
-        let reg = cell
-            .get_or_try_init(|| async {
-                Ok::<_, anyhow::Error>(Arc::new(Registry::connect(&self.opts, registry).await?))
-            })
-            .await?;
-        Ok(reg.clone())
-    }
 }
 
 /// A manifest that is not there, explained: `latest` was assumed when no tag was given, and

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::edit::{self, BadInput, Edit};
 use super::layer::{self, Done, Input};
-use super::{Clients, NotFound};
+use super::{NotFound, Session};
 use crate::client::{Registry, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest;
@@ -60,7 +60,7 @@ pub struct Request<'a> {
 
 /// `append`: add the layers at `paths` (directories tarred with entries at `mtime`).
 pub async fn append(
-    clients: &Clients,
+    clients: &Session,
     req: &Request<'_>,
     paths: &[PathBuf],
     mtime: u64,
@@ -73,7 +73,7 @@ pub async fn append(
 }
 
 /// `mutate`: config and annotation changes only.
-pub async fn mutate(clients: &Clients, req: &Request<'_>) -> anyhow::Result<Mutated> {
+pub async fn mutate(clients: &Session, req: &Request<'_>) -> anyhow::Result<Mutated> {
     run(clients, req, &[]).await
 }
 
@@ -85,7 +85,7 @@ struct Target {
     config: Value,
 }
 
-async fn run(clients: &Clients, req: &Request<'_>, inputs: &[Input]) -> anyhow::Result<Mutated> {
+async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::Result<Mutated> {
     let (base, dst) = (req.base, req.dst);
     let tag = match (&dst.tag, &dst.digest) {
         (Some(t), None) => t.clone(),

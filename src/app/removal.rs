@@ -4,8 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use futures_util::stream::{self, StreamExt};
-
 use super::referrers::is_referrer_tag;
 use super::remove::{doomed, Doomed};
 use crate::client::{Kind, Registry, RegistryError, Scope};
@@ -23,48 +21,23 @@ pub struct TagHead {
     pub media_type: String,
 }
 
-/// Every tag of `repo` with its digest and media type (one HEAD per tag, 16 at a time). A tag
-/// deleted meanwhile is left out; any other failure is returned.
+/// Every tag of `repo` with its digest and media type (the registry walk at digest depth:
+/// one HEAD per tag, 16 at a time). A tag deleted meanwhile is left out; any other failure is
+/// returned.
 pub async fn resolve_tags(reg: &Registry, repo: &str) -> Result<Vec<TagHead>, RegistryError> {
-    let tags = match reg.tags(repo).await {
+    let tagged = match super::walk::tag_digests(reg, repo).await {
         Ok(t) => t,
         Err(e) if e.kind() == Kind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
-    let scopes = [Scope::pull(repo)];
-    let heads: Vec<Result<Option<TagHead>, RegistryError>> = stream::iter(tags)
-        .map(|tag| {
-            let scopes = &scopes;
-            async move {
-                let r = ManifestRef::tag(&tag);
-                let Some(head) = reg.head_manifest(repo, &r, scopes).await? else {
-                    return Ok(None);
-                };
-                let digest = match head.digest {
-                    Some(d) => d,
-                    None => match reg.resolve_digest(repo, &r, scopes).await? {
-                        Some(d) => d,
-                        None => return Ok(None),
-                    },
-                };
-                Ok(Some(TagHead {
-                    tag,
-                    digest,
-                    media_type: head.media_type.unwrap_or_default(),
-                }))
-            }
+    Ok(tagged
+        .into_iter()
+        .map(|t| TagHead {
+            tag: t.tag,
+            digest: t.digest.unwrap_or_default(),
+            media_type: t.media_type.unwrap_or_default(),
         })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    let mut out = Vec::new();
-    for h in heads {
-        if let Some(h) = h? {
-            out.push(h);
-        }
-    }
-    out.sort_by(|a, b| a.tag.cmp(&b.tag));
-    Ok(out)
+        .collect())
 }
 
 /// The tagged indexes of `repo` that list `digest`, directly or through a nested index: each

@@ -9,8 +9,8 @@ pub mod run;
 use std::collections::{BTreeMap, HashSet};
 
 use super::referrers::{is_referrer_tag, Referrer};
+use crate::app::walk::{Inventory, TaggedImage};
 use crate::client::RegistryError;
-use crate::inventory::{Inventory, TaggedImage};
 use crate::oci::reference::natural_order;
 
 /// At most this many manifests are followed under the tagged indexes of one repository.

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
+use crate::app::walk::{self, Inventory};
 use crate::client::{Kind, Registry, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
-use crate::inventory::Inventory;
 use crate::oci::manifest::Parsed;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 
@@ -155,6 +155,7 @@ pub async fn plan(
     filter: &Filter,
 ) -> Result<(Vec<RepoPlan>, Vec<(String, anyhow::Error)>), anyhow::Error> {
     let inv = Inventory::new(sreg.clone()).nested(true);
+    let dst_inv = Inventory::new(dreg.clone());
     let restrict = (!src.path.is_empty()).then_some(src.path.as_str());
     let repos = inv.repositories(restrict).await?;
     // A source namespace or repository with nothing under it is a mistyped name, not an
@@ -167,15 +168,19 @@ pub async fn plan(
         .into());
     }
     let results: Vec<_> = stream::iter(repos)
-        .map(|repo| async move {
-            let dst_repo = dest_repo(src, &repo, dst);
-            let (tags, dst_tags) = futures_util::join!(sreg.tags(&repo), dreg.tags(&dst_repo));
-            let dst_tags = match dst_tags {
-                Ok(t) => Ok((false, t)),
-                Err(e) if e.kind() == Kind::NotFound => Ok((true, Vec::new())),
-                Err(e) => Err(e),
-            };
-            (repo, dst_repo, tags, dst_tags)
+        .map(|repo| {
+            let (inv, dst_inv) = (&inv, &dst_inv);
+            async move {
+                let dst_repo = dest_repo(src, &repo, dst);
+                let (tags, dst_tags) =
+                    futures_util::join!(inv.tags(&repo), dst_inv.tags(&dst_repo));
+                let dst_tags = match dst_tags {
+                    Ok(t) => Ok((false, t)),
+                    Err(e) if e.kind() == Kind::NotFound => Ok((true, Vec::new())),
+                    Err(e) => Err(e),
+                };
+                (repo, dst_repo, tags, dst_tags)
+            }
         })
         .buffered(16)
         .collect()
@@ -225,23 +230,14 @@ async fn wanted(
     opts: &Options,
 ) -> Result<Option<String>, anyhow::Error> {
     let scopes = [Scope::pull(&src.repo)];
-    let reference = ManifestRef::tag(tag);
-    // A HEAD when the tag's last digest is in the content cache (it is read from there if the
-    // tag did not move), else one GET, which fills the cache for the copy.
-    let hinted = src
-        .reg
-        .cache()
-        .is_some_and(|c| plan.src_hints.get(tag).is_some_and(|d| c.contains(d)));
-    let digest = if hinted {
-        src.reg
-            .resolve_digest(&src.repo, &reference, &scopes)
-            .await?
-    } else {
-        match src.reg.get_manifest(&src.repo, &reference, &scopes).await {
-            Ok(m) => Some(m.digest),
-            Err(e) if e.kind() == Kind::NotFound => None,
-            Err(e) => return Err(e.into()),
-        }
+    // The walk's rule: a HEAD when the tag's last digest is in the content cache (it is read
+    // from there if the tag did not move), else one GET, which fills the cache for the copy.
+    let hint = plan.src_hints.get(tag).map(String::as_str);
+    let head = walk::hinted(&src.reg, hint);
+    let digest = match walk::resolve_tag(&src.reg, &src.repo, tag, head).await {
+        Ok(found) => found.map(|f| f.digest),
+        Err(e) if e.kind() == Kind::NotFound => None,
+        Err(e) => return Err(e.into()),
     };
     let Some(digest) = digest else {
         return Ok(None);

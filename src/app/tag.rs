@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::Clients;
+use super::Session;
 use crate::client::Scope;
 use crate::engine::{self, Options, Repo};
 use crate::oci::reference::{ManifestRef, Reference};
@@ -24,7 +24,7 @@ pub struct Tagged {
 /// Tag `src` as `dst:tag`; to another registry, with the image's referrers unless
 /// `no_referrers`.
 pub async fn tag(
-    clients: &Clients,
+    clients: &Session,
     src: &Reference,
     dst: &Reference,
     tag: &str,

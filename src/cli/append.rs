@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::exit::usage;
 use super::mutate::{bad_input, CommonArgs};
 use crate::app::edit::Edit;
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -47,7 +47,7 @@ pub async fn run(settings: Settings, a: AppendArgs) -> anyhow::Result<ExitCode> 
     let c = &a.common;
     let (base, dst, e) = c.prepare(&settings, &a.base, &a.dst, Edit::default())?;
     let req = c.request(&base, &dst, e);
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(&settings);
     let m = crate::app::mutate::append(&clients, &req, &a.layers, mtime)
         .await
         .map_err(|e| bad_input(e).context(format!("cannot append to {base} as {dst}")))?;

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use super::output::emit_line;
 use crate::app::artifact;
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
 
@@ -35,17 +35,11 @@ pub struct ArtifactGetArgs {
 
 pub async fn run(settings: Settings, a: ArtifactGetArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.reference, &settings.registry)?;
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let progress = super::progress::reporter(a.quiet);
-    let got = artifact::get(
-        reg.into(),
-        &r,
-        a.artifact_type.as_deref(),
-        &a.output,
-        progress,
-    )
-    .await
-    .with_context(|| format!("cannot get the artifact {r}"))?;
+    let got = artifact::get(reg, &r, a.artifact_type.as_deref(), &a.output, progress)
+        .await
+        .with_context(|| format!("cannot get the artifact {r}"))?;
     for f in &got.files {
         emit_line(&a.output.join(&f.title).display().to_string());
     }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::exit::usage;
 use super::output::{emit_json, emit_line, OutputKind};
 use crate::app::artifact::{self, ArtifactError, AttachSpec};
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
 
@@ -86,12 +86,12 @@ pub async fn run(settings: Settings, a: AttachArgs) -> anyhow::Result<ExitCode> 
     // Every file is checked before the first request.
     let checked = artifact::check_files(&spec.files, spec.max_size).map_err(usage_error);
     checked.with_context(|| format!("cannot attach to {r}"))?;
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let opts = crate::engine::Options {
         progress: super::progress::reporter(a.quiet),
         ..Default::default()
     };
-    let done = artifact::attach(reg.into(), &r, &spec, &opts)
+    let done = artifact::attach(reg, &r, &spec, &opts)
         .await
         .map_err(usage_error)
         .with_context(|| format!("cannot attach to {r}"))?;

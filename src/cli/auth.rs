@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use super::exit::usage;
 use super::output::emit_line;
-use crate::client::{Registry, Scope};
+use crate::app::Session;
+use crate::client::Scope;
 use crate::config::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -53,7 +54,7 @@ pub async fn run(settings: Settings, a: AuthArgs) -> anyhow::Result<ExitCode> {
         Some(r) => crate::config::target(r)?.0,
         None => settings.registry.clone(),
     };
-    let reg = Registry::connect(&settings.registry_options(), &host).await?;
+    let reg = Session::new(&settings).get(&host).await?;
     let token = crate::app::token::token(&reg, &scopes).await.map_err(|e| {
         e.context(format!(
             "cannot get a token for {host} as {}",

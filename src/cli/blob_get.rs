@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use super::exit::usage;
 use crate::app::getters::GetError;
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
 
@@ -46,8 +46,7 @@ pub async fn run(settings: Settings, a: BlobGetArgs) -> anyhow::Result<ExitCode>
             None
         }
     };
-    let reg =
-        std::sync::Arc::new(Registry::connect(&settings.registry_options(), &r.registry).await?);
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let what = || format!("cannot get blob {digest} from {}", r.repo_name());
     if let Some(path) = file {
         crate::app::getters::blob_to_file(&reg, &r.repository, &digest, path)

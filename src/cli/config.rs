@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::exit::usage;
 use super::output::{emit, emit_bytes};
 use crate::app::getters::GetError;
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
@@ -25,7 +25,7 @@ pub struct ConfigArgs {
 
 pub async fn run(settings: Settings, a: ConfigArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let bytes = match crate::app::getters::config(&reg, &r, a.platform.as_ref()).await {
         Ok(b) => b,
         Err(e) => {

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::exit::{self, usage};
 use super::output::{emit_json, emit_line};
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::engine::{self, Options, Repo, Report};
 use crate::oci::platform::Platform;
@@ -106,7 +106,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
         ));
     }
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(&settings);
     let (sreg, dreg) = (
         clients.get(&src.registry).await?,
         clients.get(&dst.registry).await?,

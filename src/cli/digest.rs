@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use super::output::emit_line;
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
@@ -23,11 +23,11 @@ pub struct DigestArgs {
 
 pub async fn run(settings: Settings, a: DigestArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let d = crate::app::getters::digest(&reg, &r, a.platform.as_ref())
         .await
         .map_err(|e| e.context(format!("cannot get the digest of {r}")))?;
-    if d.by_get && a.platform.is_none() && settings.debug {
+    if d.by_get && a.platform.is_none() && settings.client.debug {
         eprintln!(
             "note: {}'s HEAD answer had no Docker-Content-Digest; the digest was computed from a GET",
             r.registry

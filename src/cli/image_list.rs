@@ -2,16 +2,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Serialize;
 
 use super::exit;
 use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
+use crate::app::walk::{Depth, Inventory, TaggedImage};
+use crate::app::Session;
 use crate::client::{Registry, Scope};
 use crate::config::Settings;
-use crate::inventory::{Depth, Inventory, TaggedImage};
 use crate::oci::reference::ManifestRef;
 use crate::oci::{digest, media, placeholder};
 
@@ -221,7 +221,7 @@ pub async fn run(
     } else {
         TagRow::FIELDS
     })?;
-    let reg = Arc::new(Registry::connect(&settings.registry_options(), &settings.registry).await?);
+    let reg = Session::new(&settings).get(&settings.registry).await?;
     let mut inv = Inventory::new(reg.clone());
     if !a.all_tags {
         inv = inv.skipping(crate::app::referrers::is_referrer_tag);
@@ -339,8 +339,8 @@ mod tests {
 
     #[test]
     fn row_keys_are_the_format_fields() {
+        use crate::app::walk::ImageInfo;
         use crate::cli::output::keys_of;
-        use crate::inventory::ImageInfo;
         let i = TaggedImage {
             repo: "ns/app".into(),
             tag: "v1".into(),

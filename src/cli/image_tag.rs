@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::exit::usage;
 use super::output::OutputArgs;
 use crate::app::referrers::Kept;
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::engine::Options;
 use crate::oci::reference::Reference;
@@ -78,7 +78,7 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
         ..Options::default()
     };
     let t = crate::app::tag::tag(
-        &Clients::new(settings.registry_options()),
+        &Session::new(&settings),
         &src,
         &dst,
         &tag,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::index_create::{print, sources, IndexArgs};
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
 
@@ -24,7 +24,7 @@ pub async fn run(settings: Settings, a: IndexAddArgs) -> anyhow::Result<ExitCode
     let req = a.i.request(false)?;
     let index = Reference::parse(&a.index, &settings.registry)?;
     let srcs = sources(&a.srcs, &settings)?;
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(&settings);
     let w = crate::app::index::add(&clients, &index, &srcs, &req)
         .await
         .with_context(|| format!("cannot add to the index {index}"))?;

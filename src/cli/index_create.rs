@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::exit::usage;
 use super::output::{emit_json, emit_line, OutputKind};
 use crate::app::index::{Request, Written};
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{validate_tag, Reference};
@@ -96,7 +96,7 @@ pub async fn run(settings: Settings, a: IndexCreateArgs) -> anyhow::Result<ExitC
     let req = a.i.request(a.docker)?;
     let dst = Reference::parse(&a.dst, &settings.registry)?;
     let srcs = sources(&a.srcs, &settings)?;
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(&settings);
     let w = crate::app::index::create(&clients, &dst, &srcs, &req)
         .await
         .with_context(|| format!("cannot create the index {dst}"))?;

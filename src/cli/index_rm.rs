@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::index_create::print;
 use super::output::OutputKind;
 use crate::app::index::Request;
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
@@ -26,7 +26,7 @@ pub struct IndexRmArgs {
 
 pub async fn run(settings: Settings, a: IndexRmArgs) -> anyhow::Result<ExitCode> {
     let index = Reference::parse(&a.index, &settings.registry)?;
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(&settings);
     let w = crate::app::index::remove(&clients, &index, &a.platform, &Request::default())
         .await
         .with_context(|| format!("cannot remove platforms from the index {index}"))?;

@@ -8,9 +8,9 @@ use anyhow::Context;
 
 use super::exit::usage;
 use super::output::emit_line;
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
-use crate::credentials::{self, Credential, CredentialSource, Stored};
+use crate::credentials::{Credential, CredentialSource, Stored};
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
@@ -59,7 +59,7 @@ fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
 }
 
 /// The credentials the user gave, in order of precedence.
-async fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
+async fn gather(session: &Session, a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
     if a.password.is_some() {
         return Err(usage(
             "-p/--password is not taken: a password on the command line is visible to every process",
@@ -107,7 +107,7 @@ async fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
         ));
     }
     if a.username.is_none() {
-        if let Some(c) = credentials::from_env() {
+        if let Some(c) = session.env_credential() {
             return Ok(c);
         }
     }
@@ -137,8 +137,9 @@ async fn gather(a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
 
 pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
     let host = target(&settings, a.registry.as_deref())?;
-    let cred = gather(&a, &host).await?;
-    let reg = Registry::open(&settings.registry_options(), &host, Some(cred.clone())).await?;
+    let session = Session::new(&settings);
+    let cred = gather(&session, &a, &host).await?;
+    let reg = session.with_credential(&host, cred.clone()).await?;
     let needs_auth = reg
         .prove_login()
         .await
@@ -146,10 +147,9 @@ pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode>
     if !needs_auth {
         eprintln!("note: {host} does not ask for authentication; storing the login anyway");
     }
-    let h = host.clone();
-    let stored = tokio::task::spawn_blocking(move || credentials::store(&h, &cred))
+    let stored = session
+        .store(&host, cred)
         .await
-        .expect("store does not panic")
         .with_context(|| format!("storing the login for {host}"))?;
     match stored {
         Stored::Keyring => eprintln!("Credentials stored in the OS keyring."),
@@ -171,10 +171,7 @@ pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode>
 
 pub async fn logout(settings: Settings, a: LogoutArgs) -> anyhow::Result<ExitCode> {
     let host = target(&settings, a.registry.as_deref())?;
-    let h = host.clone();
-    let removed = tokio::task::spawn_blocking(move || credentials::erase(&h))
-        .await
-        .expect("erase does not panic")?;
+    let removed = Session::new(&settings).erase(&host).await?;
     if removed.is_empty() {
         emit_line(&format!("Not logged in to {host}"));
     } else {

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use super::output::{emit, emit_bytes};
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
@@ -21,7 +21,7 @@ pub struct ManifestInspectArgs {
 
 pub async fn run(settings: Settings, a: ManifestInspectArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::parse(&a.image, &settings.registry)?;
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let m = crate::app::getters::manifest(&reg, &r, a.platform.as_ref())
         .await
         .map_err(|e| e.context(format!("cannot inspect {r}")))?;

@@ -216,13 +216,13 @@ impl GlobalArgs {
             self.debug,
         )?;
         if self.no_cache {
-            s.cache = None;
+            s.client.cache = None;
         }
         if let Some(v) = self.tls_verify {
-            s.tls_verify = v;
+            s.client.tls_verify = v;
         }
         if let (Some(c), Some(k)) = (&self.client_cert, &self.client_key) {
-            s.client_cert = Some((c.clone(), k.clone()));
+            s.client.client_cert = Some((c.clone(), k.clone()));
         }
         Ok(s)
     }

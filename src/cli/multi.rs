@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::exit;
-use crate::app::Clients;
+use crate::app::Session;
 use crate::client::Registry;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
@@ -29,7 +29,7 @@ where
     F: Fn(Arc<Registry>, Reference) -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(settings);
     let mut out = Vec::with_capacity(refs.len());
     for (name, r) in refs {
         let res = match clients.get(&r.registry).await {

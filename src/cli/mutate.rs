@@ -8,7 +8,7 @@ use super::output::OutputArgs;
 use crate::app::edit::{self, BadInput, Edit};
 use crate::app::layer::LayerError;
 use crate::app::mutate::{Mutated, Request};
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
@@ -85,7 +85,7 @@ pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> 
     let c = &a.common;
     let (base, dst, e) = c.prepare(&settings, &a.image, &a.dst, e)?;
     let req = c.request(&base, &dst, e);
-    let m = crate::app::mutate::mutate(&Clients::new(settings.registry_options()), &req)
+    let m = crate::app::mutate::mutate(&Session::new(&settings), &req)
         .await
         .map_err(|e| bad_input(e).context(format!("cannot mutate {base} into {dst}")))?;
     c.print(&dst, &m)

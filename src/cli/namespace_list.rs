@@ -7,6 +7,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
+use crate::app::walk::Inventory;
+use crate::app::Session;
 use crate::client::{Kind, Registry};
 use crate::config::Settings;
 
@@ -32,7 +34,7 @@ pub async fn catalog_error(
             crate::client::RegistryError::Api { status, .. } => *status,
             _ => 0,
         };
-        return crate::inventory::NoCatalog {
+        return crate::app::walk::NoCatalog {
             host: reg.name.clone(),
             account: reg.account(),
             status,
@@ -68,8 +70,8 @@ impl NamespaceRow<'_> {
 
 pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<ExitCode> {
     a.out.check(NamespaceRow::FIELDS)?;
-    let reg = Registry::connect(&settings.registry_options(), &settings.registry).await?;
-    let repos = match reg.catalog().await {
+    let reg = Session::new(&settings).get(&settings.registry).await?;
+    let repos = match Inventory::new(reg.clone()).repositories(None).await {
         Ok(r) => r,
         Err(e) => return Err(catalog_error(&reg, e, "namespaces").await),
     };

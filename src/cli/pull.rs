@@ -2,13 +2,13 @@
 //! written under temporary names and renamed into place only once everything is verified.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 
 use super::copy::TransferArgs;
 use super::push::has_local_prefix;
-use crate::client::{Registry, Scope};
+use crate::app::Session;
+use crate::client::Scope;
 use crate::config::Settings;
 use crate::engine::{self, Repo};
 use crate::local::writer::LayoutWriter;
@@ -47,7 +47,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     }
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = LocalRef::parse(&a.dst, true).with_context(|| format!("cannot pull to {}", a.dst))?;
-    let reg = Arc::new(Registry::connect(&settings.registry_options(), &src.registry).await?);
+    let reg = Session::new(&settings).get(&src.registry).await?;
     let mut opts = a.t.options();
     if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
         // A docker-archive holds one platform: take linux/amd64, else the index's first.

@@ -1,13 +1,12 @@
 //! `cr push SRC DST`: a local image (OCI layout, oci-archive, docker-archive) to a registry.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 
 use super::copy::TransferArgs;
 use super::exit::usage;
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::engine::{self, Repo, Source};
 use crate::local::reader::LocalImage;
@@ -108,7 +107,7 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot push {}", a.src))?
             .unwrap_or_else(|| "latest".into())],
     };
-    let reg = Arc::new(Registry::connect(&settings.registry_options(), &dst.registry).await?);
+    let reg = Session::new(&settings).get(&dst.registry).await?;
     let dest = Repo {
         reg,
         repo: dst.repository.clone(),

@@ -9,7 +9,8 @@ use anyhow::Context;
 
 use super::output::{print_rows, OutputArgs};
 use crate::app::referrers;
-use crate::client::{Registry, Scope};
+use crate::app::Session;
+use crate::client::Scope;
 use crate::config::Settings;
 use crate::oci::digest;
 use crate::oci::reference::Reference;
@@ -28,7 +29,7 @@ pub struct ReferrersArgs {
 pub async fn run(settings: Settings, a: ReferrersArgs) -> anyhow::Result<ExitCode> {
     a.out.check(referrers::Referrer::FIELDS)?;
     let r = Reference::parse(&a.image, &settings.registry)?;
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
+    let reg = Session::new(&settings).get(&r.registry).await?;
     let repo = &r.repository;
     let scopes = [Scope::pull(repo)];
     let subject = match reg.get_manifest(repo, &r.manifest_ref(), &scopes).await {

@@ -7,9 +7,9 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
-use crate::client::Registry;
+use crate::app::walk::Inventory;
+use crate::app::Session;
 use crate::config::Settings;
-use crate::inventory::Inventory;
 
 #[derive(Debug, clap::Args)]
 pub struct RepoListArgs {
@@ -38,9 +38,7 @@ impl RepoRow {
 
 pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode> {
     a.out.check(RepoRow::FIELDS)?;
-    let reg = std::sync::Arc::new(
-        Registry::connect(&settings.registry_options(), &settings.registry).await?,
-    );
+    let reg = Session::new(&settings).get(&settings.registry).await?;
     let restrict = a
         .restrict
         .as_deref()

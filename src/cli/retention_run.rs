@@ -6,7 +6,6 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 mod show;
 
@@ -15,7 +14,7 @@ use crate::app::retention::run::{
     self, Event, OpenError, RepoRun, Retention, RetentionRequest, TargetError,
 };
 use crate::app::retention::{self, Rule};
-use crate::client::Registry;
+use crate::app::Session;
 use crate::config::Settings;
 use show::{confirm, finish, print_event, show_plan};
 
@@ -72,7 +71,7 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
             "add --force to delete, or --dry-run to see what would be deleted",
         ));
     }
-    let reg = Arc::new(Registry::connect(&settings.registry_options(), &host).await?);
+    let reg = Session::new(&settings).get(&host).await?;
     let (keep_referrers, recursive) = (a.keep_referrers, a.recursive);
     let req = RetentionRequest {
         host: host.clone(),

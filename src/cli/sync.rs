@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::exit::usage;
 use crate::app::sync::run::{Event, SyncRequest};
 use crate::app::sync::{self, Filter, How, Spec};
-use crate::app::Clients;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use view::View;
@@ -108,7 +108,7 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
     let view = Arc::new(View::new(!(a.quiet || a.dry_run), a.quiet, json_out));
     let src = req.src.registry.clone();
     let on = |e: Event<'_>| view.event(&src, e);
-    let clients = Clients::new(settings.registry_options());
+    let clients = Session::new(&settings);
     let done = sync::run::run(&clients, &req, Some(view.clone()), &on).await?;
     Ok(view.finish(&done))
 }

@@ -7,10 +7,9 @@ use serde::Serialize;
 
 use super::exit::usage;
 use super::output::{emit, emit_json, emit_line, render_rows, values, OutputKind};
-use crate::app::NotFound;
-use crate::client::{Kind, Registry};
+use crate::app::Session;
 use crate::config::Settings;
-use crate::oci::reference::{natural_order, Reference};
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct TagListArgs {
@@ -60,23 +59,8 @@ pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode>
             format!("write cr tag-list {}", r.repo_name()),
         ));
     }
-    let reg = Registry::connect(&settings.registry_options(), &r.registry).await?;
-    let mut tags = match reg.tags(&r.repository).await {
-        Ok(t) => t,
-        Err(e) if e.kind() == Kind::NotFound => {
-            return Err(NotFound {
-                image: r.repo_name(),
-                message: format!("no repository {} on {}", r.repository, r.registry),
-            }
-            .into())
-        }
-        Err(e) => {
-            return Err(
-                anyhow::Error::new(e).context(format!("cannot list the tags of {}", r.repo_name()))
-            )
-        }
-    };
-    tags.sort_by(|a, b| natural_order(a, b));
+    let reg = Session::new(&settings).get(&r.registry).await?;
+    let tags = crate::app::walk::tag_names(&reg, &r).await?;
     let repo = r.repo_name();
     if let Some(t) = &a.format {
         let rows: Vec<TagRow> = tags

@@ -2,15 +2,15 @@
 //! planned and applied through `cr::app::retention::run`, skopeo confirming what arrived and
 //! what remains.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use crate::common::{layout, Auth, TestRegistry};
 use cr::app::retention::run::{Event as RetentionEvent, Retention, RetentionRequest};
 use cr::app::retention::Rule;
 use cr::app::sync::run::{Event as SyncEvent, SyncRequest};
 use cr::app::sync::{Filter, How, Spec, Status};
-use cr::app::Clients;
-use cr::client::{Options, Registry};
+use cr::app::Session;
+use cr::client::Options;
 
 /// team/app v1, v2, v3 created 30, 20 and 10 days ago: their digests, oldest first.
 fn seed(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
@@ -62,7 +62,7 @@ fn a_sync_and_a_retention_through_the_library() {
             force: false,
         },
     };
-    let clients = Clients::new(Options::default());
+    let clients = Session::with_options(Options::default());
     let report = rt
         .block_on(cr::app::sync::run::run(&clients, &req, None, &on))
         .unwrap();
@@ -88,10 +88,7 @@ fn a_sync_and_a_retention_through_the_library() {
 
     // Retention on the mirror, keeping the newest image: the plan deletes v2 and v1 (newest
     // first) and deletes nothing itself; applied, exactly those go.
-    let reg = Arc::new(
-        rt.block_on(Registry::connect(&Options::default(), &dst.host))
-            .unwrap(),
-    );
+    let reg = rt.block_on(clients.get(&dst.host)).unwrap();
     let req = RetentionRequest {
         host: dst.host.clone(),
         path: "mirror/app".into(),

@@ -30,4 +30,5 @@ mod sync;
 mod terminal;
 mod tls;
 mod transfer;
+mod walk;
 mod write_commands;

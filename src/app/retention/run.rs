@@ -13,9 +13,9 @@ use futures_util::stream::{self, StreamExt};
 use super::{Image, Plan, Reason, Rule};
 use crate::app::referrers::{self, is_referrer_tag};
 use crate::app::remove::{self, DeletedWith, Doomed, RemoveError};
+use crate::app::walk::{Depth, Inventory};
 use crate::app::NotFound;
 use crate::client::{Kind, Registry, RegistryError, Scope};
-use crate::inventory::{Depth, Inventory};
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 
 /// Deletions in flight at once.
@@ -242,7 +242,7 @@ impl Retention {
     async fn plan_tagged(
         &self,
         repo: &str,
-        tagged: &[crate::inventory::TaggedImage],
+        tagged: &[crate::app::walk::TaggedImage],
         tags: &HashSet<String>,
     ) -> anyhow::Result<Plan> {
         let (images, direct) = super::images_of(tagged);
@@ -320,7 +320,7 @@ impl Retention {
                     Err(e) => Err(e),
                 }
             })
-            .buffer_unordered(crate::inventory::LIST_JOBS / 2)
+            .buffer_unordered(crate::app::walk::LIST_JOBS / 2)
             .collect()
             .await;
         let mut moved = HashSet::new();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 
 use super::{Filter, How, Job, Spec, Synced};
-use crate::app::Clients;
+use crate::app::Session;
 use crate::engine::placed::Placed;
 use crate::engine::progress::{Progress, Silent};
 use crate::engine::Options;
@@ -56,7 +56,7 @@ pub struct SyncReport {
 /// error only when the source's repositories cannot be listed (or a registry cannot be
 /// reached); everything after that is in the report.
 pub async fn run(
-    clients: &Clients,
+    clients: &Session,
     req: &SyncRequest,
     progress: Option<Arc<dyn Progress>>,
     on: &(dyn Fn(Event<'_>) + Sync),

@@ -1,8 +1,10 @@
-//! What a registry holds: repositories (catalog, restricted to a namespace or repository),
+//! The one registry walk: repositories (catalog, restricted to a namespace or repository),
 //! their tags, the digest each tag points at, and per-digest facts (type, compressed size,
-//! creation time, an index's platforms). A listing fetches only what its output needs (tag
-//! lists; HEADs for digests; manifests and configs by digest for facts), requests run
-//! concurrently (bounded), and each manifest or config digest is fetched at most once.
+//! creation time, an index's platforms), as deep as the caller asks — used by the listings,
+//! the sync plan, rm's tag walk, retention and copy --all-tags. A walk fetches only what its
+//! output needs (tag lists; HEADs for digests; manifests and configs by digest for facts),
+//! requests run concurrently (bounded), each manifest or config digest is fetched at most
+//! once, and a tag that may have moved is read by one rule ([`resolve_tag`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -189,20 +191,7 @@ impl Inventory {
         let list_problems = Mutex::new(Vec::new());
         let lists = stream::iter(repos.iter().cloned())
             .map(|repo| async move {
-                let probed = {
-                    let mut p = self.probed.lock().expect("probe lock");
-                    match p.take() {
-                        Some((r, tags)) if r == repo => Some(tags),
-                        other => {
-                            *p = other;
-                            None
-                        }
-                    }
-                };
-                let tags = match probed {
-                    Some(tags) => Ok(tags),
-                    None => self.reg.tags(&repo).await,
-                };
+                let tags = self.tags(&repo).await;
                 (repo, tags)
             })
             .buffered(LIST_JOBS / 4);
@@ -231,7 +220,17 @@ impl Inventory {
         let results: Vec<_> = jobs
             .map(|(repo, tag, hints)| async move {
                 let hint = hints.get(&tag).map(String::as_str);
-                self.tagged(repo, tag, depth, hint).await
+                let (repo_name, tag_name) = (repo.clone(), tag.clone());
+                match self.tagged(repo, tag, depth, hint).await {
+                    // A listed tag whose manifest is not there is a problem, not a deletion.
+                    Ok(None) => Err(RegistryError::Protocol {
+                        what: format!("check manifest {repo_name}:{tag_name}"),
+                        host: self.reg.name.clone(),
+                        message: "the tag is listed but its manifest is not found (HTTP 404)"
+                            .into(),
+                    }),
+                    other => other,
+                }
             })
             .buffer_unordered(LIST_JOBS)
             .collect()
@@ -268,10 +267,31 @@ impl Inventory {
         (images, problems)
     }
 
-    /// One tag, resolved as deep as asked. Digests: one HEAD (a GET only where the registry's
-    /// HEAD gives none). Facts: a HEAD when the tag's last known digest is in the content
-    /// cache (then nothing else while it still matches), else one GET by tag; then the config
-    /// (and an index's platforms) by digest, each once.
+    /// The tags of `repo` (the list read to see that a restricted repository exists, when it
+    /// was, is used once rather than read again). A repository that is not there is an error
+    /// of kind `NotFound`.
+    pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+        let probed = {
+            let mut p = self.probed.lock().expect("probe lock");
+            match p.take() {
+                Some((r, tags)) if r == repo => Some(tags),
+                other => {
+                    *p = other;
+                    None
+                }
+            }
+        };
+        match probed {
+            Some(tags) => Ok(tags),
+            None => self.reg.tags(repo).await,
+        }
+    }
+
+    /// One tag, resolved as deep as asked (None: its manifest is not there). Digests: one
+    /// HEAD (a GET only where the registry's HEAD gives none). Facts: [`resolve_tag`]'s rule
+    /// (a HEAD when the tag's last known digest is in the content cache, then nothing else
+    /// while it still matches; else one GET by tag); then the config (and an index's
+    /// platforms) by digest, each once.
     async fn tagged(
         &self,
         repo: String,
@@ -290,43 +310,19 @@ impl Inventory {
             return Ok(Some(image));
         }
         let repo = image.repo.as_str();
-        let scopes = [Scope::pull(repo)];
-        let reference = ManifestRef::tag(&image.tag);
-        let cached = self
-            .reg
-            .cache()
-            .is_some_and(|c| hint.is_some_and(|h| c.contains(h)));
-        if depth == Depth::Full && !cached {
-            let m = self.reg.get_manifest(repo, &reference, &scopes).await?;
-            let info = self.info(repo, &m.digest, Some(&m)).await?;
-            image.media_type = Some(info.media_type.clone());
-            image.info = Some(info);
-            image.digest = Some(m.digest);
-            return Ok(Some(image));
-        }
-        let Some(head) = self.reg.head_manifest(repo, &reference, &scopes).await? else {
-            return Err(RegistryError::Protocol {
-                what: format!("check manifest {repo}:{}", image.tag),
-                host: self.reg.name.clone(),
-                message: "the tag is listed but its manifest is not found (HTTP 404)".into(),
-            });
+        let head = depth == Depth::Digests || hinted(&self.reg, hint);
+        let Some(found) = resolve_tag(&self.reg, repo, &image.tag, head).await? else {
+            return Ok(None);
         };
-        let digest = match head.digest.filter(|d| validate_digest(d).is_ok()) {
-            Some(d) => d,
-            None => {
-                self.reg
-                    .get_manifest(repo, &reference, &scopes)
-                    .await?
-                    .digest
-            }
-        };
-        image.media_type = head.media_type.filter(|m| !m.is_empty());
+        image.media_type = found.media_type;
         if depth == Depth::Full {
-            let info = self.info(repo, &digest, None).await?;
+            let info = self
+                .info(repo, &found.digest, found.manifest.as_ref())
+                .await?;
             image.media_type = Some(info.media_type.clone());
             image.info = Some(info);
         }
-        image.digest = Some(digest);
+        image.digest = Some(found.digest);
         Ok(Some(image))
     }
 
@@ -416,6 +412,114 @@ impl Inventory {
             message,
         }
     }
+}
+
+/// The tags of the repository `r` names, in natural order (`cr tag-list`): a repository that
+/// is not there is [`super::NotFound`] (exit 3).
+pub async fn tag_names(
+    reg: &Arc<Registry>,
+    r: &crate::oci::reference::Reference,
+) -> anyhow::Result<Vec<String>> {
+    let mut tags = match Inventory::new(reg.clone()).tags(&r.repository).await {
+        Ok(t) => t,
+        Err(e) if e.kind() == Kind::NotFound => {
+            return Err(super::NotFound {
+                image: r.repo_name(),
+                message: format!("no repository {} on {}", r.repository, r.registry),
+            }
+            .into())
+        }
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("cannot list the tags of {}", r.repo_name()))
+            )
+        }
+    };
+    tags.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
+    Ok(tags)
+}
+
+/// Every tag of one repository with its digest and media type (one HEAD per tag, 16 at a
+/// time), sorted by name: the walk at `Depth::Digests` for one repository, when what it
+/// decides needs every tag (rm). A tag deleted meanwhile is left out; the first other
+/// failure is returned (a repository that is not there: `NotFound`).
+pub async fn tag_digests(reg: &Registry, repo: &str) -> Result<Vec<TaggedImage>, RegistryError> {
+    let tags = reg.tags(repo).await?;
+    let found: Vec<_> = stream::iter(tags)
+        .map(|tag| async move {
+            let found = match resolve_tag(reg, repo, &tag, true).await {
+                Ok(f) => f,
+                Err(e) if e.kind() == Kind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            Ok(found.map(|f| TaggedImage {
+                repo: repo.to_string(),
+                tag,
+                digest: Some(f.digest),
+                media_type: f.media_type,
+                info: None,
+            }))
+        })
+        .buffer_unordered(LIST_JOBS / 2)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for f in found {
+        out.extend(f?);
+    }
+    out.sort_by(|a, b| a.tag.cmp(&b.tag));
+    Ok(out)
+}
+
+/// What a tag points at: its digest, the media type the registry gave, and the manifest
+/// when it was fetched by tag.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub digest: String,
+    pub media_type: Option<String>,
+    pub manifest: Option<RawManifest>,
+}
+
+/// Whether a tag's last known digest (`hint`, from the content cache's tag hints) is in the
+/// content cache: then a HEAD is worth sending, as the manifest is read from the cache while
+/// the tag still points at it.
+pub fn hinted(reg: &Registry, hint: Option<&str>) -> bool {
+    reg.cache()
+        .is_some_and(|c| hint.is_some_and(|h| c.contains(h)))
+}
+
+/// The one rule for reading a tag that may have moved. With `head` (the digest is all that is
+/// needed, or [`hinted`] says the manifest is cached): one HEAD, and a GET only where the HEAD
+/// gives no valid digest; None when the HEAD answers 404. Without: one GET by tag, which also
+/// fills the content cache (a 404 is returned as the error it is).
+pub async fn resolve_tag(
+    reg: &Registry,
+    repo: &str,
+    tag: &str,
+    head: bool,
+) -> Result<Option<Resolved>, RegistryError> {
+    let scopes = [Scope::pull(repo)];
+    let reference = ManifestRef::tag(tag);
+    if !head {
+        let m = reg.get_manifest(repo, &reference, &scopes).await?;
+        return Ok(Some(Resolved {
+            digest: m.digest.clone(),
+            media_type: Some(m.media_type.clone()),
+            manifest: Some(m),
+        }));
+    }
+    let Some(found) = reg.head_manifest(repo, &reference, &scopes).await? else {
+        return Ok(None);
+    };
+    let digest = match found.digest.filter(|d| validate_digest(d).is_ok()) {
+        Some(d) => d,
+        None => reg.get_manifest(repo, &reference, &scopes).await?.digest,
+    };
+    Ok(Some(Resolved {
+        digest,
+        media_type: found.media_type.filter(|m| !m.is_empty()),
+        manifest: None,
+    }))
 }
 
 /// The `created` field of a config, as Unix seconds.
