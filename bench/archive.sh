@@ -6,10 +6,13 @@
 # alternating cr and skopeo; prints wall, CPU (user+sys), peak RSS per run, the medians and
 # the cr/skopeo ratios. BENCH_STORAGE=disk|tmpfs as in bench.sh (default disk).
 # CR_BINS="before=/path/to/old/cr after=/path/to/new/cr" measures several cr builds in the
-# same run (default: cr=target/release/cr, built here).
+# same run (default: cr=target/release/cr, built here). BENCH_OPS="push-docker" (any of
+# pull-docker pull-ociarch push-docker) measures only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
+ops=${BENCH_OPS:-pull-docker pull-ociarch push-docker}
+want() { [[ " $ops " == *" $1 "* ]]; }
 layers=${2:-4}
 mib=${3:-256}
 scripts/deps.sh
@@ -71,19 +74,22 @@ for i in $(seq 1 "$runs"); do
   for tool in "${tools[@]}"; do
     out="$work/out.tar"
     rm -f "$out"
-    if [ $tool != skopeo ]; then
+    if ! want pull-docker; then :
+    elif [ $tool != skopeo ]; then
       measure pull-docker-$tool "${bin[$tool]}" pull -q "$src" "docker-archive:$out"
     else
       measure pull-docker-skopeo skopeo copy -q $S "docker://$src" "docker-archive:$out"
     fi
     rm -f "$out"
-    if [ $tool != skopeo ]; then
+    if ! want pull-ociarch; then :
+    elif [ $tool != skopeo ]; then
       measure pull-ociarch-$tool "${bin[$tool]}" pull -q "$src" "oci-archive:$out:1"
     else
       measure pull-ociarch-skopeo skopeo copy -q $S "docker://$src" "oci-archive:$out:1"
     fi
     rm -f "$out"
     rm -rf "$work/cache"
+    want push-docker || continue
     start_registry "push$i$tool" $((port + 1))
     dst=127.0.0.1:$((port + 1))/bench/pushed:1
     if [ $tool != skopeo ]; then
@@ -96,11 +102,11 @@ for i in $(seq 1 "$runs"); do
   done
 done
 
-python3 - "$results" "${tools[@]}" <<'PY'
+python3 - "$results" "$ops" "${tools[@]}" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-tools = sys.argv[2:]
-ops = ("pull-docker", "pull-ociarch", "push-docker")
+ops = sys.argv[2].split()
+tools = sys.argv[3:]
 med = {}
 for op in ops:
     for tool in tools:
@@ -114,5 +120,8 @@ for op in ops:
     sw, sc, sm, _ = med[op, "skopeo"]
     for tool in tools[:-1]:
         cw, cc, cm, _ = med[op, tool]
-        print(f"{op}: {tool}/skopeo wall {cw/sw:.2f}, cpu {cc/sc:.2f}, rss {cm/sm:.2f}")
+        per_run = [float(a[1]) / float(b[1]) for a, b in zip(
+            [x for x in rows if x[0] == f"{op}-{tool}"], [x for x in rows if x[0] == f"{op}-skopeo"])]
+        print(f"{op}: {tool}/skopeo wall {cw/sw:.2f}, cpu {cc/sc:.2f}, rss {cm/sm:.2f}"
+              f" (wall per run: {', '.join(f'{r:.2f}' for r in per_run)})")
 PY

@@ -12,6 +12,9 @@ pub const SEGMENT: usize = 256 << 10;
 /// Bits of entropy per byte from which a segment is stored: deflate saves under 0.5% there.
 const STORE_FROM: f64 = 7.96;
 
+/// The room of an output buffer: a megabyte written and its stored blocks fit.
+const OUT_ROOM: usize = 2 << 20;
+
 /// Segments shorter than this (the last one only) are always deflated.
 const JUDGED_FROM: usize = 4096;
 
@@ -63,7 +66,7 @@ impl Gzip {
             9.. => 2,
             _ => 0,
         };
-        let mut out = Vec::with_capacity(2 << 20);
+        let mut out = Vec::with_capacity(OUT_ROOM);
         out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]);
         Gzip {
             deflate: Compress::new(Compression::new(level), false),
@@ -120,12 +123,10 @@ impl Gzip {
         self.out.len()
     }
 
-    /// The bytes ready, in an allocation of their size (a chunk sent on holds no spare room);
-    /// the buffer is kept for the next ones.
+    /// The bytes ready, in the buffer they were written to (not copied: the copy was about 5%
+    /// of a docker-save push's CPU); the next ones go to a new buffer.
     pub fn take(&mut self) -> Vec<u8> {
-        let chunk = self.out.as_slice().to_vec();
-        self.out.clear();
-        chunk
+        std::mem::replace(&mut self.out, Vec::with_capacity(OUT_ROOM))
     }
 
     /// Write the bytes ready to `w`.
