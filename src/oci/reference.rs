@@ -339,22 +339,8 @@ pub fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
 
 /// `sha256:` + 64 hex, or `sha512:` + 128 hex (lowercase).
 pub fn validate_digest(d: &str) -> Result<(), ReferenceError> {
-    let ok = match d.split_once(':') {
-        Some(("sha256", hex)) => hex.len() == 64,
-        Some(("sha512", hex)) => hex.len() == 128,
-        _ => false,
-    } && d
-        .split_once(':')
-        .map(|(_, h)| {
-            h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        })
-        .unwrap_or(false);
-    if ok {
-        Ok(())
-    } else {
-        Err(ReferenceError::InvalidDigest(d.to_string()))
-    }
+    // One rule: the digest type's parser.
+    super::digest::Digest::parse(d).map(|_| ())
 }
 
 #[cfg(test)]
