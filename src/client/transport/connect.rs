@@ -1,6 +1,7 @@
 //! Making a client for one registry: the address and scheme (TLS, or plain HTTP for insecure
 //! and loopback hosts, TLS first for a loopback host with its own CA), the two HTTP clients
-//! (with a per-read timeout, and without one for streamed uploads), and the credentials.
+//! (with a per-read timeout, and without one for streamed uploads), given the credential
+//! (app::Session looks it up).
 
 use url::Url;
 
@@ -11,7 +12,7 @@ use crate::client::cause::Cause;
 use crate::client::error::RegistryError;
 use crate::client::options::Options;
 use crate::client::registry::Registry;
-use crate::credentials::{self, Credential};
+use crate::credentials::Credential;
 use crate::oci::reference::{api_host, is_loopback, strip_port};
 
 impl Registry {
@@ -116,47 +117,6 @@ impl Registry {
             caps: crate::client::capabilities::Capabilities::new(opts.upload_chunk),
         };
         Ok((reg, wire))
-    }
-
-    /// A client with credentials looked up for the registry (environment where its scope
-    /// allows, stores, Docker). `--debug` says which source supplied them, never the secret.
-    pub async fn connect(opts: &Options, registry: &str) -> anyhow::Result<Self> {
-        let name = registry.to_string();
-        let scope = opts.env_scope.clone();
-        let cred = tokio::task::spawn_blocking(move || credentials::lookup(&name, &scope))
-            .await
-            .expect("credential lookup does not panic")?;
-        if !opts.tls_verify {
-            crate::notice::warning(&format!(
-                "TLS certificate verification is off for {registry} (--tls-verify=false): anyone on the network path can read and change what cr sends and receives"
-            ));
-        }
-        if opts.debug {
-            match &cred {
-                Some(c) => crate::notice::status(&format!(
-                    "credentials for {registry}: user {:?} from {}",
-                    c.username, c.source
-                )),
-                None => {
-                    crate::notice::status(&format!("credentials for {registry}: none (anonymous)"))
-                }
-            }
-            if credentials::from_env().is_some()
-                && !cred.as_ref().is_some_and(|c| {
-                    matches!(
-                        c.source,
-                        credentials::CredentialSource::ApiKeyEnv
-                            | credentials::CredentialSource::UserPasswordEnv
-                    )
-                })
-            {
-                crate::notice::status(&format!(
-                    "credentials for {registry}: the environment's are not sent here (only to the target registry {}, CR_CREDENTIAL_HOSTS and, for CR_APIKEY, *.icr.io)",
-                    opts.env_scope.target
-                ));
-            }
-        }
-        Ok(Self::open(opts, registry, cred).await?)
     }
 }
 
