@@ -21,9 +21,9 @@ pub async fn all_tags(
     let s = src;
     let mut tags = Inventory::new(s.reg.clone()).tags(&s.repo).await?;
     let all: HashSet<String> = tags.iter().cloned().collect();
-    if !no_referrers {
-        tags.retain(|t| !is_referrer_tag(t));
-    }
+    // Referrer tags are not images: they travel with their subjects, or (--no-referrers) not
+    // at all.
+    tags.retain(|t| !is_referrer_tag(t));
     tags.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
     let mut out = Vec::with_capacity(tags.len());
     for t in tags {

@@ -333,6 +333,18 @@ fn copy_between_open_and_authenticated_registries() {
     assert_eq!(authed.skopeo_tags("all/app"), ["multi", "v1", "v2"]);
     assert_eq!(authed.skopeo_digest("all/app:v2"), img.digest);
 
+    // --all-tags --no-referrers: a cosign signature tag is not an image and stays behind.
+    let sig = format!("{}.sig", img.digest.replace(':', "-"));
+    open.skopeo_push(&l, "v1", &format!("src/app:{sig}"));
+    env.ok(&[
+        "copy",
+        "--all-tags",
+        "--no-referrers",
+        &format!("{}/src/app", open.host),
+        &format!("{}/bare/app", authed.host),
+    ]);
+    assert_eq!(authed.skopeo_tags("bare/app"), ["multi", "v1", "v2"]);
+
     // Back the other way, by digest, one platform.
     env.ok(&[
         "copy",
