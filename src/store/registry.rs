@@ -196,21 +196,26 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
     Box::pin(stream::unfold(Some(st), move |st| async move {
         let mut st = st?;
         loop {
-            if st.resp.is_none() {
-                let scopes = [Scope::pull(&st.repo)];
-                let budget = Some(st.budget.clone());
-                match st
-                    .reg
-                    .get_blob(&st.repo, &st.desc.digest, st.offset, &scopes, budget)
-                    .await
-                {
-                    Ok(r) => st.resp = Some(r),
-                    Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            // The open response, or a new request from the offset reached (a resume).
+            let mut resp = match st.resp.take() {
+                Some(r) => r,
+                None => {
+                    let scopes = [Scope::pull(&st.repo)];
+                    let budget = Some(st.budget.clone());
+                    match st
+                        .reg
+                        .get_blob(&st.repo, &st.desc.digest, st.offset, &scopes, budget)
+                        .await
+                    {
+                        Ok(r) => r,
+                        Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+                    }
                 }
-            }
-            let broke = match st.resp.as_mut().expect("response present").chunk().await {
+            };
+            let broke = match resp.chunk().await {
                 Ok(Some(c)) => {
                     st.offset += c.len() as u64;
+                    st.resp = Some(resp);
                     return Some((Ok(c), Some(st)));
                 }
                 Ok(None) if st.offset >= st.desc.size => return None,
@@ -240,7 +245,6 @@ pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream
             let (attempt, of) = (st.budget.of() - st.budget.left() + 1, st.budget.of());
             st.reg
                 .note_retry(&what(&st), &broke.to_string(), attempt, of);
-            st.resp = None;
             tokio::time::sleep(st.reg.policy().delay(attempt - 2, None)).await;
         }
     }))
