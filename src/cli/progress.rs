@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::human_size;
-use crate::engine::progress::{Outcome, Progress, Silent};
+use crate::engine::progress::{Observer, Outcome, Silent};
 use crate::oci::digest::short;
 use crate::oci::manifest::Desc;
 
 /// The progress reporter for a command: bars on a TTY, lines otherwise, silence when quiet.
-pub fn reporter(quiet: bool) -> Arc<dyn Progress> {
+pub fn reporter(quiet: bool) -> Arc<dyn Observer> {
     if quiet {
         Arc::new(Silent)
     } else if std::io::stderr().is_terminal() {
@@ -34,7 +34,7 @@ fn verb(o: Outcome) -> &'static str {
 /// One line per finished blob on stderr.
 pub struct Lines;
 
-impl Progress for Lines {
+impl Observer for Lines {
     fn blob_done(&self, d: &Desc, o: Outcome) {
         eprintln!("{} {} {}", verb(o), d.digest, human_size(d.size));
     }
@@ -66,7 +66,7 @@ impl Bars {
     }
 }
 
-impl Progress for Bars {
+impl Observer for Bars {
     fn planned(&self, _blobs: usize, bytes: u64) {
         self.total.set_length(bytes);
     }

@@ -22,7 +22,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 pub use crate::store::{docker, Repo, Source, Target, TransferError};
-pub use progress::{Observer, Outcome, Progress};
+pub use progress::{Observer, Outcome};
 
 use crate::oci::manifest::Desc;
 use crate::oci::platform::Platform;

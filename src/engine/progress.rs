@@ -36,9 +36,6 @@ pub trait Observer: Send + Sync {
     fn finish(&self) {}
 }
 
-/// The name the observer had before it told more than progress.
-pub use Observer as Progress;
-
 /// No progress at all.
 pub struct Silent;
 impl Observer for Silent {}

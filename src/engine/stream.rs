@@ -11,7 +11,7 @@ use tokio::sync::OwnedSemaphorePermit;
 pub use crate::oci::bytes::ByteStream;
 pub use crate::store::registry::registry_blob;
 
-use super::progress::Progress;
+use super::progress::Observer;
 use crate::oci::digest::Hasher;
 use crate::oci::manifest::Desc;
 
@@ -74,7 +74,7 @@ pub fn watched(
 pub fn verified(
     inner: ByteStream,
     desc: Desc,
-    progress: Arc<dyn Progress>,
+    progress: Arc<dyn Observer>,
     verdict: Verdict,
     hash: bool,
     slot: Option<OwnedSemaphorePermit>,
@@ -84,7 +84,7 @@ pub fn verified(
         desc: Desc,
         hasher: Option<Hasher>,
         seen: u64,
-        progress: Arc<dyn Progress>,
+        progress: Arc<dyn Observer>,
         verdict: Verdict,
         checked: bool,
         slot: Option<OwnedSemaphorePermit>,

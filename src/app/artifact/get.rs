@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{title_problem, Artifact, ArtifactError, ArtifactFile, CREATED, TITLE};
 use crate::app::referrers;
 use crate::client::{Registry, Scope};
-use crate::engine::{self, progress::Progress, TransferError};
+use crate::engine::{self, progress::Observer, TransferError};
 use crate::local::LocalError;
 use crate::oci::manifest::{Desc, RawManifest};
 use crate::oci::media;
@@ -132,7 +132,7 @@ pub async fn get(
     r: &Reference,
     artifact_type: Option<&str>,
     dir: &Path,
-    progress: Arc<dyn Progress>,
+    progress: Arc<dyn Observer>,
 ) -> anyhow::Result<Artifact> {
     let repo = &r.repository;
     let scopes = [Scope::pull(repo)];

@@ -1,6 +1,6 @@
 //! Running a sync: the repositories under the source planned, every selected tag checked (a
 //! HEAD on each side, many at once), then the images that need it copied a few at a time,
-//! with their referrers. Progress goes to the caller's [`Progress`], each finished tag to its
+//! with their referrers. Progress goes to the caller's [`Observer`], each finished tag to its
 //! [`Event`] callback; a failing image or repository does not stop the others.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use super::{Filter, How, Job, Spec, Synced};
 use crate::app::Session;
 use crate::engine::placed::Placed;
-use crate::engine::progress::{Progress, Silent};
+use crate::engine::progress::{Observer, Silent};
 use crate::engine::Options;
 use crate::oci::platform::Platform;
 
@@ -58,7 +58,7 @@ pub struct SyncReport {
 pub async fn run(
     clients: &Session,
     req: &SyncRequest,
-    progress: Option<Arc<dyn Progress>>,
+    progress: Option<Arc<dyn Observer>>,
     on: &(dyn Fn(Event<'_>) + Sync),
 ) -> anyhow::Result<SyncReport> {
     let (src, dst) = (&req.src, &req.dst);

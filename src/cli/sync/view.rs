@@ -12,7 +12,7 @@ use crate::app::sync::run::{Event, SyncReport};
 use crate::app::sync::{Status, Synced};
 use crate::cli::exit;
 use crate::cli::output::{emit_json, emit_line, human_size};
-use crate::engine::progress::{Outcome, Progress};
+use crate::engine::progress::{Observer, Outcome};
 use crate::oci::manifest::Desc;
 
 /// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
@@ -133,7 +133,7 @@ impl View {
     }
 }
 
-impl Progress for View {
+impl Observer for View {
     fn blob_bytes(&self, digest: &str, n: u64) {
         *self
             .flowing
