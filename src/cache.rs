@@ -615,7 +615,7 @@ mod tests {
 
     fn entry(n: usize, size: usize) -> (String, Vec<u8>) {
         let b = vec![b'a' + (n % 26) as u8; size + n];
-        (digest::sha256(&b), b)
+        (digest::sha256(&b).into_string(), b)
     }
 
     fn packs(dir: &Path) -> Vec<PathBuf> {

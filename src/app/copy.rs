@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use super::referrers::is_referrer_tag;
 use super::walk::Inventory;
 use crate::engine::{self, Options, Repo, Report, TransferError};
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
 /// Copy every tag of `src`'s repository to `dst` (with referrers unless `no_referrers`); one
@@ -26,9 +27,13 @@ pub async fn all_tags(
     tags.retain(|t| !is_referrer_tag(t));
     tags.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
     let mut out = Vec::with_capacity(tags.len());
-    for t in tags {
-        let tag = ManifestRef::tag(&t);
-        let mut r = engine::transfer(src, &tag, dst, std::slice::from_ref(&t), opts).await;
+    // The tag list's names passed the tag grammar where they were read.
+    for (t, tag) in tags
+        .into_iter()
+        .filter_map(|t| Tag::parse(&t).ok().map(|g| (t, g)))
+    {
+        let reference = ManifestRef::tag(&tag);
+        let mut r = engine::transfer(src, &reference, dst, std::slice::from_ref(&tag), opts).await;
         if let (Ok(rep), false) = (&mut r, no_referrers) {
             match super::referrers::copy(s, dst, &rep.digest, Some(&all), opts, false).await {
                 Ok(copied) => {
@@ -48,11 +53,11 @@ pub async fn one(
     src: &Repo,
     reference: &ManifestRef,
     dst: &Repo,
-    tag: &str,
+    tag: &Tag,
     opts: &Options,
     no_referrers: bool,
 ) -> Result<Report, TransferError> {
-    let r = engine::transfer(src, reference, dst, &[tag.to_string()], opts).await?;
+    let r = engine::transfer(src, reference, dst, std::slice::from_ref(tag), opts).await?;
     with_referrers(src, dst, r, opts, no_referrers).await
 }
 

@@ -3,6 +3,7 @@
 //! annotations) and the index (children). The base's keys keep their order and new keys go at
 //! the end, so the same inputs give the same bytes, hence the same digests.
 
+use crate::oci::digest::Digest;
 use serde_json::{json, Map, Value};
 
 /// Bad input to `append` or `mutate`, found before any request.
@@ -104,7 +105,7 @@ pub fn parse_object(bytes: &[u8], what: &str) -> Result<Value, String> {
 }
 
 /// Apply `edit` and the new layers' diff_ids to a config.
-pub fn config(cfg: &mut Value, edit: &Edit, diff_ids: &[String]) {
+pub fn config(cfg: &mut Value, edit: &Edit, diff_ids: &[Digest]) {
     let base_created = cfg.get("created").cloned();
     if let Some(c) = &edit.created {
         cfg["created"] = json!(c);
@@ -166,7 +167,7 @@ pub fn config(cfg: &mut Value, edit: &Edit, diff_ids: &[String]) {
 pub fn manifest(
     m: &mut Value,
     config: (&str, u64),
-    layers: &[(String, u64)],
+    layers: &[(Digest, u64)],
     annotations: &[(String, String)],
 ) {
     let docker = m["mediaType"]
@@ -193,7 +194,7 @@ pub fn manifest(
 }
 
 /// Point an index's children at their replacements (old digest -> new digest and size).
-pub fn index(idx: &mut Value, replaced: &std::collections::HashMap<String, (String, u64)>) {
+pub fn index(idx: &mut Value, replaced: &std::collections::HashMap<Digest, (Digest, u64)>) {
     for child in array(idx, "manifests").iter_mut() {
         let Some(old) = child["digest"].as_str() else {
             continue;
@@ -221,7 +222,7 @@ mod tests {
             entrypoint: Some(command(r#"["/app","-v"]"#, "--entrypoint").unwrap()),
             ..Edit::default()
         };
-        config(&mut cfg, &edit, &["sha256:b".into()]);
+        config(&mut cfg, &edit, &[Digest::fake("sha256:b")]);
         assert_eq!(
             serde_json::to_string(&cfg).unwrap(),
             r#"{"architecture":"amd64","created":"2021-01-01T00:00:00Z","config":{"Env":["PATH=/bin","A=2","B=x=y"],"Labels":{"k":"v"},"Entrypoint":["/app","-v"]},"rootfs":{"type":"layers","diff_ids":["sha256:a","sha256:b"]},"os":"linux","history":[{"created":"2021-01-01T00:00:00Z","created_by":"cr append"}]}"#

@@ -11,8 +11,9 @@ use futures_util::StreamExt;
 use super::NotFound;
 use crate::client::{Registry, RegistryError, Scope};
 use crate::engine::stream::registry_blob;
+use crate::oci::digest::Digest;
 use crate::oci::digest::Hasher;
-use crate::oci::manifest::{Desc, Parsed, RawManifest};
+use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 
@@ -46,7 +47,7 @@ pub enum GetError {
 /// did not carry a usable Docker-Content-Digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
-    pub digest: String,
+    pub digest: Digest,
     pub by_get: bool,
 }
 
@@ -201,7 +202,7 @@ async fn config_bytes(
         }
         .into());
     };
-    let digest = img.config().digest().to_string();
+    let digest = img.config.digest.clone();
     Ok(reg
         .get_blob_bytes(
             &r.repository,
@@ -242,7 +243,7 @@ pub async fn config(
 pub async fn blob_to(
     reg: &Arc<Registry>,
     repo: &str,
-    digest: &str,
+    digest: &Digest,
     out: &mut dyn Write,
     out_name: &Path,
 ) -> anyhow::Result<u64> {
@@ -258,11 +259,7 @@ pub async fn blob_to(
     // not resumed, is read to its end.
     let known = size > 0 || digest == EMPTY_BLOB;
     let mut body: crate::oci::bytes::ByteStream = if known {
-        let desc = Desc {
-            media_type: String::new(),
-            digest: digest.to_string(),
-            size,
-        };
+        let desc = Descriptor::new(String::new(), digest.clone(), size);
         registry_blob(reg.clone(), repo.to_string(), desc)
     } else {
         let resp = reg
@@ -307,11 +304,11 @@ pub async fn blob_to(
         source,
     })?;
     let actual = hasher.finish();
-    if actual != digest {
+    if actual != *digest {
         return Err(RegistryError::DigestMismatch {
             what,
             expected: digest.to_string(),
-            actual,
+            actual: actual.into_string(),
         }
         .into());
     }
@@ -323,7 +320,7 @@ pub async fn blob_to(
 pub async fn blob_to_file(
     reg: &Arc<Registry>,
     repo: &str,
-    digest: &str,
+    digest: &Digest,
     path: &Path,
 ) -> anyhow::Result<u64> {
     let werr = |source| GetError::Write {

@@ -12,8 +12,10 @@ use serde_json::{Map, Value};
 use super::Session;
 use crate::client::{Registry, Scope};
 use crate::engine::{self, Options, Repo};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 
@@ -99,7 +101,7 @@ pub struct Request {
     /// A Docker manifest list rather than an OCI index (index-create only).
     pub docker: bool,
     /// More tags for the index, beside the one it is named by.
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
 }
 
 /// What was written; the keys are the `-o json` fields.
@@ -108,11 +110,11 @@ pub struct Request {
 pub struct Written {
     /// `HOST/REPO@sha256:…`
     pub reference: String,
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     /// Bytes of the index.
     pub size: u64,
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     pub manifests: Vec<Child>,
     /// Child manifests copied in from other repositories, and their blobs.
     pub manifests_copied: usize,
@@ -123,7 +125,7 @@ pub struct Written {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub struct Child {
-    pub digest: String,
+    pub digest: Digest,
     /// `os/arch[/variant][:os.version]`, empty for an entry without a platform (attestations).
     pub platform: String,
     /// The source it came from, as named.
@@ -196,10 +198,10 @@ pub async fn remove(
 }
 
 /// The tag an index is written under: its own, else latest; a digest names no place.
-fn index_tag(r: &Reference) -> Result<String, IndexError> {
+fn index_tag(r: &Reference) -> Result<Tag, IndexError> {
     match (&r.tag, &r.digest) {
         (Some(t), _) => Ok(t.clone()),
-        (None, None) => Ok("latest".into()),
+        (None, None) => Ok(Tag::latest()),
         (None, Some(_)) => Err(invalid(
             r,
             "an index is written under a tag, not a digest",
@@ -249,7 +251,7 @@ async fn existing(
 async fn write(
     reg: &Arc<Registry>,
     dst: &Reference,
-    tag: &str,
+    tag: &Tag,
     mut base: Map<String, Value>,
     entries: Vec<Entry>,
     req: &Request,
@@ -316,7 +318,7 @@ async fn write(
     let digest = crate::oci::digest::sha256(&bytes);
     let index = RawManifest::new(bytes.into(), media_type.into(), digest.clone());
     let (copied, mounted, moved) = place(reg, &dst.repository, &entries).await?;
-    let mut tags = vec![tag.to_string()];
+    let mut tags = vec![tag.clone()];
     tags.extend(req.tags.iter().filter(|t| *t != tag).cloned());
     let scopes = [Scope::push(&dst.repository)];
     for t in &tags {
@@ -332,7 +334,7 @@ async fn write(
         manifests: entries
             .iter()
             .map(|e| Child {
-                digest: e.digest().into(),
+                digest: e.digest().clone(),
                 platform: e.key().unwrap_or_default(),
                 source: e.from.clone(),
             })
@@ -366,7 +368,7 @@ async fn place(
             async move {
                 let src = Repo {
                     reg: reg.clone(),
-                    repo: e.repo.clone(),
+                    repo: e.repo.to_string(),
                 };
                 engine::transfer(&src, &ManifestRef::digest(e.digest()), dest, &[], opts).await
             }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::NotFound;
 use crate::client::{Registry, Scope};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
@@ -17,14 +18,14 @@ use crate::oci::reference::{ManifestRef, Reference};
 #[serde(rename_all = "PascalCase")]
 pub struct Inspected {
     /// The config's digest, as docker's image ID.
-    pub id: String,
+    pub id: Digest,
     /// The digest of the manifest named (an index for a multi-platform image).
-    pub digest: String,
+    pub digest: Digest,
     pub repo_tags: Vec<String>,
     pub repo_digests: Vec<String>,
     pub manifest_type: String,
     /// The digest of the image manifest described (a platform's, for an index).
-    pub manifest_digest: String,
+    pub manifest_digest: Digest,
     pub platforms: Vec<String>,
     pub created: Value,
     pub author: Value,
@@ -45,7 +46,7 @@ pub struct Inspected {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Layer {
-    pub digest: String,
+    pub digest: Digest,
     pub size: u64,
     pub media_type: String,
 }
@@ -116,7 +117,7 @@ pub async fn inspect(
     let Parsed::Image(m) = &parsed else {
         anyhow::bail!("{r}: nested index is not supported by image-inspect");
     };
-    let config_digest = m.config().digest().to_string();
+    let config_digest = m.config.digest.clone();
     let cfg_bytes = reg
         .get_blob_bytes(&r.repository, &config_digest, 8 << 20, &scopes)
         .await?;
@@ -179,12 +180,12 @@ mod tests {
     #[test]
     fn keys_are_the_format_fields() {
         let v = Inspected {
-            id: "sha256:c".into(),
-            digest: "sha256:i".into(),
+            id: Digest::fake("sha256:c"),
+            digest: Digest::fake("sha256:i"),
             repo_tags: vec!["h/r:1".into()],
             repo_digests: vec!["h/r@sha256:i".into()],
             manifest_type: "application/vnd.oci.image.index.v1+json".into(),
-            manifest_digest: "sha256:m".into(),
+            manifest_digest: Digest::fake("sha256:m"),
             platforms: vec!["linux/amd64".into()],
             created: Value::Null,
             author: Value::Null,
@@ -197,7 +198,7 @@ mod tests {
             history: Value::Null,
             size: 3,
             layers: vec![Layer {
-                digest: "sha256:l".into(),
+                digest: Digest::fake("sha256:l"),
                 size: 2,
                 media_type: "t".into(),
             }],

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use crate::oci::bytes::{from_channel, ByteStream};
+use crate::oci::digest::Digest;
 use crate::oci::digest::Hasher;
 use crate::oci::gzip;
 
@@ -168,9 +169,9 @@ fn unsafe_path(p: &[u8]) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Done {
     /// sha256 of the uncompressed tar.
-    pub diff_id: String,
+    pub diff_id: Digest,
     /// sha256 of the gzip bytes (the blob).
-    pub digest: String,
+    pub digest: Digest,
     /// Size of the gzip bytes.
     pub size: u64,
 }
@@ -249,7 +250,7 @@ impl Out {
     }
 
     /// The last piece; the blob's digest and size.
-    fn end(&mut self) -> io::Result<(String, u64)> {
+    fn end(&mut self) -> io::Result<(Digest, u64)> {
         self.send()?;
         let hash = std::mem::replace(&mut self.hash, Hasher::sha256());
         Ok((hash.finish(), self.size))
@@ -289,7 +290,7 @@ impl<W: Write> Write for Tee<W> {
 }
 
 /// A tar (given, or made from a directory) -> diff_id -> gzip -> `out`; returns the diff_id.
-fn compress(input: &Input, out: &mut Out) -> io::Result<String> {
+fn compress(input: &Input, out: &mut Out) -> io::Result<Digest> {
     let mut gz = Gzip::new(out)?;
     match input.kind {
         Kind::Dir => {
@@ -315,7 +316,7 @@ struct Gzip<W: Write> {
     pending: Vec<u8>,
     raw_tx: Option<std::sync::mpsc::SyncSender<Bytes>>,
     /// sha256 of the input.
-    raw: Option<std::thread::JoinHandle<String>>,
+    raw: Option<std::thread::JoinHandle<Digest>>,
 }
 
 impl<W: Write> Gzip<W> {
@@ -352,7 +353,7 @@ impl<W: Write> Gzip<W> {
     }
 
     /// The last piece, the end of the gzip stream; the output and the input's sha256.
-    fn finish(mut self) -> io::Result<(W, String)> {
+    fn finish(mut self) -> io::Result<(W, Digest)> {
         if !self.pending.is_empty() {
             self.piece()?;
         }
@@ -383,7 +384,7 @@ impl<W: Write> Write for Gzip<W> {
 }
 
 /// A `.tar.gz` as it is -> digest -> `out`, and decompressed on the side for the diff_id.
-fn pass_gzip(input: &Input, out: &mut Out) -> io::Result<String> {
+fn pass_gzip(input: &Input, out: &mut Out) -> io::Result<Digest> {
     let mut f = File::open(&input.path)?;
     let mut raw = flate2::write::MultiGzDecoder::new(Tee {
         hash: Hasher::sha256(),

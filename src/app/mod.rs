@@ -26,6 +26,7 @@ pub mod walk;
 pub use session::Session;
 
 use crate::client::Registry;
+use crate::oci::name::Tag;
 
 /// An image, tag or manifest that is not there: exit code 3 comes from this type.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +46,9 @@ pub async fn explain_missing(
     if e.kind() != crate::client::Kind::NotFound || r.digest.is_some() {
         return e.into();
     }
-    let asked = r.tag.clone().unwrap_or_else(|| "latest".into());
+    let asked = r.tag.clone().unwrap_or_else(Tag::latest);
     let mut tags = reg.tags(&r.repository).await.unwrap_or_default();
-    if tags.contains(&asked) {
+    if tags.iter().any(|t| *t == asked) {
         // The tag is there: what is missing is a manifest it needs (a platform of an index,
         // or the tag's own manifest on an inconsistent registry), named by the error.
         return anyhow::Error::new(e).context(format!(

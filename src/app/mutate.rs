@@ -17,7 +17,8 @@ use super::{NotFound, Session};
 use crate::client::{Registry, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest;
-use crate::oci::manifest::{Desc, Parsed, RawManifest};
+use crate::oci::digest::Digest;
+use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
@@ -31,7 +32,7 @@ const MAX_CONFIG: usize = 16 << 20;
 pub struct Mutated {
     /// `HOST/REPO:TAG`.
     pub reference: String,
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     /// The platforms changed (`os/arch[/variant]`).
     pub platforms: Vec<String>,
@@ -43,8 +44,8 @@ pub struct Mutated {
 #[serde(rename_all = "PascalCase")]
 pub struct NewLayer {
     pub path: String,
-    pub digest: String,
-    pub diff_id: String,
+    pub digest: Digest,
+    pub diff_id: Digest,
     pub size: u64,
 }
 
@@ -79,7 +80,7 @@ pub async fn mutate(clients: &Session, req: &Request<'_>) -> anyhow::Result<Muta
 
 /// One image manifest to rewrite, read and checked before anything is written.
 struct Target {
-    old: Desc,
+    old: Descriptor,
     platform: Platform,
     manifest: Value,
     config: Value,
@@ -146,8 +147,8 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
     for input in inputs {
         added.push((input, upload(&dest, input).await?));
     }
-    let diff_ids: Vec<String> = added.iter().map(|(_, d)| d.diff_id.clone()).collect();
-    let blobs: Vec<(String, u64)> = added
+    let diff_ids: Vec<Digest> = added.iter().map(|(_, d)| d.diff_id.clone()).collect();
+    let blobs: Vec<(Digest, u64)> = added
         .iter()
         .map(|(_, d)| (d.digest.clone(), d.size))
         .collect();
@@ -226,7 +227,7 @@ async fn read_targets(
 ) -> anyhow::Result<Vec<Target>> {
     let brepo = base.repository.as_str();
     let parsed = top.parse()?;
-    let chosen: Vec<(Desc, Option<Platform>)> = match &parsed {
+    let chosen: Vec<(Descriptor, Option<Platform>)> = match &parsed {
         Parsed::Index(_) => {
             let children = parsed.children();
             for w in want {
@@ -255,11 +256,11 @@ async fn read_targets(
                 .collect()
         }
         Parsed::Image(_) => vec![(
-            Desc {
-                media_type: top.media_type.clone(),
-                digest: top.digest.clone(),
-                size: top.bytes.len() as u64,
-            },
+            Descriptor::new(
+                top.media_type.clone(),
+                top.digest.clone(),
+                top.bytes.len() as u64,
+            ),
             None,
         )],
     };
@@ -293,10 +294,7 @@ async fn read_targets(
             .into());
         }
         targets.push(Target {
-            old: Desc {
-                media_type: m.media_type.clone(),
-                ..desc
-            },
+            old: Descriptor::new(m.media_type.clone(), desc.digest, desc.size),
             platform: platform.unwrap_or(of_config),
             manifest,
             config,

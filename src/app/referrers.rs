@@ -11,7 +11,9 @@ use serde_json::Value;
 use crate::client::referrers::fallback_tag;
 use crate::client::{Registry, RegistryError, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
 /// At most this many referrers are followed from one image (a hostile registry could list
@@ -24,8 +26,8 @@ const COSIGN: [&str; 3] = ["sig", "att", "sbom"];
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub struct Referrer {
-    pub subject: String,
-    pub digest: String,
+    pub subject: Digest,
+    pub digest: Digest,
     pub media_type: String,
     pub artifact_type: String,
     pub size: u64,
@@ -34,7 +36,7 @@ pub struct Referrer {
     pub found_by: String,
     /// The cosign tag, for those found by one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
+    pub tag: Option<Tag>,
 }
 
 impl Referrer {
@@ -63,11 +65,11 @@ pub fn is_referrer_tag(tag: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn from_descriptor(subject: &str, d: &Value, found_by: &str) -> Option<Referrer> {
+fn from_descriptor(subject: &Digest, d: &Value, found_by: &str) -> Option<Referrer> {
     let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_string);
     Some(Referrer {
-        subject: subject.to_string(),
-        digest: text("digest")?,
+        subject: subject.clone(),
+        digest: Digest::parse(d.get("digest")?.as_str()?).ok()?,
         media_type: text("mediaType").unwrap_or_default(),
         artifact_type: text("artifactType").unwrap_or_default(),
         size: d.get("size").and_then(Value::as_u64).unwrap_or(0),
@@ -86,7 +88,7 @@ fn from_descriptor(subject: &str, d: &Value, found_by: &str) -> Option<Referrer>
 pub async fn direct(
     reg: &Registry,
     repo: &str,
-    subject: &str,
+    subject: &Digest,
     tags: Option<&HashSet<String>>,
 ) -> Result<Vec<Referrer>, RegistryError> {
     let scopes = [Scope::pull(repo)];
@@ -98,7 +100,7 @@ pub async fn direct(
         ),
         None => {
             let tag = fallback_tag(subject);
-            if tags.is_none_or(|t| t.contains(&tag)) {
+            if tags.is_none_or(|t| t.contains(tag.as_str())) {
                 let list = reg.referrers_by_tag(repo, subject, &scopes).await?;
                 out.extend(
                     list.iter()
@@ -108,8 +110,10 @@ pub async fn direct(
         }
     }
     for suffix in COSIGN {
-        let tag = format!("{}.{suffix}", fallback_tag(subject));
-        if !tags.is_none_or(|t| t.contains(&tag)) {
+        let Ok(tag) = Tag::parse(&format!("{}.{suffix}", fallback_tag(subject))) else {
+            continue;
+        };
+        if !tags.is_none_or(|t| t.contains(tag.as_str())) {
             continue;
         }
         let Some(head) = reg
@@ -125,7 +129,7 @@ pub async fn direct(
             continue;
         };
         out.push(Referrer {
-            subject: subject.to_string(),
+            subject: subject.clone(),
             digest,
             media_type: head.media_type.unwrap_or_default(),
             artifact_type: format!("cosign {suffix}"),
@@ -140,8 +144,8 @@ pub async fn direct(
 
 /// The subjects an image's referrers may point at: the image and, for an index, each of its
 /// manifests.
-pub async fn subjects(reg: &Registry, repo: &str, digest: &str) -> Vec<String> {
-    let mut out = vec![digest.to_string()];
+pub async fn subjects(reg: &Registry, repo: &str, digest: &Digest) -> Vec<Digest> {
+    let mut out = vec![digest.clone()];
     let scopes = [Scope::pull(repo)];
     if let Ok(m) = reg
         .get_manifest(repo, &ManifestRef::digest(digest), &scopes)
@@ -159,11 +163,11 @@ pub async fn subjects(reg: &Registry, repo: &str, digest: &str) -> Vec<String> {
 pub async fn all(
     reg: &Registry,
     repo: &str,
-    roots: Vec<String>,
+    roots: Vec<Digest>,
     tags: Option<&HashSet<String>>,
 ) -> Result<Vec<Referrer>, RegistryError> {
-    let mut seen: HashSet<String> = roots.iter().cloned().collect();
-    let mut queue: VecDeque<String> = roots.into();
+    let mut seen: HashSet<Digest> = roots.iter().cloned().collect();
+    let mut queue: VecDeque<Digest> = roots.into();
     let mut out = Vec::new();
     while let Some(subject) = queue.pop_front() {
         for r in direct(reg, repo, &subject, tags).await? {
@@ -187,9 +191,9 @@ pub struct Kept {
     /// `HOST/REPO:sha256-<hex>.sig` at the destination.
     pub tag: String,
     /// What the destination tag holds (kept).
-    pub destination: String,
+    pub destination: Digest,
     /// What the source tag holds (not copied).
-    pub source: String,
+    pub source: Digest,
 }
 
 impl Kept {
@@ -205,7 +209,7 @@ impl Kept {
 /// What [`copy`] did: the referrers copied (by digest) and the destination tags kept.
 #[derive(Debug, Clone, Default)]
 pub struct Copied {
-    pub digests: Vec<String>,
+    pub digests: Vec<Digest>,
     pub kept: Vec<Kept>,
 }
 
@@ -241,7 +245,7 @@ fn warn_unbound(src: &Repo, r: &Referrer) {
 pub async fn copy(
     src: &Repo,
     dst: &Repo,
-    digest: &str,
+    digest: &Digest,
     tags: Option<&HashSet<String>>,
     opts: &Options,
     force: bool,
@@ -258,7 +262,7 @@ pub async fn copy(
     };
     let dst_scopes = [Scope::pull(&dst.repo)];
     let mut out = Copied::default();
-    let mut skipped: HashSet<String> = HashSet::new();
+    let mut skipped: HashSet<Digest> = HashSet::new();
     for r in found {
         // `all` lists a subject before its referrers.
         if skipped.contains(&r.subject) {
@@ -279,7 +283,7 @@ pub async fn copy(
             None => None,
         };
         let done = match &r.tag {
-            Some(_) => present && at_tag.as_deref() == Some(r.digest.as_str()),
+            Some(_) => present && at_tag.as_ref() == Some(&r.digest),
             None => present,
         };
         if done {
@@ -308,7 +312,7 @@ pub async fn copy(
             skipped.insert(r.digest.clone());
             continue;
         }
-        let tags: Vec<String> = r.tag.iter().cloned().collect();
+        let tags: Vec<Tag> = r.tag.iter().cloned().collect();
         engine::transfer(
             &source,
             &ManifestRef::digest(&r.digest),
@@ -327,7 +331,7 @@ pub async fn copy(
 pub async fn copy_with_tags(
     src: &Repo,
     dst: &Repo,
-    digest: &str,
+    digest: &Digest,
     opts: &Options,
     force: bool,
 ) -> Result<Copied, TransferError> {
@@ -342,14 +346,14 @@ mod tests {
     #[test]
     fn keys_are_the_format_fields() {
         let r = Referrer {
-            subject: "sha256:s".into(),
-            digest: "sha256:d".into(),
+            subject: Digest::fake("sha256:s"),
+            digest: Digest::fake("sha256:d"),
             media_type: "m".into(),
             artifact_type: "a".into(),
             size: 1,
             annotations: serde_json::Map::new(),
             found_by: "cosign".into(),
-            tag: Some("sha256-s.sig".into()),
+            tag: Some(Tag::parse("sha256-s.sig").unwrap()),
         };
         let v = serde_json::to_value(&r).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -370,8 +374,8 @@ mod tests {
     #[test]
     fn referrers_are_bound_to_the_subject_they_were_listed_under() {
         let (a, b) = (
-            format!("sha256:{}", "a".repeat(64)),
-            format!("sha256:{}", "b".repeat(64)),
+            Digest::fake(&format!("sha256:{}", "a".repeat(64))),
+            Digest::fake(&format!("sha256:{}", "b".repeat(64))),
         );
         let m = |subject: Option<&str>| {
             let mut v = serde_json::json!({"schemaVersion": 2, "layers": []});

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use super::referrers::is_referrer_tag;
 use super::remove::{doomed, Doomed};
 use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::oci::digest::Digest;
 use crate::oci::media;
 use crate::oci::reference::ManifestRef;
 
@@ -17,7 +18,7 @@ const MAX_INDEXES: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagHead {
     pub tag: String,
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
 }
 
@@ -30,12 +31,15 @@ pub async fn resolve_tags(reg: &Registry, repo: &str) -> Result<Vec<TagHead>, Re
         Err(e) if e.kind() == Kind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
+    // The walk at digest depth gives every tag it lists a digest.
     Ok(tagged
         .into_iter()
-        .map(|t| TagHead {
-            tag: t.tag,
-            digest: t.digest.unwrap_or_default(),
-            media_type: t.media_type.unwrap_or_default(),
+        .filter_map(|t| {
+            Some(TagHead {
+                digest: t.digest?,
+                tag: t.tag,
+                media_type: t.media_type.unwrap_or_default(),
+            })
         })
         .collect())
 }
@@ -46,23 +50,23 @@ pub async fn resolve_tags(reg: &Registry, repo: &str) -> Result<Vec<TagHead>, Re
 pub async fn holders(
     reg: &Registry,
     repo: &str,
-    digest: &str,
+    digest: &Digest,
     heads: &[TagHead],
-) -> Result<Vec<(String, Vec<String>)>, RegistryError> {
-    let mut tags_of: HashMap<&str, Vec<String>> = HashMap::new();
+) -> Result<Vec<(Digest, Vec<String>)>, RegistryError> {
+    let mut tags_of: HashMap<&Digest, Vec<String>> = HashMap::new();
     for h in heads {
-        if h.digest != digest && media::is_index(&h.media_type) && !is_referrer_tag(&h.tag) {
+        if h.digest != *digest && media::is_index(&h.media_type) && !is_referrer_tag(&h.tag) {
             tags_of.entry(&h.digest).or_default().push(h.tag.clone());
         }
     }
     let scopes = [Scope::pull(repo)];
     let mut out = Vec::new();
-    let mut roots: Vec<&str> = tags_of.keys().copied().collect();
+    let mut roots: Vec<&Digest> = tags_of.keys().copied().collect();
     roots.sort();
     for root in roots {
         // A walk down from each tagged index, each index read once.
-        let mut seen: HashSet<String> = HashSet::from([root.to_string()]);
-        let mut queue = vec![root.to_string()];
+        let mut seen: HashSet<Digest> = HashSet::from([root.clone()]);
+        let mut queue = vec![root.clone()];
         let mut holds = false;
         while let Some(ix) = queue.pop() {
             if seen.len() > MAX_INDEXES {
@@ -78,7 +82,7 @@ pub async fn holders(
             };
             let Ok(parsed) = m.parse() else { continue };
             for (child, _) in parsed.children() {
-                if child.digest == digest {
+                if child.digest == *digest {
                     holds = true;
                 } else if media::is_index(&child.media_type) && seen.insert(child.digest.clone()) {
                     queue.push(child.digest);
@@ -91,7 +95,7 @@ pub async fn holders(
         if holds {
             let mut tags = tags_of[root].clone();
             tags.sort();
-            out.push((root.to_string(), tags));
+            out.push((root.clone(), tags));
         }
     }
     Ok(out)
@@ -101,28 +105,28 @@ pub async fn holders(
 /// would break, and (unless `keep_referrers`) the referrers deleted with it.
 #[derive(Debug, Clone)]
 pub struct Removal {
-    pub digest: String,
+    pub digest: Digest,
     pub tags: Vec<String>,
-    pub held_by: Vec<(String, Vec<String>)>,
+    pub held_by: Vec<(Digest, Vec<String>)>,
     pub doomed: Doomed,
 }
 
 pub async fn plan(
     reg: &Registry,
     repo: &str,
-    digest: &str,
+    digest: &Digest,
     heads: &[TagHead],
     keep_referrers: bool,
 ) -> Result<Removal, RegistryError> {
     let tags: Vec<String> = heads
         .iter()
-        .filter(|h| h.digest == digest)
+        .filter(|h| h.digest == *digest)
         .map(|h| h.tag.clone())
         .collect();
     let held_by = holders(reg, repo, digest, heads).await?;
     let doomed = if keep_referrers {
         Doomed {
-            digest: digest.to_string(),
+            digest: digest.clone(),
             referrers: Vec::new(),
         }
     } else {
@@ -130,7 +134,7 @@ pub async fn plan(
         doomed(reg, repo, digest, Some(&all), &HashSet::new()).await?
     };
     Ok(Removal {
-        digest: digest.to_string(),
+        digest: digest.clone(),
         tags,
         held_by,
         doomed,
@@ -142,6 +146,6 @@ pub async fn plan(
 #[error("{image} is a manifest of the index {index} tagged {}: deleting it would break that image", tags.join(", "))]
 pub struct HeldByIndex {
     pub image: String,
-    pub index: String,
+    pub index: Digest,
     pub tags: Vec<String>,
 }

@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::referrers::{self, Referrer};
 use crate::client::referrers::fallback_tag;
 use crate::client::{Code, Kind, Registry, RegistryError, Scope};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::oci::{digest as sha, media};
 
@@ -25,7 +27,7 @@ pub enum Deleted {
 /// An image to delete and the referrers that go with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doomed {
-    pub digest: String,
+    pub digest: Digest,
     /// Each referrer once, a subject always before its referrers.
     pub referrers: Vec<Referrer>,
 }
@@ -35,14 +37,14 @@ pub struct Doomed {
 pub enum RemoveError {
     #[error("deleting {digest}")]
     Manifest {
-        digest: String,
+        digest: Digest,
         #[source]
         source: RegistryError,
     },
     #[error("deleting referrer {digest} of {subject}")]
     Referrer {
-        digest: String,
-        subject: String,
+        digest: Digest,
+        subject: Digest,
         #[source]
         source: RegistryError,
     },
@@ -71,13 +73,13 @@ impl RemoveError {
 pub async fn doomed(
     reg: &Registry,
     repo: &str,
-    digest: &str,
+    digest: &Digest,
     tags: Option<&HashSet<String>>,
-    keep: &HashSet<String>,
+    keep: &HashSet<Digest>,
 ) -> Result<Doomed, RegistryError> {
-    let found = referrers::all(reg, repo, vec![digest.to_string()], tags).await?;
+    let found = referrers::all(reg, repo, vec![digest.clone()], tags).await?;
     // `all` lists a subject before its referrers: a referrer goes only when its subject goes.
-    let mut going: HashSet<&str> = HashSet::from([digest]);
+    let mut going: HashSet<&str> = HashSet::from([digest.as_str()]);
     let mut out = Vec::new();
     for r in &found {
         if !going.contains(r.subject.as_str()) || keep.contains(&r.digest) {
@@ -104,7 +106,7 @@ pub async fn doomed(
         out.push(r.clone());
     }
     Ok(Doomed {
-        digest: digest.to_string(),
+        digest: digest.clone(),
         referrers: out,
     })
 }
@@ -136,17 +138,20 @@ pub async fn delete_doomed(
             })?;
         done.push((r.clone(), how));
     }
-    let gone: HashSet<&str> = std::iter::once(d.digest.as_str())
-        .chain(d.referrers.iter().map(|r| r.digest.as_str()))
+    let gone: HashSet<&Digest> = std::iter::once(&d.digest)
+        .chain(d.referrers.iter().map(|r| &r.digest))
         .collect();
     for subject in &gone {
         let tag = fallback_tag(subject);
-        if tags.is_some_and(|t| !t.contains(&tag)) {
+        if tags.is_some_and(|t| !t.contains(tag.as_str())) {
             continue;
         }
         prune_fallback_index(reg, repo, &tag, &gone)
             .await
-            .map_err(|source| RemoveError::FallbackIndex { tag, source })?;
+            .map_err(|source| RemoveError::FallbackIndex {
+                tag: tag.into_string(),
+                source,
+            })?;
     }
     let image = delete_digest(reg, repo, &d.digest)
         .await
@@ -167,7 +172,7 @@ pub async fn delete_doomed(
 pub async fn delete_digest(
     reg: &Registry,
     repo: &str,
-    digest: &str,
+    digest: &Digest,
 ) -> Result<Deleted, RegistryError> {
     let scopes = [Scope::pull_delete(repo)];
     let target = ManifestRef::digest(digest);
@@ -180,15 +185,17 @@ pub async fn delete_digest(
     let tags = super::removal::resolve_tags(reg, repo).await?;
     let on_it: Vec<&str> = tags
         .iter()
-        .filter(|t| t.digest == digest)
+        .filter(|t| t.digest == *digest)
         .map(|t| t.tag.as_str())
         .collect();
     if on_it.is_empty() {
         return Err(e);
     }
     for tag in on_it {
+        // A listed tag passed the tag grammar where the list was read.
+        let Ok(tag) = Tag::parse(tag) else { continue };
         match reg
-            .delete_manifest(repo, &ManifestRef::tag(tag), &scopes)
+            .delete_manifest(repo, &ManifestRef::Tag(tag), &scopes)
             .await
         {
             Ok(()) => {}
@@ -228,8 +235,8 @@ const DANGLING_TAG: &str = "GOOGLE_MANIFEST_DANGLING_TAG";
 async fn prune_fallback_index(
     reg: &Registry,
     repo: &str,
-    tag: &str,
-    gone: &HashSet<&str>,
+    tag: &Tag,
+    gone: &HashSet<&Digest>,
 ) -> Result<(), RegistryError> {
     let scopes = [Scope::push_delete(repo)];
     let old = match reg
@@ -248,7 +255,11 @@ async fn prune_fallback_index(
     };
     let list = index["manifests"].as_array_mut().expect("an array");
     let before = list.len();
-    list.retain(|e| !e["digest"].as_str().is_some_and(|d| gone.contains(d)));
+    list.retain(|e| {
+        !e["digest"]
+            .as_str()
+            .is_some_and(|d| gone.iter().any(|g| g.as_str() == d))
+    });
     if list.len() == before {
         return Ok(());
     }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::referrers::{is_referrer_tag, Referrer};
 use crate::app::walk::{Inventory, TaggedImage};
 use crate::client::RegistryError;
+use crate::oci::digest::Digest;
 use crate::oci::reference::natural_order;
 
 /// At most this many manifests are followed under the tagged indexes of one repository.
@@ -30,7 +31,7 @@ pub struct Rule {
 /// One image of a repository: a digest with every tag on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
-    pub digest: String,
+    pub digest: Digest,
     pub tags: Vec<String>,
     pub created: Option<i64>,
 }
@@ -74,14 +75,14 @@ pub struct Plan {
     pub kept: Vec<(Image, Reason)>,
     pub delete: Vec<Image>,
     /// The referrers that go with each image of `delete` (by its digest).
-    pub referrers: BTreeMap<String, Vec<Referrer>>,
+    pub referrers: BTreeMap<Digest, Vec<Referrer>>,
 }
 
 /// Group a repository's tags by digest (each image once, its tags naturally sorted), newest
 /// first, with the direct children of its tagged indexes; the images need `Depth::Full`.
 /// Referrer tags are left out: a referrer goes only with its subject.
-pub fn images_of(tagged: &[TaggedImage]) -> (Vec<Image>, HashSet<String>) {
-    let mut by_digest: BTreeMap<String, Image> = BTreeMap::new();
+pub fn images_of(tagged: &[TaggedImage]) -> (Vec<Image>, HashSet<Digest>) {
+    let mut by_digest: BTreeMap<Digest, Image> = BTreeMap::new();
     let mut children = HashSet::new();
     for t in tagged {
         if is_referrer_tag(&t.tag) {
@@ -112,9 +113,9 @@ pub fn images_of(tagged: &[TaggedImage]) -> (Vec<Image>, HashSet<String>) {
 pub async fn descendants(
     inv: &Inventory,
     repo: &str,
-    direct: HashSet<String>,
-) -> Result<HashSet<String>, RegistryError> {
-    let mut queue: Vec<String> = direct.iter().cloned().collect();
+    direct: HashSet<Digest>,
+) -> Result<HashSet<Digest>, RegistryError> {
+    let mut queue: Vec<Digest> = direct.iter().cloned().collect();
     let mut all = direct;
     while let Some(d) = queue.pop() {
         for c in inv.info(repo, &d, None).await?.children {
@@ -131,7 +132,7 @@ pub async fn descendants(
 
 /// Apply `rule` to a repository's images (`children`: the platforms of its tagged indexes).
 /// An image goes only when every rule given lets it go.
-pub fn plan(images: Vec<Image>, children: &HashSet<String>, rule: &Rule) -> Plan {
+pub fn plan(images: Vec<Image>, children: &HashSet<Digest>, rule: &Rule) -> Plan {
     let mut p = Plan::default();
     let mut dated = 0usize;
     for img in images {
@@ -194,7 +195,7 @@ mod tests {
 
     fn img(d: &str, tags: &[&str], created: Option<i64>) -> Image {
         Image {
-            digest: d.into(),
+            digest: Digest::fake(d),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             created,
         }
@@ -238,7 +239,7 @@ mod tests {
             created_before: Some(350),
             keep_tag: Some(regex::Regex::new("^(latest|prod)$").unwrap()),
         };
-        let children: HashSet<String> = ["a".to_string()].into();
+        let children: HashSet<Digest> = [Digest::fake("a")].into();
         let p = plan(imgs(), &children, &rule);
         assert_eq!(digests(&p.delete), ["c"]);
         let reason = |d: &str| p.kept.iter().find(|(i, _)| i.digest == d).unwrap().1;

@@ -16,7 +16,9 @@ use serde::Serialize;
 use crate::app::walk::{self, Inventory};
 use crate::client::{Kind, Registry, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::Parsed;
+use crate::oci::name::Tag;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 
 /// `HOST`, `HOST/NS` or `HOST/NS/REPO` (the host may be left out for the target registry).
@@ -119,11 +121,11 @@ pub struct Synced {
     pub destination: String,
     pub tag: String,
     pub status: Status,
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     pub blobs_moved: usize,
     pub blobs_mounted: usize,
     pub bytes_moved: u64,
-    pub referrers: Vec<String>,
+    pub referrers: Vec<Digest>,
     /// Destination cosign tags that differ from the source's, kept (not with `--force`).
     pub referrers_kept: Vec<super::referrers::Kept>,
     pub error: Option<String>,
@@ -228,7 +230,7 @@ async fn wanted(
     plan: &RepoPlan,
     tag: &str,
     opts: &Options,
-) -> Result<Option<String>, anyhow::Error> {
+) -> Result<Option<Digest>, anyhow::Error> {
     let scopes = [Scope::pull(&src.repo)];
     // The walk's rule: a HEAD when the tag's last digest is in the content cache (it is read
     // from there if the tag did not move), else one GET, which fills the cache for the copy.
@@ -257,7 +259,7 @@ async fn wanted(
 
 /// Whether `tag` needs copying: the digest the destination should have, and whether it has
 /// it already (a HEAD on each side; none at the destination when the tag is not there).
-pub async fn check(job: &Job<'_>, opts: &Options) -> Result<(String, bool), anyhow::Error> {
+pub async fn check(job: &Job<'_>, opts: &Options) -> Result<(Digest, bool), anyhow::Error> {
     let Job {
         src,
         dst,
@@ -273,7 +275,11 @@ pub async fn check(job: &Job<'_>, opts: &Options) -> Result<(String, bool), anyh
     };
     let current = if plan.dst_tags.contains(*tag) {
         dst.reg
-            .resolve_digest(&dst.repo, &ManifestRef::tag(tag), &[Scope::pull(&dst.repo)])
+            .resolve_digest(
+                &dst.repo,
+                &ManifestRef::Tag(Tag::parse(tag)?),
+                &[Scope::pull(&dst.repo)],
+            )
             .await?
     } else {
         None
@@ -322,7 +328,7 @@ pub struct How {
 /// Sync one tag, checked already by [`check`].
 pub async fn one(
     job: &Job<'_>,
-    checked: Result<(String, bool), anyhow::Error>,
+    checked: Result<(Digest, bool), anyhow::Error>,
     opts: &Options,
     how: How,
 ) -> Synced {
@@ -364,7 +370,7 @@ pub async fn one(
 
 async fn apply(
     job: &Job<'_>,
-    digest: &str,
+    digest: &Digest,
     up_to_date: bool,
     opts: &Options,
     how: How,
@@ -383,11 +389,13 @@ async fn apply(
     let status = if up_to_date {
         Status::UpToDate
     } else {
+        // The sync plan's tags passed the tag grammar where the list was read.
+        let tag = Tag::parse(tag)?;
         let reference = match &opts.platform {
-            Some(_) => ManifestRef::tag(tag),
+            Some(_) => ManifestRef::tag(&tag),
             None => ManifestRef::digest(digest),
         };
-        let r = engine::transfer(&source, &reference, &dest, &[tag.to_string()], opts).await?;
+        let r = engine::transfer(&source, &reference, &dest, &[tag], opts).await?;
         out.blobs_moved = r.blobs_moved;
         out.blobs_mounted = r.blobs_mounted;
         out.bytes_moved = r.bytes_moved;

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use super::Session;
 use crate::client::Scope;
 use crate::engine::{self, Options, Repo};
+use crate::oci::digest::Digest;
+use crate::oci::name::Tag;
 use crate::oci::reference::{ManifestRef, Reference};
 
 /// What tagging did.
 #[derive(Debug, Clone)]
 pub struct Tagged {
-    pub digest: String,
+    pub digest: Digest,
     pub blobs_mounted: usize,
     pub blobs_moved: usize,
     /// Referrers copied with it (to another registry).
-    pub referrers: Vec<String>,
+    pub referrers: Vec<Digest>,
     /// Destination cosign tags kept (they differ from the source's).
     pub referrers_kept: Vec<super::referrers::Kept>,
 }
@@ -27,7 +29,7 @@ pub async fn tag(
     clients: &Session,
     src: &Reference,
     dst: &Reference,
-    tag: &str,
+    tag: &Tag,
     opts: &Options,
     no_referrers: bool,
 ) -> anyhow::Result<Tagged> {
@@ -51,13 +53,13 @@ pub async fn tag(
     let other_registry = !Arc::ptr_eq(&sreg, &dreg);
     let source = Repo {
         reg: sreg,
-        repo: src.repository.clone(),
+        repo: src.repository.to_string(),
     };
     let dest = Repo {
         reg: dreg,
-        repo: dst.repository.clone(),
+        repo: dst.repository.to_string(),
     };
-    let tags = [tag.to_string()];
+    let tags = [tag.clone()];
     let r = engine::transfer(&source, &src.manifest_ref(), &dest, &tags, opts).await?;
     let referrers = if other_registry && !no_referrers {
         super::referrers::copy_with_tags(&source, &dest, &r.digest, opts, false).await?

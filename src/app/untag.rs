@@ -11,7 +11,9 @@ use anyhow::Context;
 use super::critical;
 use crate::client::capabilities::Learnt;
 use crate::client::{Code, Kind, Registry, RegistryError, Scope};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
+use crate::oci::name::Tag;
 use crate::oci::reference::{ManifestRef, Reference};
 use crate::oci::{media, placeholder};
 
@@ -60,8 +62,8 @@ pub async fn is_placeholder(reg: &Registry, repo: &str, m: &RawManifest, scopes:
 pub async fn untag(
     reg: &Arc<Registry>,
     r: &Reference,
-    tag: &str,
-) -> anyhow::Result<(String, Method)> {
+    tag: &Tag,
+) -> anyhow::Result<(Digest, Method)> {
     let repo = &r.repository;
     let scopes = [Scope::push_delete(repo)];
     let tag_ref = ManifestRef::tag(tag);

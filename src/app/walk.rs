@@ -13,8 +13,10 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
-use crate::oci::reference::{validate_digest, ManifestRef};
+use crate::oci::name::Tag;
+use crate::oci::reference::ManifestRef;
 
 /// Requests in flight at once while listing.
 pub const LIST_JOBS: usize = 32;
@@ -41,7 +43,7 @@ pub struct ImageInfo {
     /// Creation time (Unix seconds) from the config; for an index its newest platform's.
     pub created: Option<i64>,
     /// For an index: the digests of its manifests.
-    pub children: Vec<String>,
+    pub children: Vec<Digest>,
 }
 
 /// One tag and, as deep as asked, what it points at.
@@ -50,7 +52,7 @@ pub struct TaggedImage {
     pub repo: String,
     pub tag: String,
     /// From `Depth::Digests` on.
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     /// The media type the registry gave (from `Depth::Digests` on).
     pub media_type: Option<String>,
     /// From `Depth::Full` on.
@@ -257,7 +259,7 @@ impl Inventory {
                     by_repo
                         .entry(&i.repo)
                         .or_default()
-                        .insert(i.tag.clone(), d.clone());
+                        .insert(i.tag.clone(), d.to_string());
                 }
             }
             for (repo, hints) in by_repo {
@@ -331,7 +333,7 @@ impl Inventory {
     pub async fn info(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         fetched: Option<&RawManifest>,
     ) -> Result<ImageInfo, RegistryError> {
         let c = cell(&self.infos, digest);
@@ -349,11 +351,11 @@ impl Inventory {
                 Parsed::Image(im) => Ok(ImageInfo {
                     media_type: m.media_type.clone(),
                     size: parsed.image_size(),
-                    created: self.created(repo, im.config().digest().as_ref()).await,
+                    created: self.created(repo, &im.config.digest).await,
                     children: Vec::new(),
                 }),
                 Parsed::Index(_) => {
-                    let children: Vec<String> = parsed
+                    let children: Vec<Digest> = parsed
                         .children()
                         .iter()
                         .map(|(d, _)| d.digest.clone())
@@ -475,7 +477,7 @@ pub async fn tag_digests(reg: &Registry, repo: &str) -> Result<Vec<TaggedImage>,
 /// when it was fetched by tag.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: Option<String>,
     pub manifest: Option<RawManifest>,
 }
@@ -499,7 +501,9 @@ pub async fn resolve_tag(
     head: bool,
 ) -> Result<Option<Resolved>, RegistryError> {
     let scopes = [Scope::pull(repo)];
-    let reference = ManifestRef::tag(tag);
+    // A listed tag passed the tag grammar where the list was read; a name from elsewhere is
+    // refused here.
+    let reference = ManifestRef::Tag(Tag::parse(tag).map_err(|e| reg.invalid(e))?);
     if !head {
         let m = reg.get_manifest(repo, &reference, &scopes).await?;
         return Ok(Some(Resolved {
@@ -511,7 +515,7 @@ pub async fn resolve_tag(
     let Some(found) = reg.head_manifest(repo, &reference, &scopes).await? else {
         return Ok(None);
     };
-    let digest = match found.digest.filter(|d| validate_digest(d).is_ok()) {
+    let digest = match found.digest {
         Some(d) => d,
         None => reg.get_manifest(repo, &reference, &scopes).await?.digest,
     };

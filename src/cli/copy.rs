@@ -10,6 +10,7 @@ use super::output::{emit_json, emit_line};
 use crate::app::Session;
 use crate::config::Settings;
 use crate::engine::{self, Options, Repo, Report};
+use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
 
@@ -113,11 +114,11 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
     );
     let source = Repo {
         reg: sreg.clone(),
-        repo: src.repository.clone(),
+        repo: src.repository.to_string(),
     };
     let dest = Repo {
         reg: dreg,
-        repo: dst.repository.clone(),
+        repo: dst.repository.to_string(),
     };
     let opts = a.t.options();
     if !a.all_tags {
@@ -125,7 +126,7 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             .tag
             .clone()
             .or(src.tag.clone())
-            .unwrap_or_else(|| "latest".into());
+            .unwrap_or_else(Tag::latest);
         let reference = src.manifest_ref();
         let tags = [tag.clone()];
         let copied = match (&dst.digest, a.format) {

@@ -12,6 +12,7 @@ use crate::app::walk::{Depth, Inventory, TaggedImage};
 use crate::app::Session;
 use crate::client::{Registry, Scope};
 use crate::config::Settings;
+use crate::oci::digest::Digest;
 use crate::oci::reference::ManifestRef;
 use crate::oci::{digest, media, placeholder};
 
@@ -43,7 +44,7 @@ pub struct ImageListArgs {
 pub struct TagRow {
     pub repository: String,
     pub tag: String,
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     pub namespace: String,
     pub created: Option<i64>,
     pub size: Option<u64>,
@@ -68,7 +69,7 @@ impl TagRow {
 #[serde(rename_all = "PascalCase")]
 pub struct DigestRow {
     pub repository: String,
-    pub digest: String,
+    pub digest: Digest,
     pub tags: Vec<String>,
     pub namespace: String,
     pub created: Option<i64>,
@@ -141,7 +142,7 @@ pub fn list_rows(host: &str, images: &[TaggedImage]) -> Vec<TagRow> {
 
 /// Rows of `image-digests`: one per (repository, digest), with Tags.
 pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<DigestRow> {
-    let mut groups: BTreeMap<(String, String), (Vec<String>, &TaggedImage)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Digest), (Vec<String>, &TaggedImage)> = BTreeMap::new();
     for i in images {
         let Some(d) = &i.digest else { continue };
         groups
@@ -172,7 +173,7 @@ const PLACEHOLDER_CELL: &str = "(placeholder: untag interrupted)";
 
 /// The digests (of those listed with their facts) that are cr placeholders: a placeholder is
 /// under a kilobyte, so only images that small are looked at (manifest and config, each once).
-async fn placeholders(reg: &Registry, images: &[TaggedImage]) -> HashSet<String> {
+async fn placeholders(reg: &Registry, images: &[TaggedImage]) -> HashSet<Digest> {
     let mut seen = HashSet::new();
     let mut found = HashSet::new();
     for i in images {
@@ -344,7 +345,7 @@ mod tests {
         let i = TaggedImage {
             repo: "ns/app".into(),
             tag: "v1".into(),
-            digest: Some(format!("sha256:{}", "a".repeat(64))),
+            digest: Some(Digest::fake(&format!("sha256:{}", "a".repeat(64)))),
             media_type: Some(media::OCI_MANIFEST.into()),
             info: Some(ImageInfo {
                 media_type: media::OCI_MANIFEST.into(),

@@ -20,6 +20,9 @@ use crate::app::remove::delete_doomed;
 use crate::app::NotFound;
 use crate::client::{Kind, Registry, Scope};
 use crate::config::Settings;
+use crate::oci::digest::Digest;
+use crate::oci::name::Repository;
+use crate::oci::name::Tag;
 use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -46,10 +49,10 @@ pub struct ImageRmArgs {
 pub struct RmRow {
     pub image: String,
     pub repository: String,
-    pub digest: String,
+    pub digest: Digest,
     pub tags: Vec<String>,
     pub deleted: bool,
-    pub referrers: Vec<String>,
+    pub referrers: Vec<Digest>,
 }
 
 impl RmRow {
@@ -83,7 +86,7 @@ impl RmRow {
 struct Group {
     reg: Arc<Registry>,
     first: Reference,
-    digest: String,
+    digest: Digest,
 }
 
 pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode> {
@@ -92,7 +95,7 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
     for name in &a.images {
         let mut r = Reference::parse(name, &settings.registry)?;
         if r.tag.is_none() && r.digest.is_none() {
-            r.tag = Some("latest".into());
+            r.tag = Some(Tag::latest());
         }
         refs.push((name.clone(), r));
     }
@@ -131,7 +134,7 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
             });
         }
     }
-    let mut heads: HashMap<(String, String), Vec<TagHead>> = HashMap::new();
+    let mut heads: HashMap<(String, Repository), Vec<TagHead>> = HashMap::new();
     let mut rows = Vec::new();
     for g in &groups {
         match remove_one(&a, g, &mut heads).await {
@@ -147,7 +150,7 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
 async fn remove_one(
     a: &ImageRmArgs,
     g: &Group,
-    heads: &mut HashMap<(String, String), Vec<TagHead>>,
+    heads: &mut HashMap<(String, Repository), Vec<TagHead>>,
 ) -> anyhow::Result<RmRow> {
     let r = &g.first;
     let repo = &r.repository;
@@ -213,10 +216,10 @@ mod tests {
         let row = RmRow {
             image: "h/ns/app:v1".into(),
             repository: "h/ns/app".into(),
-            digest: "sha256:d".into(),
+            digest: Digest::fake("sha256:d"),
             tags: vec!["v1".into(), "v2".into()],
             deleted: false,
-            referrers: vec!["sha256:s".into()],
+            referrers: vec![Digest::fake("sha256:s")],
         };
         assert_eq!(crate::cli::output::keys_of(&row), RmRow::FIELDS);
         assert_eq!(

@@ -13,6 +13,7 @@ use crate::app::referrers::Kept;
 use crate::app::Session;
 use crate::config::Settings;
 use crate::engine::Options;
+use crate::oci::digest::Digest;
 use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -37,10 +38,10 @@ pub struct ImageTagArgs {
 pub struct TagRow<'a> {
     pub source: String,
     pub target: String,
-    pub digest: &'a str,
+    pub digest: &'a Digest,
     pub blobs_mounted: usize,
     pub blobs_moved: usize,
-    pub referrers: &'a [String],
+    pub referrers: &'a [Digest],
     pub referrers_kept: &'a [Kept],
 }
 
@@ -107,16 +108,16 @@ mod tests {
 
     #[test]
     fn row_keys_are_the_format_fields() {
-        let referrers = ["sha256:s".to_string()];
+        let referrers = [Digest::fake("sha256:s")];
         let kept = [Kept {
             tag: "h/r:sha256-x.sig".into(),
-            destination: "sha256:a".into(),
-            source: "sha256:b".into(),
+            destination: Digest::fake("sha256:a"),
+            source: Digest::fake("sha256:b"),
         }];
         let row = TagRow {
             source: "h/r:1".into(),
             target: "h/r:2".into(),
-            digest: "sha256:d",
+            digest: &Digest::fake("sha256:d"),
             blobs_mounted: 2,
             blobs_moved: 1,
             referrers: &referrers,

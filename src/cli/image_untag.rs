@@ -12,6 +12,7 @@ use super::multi;
 use super::output::OutputArgs;
 use crate::app::untag::{untag, Method};
 use crate::config::Settings;
+use crate::oci::digest::Digest;
 use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -30,7 +31,7 @@ pub struct ImageUntagArgs {
 pub struct UntagRow {
     pub image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     pub untagged: bool,
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -122,7 +123,7 @@ mod tests {
     fn row_keys_are_the_format_fields() {
         let done = UntagRow {
             image: "h/ns/r:v1".into(),
-            digest: Some("sha256:d".into()),
+            digest: Some(Digest::fake("sha256:d")),
             untagged: true,
             method: Some(Method::FinishedInterrupted),
             error: None,

@@ -10,8 +10,9 @@ use super::output::{emit_json, emit_line, OutputKind};
 use crate::app::index::{Request, Written};
 use crate::app::Session;
 use crate::config::Settings;
+use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
-use crate::oci::reference::{validate_tag, Reference};
+use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
 pub struct IndexCreateArgs {
@@ -63,15 +64,17 @@ impl IndexArgs {
                 }
             }
         }
-        for t in &self.tag {
-            validate_tag(t)?;
-        }
+        let tags = self
+            .tag
+            .iter()
+            .map(|t| Tag::parse(t))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Request {
             platforms: self.platform.clone(),
             annotations,
             replace: self.replace,
             docker,
-            tags: self.tag.clone(),
+            tags,
         })
     }
 }

@@ -10,7 +10,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::output::human_size;
 use crate::engine::progress::{Observer, Outcome, Silent};
 use crate::oci::digest::short;
-use crate::oci::manifest::Desc;
+use crate::oci::digest::Digest;
+use crate::oci::manifest::Descriptor;
 
 /// The progress reporter for a command: bars on a TTY, lines otherwise, silence when quiet.
 pub fn reporter(quiet: bool) -> Arc<dyn Observer> {
@@ -35,7 +36,7 @@ fn verb(o: Outcome) -> &'static str {
 pub struct Lines;
 
 impl Observer for Lines {
-    fn blob_done(&self, d: &Desc, o: Outcome) {
+    fn blob_done(&self, d: &Descriptor, o: Outcome) {
         eprintln!("{} {} {}", verb(o), d.digest, human_size(d.size));
     }
 }
@@ -43,7 +44,7 @@ impl Observer for Lines {
 pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
-    active: Mutex<HashMap<String, (ProgressBar, u64)>>,
+    active: Mutex<HashMap<Digest, (ProgressBar, u64)>>,
 }
 
 impl Bars {
@@ -70,7 +71,7 @@ impl Observer for Bars {
     fn planned(&self, _blobs: usize, bytes: u64) {
         self.total.set_length(bytes);
     }
-    fn blob_start(&self, d: &Desc) {
+    fn blob_start(&self, d: &Descriptor) {
         let pb = self
             .multi
             .insert_before(&self.total, ProgressBar::new(d.size));
@@ -87,14 +88,14 @@ impl Observer for Bars {
             .expect("lock")
             .insert(d.digest.clone(), (pb, 0));
     }
-    fn blob_bytes(&self, digest: &str, n: u64) {
+    fn blob_bytes(&self, digest: &Digest, n: u64) {
         if let Some((pb, seen)) = self.active.lock().expect("lock").get_mut(digest) {
             pb.inc(n);
             *seen += n;
         }
         self.total.inc(n);
     }
-    fn blob_restart(&self, d: &Desc) {
+    fn blob_restart(&self, d: &Descriptor) {
         if let Some((pb, seen)) = self.active.lock().expect("lock").get_mut(&d.digest) {
             self.total
                 .set_position(self.total.position().saturating_sub(*seen));
@@ -102,7 +103,7 @@ impl Observer for Bars {
             *seen = 0;
         }
     }
-    fn blob_done(&self, d: &Desc, o: Outcome) {
+    fn blob_done(&self, d: &Descriptor, o: Outcome) {
         if let Some((pb, _)) = self.active.lock().expect("lock").remove(&d.digest) {
             pb.finish_and_clear();
             self.multi.remove(&pb);
@@ -132,11 +133,11 @@ mod tests {
     fn bars_build_with_decimal_units() {
         let b = Bars::new();
         b.planned(1, 2_000_000);
-        let d = Desc {
-            media_type: "x".into(),
-            digest: format!("sha256:{}", "a".repeat(64)),
-            size: 2_000_000,
-        };
+        let d = Descriptor::new(
+            "x",
+            Digest::fake(&format!("sha256:{}", "a".repeat(64))),
+            2_000_000,
+        );
         b.blob_start(&d);
         b.blob_bytes(&d.digest, 1_000_000);
         b.blob_done(&d, crate::engine::progress::Outcome::Moved);

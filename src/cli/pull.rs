@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::engine::{self, Repo};
 use crate::local::writer::LayoutWriter;
 use crate::local::{Kind, LocalRef};
+use crate::oci::name::Tag;
 use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -69,26 +70,24 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
             opts.platform = top.parse()?.pick_platform(None).and_then(|(_, p)| p);
         }
     }
-    let tag = match dst.kind {
-        Kind::DockerArchive => dst.tag.clone().unwrap_or_else(|| {
-            format!(
-                "{}:{}",
-                src.repo_name(),
-                src.tag.as_deref().unwrap_or("latest")
-            )
-        }),
-        _ => dst
-            .tag
-            .clone()
-            .or(src.tag.clone())
-            .unwrap_or_else(|| "latest".into()),
+    let src_tag = src.tag.clone().unwrap_or_else(Tag::latest);
+    // A docker archive names the image by reference (`REPO:TAG`); a layout by tag.
+    let (tag, repo_tag) = match (dst.kind, &dst.tag) {
+        (Kind::DockerArchive, t) => (
+            src_tag.clone(),
+            Some(
+                t.clone()
+                    .unwrap_or_else(|| format!("{}:{src_tag}", src.repo_name())),
+            ),
+        ),
+        (_, Some(t)) => (Tag::parse(t)?, None),
+        (_, None) => (src_tag, None),
     };
-    let repo_tag = (dst.kind == Kind::DockerArchive).then(|| tag.clone());
     let writer = LayoutWriter::new(dst.clone(), repo_tag)
         .with_context(|| format!("cannot pull to {dst}"))?;
     let source = Repo {
         reg: reg.clone(),
-        repo: src.repository.clone(),
+        repo: src.repository.to_string(),
     };
     let moved = engine::transfer(
         &source,

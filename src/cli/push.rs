@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::engine::{self, Repo, Source};
 use crate::local::reader::LocalImage;
 use crate::local::LocalRef;
+use crate::oci::name::Tag;
 use crate::oci::reference::Reference;
 use crate::store::DockerArchive;
 
@@ -105,12 +106,15 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
         (None, None) => vec![img
             .recorded_tag()
             .with_context(|| format!("cannot push {}", a.src))?
-            .unwrap_or_else(|| "latest".into())],
+            .map(|t| Tag::parse(&t))
+            .transpose()
+            .with_context(|| format!("cannot push {}", a.src))?
+            .unwrap_or_else(Tag::latest)],
     };
     let reg = Session::new(&settings).get(&dst.registry).await?;
     let dest = Repo {
         reg,
-        repo: dst.repository.clone(),
+        repo: dst.repository.to_string(),
     };
     let opts = a.t.options();
     let oci = a.format.is_some();

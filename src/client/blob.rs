@@ -12,7 +12,7 @@ use url::Url;
 
 use super::retry::Budget;
 use super::{Body, ByteStream, Kind, Registry, RegistryError, Req, Resource, Scope};
-use crate::oci::digest;
+use crate::oci::digest::{self, Digest};
 
 /// The stream an upload is cut from, and what the last piece left over.
 struct Cursor<S> {
@@ -160,7 +160,7 @@ impl Registry {
             return Err(RegistryError::DigestMismatch {
                 what,
                 expected: digest.to_string(),
-                actual,
+                actual: actual.into_string(),
             });
         }
         if let Some(cache) = &self.cache {
@@ -278,9 +278,9 @@ impl Registry {
         session: Url,
         mut bytes: S,
         chunk: u64,
-        digest_of: impl FnOnce() -> Option<String>,
+        digest_of: impl FnOnce() -> Option<Digest>,
         scopes: &[Scope],
-    ) -> Result<String, RegistryError>
+    ) -> Result<Digest, RegistryError>
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
     {
@@ -347,7 +347,7 @@ impl Registry {
         repo: &str,
         data: Bytes,
         scopes: &[Scope],
-    ) -> Result<String, RegistryError> {
+    ) -> Result<Digest, RegistryError> {
         let d = digest::sha256(&data);
         if self.head_blob(repo, &d, scopes).await?.is_some() {
             return Ok(d);

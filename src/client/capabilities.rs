@@ -345,7 +345,7 @@ mod learnt_by_endpoints {
             _ => Reply::status(404),
         });
         let reg = fake.registry(&Options::default(), None);
-        let subject = format!("sha256:{}", "a".repeat(64));
+        let subject = crate::oci::digest::Digest::fake(&format!("sha256:{}", "a".repeat(64)));
         let scopes = [Scope::pull("ns/app")];
         for _ in 0..3 {
             let got = reg.referrers_api("ns/app", &subject, &scopes).await;

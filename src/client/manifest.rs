@@ -4,7 +4,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 
 use super::{Body, Registry, RegistryError, Req, Resource, Scope};
-use crate::oci::digest;
+use crate::oci::digest::{self, Digest};
 use crate::oci::manifest::{detect_media_type, RawManifest};
 use crate::oci::media;
 use crate::oci::reference::ManifestRef;
@@ -15,7 +15,8 @@ const MAX_MANIFEST: usize = 8 << 20;
 /// What a HEAD tells about a manifest.
 #[derive(Debug, Clone)]
 pub struct ManifestHead {
-    pub digest: Option<String>,
+    /// `Docker-Content-Digest`, when it is a well-formed digest (a malformed one is absent).
+    pub digest: Option<Digest>,
     pub media_type: Option<String>,
     pub size: Option<u64>,
 }
@@ -23,7 +24,7 @@ pub struct ManifestHead {
 /// What a registry said when it stored a manifest.
 #[derive(Debug, Clone)]
 pub struct Stored {
-    pub digest: String,
+    pub digest: Digest,
     /// It answered `OCI-Subject`: it has the referrers API and indexed the manifest's subject.
     pub subject_tracked: bool,
 }
@@ -79,7 +80,7 @@ impl Registry {
             .headers()
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .and_then(|v| Digest::parse(v).ok());
         let bytes = self.read_limited(&mut resp, MAX_MANIFEST, &what).await?;
         let expected = match reference {
             ManifestRef::Digest(d) => Some(d.clone()),
@@ -91,8 +92,8 @@ impl Registry {
                 if actual != exp {
                     return Err(RegistryError::DigestMismatch {
                         what,
-                        expected: exp,
-                        actual,
+                        expected: exp.into_string(),
+                        actual: actual.into_string(),
                     });
                 }
                 actual
@@ -172,7 +173,7 @@ impl Registry {
         if let Some(cache) = &self.cache {
             // The registry says `repo` holds this digest (for a digest asked: that one, unless
             // it names another).
-            let said = h("docker-content-digest");
+            let said = h("docker-content-digest").and_then(|s| Digest::parse(&s).ok());
             let held = match reference {
                 ManifestRef::Digest(d) => said.is_none_or(|s| s == *d).then(|| d.clone()),
                 ManifestRef::Tag(_) => said,
@@ -182,7 +183,7 @@ impl Registry {
             }
         }
         Ok(Some(ManifestHead {
-            digest: h("docker-content-digest"),
+            digest: h("docker-content-digest").and_then(|s| Digest::parse(&s).ok()),
             media_type: h("content-type")
                 .map(|c| c.split(';').next().unwrap_or("").trim().to_string()),
             size: h("content-length").and_then(|s| s.parse().ok()),
@@ -195,7 +196,7 @@ impl Registry {
         repo: &str,
         reference: &ManifestRef,
         scopes: &[Scope],
-    ) -> Result<Option<String>, RegistryError> {
+    ) -> Result<Option<Digest>, RegistryError> {
         if let ManifestRef::Digest(d) = reference {
             return Ok(self
                 .head_manifest(repo, reference, scopes)
@@ -241,7 +242,9 @@ impl Registry {
                 .map(str::to_string)
         };
         Ok(Stored {
-            digest: h("docker-content-digest").unwrap_or_else(|| manifest.digest.clone()),
+            digest: h("docker-content-digest")
+                .and_then(|s| Digest::parse(&s).ok())
+                .unwrap_or_else(|| manifest.digest.clone()),
             subject_tracked: h("oci-subject").is_some(),
         })
     }

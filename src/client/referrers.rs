@@ -7,26 +7,26 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::{Kind, Registry, RegistryError, Req, Resource, Scope};
-use crate::oci::digest;
+use crate::oci::digest::{self, Digest};
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
 /// A referrers list or fallback index is read up to this size.
 const MAX_INDEX: usize = 8 << 20;
 
 /// The fallback tag of a subject: `sha256:abc…` → `sha256-abc…` (at most 128 characters).
-pub fn fallback_tag(subject: &str) -> String {
-    let t = subject.replacen(':', "-", 1);
-    t.chars().take(128).collect()
+pub fn fallback_tag(subject: &Digest) -> Tag {
+    Tag::referrers_of(subject)
 }
 
 /// The descriptor a referrers index lists for `m`: its media type, digest, size, artifact
 /// type (the manifest's, else its config's media type) and annotations. None when `m` has no
 /// subject.
-pub fn referrer_descriptor(m: &RawManifest) -> Option<(String, Value)> {
+pub fn referrer_descriptor(m: &RawManifest) -> Option<(Digest, Value)> {
     let v: Value = serde_json::from_slice(&m.bytes).ok()?;
-    let subject = v.get("subject")?.get("digest")?.as_str()?.to_string();
+    let subject = Digest::parse(v.get("subject")?.get("digest")?.as_str()?).ok()?;
     let artifact_type = v
         .get("artifactType")
         .and_then(Value::as_str)
@@ -58,7 +58,7 @@ impl Registry {
     pub async fn referrers_api(
         &self,
         repo: &str,
-        subject: &str,
+        subject: &Digest,
         scopes: &[Scope],
     ) -> Result<Option<Vec<Value>>, RegistryError> {
         if self.no_referrers_api() {
@@ -128,7 +128,6 @@ impl Registry {
             return Ok(());
         };
         if subject_header
-            && crate::oci::reference::validate_digest(&subject).is_ok()
             && self
                 .referrers_api(repo, &subject, &[Scope::push(repo)])
                 .await?
@@ -143,10 +142,10 @@ impl Registry {
     pub async fn referrers_by_tag(
         &self,
         repo: &str,
-        subject: &str,
+        subject: &Digest,
         scopes: &[Scope],
     ) -> Result<Vec<Value>, RegistryError> {
-        let tag = ManifestRef::tag(&fallback_tag(subject));
+        let tag = ManifestRef::Tag(fallback_tag(subject));
         match self.get_manifest(repo, &tag, scopes).await {
             Ok(m) => Ok(serde_json::from_slice::<Value>(&m.bytes)
                 .map(|v| valid_descriptors(&v))
@@ -167,11 +166,8 @@ impl Registry {
         let Some((subject, desc)) = referrer_descriptor(m) else {
             return Ok(());
         };
-        if crate::oci::reference::validate_digest(&subject).is_err() {
-            return Ok(());
-        }
         let scopes = [Scope::push(repo)];
-        let tag = ManifestRef::tag(&fallback_tag(&subject));
+        let tag = ManifestRef::Tag(fallback_tag(&subject));
         let mut index = match self.get_manifest(repo, &tag, &scopes).await {
             Ok(old) => serde_json::from_slice::<Value>(&old.bytes)
                 .ok()
@@ -233,7 +229,7 @@ mod tests {
 
     #[test]
     fn fallback_tags_and_descriptors() {
-        let d = format!("sha256:{}", "a".repeat(64));
+        let d = Digest::fake(&format!("sha256:{}", "a".repeat(64)));
         assert_eq!(fallback_tag(&d), format!("sha256-{}", "a".repeat(64)));
         let bytes = format!(
             r#"{{"schemaVersion":2,"mediaType":"{}","artifactType":"application/spdx+json","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{d}","size":2}},"layers":[],"subject":{{"mediaType":"{}","digest":"{d}","size":10}},"annotations":{{"k":"v"}}}}"#,

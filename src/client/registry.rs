@@ -50,7 +50,7 @@ pub enum Resource<'a> {
     /// `tags/list`.
     Tags,
     /// `referrers/DIGEST`.
-    Referrers(&'a str),
+    Referrers(&'a crate::oci::digest::Digest),
 }
 
 /// A request body: bytes can be sent again on retry, a stream only once.
@@ -212,30 +212,21 @@ impl Registry {
         reference::validate_repository(repo).map_err(invalid)?;
         let mut segs: Vec<&str> = repo.split('/').collect();
         match res {
-            Resource::Manifest(r) => {
-                match r {
-                    ManifestRef::Digest(d) => reference::validate_digest(d),
-                    ManifestRef::Tag(t) => reference::validate_tag(t),
-                }
-                .map_err(invalid)?;
-                segs.extend(["manifests", r.as_str()]);
-            }
+            // A typed tag or digest passed its grammar where it was parsed.
+            Resource::Manifest(r) => segs.extend(["manifests", r.as_str()]),
             Resource::Blob(d) => {
                 reference::validate_digest(d).map_err(invalid)?;
                 segs.extend(["blobs", d]);
             }
             Resource::Uploads => segs.extend(["blobs", "uploads", ""]),
             Resource::Tags => segs.extend(["tags", "list"]),
-            Resource::Referrers(d) => {
-                reference::validate_digest(d).map_err(invalid)?;
-                segs.extend(["referrers", d]);
-            }
+            Resource::Referrers(d) => segs.extend(["referrers", d.as_str()]),
         }
         Ok(self.api_url(&segs))
     }
 
     /// The error for a value that fails a validator.
-    pub(super) fn invalid(&self, e: reference::ReferenceError) -> RegistryError {
+    pub fn invalid(&self, e: reference::ReferenceError) -> RegistryError {
         RegistryError::Invalid {
             host: self.name.clone(),
             message: e.to_string(),

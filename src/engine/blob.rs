@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use super::progress::{Observer, Outcome};
 use super::{placed, stream, TransferError};
 use crate::client::retry::{decide, Budget, Decision};
-use crate::oci::manifest::Desc;
+use crate::oci::manifest::Descriptor;
 use crate::store::{Encoder, Mount, Source, Target};
 
 /// The upload sessions a blob may use, drawn from the destination's policy: after a failed
@@ -40,7 +40,7 @@ impl Sessions {
         &mut self,
         e: TransferError,
         verdict: &stream::Verdict,
-        desc: &Desc,
+        desc: &Descriptor,
         progress: &Arc<dyn Observer>,
     ) -> Result<(), TransferError> {
         match verdict.failure() {
@@ -85,7 +85,7 @@ impl Sessions {
 pub(super) async fn move_blob(
     src: &dyn Source,
     dst: &dyn Target,
-    desc: &Desc,
+    desc: &Descriptor,
     progress: &Arc<dyn Observer>,
     slots: &Arc<Semaphore>,
     check: bool,
@@ -136,7 +136,7 @@ pub(super) async fn move_placed(
     placed: &placed::Placed,
     src: &dyn Source,
     dst: &dyn Target,
-    desc: &Desc,
+    desc: &Descriptor,
     progress: &Arc<dyn Observer>,
     slots: &Arc<Semaphore>,
 ) -> Result<Outcome, TransferError> {
@@ -201,10 +201,10 @@ pub(super) async fn move_placed(
 pub(super) async fn move_encoded(
     enc: &dyn Encoder,
     dst: &dyn Target,
-    raw: &Desc,
+    raw: &Descriptor,
     progress: &Arc<dyn Observer>,
     slots: &Arc<Semaphore>,
-) -> Result<(Desc, Outcome), TransferError> {
+) -> Result<(Descriptor, Outcome), TransferError> {
     if let Some(known) = enc.remembered(raw) {
         if dst.has_blob(&known).await? {
             enc.remember(raw, &known);
@@ -222,11 +222,7 @@ pub(super) async fn move_encoded(
         match dst.put_encoded(bytes, c.result.clone()).await {
             Ok(digest) => {
                 let size = c.result.lock().expect("lock").as_ref().map_or(0, |r| r.1);
-                let desc = Desc {
-                    media_type: c.media_type.clone(),
-                    digest,
-                    size,
-                };
+                let desc = Descriptor::new(c.media_type.clone(), digest, size);
                 enc.remember(raw, &desc);
                 return Ok((desc, Outcome::Moved));
             }

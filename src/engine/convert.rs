@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::plan::Plan;
 use super::TransferError;
+use crate::oci::digest::{self, Digest};
 use crate::oci::manifest::RawManifest;
-use crate::oci::{digest, media};
+use crate::oci::media;
 
 /// The OCI media type for a Docker one (None: not a Docker type, kept).
 fn oci_type(t: &str) -> Option<&'static str> {
@@ -42,7 +43,7 @@ fn retype(v: &mut Value) {
 /// digest and size). None: not a Docker manifest, kept as it is.
 fn convert_one(
     m: &RawManifest,
-    converted: &HashMap<String, (String, u64)>,
+    converted: &HashMap<Digest, (Digest, u64)>,
 ) -> Result<Option<RawManifest>, TransferError> {
     let Some(new_type) = oci_type(&m.media_type) else {
         return Ok(None);
@@ -61,9 +62,9 @@ fn convert_one(
         };
         for d in list {
             retype(d);
-            let old = d.get("digest").and_then(Value::as_str).map(str::to_string);
-            if let Some((new, size)) = old.and_then(|o| converted.get(&o)) {
-                d["digest"] = Value::String(new.clone());
+            let old = d.get("digest").and_then(Value::as_str);
+            if let Some((new, size)) = old.and_then(|o| converted.get(o)) {
+                d["digest"] = Value::String(new.to_string());
                 d["size"] = Value::from(*size);
             }
         }
@@ -75,7 +76,7 @@ fn convert_one(
 
 /// Convert the plan's Docker manifests to OCI (children first, then the top); returns the
 /// top manifest's digests before and after when anything changed.
-pub fn to_oci(plan: &mut Plan) -> Result<Option<(String, String)>, TransferError> {
+pub fn to_oci(plan: &mut Plan) -> Result<Option<(Digest, Digest)>, TransferError> {
     let mut converted = HashMap::new();
     for child in plan.children.iter_mut() {
         if let Some(new) = convert_one(child, &converted)? {

@@ -10,7 +10,8 @@ use tokio::sync::Semaphore;
 use super::blob::move_blob;
 use super::plan::Plan;
 use super::{Options, TransferError};
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::manifest::{Descriptor, RawManifest};
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::store::{Source, Target};
 
@@ -20,7 +21,7 @@ pub(super) async fn put_all(
     src: &dyn Source,
     dst: &dyn Target,
     plan: &Plan,
-    tags: &[String],
+    tags: &[Tag],
     opts: &Options,
     slots: &Arc<Semaphore>,
 ) -> Result<bool, TransferError> {
@@ -63,7 +64,7 @@ async fn put_healing(
     dst: &dyn Target,
     m: &RawManifest,
     reference: ManifestRef,
-    blobs: &[Desc],
+    blobs: &[Descriptor],
     opts: &Options,
     slots: &Arc<Semaphore>,
 ) -> Result<bool, TransferError> {

@@ -24,7 +24,9 @@ use tokio::sync::Semaphore;
 pub use crate::store::{docker, Repo, Source, Target, TransferError};
 pub use progress::{Observer, Outcome};
 
-use crate::oci::manifest::Desc;
+use crate::oci::digest::Digest;
+use crate::oci::manifest::Descriptor;
+use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
 use crate::oci::reference::ManifestRef;
 
@@ -58,11 +60,11 @@ impl Default for Options {
 pub struct Report {
     /// `HOST/REPO@sha256:…` (or the local destination).
     pub reference: String,
-    pub digest: String,
+    pub digest: Digest,
     pub media_type: String,
     /// Manifests and blobs, in bytes.
     pub size: u64,
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     pub blobs_moved: usize,
     pub blobs_skipped: usize,
     pub blobs_mounted: usize,
@@ -70,7 +72,7 @@ pub struct Report {
     /// Every retry on the way, as printed on stderr.
     pub retries: Vec<String>,
     /// Referrers (signatures, SBOMs, attestations) copied with the image, by digest.
-    pub referrers: Vec<String>,
+    pub referrers: Vec<Digest>,
     /// Destination cosign tags that differ from the source's: kept, not overwritten.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub referrers_kept: Vec<crate::app::referrers::Kept>,
@@ -81,7 +83,7 @@ pub async fn transfer(
     src: &dyn Source,
     reference: &ManifestRef,
     dst: &dyn Target,
-    tags: &[String],
+    tags: &[Tag],
     opts: &Options,
 ) -> Result<Report, TransferError> {
     copy(src, reference, dst, tags, opts, Write::default()).await
@@ -93,7 +95,7 @@ pub async fn transfer_as_oci(
     src: &dyn Source,
     reference: &ManifestRef,
     dst: &dyn Target,
-    tags: &[String],
+    tags: &[Tag],
     opts: &Options,
 ) -> Result<Report, TransferError> {
     let write = Write {
@@ -144,7 +146,7 @@ pub async fn copy(
     src: &dyn Source,
     reference: &ManifestRef,
     dst: &dyn Target,
-    tags: &[String],
+    tags: &[Tag],
     opts: &Options,
     write: Write<'_>,
 ) -> Result<Report, TransferError> {
@@ -167,7 +169,7 @@ pub async fn copy(
     }
     let moved = moved?;
     if let Some(e) = encoder {
-        let encoded: HashMap<String, Desc> = plan
+        let encoded: HashMap<Digest, Descriptor> = plan
             .blobs
             .iter()
             .zip(&moved)
@@ -214,10 +216,10 @@ pub async fn copy(
 async fn move_all(
     src: &dyn Source,
     dst: &dyn Target,
-    blobs: &[Desc],
+    blobs: &[Descriptor],
     opts: &Options,
     slots: &Arc<Semaphore>,
-) -> Result<Vec<(Desc, Outcome)>, TransferError> {
+) -> Result<Vec<(Descriptor, Outcome)>, TransferError> {
     let one = |i: usize, d| async move {
         let p = &opts.progress;
         let (to, o) = match src.encoder() {
@@ -233,7 +235,7 @@ async fn move_all(
         p.blob_done(d, o);
         Ok::<_, TransferError>((i, to, o))
     };
-    let mut moved: Vec<(usize, Desc, Outcome)> = fstream::iter(blobs.iter().enumerate())
+    let mut moved: Vec<(usize, Descriptor, Outcome)> = fstream::iter(blobs.iter().enumerate())
         .map(|(i, d)| one(i, d))
         .buffer_unordered(opts.jobs.max(1) * 2)
         .try_collect()

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::TransferError;
-use crate::oci::manifest::{Desc, Parsed, RawManifest};
+use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::platform::Platform;
 use crate::oci::reference::ManifestRef;
 use crate::store::Source;
@@ -17,7 +17,7 @@ pub struct Plan {
     /// Child manifests of an index, pushed before it.
     pub children: Vec<RawManifest>,
     /// Unique blobs (configs and layers), largest first.
-    pub blobs: Vec<Desc>,
+    pub blobs: Vec<Descriptor>,
 }
 
 impl Plan {
@@ -133,7 +133,7 @@ async fn check_platform(
     let Parsed::Image(m) = parse(top)? else {
         return Ok(());
     };
-    let config = Desc::from(m.config());
+    let config = m.config.clone();
     if config.size > 8 << 20 {
         return Ok(());
     }
@@ -156,7 +156,10 @@ async fn check_platform(
 }
 
 /// The blobs of `top` and its children, each digest once, largest first.
-fn unique_blobs(top: &RawManifest, children: &[RawManifest]) -> Result<Vec<Desc>, TransferError> {
+fn unique_blobs(
+    top: &RawManifest,
+    children: &[RawManifest],
+) -> Result<Vec<Descriptor>, TransferError> {
     let mut seen = HashSet::new();
     let mut blobs = Vec::new();
     for m in std::iter::once(top).chain(children.iter()) {
@@ -217,10 +220,13 @@ mod tests {
         let index = RawManifest::new(
             bytes::Bytes::from_static(b"{}"),
             media::OCI_INDEX.into(),
-            "sha256:x".into(),
+            crate::oci::digest::Digest::fake("sha256:x"),
         );
         let blobs = unique_blobs(&index, &[amd.clone(), arm, amd]).unwrap();
-        let got: Vec<(String, u64)> = blobs.into_iter().map(|b| (b.digest, b.size)).collect();
+        let got: Vec<(String, u64)> = blobs
+            .into_iter()
+            .map(|b| (b.digest.into_string(), b.size))
+            .collect();
         assert_eq!(
             got,
             vec![

@@ -2,7 +2,8 @@
 //! bytes, restarted, done as moved, skipped or mounted; retries; manifests and tags put;
 //! finished). cli/ draws bars, lines and reports from them; the engine never prints.
 
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::digest::Digest;
+use crate::oci::manifest::{Descriptor, RawManifest};
 
 /// What happened to one blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,15 +21,15 @@ pub trait Observer: Send + Sync {
     /// The plan is known: this many blobs, and bytes in blobs, to consider.
     fn planned(&self, _blobs: usize, _bytes: u64) {}
     /// A blob starts moving (not told for one skipped or mounted).
-    fn blob_start(&self, _desc: &Desc) {}
+    fn blob_start(&self, _desc: &Descriptor) {}
     /// `n` more bytes of the blob `digest` went by.
-    fn blob_bytes(&self, _digest: &str, _n: u64) {}
+    fn blob_bytes(&self, _digest: &Digest, _n: u64) {}
     /// A blob transfer starts over (new upload session); its bytes so far are forgotten.
-    fn blob_restart(&self, _desc: &Desc) {}
+    fn blob_restart(&self, _desc: &Descriptor) {}
     /// The engine tries `what` again (attempt `attempt` of `of`) after `cause`.
     fn retried(&self, _what: &str, _cause: &str, _attempt: u32, _of: u32) {}
     /// A blob is at the target: moved, skipped (already there) or mounted.
-    fn blob_done(&self, _desc: &Desc, _outcome: Outcome) {}
+    fn blob_done(&self, _desc: &Descriptor, _outcome: Outcome) {}
     /// A manifest was stored by digest.
     fn manifest_put(&self, _m: &RawManifest) {}
     /// The top manifest was stored under `tag`.

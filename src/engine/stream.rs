@@ -13,7 +13,7 @@ pub use crate::store::registry::registry_blob;
 
 use super::progress::Observer;
 use crate::oci::digest::Hasher;
-use crate::oci::manifest::Desc;
+use crate::oci::manifest::Descriptor;
 
 /// Why a blob's stream ended badly, recorded where the engine can read it after the body was
 /// consumed by an upload or a file write.
@@ -73,7 +73,7 @@ pub fn watched(
 /// next blob starts streaming while the registry commits this one.
 pub fn verified(
     inner: ByteStream,
-    desc: Desc,
+    desc: Descriptor,
     progress: Arc<dyn Observer>,
     verdict: Verdict,
     hash: bool,
@@ -81,7 +81,7 @@ pub fn verified(
 ) -> ByteStream {
     struct St {
         inner: ByteStream,
-        desc: Desc,
+        desc: Descriptor,
         hasher: Option<Hasher>,
         seen: u64,
         progress: Arc<dyn Observer>,
@@ -97,7 +97,7 @@ pub fn verified(
             }
             self.checked = true;
             let actual = match self.hasher.take() {
-                Some(h) => h.finish(),
+                Some(h) => h.finish().into_string(),
                 None if self.seen == self.desc.size => return None,
                 None => "(not hashed)".to_string(),
             };
@@ -173,16 +173,16 @@ mod tests {
         Box::pin(stream::iter(v))
     }
 
-    fn desc(bytes: &[u8]) -> Desc {
-        Desc {
-            media_type: "application/octet-stream".into(),
-            digest: sha256(bytes),
-            size: bytes.len() as u64,
-        }
+    fn desc(bytes: &[u8]) -> Descriptor {
+        Descriptor::new(
+            "application/octet-stream",
+            sha256(bytes),
+            bytes.len() as u64,
+        )
     }
 
     /// Run `inner` through `verified` for `d`: the bytes handed on, the error, the verdict.
-    async fn run(inner: ByteStream, d: Desc) -> (Vec<u8>, Option<String>, Option<Failure>) {
+    async fn run(inner: ByteStream, d: Descriptor) -> (Vec<u8>, Option<String>, Option<Failure>) {
         let verdict = Verdict::default();
         let mut s = verified(inner, d, Arc::new(Silent), verdict.clone(), true, None);
         let mut out = Vec::new();

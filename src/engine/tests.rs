@@ -6,12 +6,18 @@ use std::sync::{Arc, Mutex};
 
 use super::progress::{Observer, Outcome};
 use super::{transfer, Options, TransferError};
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::digest::Digest;
+use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
+
+fn tag(t: &str) -> Tag {
+    Tag::parse(t).unwrap()
+}
 use crate::store::memory::Memory;
 
-fn desc_json(d: &Desc) -> String {
+fn desc_json(d: &Descriptor) -> String {
     format!(
         r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#,
         d.media_type, d.digest, d.size
@@ -19,10 +25,15 @@ fn desc_json(d: &Desc) -> String {
 }
 
 /// An image in `m`: a config and these layers; its manifest, tagged `tag` when given.
-fn image(m: &Memory, arch: &str, layers: &[&[u8]], tag: Option<&str>) -> (RawManifest, Vec<Desc>) {
+fn image(
+    m: &Memory,
+    arch: &str,
+    layers: &[&[u8]],
+    tag: Option<&str>,
+) -> (RawManifest, Vec<Descriptor>) {
     let config = format!(r#"{{"architecture":"{arch}","os":"linux"}}"#);
     let config = m.add_blob(media::OCI_CONFIG, config.as_bytes());
-    let layers: Vec<Desc> = layers
+    let layers: Vec<Descriptor> = layers
         .iter()
         .map(|l| m.add_blob(media::OCI_LAYER_GZIP, l))
         .collect();
@@ -38,7 +49,7 @@ fn image(m: &Memory, arch: &str, layers: &[&[u8]], tag: Option<&str>) -> (RawMan
 }
 
 /// An index of two images sharing their first layer, tagged `v1`: the index and the blobs.
-fn two_platforms(m: &Memory) -> (RawManifest, Vec<Desc>) {
+fn two_platforms(m: &Memory) -> (RawManifest, Vec<Descriptor>) {
     let shared: &[u8] = b"shared layer bytes, more than one piece";
     let (amd, a) = image(m, "amd64", &[shared, b"amd64 only"], None);
     let (arm, b) = image(m, "arm64", &[shared, b"arm64 only layer"], None);
@@ -79,9 +90,9 @@ async fn shared_layers_move_once_and_the_tag_names_the_index() {
     );
     let r = transfer(
         &src,
-        &ManifestRef::tag("v1"),
+        &ManifestRef::Tag(tag("v1")),
         &dst,
-        &["v1".into()],
+        &[tag("v1")],
         &Options::default(),
     )
     .await
@@ -112,9 +123,9 @@ async fn a_blob_the_target_has_is_skipped_without_a_put() {
     dst.add_blob(&blobs[1].media_type, b"layer one");
     let r = transfer(
         &src,
-        &ManifestRef::tag("v1"),
+        &ManifestRef::Tag(tag("v1")),
         &dst,
-        &["v2".into()],
+        &[tag("v2")],
         &Options::default(),
     )
     .await
@@ -141,15 +152,15 @@ async fn a_corrupt_source_blob_fails_and_commits_nothing() {
     src.corrupt(&blobs[2].digest);
     let e = transfer(
         &src,
-        &ManifestRef::tag("v1"),
+        &ManifestRef::Tag(tag("v1")),
         &dst,
-        &["v1".into()],
+        &[tag("v1")],
         &Options::default(),
     )
     .await
     .unwrap_err();
     assert!(matches!(e, TransferError::Verify(_)), "{e:?}");
-    assert!(e.to_string().contains(&blobs[2].digest), "{e}");
+    assert!(e.to_string().contains(blobs[2].digest.as_str()), "{e}");
     assert_eq!(dst.counts(), (0, 0));
     assert_eq!(dst.tagged("v1"), None);
     let log = dst.log();
@@ -184,17 +195,17 @@ impl Observer for Recorder {
     fn planned(&self, blobs: usize, bytes: u64) {
         self.push(Event::Planned(blobs, bytes));
     }
-    fn blob_start(&self, d: &Desc) {
-        self.push(Event::Start(d.digest.clone()));
+    fn blob_start(&self, d: &Descriptor) {
+        self.push(Event::Start(d.digest.to_string()));
     }
-    fn blob_bytes(&self, digest: &str, n: u64) {
-        self.push(Event::Bytes(digest.into(), n));
+    fn blob_bytes(&self, digest: &Digest, n: u64) {
+        self.push(Event::Bytes(digest.to_string(), n));
     }
-    fn blob_done(&self, d: &Desc, o: Outcome) {
-        self.push(Event::Done(d.digest.clone(), o));
+    fn blob_done(&self, d: &Descriptor, o: Outcome) {
+        self.push(Event::Done(d.digest.to_string(), o));
     }
     fn manifest_put(&self, m: &RawManifest) {
-        self.push(Event::Manifest(m.digest.clone()));
+        self.push(Event::Manifest(m.digest.to_string()));
     }
     fn tag_put(&self, tag: &str, _digest: &str) {
         self.push(Event::Tag(tag.into()));
@@ -217,9 +228,15 @@ async fn events_come_in_order_with_byte_totals_equal_to_the_sizes() {
         progress: rec.clone(),
         ..Options::default()
     };
-    transfer(&src, &ManifestRef::tag("v1"), &dst, &["v1".into()], &opts)
-        .await
-        .unwrap();
+    transfer(
+        &src,
+        &ManifestRef::Tag(tag("v1")),
+        &dst,
+        &[tag("v1")],
+        &opts,
+    )
+    .await
+    .unwrap();
     let ev = rec.0.lock().unwrap().clone();
     let total: u64 = blobs.iter().map(|b| b.size).sum();
     assert_eq!(ev[0], Event::Planned(5, total));
@@ -246,25 +263,25 @@ async fn events_come_in_order_with_byte_totals_equal_to_the_sizes() {
         .unwrap();
     assert!(last_done < first_manifest, "{ev:?}");
     assert_eq!(
-        at(&Event::Done(blobs[0].digest.clone(), Outcome::Skipped)),
+        at(&Event::Done(blobs[0].digest.to_string(), Outcome::Skipped)),
         ev.iter()
             .position(|e| matches!(e, Event::Done(d, _) if *d == blobs[0].digest))
             .unwrap()
     );
-    assert!(!ev.contains(&Event::Start(blobs[0].digest.clone())));
+    assert!(!ev.contains(&Event::Start(blobs[0].digest.to_string())));
     for b in &blobs[1..] {
-        assert_eq!(seen.get(&b.digest), Some(&b.size), "{}", b.digest);
-        let done = at(&Event::Done(b.digest.clone(), Outcome::Moved));
+        assert_eq!(seen.get(b.digest.as_str()), Some(&b.size), "{}", b.digest);
+        let done = at(&Event::Done(b.digest.to_string(), Outcome::Moved));
         let last_bytes = ev
             .iter()
             .rposition(|e| matches!(e, Event::Bytes(d, _) if *d == b.digest))
             .unwrap();
-        assert!(at(&Event::Start(b.digest.clone())) < last_bytes && last_bytes < done);
+        assert!(at(&Event::Start(b.digest.to_string())) < last_bytes && last_bytes < done);
     }
     let manifests: Vec<&Event> = ev
         .iter()
         .filter(|e| matches!(e, Event::Manifest(_)))
         .collect();
     assert_eq!(manifests.len(), 2, "the two children, by digest");
-    assert!(!manifests.contains(&&Event::Manifest(index.digest.clone())));
+    assert!(!manifests.contains(&&Event::Manifest(index.digest.to_string())));
 }

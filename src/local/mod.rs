@@ -43,7 +43,7 @@ pub enum LocalError {
     Corrupt {
         path: PathBuf,
         digest: String,
-        actual: String,
+        actual: crate::oci::digest::Digest,
     },
 }
 

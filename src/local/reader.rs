@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::archive::TarIndex;
 use super::{Kind, LocalError, LocalRef};
 use crate::oci::bytes::ByteStream;
-use crate::oci::digest;
-use crate::oci::manifest::{detect_media_type, Desc, RawManifest};
+use crate::oci::digest::{self, Digest};
+use crate::oci::manifest::{detect_media_type, Descriptor, RawManifest};
 use crate::oci::media;
 use crate::oci::reference::ManifestRef;
 
@@ -29,7 +29,7 @@ enum Store {
 #[derive(Debug, Clone)]
 pub struct DockerImage {
     pub config: Bytes,
-    pub config_digest: String,
+    pub config_digest: Digest,
     pub layers: Vec<DockerLayer>,
     pub repo_tags: Vec<String>,
 }
@@ -40,29 +40,21 @@ pub struct DockerImage {
 pub struct DockerLayer {
     /// The file in the archive.
     pub file: String,
-    pub diff_id: String,
+    pub diff_id: Digest,
     /// The file's size.
     pub size: u64,
     /// For a gzip-compressed file, its digest: the blob is pushed as it is. Taken from a name
     /// of the form `HEX.tar.gz` or `blobs/sha256/HEX` (a claim checked as the blob streams),
     /// else computed when the archive is opened.
-    pub gzip: Option<String>,
+    pub gzip: Option<Digest>,
 }
 
 impl DockerLayer {
     /// The layer as the archive holds it, for progress and for a plain push.
-    pub fn raw(&self) -> Desc {
+    pub fn raw(&self) -> Descriptor {
         match &self.gzip {
-            Some(d) => Desc {
-                media_type: media::DOCKER_LAYER_GZIP.into(),
-                digest: d.clone(),
-                size: self.size,
-            },
-            None => Desc {
-                media_type: media::DOCKER_LAYER_TAR.into(),
-                digest: self.diff_id.clone(),
-                size: self.size,
-            },
+            Some(d) => Descriptor::new(media::DOCKER_LAYER_GZIP, d.clone(), self.size),
+            None => Descriptor::new(media::DOCKER_LAYER_TAR, self.diff_id.clone(), self.size),
         }
     }
 }
@@ -149,7 +141,7 @@ fn blob_name(d: &str) -> Result<String, LocalError> {
 /// The digest of a layer file that is gzip-compressed (None for an uncompressed one): from a
 /// name that carries it (`HEX.tar.gz`, `blobs/sha256/HEX`; checked when the blob streams),
 /// else by reading the file.
-fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<String>, LocalError> {
+fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<Digest>, LocalError> {
     use std::io::Read;
     let mut head = Vec::with_capacity(2);
     t.reader(file)?
@@ -164,8 +156,7 @@ fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<String>, LocalError> {
         .strip_suffix(".tar.gz")
         .or_else(|| file.strip_prefix("blobs/sha256/"))
         .unwrap_or("");
-    let claimed = format!("sha256:{hex}");
-    if crate::oci::reference::validate_digest(&claimed).is_ok() {
+    if let Ok(claimed) = Digest::parse(&format!("sha256:{hex}")) {
         return Ok(Some(claimed));
     }
     let mut r = t.reader(file)?;
@@ -245,7 +236,7 @@ impl LocalImage {
     }
 
     /// The top manifest's reference to pass to the engine: its digest.
-    pub fn top_digest(&self) -> Result<String, LocalError> {
+    pub fn top_digest(&self) -> Result<Digest, LocalError> {
         if let Some(m) = &self.synthesized {
             return Ok(m.digest.clone());
         }
@@ -265,7 +256,7 @@ impl LocalImage {
                     self.path().display()
                 ))
             })?;
-            return Ok(r.tag);
+            return Ok(r.tag.map(|t| t.into_string()));
         }
         Ok(self
             .index_entry()
@@ -275,7 +266,7 @@ impl LocalImage {
     }
 
     /// The index.json entry selected by the tag (or the only entry), with its ref.name.
-    fn index_entry(&self) -> Result<(Desc, Option<String>), LocalError> {
+    fn index_entry(&self) -> Result<(Descriptor, Option<String>), LocalError> {
         let path = self.store.path();
         let idx: Value = serde_json::from_slice(&self.store.read("index.json")?)
             .map_err(|e| bad(path, format!("index.json is not JSON: {e}")))?;
@@ -312,18 +303,15 @@ impl LocalImage {
                 self.r.tag.as_deref().unwrap_or_default()
             ),
         })?;
-        let d: Desc = Desc {
-            media_type: m["mediaType"]
-                .as_str()
-                .unwrap_or(media::OCI_MANIFEST)
-                .to_string(),
-            digest: m["digest"]
-                .as_str()
-                .ok_or_else(|| bad(path, "index.json entry without digest"))?
-                .to_string(),
-            size: m["size"].as_u64().unwrap_or(0),
-        };
-        crate::oci::reference::validate_digest(&d.digest).map_err(|e| bad(path, e.to_string()))?;
+        let digest = m["digest"]
+            .as_str()
+            .ok_or_else(|| bad(path, "index.json entry without digest"))?;
+        let digest = Digest::parse(digest).map_err(|e| bad(path, e.to_string()))?;
+        let d = Descriptor::new(
+            m["mediaType"].as_str().unwrap_or(media::OCI_MANIFEST),
+            digest,
+            m["size"].as_u64().unwrap_or(0),
+        );
         let name = m["annotations"][REF_NAME].as_str().map(str::to_string);
         Ok((d, name))
     }
@@ -347,7 +335,7 @@ impl LocalImage {
         if actual != digest {
             return Err(LocalError::Corrupt {
                 path: self.store.path().to_path_buf(),
-                digest,
+                digest: digest.into_string(),
                 actual,
             });
         }
@@ -360,7 +348,7 @@ impl LocalImage {
         Ok(RawManifest::new(Bytes::from(bytes), mt, digest))
     }
 
-    pub async fn blob(&self, desc: &Desc) -> Result<ByteStream, LocalError> {
+    pub async fn blob(&self, desc: &Descriptor) -> Result<ByteStream, LocalError> {
         if let Some(d) = &self.docker {
             if desc.digest == d.config_digest {
                 let c = d.config.clone();
@@ -440,10 +428,14 @@ impl LocalImage {
             ));
         }
         let mut layers = Vec::new();
-        for (i, id) in diff_ids.iter().enumerate() {
-            crate::oci::reference::validate_digest(id)
-                .map_err(|e| bad(&path, format!("config rootfs.diff_ids[{i}]: {e}")))?;
-        }
+        let diff_ids = diff_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                Digest::parse(id)
+                    .map_err(|e| bad(&path, format!("config rootfs.diff_ids[{i}]: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let Store::Tar(t) = &self.store else {
             unreachable!("docker archives are tars")
         };

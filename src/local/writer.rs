@@ -24,8 +24,9 @@ use super::{Kind, LocalError, LocalRef};
 use crate::interrupt::{self, Checked, Staged};
 use crate::oci::bytes::ByteStream;
 use crate::oci::digest::Hasher;
-use crate::oci::manifest::{Desc, Parsed, RawManifest};
+use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
 pub struct LayoutWriter {
@@ -37,7 +38,7 @@ pub struct LayoutWriter {
     /// `RepoTags` entry for a docker-archive.
     repo_tag: Option<String>,
     /// Manifests stored under a tag: (descriptor, tag).
-    tagged: Mutex<Vec<(Desc, String)>>,
+    tagged: Mutex<Vec<(Descriptor, Tag)>>,
 }
 
 /// `blobs/ALG/HEX` for a digest that passed the shared validator: nothing else becomes a path.
@@ -185,7 +186,7 @@ impl LayoutWriter {
         Ok(self.staging.path().join(blob_rel(d)?))
     }
 
-    pub async fn has_blob(&self, desc: &Desc) -> bool {
+    pub async fn has_blob(&self, desc: &Descriptor) -> bool {
         let Ok(rel) = blob_rel(&desc.digest) else {
             return false;
         };
@@ -197,7 +198,7 @@ impl LayoutWriter {
     }
 
     /// Write a verified stream under a temporary name, renamed once the stream ended cleanly.
-    pub async fn write_blob(&self, desc: &Desc, bytes: ByteStream) -> Result<(), LocalError> {
+    pub async fn write_blob(&self, desc: &Descriptor, bytes: ByteStream) -> Result<(), LocalError> {
         let fin = self.staged(&desc.digest)?;
         if let Some(dir) = fin.parent() {
             tokio::fs::create_dir_all(dir)
@@ -226,11 +227,7 @@ impl LayoutWriter {
             .await
             .map_err(|e| LocalError::io(&p, e))?;
         if let ManifestRef::Tag(tag) = reference {
-            let d = Desc {
-                media_type: m.media_type.clone(),
-                digest: m.digest.clone(),
-                size: m.bytes.len() as u64,
-            };
+            let d = Descriptor::new(m.media_type.clone(), m.digest.clone(), m.bytes.len() as u64);
             self.tagged.lock().expect("lock").push((d, tag.clone()));
         }
         Ok(())

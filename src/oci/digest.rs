@@ -189,9 +189,17 @@ pub(crate) use str_newtype;
 
 str_newtype!(Digest, "a digest (sha256:HEX)");
 
+/// Unit tests name digests shortly (`"sha256:d"`): in tests only, any text is taken.
+#[cfg(test)]
+impl Digest {
+    pub fn fake(s: &str) -> Self {
+        Digest(s.to_string())
+    }
+}
+
 /// `sha256:` + hex of the bytes.
-pub fn sha256(bytes: &[u8]) -> String {
-    Digest::of_bytes(bytes).into_string()
+pub fn sha256(bytes: &[u8]) -> Digest {
+    Digest::of_bytes(bytes)
 }
 
 /// A running hash in the algorithm of an expected digest.
@@ -232,13 +240,13 @@ impl Hasher {
             Hasher::Sha512(h) => Digest(format!("sha512:{}", hex::encode(h.finalize()))),
         }
     }
-    pub fn finish(self) -> String {
-        self.finish_digest().into_string()
+    pub fn finish(self) -> Digest {
+        self.finish_digest()
     }
 }
 
 /// The digest of `bytes` in the algorithm of `expected`.
-pub fn of_like(expected: &str, bytes: &[u8]) -> String {
+pub fn of_like(expected: &str, bytes: &[u8]) -> Digest {
     let mut h = Hasher::for_digest(expected);
     h.update(bytes);
     h.finish()

@@ -1,9 +1,12 @@
 //! Manifests as stored: the exact bytes, their media type and digest, and a parsed view
-//! (image manifest or index, OCI or Docker) for reading descriptors.
+//! (image manifest or index, OCI or Docker) for reading descriptors, and the one `Descriptor`.
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+use serde::{Deserialize, Serialize};
 
+use super::digest::Digest;
 use super::media;
 
 /// A manifest exactly as the registry (or a layout) holds it.
@@ -11,7 +14,7 @@ use super::media;
 pub struct RawManifest {
     pub bytes: Bytes,
     pub media_type: String,
-    pub digest: String,
+    pub digest: Digest,
 }
 
 /// The parsed view.
@@ -24,27 +27,87 @@ pub enum Parsed {
 #[derive(Debug, thiserror::Error)]
 #[error("manifest {digest} is not a valid {kind}: {message}")]
 pub struct ManifestError {
-    pub digest: String,
+    pub digest: Digest,
     pub kind: String,
     pub message: String,
 }
 
-/// A blob or child manifest named by a manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Desc {
+/// A blob or child manifest named by a manifest: the one descriptor type. Its digest is
+/// validated when it is parsed (serde), so past the parser nobody checks it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
     pub media_type: String,
-    pub digest: String,
+    pub digest: Digest,
     pub size: u64,
+    /// The platform of an index entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<IndexPlatform>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
-impl From<&Descriptor> for Desc {
-    fn from(d: &Descriptor) -> Self {
-        Desc {
-            media_type: d.media_type().to_string(),
-            digest: d.digest().to_string(),
-            size: d.size(),
+impl Descriptor {
+    pub fn new(media_type: impl Into<String>, digest: Digest, size: u64) -> Self {
+        Descriptor {
+            media_type: media_type.into(),
+            digest,
+            size,
+            platform: None,
+            artifact_type: None,
+            annotations: None,
         }
     }
+}
+
+/// An index entry's platform as written in the index (`os.version` and `os.features` are
+/// read and kept only so a rewrite does not lose them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexPlatform {
+    pub architecture: String,
+    pub os: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub os_version: Option<String>,
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub os_features: Option<Vec<String>>,
+}
+
+/// An image manifest (OCI or Docker schema 2): what cr reads of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageManifest {
+    pub config: Descriptor,
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    #[serde(default)]
+    pub subject: Option<Descriptor>,
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// An image index (OCI index or Docker manifest list): what cr reads of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageIndex {
+    pub manifests: Vec<Descriptor>,
+    #[serde(default)]
+    pub subject: Option<Descriptor>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// The media type of manifest bytes: the `mediaType` field, else the Content-Type the server
@@ -78,7 +141,7 @@ pub fn detect_media_type(bytes: &[u8], content_type: Option<&str>) -> String {
 }
 
 impl RawManifest {
-    pub fn new(bytes: Bytes, media_type: String, digest: String) -> Self {
+    pub fn new(bytes: Bytes, media_type: String, digest: Digest) -> Self {
         RawManifest {
             bytes,
             media_type,
@@ -119,11 +182,11 @@ impl RawManifest {
 
 impl Parsed {
     /// The config and layers of an image manifest (config first); empty for an index.
-    pub fn blobs(&self) -> Vec<Desc> {
+    pub fn blobs(&self) -> Vec<Descriptor> {
         match self {
-            Parsed::Image(m) => std::iter::once(m.config())
-                .chain(m.layers().iter())
-                .map(Desc::from)
+            Parsed::Image(m) => std::iter::once(&m.config)
+                .chain(m.layers.iter())
+                .cloned()
                 .collect(),
             Parsed::Index(_) => Vec::new(),
         }
@@ -131,17 +194,17 @@ impl Parsed {
 
     /// Child manifests of an index, each digest once (a hostile index may list one child
     /// thousands of times); empty for an image.
-    pub fn children(&self) -> Vec<(Desc, Option<super::platform::Platform>)> {
+    pub fn children(&self) -> Vec<(Descriptor, Option<super::platform::Platform>)> {
         match self {
             Parsed::Index(i) => {
                 let mut seen = std::collections::HashSet::new();
-                i.manifests()
+                i.manifests
                     .iter()
-                    .filter(|d| seen.insert(d.digest().to_string()))
+                    .filter(|d| seen.insert(d.digest.clone()))
                     .map(|d| {
                         (
-                            Desc::from(d),
-                            d.platform().as_ref().map(super::platform::Platform::of),
+                            d.clone(),
+                            d.platform.as_ref().map(super::platform::Platform::of),
                         )
                     })
                     .collect()
@@ -155,7 +218,7 @@ impl Parsed {
     pub fn pick_platform(
         &self,
         want: Option<&super::platform::Platform>,
-    ) -> Option<(Desc, Option<super::platform::Platform>)> {
+    ) -> Option<(Descriptor, Option<super::platform::Platform>)> {
         let children = self.children();
         let amd64 = super::platform::Platform {
             os: "linux".into(),
@@ -194,7 +257,11 @@ mod tests {
     fn parses_docker_manifest() {
         let mt = detect_media_type(IMG.as_bytes(), None);
         assert_eq!(mt, media::DOCKER_MANIFEST);
-        let raw = RawManifest::new(Bytes::from_static(IMG.as_bytes()), mt, "d".into());
+        let raw = RawManifest::new(
+            Bytes::from_static(IMG.as_bytes()),
+            mt,
+            Digest::of_bytes(b"d"),
+        );
         let p = raw.parse().unwrap();
         assert_eq!(p.image_size(), 42);
         assert_eq!(p.blobs()[1].media_type, media::DOCKER_LAYER_GZIP);

@@ -43,6 +43,12 @@ impl Tag {
         Ok(Tag(s.to_string()))
     }
 
+    /// The referrers fallback tag of `subject`: `sha256-HEX`, cut to 128 characters (always a
+    /// valid tag: a digest's hex is of the tag alphabet).
+    pub fn referrers_of(subject: &super::digest::Digest) -> Self {
+        Tag(subject.replacen(':', "-", 1).chars().take(128).collect())
+    }
+
     /// `latest`, the tag meant when a name has neither tag nor digest.
     pub fn latest() -> Self {
         Tag("latest".to_string())

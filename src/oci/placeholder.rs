@@ -25,7 +25,7 @@ pub struct Placeholder {
 }
 
 /// An empty tar (two zero blocks), gzip-compressed: the one layer of a placeholder.
-fn empty_layer() -> (Bytes, String) {
+fn empty_layer() -> (Bytes, super::digest::Digest) {
     let tar = vec![0u8; 1024];
     let diff_id = digest::sha256(&tar);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -81,7 +81,7 @@ pub fn build(image: &str, docker: bool) -> Placeholder {
 
 /// The config digest of a manifest shaped like a placeholder (an image manifest with one
 /// layer and a small config), whose config is then read to tell; None for anything else.
-pub fn config_of(m: &RawManifest) -> Option<String> {
+pub fn config_of(m: &RawManifest) -> Option<super::digest::Digest> {
     let blobs = m.parse().ok()?.blobs();
     match blobs.as_slice() {
         [config, _layer] if config.size <= MAX_CONFIG as u64 => Some(config.digest.clone()),

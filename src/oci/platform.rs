@@ -70,11 +70,11 @@ impl fmt::Display for Platform {
 
 impl Platform {
     /// From an index entry's platform.
-    pub fn of(p: &oci_spec::image::Platform) -> Self {
+    pub fn of(p: &super::manifest::IndexPlatform) -> Self {
         Platform {
-            os: p.os().to_string(),
-            arch: p.architecture().to_string(),
-            variant: p.variant().clone().filter(|v| !v.is_empty()),
+            os: p.os.clone(),
+            arch: p.architecture.clone(),
+            variant: p.variant.clone().filter(|v| !v.is_empty()),
         }
     }
 

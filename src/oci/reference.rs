@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub use super::digest::Digest;
+pub use super::name::{Repository, Tag};
 pub use crate::host::{is_host, is_loopback, normalise_host, strip_port, Host};
 
 /// What is wrong with an image name. Each variant names the offending part.
@@ -45,9 +47,9 @@ pub struct Reference {
     /// Registry host as the user knows it (`docker.io`, `localhost:5000`, `us.icr.io`).
     pub registry: String,
     /// Repository path, e.g. `namespace/repo`.
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
+    pub repository: Repository,
+    pub tag: Option<Tag>,
+    pub digest: Option<Digest>,
 }
 
 impl Reference {
@@ -66,18 +68,14 @@ impl Reference {
             ));
         }
         let (rest, digest) = match name.split_once('@') {
-            Some((r, d)) => {
-                validate_digest(d)?;
-                (r, Some(d.to_string()))
-            }
+            Some((r, d)) => (r, Some(Digest::parse(d)?)),
             None => (name, None),
         };
         let (rest, tag) = match rest.rfind(':') {
             Some(i) if !rest[i + 1..].contains('/') && !rest[i + 1..].contains(']') => {
                 let t = &rest[i + 1..];
                 // `host:port` alone (no slash after) is not a tag only when there is no path
-                validate_tag(t)?;
-                (&rest[..i], Some(t.to_string()))
+                (&rest[..i], Some(Tag::parse(t)?))
             }
             _ => (rest, None),
         };
@@ -88,14 +86,14 @@ impl Reference {
         if path.is_empty() {
             return Err(ReferenceError::MissingPath(name.to_string()));
         }
-        validate_repository(&path)?;
+        let repository = Repository::parse(&path)?;
         let repository = if registry == DOCKER_HUB && !path.contains('/') {
-            format!("library/{path}")
+            Repository::parse(&format!("library/{path}"))?
         } else {
-            path
+            repository
         };
         if registry.len() + 1 + repository.len() > 255 {
-            return Err(ReferenceError::TooLong(repository));
+            return Err(ReferenceError::TooLong(repository.into_string()));
         }
         Ok(Reference {
             registry,
@@ -119,13 +117,13 @@ impl Reference {
         match (&self.digest, &self.tag) {
             (Some(d), _) => ManifestRef::Digest(d.clone()),
             (None, Some(t)) => ManifestRef::Tag(t.clone()),
-            (None, None) => ManifestRef::Tag("latest".into()),
+            (None, None) => ManifestRef::Tag(Tag::latest()),
         }
     }
 
     /// The namespace: first path component.
     pub fn namespace(&self) -> &str {
-        self.repository.split('/').next().unwrap_or("")
+        self.repository.namespace()
     }
 
     /// `HOST/REPO` without tag or digest.
@@ -139,9 +137,9 @@ impl Reference {
     }
 
     /// A copy pointing at another tag, without digest.
-    pub fn with_tag(&self, tag: &str) -> Reference {
+    pub fn with_tag(&self, tag: &Tag) -> Reference {
         Reference {
-            tag: Some(tag.to_string()),
+            tag: Some(tag.clone()),
             digest: None,
             ..self.clone()
         }
@@ -165,34 +163,32 @@ impl fmt::Display for Reference {
 /// always does, so the two are told apart here, once, by the grammar.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ManifestRef {
-    Tag(String),
-    Digest(String),
+    Tag(Tag),
+    Digest(Digest),
 }
 
 impl ManifestRef {
     /// A tag or a digest, validated.
     pub fn parse(s: &str) -> Result<Self, ReferenceError> {
         if s.contains(':') {
-            validate_digest(s)?;
-            Ok(ManifestRef::Digest(s.to_string()))
+            Ok(ManifestRef::Digest(Digest::parse(s)?))
         } else {
-            validate_tag(s)?;
-            Ok(ManifestRef::Tag(s.to_string()))
+            Ok(ManifestRef::Tag(Tag::parse(s)?))
         }
     }
 
-    /// A digest computed here (already in `sha256:…` form).
-    pub fn digest(d: &str) -> Self {
-        ManifestRef::Digest(d.to_string())
+    pub fn digest(d: &Digest) -> Self {
+        ManifestRef::Digest(d.clone())
     }
 
-    pub fn tag(t: &str) -> Self {
-        ManifestRef::Tag(t.to_string())
+    pub fn tag(t: &Tag) -> Self {
+        ManifestRef::Tag(t.clone())
     }
 
     pub fn as_str(&self) -> &str {
         match self {
-            ManifestRef::Tag(s) | ManifestRef::Digest(s) => s,
+            ManifestRef::Tag(s) => s,
+            ManifestRef::Digest(s) => s,
         }
     }
 
@@ -421,10 +417,10 @@ mod tests {
         let r = p(&format!("host.io:443/ns/r:t@{D}")).unwrap();
         assert_eq!(r.digest.as_deref(), Some(D));
         assert_eq!(r.tag.as_deref(), Some("t"));
-        assert_eq!(r.manifest_ref(), ManifestRef::digest(D));
+        assert_eq!(r.manifest_ref(), ManifestRef::parse(D).unwrap());
         assert_eq!(
             ManifestRef::parse("sha-1").unwrap(),
-            ManifestRef::tag("sha-1")
+            ManifestRef::Tag("sha-1".parse().unwrap())
         );
         assert!(ManifestRef::parse("sha256:abc").is_err());
         assert_eq!(r.to_string(), format!("host.io:443/ns/r:t@{D}"));

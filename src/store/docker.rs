@@ -19,9 +19,9 @@ use super::gzcache::GzCache;
 use super::{ByteStream, Encoded, Encoder, Fut, Seen, Source, TransferError};
 use crate::local::reader::LocalImage;
 use crate::oci::bytes::from_channel;
-use crate::oci::digest::{self, Hasher};
+use crate::oci::digest::{self, Digest, Hasher};
 use crate::oci::gzip::Gzip;
-use crate::oci::manifest::{Desc, Parsed, RawManifest};
+use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
 use crate::oci::reference::ManifestRef;
 
@@ -29,7 +29,7 @@ use crate::oci::reference::ManifestRef;
 pub use crate::local::reader::DockerLayer as Layer;
 
 /// The compressed digest and size, set when the stream has ended well.
-pub type Outcome = Arc<Mutex<Option<(String, u64)>>>;
+pub type Outcome = Arc<Mutex<Option<(Digest, u64)>>>;
 
 /// A legacy docker archive pushed with its uncompressed layers gzip-compressed at `level`.
 pub struct DockerArchive {
@@ -49,7 +49,7 @@ impl DockerArchive {
     }
 
     /// The uncompressed layer whose raw descriptor is `desc`.
-    fn layer(&self, desc: &Desc) -> Option<&Layer> {
+    fn layer(&self, desc: &Descriptor) -> Option<&Layer> {
         let d = self.img.docker.as_ref()?;
         d.layers
             .iter()
@@ -66,7 +66,7 @@ impl Source for DockerArchive {
         Box::pin(async move { Ok(self.img.manifest(reference).await?) })
     }
 
-    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream> {
+    fn blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, ByteStream> {
         Box::pin(async move { Ok(self.img.blob(desc).await?) })
     }
 
@@ -76,30 +76,26 @@ impl Source for DockerArchive {
 }
 
 /// A compressed layer's descriptor.
-fn gz(digest: String, size: u64) -> Desc {
-    Desc {
-        media_type: media::DOCKER_LAYER_GZIP.into(),
-        digest,
-        size,
-    }
+fn gz(digest: Digest, size: u64) -> Descriptor {
+    Descriptor::new(media::DOCKER_LAYER_GZIP, digest, size)
 }
 
 impl Encoder for DockerArchive {
-    fn encodes(&self, desc: &Desc) -> bool {
+    fn encodes(&self, desc: &Descriptor) -> bool {
         self.layer(desc).is_some()
     }
 
-    fn remembered(&self, desc: &Desc) -> Option<Desc> {
+    fn remembered(&self, desc: &Descriptor) -> Option<Descriptor> {
         let known = self.memory.get(&desc.digest, self.level)?;
         Some(gz(known.digest, known.size))
     }
 
-    fn remember(&self, raw: &Desc, encoded: &Desc) {
+    fn remember(&self, raw: &Descriptor, encoded: &Descriptor) {
         self.memory
             .put(&raw.digest, self.level, &encoded.digest, encoded.size);
     }
 
-    fn encode(&self, desc: &Desc, seen: Seen) -> Result<Encoded, TransferError> {
+    fn encode(&self, desc: &Descriptor, seen: Seen) -> Result<Encoded, TransferError> {
         let layer = self.layer(desc).ok_or_else(|| {
             TransferError::Unsupported(format!("{} is not a layer to compress", desc.digest))
         })?;
@@ -111,14 +107,14 @@ impl Encoder for DockerArchive {
     fn manifest(
         &self,
         top: &RawManifest,
-        encoded: &HashMap<String, Desc>,
+        encoded: &HashMap<Digest, Descriptor>,
     ) -> Result<RawManifest, TransferError> {
         let (Parsed::Image(m), Some(d)) = (top.parse()?, self.img.docker.as_ref()) else {
             return Err(TransferError::Unsupported(
                 "a docker archive without a config".into(),
             ));
         };
-        let layers: Vec<Desc> = d
+        let layers: Vec<Descriptor> = d
             .layers
             .iter()
             .map(|l| {
@@ -126,7 +122,7 @@ impl Encoder for DockerArchive {
                 encoded.get(&raw.digest).cloned().unwrap_or(raw)
             })
             .collect();
-        Ok(manifest(&Desc::from(m.config()), &layers))
+        Ok(manifest(&m.config, &layers))
     }
 
     fn save(&self) {
@@ -210,8 +206,8 @@ fn compress(
 }
 
 /// The manifest of a pushed legacy archive: its config and the compressed layers, in order.
-fn manifest(config: &Desc, layers: &[Desc]) -> RawManifest {
-    let desc = |d: &Desc| serde_json::json!({"mediaType": d.media_type, "size": d.size, "digest": d.digest});
+fn manifest(config: &Descriptor, layers: &[Descriptor]) -> RawManifest {
+    let desc = |d: &Descriptor| serde_json::json!({"mediaType": d.media_type, "size": d.size, "digest": d.digest});
     let m = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": media::DOCKER_MANIFEST,

@@ -30,7 +30,8 @@ const KEY_FILE: &str = "compressed.key";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Compressed {
-    pub digest: String,
+    /// Validated when the file is read: a file with a malformed digest is not read at all.
+    pub digest: crate::oci::digest::Digest,
     pub size: u64,
     /// Seconds since the epoch when it was last used, for trimming.
     #[serde(default)]
@@ -150,16 +151,14 @@ impl GzCache {
             .expect("cache lock")
             .get(&entry_key)
             .cloned()?;
-        let good = crate::oci::reference::validate_digest(&e.digest).is_ok()
-            && e.mac == mac(k, &entry_key, &e.digest, e.size);
-        good.then_some(e)
+        (e.mac == mac(k, &entry_key, &e.digest, e.size)).then_some(e)
     }
 
-    pub fn put(&self, diff_id: &str, level: u32, digest: &str, size: u64) {
+    pub fn put(&self, diff_id: &str, level: u32, digest: &crate::oci::digest::Digest, size: u64) {
         let Some(k) = &self.key else { return };
         let entry_key = key(diff_id, level);
         let c = Compressed {
-            digest: digest.to_string(),
+            digest: digest.clone(),
             size,
             used: now(),
             mac: mac(k, &entry_key, digest, size),
@@ -254,7 +253,7 @@ mod tests {
         // The same entry moved to another diff_id, or pointed at another blob, is refused.
         let entry = v[&key(a, 1)].clone();
         v[&key(b, 1)] = entry.clone();
-        v[&key(a, 1)]["digest"] = crate::oci::digest::sha256(b"foreign").into();
+        v[&key(a, 1)]["digest"] = crate::oci::digest::sha256(b"foreign").to_string().into();
         std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
         let again = GzCache::open_in(at.clone(), Some([1; 32]));
         assert_eq!(again.get(b, 1), None);

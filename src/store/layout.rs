@@ -5,7 +5,7 @@
 
 use super::{ByteStream, Fut, Source, Target};
 use crate::local::{reader::LocalImage, writer::LayoutWriter};
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::reference::ManifestRef;
 
 impl Source for LocalImage {
@@ -17,19 +17,19 @@ impl Source for LocalImage {
         Box::pin(async move { Ok(LocalImage::manifest(self, reference).await?) })
     }
 
-    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream> {
+    fn blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, ByteStream> {
         Box::pin(async move { Ok(LocalImage::blob(self, desc).await?) })
     }
 }
 
 impl Target for LayoutWriter {
-    fn has_blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, bool> {
+    fn has_blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, bool> {
         Box::pin(async move { Ok(LayoutWriter::has_blob(self, desc).await) })
     }
 
     fn put_blob<'a>(
         &'a self,
-        desc: &'a Desc,
+        desc: &'a Descriptor,
         bytes: ByteStream,
         _session: Option<url::Url>,
     ) -> Fut<'a, ()> {

@@ -9,8 +9,9 @@ use bytes::Bytes;
 use futures_util::stream::{self, TryStreamExt};
 
 use super::{ByteStream, Fut, Source, Target, TransferError};
-use crate::oci::digest::sha256;
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::digest::{sha256, Digest};
+use crate::oci::manifest::{Descriptor, RawManifest};
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
 /// Blobs served in pieces of this size, so that a copy sees several.
@@ -18,9 +19,9 @@ const PIECE: usize = 4;
 
 #[derive(Default)]
 struct Content {
-    blobs: HashMap<String, Bytes>,
-    manifests: HashMap<String, RawManifest>,
-    tags: HashMap<String, String>,
+    blobs: HashMap<Digest, Bytes>,
+    manifests: HashMap<Digest, RawManifest>,
+    tags: HashMap<Tag, Digest>,
 }
 
 #[derive(Default)]
@@ -45,16 +46,12 @@ impl Memory {
     }
 
     /// Add a blob (committed); its descriptor.
-    pub fn add_blob(&self, media_type: &str, bytes: &[u8]) -> Desc {
+    pub fn add_blob(&self, media_type: &str, bytes: &[u8]) -> Descriptor {
         let digest = sha256(bytes);
         let mut c = self.committed.lock().expect("memory lock");
         c.blobs
             .insert(digest.clone(), Bytes::copy_from_slice(bytes));
-        Desc {
-            media_type: media_type.into(),
-            digest,
-            size: bytes.len() as u64,
-        }
+        Descriptor::new(media_type, digest, bytes.len() as u64)
     }
 
     /// Add a manifest (committed), tagged `tag` when given.
@@ -64,7 +61,8 @@ impl Memory {
         let mut c = self.committed.lock().expect("memory lock");
         c.manifests.insert(m.digest.clone(), m.clone());
         if let Some(t) = tag {
-            c.tags.insert(t.into(), m.digest.clone());
+            c.tags
+                .insert(Tag::parse(t).expect("a test's tag"), m.digest.clone());
         }
         m
     }
@@ -89,7 +87,7 @@ impl Memory {
     }
 
     /// The committed digest of a tag.
-    pub fn tagged(&self, tag: &str) -> Option<String> {
+    pub fn tagged(&self, tag: &str) -> Option<Digest> {
         let c = self.committed.lock().expect("memory lock");
         c.tags.get(tag).cloned()
     }
@@ -124,7 +122,7 @@ impl Source for Memory {
         })
     }
 
-    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream> {
+    fn blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, ByteStream> {
         Box::pin(async move {
             let bytes = self
                 .blob_bytes(&desc.digest)
@@ -134,7 +132,7 @@ impl Source for Memory {
                 .corrupt
                 .lock()
                 .expect("memory lock")
-                .contains(&desc.digest)
+                .contains(desc.digest.as_str())
             {
                 if let Some(last) = v.last_mut() {
                     *last ^= 1;
@@ -150,7 +148,7 @@ impl Source for Memory {
 }
 
 impl Target for Memory {
-    fn has_blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, bool> {
+    fn has_blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, bool> {
         Box::pin(async move {
             self.note(format!("has {}", desc.digest));
             let there = |c: &Content| c.blobs.contains_key(&desc.digest);
@@ -161,7 +159,7 @@ impl Target for Memory {
 
     fn put_blob<'a>(
         &'a self,
-        desc: &'a Desc,
+        desc: &'a Descriptor,
         bytes: ByteStream,
         _session: Option<url::Url>,
     ) -> Fut<'a, ()> {

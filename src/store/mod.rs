@@ -23,7 +23,8 @@ pub use docker::DockerArchive;
 pub use error::TransferError;
 pub use registry::Repo;
 
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::digest::Digest;
+use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::reference::ManifestRef;
 
 /// What a store's operation returns: a boxed future, so that stores are used as `dyn` and the
@@ -39,19 +40,19 @@ pub trait Source: Send + Sync {
     fn manifest<'a>(&'a self, reference: &'a ManifestRef) -> Fut<'a, RawManifest>;
 
     /// The descriptor `reference` resolves to.
-    fn resolve<'a>(&'a self, reference: &'a ManifestRef) -> Fut<'a, Desc> {
+    fn resolve<'a>(&'a self, reference: &'a ManifestRef) -> Fut<'a, Descriptor> {
         Box::pin(async move {
             let m = self.manifest(reference).await?;
-            Ok(Desc {
-                media_type: m.media_type.clone(),
-                digest: m.digest.clone(),
-                size: m.bytes.len() as u64,
-            })
+            Ok(Descriptor::new(
+                m.media_type.clone(),
+                m.digest.clone(),
+                m.bytes.len() as u64,
+            ))
         })
     }
 
     /// The blob's raw bytes (the caller wraps them in verification).
-    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream>;
+    fn blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, ByteStream>;
 
     /// The registry repository this source is, if it is one (for mounts within a registry).
     fn repo(&self) -> Option<&Repo> {
@@ -80,19 +81,19 @@ pub trait Source: Send + Sync {
 /// rewritten once every one is.
 pub trait Encoder: Send + Sync {
     /// Whether `desc`, a blob of the plan, is re-encoded.
-    fn encodes(&self, desc: &Desc) -> bool;
+    fn encodes(&self, desc: &Descriptor) -> bool;
     /// What an earlier run encoded it to, when that is trusted: looked for at the target
     /// first.
-    fn remembered(&self, desc: &Desc) -> Option<Desc>;
+    fn remembered(&self, desc: &Descriptor) -> Option<Descriptor>;
     /// Remember what `raw` encoded to (kept by [`Encoder::save`]).
-    fn remember(&self, raw: &Desc, encoded: &Desc);
+    fn remember(&self, raw: &Descriptor, encoded: &Descriptor);
     /// The encoded bytes; `seen` is told how many raw bytes were read, as they are.
-    fn encode(&self, desc: &Desc, seen: Seen) -> Result<Encoded, TransferError>;
+    fn encode(&self, desc: &Descriptor, seen: Seen) -> Result<Encoded, TransferError>;
     /// The top manifest with the encoded blobs (raw digest -> encoded descriptor).
     fn manifest(
         &self,
         top: &RawManifest,
-        encoded: &HashMap<String, Desc>,
+        encoded: &HashMap<Digest, Descriptor>,
     ) -> Result<RawManifest, TransferError>;
     /// Keep what was remembered (best effort).
     fn save(&self);
@@ -121,23 +122,23 @@ pub enum Mount {
 
 /// Where a copy writes to.
 pub trait Target: Send + Sync {
-    fn has_blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, bool>;
+    fn has_blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, bool>;
 
     /// Mount `desc` from `src` (both repositories of one registry).
-    fn mount<'a>(&'a self, _src: &'a dyn Source, _desc: &'a Desc) -> Fut<'a, Mount> {
+    fn mount<'a>(&'a self, _src: &'a dyn Source, _desc: &'a Descriptor) -> Fut<'a, Mount> {
         Box::pin(async { Ok(Mount::No) })
     }
 
     /// Store a blob from a stream, in `session` when one is open already.
     fn put_blob<'a>(
         &'a self,
-        desc: &'a Desc,
+        desc: &'a Descriptor,
         bytes: ByteStream,
         session: Option<url::Url>,
     ) -> Fut<'a, ()>;
 
     /// Store a stream whose digest is known only at its end (see [`Encoder`]); its digest.
-    fn put_encoded<'a>(&'a self, _bytes: ByteStream, _result: docker::Outcome) -> Fut<'a, String> {
+    fn put_encoded<'a>(&'a self, _bytes: ByteStream, _result: docker::Outcome) -> Fut<'a, Digest> {
         Box::pin(async {
             Err(TransferError::Unsupported(
                 "compressing a docker-archive's layers for a local destination".into(),

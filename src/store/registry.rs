@@ -10,7 +10,8 @@ use futures_util::stream::{self, StreamExt};
 use super::{ByteStream, Fut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
 use crate::client::{retry::Budget, Body, Registry, Scope};
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::digest::Digest;
+use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::reference::ManifestRef;
 
 /// A registry repository.
@@ -40,7 +41,7 @@ impl Source for Repo {
         })
     }
 
-    fn blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, ByteStream> {
+    fn blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, ByteStream> {
         let raw = registry_blob(self.reg.clone(), self.repo.clone(), desc.clone());
         Box::pin(async move { Ok(coalesce(raw, 512 << 10)) })
     }
@@ -59,7 +60,7 @@ impl Source for Repo {
 }
 
 impl Target for Repo {
-    fn has_blob<'a>(&'a self, desc: &'a Desc) -> Fut<'a, bool> {
+    fn has_blob<'a>(&'a self, desc: &'a Descriptor) -> Fut<'a, bool> {
         Box::pin(async move {
             let scopes = [Scope::push(&self.repo)];
             let head = self
@@ -71,7 +72,7 @@ impl Target for Repo {
     }
 
     /// Mount from the source when both are repositories of the same registry.
-    fn mount<'a>(&'a self, src: &'a dyn Source, desc: &'a Desc) -> Fut<'a, Mount> {
+    fn mount<'a>(&'a self, src: &'a dyn Source, desc: &'a Descriptor) -> Fut<'a, Mount> {
         Box::pin(async move {
             let Some(s) = src.repo() else {
                 return Ok(Mount::No);
@@ -93,7 +94,7 @@ impl Target for Repo {
 
     fn put_blob<'a>(
         &'a self,
-        desc: &'a Desc,
+        desc: &'a Descriptor,
         bytes: ByteStream,
         session: Option<url::Url>,
     ) -> Fut<'a, ()> {
@@ -124,7 +125,7 @@ impl Target for Repo {
         &'a self,
         bytes: ByteStream,
         result: super::docker::Outcome,
-    ) -> Fut<'a, String> {
+    ) -> Fut<'a, Digest> {
         Box::pin(async move {
             let (reg, scopes) = (&self.reg, [Scope::push(&self.repo)]);
             let session = reg.start_upload(&self.repo, &scopes).await?;
@@ -175,11 +176,11 @@ impl Target for Repo {
 
 /// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
 /// Every GET, the first, its retries and each resume, draws from one budget of attempts.
-pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream {
+pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Descriptor) -> ByteStream {
     struct St {
         reg: Arc<Registry>,
         repo: String,
-        desc: Desc,
+        desc: Descriptor,
         resp: Option<reqwest::Response>,
         offset: u64,
         budget: Budget,

@@ -121,7 +121,7 @@ proptest! {
     fn manifests_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400), idx in any::<bool>()) {
         let ct = if idx { "application/vnd.oci.image.index.v1+json" } else { "application/vnd.oci.image.manifest.v1+json" };
         let mt = detect_media_type(&bytes, Some(ct));
-        let m = RawManifest::new(bytes.into(), mt, "sha256:x".into());
+        let m = RawManifest::new(bytes.into(), mt, cr::oci::digest::sha256(b"x"));
         if let Ok(p) = m.parse() {
             let _ = (p.blobs(), p.children(), p.image_size(), p.pick_platform(None));
         }
@@ -134,7 +134,7 @@ proptest! {
         let index = format!(r#"{{"schemaVersion":2,"manifests":[{}]}}"#, vec![entry.clone(); n].join(","));
         let image = format!(r#"{{"schemaVersion":2,"config":{e},"layers":[{e},{e}]}}"#, e = entry);
         for (bytes, mt) in [(index, "application/vnd.oci.image.index.v1+json"), (image, "application/vnd.oci.image.manifest.v1+json")] {
-            let m = RawManifest::new(bytes.into(), mt.into(), "sha256:x".into());
+            let m = RawManifest::new(bytes.into(), mt.into(), cr::oci::digest::sha256(b"x"));
             if let Ok(p) = m.parse() {
                 prop_assert!(p.children().len() <= 1, "children are taken once per digest");
                 let _ = (p.blobs(), p.image_size());

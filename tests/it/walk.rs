@@ -29,7 +29,7 @@ fn a_session_shares_its_client_and_the_walk_reads_what_skopeo_reads() {
     let tagged = rt.block_on(walk::tag_digests(&a, "team/app")).unwrap();
     let got: Vec<(String, String)> = tagged
         .iter()
-        .map(|t| (t.tag.clone(), t.digest.clone().unwrap()))
+        .map(|t| (t.tag.clone(), t.digest.clone().unwrap().into_string()))
         .collect();
     let mut want: Vec<(String, String)> = pushed
         .iter()

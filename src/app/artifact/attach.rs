@@ -13,6 +13,7 @@ use super::{
 use crate::client::{Registry, Scope};
 use crate::engine::{self, Repo};
 use crate::local::{reader::LocalImage, Kind as LocalKind, LocalError, LocalRef};
+use crate::oci::digest::Digest;
 use crate::oci::digest::{self, Hasher};
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
@@ -73,7 +74,7 @@ pub fn check_files(files: &[PathBuf], max_size: u64) -> anyhow::Result<Vec<FileI
 }
 
 /// The sha256 of a file, read in pieces on a blocking thread; its size must still be `size`.
-async fn hash_file(f: &FileIn) -> anyhow::Result<String> {
+async fn hash_file(f: &FileIn) -> anyhow::Result<Digest> {
     let (path, size) = (f.path.clone(), f.size);
     let (digest, read) = tokio::task::spawn_blocking(move || -> Result<_, LocalError> {
         use std::io::Read;
@@ -107,7 +108,7 @@ async fn hash_file(f: &FileIn) -> anyhow::Result<String> {
 /// by its name, the subject, and the annotations.
 fn manifest_bytes(
     spec: &AttachSpec,
-    files: &[(FileIn, String)],
+    files: &[(FileIn, Digest)],
     subject: &RawManifest,
     created: &str,
 ) -> Vec<u8> {
@@ -148,7 +149,7 @@ fn manifest_bytes(
 /// An OCI layout in a temporary directory holding the artifact: its manifest and the empty
 /// config as files, each attached file as a link to itself (nothing is copied), so that the
 /// transfer engine pushes it as it pushes any local image.
-fn stage(files: &[(FileIn, String)], manifest: &[u8]) -> Result<tempfile::TempDir, LocalError> {
+fn stage(files: &[(FileIn, Digest)], manifest: &[u8]) -> Result<tempfile::TempDir, LocalError> {
     let dir = tempfile::Builder::new()
         .prefix("cr-attach-")
         .tempdir()
@@ -225,7 +226,7 @@ pub async fn attach(
     })?;
     let dest = Repo {
         reg: reg.clone(),
-        repo: repo.clone(),
+        repo: repo.to_string(),
     };
     let report = engine::transfer(&img, &ManifestRef::digest(&digest), &dest, &[], opts).await?;
     drop(dir);
@@ -233,7 +234,7 @@ pub async fn attach(
         reference: report.reference,
         digest: report.digest,
         artifact_type: spec.artifact_type.clone(),
-        subject: subject.digest,
+        subject: subject.digest.into_string(),
         files: hashed
             .into_iter()
             .map(|(f, digest)| ArtifactFile {

@@ -12,7 +12,8 @@ use crate::app::referrers;
 use crate::client::{Registry, Scope};
 use crate::engine::{self, progress::Observer, TransferError};
 use crate::local::LocalError;
-use crate::oci::manifest::{Desc, RawManifest};
+use crate::oci::digest::Digest;
+use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::media;
 use crate::oci::reference::{ManifestRef, Reference};
 
@@ -52,7 +53,7 @@ async fn newest_referrer(
     if !referrers::bound(&pick, &m) {
         return Err(ArtifactError::Unbound {
             reference: format!("{}/{repo}@{}", reg.name, pick.digest),
-            subject,
+            subject: subject.into_string(),
         }
         .into());
     }
@@ -61,7 +62,7 @@ async fn newest_referrer(
 
 /// The files of an artifact manifest: (title, layer) for each layer with a title, every title
 /// checked to name one file and used once. Layers without a title are skipped with a warning.
-fn files_of(reference: &str, m: &RawManifest) -> Result<Vec<(String, Desc)>, ArtifactError> {
+fn files_of(reference: &str, m: &RawManifest) -> Result<Vec<(String, Descriptor)>, ArtifactError> {
     let not = |message: String| ArtifactError::NotAnArtifact {
         reference: reference.to_string(),
         message,
@@ -73,12 +74,11 @@ fn files_of(reference: &str, m: &RawManifest) -> Result<Vec<(String, Desc)>, Art
     let layers = v["layers"]
         .as_array()
         .ok_or_else(|| not("no layers".into()))?;
-    let mut out: Vec<(String, Desc)> = Vec::new();
+    let mut out: Vec<(String, Descriptor)> = Vec::new();
     let mut seen = HashSet::new();
     let mut untitled = Vec::new();
     for l in layers {
-        let digest = l["digest"].as_str().unwrap_or_default().to_string();
-        crate::oci::reference::validate_digest(&digest)
+        let digest = Digest::parse(l["digest"].as_str().unwrap_or_default())
             .map_err(|e| not(format!("a layer's digest is invalid: {e}")))?;
         let size = l["size"]
             .as_u64()
@@ -90,7 +90,7 @@ fn files_of(reference: &str, m: &RawManifest) -> Result<Vec<(String, Desc)>, Art
         if let Some(reason) = title_problem(title) {
             return Err(ArtifactError::BadTitle {
                 reference: reference.to_string(),
-                digest,
+                digest: digest.into_string(),
                 title: crate::text::escape(title).into_owned(),
                 reason,
             });
@@ -102,14 +102,7 @@ fn files_of(reference: &str, m: &RawManifest) -> Result<Vec<(String, Desc)>, Art
             });
         }
         let media_type = l["mediaType"].as_str().unwrap_or_default().to_string();
-        out.push((
-            title.to_string(),
-            Desc {
-                media_type,
-                digest,
-                size,
-            },
-        ));
+        out.push((title.to_string(), Descriptor::new(media_type, digest, size)));
     }
     if out.is_empty() {
         return Err(not(format!("no layer has a {TITLE} annotation")));
@@ -174,7 +167,7 @@ pub async fn get(
         progress.blob_start(desc);
         let verdict = engine::stream::Verdict::default();
         let bytes = engine::stream::verified(
-            engine::stream::registry_blob(reg.clone(), repo.clone(), desc.clone()),
+            engine::stream::registry_blob(reg.clone(), repo.to_string(), desc.clone()),
             desc.clone(),
             progress.clone(),
             verdict.clone(),
@@ -230,7 +223,7 @@ mod tests {
         let m = |layers: Value| {
             let v = json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST, "layers": layers});
             let b = serde_json::to_vec(&v).unwrap();
-            RawManifest::new(b.into(), media::OCI_MANIFEST.into(), d.clone())
+            RawManifest::new(b.into(), media::OCI_MANIFEST.into(), Digest::fake(&d))
         };
         let layer = |t: &str| json!({"digest": d, "size": 3, "annotations": {TITLE: t}});
         let ok = files_of("r", &m(json!([layer("a"), layer("b")]))).unwrap();

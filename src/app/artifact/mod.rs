@@ -10,6 +10,7 @@ mod get;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::oci::digest::Digest;
 use serde::Serialize;
 
 pub use attach::{attach, check_files};
@@ -150,7 +151,7 @@ pub struct FileIn {
 #[serde(rename_all = "PascalCase")]
 pub struct ArtifactFile {
     pub title: String,
-    pub digest: String,
+    pub digest: Digest,
     pub size: u64,
 }
 
@@ -160,7 +161,7 @@ pub struct ArtifactFile {
 pub struct Artifact {
     /// `HOST/REPO@sha256:…` of the artifact.
     pub reference: String,
-    pub digest: String,
+    pub digest: Digest,
     pub artifact_type: String,
     /// The subject's digest (empty for an artifact without one).
     pub subject: String,

@@ -9,10 +9,12 @@ use serde_json::{Map, Value};
 
 use super::{invalid, IndexError, MAX_ENTRIES};
 use crate::client::{Registry, Scope};
+use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
+use crate::oci::name::Repository;
 use crate::oci::platform::Platform;
-use crate::oci::reference::{validate_digest, Reference};
+use crate::oci::reference::Reference;
 
 /// Configs larger than this are not read (they are a few KiB).
 const MAX_CONFIG: usize = 4 << 20;
@@ -23,16 +25,18 @@ const REFERENCE_DIGEST: &str = "vnd.docker.reference.digest";
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
     pub(super) desc: Map<String, Value>,
+    /// The descriptor's digest, parsed where the entry was read.
+    digest: Digest,
     pub(super) from: String,
-    pub(super) repo: String,
+    pub(super) repo: Repository,
 }
 
 impl Entry {
     pub(super) fn text(&self, k: &str) -> &str {
         self.desc.get(k).and_then(Value::as_str).unwrap_or("")
     }
-    pub(super) fn digest(&self) -> &str {
-        self.text("digest")
+    pub(super) fn digest(&self) -> &Digest {
+        &self.digest
     }
     fn platform_text(&self, k: &str) -> &str {
         self.desc
@@ -118,11 +122,12 @@ async fn entries_of(reg: &Registry, src: &Reference) -> anyhow::Result<Vec<Entry
     };
     let mut desc = Map::new();
     desc.insert("mediaType".into(), m.media_type.clone().into());
-    desc.insert("digest".into(), m.digest.clone().into());
+    desc.insert("digest".into(), m.digest.to_string().into());
     desc.insert("size".into(), (m.bytes.len() as u64).into());
     desc.insert("platform".into(), platform);
     Ok(vec![Entry {
         desc,
+        digest: m.digest.clone(),
         from: src.to_string(),
         repo: src.repository.clone(),
     }])
@@ -165,11 +170,10 @@ pub(super) fn index_entries(m: &RawManifest, from: &Reference) -> Result<Vec<Ent
                 .as_object()
                 .ok_or_else(|| bad("lists an entry that is not an object"))?;
             let text = |k: &str| desc.get(k).and_then(Value::as_str).unwrap_or("");
-            if validate_digest(text("digest")).is_err()
-                || !desc.get("size").is_some_and(Value::is_u64)
-            {
-                return Err(bad("lists an entry without a valid digest and size"));
-            }
+            let digest = Digest::parse(text("digest"))
+                .ok()
+                .filter(|_| desc.get("size").is_some_and(Value::is_u64))
+                .ok_or_else(|| bad("lists an entry without a valid digest and size"))?;
             if !media::is_manifest(text("mediaType")) {
                 return Err(invalid(
                     from,
@@ -183,6 +187,7 @@ pub(super) fn index_entries(m: &RawManifest, from: &Reference) -> Result<Vec<Ent
             }
             Ok(Entry {
                 desc: desc.clone(),
+                digest,
                 from: from.to_string(),
                 repo: from.repository.clone(),
             })
@@ -293,10 +298,8 @@ mod tests {
     fn entry(digest: char, platform: Option<&str>, from: &str) -> Entry {
         let mut desc = Map::new();
         desc.insert("mediaType".into(), media::OCI_MANIFEST.into());
-        desc.insert(
-            "digest".into(),
-            format!("sha256:{}", digest.to_string().repeat(64)).into(),
-        );
+        let d = format!("sha256:{}", digest.to_string().repeat(64));
+        desc.insert("digest".into(), d.clone().into());
         desc.insert("size".into(), 10.into());
         if let Some(p) = platform {
             let p: Platform = p.parse().unwrap();
@@ -308,8 +311,9 @@ mod tests {
         }
         Entry {
             desc,
+            digest: Digest::fake(&d),
             from: from.into(),
-            repo: "ns/r".into(),
+            repo: Repository::parse("ns/r").unwrap(),
         }
     }
 

@@ -9,6 +9,7 @@ use super::run::{RepoPlan, RepoRun};
 use super::Image;
 use crate::app::referrers::Referrer;
 use crate::client::Kind;
+use crate::oci::digest::Digest;
 
 /// Why a referrer goes: with its subject.
 pub fn referrer_reason(r: &Referrer) -> String {
@@ -19,7 +20,7 @@ pub fn referrer_reason(r: &Referrer) -> String {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Entry {
-    pub digest: String,
+    pub digest: Digest,
     pub tags: Vec<String>,
     pub created: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,7 +43,7 @@ impl Entry {
     fn referrer(r: &Referrer) -> Self {
         Entry {
             digest: r.digest.clone(),
-            tags: r.tag.iter().cloned().collect(),
+            tags: r.tag.iter().map(|t| t.to_string()).collect(),
             created: None,
             reason: Some(referrer_reason(r)),
             error: None,

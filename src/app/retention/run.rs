@@ -16,6 +16,8 @@ use crate::app::remove::{self, DeletedWith, Doomed, RemoveError};
 use crate::app::walk::{Depth, Inventory};
 use crate::app::NotFound;
 use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::oci::digest::Digest;
+use crate::oci::name::Tag;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 
 /// Deletions in flight at once.
@@ -81,7 +83,7 @@ pub struct RepoPlan {
 /// One repository's plan and, where it was carried out, how each deletion went.
 pub struct RepoRun {
     pub plan: RepoPlan,
-    pub outcomes: HashMap<String, Result<DeletedWith, RemoveError>>,
+    pub outcomes: HashMap<Digest, Result<DeletedWith, RemoveError>>,
 }
 
 /// What happens while [`Retention::apply`] runs.
@@ -251,13 +253,13 @@ impl Retention {
         if plan.delete.is_empty() || self.req.keep_referrers {
             return Ok(plan);
         }
-        let kept: Vec<String> = plan
+        let kept: Vec<Digest> = plan
             .kept
             .iter()
             .map(|(i, _)| i.digest.clone())
             .chain(under)
             .collect();
-        let mut keep: HashSet<String> = kept.iter().cloned().collect();
+        let mut keep: HashSet<Digest> = kept.iter().cloned().collect();
         keep.extend(
             referrers::all(&self.reg, repo, kept, Some(tags))
                 .await?
@@ -304,13 +306,17 @@ impl Retention {
             })
             .collect();
         let (reg, planned, scopes) = (&self.reg, &planned, &scopes);
-        let found: Vec<Result<Option<String>, RegistryError>> = stream::iter(watched)
+        let found: Vec<Result<Option<Digest>, RegistryError>> = stream::iter(watched)
             .map(|t| async move {
-                let r = ManifestRef::tag(&t);
+                // A listed tag passed the tag grammar where the list was read.
+                let Ok(tag) = Tag::parse(&t) else {
+                    return Ok(None);
+                };
+                let r = ManifestRef::Tag(tag);
                 let head = reg.head_manifest(repo, &r, scopes).await?;
                 let Some(head) = head else { return Ok(None) };
                 if head.digest.is_some()
-                    && head.digest.as_deref() == planned.get(t.as_str()).copied()
+                    && head.digest.as_ref().map(|d| d.as_str()) == planned.get(t.as_str()).copied()
                 {
                     return Ok(None);
                 }
@@ -339,7 +345,7 @@ impl Retention {
             .extend(stay.into_iter().map(|i| (i, Reason::Moved)));
         // A referrer a tag now names stays, with whatever refers to it.
         for list in plan.referrers.values_mut() {
-            let mut dropped: HashSet<String> = HashSet::new();
+            let mut dropped: HashSet<Digest> = HashSet::new();
             list.retain(|r| {
                 let keep = moved.contains(&r.digest) || dropped.contains(&r.subject);
                 if keep {

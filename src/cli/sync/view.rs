@@ -13,7 +13,8 @@ use crate::app::sync::{Status, Synced};
 use crate::cli::exit;
 use crate::cli::output::{emit_json, emit_line, human_size};
 use crate::engine::progress::{Observer, Outcome};
-use crate::oci::manifest::Desc;
+use crate::oci::digest::Digest;
+use crate::oci::manifest::Descriptor;
 
 /// The progress view: on a TTY one bar (images done of total, bytes moved, rate).
 pub(super) struct View {
@@ -21,7 +22,7 @@ pub(super) struct View {
     /// Bytes streamed so far, counted as they flow (a large layer moves the bar too).
     bytes: AtomicU64,
     /// Per blob in flight, its bytes so far: forgotten again when the blob starts over.
-    flowing: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    flowing: std::sync::Mutex<std::collections::HashMap<crate::oci::digest::Digest, u64>>,
     /// The exit codes of the failures reported so far.
     codes: std::sync::Mutex<Vec<u8>>,
     json_out: bool,
@@ -134,17 +135,17 @@ impl View {
 }
 
 impl Observer for View {
-    fn blob_bytes(&self, digest: &str, n: u64) {
+    fn blob_bytes(&self, digest: &Digest, n: u64) {
         *self
             .flowing
             .lock()
             .expect("progress lock")
-            .entry(digest.to_string())
+            .entry(digest.clone())
             .or_default() += n;
         self.show(self.bytes.fetch_add(n, Ordering::Relaxed) + n);
     }
 
-    fn blob_restart(&self, d: &Desc) {
+    fn blob_restart(&self, d: &Descriptor) {
         let had = self
             .flowing
             .lock()
@@ -154,7 +155,7 @@ impl Observer for View {
         self.show(self.bytes.fetch_sub(had, Ordering::Relaxed) - had);
     }
 
-    fn blob_done(&self, d: &Desc, _o: Outcome) {
+    fn blob_done(&self, d: &Descriptor, _o: Outcome) {
         self.flowing
             .lock()
             .expect("progress lock")
