@@ -66,14 +66,13 @@ impl Sessions {
             },
             _ => return Err(e),
         };
-        let Some(next) = budget.take() else {
+        let what = format!("upload blob {}", desc.digest);
+        let cause = e.to_string();
+        let Some(next) = reg.pause(budget, self.attempt, &what, &cause, wait).await else {
             return Err(e);
         };
-        let what = format!("upload blob {}", desc.digest);
-        reg.note_retry(&what, &e.to_string(), next, budget.of());
-        progress.retried(&what, &e.to_string(), next, budget.of());
+        progress.retried(&what, &cause, next, budget.of());
         progress.blob_restart(desc);
-        tokio::time::sleep(reg.policy().delay(self.attempt - 1, wait)).await;
         self.attempt = next;
         Ok(())
     }

@@ -49,13 +49,29 @@ impl Registry {
             let Some((cause, wait)) = self.worth_retrying(&r, retryable) else {
                 return r;
             };
-            let Some(next) = budget.take() else {
+            let Some(next) = self.pause(budget, attempt, what, &cause, wait).await else {
                 return r;
             };
-            self.note_retry(what, &cause, next, budget.of());
-            tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
             attempt = next;
         }
+    }
+
+    /// The one pause between two attempts, for this loop and for the loops above it (an
+    /// upload started again in a new session): the next attempt is drawn from `budget`
+    /// (None: spent, the last outcome stands), the retry is said, and the policy's backoff
+    /// (or the server's `wait`) is waited out. Returns the next attempt's number.
+    pub async fn pause(
+        &self,
+        budget: &Budget,
+        attempt: u32,
+        what: &str,
+        cause: &str,
+        wait: Option<Duration>,
+    ) -> Option<u32> {
+        let next = budget.take()?;
+        self.note_retry(what, cause, next, budget.of());
+        tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
+        Some(next)
     }
 
     /// Why an outcome is worth another attempt, and the wait the server asked for; None: it
