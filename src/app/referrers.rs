@@ -9,10 +9,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client::referrers::fallback_tag;
-use crate::client::{Registry, RegistryError, Scope};
+use crate::client::{RegistryError, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::reference::ManifestRef;
+use crate::store::Cached;
 
 /// At most this many referrers are followed from one image (a hostile registry could list
 /// referrers without end).
@@ -84,7 +85,7 @@ fn from_descriptor(subject: &str, d: &Value, found_by: &str) -> Option<Referrer>
 /// The direct referrers of `subject` in `repo`. `tags`: the repository's tags when known
 /// (then the fallback and cosign tags cost a request only when they exist).
 pub async fn direct(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     subject: &str,
     tags: Option<&HashSet<String>>,
@@ -140,7 +141,7 @@ pub async fn direct(
 
 /// The subjects an image's referrers may point at: the image and, for an index, each of its
 /// manifests.
-pub async fn subjects(reg: &Registry, repo: &str, digest: &str) -> Vec<String> {
+pub async fn subjects(reg: &Cached, repo: &str, digest: &str) -> Vec<String> {
     let mut out = vec![digest.to_string()];
     let scopes = [Scope::pull(repo)];
     if let Ok(m) = reg
@@ -157,7 +158,7 @@ pub async fn subjects(reg: &Registry, repo: &str, digest: &str) -> Vec<String> {
 /// Every referrer of the images `roots`, recursively (referrers of referrers), each once,
 /// a subject always before its referrers.
 pub async fn all(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     roots: Vec<String>,
     tags: Option<&HashSet<String>>,

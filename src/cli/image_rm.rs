@@ -18,9 +18,10 @@ use super::output::OutputArgs;
 use crate::app::removal::{self, HeldByIndex, TagHead};
 use crate::app::remove::delete_doomed;
 use crate::app::NotFound;
-use crate::client::{Kind, Registry, Scope};
+use crate::client::{Kind, Scope};
 use crate::config::Settings;
 use crate::oci::reference::Reference;
+use crate::store::Cached;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageRmArgs {
@@ -81,7 +82,7 @@ impl RmRow {
 
 /// One manifest to delete, with the first name that asked for it.
 struct Group {
-    reg: Arc<Registry>,
+    reg: Arc<Cached>,
     first: Reference,
     digest: String,
 }

@@ -3,9 +3,11 @@
 //! put_blob, put_manifest, commit). Implementations: a registry repository ([`Repo`]), a local
 //! image read through `local::reader` (OCI layout, oci-archive, docker-archive as it is), a
 //! docker-archive whose uncompressed layers are compressed as they stream ([`DockerArchive`]),
-//! a local image being written (`local::writer`), and an in-memory store for tests.
+//! a local image being written (`local::writer`), and an in-memory store for tests; the content
+//! cache in front of a registry client ([`Cached`]).
 //! The file formats stay in `local/`; nothing here prints.
 
+pub mod cached;
 pub mod docker;
 pub mod error;
 pub(crate) mod gzcache;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 pub use crate::oci::bytes::ByteStream;
+pub use cached::Cached;
 pub use docker::DockerArchive;
 pub use error::TransferError;
 pub use registry::Repo;

@@ -7,16 +7,16 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::{ByteStream, Fut, Mount, Source, Target, TransferError};
+use super::{ByteStream, Cached, Fut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
-use crate::client::{retry::Budget, Body, Registry, Scope};
+use crate::client::{retry::Budget, Body, Scope};
 use crate::oci::manifest::{Desc, RawManifest};
 use crate::oci::reference::ManifestRef;
 
-/// A registry repository.
+/// A registry repository (its client with the content cache in front).
 #[derive(Clone)]
 pub struct Repo {
-    pub reg: Arc<Registry>,
+    pub reg: Arc<Cached>,
     pub repo: String,
 }
 
@@ -175,9 +175,9 @@ impl Target for Repo {
 
 /// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
 /// Every GET, the first, its retries and each resume, draws from one budget of attempts.
-pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Desc) -> ByteStream {
+pub fn registry_blob(reg: Arc<Cached>, repo: String, desc: Desc) -> ByteStream {
     struct St {
-        reg: Arc<Registry>,
+        reg: Arc<Cached>,
         repo: String,
         desc: Desc,
         resp: Option<reqwest::Response>,

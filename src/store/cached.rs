@@ -1,0 +1,250 @@
+//! The content cache in front of a registry client ([`Cached`]): manifests and small blobs
+//! read by digest from the cache once the registry confirmed in this run that the repository
+//! holds them, filled from what the client fetched, and the tag hints a listing keeps. The
+//! HTTP client never touches the cache; every other request passes through to it unchanged.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::cache::Cache;
+use crate::client::manifest::ManifestHead;
+use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::oci::manifest::{detect_media_type, RawManifest};
+use crate::oci::reference::ManifestRef;
+
+/// A store with the content cache in front of its content-addressed reads. For a registry
+/// client, the reads are [`Cached::get_manifest`], [`Cached::head_manifest`] (which confirms
+/// what the registry says a repository holds), [`Cached::resolve_digest`],
+/// [`Cached::get_blob_bytes`] and [`Cached::referrers_by_tag`]; every other endpoint is the
+/// client's own (through `Deref`). Without a cache (`--no-cache`) each read is one request, as
+/// the client's.
+pub struct Cached<S = Registry> {
+    inner: S,
+    cache: Option<Arc<Cache>>,
+}
+
+impl<S> Deref for Cached<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Cached<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cached")
+            .field("inner", &self.inner)
+            .field("cache", &self.cache.is_some())
+            .finish()
+    }
+}
+
+impl<S> Cached<S> {
+    /// `inner` with the content cache `cache` (None: every read goes to `inner`).
+    pub fn new(inner: S, cache: Option<Arc<Cache>>) -> Self {
+        Cached { inner, cache }
+    }
+
+    /// The content cache this store reads and fills, if any.
+    pub fn cache(&self) -> Option<&Arc<Cache>> {
+        self.cache.as_ref()
+    }
+}
+
+impl Cached<Registry> {
+    /// Under `--debug`, say that a content-addressed read came from the cache.
+    fn trace(&self, what: &str, digest: &str) {
+        if self.inner.debug() {
+            crate::notice::status(&format!(
+                "cache: {what} {digest} read from the content cache (no request)"
+            ));
+        }
+    }
+
+    /// GET a manifest by tag or digest (see [`Registry::fetch_manifest`]). By digest, the
+    /// content cache answers once this registry confirmed that `repo` holds it (when not yet:
+    /// one HEAD; a no sends the GET, and its answer counts). What is fetched is kept.
+    pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<RawManifest, RegistryError> {
+        if let (ManifestRef::Digest(d), Some(cache)) = (reference, &self.cache) {
+            if cache.contains(d) && !cache.is_confirmed(&self.name, repo, d) {
+                // A no (or an error) is left to the GET below to say, as the registry says it.
+                let _ = self.head_manifest(repo, reference, scopes).await;
+            }
+            if let Some(bytes) = cache.get_in(&self.name, repo, d) {
+                self.trace("manifest", d);
+                let media_type = detect_media_type(&bytes, None);
+                let m = RawManifest::new(bytes.into(), media_type, d.clone());
+                self.confirm_parts(repo, &m);
+                return Ok(m);
+            }
+        }
+        let m = self.inner.fetch_manifest(repo, reference, scopes).await?;
+        self.keep(repo, &m);
+        Ok(m)
+    }
+
+    /// HEAD a manifest (see [`Registry::check_manifest`]); None when it does not exist. What
+    /// the registry says `repo` holds is confirmed in the cache.
+    pub async fn head_manifest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<Option<ManifestHead>, RegistryError> {
+        let head = self.inner.check_manifest(repo, reference, scopes).await?;
+        let (Some(cache), Some(h)) = (&self.cache, &head) else {
+            return Ok(head);
+        };
+        if let Some(m) = &h.manifest {
+            // A registry without HEAD: the GET that answered is kept like any other.
+            self.keep(repo, m);
+            return Ok(head);
+        }
+        // The registry says `repo` holds this digest (for a digest asked: that one, unless it
+        // names another).
+        let said = h.digest.clone();
+        let held = match reference {
+            ManifestRef::Digest(d) => said.is_none_or(|s| s == *d).then(|| d.clone()),
+            ManifestRef::Tag(_) => said,
+        };
+        if let Some(d) = held {
+            cache.confirm(&self.name, repo, &d);
+        }
+        Ok(head)
+    }
+
+    /// The digest a tag points at: HEAD, or GET where HEAD gives no digest.
+    pub async fn resolve_digest(
+        &self,
+        repo: &str,
+        reference: &ManifestRef,
+        scopes: &[Scope],
+    ) -> Result<Option<String>, RegistryError> {
+        if let ManifestRef::Digest(d) = reference {
+            return Ok(self
+                .head_manifest(repo, reference, scopes)
+                .await?
+                .map(|_| d.clone()));
+        }
+        match self.head_manifest(repo, reference, scopes).await {
+            Ok(Some(ManifestHead {
+                digest: Some(d), ..
+            })) => return Ok(Some(d)),
+            Ok(None) => return Ok(None),
+            _ => {}
+        }
+        match self.get_manifest(repo, reference, scopes).await {
+            Ok(m) => Ok(Some(m.digest)),
+            Err(e) if e.kind() == Kind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A small blob (a config) in memory, verified against its digest: from the content
+    /// cache only as an answer for `repo` (the config of a manifest this registry served for
+    /// it, or a blob it sent for it before), else fetched and kept.
+    pub async fn get_blob_bytes(
+        &self,
+        repo: &str,
+        digest: &str,
+        limit: usize,
+        scopes: &[Scope],
+    ) -> Result<Bytes, RegistryError> {
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.get_in(&self.name, repo, digest));
+        if let Some(bytes) = cached {
+            if bytes.len() <= limit {
+                self.trace("blob", digest);
+                return Ok(bytes.into());
+            }
+        }
+        let buf = self
+            .inner
+            .fetch_blob_bytes(repo, digest, limit, scopes)
+            .await?;
+        if let Some(cache) = &self.cache {
+            cache.put(digest, &buf);
+            cache.confirm(&self.name, repo, digest);
+        }
+        Ok(buf)
+    }
+
+    /// The descriptors listed by the fallback tag of `subject` (none when there is no tag).
+    /// The index read is kept, so the referrers it lists are confirmed for `repo`.
+    pub async fn referrers_by_tag(
+        &self,
+        repo: &str,
+        subject: &str,
+        scopes: &[Scope],
+    ) -> Result<Vec<serde_json::Value>, RegistryError> {
+        let tag = ManifestRef::tag(&crate::client::referrers::fallback_tag(subject));
+        match self.get_manifest(repo, &tag, scopes).await {
+            Ok(m) => Ok(serde_json::from_slice::<serde_json::Value>(&m.bytes)
+                .map(|v| crate::client::referrers::valid_descriptors(&v))
+                .unwrap_or_default()),
+            Err(e) if e.kind() == Kind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The digest each tag of `repo` had when last listed (empty without a cache): only a
+    /// hint, always checked with a HEAD.
+    pub fn tag_hints(&self, repo: &str) -> HashMap<String, String> {
+        self.cache
+            .as_ref()
+            .map(|c| c.tag_hints(&self.name, repo))
+            .unwrap_or_default()
+    }
+
+    /// Remember the digest each tag of `repo` has now (nothing without a cache).
+    pub fn set_tag_hints(&self, repo: &str, hints: &HashMap<String, String>) {
+        if let Some(c) = &self.cache {
+            c.set_tag_hints(&self.name, repo, hints);
+        }
+    }
+
+    /// Whether a tag's last known digest (`hint`, from [`Cached::tag_hints`]) is in the
+    /// content cache: then a HEAD is worth sending, as the manifest is read from the cache
+    /// while the tag still points at it.
+    pub fn hinted(&self, hint: Option<&str>) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|c| hint.is_some_and(|h| c.contains(h)))
+    }
+
+    /// A manifest the registry served for `repo`: kept, and confirmed there with its parts.
+    fn keep(&self, repo: &str, m: &RawManifest) {
+        if let Some(cache) = &self.cache {
+            cache.put(&m.digest, &m.bytes);
+            cache.confirm(&self.name, repo, &m.digest);
+        }
+        self.confirm_parts(repo, m);
+    }
+
+    /// What a manifest `repo` holds refers to is in `repo` too (a registry keeps an image's
+    /// config and an index's manifests with it): its config and child manifests may be read
+    /// from the content cache for `repo` without asking again.
+    fn confirm_parts(&self, repo: &str, m: &RawManifest) {
+        let (Some(cache), Ok(parsed)) = (&self.cache, m.parse()) else {
+            return;
+        };
+        let parts = parsed
+            .blobs()
+            .into_iter()
+            .take(1)
+            .chain(parsed.children().into_iter().map(|(d, _)| d));
+        for d in parts {
+            cache.confirm(&self.name, repo, &d.digest);
+        }
+    }
+}
