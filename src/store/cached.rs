@@ -248,3 +248,186 @@ impl Cached<Registry> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::transport::fake::{Fake, Reply, Seen};
+    use crate::client::Options;
+    use crate::oci::digest::sha256;
+    use crate::oci::media;
+
+    const CONFIG: &str =
+        r#"{"architecture":"amd64","os":"linux","created":"2024-01-01T00:00:00Z"}"#;
+
+    /// An image manifest whose config is [`CONFIG`], and both digests.
+    fn image() -> (String, String, String) {
+        let config = sha256(CONFIG.as_bytes());
+        let m = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{config}","size":{}}},"layers":[]}}"#,
+            media::OCI_MANIFEST,
+            media::OCI_CONFIG,
+            CONFIG.len()
+        );
+        (sha256(m.as_bytes()), m, config)
+    }
+
+    /// A registry holding the image in `ns/app` (by digest, and as tag `v1`) and nothing in
+    /// any other repository.
+    fn registry() -> Arc<Fake> {
+        let (digest, manifest, config) = image();
+        Fake::new(move |s, _| {
+            let path = s.url.path();
+            let held = path == format!("/v2/ns/app/manifests/{digest}")
+                || path == "/v2/ns/app/manifests/v1";
+            if held {
+                let h = [
+                    ("content-type", media::OCI_MANIFEST),
+                    ("docker-content-digest", digest.as_str()),
+                ];
+                let body = if s.method == reqwest::Method::HEAD {
+                    ""
+                } else {
+                    &manifest
+                };
+                return Reply::with(200, &h, body);
+            }
+            if path == format!("/v2/ns/app/blobs/{config}") {
+                return Reply::with(200, &[], CONFIG);
+            }
+            if path == "/v2/" {
+                return Reply::status(200);
+            }
+            Reply::with(404, &[], r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#)
+        })
+    }
+
+    /// The requests for manifests and blobs, as `METHOD path`.
+    fn requests(seen: &[Seen]) -> Vec<String> {
+        seen.iter()
+            .filter(|s| s.url.path() != "/v2/")
+            .map(|s| format!("{} {}", s.method, s.url.path()))
+            .collect()
+    }
+
+    fn cached(fake: &Arc<Fake>, cache: Option<Arc<Cache>>) -> Cached {
+        Cached::new(fake.registry(&Options::default(), None), cache)
+    }
+
+    /// An entry in the cache is served for a repository only once the registry confirmed in
+    /// this run that the repository holds it: a repository that does not gets the GET, and its
+    /// 404; one that does costs one HEAD, then nothing; its config comes with it.
+    #[tokio::test]
+    async fn serves_from_the_cache_only_where_the_registry_confirmed_it() {
+        let (digest, manifest, config) = image();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(Cache::new(dir.path().join("content"), 1 << 20));
+        cache.put(&digest, manifest.as_bytes());
+        cache.put(&config, CONFIG.as_bytes());
+        let fake = registry();
+        let reg = cached(&fake, Some(cache));
+        let (pull_other, pull_app) = ([Scope::pull("ns/other")], [Scope::pull("ns/app")]);
+        let by_digest = ManifestRef::digest(&digest);
+
+        let e = reg
+            .get_manifest("ns/other", &by_digest, &pull_other)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), Kind::NotFound);
+        let e = reg
+            .get_blob_bytes("ns/other", &config, 1 << 20, &pull_other)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), Kind::NotFound);
+        assert_eq!(
+            requests(&fake.seen()),
+            [
+                format!("HEAD /v2/ns/other/manifests/{digest}"),
+                format!("GET /v2/ns/other/manifests/{digest}"),
+                format!("GET /v2/ns/other/blobs/{config}"),
+            ]
+        );
+
+        let m = reg
+            .get_manifest("ns/app", &by_digest, &pull_app)
+            .await
+            .unwrap();
+        assert_eq!(
+            (&m.bytes[..], m.digest.as_str()),
+            (manifest.as_bytes(), &*digest)
+        );
+        let again = reg
+            .get_manifest("ns/app", &by_digest, &pull_app)
+            .await
+            .unwrap();
+        assert_eq!(&again.bytes[..], manifest.as_bytes());
+        let c = reg
+            .get_blob_bytes("ns/app", &config, 1 << 20, &pull_app)
+            .await
+            .unwrap();
+        assert_eq!(&c[..], CONFIG.as_bytes());
+        // One HEAD confirmed the manifest; it and its config were read from the cache.
+        let seen = requests(&fake.seen());
+        assert_eq!(seen[3..], [format!("HEAD /v2/ns/app/manifests/{digest}")]);
+    }
+
+    /// A manifest fetched by tag is kept and confirmed with its config: read again by digest,
+    /// neither costs a request. Without a cache every read is a request.
+    #[tokio::test]
+    async fn keeps_what_it_fetched_and_without_a_cache_always_asks() {
+        let (digest, manifest, config) = image();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(Cache::new(dir.path().join("content"), 1 << 20));
+        let pull = [Scope::pull("ns/app")];
+        let by_digest = ManifestRef::digest(&digest);
+        for with_cache in [true, false] {
+            let fake = registry();
+            let reg = cached(&fake, with_cache.then(|| cache.clone()));
+            let m = reg
+                .get_manifest("ns/app", &ManifestRef::tag("v1"), &pull)
+                .await
+                .unwrap();
+            assert_eq!(m.digest, digest);
+            let m = reg.get_manifest("ns/app", &by_digest, &pull).await.unwrap();
+            assert_eq!(&m.bytes[..], manifest.as_bytes());
+            reg.get_blob_bytes("ns/app", &config, 1 << 20, &pull)
+                .await
+                .unwrap();
+            let mut want = vec!["GET /v2/ns/app/manifests/v1".to_string()];
+            if with_cache {
+                // The config was never fetched here, so it costs its GET once; then nothing.
+                want.push(format!("GET /v2/ns/app/blobs/{config}"));
+                reg.get_blob_bytes("ns/app", &config, 1 << 20, &pull)
+                    .await
+                    .unwrap();
+            } else {
+                want.push(format!("GET /v2/ns/app/manifests/{digest}"));
+                want.push(format!("GET /v2/ns/app/blobs/{config}"));
+            }
+            assert_eq!(requests(&fake.seen()), want, "with cache: {with_cache}");
+        }
+    }
+
+    /// Tag hints live in the cache: none without one, and a hint counts only when its
+    /// manifest is cached.
+    #[test]
+    fn tag_hints_need_the_cache() {
+        let (digest, manifest, _) = image();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(Cache::new(dir.path().join("content"), 1 << 20));
+        let fake = registry();
+        let hints: HashMap<String, String> = [("v1".to_string(), digest.clone())].into();
+        let none = cached(&fake, None);
+        none.set_tag_hints("ns/app", &hints);
+        assert!(none.tag_hints("ns/app").is_empty());
+        assert!(!none.hinted(Some(&digest)));
+        let reg = cached(&fake, Some(cache.clone()));
+        reg.set_tag_hints("ns/app", &hints);
+        assert_eq!(reg.tag_hints("ns/app"), hints);
+        assert!(reg.tag_hints("ns/other").is_empty());
+        assert!(!reg.hinted(Some(&digest)));
+        cache.put(&digest, manifest.as_bytes());
+        assert!(reg.hinted(Some(&digest)) && !reg.hinted(None));
+        assert!(fake.seen().is_empty());
+    }
+}
