@@ -13,7 +13,7 @@ use crate::client::{RegistryError, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::reference::ManifestRef;
-use crate::store::Cached;
+use crate::store::{Cached, Catalog};
 
 /// At most this many referrers are followed from one image (a hostile registry could list
 /// referrers without end).
@@ -92,7 +92,7 @@ pub async fn direct(
 ) -> Result<Vec<Referrer>, RegistryError> {
     let scopes = [Scope::pull(repo)];
     let mut out = Vec::new();
-    match reg.referrers_api(repo, subject, &scopes).await? {
+    match reg.referrers(repo, subject).await? {
         Some(list) => out.extend(
             list.iter()
                 .filter_map(|d| from_descriptor(subject, d, "api")),

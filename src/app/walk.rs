@@ -4,7 +4,8 @@
 //! the sync plan, rm's tag walk, retention and copy --all-tags. A walk fetches only what its
 //! output needs (tag lists; HEADs for digests; manifests and configs by digest for facts),
 //! requests run concurrently (bounded), each manifest or config digest is fetched at most
-//! once, and a tag that may have moved is read by one rule ([`resolve_tag`]).
+//! once, and a tag that may have moved is read by one rule ([`resolve_tag`]). Lists come from
+//! the registry's [`Catalog`]; manifests and configs through the content cache ([`Cached`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use tokio::sync::OnceCell;
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::reference::{validate_digest, ManifestRef};
-use crate::store::Cached;
+use crate::store::{Cached, Catalog};
 
 /// Requests in flight at once while listing.
 pub const LIST_JOBS: usize = 32;
@@ -154,7 +155,7 @@ impl Inventory {
                 return Ok(vec![r.to_string()]);
             }
         }
-        match self.reg.catalog().await {
+        match self.reg.repositories().await {
             Ok(mut all) => {
                 if let Some(r) = restrict {
                     all.retain(|repo| restricted(repo, r));

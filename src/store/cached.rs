@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::{Catalog, ListFut};
 use crate::cache::Cache;
 use crate::client::manifest::ManifestHead;
 use crate::client::{Kind, Registry, RegistryError, Scope};
@@ -51,6 +52,25 @@ impl<S> Cached<S> {
     /// The content cache this store reads and fills, if any.
     pub fn cache(&self) -> Option<&Arc<Cache>> {
         self.cache.as_ref()
+    }
+}
+
+/// Listings are not cached: each is asked of the store.
+impl<S: Catalog> Catalog for Cached<S> {
+    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+        self.inner.repositories()
+    }
+
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+        self.inner.tags(repo)
+    }
+
+    fn referrers<'a>(
+        &'a self,
+        repo: &'a str,
+        subject: &'a str,
+    ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
+        self.inner.referrers(repo, subject)
     }
 }
 

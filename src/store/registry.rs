@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::{ByteStream, Cached, Fut, Mount, Source, Target, TransferError};
+use super::{ByteStream, Cached, Catalog, Fut, ListFut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
-use crate::client::{retry::Budget, Body, Scope};
+use crate::client::{retry::Budget, Body, Registry, Scope};
 use crate::oci::manifest::{Desc, RawManifest};
 use crate::oci::reference::ManifestRef;
 
@@ -170,6 +170,28 @@ impl Target for Repo {
 
     fn take_retries(&self) -> Vec<String> {
         self.reg.take_retries()
+    }
+}
+
+/// A registry's listings: its catalog, a repository's tag list (every page of both), and
+/// the referrers API (asked with the pull scope).
+impl Catalog for Registry {
+    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+        Box::pin(Registry::catalog(self))
+    }
+
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+        Box::pin(Registry::tags(self, repo))
+    }
+
+    fn referrers<'a>(
+        &'a self,
+        repo: &'a str,
+        subject: &'a str,
+    ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
+        Box::pin(
+            async move { Registry::referrers_api(self, repo, subject, &[Scope::pull(repo)]).await },
+        )
     }
 }
 
