@@ -480,9 +480,9 @@ pub struct Resolved {
 }
 
 /// The one rule for reading a tag that may have moved. With `head` (the digest is all that is
-/// needed, or [`Cached::hinted`] says the manifest is cached): one HEAD, and a GET only where the HEAD
-/// gives no valid digest; None when the HEAD answers 404. Without: one GET by tag, which also
-/// fills the content cache (a 404 is returned as the error it is).
+/// needed, or [`Cached::hinted`] says the manifest is cached): one HEAD, and a GET only where
+/// the HEAD gives no valid digest; None when the HEAD answers 404. Without: one GET by tag,
+/// which also fills the content cache (a 404 is returned as the error it is).
 pub async fn resolve_tag(
     reg: &Cached,
     repo: &str,
