@@ -191,9 +191,12 @@ pub struct Settings {
     pub registry_source: Source,
     pub file: ConfigFile,
     /// Insecure hosts, CAs, `--debug`, `--quiet`, TLS verification, the client certificate,
-    /// certs.d directories, the content cache, the network knobs from the environment, and
+    /// certs.d directories, the network knobs from the environment, and
     /// where the environment's credentials may go (the target and `CR_CREDENTIAL_HOSTS`).
     pub client: crate::client::Options,
+    /// The content cache of manifests and small blobs (`CR_CACHE_DIR`, `CR_CACHE_MAX_MIB`;
+    /// None with `--no-cache`), put in front of each registry client by the session.
+    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
 }
 
 /// The content cache in `cache::root()/content` bounded by `CR_CACHE_MAX_MIB` (default 256;
@@ -313,13 +316,13 @@ impl Settings {
             ..crate::client::Options::default()
         };
         net_from_env(&mut client)?;
-        client.cache = cache_from_env()?;
         Ok(Settings {
             registry,
             region,
             registry_source: source,
             file,
             client,
+            cache: cache_from_env()?,
         })
     }
 

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 
 use super::NotFound;
-use crate::client::{Registry, RegistryError, Scope};
+use crate::client::{RegistryError, Scope};
 use crate::engine::stream::registry_blob;
 use crate::oci::digest::Digest;
 use crate::oci::digest::Hasher;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
+use crate::store::Cached;
 
 /// The digest of zero bytes, the one blob whose size 0 is known without a Content-Length.
 const EMPTY_BLOB: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -72,7 +73,7 @@ fn no_platform(r: &Reference, want: &Platform, has: &[String]) -> anyhow::Error 
 }
 
 /// The top manifest of `r`, a missing tag explained.
-async fn top(reg: &Registry, r: &Reference) -> anyhow::Result<RawManifest> {
+async fn top(reg: &Cached, r: &Reference) -> anyhow::Result<RawManifest> {
     let scopes = [Scope::pull(&r.repository)];
     match reg
         .get_manifest(&r.repository, &r.manifest_ref(), &scopes)
@@ -88,7 +89,7 @@ async fn top(reg: &Registry, r: &Reference) -> anyhow::Result<RawManifest> {
 /// child for that platform is given (no further request); a single image is given when its
 /// config says it is for that platform.
 pub async fn digest(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     platform: Option<&Platform>,
 ) -> anyhow::Result<Resolved> {
@@ -147,7 +148,7 @@ pub async fn digest(
 /// index (exit 3 naming the platforms present when it has none), or the image itself when
 /// its config is for that platform.
 pub async fn manifest(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     platform: Option<&Platform>,
 ) -> anyhow::Result<RawManifest> {
@@ -160,7 +161,7 @@ pub async fn manifest(
 
 /// The manifest for `want` under `top`.
 async fn child(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     top: RawManifest,
     want: &Platform,
@@ -190,7 +191,7 @@ async fn child(
 
 /// The config blob of an image manifest, exactly as stored (verified against its digest).
 async fn config_bytes(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     m: &RawManifest,
 ) -> anyhow::Result<bytes::Bytes> {
@@ -216,7 +217,7 @@ async fn config_bytes(
 /// The config of `r` (of `platform` for an index; an index without one is refused with
 /// [`GetError::NeedPlatform`] naming its platforms), exactly as stored.
 pub async fn config(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     platform: Option<&Platform>,
 ) -> anyhow::Result<bytes::Bytes> {
@@ -241,7 +242,7 @@ pub async fn config(
 /// `digest` is a [`RegistryError::DigestMismatch`] (the bytes already written stay written:
 /// callers writing a file use [`blob_to_file`]).
 pub async fn blob_to(
-    reg: &Arc<Registry>,
+    reg: &Arc<Cached>,
     repo: &str,
     digest: &Digest,
     out: &mut dyn Write,
@@ -318,7 +319,7 @@ pub async fn blob_to(
 /// Stream a blob into `path`: written to a temporary file beside it and renamed over it only
 /// once every byte was verified; on any failure (or an interrupt) no file is left.
 pub async fn blob_to_file(
-    reg: &Arc<Registry>,
+    reg: &Arc<Cached>,
     repo: &str,
     digest: &Digest,
     path: &Path,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Session;
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::engine::{self, Options, Repo};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
@@ -20,6 +20,7 @@ use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 
 mod entries;
+use crate::store::Cached;
 use entries::{
     canonical, gather, index_entries, keep_platforms, merge, missing, prune, read, Entry,
 };
@@ -222,10 +223,7 @@ fn same_registry(dst: &Reference, srcs: &[Reference]) -> Result<(), IndexError> 
 }
 
 /// The index named by `r`: its document without `manifests`, and its entries.
-async fn existing(
-    reg: &Registry,
-    r: &Reference,
-) -> anyhow::Result<(Map<String, Value>, Vec<Entry>)> {
+async fn existing(reg: &Cached, r: &Reference) -> anyhow::Result<(Map<String, Value>, Vec<Entry>)> {
     let m = read(reg, r).await?;
     if !m.is_index() {
         return Err(invalid(
@@ -249,7 +247,7 @@ async fn existing(
 
 /// Check the result, bring children from other repositories, and put the index.
 async fn write(
-    reg: &Arc<Registry>,
+    reg: &Arc<Cached>,
     dst: &Reference,
     tag: &Tag,
     mut base: Map<String, Value>,
@@ -348,7 +346,7 @@ async fn write(
 /// Children from other repositories of the registry, put by digest into `repo` (their blobs
 /// mounted, or copied where a mount is refused): how many, blobs mounted, blobs moved.
 async fn place(
-    reg: &Arc<Registry>,
+    reg: &Arc<Cached>,
     repo: &str,
     entries: &[Entry],
 ) -> Result<(usize, usize, usize), engine::TransferError> {

@@ -6,11 +6,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::NotFound;
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
+use crate::store::Cached;
 
 /// The facts of one image: the `-o json` object of image-inspect, and its `--format` row. The
 /// config's own values are kept as the registry gave them (any JSON, null when absent).
@@ -75,7 +76,7 @@ pub const FIELDS: &[&str] = &[
 
 /// The facts of `r` (for an index: of `platform`, else linux/amd64, else the first).
 pub async fn inspect(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     platform: Option<&Platform>,
 ) -> anyhow::Result<Inspected> {

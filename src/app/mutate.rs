@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::edit::{self, BadInput, Edit};
 use super::layer::{self, Done, Input};
 use super::{NotFound, Session};
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest;
 use crate::oci::digest::Digest;
@@ -22,6 +22,7 @@ use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
+use crate::store::Cached;
 
 /// Configs larger than this are refused.
 const MAX_CONFIG: usize = 16 << 20;
@@ -219,7 +220,7 @@ fn raw(v: &Value, media_type: &str) -> anyhow::Result<RawManifest> {
 /// The image manifests to rewrite, with their configs: every image platform of an index (or
 /// those asked for; each asked-for platform must be there), or the image itself.
 async fn read_targets(
-    reg: &Registry,
+    reg: &Cached,
     base: &Reference,
     top: &RawManifest,
     want: &[Platform],

@@ -9,12 +9,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client::referrers::fallback_tag;
-use crate::client::{Registry, RegistryError, Scope};
+use crate::client::{RegistryError, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
+use crate::store::{Cached, Catalog};
 
 /// At most this many referrers are followed from one image (a hostile registry could list
 /// referrers without end).
@@ -86,14 +87,14 @@ fn from_descriptor(subject: &Digest, d: &Value, found_by: &str) -> Option<Referr
 /// The direct referrers of `subject` in `repo`. `tags`: the repository's tags when known
 /// (then the fallback and cosign tags cost a request only when they exist).
 pub async fn direct(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     subject: &Digest,
     tags: Option<&HashSet<String>>,
 ) -> Result<Vec<Referrer>, RegistryError> {
     let scopes = [Scope::pull(repo)];
     let mut out = Vec::new();
-    match reg.referrers_api(repo, subject, &scopes).await? {
+    match reg.referrers(repo, subject).await? {
         Some(list) => out.extend(
             list.iter()
                 .filter_map(|d| from_descriptor(subject, d, "api")),
@@ -144,7 +145,7 @@ pub async fn direct(
 
 /// The subjects an image's referrers may point at: the image and, for an index, each of its
 /// manifests.
-pub async fn subjects(reg: &Registry, repo: &str, digest: &Digest) -> Vec<Digest> {
+pub async fn subjects(reg: &Cached, repo: &str, digest: &Digest) -> Vec<Digest> {
     let mut out = vec![digest.clone()];
     let scopes = [Scope::pull(repo)];
     if let Ok(m) = reg
@@ -161,7 +162,7 @@ pub async fn subjects(reg: &Registry, repo: &str, digest: &Digest) -> Vec<Digest
 /// Every referrer of the images `roots`, recursively (referrers of referrers), each once,
 /// a subject always before its referrers.
 pub async fn all(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     roots: Vec<Digest>,
     tags: Option<&HashSet<String>>,

@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet};
 
 use super::referrers::is_referrer_tag;
 use super::remove::{doomed, Doomed};
-use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::media;
 use crate::oci::reference::ManifestRef;
+use crate::store::Cached;
 
 /// Indexes followed at most while looking for the ones that hold a manifest.
 const MAX_INDEXES: usize = 1000;
@@ -25,7 +26,7 @@ pub struct TagHead {
 /// Every tag of `repo` with its digest and media type (the registry walk at digest depth:
 /// one HEAD per tag, 16 at a time). A tag deleted meanwhile is left out; any other failure is
 /// returned.
-pub async fn resolve_tags(reg: &Registry, repo: &str) -> Result<Vec<TagHead>, RegistryError> {
+pub async fn resolve_tags(reg: &Cached, repo: &str) -> Result<Vec<TagHead>, RegistryError> {
     let tagged = match super::walk::tag_digests(reg, repo).await {
         Ok(t) => t,
         Err(e) if e.kind() == Kind::NotFound => Vec::new(),
@@ -48,7 +49,7 @@ pub async fn resolve_tags(reg: &Registry, repo: &str) -> Result<Vec<TagHead>, Re
 /// index's digest with its tags. Fallback tag indexes (`sha256-<hex>`) list referrers, not
 /// platforms, and are not counted.
 pub async fn holders(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     digest: &Digest,
     heads: &[TagHead],
@@ -112,7 +113,7 @@ pub struct Removal {
 }
 
 pub async fn plan(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     digest: &Digest,
     heads: &[TagHead],

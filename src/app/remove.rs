@@ -9,12 +9,13 @@ use serde_json::Value;
 
 use super::referrers::{self, Referrer};
 use crate::client::referrers::fallback_tag;
-use crate::client::{Code, Kind, Registry, RegistryError, Scope};
+use crate::client::{Code, Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::oci::{digest as sha, media};
+use crate::store::Cached;
 
 /// How one deletion by digest went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl RemoveError {
 /// in `keep` (and whatever refers only through them). `tags`: the repository's tags when
 /// known (absent fallback and cosign tags then cost no request).
 pub async fn doomed(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     digest: &Digest,
     tags: Option<&HashSet<String>>,
@@ -122,7 +123,7 @@ pub struct DeletedWith {
 /// deepest first; then the fallback tag indexes of everything deleted are rewritten without
 /// the deleted entries (deleted when empty); then the image. `tags` as for [`doomed`].
 pub async fn delete_doomed(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     d: &Doomed,
     tags: Option<&HashSet<String>>,
@@ -170,7 +171,7 @@ pub async fn delete_doomed(
 /// `GOOGLE_MANIFEST_DANGLING_TAG`) has those tags deleted first (`DELETE …/manifests/TAG`),
 /// then the digest again.
 pub async fn delete_digest(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     digest: &Digest,
 ) -> Result<Deleted, RegistryError> {
@@ -213,7 +214,7 @@ pub async fn delete_digest(
 /// A 404 to a DELETE by digest: gone (someone deleted it first), unless a HEAD still finds it
 /// (Quay answers 404 for an untagged manifest it will not delete: never reported as deleted).
 async fn gone_or_kept(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     target: &ManifestRef,
 ) -> Result<Deleted, RegistryError> {
@@ -233,7 +234,7 @@ const DANGLING_TAG: &str = "GOOGLE_MANIFEST_DANGLING_TAG";
 /// The fallback tag index `tag` without the entries in `gone`: put back when some remain,
 /// deleted (by its digest) when none do; left alone when absent or not an index.
 async fn prune_fallback_index(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     tag: &Tag,
     gone: &HashSet<&Digest>,

@@ -1,7 +1,8 @@
 //! The session of one command: the client options derived from the settings, the one place
 //! credentials are looked up (environment where its scope allows, stores, Docker) and stored,
 //! and the client pool — one registry client per host, made on first use and shared (one
-//! credential lookup, one ping, one token per scope set).
+//! credential lookup, one ping, one token per scope set), each with the content cache in front
+//! of it (`store::Cached`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,25 +12,34 @@ use tokio::sync::OnceCell;
 use crate::client::{Options, Registry, RegistryError};
 use crate::config::Settings;
 use crate::credentials::{self, Credential, CredentialSource, Stored};
+use crate::store::Cached;
 
 /// The registry clients of one command and the credentials they use.
 pub struct Session {
     opts: Options,
-    pool: std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<Registry>>>>>,
+    cache: Option<Arc<crate::cache::Cache>>,
+    pool: std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<Cached>>>>>,
 }
 
 impl Session {
     /// A session with the client options of `settings` (flags, environment, config file).
     pub fn new(settings: &Settings) -> Self {
-        Self::with_options(settings.registry_options())
+        Self::with_options(settings.registry_options()).with_cache(settings.cache.clone())
     }
 
     /// A session with options a Rust program chose itself.
     pub fn with_options(opts: Options) -> Self {
         Session {
             opts,
+            cache: None,
             pool: Default::default(),
         }
+    }
+
+    /// Read and fill `cache` (manifests and small blobs by digest, tag hints); None: none.
+    pub fn with_cache(mut self, cache: Option<Arc<crate::cache::Cache>>) -> Self {
+        self.cache = cache;
+        self
     }
 
     pub fn options(&self) -> &Options {
@@ -38,7 +48,7 @@ impl Session {
 
     /// The client for `registry` (`docker.io`, `host:port`), connected once per session with
     /// the credentials looked up for it.
-    pub async fn get(&self, registry: &str) -> anyhow::Result<Arc<Registry>> {
+    pub async fn get(&self, registry: &str) -> anyhow::Result<Arc<Cached>> {
         let cell = self
             .pool
             .lock()
@@ -49,7 +59,8 @@ impl Session {
         let reg = cell
             .get_or_try_init(|| async {
                 let cred = self.lookup(registry).await?;
-                Ok::<_, anyhow::Error>(Arc::new(Registry::open(&self.opts, registry, cred).await?))
+                let reg = Registry::open(&self.opts, registry, cred).await?;
+                Ok::<_, anyhow::Error>(Arc::new(Cached::new(reg, self.cache.clone())))
             })
             .await?;
         Ok(reg.clone())

@@ -14,12 +14,13 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::app::walk::{self, Inventory};
-use crate::client::{Kind, Registry, Scope};
+use crate::client::{Kind, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::Parsed;
 use crate::oci::name::Tag;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
+use crate::store::Cached;
 
 /// `HOST`, `HOST/NS` or `HOST/NS/REPO` (the host may be left out for the target registry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +151,8 @@ pub struct RepoPlan {
 /// The repositories under `src` with their tags, and the repositories that could not be
 /// listed (with the error).
 pub async fn plan(
-    sreg: &Arc<Registry>,
-    dreg: &Arc<Registry>,
+    sreg: &Arc<Cached>,
+    dreg: &Arc<Cached>,
     src: &Spec,
     dst: &Spec,
     filter: &Filter,
@@ -213,10 +214,7 @@ pub async fn plan(
             selected,
             dst_tags: dst_tags.into_iter().collect(),
             dst_new,
-            src_hints: sreg
-                .cache()
-                .map(|c| c.tag_hints(&sreg.name, &repo))
-                .unwrap_or_default(),
+            src_hints: sreg.tag_hints(&repo),
             src_repo: repo,
         });
     }
@@ -235,7 +233,7 @@ async fn wanted(
     // The walk's rule: a HEAD when the tag's last digest is in the content cache (it is read
     // from there if the tag did not move), else one GET, which fills the cache for the copy.
     let hint = plan.src_hints.get(tag).map(String::as_str);
-    let head = walk::hinted(&src.reg, hint);
+    let head = src.reg.hinted(hint);
     let digest = match walk::resolve_tag(&src.reg, &src.repo, tag, head).await {
         Ok(found) => found.map(|f| f.digest),
         Err(e) if e.kind() == Kind::NotFound => None,
@@ -298,7 +296,7 @@ pub struct Job<'a> {
 
 impl<'a> Job<'a> {
     /// `tag` of `plan`'s repository, from `src` to `dst`.
-    pub fn new(src: &Arc<Registry>, dst: &Arc<Registry>, plan: &'a RepoPlan, tag: &'a str) -> Self {
+    pub fn new(src: &Arc<Cached>, dst: &Arc<Cached>, plan: &'a RepoPlan, tag: &'a str) -> Self {
         Job {
             src: Repo {
                 reg: src.clone(),
@@ -414,10 +412,12 @@ async fn apply(
 
 /// Remember the source digests seen, so that the next run sends a HEAD where it can.
 pub fn remember<'a>(
-    sreg: &Registry,
+    sreg: &Cached,
     checked: impl Iterator<Item = (&'a RepoPlan, &'a str, &'a str)>,
 ) {
-    let Some(cache) = sreg.cache() else { return };
+    if sreg.cache().is_none() {
+        return;
+    }
     let mut by_repo: std::collections::HashMap<&str, std::collections::HashMap<String, String>> =
         Default::default();
     for (p, tag, digest) in checked {
@@ -427,7 +427,7 @@ pub fn remember<'a>(
             .insert(tag.to_string(), digest.to_string());
     }
     for (repo, hints) in by_repo {
-        cache.set_tag_hints(&sreg.name, repo, &hints);
+        sreg.set_tag_hints(repo, &hints);
     }
 }
 

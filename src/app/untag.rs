@@ -10,12 +10,13 @@ use anyhow::Context;
 
 use super::critical;
 use crate::client::capabilities::Learnt;
-use crate::client::{Code, Kind, Registry, RegistryError, Scope};
+use crate::client::{Code, Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
 use crate::oci::name::Tag;
 use crate::oci::reference::{ManifestRef, Reference};
 use crate::oci::{media, placeholder};
+use crate::store::Cached;
 
 /// How a tag went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ fn unsupported(e: &RegistryError) -> bool {
 
 /// Whether `m`, held by `repo`, is a cr placeholder: placeholder-shaped, and its config (read
 /// capped) carries the placeholder label. Any failure to tell is a no.
-pub async fn is_placeholder(reg: &Registry, repo: &str, m: &RawManifest, scopes: &[Scope]) -> bool {
+pub async fn is_placeholder(reg: &Cached, repo: &str, m: &RawManifest, scopes: &[Scope]) -> bool {
     let Some(config) = placeholder::config_of(m) else {
         return false;
     };
@@ -60,7 +61,7 @@ pub async fn is_placeholder(reg: &Registry, repo: &str, m: &RawManifest, scopes:
 
 /// Remove `tag` from `r`'s repository; returns the digest it pointed at and how it went.
 pub async fn untag(
-    reg: &Arc<Registry>,
+    reg: &Arc<Cached>,
     r: &Reference,
     tag: &Tag,
 ) -> anyhow::Result<(Digest, Method)> {
@@ -107,7 +108,7 @@ pub async fn untag(
 /// Point `tag` at the placeholder, then delete the placeholder by digest; if that fails,
 /// put `original` back while (and only while) the tag still points at the placeholder.
 async fn swap_out(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     tag: &ManifestRef,
     original: &RawManifest,

@@ -4,7 +4,8 @@
 //! the sync plan, rm's tag walk, retention and copy --all-tags. A walk fetches only what its
 //! output needs (tag lists; HEADs for digests; manifests and configs by digest for facts),
 //! requests run concurrently (bounded), each manifest or config digest is fetched at most
-//! once, and a tag that may have moved is read by one rule ([`resolve_tag`]).
+//! once, and a tag that may have moved is read by one rule ([`resolve_tag`]). Lists come from
+//! the registry's [`Catalog`]; manifests and configs through the content cache ([`Cached`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
+use crate::store::{Cached, Catalog};
 
 /// Requests in flight at once while listing.
 pub const LIST_JOBS: usize = 32;
@@ -63,7 +65,7 @@ type Cell<T> = Arc<OnceCell<T>>;
 
 /// A listing session against one registry, with its per-digest caches.
 pub struct Inventory {
-    reg: Arc<Registry>,
+    reg: Arc<Cached>,
     /// Tags left out before any request is spent on them (referrer tags in a listing).
     skip: Option<fn(&str) -> bool>,
     infos: Mutex<HashMap<String, Cell<ImageInfo>>>,
@@ -105,7 +107,7 @@ pub fn restricted(repo: &str, restrict: &str) -> bool {
 }
 
 impl Inventory {
-    pub fn new(reg: Arc<Registry>) -> Self {
+    pub fn new(reg: Arc<Cached>) -> Self {
         Inventory {
             reg,
             skip: None,
@@ -120,7 +122,7 @@ impl Inventory {
     /// A session for decisions that delete: at `Depth::Full` each tag is resolved by a GET
     /// (never by a HEAD against a cached hint, which a stale registry answer could fool), and
     /// a tag the listing names but that answers 404 is returned as a problem.
-    pub fn exact(reg: Arc<Registry>) -> Self {
+    pub fn exact(reg: Arc<Cached>) -> Self {
         Inventory {
             exact: true,
             ..Inventory::new(reg)
@@ -155,7 +157,7 @@ impl Inventory {
                 return Ok(vec![r.to_string()]);
             }
         }
-        match self.reg.catalog().await {
+        match self.reg.repositories().await {
             Ok(mut all) => {
                 if let Some(r) = restrict {
                     all.retain(|repo| restricted(repo, r));
@@ -186,10 +188,7 @@ impl Inventory {
     ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
         // Tag lists and the tags' requests form one pipeline: the first repository's tags are
         // resolved while the next repositories are listed, so the registry is never idle.
-        let cache = self
-            .reg
-            .cache()
-            .filter(|_| depth == Depth::Full && !self.exact);
+        let hints_on = depth == Depth::Full && !self.exact;
         let list_problems = Mutex::new(Vec::new());
         let lists = stream::iter(repos.iter().cloned())
             .map(|repo| async move {
@@ -207,11 +206,11 @@ impl Inventory {
                     Vec::new()
                 }
             };
-            let hints = Arc::new(
-                cache
-                    .map(|c| c.tag_hints(&self.reg.name, &repo))
-                    .unwrap_or_default(),
-            );
+            let hints = Arc::new(if hints_on {
+                self.reg.tag_hints(&repo)
+            } else {
+                HashMap::new()
+            });
             let skip = self.skip;
             stream::iter(
                 tags.into_iter()
@@ -252,7 +251,7 @@ impl Inventory {
                 .cmp(&b.repo)
                 .then_with(|| crate::oci::reference::natural_order(&a.tag, &b.tag))
         });
-        if let Some(c) = cache {
+        if hints_on {
             let mut by_repo: HashMap<&str, HashMap<String, String>> = HashMap::new();
             for i in &images {
                 if let Some(d) = &i.digest {
@@ -263,7 +262,7 @@ impl Inventory {
                 }
             }
             for (repo, hints) in by_repo {
-                c.set_tag_hints(&self.reg.name, repo, &hints);
+                self.reg.set_tag_hints(repo, &hints);
             }
         }
         (images, problems)
@@ -312,7 +311,7 @@ impl Inventory {
             return Ok(Some(image));
         }
         let repo = image.repo.as_str();
-        let head = depth == Depth::Digests || hinted(&self.reg, hint);
+        let head = depth == Depth::Digests || self.reg.hinted(hint);
         let Some(found) = resolve_tag(&self.reg, repo, &image.tag, head).await? else {
             return Ok(None);
         };
@@ -419,7 +418,7 @@ impl Inventory {
 /// The tags of the repository `r` names, in natural order (`cr tag-list`): a repository that
 /// is not there is [`super::NotFound`] (exit 3).
 pub async fn tag_names(
-    reg: &Arc<Registry>,
+    reg: &Arc<Cached>,
     r: &crate::oci::reference::Reference,
 ) -> anyhow::Result<Vec<String>> {
     let mut tags = match Inventory::new(reg.clone()).tags(&r.repository).await {
@@ -445,7 +444,7 @@ pub async fn tag_names(
 /// time), sorted by name: the walk at `Depth::Digests` for one repository, when what it
 /// decides needs every tag (rm). A tag deleted meanwhile is left out; the first other
 /// failure is returned (a repository that is not there: `NotFound`).
-pub async fn tag_digests(reg: &Registry, repo: &str) -> Result<Vec<TaggedImage>, RegistryError> {
+pub async fn tag_digests(reg: &Cached, repo: &str) -> Result<Vec<TaggedImage>, RegistryError> {
     let tags = reg.tags(repo).await?;
     let found: Vec<_> = stream::iter(tags)
         .map(|tag| async move {
@@ -482,20 +481,12 @@ pub struct Resolved {
     pub manifest: Option<RawManifest>,
 }
 
-/// Whether a tag's last known digest (`hint`, from the content cache's tag hints) is in the
-/// content cache: then a HEAD is worth sending, as the manifest is read from the cache while
-/// the tag still points at it.
-pub fn hinted(reg: &Registry, hint: Option<&str>) -> bool {
-    reg.cache()
-        .is_some_and(|c| hint.is_some_and(|h| c.contains(h)))
-}
-
 /// The one rule for reading a tag that may have moved. With `head` (the digest is all that is
-/// needed, or [`hinted`] says the manifest is cached): one HEAD, and a GET only where the HEAD
-/// gives no valid digest; None when the HEAD answers 404. Without: one GET by tag, which also
-/// fills the content cache (a 404 is returned as the error it is).
+/// needed, or [`Cached::hinted`] says the manifest is cached): one HEAD, and a GET only where
+/// the HEAD gives no valid digest; None when the HEAD answers 404. Without: one GET by tag,
+/// which also fills the content cache (a 404 is returned as the error it is).
 pub async fn resolve_tag(
-    reg: &Registry,
+    reg: &Cached,
     repo: &str,
     tag: &str,
     head: bool,

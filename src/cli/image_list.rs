@@ -10,11 +10,12 @@ use super::exit;
 use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
 use crate::app::walk::{Depth, Inventory, TaggedImage};
 use crate::app::Session;
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::config::Settings;
 use crate::oci::digest::Digest;
 use crate::oci::reference::ManifestRef;
 use crate::oci::{digest, media, placeholder};
+use crate::store::Cached;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageListArgs {
@@ -173,7 +174,7 @@ const PLACEHOLDER_CELL: &str = "(placeholder: untag interrupted)";
 
 /// The digests (of those listed with their facts) that are cr placeholders: a placeholder is
 /// under a kilobyte, so only images that small are looked at (manifest and config, each once).
-async fn placeholders(reg: &Registry, images: &[TaggedImage]) -> HashSet<Digest> {
+async fn placeholders(reg: &Cached, images: &[TaggedImage]) -> HashSet<Digest> {
     let mut seen = HashSet::new();
     let mut found = HashSet::new();
     for i in images {

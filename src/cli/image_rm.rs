@@ -18,12 +18,13 @@ use super::output::OutputArgs;
 use crate::app::removal::{self, HeldByIndex, TagHead};
 use crate::app::remove::delete_doomed;
 use crate::app::NotFound;
-use crate::client::{Kind, Registry, Scope};
+use crate::client::{Kind, Scope};
 use crate::config::Settings;
 use crate::oci::digest::Digest;
 use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::Reference;
+use crate::store::Cached;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageRmArgs {
@@ -84,7 +85,7 @@ impl RmRow {
 
 /// One manifest to delete, with the first name that asked for it.
 struct Group {
-    reg: Arc<Registry>,
+    reg: Arc<Cached>,
     first: Reference,
     digest: Digest,
 }

@@ -216,7 +216,7 @@ impl GlobalArgs {
             self.debug,
         )?;
         if self.no_cache {
-            s.client.cache = None;
+            s.cache = None;
         }
         if let Some(v) = self.tls_verify {
             s.client.tls_verify = v;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::exit;
 use crate::app::Session;
-use crate::client::Registry;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
+use crate::store::Cached;
 
 /// An image that failed; its error was printed already.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub async fn each<T, F, Fut>(
     op: F,
 ) -> Vec<Result<T, Failed>>
 where
-    F: Fn(Arc<Registry>, Reference) -> Fut,
+    F: Fn(Arc<Cached>, Reference) -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
     let clients = Session::new(settings);

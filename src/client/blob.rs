@@ -132,26 +132,15 @@ impl Registry {
         Ok(resp)
     }
 
-    /// GET a small blob (a config) into memory, verified against its digest.
-    pub async fn get_blob_bytes(
+    /// GET a small blob (a config) into memory, verified against its digest. (The content
+    /// cache is `store::Cached`'s.)
+    pub async fn fetch_blob_bytes(
         &self,
         repo: &str,
         digest: &str,
         limit: usize,
         scopes: &[Scope],
     ) -> Result<Bytes, RegistryError> {
-        // From the content cache only as an answer for `repo`: the config of a manifest this
-        // registry served for it, or a blob it sent for it before.
-        let cached = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.get_in(&self.name, repo, digest));
-        if let Some(bytes) = cached {
-            if bytes.len() <= limit {
-                self.trace_cache("blob", digest);
-                return Ok(bytes.into());
-            }
-        }
         let what = format!("get blob {digest} from {repo}");
         let mut resp = self.get_blob(repo, digest, 0, scopes, None).await?;
         let buf = self.read_limited(&mut resp, limit, &what).await?;
@@ -162,10 +151,6 @@ impl Registry {
                 expected: digest.to_string(),
                 actual: actual.into_string(),
             });
-        }
-        if let Some(cache) = &self.cache {
-            cache.put(digest, &buf);
-            cache.confirm(&self.name, repo, digest);
         }
         Ok(buf)
     }

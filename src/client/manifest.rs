@@ -19,6 +19,8 @@ pub struct ManifestHead {
     pub digest: Option<Digest>,
     pub media_type: Option<String>,
     pub size: Option<u64>,
+    /// The manifest, when a GET answered for a registry without HEAD.
+    pub manifest: Option<RawManifest>,
 }
 
 /// What a registry said when it stored a manifest.
@@ -30,33 +32,9 @@ pub struct Stored {
 }
 
 impl Registry {
-    /// GET a manifest by tag or digest. The bytes are kept exactly; when fetched by digest they
-    /// must hash to it. By digest, the content cache answers once this registry confirmed that
-    /// `repo` holds it (when not yet: one HEAD; a no sends the GET, and its answer counts).
-    pub async fn get_manifest(
-        &self,
-        repo: &str,
-        reference: &ManifestRef,
-        scopes: &[Scope],
-    ) -> Result<RawManifest, RegistryError> {
-        if let (ManifestRef::Digest(d), Some(cache)) = (reference, &self.cache) {
-            if cache.contains(d) && !cache.is_confirmed(&self.name, repo, d) {
-                // A no (or an error) is left to the GET below to say, as the registry says it.
-                let _ = self.head_manifest(repo, reference, scopes).await;
-            }
-            if let Some(bytes) = cache.get_in(&self.name, repo, d) {
-                self.trace_cache("manifest", d);
-                let media_type = detect_media_type(&bytes, None);
-                let m = RawManifest::new(bytes.into(), media_type, d.clone());
-                self.confirm_parts(repo, &m);
-                return Ok(m);
-            }
-        }
-        self.fetch_manifest(repo, reference, scopes).await
-    }
-
-    /// GET a manifest from the registry (no content cache read), verified and kept.
-    async fn fetch_manifest(
+    /// GET a manifest by tag or digest from the registry. The bytes are kept exactly; when
+    /// fetched by digest they must hash to it. (The content cache is `store::Cached`'s.)
+    pub async fn fetch_manifest(
         &self,
         repo: &str,
         reference: &ManifestRef,
@@ -101,34 +79,12 @@ impl Registry {
             None => digest::sha256(&bytes),
         };
         let media_type = detect_media_type(&bytes, ct.as_deref());
-        if let Some(cache) = &self.cache {
-            cache.put(&digest, &bytes);
-            cache.confirm(&self.name, repo, &digest);
-        }
-        let m = RawManifest::new(bytes, media_type, digest);
-        self.confirm_parts(repo, &m);
-        Ok(m)
+        Ok(RawManifest::new(bytes, media_type, digest))
     }
 
-    /// What a manifest `repo` holds refers to is in `repo` too (a registry keeps an image's
-    /// config and an index's manifests with it): its config and child manifests may be read
-    /// from the content cache for `repo` without asking again.
-    fn confirm_parts(&self, repo: &str, m: &RawManifest) {
-        let (Some(cache), Ok(parsed)) = (&self.cache, m.parse()) else {
-            return;
-        };
-        let parts = parsed
-            .blobs()
-            .into_iter()
-            .take(1)
-            .chain(parsed.children().into_iter().map(|(d, _)| d));
-        for d in parts {
-            cache.confirm(&self.name, repo, &d.digest);
-        }
-    }
-
-    /// HEAD a manifest; None when it does not exist.
-    pub async fn head_manifest(
+    /// HEAD a manifest; None when it does not exist. Where the registry has no HEAD, one GET
+    /// answers, and the manifest it read comes with the answer.
+    pub async fn check_manifest(
         &self,
         repo: &str,
         reference: &ManifestRef,
@@ -156,6 +112,7 @@ impl Registry {
                     digest: Some(m.digest.clone()),
                     media_type: Some(m.media_type.clone()),
                     size: Some(m.bytes.len() as u64),
+                    manifest: Some(m),
                 })),
                 Err(e) if e.kind() == super::Kind::NotFound => Ok(None),
                 Err(e) => Err(e),
@@ -170,51 +127,13 @@ impl Registry {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        if let Some(cache) = &self.cache {
-            // The registry says `repo` holds this digest (for a digest asked: that one, unless
-            // it names another).
-            let said = h("docker-content-digest").and_then(|s| Digest::parse(&s).ok());
-            let held = match reference {
-                ManifestRef::Digest(d) => said.is_none_or(|s| s == *d).then(|| d.clone()),
-                ManifestRef::Tag(_) => said,
-            };
-            if let Some(d) = held {
-                cache.confirm(&self.name, repo, &d);
-            }
-        }
         Ok(Some(ManifestHead {
             digest: h("docker-content-digest").and_then(|s| Digest::parse(&s).ok()),
             media_type: h("content-type")
                 .map(|c| c.split(';').next().unwrap_or("").trim().to_string()),
             size: h("content-length").and_then(|s| s.parse().ok()),
+            manifest: None,
         }))
-    }
-
-    /// The digest a tag points at: HEAD, or GET where HEAD gives no digest.
-    pub async fn resolve_digest(
-        &self,
-        repo: &str,
-        reference: &ManifestRef,
-        scopes: &[Scope],
-    ) -> Result<Option<Digest>, RegistryError> {
-        if let ManifestRef::Digest(d) = reference {
-            return Ok(self
-                .head_manifest(repo, reference, scopes)
-                .await?
-                .map(|_| d.clone()));
-        }
-        match self.head_manifest(repo, reference, scopes).await {
-            Ok(Some(ManifestHead {
-                digest: Some(d), ..
-            })) => return Ok(Some(d)),
-            Ok(None) => return Ok(None),
-            _ => {}
-        }
-        match self.get_manifest(repo, reference, scopes).await {
-            Ok(m) => Ok(Some(m.digest)),
-            Err(e) if e.kind() == super::Kind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 
     /// PUT manifest bytes under a tag or digest; says what the registry reports.
@@ -286,7 +205,7 @@ impl Registry {
             }
             return Err(e);
         }
-        match self.head_manifest(repo, reference, scopes).await {
+        match self.check_manifest(repo, reference, scopes).await {
             Ok(None) => {
                 sent.answered();
                 let line = format!(

@@ -37,8 +37,6 @@ pub struct Options {
     /// Where per-host certificates are looked for: `DIR/HOST[:PORT]/` with `*.crt` (CAs) and
     /// `client.cert` + `client.key` (Docker's and containers' certs.d).
     pub certs_dirs: Vec<PathBuf>,
-    /// Where manifests fetched by digest and small blobs are kept between runs.
-    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
 }
 
 impl Default for Options {
@@ -57,7 +55,6 @@ impl Default for Options {
             tls_verify: true,
             client_cert: None,
             certs_dirs: default_certs_dirs(),
-            cache: None,
         }
     }
 }

@@ -138,23 +138,6 @@ impl Registry {
         self.add_to_fallback_index(repo, m).await
     }
 
-    /// The descriptors listed by the fallback tag of `subject` (none when there is no tag).
-    pub async fn referrers_by_tag(
-        &self,
-        repo: &str,
-        subject: &Digest,
-        scopes: &[Scope],
-    ) -> Result<Vec<Value>, RegistryError> {
-        let tag = ManifestRef::Tag(fallback_tag(subject));
-        match self.get_manifest(repo, &tag, scopes).await {
-            Ok(m) => Ok(serde_json::from_slice::<Value>(&m.bytes)
-                .map(|v| valid_descriptors(&v))
-                .unwrap_or_default()),
-            Err(e) if e.kind() == Kind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Add `m` (a manifest with a subject, stored already) to its subject's fallback tag index,
     /// as the distribution spec asks of clients when the registry lacks the referrers API:
     /// the index is read, the descriptor added if missing, and the index put back.
@@ -168,7 +151,7 @@ impl Registry {
         };
         let scopes = [Scope::push(repo)];
         let tag = ManifestRef::Tag(fallback_tag(&subject));
-        let mut index = match self.get_manifest(repo, &tag, &scopes).await {
+        let mut index = match self.fetch_manifest(repo, &tag, &scopes).await {
             Ok(old) => serde_json::from_slice::<Value>(&old.bytes)
                 .ok()
                 .filter(|v| v.get("manifests").is_some_and(Value::is_array))
@@ -206,7 +189,7 @@ fn empty_index() -> Value {
 
 /// The descriptors of an index whose digests are valid (others are dropped: they would
 /// become URL segments).
-fn valid_descriptors(index: &Value) -> Vec<Value> {
+pub fn valid_descriptors(index: &Value) -> Vec<Value> {
     index
         .get("manifests")
         .and_then(Value::as_array)

@@ -125,8 +125,6 @@ pub struct Registry {
     pub(super) quiet: std::sync::atomic::AtomicBool,
     /// Entries asked per catalog or tag-list page.
     pub(super) page_size: u64,
-    /// The content cache, if any: manifests by digest and small blobs.
-    pub(super) cache: Option<std::sync::Arc<crate::cache::Cache>>,
     /// What its answers showed it supports (tag deletion, chunk sizes, catalog with Basic,
     /// the referrers API, mounts) and its rate limit.
     pub(super) caps: super::capabilities::Capabilities,
@@ -143,18 +141,9 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// The content cache this client reads and fills, if any.
-    pub fn cache(&self) -> Option<&std::sync::Arc<crate::cache::Cache>> {
-        self.cache.as_ref()
-    }
-
-    /// Under `--debug`, say that a content-addressed read came from the cache.
-    pub(super) fn trace_cache(&self, what: &str, digest: &str) {
-        if self.debug {
-            crate::notice::status(&format!(
-                "cache: {what} {digest} read from the content cache (no request)"
-            ));
-        }
+    /// Whether requests are traced (`--debug`): layers above say what they did without one.
+    pub fn debug(&self) -> bool {
+        self.debug
     }
 
     /// The retry policy every request of this client follows.

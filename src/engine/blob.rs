@@ -17,7 +17,7 @@ use crate::store::{Encoder, Mount, Source, Target};
 /// The upload sessions a blob may use, drawn from the destination's policy: after a failed
 /// session, whether to go on (the wait done, the retry said) or give up with the error.
 struct Sessions {
-    reg: Option<Arc<crate::client::Registry>>,
+    reg: Option<Arc<crate::store::Cached>>,
     budget: Option<Budget>,
     attempt: u32,
 }

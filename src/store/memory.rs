@@ -1,4 +1,5 @@
-//! An in-memory store, source and target at once, for fast tests of the engine: blobs,
+//! An in-memory store, source, target and catalog at once (one repository, with the referrers
+//! API), for fast tests of the engine and of listings: blobs,
 //! manifests and tags in maps; what a copy puts is staged and becomes visible on commit; every
 //! request it receives is logged; a blob can be marked to be served corrupt.
 
@@ -8,7 +9,9 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use futures_util::stream::{self, TryStreamExt};
 
-use super::{ByteStream, Fut, Source, Target, TransferError};
+use super::{ByteStream, Catalog, Fut, ListFut, Source, Target, TransferError};
+use crate::client::error::{ApiError, Code};
+use crate::client::RegistryError;
 use crate::oci::digest::{sha256, Digest};
 use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::name::Tag;
@@ -201,5 +204,109 @@ impl Target for Memory {
 
     fn result_name(&self, digest: &str) -> String {
         format!("memory:{}@{digest}", self.name)
+    }
+}
+
+/// One repository, named as the store; its referrers listed as by a registry with the API.
+impl Catalog for Memory {
+    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+        Box::pin(async move { Ok(vec![self.name.clone()]) })
+    }
+
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+        Box::pin(async move {
+            self.repository(repo, "list tags")?;
+            let c = self.committed.lock().expect("memory lock");
+            let mut tags: Vec<String> = c.tags.keys().map(|t| t.to_string()).collect();
+            tags.sort();
+            Ok(tags)
+        })
+    }
+
+    fn referrers<'a>(
+        &'a self,
+        repo: &'a str,
+        subject: &'a Digest,
+    ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
+        Box::pin(async move {
+            self.repository(repo, "list referrers")?;
+            let c = self.committed.lock().expect("memory lock");
+            let mut found: Vec<serde_json::Value> = c
+                .manifests
+                .values()
+                .filter_map(crate::client::referrers::referrer_descriptor)
+                .filter(|(s, _)| s == subject)
+                .map(|(_, d)| d)
+                .collect();
+            found.sort_by_key(|d| d["digest"].as_str().map(str::to_string));
+            Ok(Some(found))
+        })
+    }
+}
+
+impl Memory {
+    /// `repo` is this store's repository; else the registry's answer for an unknown name.
+    fn repository(&self, repo: &str, what: &str) -> Result<(), RegistryError> {
+        if repo == self.name {
+            return Ok(());
+        }
+        Err(RegistryError::Api {
+            what: format!("{what} of {repo}"),
+            host: "memory".into(),
+            status: 404,
+            errors: vec![ApiError {
+                code: Code::NameUnknown,
+                message: "repository name not known to registry".into(),
+            }],
+            account: None,
+            scope: None,
+            insufficient_scope: false,
+            retry_after: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Kind;
+    use crate::oci::media;
+
+    /// The memory store lists its one repository, its tags, and a manifest's referrers (and
+    /// none of another's); another repository is not found, as at a registry.
+    #[tokio::test]
+    async fn lists_as_a_catalog() {
+        let m = Memory::new("ns/app");
+        let config = m.add_blob(media::OCI_CONFIG, b"{}");
+        let image = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{}","size":2}},"layers":[]}}"#,
+            media::OCI_MANIFEST,
+            media::OCI_CONFIG,
+            config.digest
+        );
+        let subject = m.add_manifest(media::OCI_MANIFEST, &image, Some("v1"));
+        m.add_manifest(media::OCI_MANIFEST, &image, Some("latest"));
+        let sbom = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","artifactType":"application/spdx+json","config":{{"mediaType":"{}","digest":"{}","size":2}},"layers":[],"subject":{{"mediaType":"{}","digest":"{}","size":{}}}}}"#,
+            media::OCI_MANIFEST,
+            media::OCI_CONFIG,
+            config.digest,
+            media::OCI_MANIFEST,
+            subject.digest,
+            subject.bytes.len()
+        );
+        let referrer = m.add_manifest(media::OCI_MANIFEST, &sbom, None);
+
+        assert_eq!(m.repositories().await.unwrap(), ["ns/app"]);
+        assert_eq!(m.tags("ns/app").await.unwrap(), ["latest", "v1"]);
+        let e = m.tags("ns/other").await.unwrap_err();
+        assert_eq!(e.kind(), Kind::NotFound);
+        let found = m.referrers("ns/app", &subject.digest).await.unwrap();
+        let found = found.expect("the memory store has the referrers API");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["digest"], referrer.digest.as_str());
+        assert_eq!(found[0]["artifactType"], "application/spdx+json");
+        let none = m.referrers("ns/app", &referrer.digest).await.unwrap();
+        assert_eq!(none, Some(Vec::new()));
     }
 }

@@ -1,11 +1,14 @@
 //! Storage behind one interface: where a copy reads ([`Source`]: resolve a reference, a
-//! manifest's exact bytes, a blob's stream) and where it writes ([`Target`]: has_blob, mount,
-//! put_blob, put_manifest, commit). Implementations: a registry repository ([`Repo`]), a local
+//! manifest's exact bytes, a blob's stream), where it writes ([`Target`]: has_blob, mount,
+//! put_blob, put_manifest, commit), and what a store lists ([`Catalog`]: repositories, tags,
+//! referrers). Implementations: a registry repository ([`Repo`]), a local
 //! image read through `local::reader` (OCI layout, oci-archive, docker-archive as it is), a
 //! docker-archive whose uncompressed layers are compressed as they stream ([`DockerArchive`]),
-//! a local image being written (`local::writer`), and an in-memory store for tests.
+//! a local image being written (`local::writer`), and an in-memory store for tests; the content
+//! cache in front of a registry client ([`Cached`]).
 //! The file formats stay in `local/`; nothing here prints.
 
+pub mod cached;
 pub mod docker;
 pub mod error;
 pub(crate) mod gzcache;
@@ -19,10 +22,12 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 pub use crate::oci::bytes::ByteStream;
+pub use cached::Cached;
 pub use docker::DockerArchive;
 pub use error::TransferError;
 pub use registry::Repo;
 
+use crate::client::RegistryError;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::reference::ManifestRef;
@@ -30,6 +35,28 @@ use crate::oci::reference::ManifestRef;
 /// What a store's operation returns: a boxed future, so that stores are used as `dyn` and the
 /// engine stays one function for every pair of kinds.
 pub type Fut<'a, T> = BoxFuture<'a, Result<T, TransferError>>;
+
+/// What a listing returns: the store answers as a registry would (a repository that is not
+/// there is an error of kind `NotFound`), so that a walk decides on one error type.
+pub type ListFut<'a, T> = BoxFuture<'a, Result<T, RegistryError>>;
+
+/// What a store lists (every page read: paging is the store's own business).
+pub trait Catalog: Send + Sync {
+    /// Every repository, as the store lists them.
+    fn repositories(&self) -> ListFut<'_, Vec<String>>;
+
+    /// Every tag of `repo`.
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>>;
+
+    /// The descriptors of the manifests whose subject is `subject` in `repo`, as the store's
+    /// referrers API lists them; None when it has no such API (a registry's referrers are
+    /// then found by the fallback tag schema).
+    fn referrers<'a>(
+        &'a self,
+        repo: &'a str,
+        subject: &'a Digest,
+    ) -> ListFut<'a, Option<Vec<serde_json::Value>>>;
+}
 
 /// Where a copy reads from.
 pub trait Source: Send + Sync {

@@ -7,17 +7,17 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::{ByteStream, Fut, Mount, Source, Target, TransferError};
+use super::{ByteStream, Cached, Catalog, Fut, ListFut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
 use crate::client::{retry::Budget, Body, Registry, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::reference::ManifestRef;
 
-/// A registry repository.
+/// A registry repository (its client with the content cache in front).
 #[derive(Clone)]
 pub struct Repo {
-    pub reg: Arc<Registry>,
+    pub reg: Arc<Cached>,
     pub repo: String,
 }
 
@@ -174,11 +174,33 @@ impl Target for Repo {
     }
 }
 
+/// A registry's listings: its catalog, a repository's tag list (every page of both), and
+/// the referrers API (asked with the pull scope).
+impl Catalog for Registry {
+    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+        Box::pin(Registry::catalog(self))
+    }
+
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+        Box::pin(Registry::tags(self, repo))
+    }
+
+    fn referrers<'a>(
+        &'a self,
+        repo: &'a str,
+        subject: &'a Digest,
+    ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
+        Box::pin(
+            async move { Registry::referrers_api(self, repo, subject, &[Scope::pull(repo)]).await },
+        )
+    }
+}
+
 /// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
 /// Every GET, the first, its retries and each resume, draws from one budget of attempts.
-pub fn registry_blob(reg: Arc<Registry>, repo: String, desc: Descriptor) -> ByteStream {
+pub fn registry_blob(reg: Arc<Cached>, repo: String, desc: Descriptor) -> ByteStream {
     struct St {
-        reg: Arc<Registry>,
+        reg: Arc<Cached>,
         repo: String,
         desc: Descriptor,
         resp: Option<reqwest::Response>,

@@ -10,7 +10,7 @@ use super::{
     title_problem, Artifact, ArtifactError, ArtifactFile, AttachSpec, FileIn, CREATED, EMPTY,
     EMPTY_DIGEST, EMPTY_MEDIA_TYPE, TITLE,
 };
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::engine::{self, Repo};
 use crate::local::{reader::LocalImage, Kind as LocalKind, LocalError, LocalRef};
 use crate::oci::digest::Digest;
@@ -18,6 +18,7 @@ use crate::oci::digest::{self, Hasher};
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
 use crate::oci::reference::{ManifestRef, Reference};
+use crate::store::Cached;
 
 /// Check the files of an attach before any request: each a regular file no larger than the
 /// limit, whose base name is a valid title, no two with the same name.
@@ -193,7 +194,7 @@ fn stage(files: &[(FileIn, Digest)], manifest: &[u8]) -> Result<tempfile::TempDi
 /// Push `files` as an artifact whose subject is the image `r` (resolved to its digest first):
 /// each file is streamed from disk, once, unless the repository has it already.
 pub async fn attach(
-    reg: Arc<Registry>,
+    reg: Arc<Cached>,
     r: &Reference,
     spec: &AttachSpec,
     opts: &engine::Options,

@@ -9,18 +9,19 @@ use serde_json::Value;
 
 use super::{title_problem, Artifact, ArtifactError, ArtifactFile, CREATED, TITLE};
 use crate::app::referrers;
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::engine::{self, progress::Observer, TransferError};
 use crate::local::LocalError;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::media;
 use crate::oci::reference::{ManifestRef, Reference};
+use crate::store::Cached;
 
 /// The newest referrer of type `artifact_type` of the image `r` (by its created annotation;
 /// among equals, the one listed last), checked to name that subject.
 async fn newest_referrer(
-    reg: &Registry,
+    reg: &Cached,
     r: &Reference,
     artifact_type: &str,
 ) -> anyhow::Result<RawManifest> {
@@ -121,7 +122,7 @@ fn files_of(reference: &str, m: &RawManifest) -> Result<Vec<(String, Descriptor)
 /// digest, and all are renamed into place only when every one is complete: a failure leaves
 /// no file.
 pub async fn get(
-    reg: Arc<Registry>,
+    reg: Arc<Cached>,
     r: &Reference,
     artifact_type: Option<&str>,
     dir: &Path,

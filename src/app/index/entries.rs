@@ -8,13 +8,14 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use super::{invalid, IndexError, MAX_ENTRIES};
-use crate::client::{Registry, Scope};
+use crate::client::Scope;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
 use crate::oci::name::Repository;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
+use crate::store::Cached;
 
 /// Configs larger than this are not read (they are a few KiB).
 const MAX_CONFIG: usize = 4 << 20;
@@ -76,7 +77,7 @@ impl Entry {
     }
 }
 
-pub(super) async fn read(reg: &Registry, r: &Reference) -> anyhow::Result<RawManifest> {
+pub(super) async fn read(reg: &Cached, r: &Reference) -> anyhow::Result<RawManifest> {
     let scopes = [Scope::pull(&r.repository)];
     match reg
         .get_manifest(&r.repository, &r.manifest_ref(), &scopes)
@@ -88,7 +89,7 @@ pub(super) async fn read(reg: &Registry, r: &Reference) -> anyhow::Result<RawMan
 }
 
 /// The entries of every source, in order (read eight at a time).
-pub(super) async fn gather(reg: &Arc<Registry>, srcs: &[Reference]) -> anyhow::Result<Vec<Entry>> {
+pub(super) async fn gather(reg: &Arc<Cached>, srcs: &[Reference]) -> anyhow::Result<Vec<Entry>> {
     let lists: Vec<Vec<Entry>> = stream::iter(srcs.iter())
         .map(|s| entries_of(reg, s))
         .buffered(8)
@@ -99,7 +100,7 @@ pub(super) async fn gather(reg: &Arc<Registry>, srcs: &[Reference]) -> anyhow::R
 
 /// What one source contributes: an index its entries, an image itself with the platform
 /// its config says.
-async fn entries_of(reg: &Registry, src: &Reference) -> anyhow::Result<Vec<Entry>> {
+async fn entries_of(reg: &Cached, src: &Reference) -> anyhow::Result<Vec<Entry>> {
     let m = read(reg, src).await?;
     if m.is_index() {
         return Ok(index_entries(&m, src)?);

@@ -15,10 +15,11 @@ use crate::app::referrers::{self, is_referrer_tag};
 use crate::app::remove::{self, DeletedWith, Doomed, RemoveError};
 use crate::app::walk::{Depth, Inventory};
 use crate::app::NotFound;
-use crate::client::{Kind, Registry, RegistryError, Scope};
+use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::name::Tag;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
+use crate::store::Cached;
 
 /// Deletions in flight at once.
 const DELETE_JOBS: usize = 16;
@@ -100,7 +101,7 @@ pub enum Event<'a> {
 
 /// A retention over the repositories in scope of one request.
 pub struct Retention {
-    reg: Arc<Registry>,
+    reg: Arc<Cached>,
     inv: Inventory,
     req: RetentionRequest,
     repos: Vec<String>,
@@ -109,7 +110,7 @@ pub struct Retention {
 impl Retention {
     /// List the repositories in scope (every tag is resolved by a GET in this run, and a
     /// listed tag that cannot be resolved leaves its repository alone).
-    pub async fn open(reg: Arc<Registry>, req: RetentionRequest) -> Result<Self, OpenError> {
+    pub async fn open(reg: Arc<Cached>, req: RetentionRequest) -> Result<Self, OpenError> {
         let inv = Inventory::exact(reg.clone()).nested(req.recursive);
         let mut repos = inv
             .repositories(Some(&req.path))

@@ -113,7 +113,6 @@ impl Registry {
             retries: Default::default(),
             quiet: opts.quiet.into(),
             page_size: opts.page_size,
-            cache: opts.cache.clone(),
             caps: crate::client::capabilities::Capabilities::new(opts.upload_chunk),
         };
         Ok((reg, wire))

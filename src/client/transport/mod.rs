@@ -6,7 +6,7 @@
 pub mod auth;
 mod connect;
 #[cfg(test)]
-pub(in crate::client) mod fake;
+pub(crate) mod fake;
 pub(in crate::client) mod http;
 mod redirect;
 pub(crate) mod retry;
