@@ -43,6 +43,19 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// With `CR_TEST_REGISTRY_COUNT=FILE` set, append one line (`own` or `shared`) to FILE per
+/// docker-registry started, so that a run can count them (`sort FILE | uniq -c`).
+pub fn count_registry(kind: &str) {
+    if let Some(file) = std::env::var_os("CR_TEST_REGISTRY_COUNT") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+            .unwrap();
+        writeln!(f, "{kind}").unwrap();
+    }
+}
+
 /// Fail loudly when a tool the tests need is missing: tests never skip.
 pub fn require(tool: &str) {
     let ok = Command::new("sh")
@@ -135,6 +148,7 @@ impl TestRegistry {
 
     fn start_on(auth: Auth, delete: bool, tls: bool, ip: &str) -> Self {
         require("docker-registry");
+        count_registry("own");
         let dir = tempfile::tempdir().unwrap();
         let given = GIVEN_TLS.with(|g| g.borrow_mut().take());
         let tls_yaml = if let Some(yaml) = given {
