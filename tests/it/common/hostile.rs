@@ -631,19 +631,26 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-/// One whole request to the server on 127.0.0.1:`port`, as HTTP/1.0 so that the answer ends
-/// with the connection (Host, Connection, Content-Length and Transfer-Encoding in `headers`
-/// are replaced); the answer is read up to 256 MiB.
+impl Answer {
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One whole request to the plain-HTTP server at `host` (`127.0.0.1:PORT`), as HTTP/1.0 so
+/// that the answer ends with the connection (Host, Connection, Content-Length and
+/// Transfer-Encoding in `headers` are replaced); the answer is read up to 256 MiB.
 pub fn fetch(
-    port: u16,
+    host: &str,
     method: &str,
     target: &str,
-    headers: &[(String, String)],
+    headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<Answer> {
-    let mut up = TcpStream::connect(("127.0.0.1", port))?;
+    let mut up = TcpStream::connect(host)?;
     up.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut head = format!("{method} {target} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
+    let mut head = format!("{method} {target} HTTP/1.0\r\nHost: {host}\r\n");
     for (k, v) in headers {
         let l = k.to_ascii_lowercase();
         if !matches!(

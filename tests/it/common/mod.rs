@@ -702,23 +702,11 @@ impl Default for Env {
 /// PUT a manifest on a registry without authentication; panics unless it answers 201. `host`
 /// may carry a namespace (`Ns::host`): the repository is then under it.
 pub fn put_manifest(host: &str, repo: &str, tag: &str, media_type: &str, body: &[u8]) {
-    use std::io::{Read, Write};
     let (host, repo) = match host.split_once('/') {
         Some((addr, ns)) => (addr, format!("{ns}/{repo}")),
         None => (host, repo.to_string()),
     };
-    let mut c = std::net::TcpStream::connect(host).unwrap();
-    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        c,
-        "PUT /v2/{repo}/manifests/{tag} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {media_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    c.write_all(body).unwrap();
-    let mut answer = Vec::new();
-    let _ = c.take(64 << 10).read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let target = format!("/v2/{repo}/manifests/{tag}");
+    let a = hostile::fetch(host, "PUT", &target, &[("Content-Type", media_type)], body).unwrap();
+    assert_eq!(a.head.status, 201, "{}", a.text());
 }

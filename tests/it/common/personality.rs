@@ -336,12 +336,13 @@ fn upstream(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Response {
-    let headers: Vec<(String, String)> = headers
+    let headers: Vec<(&str, &str)> = headers
         .iter()
         .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
-        .cloned()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    match hostile::fetch(s.upstream, method, target, &headers, body) {
+    let host = format!("127.0.0.1:{}", s.upstream);
+    match hostile::fetch(&host, method, target, &headers, body) {
         Ok(a) => Response {
             status: a.head.status,
             headers: a.head.headers,
