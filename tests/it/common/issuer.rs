@@ -95,24 +95,11 @@ impl Issuer {
         // The signing key and its certificate are made once per run: no test needs its own.
         static KEY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
         let made = super::shared::made_once(&KEY, "issuer", |d| {
-            super::openssl(
-                d,
-                &[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=cr-test-issuer",
-                    "-keyout",
-                    "key.pem",
-                    "-out",
-                    "cert.pem",
-                ],
-            )
+            let pair = super::certs::Pair {
+                cert: d.join("cert.pem"),
+                key: d.join("key.pem"),
+            };
+            super::certs::x509(d, "cr-test-issuer", &[], &pair)
         });
         super::shared::copy_files(made, dir.path());
         let pem = std::fs::read_to_string(&cert).unwrap();

@@ -381,132 +381,33 @@ impl Peer {
 /// certificate), `tls-key.pem` (the server's key), `tls-leaf.pem` (the server's certificate,
 /// signed by the CA), and for mutual TLS `client.cert` and `client.key`.
 fn make_tls(d: &Path, self_signed: bool, mutual: bool) {
+    let at = |cert: &str, key: &str| certs::Pair {
+        cert: d.join(cert),
+        key: d.join(key),
+    };
     if self_signed {
-        require("openssl");
-        let (cert, key) = (d.join("tls-cert.pem"), d.join("tls-key.pem"));
-        openssl(
+        let san = "subjectAltName=IP:127.0.0.1,DNS:localhost";
+        certs::x509(d, "localhost", &[san], &at("tls-cert.pem", "tls-key.pem"));
+        return;
+    }
+    // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
+    let ca = at("tls-cert.pem", "tls-ca-key.pem");
+    certs::x509(d, "cr test CA", &[], &ca);
+    certs::signed(
+        d,
+        "127.0.0.1",
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        &ca,
+        &at("tls-leaf.pem", "tls-key.pem"),
+    );
+    if mutual {
+        certs::signed(
             d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-keyout",
-                key.to_str().unwrap(),
-                "-out",
-                cert.to_str().unwrap(),
-            ],
+            "cr-test-client",
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+            &ca,
+            &at("client.cert", "client.key"),
         );
-    } else {
-        require("openssl");
-        // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
-        let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
-        let (cert, key, csr, ext) = (
-            d.join("tls-leaf.pem"),
-            d.join("tls-key.pem"),
-            d.join("tls.csr"),
-            d.join("tls.ext"),
-        );
-        std::fs::write(
-            &ext,
-            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        let run = |args: &[&str]| openssl(d, args);
-        let p = |x: &PathBuf| x.to_str().unwrap().to_string();
-        run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=cr test CA",
-            "-keyout",
-            &p(&ca_key),
-            "-out",
-            &p(&ca),
-        ]);
-        run(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            &p(&key),
-            "-out",
-            &p(&csr),
-        ]);
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            &p(&csr),
-            "-CA",
-            &p(&ca),
-            "-CAkey",
-            &p(&ca_key),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &p(&ext),
-            "-out",
-            &p(&cert),
-        ]);
-        if mutual {
-            let (ccert, ckey, ccsr, cext) = (
-                d.join("client.cert"),
-                d.join("client.key"),
-                d.join("client.csr"),
-                d.join("client.ext"),
-            );
-            std::fs::write(
-                &cext,
-                "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-            )
-            .unwrap();
-            run(&[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=cr-test-client",
-                "-keyout",
-                &p(&ckey),
-                "-out",
-                &p(&ccsr),
-            ]);
-            run(&[
-                "x509",
-                "-req",
-                "-in",
-                &p(&ccsr),
-                "-CA",
-                &p(&ca),
-                "-CAkey",
-                &p(&ca_key),
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &p(&cext),
-                "-out",
-                &p(&ccert),
-            ]);
-        }
     }
 }
 

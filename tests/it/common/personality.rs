@@ -1090,22 +1090,8 @@ fn delete(s: &State, p: P, req: &Request, repo: &str, reference: &str) -> Respon
 }
 
 fn record_referrer(s: &State, p: P, repo: &str, subject: &str, req: &Request) {
-    let v: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    let digest = super::cr_digest(&req.body);
-    let mut desc = json!({
-        "mediaType": req.header("content-type").unwrap_or(""),
-        "digest": digest,
-        "size": req.body.len(),
-    });
-    if let Some(t) = v["artifactType"]
-        .as_str()
-        .or(v["config"]["mediaType"].as_str())
-    {
-        desc["artifactType"] = json!(t);
-    }
-    if v["annotations"].is_object() {
-        desc["annotations"] = v["annotations"].clone();
-    }
+    let desc =
+        super::referrers_api::descriptor(&req.body, req.header("content-type").unwrap_or(""));
     let mut refs = s.refs.lock().unwrap();
     if !refs
         .iter()

@@ -91,21 +91,8 @@ fn handle(mut ex: Exchange, upstream: u16, s: &State) -> std::io::Result<()> {
                 .and_then(|p| p.split_once("/manifests/"))
                 .map(|(n, _)| n.to_string())
                 .unwrap_or_default();
-            let digest = super::cr_digest(&body);
-            let mut desc = json!({
-                "mediaType": ex.seen.header("content-type").unwrap_or(""),
-                "digest": digest,
-                "size": body.len(),
-            });
-            if let Some(t) = v["artifactType"]
-                .as_str()
-                .or(v["config"]["mediaType"].as_str())
-            {
-                desc["artifactType"] = json!(t);
-            }
-            if v["annotations"].is_object() {
-                desc["annotations"] = v["annotations"].clone();
-            }
+            let desc = descriptor(&body, ex.seen.header("content-type").unwrap_or(""));
+            let digest = desc["digest"].clone();
             let mut refs = s.refs.lock().unwrap();
             if !refs
                 .iter()
@@ -121,4 +108,25 @@ fn handle(mut ex: Exchange, upstream: u16, s: &State) -> std::io::Result<()> {
     }
     how.body = Some(body);
     ex.forward(upstream, how)
+}
+
+/// The descriptor a referrers list gives for a manifest: its media type, digest and size,
+/// artifact type (or config media type) and annotations.
+pub fn descriptor(body: &[u8], media_type: &str) -> Value {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut desc = json!({
+        "mediaType": media_type,
+        "digest": super::cr_digest(body),
+        "size": body.len(),
+    });
+    if let Some(t) = v["artifactType"]
+        .as_str()
+        .or(v["config"]["mediaType"].as_str())
+    {
+        desc["artifactType"] = json!(t);
+    }
+    if v["annotations"].is_object() {
+        desc["annotations"] = v["annotations"].clone();
+    }
+    desc
 }
