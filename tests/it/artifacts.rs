@@ -363,9 +363,8 @@ fn a_corrupted_layer_leaves_no_file() {
     let digest = out.split_once('@').unwrap().1.to_string();
     let (da, db) = (common::cr_digest(&a), common::cr_digest(&b));
     let from: &'static str = Box::leak(format!("/blobs/{db}").into_boxed_str());
-    let p = Proxy::start(
-        reg.port,
-        reg.storage(),
+    let p = Proxy::before(
+        &reg,
         vec![Fault {
             method: "GET",
             path_contains: from,

@@ -157,7 +157,7 @@ fn children_in_other_repositories_are_mounted() {
     let dir = tempfile::tempdir().unwrap();
     let amd = pushed(&reg, dir.path(), "amd64", "x", "ns/a:v1");
     let arm = pushed(&reg, dir.path(), "arm64", "x", "ns/b:v1");
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = Proxy::before(&reg, vec![], None);
     let ph = proxy.host();
     let row = json(&env.ok(&[
         "index-create",
@@ -306,7 +306,7 @@ fn eight_platforms_cost_one_request_each_plus_the_put() {
     for a in arches {
         pushed(&reg, dir.path(), a, "m", &format!("ns/many:{a}"));
     }
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = Proxy::before(&reg, vec![], None);
     let ph = proxy.host();
     let srcs: Vec<String> = arches.iter().map(|a| format!("{ph}/ns/many:{a}")).collect();
     let run = |tag: &str| {

@@ -202,7 +202,7 @@ fn append_to_an_index_uploads_each_layer_once_and_platform_limits_it() {
     reg.skopeo_push(&l, "v1", "ns/multi:v1");
     let files = dir.path().join("files");
     tree(&files);
-    let proxy = Proxy::start(reg.port, reg.storage(), Vec::new(), None);
+    let proxy = Proxy::before(&reg, Vec::new(), None);
     let env = Env::new();
     let b = format!("{}/ns/multi:v1", proxy.host());
     let out = env.ok(&[
@@ -303,12 +303,12 @@ fn raw_tar(name: &str) -> Vec<u8> {
 
 #[test]
 fn bad_input_is_refused_before_any_request() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"base layer")]);
     reg.skopeo_push(&l, "v1", "ns/base:v1");
-    let proxy = Proxy::start(reg.port, reg.storage(), Vec::new(), None);
+    let proxy = Proxy::before(&reg, Vec::new(), None);
     let env = Env::new();
     let b = format!("{}/ns/base:v1", proxy.host());
     let dst = format!("{}/ns/bad:x", proxy.host());

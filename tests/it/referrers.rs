@@ -341,7 +341,7 @@ fn listings_hide_referrer_tags() {
     let env = Env::new();
     let a = push_all(&env, &reg.host, "team/app");
     let fb = fallback(&a.image.digest);
-    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = common::proxy::Proxy::before(&reg, vec![], None);
     let h = proxy.host();
     let names = env.ok(&["image-list", "-q", "--registry", &h]);
     let mut names: Vec<&str> = names.lines().collect();

@@ -882,7 +882,7 @@ fn bad_arguments_are_refused_before_any_request() {
     for i in 1..=2 {
         push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i);
     }
-    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = common::proxy::Proxy::before(&reg, vec![], None);
     let env = Env::new();
     let target = format!("{}/team/app", proxy.host());
     for bad in [
@@ -922,7 +922,7 @@ fn an_interrupted_run_lists_the_deletions_it_sent() {
         action: Action::Hold(5000),
         times: 1,
     }];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let child = env
         .std_cmd()

@@ -490,6 +490,8 @@ impl Exchange {
             None => None,
         };
         let mut upr = BufReader::new(up.try_clone()?);
+        // An edited head goes out as the answer's first bytes (cut like the rest).
+        let mut edited = None;
         if let (Some(edit), None) = (how.edit, how.lose) {
             if let Some(mut h) = read_answer_head(&mut upr)? {
                 edit(&mut h);
@@ -498,33 +500,36 @@ impl Exchange {
                     out.push_str(&format!("{k}: {v}\r\n"));
                 }
                 out.push_str("\r\n");
-                self.w.write_all(out.as_bytes())?;
+                edited = Some(out.into_bytes());
             }
         }
         let mut buf = vec![0u8; 64 << 10];
         let mut got = 0usize;
         loop {
-            let n = match upr.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
+            let chunk = match edited.take() {
+                Some(head) => head,
+                None => match upr.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf[..n].to_vec(),
+                },
             };
             if how.lose.is_some() {
                 continue;
             }
             if let Some(limit) = how.cut_response {
-                if got + n >= limit {
-                    let _ = self.w.write_all(&buf[..limit.saturating_sub(got)]);
+                if got + chunk.len() >= limit {
+                    let _ = self.w.write_all(&chunk[..limit.saturating_sub(got)]);
                     if how.stall {
                         self.pause(20_000);
                     }
                     break;
                 }
             }
-            pace(how.throttle, n);
-            if self.w.write_all(&buf[..n]).is_err() {
+            pace(how.throttle, chunk.len());
+            if self.w.write_all(&chunk).is_err() {
                 break;
             }
-            got += n;
+            got += chunk.len();
         }
         if let Some(Some(code)) = how.lose {
             self.reply(Reply::error(
@@ -557,7 +562,7 @@ pub struct Forward {
     pub cut_request: Option<usize>,
     /// Bytes per second, both ways.
     pub throttle: Option<u64>,
-    /// Cut the answer after this many bytes (head included, unless `edit` is set).
+    /// Cut the answer after this many bytes (head included).
     pub cut_response: Option<usize>,
     /// With `cut_response`: send nothing more for 20 s before closing.
     pub stall: bool,

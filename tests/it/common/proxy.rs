@@ -136,7 +136,42 @@ pub struct Fault {
 /// ECR upload sessions: path -> (took a small chunk, the first `Range` answered).
 type EcrSessions = std::collections::HashMap<String, (bool, Option<String>)>;
 
+/// What a proxy stands in front of: a registry of its own, or a namespace of the shared one
+/// (the proxy then looks like a whole registry: `/v2/REPO/…` goes to `/v2/NS/REPO/…`, and
+/// the registry's Location and Link headers come back without the namespace).
+pub trait Upstream {
+    fn port(&self) -> u16;
+    fn storage(&self) -> PathBuf;
+    fn prefix(&self) -> Option<String>;
+}
+
+impl Upstream for super::TestRegistry {
+    fn port(&self) -> u16 {
+        self.port
+    }
+    fn storage(&self) -> PathBuf {
+        super::TestRegistry::storage(self)
+    }
+    fn prefix(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Upstream for super::shared::Ns {
+    fn port(&self) -> u16 {
+        super::shared::Ns::port(self)
+    }
+    fn storage(&self) -> PathBuf {
+        super::shared::Ns::storage(self)
+    }
+    fn prefix(&self) -> Option<String> {
+        Some(self.ns.clone())
+    }
+}
+
 struct State {
+    /// The namespace of the shared registry the proxy stands for, if any.
+    prefix: Option<String>,
     faults: Mutex<Vec<Fault>>,
     fired: AtomicUsize,
     throttle: Option<u64>,
@@ -171,6 +206,21 @@ impl Proxy {
         faults: Vec<Fault>,
         throttle: Option<u64>,
     ) -> Self {
+        Self::start_full(upstream, storage, None, faults, throttle)
+    }
+
+    /// A proxy in front of `up` (a registry, or a namespace of the shared one).
+    pub fn before(up: &impl Upstream, faults: Vec<Fault>, throttle: Option<u64>) -> Self {
+        Self::start_full(up.port(), up.storage(), up.prefix(), faults, throttle)
+    }
+
+    fn start_full(
+        upstream: u16,
+        storage: PathBuf,
+        prefix: Option<String>,
+        faults: Vec<Fault>,
+        throttle: Option<u64>,
+    ) -> Self {
         let blob_requests = Arc::new(AtomicUsize::new(0));
         let blob_with_auth = Arc::new(AtomicUsize::new(0));
         let storage_log = Arc::new(Mutex::new(Vec::new()));
@@ -181,6 +231,7 @@ impl Proxy {
             storage_log.clone(),
         );
         let state = Arc::new(State {
+            prefix,
             faults: Mutex::new(faults),
             fired: AtomicUsize::new(0),
             throttle,
@@ -351,6 +402,7 @@ fn handle(mut ex: Exchange, upstream: u16, s: &State) -> std::io::Result<()> {
         }
         Some(Action::TagDelete) => {
             if let Some((repo, tag)) = manifest_target(&path).filter(|(_, t)| !t.contains(':')) {
+                let repo = s.in_registry(&repo);
                 let dir = s.storage.join(format!(
                     "docker/registry/v2/repositories/{repo}/_manifests/tags/{tag}"
                 ));
@@ -364,6 +416,7 @@ fn handle(mut ex: Exchange, upstream: u16, s: &State) -> std::io::Result<()> {
         }
         Some(Action::DanglingTag) => {
             if let Some((repo, digest)) = manifest_target(&path).filter(|(_, t)| t.contains(':')) {
+                let repo = s.in_registry(&repo);
                 let tags = s.storage.join(format!(
                     "docker/registry/v2/repositories/{repo}/_manifests/tags"
                 ));
@@ -479,7 +532,58 @@ fn handle(mut ex: Exchange, upstream: u16, s: &State) -> std::io::Result<()> {
         }
         _ => {}
     }
+    if let Some(prefix) = s.prefix.clone() {
+        let target = how.target.take().unwrap_or(path);
+        how.target = Some(prefixed(&target, &prefix));
+        let inner = how.edit.take();
+        let (from, to) = (format!("/v2/{prefix}/"), "/v2/".to_string());
+        how.edit = Some(Box::new(move |h: &mut AnswerHead| {
+            for (_, v) in h.headers.iter_mut() {
+                if v.contains(&from) {
+                    *v = v.replace(&from, &to);
+                }
+            }
+            if let Some(f) = inner {
+                f(h);
+            }
+        }));
+    }
     ex.forward(upstream, how)
+}
+
+impl State {
+    /// A repository's name in the registry behind the proxy.
+    fn in_registry(&self, repo: &str) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}/{repo}"),
+            None => repo.to_string(),
+        }
+    }
+}
+
+/// `/v2/REPO/…?…&from=REPO2` as `/v2/PREFIX/REPO/…?…&from=PREFIX/REPO2` (the ping and the
+/// catalog as they are).
+fn prefixed(target: &str, prefix: &str) -> String {
+    let Some(rest) = target.strip_prefix("/v2/") else {
+        return target.to_string();
+    };
+    if rest.is_empty() || rest.starts_with('?') || rest.starts_with("_catalog") {
+        return target.to_string();
+    }
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut out = format!("/v2/{prefix}/{path}");
+    if !query.is_empty() {
+        let q: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.strip_prefix("from=") {
+                Some(v) => format!("from={prefix}/{v}"),
+                None => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&q.join("&"));
+    }
+    out
 }
 
 /// `(REPO, TAG-OR-DIGEST)` of a `/v2/REPO/manifests/REF` path.

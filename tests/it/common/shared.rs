@@ -136,6 +136,18 @@ pub fn ns() -> Ns {
     }
 }
 
+impl Ns {
+    /// The shared registry's port.
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// The shared registry's storage root.
+    pub fn storage(&self) -> PathBuf {
+        shared().dir.join("storage")
+    }
+}
+
 /// skopeo pointed at this namespace: `ns.skopeo_push(…)`, `ns.skopeo_tags(…)`.
 impl std::ops::Deref for Ns {
     type Target = Peer;
