@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::common::json;
 use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::referrers_api::ReferrersApi;
-use crate::common::{self, layout, Auth, Env, TestRegistry};
+use crate::common::{Peer, self, layout, Auth, Env, TestRegistry};
 
 const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
@@ -22,7 +22,7 @@ fn fallback(d: &str) -> String {
 }
 
 /// An image `team/app:v1` pushed with skopeo; returns its digest.
-fn seed(reg: &TestRegistry, dir: &Path) -> String {
+fn seed(reg: &Peer, dir: &Path) -> String {
     let l = dir.join("layout");
     let img = layout::image(&l, Some("v1"), "amd64", &[("app", b"the app")]);
     reg.skopeo_push(&l, "v1", "team/app:v1");
@@ -52,7 +52,7 @@ fn attach(env: &Env, image: &str, paths: &[PathBuf], ty: &str, extra: &[&str]) -
 }
 
 /// The digests the fallback index of `subject` lists (read with skopeo), sorted.
-fn fallback_index(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+fn fallback_index(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
     let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", fallback(subject)), true));
     let mut d: Vec<String> = v["manifests"]
         .as_array()
@@ -89,7 +89,7 @@ fn stored(reg: &TestRegistry, digest: &str) -> bool {
 
 /// attach → skopeo → referrers → artifact-get, at `host` (cr's view: the registry itself or
 /// the referrers API proxy in front of it); `reg` is the registry skopeo reads.
-fn round_trip(reg: &TestRegistry, host: &str, api: bool) {
+fn round_trip(reg: &Peer, host: &str, api: bool) {
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let image = seed(reg, dir.path());

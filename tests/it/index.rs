@@ -5,11 +5,11 @@ use std::path::Path;
 
 use crate::common::json;
 use crate::common::proxy::Proxy;
-use crate::common::{self, cr_digest, layout, skopeo, Auth, Env, TestRegistry};
+use crate::common::{Peer, self, cr_digest, layout, skopeo, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 /// An image for `arch` pushed by skopeo as `dest` (REPO:TAG); `seed` makes its content differ.
-fn pushed(reg: &TestRegistry, dir: &Path, arch: &str, seed: &str, dest: &str) -> layout::Built {
+fn pushed(reg: &Peer, dir: &Path, arch: &str, seed: &str, dest: &str) -> layout::Built {
     let l = dir.join(format!("layout-{}", dest.replace(['/', ':'], "-")));
     let content = format!("{arch} {seed}");
     let b = layout::image(&l, Some("t"), arch, &[("f", content.as_bytes())]);

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::common::proxy::Proxy;
-use crate::common::{self, cr_digest, layout, skopeo, skopeo_json, Auth, Env, TestRegistry};
+use crate::common::{Peer, self, cr_digest, layout, skopeo, skopeo_json, Auth, Env, TestRegistry};
 
 const BASE_CREATED: &str = "2024-01-02T03:04:05Z";
 
@@ -40,7 +40,7 @@ fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap()
 }
 
-fn raw(reg: &TestRegistry, name: &str) -> serde_json::Value {
+fn raw(reg: &Peer, name: &str) -> serde_json::Value {
     serde_json::from_str(&reg.skopeo_inspect(name, true)).unwrap()
 }
 

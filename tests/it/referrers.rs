@@ -8,7 +8,7 @@ use crate::common;
 use crate::common::json;
 
 use crate::common::referrers_api::ReferrersApi;
-use crate::common::{layout, Auth, Env, TestRegistry};
+use crate::common::{Peer, layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 struct Artifacts {
@@ -85,7 +85,7 @@ fn push_all(env: &Env, host: &str, repo: &str) -> Artifacts {
 }
 
 /// The digests listed by the fallback index of `subject` in `repo`, read with skopeo.
-fn fallback_index(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+fn fallback_index(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
     let name = format!("{repo}:{}", fallback(subject));
     if !reg.skopeo_exists(&name) {
         return Vec::new();

@@ -7,7 +7,7 @@ use crate::common;
 use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
-use crate::common::{layout, Auth, Env, TestRegistry};
+use crate::common::{Peer, layout, Auth, Env, TestRegistry};
 
 /// RFC 3339 time `days` ago.
 fn days_ago(days: i64) -> String {
@@ -17,7 +17,7 @@ fn days_ago(days: i64) -> String {
 
 /// Push `repo:tag` created `days` ago (distinct content per tag); returns its digest.
 fn push_aged(
-    reg: &TestRegistry,
+    reg: &Peer,
     dir: &std::path::Path,
     repo: &str,
     tag: &str,
@@ -35,8 +35,8 @@ fn push_aged(
     b.digest
 }
 
-struct App {
-    reg: TestRegistry,
+struct App<R> {
+    reg: R,
     /// v1..v5, v5 newest; digests[i] is v(i+1).
     digests: Vec<String>,
     index: String,
@@ -48,7 +48,7 @@ struct App {
 /// team/app: v1 (40 days old, also `prod`) … v5 (1 day, also `latest`);
 /// team/multi: an index `multi` (2 days) whose amd64 platform is also tagged `amd64`, and
 /// images `mid` (5 days) and `old` (50 days).
-fn seed(reg: TestRegistry) -> App {
+fn seed<R: std::ops::Deref<Target = Peer>>(reg: R) -> App<R> {
     let dir = tempfile::tempdir().unwrap();
     let ages = [40, 30, 20, 10, 1];
     let digests: Vec<String> = ages
@@ -57,8 +57,8 @@ fn seed(reg: TestRegistry) -> App {
         .map(|(i, d)| push_aged(&reg, dir.path(), "team/app", &format!("v{}", i + 1), *d))
         .collect();
     let env = Env::new();
-    let h = reg.host.clone();
-    let creds = reg.admin_creds();
+    let h = reg.at.clone();
+    let creds = reg.creds.clone();
     if let Some(c) = &creds {
         let (u, p) = c.split_once(':').unwrap();
         env.login(&h, u, p);
@@ -94,7 +94,7 @@ fn seed(reg: TestRegistry) -> App {
     }
 }
 
-fn tags(reg: &TestRegistry, repo: &str) -> Vec<String> {
+fn tags(reg: &Peer, repo: &str) -> Vec<String> {
     reg.skopeo_tags(repo)
 }
 
@@ -516,13 +516,13 @@ fn a_repository_target_is_that_repository_alone() {
 }
 
 /// team/app: v1 (40 days, also `prod`), v2 (30 days), v3 (1 day); returns their digests.
-fn three(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
+fn three(reg: &Peer, dir: &std::path::Path) -> Vec<String> {
     let d: Vec<String> = [40, 30, 1]
         .iter()
         .enumerate()
         .map(|(i, age)| push_aged(reg, dir, "team/app", &format!("v{}", i + 1), *age))
         .collect();
-    let h = &reg.host;
+    let h = &reg.at;
     Env::new().ok(&[
         "image-tag",
         &format!("{h}/team/app:v1"),
@@ -531,9 +531,11 @@ fn three(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
     d
 }
 
-fn proxy_to(reg: &TestRegistry, faults: Vec<common::proxy::Fault>) -> common::proxy::Proxy {
-    let port: u16 = reg.host.rsplit(':').next().unwrap().parse().unwrap();
-    common::proxy::Proxy::start(port, reg.storage(), faults, None)
+fn proxy_to(
+    reg: &impl common::proxy::Upstream,
+    faults: Vec<common::proxy::Fault>,
+) -> common::proxy::Proxy {
+    common::proxy::Proxy::before(reg, faults, None)
 }
 
 #[test]
@@ -674,13 +676,13 @@ fn a_protected_tag_moved_during_the_run_keeps_its_image() {
 /// returns (image, signature, cosign) digests.
 fn signed(
     env: &Env,
-    reg: &TestRegistry,
+    reg: &Peer,
     dir: &std::path::Path,
     repo: &str,
     tag: &str,
     days: i64,
 ) -> (String, String, String) {
-    let h = &reg.host;
+    let h = &reg.at;
     let l = dir.join(format!("signed-{}-{tag}", repo.replace('/', "-")));
     let img = layout::image_at(
         &l,
@@ -723,7 +725,7 @@ fn signed(
     (img.digest, sig.digest, cosign.digest)
 }
 
-fn fallback_list(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+fn fallback_list(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
     let name = format!("{repo}:{}", subject.replacen(':', "-", 1));
     if !reg.skopeo_exists(&name) {
         return Vec::new();

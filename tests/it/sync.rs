@@ -9,7 +9,7 @@ use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
 use crate::common::proxy::Proxy;
-use crate::common::{layout, Auth, Env, TestRegistry};
+use crate::common::{Peer, layout, Auth, Env, TestRegistry};
 
 fn writes(p: &Proxy) -> usize {
     p.requests()
@@ -260,7 +260,7 @@ fn run_in(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, Stri
     )
 }
 
-fn fallback_digests(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
+fn fallback_digests(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
     let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", subject.replacen(':', "-", 1)), true));
     let mut d: Vec<String> = v["manifests"]
         .as_array()

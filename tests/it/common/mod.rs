@@ -81,6 +81,8 @@ pub struct TestRegistry {
     pub dir: tempfile::TempDir,
     child: Child,
     pub auth: Auth,
+    /// skopeo pointed at it (`reg.skopeo_push(…)` etc. through Deref, as on `Ns`).
+    peer: Peer,
 }
 
 impl TestRegistry {
@@ -225,12 +227,18 @@ impl TestRegistry {
             .stderr(log)
             .spawn()
             .expect("start docker-registry");
+        let host = format!("{ip}:{port}");
+        let peer = Peer {
+            at: host.clone(),
+            creds: admin_creds(&auth),
+        };
         let reg = TestRegistry {
-            host: format!("{ip}:{port}"),
+            host,
             port,
             dir,
             child,
             auth,
+            peer,
         };
         reg.wait_ready();
         reg
@@ -250,49 +258,36 @@ impl TestRegistry {
 
     /// Credentials skopeo should use, if any (the admin).
     pub fn admin_creds(&self) -> Option<String> {
-        match &self.auth {
-            Auth::None => None,
-            Auth::Htpasswd(u) => Some(format!("{}:{}", u[0].0, u[0].1)),
-            Auth::Token(_) => Some(format!("{}:{}", issuer::ADMIN, issuer::ADMIN_PASSWORD)),
-        }
+        admin_creds(&self.auth)
     }
 
     /// skopeo pointed at this registry, with the admin's credentials if it wants them.
     pub fn peer(&self) -> Peer {
-        Peer {
-            at: self.host.clone(),
-            creds: self.admin_creds(),
-        }
+        self.peer.clone()
     }
+}
 
-    /// Push an OCI layout image with skopeo.
-    pub fn skopeo_push(&self, layout: &Path, tag: &str, dest: &str) {
-        self.peer().skopeo_push(layout, tag, dest)
+/// skopeo calls on a registry: `reg.skopeo_push(…)`; a helper taking `&Peer` serves a
+/// registry of its own and a namespace of the shared one alike.
+impl std::ops::Deref for TestRegistry {
+    type Target = Peer;
+    fn deref(&self) -> &Peer {
+        &self.peer
     }
+}
 
-    /// The digest skopeo sees for an image.
-    pub fn skopeo_digest(&self, name: &str) -> String {
-        self.peer().skopeo_digest(name)
-    }
-
-    /// `skopeo inspect --raw` (raw=true) or the parsed inspect JSON.
-    pub fn skopeo_inspect(&self, name: &str, raw: bool) -> String {
-        self.peer().skopeo_inspect(name, raw)
-    }
-
-    /// Tags of a repository as skopeo lists them (empty when the repository has none).
-    pub fn skopeo_tags(&self, repo: &str) -> Vec<String> {
-        self.peer().skopeo_tags(repo)
-    }
-
-    /// Whether skopeo can fetch the manifest.
-    pub fn skopeo_exists(&self, name: &str) -> bool {
-        self.peer().skopeo_exists(name)
+/// The admin's `user:password` for a registry with this auth, if it wants any.
+fn admin_creds(auth: &Auth) -> Option<String> {
+    match auth {
+        Auth::None => None,
+        Auth::Htpasswd(u) => Some(format!("{}:{}", u[0].0, u[0].1)),
+        Auth::Token(_) => Some(format!("{}:{}", issuer::ADMIN, issuer::ADMIN_PASSWORD)),
     }
 }
 
 /// skopeo, the independent reader and writer, pointed at a registry prefix: `host`, or
 /// `host/namespace` on the shared registry (names are appended to it).
+#[derive(Clone)]
 pub struct Peer {
     pub at: String,
     pub creds: Option<String>,
