@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::common::json;
 use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::referrers_api::ReferrersApi;
-use crate::common::{Peer, self, layout, Auth, Env, TestRegistry};
+use crate::common::{self, layout, Auth, Env, Peer, TestRegistry};
 
 const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
@@ -283,7 +283,7 @@ fn round_trip(reg: &Peer, host: &str, api: bool) {
 
 #[test]
 fn attach_and_get_round_trip_through_the_tag_schema() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     round_trip(&reg, &reg.host.clone(), false);
 }
 
@@ -297,7 +297,7 @@ fn attach_and_get_round_trip_through_the_referrers_api() {
 
 #[test]
 fn hostile_titles_write_nothing() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let image = seed(&reg, dir.path());
@@ -346,7 +346,7 @@ fn hostile_titles_write_nothing() {
 
 #[test]
 fn a_corrupted_layer_leaves_no_file() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     seed(&reg, dir.path());
@@ -476,7 +476,7 @@ fn a_missing_subject_or_a_file_too_large_pushes_nothing() {
 
 #[test]
 fn image_rm_takes_attached_artifacts_with_the_subject() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let image = seed(&reg, dir.path());

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use crate::common::{Peer, layout, Auth, TestRegistry};
+use crate::common::{layout, Auth, Peer, TestRegistry};
 use cr::app::retention::run::{Event as RetentionEvent, Retention, RetentionRequest};
 use cr::app::retention::Rule;
 use cr::app::sync::run::{Event as SyncEvent, SyncRequest};

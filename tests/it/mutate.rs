@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::common::proxy::Proxy;
-use crate::common::{Peer, self, cr_digest, layout, skopeo, skopeo_json, Auth, Env, TestRegistry};
+use crate::common::{self, cr_digest, layout, skopeo, skopeo_json, Env, Peer};
 
 const BASE_CREATED: &str = "2024-01-02T03:04:05Z";
 
@@ -195,7 +195,7 @@ fn append_of_a_directory_is_reproducible_and_skopeo_reads_it() {
 
 #[test]
 fn append_to_an_index_uploads_each_layer_once_and_platform_limits_it() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     let (idx_digest, children) = layout::index(&l, "v1", &["amd64", "arm64"]);
@@ -373,7 +373,7 @@ fn bad_input_is_refused_before_any_request() {
 
 #[test]
 fn mutate_sets_config_and_is_reproducible() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     let base = layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"base layer")]);

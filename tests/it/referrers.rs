@@ -8,7 +8,7 @@ use crate::common;
 use crate::common::json;
 
 use crate::common::referrers_api::ReferrersApi;
-use crate::common::{Peer, layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, Peer, TestRegistry};
 use serde_json::Value;
 
 struct Artifacts {
@@ -109,8 +109,8 @@ fn sorted(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn referrers_by_tag_schema_travel_with_copy() {
-    let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let src = common::ns();
+    let dst = common::ns();
     let env = Env::new();
     let a = push_all(&env, &src.host, "team/app");
 
@@ -290,7 +290,7 @@ fn referrers_api_is_used_where_the_registry_has_it() {
 #[test]
 fn referrers_of_an_index_platform_travel_with_the_index() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -412,7 +412,7 @@ fn descriptor(b: &layout::Built, artifact_type: &str) -> Value {
 #[test]
 fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -495,7 +495,7 @@ fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
 /// its fallback tag and cosign tag; `--keep-referrers` keeps them (issue #18).
 #[test]
 fn image_rm_takes_the_referrers_with_the_image() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let h = reg.host.clone();
     let a = push_all(&env, &h, "team/app");

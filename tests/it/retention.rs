@@ -7,7 +7,7 @@ use crate::common;
 use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
-use crate::common::{Peer, layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, Peer, TestRegistry};
 
 /// RFC 3339 time `days` ago.
 fn days_ago(days: i64) -> String {
@@ -16,13 +16,7 @@ fn days_ago(days: i64) -> String {
 }
 
 /// Push `repo:tag` created `days` ago (distinct content per tag); returns its digest.
-fn push_aged(
-    reg: &Peer,
-    dir: &std::path::Path,
-    repo: &str,
-    tag: &str,
-    days: i64,
-) -> String {
+fn push_aged(reg: &Peer, dir: &std::path::Path, repo: &str, tag: &str, days: i64) -> String {
     let l = dir.join(format!("{}-{tag}", repo.replace('/', "-")));
     let b = layout::image_at(
         &l,
@@ -541,7 +535,7 @@ fn proxy_to(
 #[test]
 fn a_listed_tag_that_answers_404_leaves_the_repository_alone() {
     use common::proxy::{Action, Fault};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     three(&reg, dir.path());
     let p = proxy_to(
@@ -572,7 +566,7 @@ fn a_listed_tag_that_answers_404_leaves_the_repository_alone() {
 #[test]
 fn a_stale_head_does_not_move_the_plan() {
     use common::proxy::{Action, Fault};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let d = three(&reg, dir.path());
     // HEAD by `prod` is answered for v1, where `prod` pointed when the cache was filled.
@@ -620,7 +614,7 @@ fn a_stale_head_does_not_move_the_plan() {
 #[test]
 fn a_protected_tag_moved_during_the_run_keeps_its_image() {
     use common::proxy::{Action, Fault, Gate};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let d = three(&reg, dir.path());
     // The first HEAD of `prod` (the check just before the deletions) waits for the test.
@@ -740,7 +734,7 @@ fn fallback_list(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
 
 #[test]
 fn referrers_go_only_with_their_subject() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let env = Env::new();
     let h = reg.host.clone();
@@ -822,7 +816,7 @@ fn referrers_go_only_with_their_subject() {
 
 #[test]
 fn everything_under_a_kept_nested_index_stays() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("nested");
     let (inner, kids) = layout::index_at(&l, "inner", &["amd64", "arm64"], &days_ago(20));
@@ -879,7 +873,7 @@ fn everything_under_a_kept_nested_index_stays() {
 /// are usage errors (exit 2) before any request (issue #18).
 #[test]
 fn bad_arguments_are_refused_before_any_request() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     for i in 1..=2 {
         push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i);
@@ -911,7 +905,7 @@ fn bad_arguments_are_refused_before_any_request() {
 #[test]
 fn an_interrupted_run_lists_the_deletions_it_sent() {
     use common::proxy::{Action, Fault, Proxy};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let d: Vec<String> = (1..=3)
         .map(|i| push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i))

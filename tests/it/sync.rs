@@ -9,7 +9,7 @@ use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
 use crate::common::proxy::Proxy;
-use crate::common::{Peer, layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, Peer, TestRegistry};
 
 fn writes(p: &Proxy) -> usize {
     p.requests()
@@ -275,7 +275,7 @@ fn fallback_digests(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
 #[test]
 fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
