@@ -51,19 +51,6 @@ fn attach(env: &Env, image: &str, paths: &[PathBuf], ty: &str, extra: &[&str]) -
     env.ok(&args).trim().to_string()
 }
 
-/// The digests the fallback index of `subject` lists (read with skopeo), sorted.
-fn fallback_index(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
-    let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", fallback(subject)), true));
-    let mut d: Vec<String> = v["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect();
-    d.sort();
-    d
-}
-
 /// The entries of a directory (none when it does not exist).
 fn entries(dir: &Path) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -160,7 +147,7 @@ fn round_trip(reg: &Peer, host: &str, api: bool) {
         assert_eq!(reg.skopeo_tags("team/app"), vec!["v1".to_string()]);
     } else {
         assert_eq!(
-            fallback_index(reg, "team/app", &image),
+            reg.fallback_index("team/app", &image),
             vec![digest.to_string()]
         );
     }
@@ -187,7 +174,7 @@ fn round_trip(reg: &Peer, host: &str, api: bool) {
     if !api {
         let mut both = vec![digest.to_string(), digest2.to_string()];
         both.sort();
-        assert_eq!(fallback_index(reg, "team/app", &image), both);
+        assert_eq!(reg.fallback_index("team/app", &image), both);
         assert_eq!(
             reg.skopeo_tags("team/app"),
             vec![subject_tag.clone(), "v1".to_string()]

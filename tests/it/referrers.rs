@@ -8,7 +8,7 @@ use crate::common;
 use crate::common::json;
 
 use crate::common::referrers_api::ReferrersApi;
-use crate::common::{layout, Auth, Env, Peer, TestRegistry};
+use crate::common::{layout, Auth, Env, TestRegistry};
 use serde_json::Value;
 
 struct Artifacts {
@@ -84,23 +84,6 @@ fn push_all(env: &Env, host: &str, repo: &str) -> Artifacts {
     }
 }
 
-/// The digests listed by the fallback index of `subject` in `repo`, read with skopeo.
-fn fallback_index(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
-    let name = format!("{repo}:{}", fallback(subject));
-    if !reg.skopeo_exists(&name) {
-        return Vec::new();
-    }
-    let v = json(&reg.skopeo_inspect(&name, true));
-    let mut d: Vec<String> = v["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect();
-    d.sort();
-    d
-}
-
 fn sorted(v: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
     v.sort();
@@ -116,11 +99,11 @@ fn referrers_by_tag_schema_travel_with_copy() {
 
     // cr push kept the fallback index at a registry without the referrers API.
     assert_eq!(
-        fallback_index(&src, "team/app", &a.image.digest),
+        src.fallback_index("team/app", &a.image.digest),
         sorted(&[&a.sig.digest, &a.sbom.digest])
     );
     assert_eq!(
-        fallback_index(&src, "team/app", &a.sbom.digest),
+        src.fallback_index("team/app", &a.sbom.digest),
         sorted(&[&a.sbom_sig.digest])
     );
 
@@ -198,11 +181,11 @@ fn referrers_by_tag_schema_travel_with_copy() {
         );
     }
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.image.digest),
+        dst.fallback_index("mirror/app", &a.image.digest),
         sorted(&[&a.sig.digest, &a.sbom.digest])
     );
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.sbom.digest),
+        dst.fallback_index("mirror/app", &a.sbom.digest),
         sorted(&[&a.sbom_sig.digest])
     );
     let cosign_tag = format!("mirror/app:{}.sig", fallback(&a.image.digest));
@@ -274,11 +257,11 @@ fn referrers_api_is_used_where_the_registry_has_it() {
         &format!("{}/mirror/app:v1", dst.host),
     ]);
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.image.digest),
+        dst.fallback_index("mirror/app", &a.image.digest),
         sorted(&[&a.sig.digest, &a.sbom.digest])
     );
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.sbom.digest),
+        dst.fallback_index("mirror/app", &a.sbom.digest),
         sorted(&[&a.sbom_sig.digest])
     );
     assert_eq!(
@@ -327,7 +310,7 @@ fn referrers_of_an_index_platform_travel_with_the_index() {
     ]);
     assert_eq!(dst.skopeo_digest("team/multi:multi"), index);
     assert_eq!(
-        fallback_index(&dst, "team/multi", &arm.digest),
+        dst.fallback_index("team/multi", &arm.digest),
         sorted(&[&att.digest])
     );
 }
@@ -460,10 +443,7 @@ fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
             "{err}"
         );
         assert_eq!(dst.skopeo_digest(&format!("{repo}:a")), a.digest);
-        assert_eq!(
-            fallback_index(&dst, repo, &a.digest),
-            sorted(&[&own.digest])
-        );
+        assert_eq!(dst.fallback_index(repo, &a.digest), sorted(&[&own.digest]));
         assert!(!dst.skopeo_exists(&format!("{repo}@{}", forged.digest)));
         assert!(!dst.skopeo_exists(&format!("{repo}:{}", fallback(&b.digest))));
         assert_eq!(
@@ -525,7 +505,7 @@ fn image_rm_takes_the_referrers_with_the_image() {
         assert!(reg.skopeo_exists(&format!("team/keep@{}", d.digest)));
     }
     assert_eq!(
-        fallback_index(&reg, "team/keep", &b.image.digest).len(),
+        reg.fallback_index("team/keep", &b.image.digest).len(),
         2,
         "the fallback index keeps the signature and the SBOM"
     );

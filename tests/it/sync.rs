@@ -9,7 +9,7 @@ use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
 use crate::common::proxy::Proxy;
-use crate::common::{layout, Auth, Env, Peer, TestRegistry};
+use crate::common::{layout, Auth, Env, TestRegistry};
 
 fn writes(p: &Proxy) -> usize {
     p.requests()
@@ -260,18 +260,6 @@ fn run_in(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, Stri
     )
 }
 
-fn fallback_digests(reg: &Peer, repo: &str, subject: &str) -> Vec<String> {
-    let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", subject.replacen(':', "-", 1)), true));
-    let mut d: Vec<String> = v["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect();
-    d.sort();
-    d
-}
-
 #[test]
 fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
     let src = common::ns();
@@ -338,7 +326,7 @@ fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
     );
     let mut all = vec![r1.digest.clone(), r2.digest.clone(), r3.digest.clone()];
     all.sort();
-    assert_eq!(fallback_digests(&dst, "mirror/app", &img.digest), all);
+    assert_eq!(dst.fallback_index("mirror/app", &img.digest), all);
 
     // --force takes the source's.
     let (code, out, err) = sync(&["--force"]);
@@ -347,7 +335,7 @@ fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
         dst.skopeo_digest(&format!("mirror/app:{sig_tag}")),
         s2.digest
     );
-    assert_eq!(fallback_digests(&dst, "mirror/app", &img.digest), all);
+    assert_eq!(dst.fallback_index("mirror/app", &img.digest), all);
 }
 
 #[test]

@@ -352,6 +352,24 @@ impl Peer {
         t
     }
 
+    /// The digests (sorted) listed by the fallback referrers index of `subject` in `repo`
+    /// (the tag `sha256-HEX`); none when there is no such tag.
+    pub fn fallback_index(&self, repo: &str, subject: &str) -> Vec<String> {
+        let name = format!("{repo}:{}", subject.replacen(':', "-", 1));
+        if !self.skopeo_exists(&name) {
+            return Vec::new();
+        }
+        let v = json(&self.skopeo_inspect(&name, true));
+        let mut d: Vec<String> = v["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["digest"].as_str().unwrap().to_string())
+            .collect();
+        d.sort();
+        d
+    }
+
     /// Whether skopeo can fetch the manifest.
     pub fn skopeo_exists(&self, name: &str) -> bool {
         let mut args = vec![
