@@ -3,9 +3,8 @@
 //! and signs RS256 JWTs whose `x5c` header chains to the registry's `rootcertbundle`. It is a
 //! `Hostile` server whose handler is the issuer.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -161,20 +160,9 @@ fn sign(state: &State, claims: &serde_json::Value) -> String {
         b64url(header.to_string().as_bytes()),
         b64url(claims.to_string().as_bytes())
     );
-    let mut child = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(&state.key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut sign = Command::new("openssl");
+    sign.args(["dgst", "-sha256", "-sign"]).arg(&state.key);
+    let out = super::output_with_stdin(sign, input.as_bytes());
     format!("{input}.{}", b64url(&out.stdout))
 }
 

@@ -512,6 +512,18 @@ pub fn skopeo_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out).unwrap_or_else(|e| panic!("skopeo {args:?}: not JSON ({e})"))
 }
 
+/// Run `cmd` with `input` on its stdin (stdout and stderr captured); its output.
+pub fn output_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Run openssl in `dir`; the tests need it for certificates and token signatures.
 pub fn openssl(dir: &Path, args: &[&str]) {
     require("openssl");
