@@ -57,22 +57,7 @@ pub fn signed(dir: &Path, cn: &str, ext: &str, ca: &Pair, p: &Pair) {
     let csr = p.cert.with_extension("csr");
     let ext_file = p.cert.with_extension("ext");
     std::fs::write(&ext_file, ext).unwrap();
-    let subject = format!("/CN={cn}");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            &subject,
-            "-keyout",
-            s(&p.key),
-            "-out",
-            s(&csr),
-        ],
-    );
+    request(dir, cn, p, &csr);
     openssl(
         dir,
         &[
@@ -114,22 +99,7 @@ pub fn expired_self_signed(dir: &Path, stem: &str, san: &str) -> Pair {
         ),
     )
     .unwrap();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            &format!("/CN={stem}"),
-            "-keyout",
-            s(&p.key),
-            "-out",
-            s(&csr),
-        ],
-    );
+    request(dir, stem, &p, &csr);
     openssl(
         dir,
         &[
@@ -162,6 +132,27 @@ pub fn leaf(dir: &Path, stem: &str, ca: &Pair, san: &str) -> Pair {
         format!("basicConstraints=CA:FALSE\nsubjectAltName={san}\nextendedKeyUsage=serverAuth\n");
     signed(dir, stem, &ext, ca, &p);
     p
+}
+
+/// A new key `p.key` and a certificate request `csr` for it with subject CN=`cn`.
+fn request(dir: &Path, cn: &str, p: &Pair, csr: &Path) {
+    let subject = format!("/CN={cn}");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &subject,
+            "-keyout",
+            s(&p.key),
+            "-out",
+            s(csr),
+        ],
+    );
 }
 
 fn pair(dir: &Path, stem: &str) -> Pair {

@@ -340,16 +340,7 @@ impl Peer {
             return Vec::new();
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut t: Vec<String> = v["Tags"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        t.sort();
-        t
+        sorted_strings(&v["Tags"])
     }
 
     /// The digests (sorted) listed by the fallback referrers index of `subject` in `repo`
@@ -510,6 +501,20 @@ pub fn skopeo_json(args: &[&str]) -> serde_json::Value {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let out = skopeo(&args).stdout;
     serde_json::from_slice(&out).unwrap_or_else(|e| panic!("skopeo {args:?}: not JSON ({e})"))
+}
+
+/// The strings of a JSON array, sorted (none when it is not an array).
+pub fn sorted_strings(v: &serde_json::Value) -> Vec<String> {
+    let mut t: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    t.sort();
+    t
 }
 
 /// Run `cmd` with `input` on its stdin (stdout and stderr captured); its output.

@@ -781,16 +781,7 @@ fn forward(s: &State, req: &Request) -> Response {
 /// Every tag of a repository of the shared registry, and the digest of each.
 fn tags_of(s: &State, repo: &str) -> Vec<String> {
     let v = get_json(s, &format!("/v2/{repo}/tags/list?n=10000"));
-    let mut t: Vec<String> = v["tags"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    t.sort();
-    t
+    super::sorted_strings(&v["tags"])
 }
 
 fn digest_of(s: &State, repo: &str, reference: &str) -> Option<String> {
