@@ -6,7 +6,8 @@
 //! back, altered on the way (`Forward`): the fault proxy, the referrers API and the registry
 //! personalities run on it. Every request is logged with its headers (and, with `start`, its
 //! body), so that a test can prove which credentials reached which host. One request per
-//! connection; every connection is bounded in time and bytes, and the server stops when dropped.
+//! connection; reads from the client time out after 30 s, bodies read whole are capped, and the
+//! server stops when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
