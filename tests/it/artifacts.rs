@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::common::json;
 use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::referrers_api::ReferrersApi;
-use crate::common::{self, layout, Auth, Env, TestRegistry};
+use crate::common::{self, layout, Auth, Env, Peer, TestRegistry};
 
 const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
@@ -22,7 +22,7 @@ fn fallback(d: &str) -> String {
 }
 
 /// An image `team/app:v1` pushed with skopeo; returns its digest.
-fn seed(reg: &TestRegistry, dir: &Path) -> String {
+fn seed(reg: &Peer, dir: &Path) -> String {
     let l = dir.join("layout");
     let img = layout::image(&l, Some("v1"), "amd64", &[("app", b"the app")]);
     reg.skopeo_push(&l, "v1", "team/app:v1");
@@ -51,19 +51,6 @@ fn attach(env: &Env, image: &str, paths: &[PathBuf], ty: &str, extra: &[&str]) -
     env.ok(&args).trim().to_string()
 }
 
-/// The digests the fallback index of `subject` lists (read with skopeo), sorted.
-fn fallback_index(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
-    let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", fallback(subject)), true));
-    let mut d: Vec<String> = v["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect();
-    d.sort();
-    d
-}
-
 /// The entries of a directory (none when it does not exist).
 fn entries(dir: &Path) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -89,7 +76,7 @@ fn stored(reg: &TestRegistry, digest: &str) -> bool {
 
 /// attach → skopeo → referrers → artifact-get, at `host` (cr's view: the registry itself or
 /// the referrers API proxy in front of it); `reg` is the registry skopeo reads.
-fn round_trip(reg: &TestRegistry, host: &str, api: bool) {
+fn round_trip(reg: &Peer, host: &str, api: bool) {
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let image = seed(reg, dir.path());
@@ -160,7 +147,7 @@ fn round_trip(reg: &TestRegistry, host: &str, api: bool) {
         assert_eq!(reg.skopeo_tags("team/app"), vec!["v1".to_string()]);
     } else {
         assert_eq!(
-            fallback_index(reg, "team/app", &image),
+            reg.fallback_index("team/app", &image),
             vec![digest.to_string()]
         );
     }
@@ -187,7 +174,7 @@ fn round_trip(reg: &TestRegistry, host: &str, api: bool) {
     if !api {
         let mut both = vec![digest.to_string(), digest2.to_string()];
         both.sort();
-        assert_eq!(fallback_index(reg, "team/app", &image), both);
+        assert_eq!(reg.fallback_index("team/app", &image), both);
         assert_eq!(
             reg.skopeo_tags("team/app"),
             vec![subject_tag.clone(), "v1".to_string()]
@@ -283,7 +270,7 @@ fn round_trip(reg: &TestRegistry, host: &str, api: bool) {
 
 #[test]
 fn attach_and_get_round_trip_through_the_tag_schema() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     round_trip(&reg, &reg.host.clone(), false);
 }
 
@@ -297,7 +284,7 @@ fn attach_and_get_round_trip_through_the_referrers_api() {
 
 #[test]
 fn hostile_titles_write_nothing() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let image = seed(&reg, dir.path());
@@ -346,7 +333,7 @@ fn hostile_titles_write_nothing() {
 
 #[test]
 fn a_corrupted_layer_leaves_no_file() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     seed(&reg, dir.path());
@@ -363,9 +350,8 @@ fn a_corrupted_layer_leaves_no_file() {
     let digest = out.split_once('@').unwrap().1.to_string();
     let (da, db) = (common::cr_digest(&a), common::cr_digest(&b));
     let from: &'static str = Box::leak(format!("/blobs/{db}").into_boxed_str());
-    let p = Proxy::start(
-        reg.port,
-        reg.storage(),
+    let p = Proxy::before(
+        &reg,
         vec![Fault {
             method: "GET",
             path_contains: from,
@@ -477,7 +463,7 @@ fn a_missing_subject_or_a_file_too_large_pushes_nothing() {
 
 #[test]
 fn image_rm_takes_attached_artifacts_with_the_subject() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let image = seed(&reg, dir.path());

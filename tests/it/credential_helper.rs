@@ -37,20 +37,9 @@ fn with_env(env: &Env, program: &Path, bin: &Path) -> Command {
 
 /// Run the helper with `action`, `input` on stdin.
 fn helper(env: &Env, bin: &Path, action: &str, input: &str) -> Output {
-    let mut child = with_env(env, &bin.join("docker-credential-cr"), bin)
-        .arg(action)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = with_env(env, &bin.join("docker-credential-cr"), bin);
+    cmd.arg(action);
+    crate::common::output_with_stdin(cmd, input.as_bytes())
 }
 
 fn json(out: &Output) -> serde_json::Value {

@@ -22,7 +22,7 @@ fn image(dir: &std::path::Path, layers: usize, size: usize) -> layout::Built {
 
 #[test]
 fn pull_resumes_after_a_dropped_connection_and_retries_500() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1, 3 << 20);
@@ -48,7 +48,7 @@ fn pull_resumes_after_a_dropped_connection_and_retries_500() {
             times: 1,
         },
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let out = dir.path().join("out");
     let (code, res, err) = env.run(&[
@@ -75,7 +75,7 @@ fn pull_resumes_after_a_dropped_connection_and_retries_500() {
 
 #[test]
 fn push_restarts_a_broken_upload_and_retries_429() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 2, 2 << 20);
@@ -113,7 +113,7 @@ fn push_restarts_a_broken_upload_and_retries_429() {
             times: 1,
         },
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let started = std::time::Instant::now();
     let out = env.ok(&[
@@ -133,7 +133,7 @@ fn push_restarts_a_broken_upload_and_retries_429() {
 
 #[test]
 fn a_body_size_limit_makes_uploads_fall_back_to_smaller_patches() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 2, 9 << 20);
@@ -144,12 +144,7 @@ fn a_body_size_limit_makes_uploads_fall_back_to_smaller_patches() {
         action: Action::BodyLimit(4 << 20),
         times: 100,
     };
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
-        vec![limit("PUT"), limit("PATCH")],
-        None,
-    );
+    let proxy = Proxy::before(&reg, vec![limit("PUT"), limit("PATCH")], None);
     let env = Env::new();
     let out = env.ok(&[
         "push",
@@ -162,13 +157,8 @@ fn a_body_size_limit_makes_uploads_fall_back_to_smaller_patches() {
     assert_eq!(reg.skopeo_digest("ns/app:v1"), img.digest);
 
     // A registry-to-registry copy streams its chunks from the source GET the same way.
-    let dst = TestRegistry::start(Auth::None);
-    let dst_proxy = Proxy::start(
-        dst.port,
-        dst.storage(),
-        vec![limit("PUT"), limit("PATCH")],
-        None,
-    );
+    let dst = common::ns();
+    let dst_proxy = Proxy::before(&dst, vec![limit("PUT"), limit("PATCH")], None);
     let out = env.ok(&[
         "copy",
         &format!("{}/ns/app:v1", reg.host),
@@ -181,7 +171,7 @@ fn a_body_size_limit_makes_uploads_fall_back_to_smaller_patches() {
 
 #[test]
 fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1, 3 << 20);
@@ -199,7 +189,7 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
     };
     // 3 MiB at 1 MiB/s: the registry answers ~3 s after the upload began, well past a 1 s
     // read timeout, and that is no reason to give up.
-    let slow = Proxy::start(reg.port, reg.storage(), vec![], Some(1 << 20));
+    let slow = Proxy::before(&reg, vec![], Some(1 << 20));
     let out = run(&[
         "push",
         &format!("oci:{}:v1", l.display()),
@@ -207,8 +197,8 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
     ]);
     assert!(out.contains(&img.digest), "{out}");
     // The source GET waits while the slow destination takes its bytes.
-    let dst = TestRegistry::start(Auth::None);
-    let slow_dst = Proxy::start(dst.port, dst.storage(), vec![], Some(1 << 20));
+    let dst = common::ns();
+    let slow_dst = Proxy::before(&dst, vec![], Some(1 << 20));
     let out = run(&[
         "copy",
         &format!("{}/ns/slow:v1", reg.host),
@@ -223,7 +213,7 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
         action: Action::StallResponse(1 << 20),
         times: 1,
     };
-    let stalling_src = Proxy::start(reg.port, reg.storage(), vec![stall_get], None);
+    let stalling_src = Proxy::before(&reg, vec![stall_get], None);
     let pulled = dir.path().join("pulled");
     let started = std::time::Instant::now();
     let out = run(&[
@@ -246,7 +236,7 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
         times: 1,
     };
     let faults = vec![stall(&big_img.layers[0]), stall(&big_img.config)];
-    let stalling = Proxy::start(reg.port, reg.storage(), faults, None);
+    let stalling = Proxy::before(&reg, faults, None);
     let started = std::time::Instant::now();
     let out = run(&[
         "push",
@@ -261,7 +251,7 @@ fn slow_links_outlive_the_read_timeout_and_stalls_do_not_hang() {
 
 #[test]
 fn a_refused_mount_uploads_into_the_session_it_opened() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 2, 1 << 20);
@@ -272,7 +262,7 @@ fn a_refused_mount_uploads_into_the_session_it_opened() {
         action: Action::DropQuery,
         times: 100,
     };
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![refuse], None);
+    let proxy = Proxy::before(&reg, vec![refuse], None);
     let env = Env::new();
     let out = env.ok(&[
         "copy",
@@ -297,7 +287,7 @@ fn two_second_tokens_are_renewed_during_a_long_push() {
     let img = image(&l, 4, 3 << 20);
     // ~12 MiB at 2 MiB/s per connection, one blob streaming at a time (the next may start
     // while the socket still holds the end of the last): well past the tokens' life.
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], Some(2 << 20));
+    let proxy = Proxy::before(&reg, vec![], Some(2 << 20));
     let env = Env::new();
     env.login(&proxy.host(), ADMIN, ADMIN_PASSWORD);
     let before = match &reg.auth {
@@ -351,7 +341,7 @@ fn redirected_blobs_get_no_authorization() {
         action: Action::Redirect,
         times: 100,
     }];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     env.login(&proxy.host(), ADMIN, ADMIN_PASSWORD);
     let out = dir.path().join("out");
@@ -379,13 +369,13 @@ fn redirected_blobs_get_no_authorization() {
 
 #[test]
 fn interrupted_pull_leaves_nothing() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 2, 2 << 20);
     reg.skopeo_push(&l, "v1", "ns/slow:v1");
     // 1 MiB/s: the pull takes about four seconds; it is stopped after one.
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], Some(1 << 20));
+    let proxy = Proxy::before(&reg, vec![], Some(1 << 20));
     let env = Env::new();
     let out_dir = dir.path().join("out");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -423,7 +413,7 @@ fn interrupted_pull_leaves_nothing() {
 /// ("no data for 1 s"), not as "error decoding response body" (issue #19).
 #[test]
 fn a_stall_is_said_as_a_stall() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1, 2 << 20);
@@ -434,7 +424,7 @@ fn a_stall_is_said_as_a_stall() {
         action: Action::StallResponse(1 << 20),
         times: 1,
     };
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![stall], None);
+    let proxy = Proxy::before(&reg, vec![stall], None);
     let env = Env::new();
     let o = env
         .cmd()
@@ -492,7 +482,7 @@ fn wait_for_line(err: &mut impl std::io::BufRead, what: &str, seen: &mut String)
 
 #[test]
 fn sighup_during_a_pull_is_handled_like_sigterm_and_leaves_the_old_archive() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 1, 1 << 20);
@@ -513,9 +503,8 @@ fn sighup_during_a_pull_is_handled_like_sigterm_and_leaves_the_old_archive() {
     let stalled = format!("/blobs/{}", two.layers[1]);
     // SIGHUP (a closed terminal) as SIGTERM is; SIGINT the same way.
     for signal in ["-HUP", "-INT"] {
-        let proxy = Proxy::start(
-            reg.port,
-            reg.storage(),
+        let proxy = Proxy::before(
+            &reg,
             vec![Fault {
                 method: "GET",
                 path_contains: Box::leak(stalled.clone().into_boxed_str()),
@@ -763,9 +752,8 @@ fn a_delete_whose_answer_was_lost_is_checked_not_assumed() {
     let (reg, img) = two_tags(dir.path());
     let env = Env::new();
     // The registry deletes; cr gets a 500 instead (and its retry a 404).
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
+    let proxy = Proxy::before(
+        &reg,
         vec![on_delete_by_digest(Action::Lost(Some(500)))],
         None,
     );
@@ -791,12 +779,7 @@ fn a_delete_whose_answer_was_lost_is_checked_not_assumed() {
     // A cut connection, not retried: the same check.
     let l = dir.path().join("layout");
     reg.skopeo_push(&l, "v1", "ns/cut:v1");
-    let cut = Proxy::start(
-        reg.port,
-        reg.storage(),
-        vec![on_delete_by_digest(Action::Lost(None))],
-        None,
-    );
+    let cut = Proxy::before(&reg, vec![on_delete_by_digest(Action::Lost(None))], None);
     let out = env
         .cmd()
         .env("CR_MAX_RETRIES", "0")
@@ -819,9 +802,8 @@ fn a_delete_whose_answer_was_lost_is_checked_not_assumed() {
 fn an_untag_whose_placeholder_delete_answer_was_lost_is_not_undone() {
     let dir = tempfile::tempdir().unwrap();
     let (reg, img) = two_tags(dir.path());
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
+    let proxy = Proxy::before(
+        &reg,
         vec![on_delete_by_digest(Action::Lost(Some(500)))],
         None,
     );
@@ -879,12 +861,7 @@ fn an_interrupted_untag_finishes_before_exiting() {
     let (reg, img) = two_tags(dir.path());
     // The placeholder's DELETE is held 2 s; Ctrl-C comes meanwhile. Had cr left, the proxy
     // would drop the request and the tag would stay on the placeholder.
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
-        vec![on_delete_by_digest(Action::Hold(2000))],
-        None,
-    );
+    let proxy = Proxy::before(&reg, vec![on_delete_by_digest(Action::Hold(2000))], None);
     let env = Env::new();
     let name = format!("{}/ns/app:v1-alias", proxy.host());
     let (code, err) = untag_and_signal(&env, &proxy, &name, "-INT");
@@ -904,12 +881,7 @@ fn an_interrupted_untag_finishes_before_exiting() {
 fn a_tag_left_on_a_placeholder_is_shown_and_the_untag_finished() {
     let dir = tempfile::tempdir().unwrap();
     let (reg, img) = two_tags(dir.path());
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
-        vec![on_delete_by_digest(Action::Hold(2000))],
-        None,
-    );
+    let proxy = Proxy::before(&reg, vec![on_delete_by_digest(Action::Hold(2000))], None);
     let env = Env::new();
     let host = proxy.host();
     // Killed while the placeholder's DELETE is held: the tag is left on the placeholder.

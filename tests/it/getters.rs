@@ -3,9 +3,10 @@
 //! `cr blob-get` (verified while streaming, no file on a mismatch, no binary on a terminal),
 //! `cr manifest-inspect --platform`, and `cr auth token` (a token that works with raw HTTP).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
+use crate::common::hostile::fetch;
 use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::{self, cr_digest, layout, tty, Auth, Env, Issuer, TestRegistry, User};
 
@@ -311,27 +312,9 @@ fn blob_get_streams_verified_bytes() {
 
 /// GET `path` on `host` with `Authorization: Bearer token`: (status, body).
 fn bearer_get(host: &str, path: &str, token: &str) -> (u16, String) {
-    let mut c = std::net::TcpStream::connect(host).unwrap();
-    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        c,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = Vec::new();
-    let _ = c.take(1 << 20).read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let auth = format!("Bearer {token}");
+    let a = fetch(host, "GET", path, &[("Authorization", &auth)], b"").unwrap();
+    (a.head.status, a.text())
 }
 
 #[test]

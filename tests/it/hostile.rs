@@ -8,7 +8,7 @@ use crate::common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::hostile::{run_measured, Hostile, Reply, Seen};
+use crate::common::hostile::{fetch, run_measured, Hostile, Reply, Seen};
 use crate::common::layout::{OCI_INDEX, OCI_MANIFEST};
 use crate::common::{cr_digest, Auth, Env, TestRegistry};
 
@@ -269,7 +269,9 @@ fn tags_from_a_registry_never_become_url_paths() {
     assert!(!err.contains('\u{1b}'), "{err:?}");
     assert_eq!(dst.skopeo_tags("ns/app"), vec!["1".to_string()]);
     assert!(!dst.skopeo_exists("ns/victim:latest"));
-    let catalog = http_get(&dst.host, "/v2/_catalog");
+    let catalog = fetch(&dst.host, "GET", "/v2/_catalog", &[], b"")
+        .unwrap()
+        .text();
     assert!(
         catalog.contains("\"ns/app\"") && !catalog.contains("victim"),
         "{catalog}"
@@ -281,16 +283,6 @@ fn tags_from_a_registry_never_become_url_paths() {
         "{:?}",
         src.seen()
     );
-}
-
-/// GET `path` from a registry on 127.0.0.1 over plain HTTP/1.0; the whole answer.
-fn http_get(host: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut c = std::net::TcpStream::connect(host).unwrap();
-    write!(c, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut s = String::new();
-    c.read_to_string(&mut s).unwrap();
-    s
 }
 
 /// Peak memory allowed for a cr process fed an endless body (its own use is ~15-30 MiB).

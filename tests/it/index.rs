@@ -5,11 +5,11 @@ use std::path::Path;
 
 use crate::common::json;
 use crate::common::proxy::Proxy;
-use crate::common::{self, cr_digest, layout, skopeo, Auth, Env, TestRegistry};
+use crate::common::{self, cr_digest, layout, skopeo, Auth, Env, Peer, TestRegistry};
 use serde_json::Value;
 
 /// An image for `arch` pushed by skopeo as `dest` (REPO:TAG); `seed` makes its content differ.
-fn pushed(reg: &TestRegistry, dir: &Path, arch: &str, seed: &str, dest: &str) -> layout::Built {
+fn pushed(reg: &Peer, dir: &Path, arch: &str, seed: &str, dest: &str) -> layout::Built {
     let l = dir.join(format!("layout-{}", dest.replace(['/', ':'], "-")));
     let content = format!("{arch} {seed}");
     let b = layout::image(&l, Some("t"), arch, &[("f", content.as_bytes())]);
@@ -43,7 +43,7 @@ fn repo_dir(reg: &TestRegistry, repo: &str) -> std::path::PathBuf {
 
 #[test]
 fn index_create_from_two_images_is_read_and_copied_by_skopeo() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let h = &reg.host;
@@ -152,12 +152,12 @@ fn index_create_from_two_images_is_read_and_copied_by_skopeo() {
 
 #[test]
 fn children_in_other_repositories_are_mounted() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let amd = pushed(&reg, dir.path(), "amd64", "x", "ns/a:v1");
     let arm = pushed(&reg, dir.path(), "arm64", "x", "ns/b:v1");
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = Proxy::before(&reg, vec![], None);
     let ph = proxy.host();
     let row = json(&env.ok(&[
         "index-create",
@@ -296,7 +296,7 @@ fn docker_list_of_docker_images_is_read_by_skopeo() {
 
 #[test]
 fn eight_platforms_cost_one_request_each_plus_the_put() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -306,7 +306,7 @@ fn eight_platforms_cost_one_request_each_plus_the_put() {
     for a in arches {
         pushed(&reg, dir.path(), a, "m", &format!("ns/many:{a}"));
     }
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = Proxy::before(&reg, vec![], None);
     let ph = proxy.host();
     let srcs: Vec<String> = arches.iter().map(|a| format!("{ph}/ns/many:{a}")).collect();
     let run = |tag: &str| {
@@ -348,7 +348,7 @@ fn eight_platforms_cost_one_request_each_plus_the_put() {
 
 #[test]
 fn duplicates_replace_add_and_rm() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let h = &reg.host;

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use crate::common::{layout, Auth, TestRegistry};
+use crate::common::{layout, Auth, Peer, TestRegistry};
 use cr::app::retention::run::{Event as RetentionEvent, Retention, RetentionRequest};
 use cr::app::retention::Rule;
 use cr::app::sync::run::{Event as SyncEvent, SyncRequest};
@@ -13,7 +13,7 @@ use cr::app::Session;
 use cr::client::Options;
 
 /// team/app v1, v2, v3 created 30, 20 and 10 days ago: their digests, oldest first.
-fn seed(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
+fn seed(reg: &Peer, dir: &std::path::Path) -> Vec<String> {
     [("v1", 30), ("v2", 20), ("v3", 10)]
         .iter()
         .map(|(tag, days)| {

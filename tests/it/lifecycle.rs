@@ -48,7 +48,7 @@ fn seed() -> Seeded {
     reg.skopeo_push(&l, "v1", "ns/app:v1");
     reg.skopeo_push(&l, "multi", "ns/multi:latest");
     reg.skopeo_push(&l, "v1", "other/tool:1.0");
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = Proxy::before(&reg, vec![], None);
     Seeded {
         reg,
         proxy,

@@ -457,8 +457,8 @@ fn the_cache_directory_is_crs_own() {
 /// it confirms with one HEAD and the bytes come from the cache.
 #[test]
 fn a_cached_digest_answers_only_for_a_repository_that_holds_it() {
-    let reg = TestRegistry::start(Auth::None);
-    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let reg = common::ns();
+    let proxy = common::proxy::Proxy::before(&reg, vec![], None);
     let host = proxy.host();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();

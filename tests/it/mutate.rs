@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::common::proxy::Proxy;
-use crate::common::{self, cr_digest, layout, skopeo, skopeo_json, Auth, Env, TestRegistry};
+use crate::common::{self, cr_digest, layout, skopeo, skopeo_json, Env, Peer};
 
 const BASE_CREATED: &str = "2024-01-02T03:04:05Z";
 
@@ -40,7 +40,7 @@ fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap()
 }
 
-fn raw(reg: &TestRegistry, name: &str) -> serde_json::Value {
+fn raw(reg: &Peer, name: &str) -> serde_json::Value {
     serde_json::from_str(&reg.skopeo_inspect(name, true)).unwrap()
 }
 
@@ -195,14 +195,14 @@ fn append_of_a_directory_is_reproducible_and_skopeo_reads_it() {
 
 #[test]
 fn append_to_an_index_uploads_each_layer_once_and_platform_limits_it() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     let (idx_digest, children) = layout::index(&l, "v1", &["amd64", "arm64"]);
     reg.skopeo_push(&l, "v1", "ns/multi:v1");
     let files = dir.path().join("files");
     tree(&files);
-    let proxy = Proxy::start(reg.port, reg.storage(), Vec::new(), None);
+    let proxy = Proxy::before(&reg, Vec::new(), None);
     let env = Env::new();
     let b = format!("{}/ns/multi:v1", proxy.host());
     let out = env.ok(&[
@@ -303,12 +303,12 @@ fn raw_tar(name: &str) -> Vec<u8> {
 
 #[test]
 fn bad_input_is_refused_before_any_request() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"base layer")]);
     reg.skopeo_push(&l, "v1", "ns/base:v1");
-    let proxy = Proxy::start(reg.port, reg.storage(), Vec::new(), None);
+    let proxy = Proxy::before(&reg, Vec::new(), None);
     let env = Env::new();
     let b = format!("{}/ns/base:v1", proxy.host());
     let dst = format!("{}/ns/bad:x", proxy.host());
@@ -373,7 +373,7 @@ fn bad_input_is_refused_before_any_request() {
 
 #[test]
 fn mutate_sets_config_and_is_reproducible() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("base");
     let base = layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"base layer")]);

@@ -313,7 +313,7 @@ fn output_lines_say_what_happened_once() {
 
 #[test]
 fn a_missing_tag_names_the_closest_ones() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     layout::image(&l, Some("v1"), "amd64", &[("a", b"closest")]);
@@ -321,11 +321,13 @@ fn a_missing_tag_names_the_closest_ones() {
         reg.skopeo_push(&l, "v1", &format!("ns/app:{t}"));
     }
     let env = Env::new();
-    let h = reg.host.as_str();
-    let (code, _, err) = env.run(&["--registry", h, "image-inspect", "ns/app"]);
+    // The registry by --registry, the repository under this test's namespace.
+    let h = reg.addr.as_str();
+    let app = format!("{}/ns/app", reg.ns);
+    let (code, _, err) = env.run(&["--registry", h, "image-inspect", &app]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("latest was assumed"), "{err}");
-    let (code, _, err) = env.run(&["--registry", h, "manifest-inspect", "ns/app:v1.2"]);
+    let (code, _, err) = env.run(&["--registry", h, "manifest-inspect", &format!("{app}:v1.2")]);
     assert_eq!(code, 3, "{err}");
     assert!(
         err.contains("the closest tags are v1.0, v1.1, v2.0, stable"),
@@ -335,18 +337,23 @@ fn a_missing_tag_names_the_closest_ones() {
 
 #[test]
 fn pull_and_copy_of_a_missing_tag_name_the_closest_ones() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     layout::image(&l, Some("v1"), "amd64", &[("a", b"closest pull")]);
     reg.skopeo_push(&l, "v1", "ns/app:v1.0");
     let env = Env::new();
-    let h = reg.host.as_str();
+    // The registry by --registry, the repository under this test's namespace.
+    let h = reg.addr.as_str();
+    let (app, other) = (
+        format!("{}/ns/app:v1.9", reg.ns),
+        format!("{}/ns/other:x", reg.ns),
+    );
     let out = format!("oci:{}", dir.path().join("out").display());
     for args in [
-        vec!["pull", "ns/app:v1.9", out.as_str()],
-        vec!["pull", "ns/app:v1.9", "out.tar"],
-        vec!["copy", "ns/app:v1.9", "ns/other:x"],
+        vec!["pull", app.as_str(), out.as_str()],
+        vec!["pull", app.as_str(), "out.tar"],
+        vec!["copy", app.as_str(), other.as_str()],
     ] {
         let mut full = vec!["--registry", h];
         full.extend(args.iter().copied());

@@ -84,23 +84,6 @@ fn push_all(env: &Env, host: &str, repo: &str) -> Artifacts {
     }
 }
 
-/// The digests listed by the fallback index of `subject` in `repo`, read with skopeo.
-fn fallback_index(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
-    let name = format!("{repo}:{}", fallback(subject));
-    if !reg.skopeo_exists(&name) {
-        return Vec::new();
-    }
-    let v = json(&reg.skopeo_inspect(&name, true));
-    let mut d: Vec<String> = v["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect();
-    d.sort();
-    d
-}
-
 fn sorted(v: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
     v.sort();
@@ -109,18 +92,18 @@ fn sorted(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn referrers_by_tag_schema_travel_with_copy() {
-    let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let src = common::ns();
+    let dst = common::ns();
     let env = Env::new();
     let a = push_all(&env, &src.host, "team/app");
 
     // cr push kept the fallback index at a registry without the referrers API.
     assert_eq!(
-        fallback_index(&src, "team/app", &a.image.digest),
+        src.fallback_index("team/app", &a.image.digest),
         sorted(&[&a.sig.digest, &a.sbom.digest])
     );
     assert_eq!(
-        fallback_index(&src, "team/app", &a.sbom.digest),
+        src.fallback_index("team/app", &a.sbom.digest),
         sorted(&[&a.sbom_sig.digest])
     );
 
@@ -198,11 +181,11 @@ fn referrers_by_tag_schema_travel_with_copy() {
         );
     }
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.image.digest),
+        dst.fallback_index("mirror/app", &a.image.digest),
         sorted(&[&a.sig.digest, &a.sbom.digest])
     );
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.sbom.digest),
+        dst.fallback_index("mirror/app", &a.sbom.digest),
         sorted(&[&a.sbom_sig.digest])
     );
     let cosign_tag = format!("mirror/app:{}.sig", fallback(&a.image.digest));
@@ -274,11 +257,11 @@ fn referrers_api_is_used_where_the_registry_has_it() {
         &format!("{}/mirror/app:v1", dst.host),
     ]);
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.image.digest),
+        dst.fallback_index("mirror/app", &a.image.digest),
         sorted(&[&a.sig.digest, &a.sbom.digest])
     );
     assert_eq!(
-        fallback_index(&dst, "mirror/app", &a.sbom.digest),
+        dst.fallback_index("mirror/app", &a.sbom.digest),
         sorted(&[&a.sbom_sig.digest])
     );
     assert_eq!(
@@ -290,7 +273,7 @@ fn referrers_api_is_used_where_the_registry_has_it() {
 #[test]
 fn referrers_of_an_index_platform_travel_with_the_index() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -327,7 +310,7 @@ fn referrers_of_an_index_platform_travel_with_the_index() {
     ]);
     assert_eq!(dst.skopeo_digest("team/multi:multi"), index);
     assert_eq!(
-        fallback_index(&dst, "team/multi", &arm.digest),
+        dst.fallback_index("team/multi", &arm.digest),
         sorted(&[&att.digest])
     );
 }
@@ -341,7 +324,7 @@ fn listings_hide_referrer_tags() {
     let env = Env::new();
     let a = push_all(&env, &reg.host, "team/app");
     let fb = fallback(&a.image.digest);
-    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = common::proxy::Proxy::before(&reg, vec![], None);
     let h = proxy.host();
     let names = env.ok(&["image-list", "-q", "--registry", &h]);
     let mut names: Vec<&str> = names.lines().collect();
@@ -412,7 +395,7 @@ fn descriptor(b: &layout::Built, artifact_type: &str) -> Value {
 #[test]
 fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -460,10 +443,7 @@ fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
             "{err}"
         );
         assert_eq!(dst.skopeo_digest(&format!("{repo}:a")), a.digest);
-        assert_eq!(
-            fallback_index(&dst, repo, &a.digest),
-            sorted(&[&own.digest])
-        );
+        assert_eq!(dst.fallback_index(repo, &a.digest), sorted(&[&own.digest]));
         assert!(!dst.skopeo_exists(&format!("{repo}@{}", forged.digest)));
         assert!(!dst.skopeo_exists(&format!("{repo}:{}", fallback(&b.digest))));
         assert_eq!(
@@ -495,7 +475,7 @@ fn a_referrer_naming_another_subject_is_never_indexed_under_it() {
 /// its fallback tag and cosign tag; `--keep-referrers` keeps them (issue #18).
 #[test]
 fn image_rm_takes_the_referrers_with_the_image() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let h = reg.host.clone();
     let a = push_all(&env, &h, "team/app");
@@ -525,7 +505,7 @@ fn image_rm_takes_the_referrers_with_the_image() {
         assert!(reg.skopeo_exists(&format!("team/keep@{}", d.digest)));
     }
     assert_eq!(
-        fallback_index(&reg, "team/keep", &b.image.digest).len(),
+        reg.fallback_index("team/keep", &b.image.digest).len(),
         2,
         "the fallback index keeps the signature and the SBOM"
     );

@@ -7,7 +7,7 @@ use crate::common;
 use crate::common::json;
 
 use crate::common::issuer::{Issuer, User};
-use crate::common::{layout, Auth, Env, TestRegistry};
+use crate::common::{layout, Auth, Env, Peer, TestRegistry};
 
 /// RFC 3339 time `days` ago.
 fn days_ago(days: i64) -> String {
@@ -16,13 +16,7 @@ fn days_ago(days: i64) -> String {
 }
 
 /// Push `repo:tag` created `days` ago (distinct content per tag); returns its digest.
-fn push_aged(
-    reg: &TestRegistry,
-    dir: &std::path::Path,
-    repo: &str,
-    tag: &str,
-    days: i64,
-) -> String {
+fn push_aged(reg: &Peer, dir: &std::path::Path, repo: &str, tag: &str, days: i64) -> String {
     let l = dir.join(format!("{}-{tag}", repo.replace('/', "-")));
     let b = layout::image_at(
         &l,
@@ -35,8 +29,8 @@ fn push_aged(
     b.digest
 }
 
-struct App {
-    reg: TestRegistry,
+struct App<R> {
+    reg: R,
     /// v1..v5, v5 newest; digests[i] is v(i+1).
     digests: Vec<String>,
     index: String,
@@ -48,7 +42,7 @@ struct App {
 /// team/app: v1 (40 days old, also `prod`) … v5 (1 day, also `latest`);
 /// team/multi: an index `multi` (2 days) whose amd64 platform is also tagged `amd64`, and
 /// images `mid` (5 days) and `old` (50 days).
-fn seed(reg: TestRegistry) -> App {
+fn seed<R: std::ops::Deref<Target = Peer>>(reg: R) -> App<R> {
     let dir = tempfile::tempdir().unwrap();
     let ages = [40, 30, 20, 10, 1];
     let digests: Vec<String> = ages
@@ -57,8 +51,8 @@ fn seed(reg: TestRegistry) -> App {
         .map(|(i, d)| push_aged(&reg, dir.path(), "team/app", &format!("v{}", i + 1), *d))
         .collect();
     let env = Env::new();
-    let h = reg.host.clone();
-    let creds = reg.admin_creds();
+    let h = reg.at.clone();
+    let creds = reg.creds.clone();
     if let Some(c) = &creds {
         let (u, p) = c.split_once(':').unwrap();
         env.login(&h, u, p);
@@ -94,7 +88,7 @@ fn seed(reg: TestRegistry) -> App {
     }
 }
 
-fn tags(reg: &TestRegistry, repo: &str) -> Vec<String> {
+fn tags(reg: &Peer, repo: &str) -> Vec<String> {
     reg.skopeo_tags(repo)
 }
 
@@ -516,13 +510,13 @@ fn a_repository_target_is_that_repository_alone() {
 }
 
 /// team/app: v1 (40 days, also `prod`), v2 (30 days), v3 (1 day); returns their digests.
-fn three(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
+fn three(reg: &Peer, dir: &std::path::Path) -> Vec<String> {
     let d: Vec<String> = [40, 30, 1]
         .iter()
         .enumerate()
         .map(|(i, age)| push_aged(reg, dir, "team/app", &format!("v{}", i + 1), *age))
         .collect();
-    let h = &reg.host;
+    let h = &reg.at;
     Env::new().ok(&[
         "image-tag",
         &format!("{h}/team/app:v1"),
@@ -531,15 +525,17 @@ fn three(reg: &TestRegistry, dir: &std::path::Path) -> Vec<String> {
     d
 }
 
-fn proxy_to(reg: &TestRegistry, faults: Vec<common::proxy::Fault>) -> common::proxy::Proxy {
-    let port: u16 = reg.host.rsplit(':').next().unwrap().parse().unwrap();
-    common::proxy::Proxy::start(port, reg.storage(), faults, None)
+fn proxy_to(
+    reg: &impl common::proxy::Upstream,
+    faults: Vec<common::proxy::Fault>,
+) -> common::proxy::Proxy {
+    common::proxy::Proxy::before(reg, faults, None)
 }
 
 #[test]
 fn a_listed_tag_that_answers_404_leaves_the_repository_alone() {
     use common::proxy::{Action, Fault};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     three(&reg, dir.path());
     let p = proxy_to(
@@ -570,7 +566,7 @@ fn a_listed_tag_that_answers_404_leaves_the_repository_alone() {
 #[test]
 fn a_stale_head_does_not_move_the_plan() {
     use common::proxy::{Action, Fault};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let d = three(&reg, dir.path());
     // HEAD by `prod` is answered for v1, where `prod` pointed when the cache was filled.
@@ -618,7 +614,7 @@ fn a_stale_head_does_not_move_the_plan() {
 #[test]
 fn a_protected_tag_moved_during_the_run_keeps_its_image() {
     use common::proxy::{Action, Fault, Gate};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let d = three(&reg, dir.path());
     // The first HEAD of `prod` (the check just before the deletions) waits for the test.
@@ -674,13 +670,13 @@ fn a_protected_tag_moved_during_the_run_keeps_its_image() {
 /// returns (image, signature, cosign) digests.
 fn signed(
     env: &Env,
-    reg: &TestRegistry,
+    reg: &Peer,
     dir: &std::path::Path,
     repo: &str,
     tag: &str,
     days: i64,
 ) -> (String, String, String) {
-    let h = &reg.host;
+    let h = &reg.at;
     let l = dir.join(format!("signed-{}-{tag}", repo.replace('/', "-")));
     let img = layout::image_at(
         &l,
@@ -723,22 +719,9 @@ fn signed(
     (img.digest, sig.digest, cosign.digest)
 }
 
-fn fallback_list(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
-    let name = format!("{repo}:{}", subject.replacen(':', "-", 1));
-    if !reg.skopeo_exists(&name) {
-        return Vec::new();
-    }
-    json(&reg.skopeo_inspect(&name, true))["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn referrers_go_only_with_their_subject() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let env = Env::new();
     let h = reg.host.clone();
@@ -791,8 +774,8 @@ fn referrers_go_only_with_their_subject() {
     for d in [&old, &old_sig, &old_cosign] {
         assert!(!reg.skopeo_exists(&format!("team/app@{d}")), "{d} remains");
     }
-    assert_eq!(fallback_list(&reg, "team/app", &old), Vec::<String>::new());
-    assert_eq!(fallback_list(&reg, "team/app", &new), vec![new_sig.clone()]);
+    assert_eq!(reg.fallback_index("team/app", &old), Vec::<String>::new());
+    assert_eq!(reg.fallback_index("team/app", &new), vec![new_sig.clone()]);
     assert_eq!(
         reg.skopeo_digest(&format!("team/app:{}.sig", fb(&new))),
         new_cosign
@@ -811,7 +794,7 @@ fn referrers_go_only_with_their_subject() {
     ]);
     assert!(!reg.skopeo_exists(&format!("team/keep@{kold}")));
     assert!(reg.skopeo_exists(&format!("team/keep@{kold_sig}")));
-    assert_eq!(fallback_list(&reg, "team/keep", &kold), vec![kold_sig]);
+    assert_eq!(reg.fallback_index("team/keep", &kold), vec![kold_sig]);
     assert_eq!(
         reg.skopeo_digest(&format!("team/keep:{}.sig", fb(&kold))),
         kold_cosign
@@ -820,7 +803,7 @@ fn referrers_go_only_with_their_subject() {
 
 #[test]
 fn everything_under_a_kept_nested_index_stays() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("nested");
     let (inner, kids) = layout::index_at(&l, "inner", &["amd64", "arm64"], &days_ago(20));
@@ -877,12 +860,12 @@ fn everything_under_a_kept_nested_index_stays() {
 /// are usage errors (exit 2) before any request (issue #18).
 #[test]
 fn bad_arguments_are_refused_before_any_request() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     for i in 1..=2 {
         push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i);
     }
-    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = common::proxy::Proxy::before(&reg, vec![], None);
     let env = Env::new();
     let target = format!("{}/team/app", proxy.host());
     for bad in [
@@ -909,7 +892,7 @@ fn bad_arguments_are_refused_before_any_request() {
 #[test]
 fn an_interrupted_run_lists_the_deletions_it_sent() {
     use common::proxy::{Action, Fault, Proxy};
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let d: Vec<String> = (1..=3)
         .map(|i| push_aged(&reg, dir.path(), "team/app", &format!("v{i}"), 10 - i))
@@ -922,7 +905,7 @@ fn an_interrupted_run_lists_the_deletions_it_sent() {
         action: Action::Hold(5000),
         times: 1,
     }];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let child = env
         .std_cmd()

@@ -16,7 +16,7 @@ fn image(dir: &std::path::Path) -> layout::Built {
 
 #[test]
 fn a_persistent_500_costs_at_most_five_attempts_per_blob() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l);
@@ -27,7 +27,7 @@ fn a_persistent_500_costs_at_most_five_attempts_per_blob() {
         action: Action::Status(500, None),
         times: 10_000,
     }];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let out = dir.path().join("out");
     let started = Instant::now();
@@ -61,7 +61,7 @@ fn a_persistent_500_costs_at_most_five_attempts_per_blob() {
 
 #[test]
 fn a_503_that_clears_is_retried_and_said_twice() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l);
@@ -72,7 +72,7 @@ fn a_503_that_clears_is_retried_and_said_twice() {
         action: Action::Status(503, None),
         times: 2,
     }];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let out = dir.path().join("out");
     let o = env
@@ -101,9 +101,8 @@ fn a_503_that_clears_is_retried_and_said_twice() {
     );
     // --quiet silences them.
     let out2 = dir.path().join("out2");
-    let proxy = Proxy::start(
-        reg.port,
-        reg.storage(),
+    let proxy = Proxy::before(
+        &reg,
         vec![Fault {
             method: "GET",
             path_contains: "/manifests/v1",
@@ -206,8 +205,8 @@ fn a_docker_archive_push_survives_faults_like_any_push() {
         ),
     ];
     for (i, (name, faults)) in cases.into_iter().enumerate() {
-        let reg = TestRegistry::start(Auth::None);
-        let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+        let reg = common::ns();
+        let proxy = Proxy::before(&reg, faults, None);
         let mut cmd = env.cmd();
         cmd.env("CR_CACHE_DIR", dir.path().join(format!("cache-{i}")))
             .args([
@@ -284,7 +283,7 @@ fn a_multi_image_command_asks_one_token_per_scope_set() {
 #[test]
 fn a_read_only_registry_is_not_retried() {
     let reg = TestRegistry::start_read_only();
-    let proxy = Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = Proxy::before(&reg, vec![], None);
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l);

@@ -31,8 +31,8 @@ fn sync_mirrors_a_namespace_incrementally_with_referrers() {
         true,
     );
     let src = TestRegistry::start(Auth::Token(Issuer::start(vec![User::admin(), mirror], 300)));
-    let dst = TestRegistry::start(Auth::None);
-    let proxy = Proxy::start(dst.port, dst.storage(), vec![], None);
+    let dst = common::ns();
+    let proxy = Proxy::before(&dst, vec![], None);
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let base: &[u8] = b"a base layer every image shares";
@@ -260,22 +260,10 @@ fn run_in(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, Stri
     )
 }
 
-fn fallback_digests(reg: &TestRegistry, repo: &str, subject: &str) -> Vec<String> {
-    let v = json(&reg.skopeo_inspect(&format!("{repo}:{}", subject.replacen(':', "-", 1)), true));
-    let mut d: Vec<String> = v["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["digest"].as_str().unwrap().to_string())
-        .collect();
-    d.sort();
-    d
-}
-
 #[test]
 fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
@@ -338,7 +326,7 @@ fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
     );
     let mut all = vec![r1.digest.clone(), r2.digest.clone(), r3.digest.clone()];
     all.sort();
-    assert_eq!(fallback_digests(&dst, "mirror/app", &img.digest), all);
+    assert_eq!(dst.fallback_index("mirror/app", &img.digest), all);
 
     // --force takes the source's.
     let (code, out, err) = sync(&["--force"]);
@@ -347,7 +335,7 @@ fn sync_keeps_a_destination_signature_and_merges_fallback_indexes() {
         dst.skopeo_digest(&format!("mirror/app:{sig_tag}")),
         s2.digest
     );
-    assert_eq!(fallback_digests(&dst, "mirror/app", &img.digest), all);
+    assert_eq!(dst.fallback_index("mirror/app", &img.digest), all);
 }
 
 #[test]
@@ -377,9 +365,8 @@ fn sync_gives_up_on_a_failing_shared_blob_once_for_every_image() {
         others.push(b.digest);
     }
     let path: &'static str = Box::leak(format!("/blobs/{shared_digest}").into_boxed_str());
-    let proxy = Proxy::start(
-        src.port,
-        src.storage(),
+    let proxy = Proxy::before(
+        &src,
         vec![common::proxy::Fault {
             method: "GET",
             path_contains: path,
@@ -424,16 +411,15 @@ fn sync_gives_up_on_a_failing_shared_blob_once_for_every_image() {
 #[test]
 fn a_manifest_put_answered_manifest_blob_unknown_is_healed_and_retried_once() {
     let src = common::ns();
-    let dst = TestRegistry::start(Auth::None);
+    let dst = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = layout::image(&l, Some("v1"), "amd64", &[("app", b"the app")]);
     src.skopeo_push(&l, "v1", "team/app:v1");
     // The first manifest PUT is answered as docker-registry does when a blob's link file in
     // the repository was torn by a concurrent writer (nothing is deleted here).
-    let proxy = Proxy::start(
-        dst.port,
-        dst.storage(),
+    let proxy = Proxy::before(
+        &dst,
         vec![common::proxy::Fault {
             method: "PUT",
             path_contains: "/manifests/",
@@ -572,7 +558,7 @@ fn the_sync_bar_moves_with_the_bytes() {
         &[("big", &common::noise(3 << 20, 7))],
     );
     src.skopeo_push(&l, "v1", "team/app:v1");
-    let slow = Proxy::start(src.port, src.storage(), vec![], Some(1 << 20));
+    let slow = Proxy::before(&src, vec![], Some(1 << 20));
     let env = Env::new();
     let (from, to) = (
         format!("{}/team/app", slow.host()),

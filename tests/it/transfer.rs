@@ -7,7 +7,7 @@ use crate::common::json;
 use std::path::Path;
 
 use crate::common::issuer::{ADMIN, ADMIN_PASSWORD};
-use crate::common::{layout, Auth, Env, Issuer, TestRegistry};
+use crate::common::{layout, Auth, Env, Issuer, Peer, TestRegistry};
 use serde_json::Value;
 
 fn tar_dir(dir: &Path, out: &Path) {
@@ -537,7 +537,7 @@ fn a_pull_to_a_registry_name_says_use_copy() {
 }
 
 /// Eight images ns/app:t0..t7 (one small layer each, sharing one layer), pushed by skopeo.
-fn eight_tags(reg: &TestRegistry, dir: &Path) -> Vec<layout::Built> {
+fn eight_tags(reg: &Peer, dir: &Path) -> Vec<layout::Built> {
     let l = dir.join("eight");
     let shared = common::noise(30_000, 99);
     let built: Vec<layout::Built> = (0..8)
@@ -601,7 +601,7 @@ fn tags_of(index: &[u8]) -> std::collections::BTreeMap<String, String> {
 
 #[test]
 fn eight_parallel_pulls_into_one_layout_and_one_archive_keep_every_tag() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let built = eight_tags(&reg, dir.path());
@@ -680,7 +680,7 @@ fn eight_parallel_pulls_into_one_layout_and_one_archive_keep_every_tag() {
 
 #[test]
 fn a_corrupt_blob_in_an_existing_archive_is_refused_not_copied() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let built = eight_tags(&reg, dir.path());

@@ -102,7 +102,7 @@ fn image_tag_same_repo_cross_repo_and_index() {
     }
 
     // Another registry: copied.
-    let open = TestRegistry::start(Auth::None);
+    let open = common::ns();
     f.env.ok(&[
         "--registry",
         h,
@@ -315,13 +315,13 @@ fn image_rm_removes_all_tags_of_the_digest_only_in_that_repo() {
 /// sent and nothing changed (issue #18). Tags are compared by skopeo before and after.
 #[test]
 fn a_bad_format_changes_nothing_on_any_command() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     layout::image(&l, Some("v1"), "amd64", &[("a", b"format check a")]);
     reg.skopeo_push(&l, "v1", "ns/app:v1");
     reg.skopeo_push(&l, "v1", "ns/app:tmp");
-    let proxy = common::proxy::Proxy::start(reg.port, reg.storage(), vec![], None);
+    let proxy = common::proxy::Proxy::before(&reg, vec![], None);
     let h = proxy.host();
     let env = Env::new();
     let before = reg.skopeo_tags("ns/app");

@@ -31,29 +31,53 @@ pub fn self_signed(dir: &Path, stem: &str, san: &str, ca_flag: bool) -> Pair {
     } else {
         "basicConstraints=critical,CA:FALSE"
     };
+    x509(dir, stem, &[bc, &format!("subjectAltName={san}")], &p);
+    p
+}
+
+/// The common recipe: `openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cn` with
+/// these `-addext` extensions, writing `p.key` and `p.cert` (CA:TRUE unless an extension says
+/// otherwise).
+pub fn x509(dir: &Path, cn: &str, addext: &[&str], p: &Pair) {
+    let subject = format!("/CN={cn}");
+    let mut args = vec![
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &subject,
+    ];
+    for e in addext {
+        args.extend(["-addext", e]);
+    }
+    args.extend(["-keyout", s(&p.key), "-out", s(&p.cert)]);
+    openssl(dir, &args);
+}
+
+/// A new key `p.key` and a certificate `p.cert` for it with subject CN=`cn` and the extensions
+/// of `ext` (an extension file's text), signed by `ca`, valid for two days (the request and
+/// extension files are left next to the certificate).
+pub fn signed(dir: &Path, cn: &str, ext: &str, ca: &Pair, p: &Pair) {
+    let csr = p.cert.with_extension("csr");
+    let ext_file = p.cert.with_extension("ext");
+    std::fs::write(&ext_file, ext).unwrap();
+    request(dir, cn, p, &csr);
     openssl(
         dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
+            "x509",
+            "-req",
+            "-in",
+            s(&csr),
+            "-CA",
+            s(&ca.cert),
+            "-CAkey",
+            s(&ca.key),
+            "-CAcreateserial",
             "-days",
             "2",
-            "-subj",
-            &format!("/CN={stem}"),
-            "-addext",
-            bc,
-            "-addext",
-            &format!("subjectAltName={san}"),
-            "-keyout",
-            s(&p.key),
+            "-extfile",
+            s(&ext_file),
             "-out",
             s(&p.cert),
         ],
     );
-    p
 }
 
 /// A self-signed CA:TRUE certificate for `san` that expired in 2020.
@@ -75,22 +99,7 @@ pub fn expired_self_signed(dir: &Path, stem: &str, san: &str) -> Pair {
         ),
     )
     .unwrap();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            &format!("/CN={stem}"),
-            "-keyout",
-            s(&p.key),
-            "-out",
-            s(&csr),
-        ],
-    );
+    request(dir, stem, &p, &csr);
     openssl(
         dir,
         &[
@@ -119,49 +128,31 @@ pub fn expired_self_signed(dir: &Path, stem: &str, san: &str) -> Pair {
 /// A CA:FALSE server certificate for `san`, signed by `ca`.
 pub fn leaf(dir: &Path, stem: &str, ca: &Pair, san: &str) -> Pair {
     let p = pair(dir, stem);
-    let csr = dir.join(format!("{stem}.csr"));
-    let ext = dir.join(format!("{stem}.ext"));
-    std::fs::write(
-        &ext,
-        format!("basicConstraints=CA:FALSE\nsubjectAltName={san}\nextendedKeyUsage=serverAuth\n"),
-    )
-    .unwrap();
+    let ext =
+        format!("basicConstraints=CA:FALSE\nsubjectAltName={san}\nextendedKeyUsage=serverAuth\n");
+    signed(dir, stem, &ext, ca, &p);
+    p
+}
+
+/// A new key `p.key` and a certificate request `csr` for it with subject CN=`cn`.
+fn request(dir: &Path, cn: &str, p: &Pair, csr: &Path) {
+    let subject = format!("/CN={cn}");
     openssl(
         dir,
         &[
             "req",
+            "-new",
             "-newkey",
             "rsa:2048",
             "-nodes",
             "-subj",
-            &format!("/CN={stem}"),
+            &subject,
             "-keyout",
             s(&p.key),
             "-out",
-            s(&csr),
+            s(csr),
         ],
     );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            s(&csr),
-            "-CA",
-            s(&ca.cert),
-            "-CAkey",
-            s(&ca.key),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            s(&ext),
-            "-out",
-            s(&p.cert),
-        ],
-    );
-    p
 }
 
 fn pair(dir: &Path, stem: &str) -> Pair {

@@ -3,9 +3,8 @@
 //! and signs RS256 JWTs whose `x5c` header chains to the registry's `rootcertbundle`. It is a
 //! `Hostile` server whose handler is the issuer.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -95,24 +94,11 @@ impl Issuer {
         // The signing key and its certificate are made once per run: no test needs its own.
         static KEY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
         let made = super::shared::made_once(&KEY, "issuer", |d| {
-            super::openssl(
-                d,
-                &[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=cr-test-issuer",
-                    "-keyout",
-                    "key.pem",
-                    "-out",
-                    "cert.pem",
-                ],
-            )
+            let pair = super::certs::Pair {
+                cert: d.join("cert.pem"),
+                key: d.join("key.pem"),
+            };
+            super::certs::x509(d, "cr-test-issuer", &[], &pair)
         });
         super::shared::copy_files(made, dir.path());
         let pem = std::fs::read_to_string(&cert).unwrap();
@@ -174,20 +160,9 @@ fn sign(state: &State, claims: &serde_json::Value) -> String {
         b64url(header.to_string().as_bytes()),
         b64url(claims.to_string().as_bytes())
     );
-    let mut child = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(&state.key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut sign = Command::new("openssl");
+    sign.args(["dgst", "-sha256", "-sign"]).arg(&state.key);
+    let out = super::output_with_stdin(sign, input.as_bytes());
     format!("{input}.{}", b64url(&out.stdout))
 }
 

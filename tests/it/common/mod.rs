@@ -43,6 +43,19 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// With `CR_TEST_REGISTRY_COUNT=FILE` set, append one line (`own` or `shared`) to FILE per
+/// docker-registry started, so that a run can count them (`sort FILE | uniq -c`).
+pub fn count_registry(kind: &str) {
+    if let Some(file) = std::env::var_os("CR_TEST_REGISTRY_COUNT") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+            .unwrap();
+        writeln!(f, "{kind}").unwrap();
+    }
+}
+
 /// Fail loudly when a tool the tests need is missing: tests never skip.
 pub fn require(tool: &str) {
     let ok = Command::new("sh")
@@ -68,6 +81,8 @@ pub struct TestRegistry {
     pub dir: tempfile::TempDir,
     child: Child,
     pub auth: Auth,
+    /// skopeo pointed at it (`reg.skopeo_push(…)` etc. through Deref, as on `Ns`).
+    peer: Peer,
 }
 
 impl TestRegistry {
@@ -135,6 +150,7 @@ impl TestRegistry {
 
     fn start_on(auth: Auth, delete: bool, tls: bool, ip: &str) -> Self {
         require("docker-registry");
+        count_registry("own");
         let dir = tempfile::tempdir().unwrap();
         let given = GIVEN_TLS.with(|g| g.borrow_mut().take());
         let tls_yaml = if let Some(yaml) = given {
@@ -211,12 +227,18 @@ impl TestRegistry {
             .stderr(log)
             .spawn()
             .expect("start docker-registry");
+        let host = format!("{ip}:{port}");
+        let peer = Peer {
+            at: host.clone(),
+            creds: admin_creds(&auth),
+        };
         let reg = TestRegistry {
-            host: format!("{ip}:{port}"),
+            host,
             port,
             dir,
             child,
             auth,
+            peer,
         };
         reg.wait_ready();
         reg
@@ -236,49 +258,36 @@ impl TestRegistry {
 
     /// Credentials skopeo should use, if any (the admin).
     pub fn admin_creds(&self) -> Option<String> {
-        match &self.auth {
-            Auth::None => None,
-            Auth::Htpasswd(u) => Some(format!("{}:{}", u[0].0, u[0].1)),
-            Auth::Token(_) => Some(format!("{}:{}", issuer::ADMIN, issuer::ADMIN_PASSWORD)),
-        }
+        admin_creds(&self.auth)
     }
 
     /// skopeo pointed at this registry, with the admin's credentials if it wants them.
     pub fn peer(&self) -> Peer {
-        Peer {
-            at: self.host.clone(),
-            creds: self.admin_creds(),
-        }
+        self.peer.clone()
     }
+}
 
-    /// Push an OCI layout image with skopeo.
-    pub fn skopeo_push(&self, layout: &Path, tag: &str, dest: &str) {
-        self.peer().skopeo_push(layout, tag, dest)
+/// skopeo calls on a registry: `reg.skopeo_push(…)`; a helper taking `&Peer` serves a
+/// registry of its own and a namespace of the shared one alike.
+impl std::ops::Deref for TestRegistry {
+    type Target = Peer;
+    fn deref(&self) -> &Peer {
+        &self.peer
     }
+}
 
-    /// The digest skopeo sees for an image.
-    pub fn skopeo_digest(&self, name: &str) -> String {
-        self.peer().skopeo_digest(name)
-    }
-
-    /// `skopeo inspect --raw` (raw=true) or the parsed inspect JSON.
-    pub fn skopeo_inspect(&self, name: &str, raw: bool) -> String {
-        self.peer().skopeo_inspect(name, raw)
-    }
-
-    /// Tags of a repository as skopeo lists them (empty when the repository has none).
-    pub fn skopeo_tags(&self, repo: &str) -> Vec<String> {
-        self.peer().skopeo_tags(repo)
-    }
-
-    /// Whether skopeo can fetch the manifest.
-    pub fn skopeo_exists(&self, name: &str) -> bool {
-        self.peer().skopeo_exists(name)
+/// The admin's `user:password` for a registry with this auth, if it wants any.
+fn admin_creds(auth: &Auth) -> Option<String> {
+    match auth {
+        Auth::None => None,
+        Auth::Htpasswd(u) => Some(format!("{}:{}", u[0].0, u[0].1)),
+        Auth::Token(_) => Some(format!("{}:{}", issuer::ADMIN, issuer::ADMIN_PASSWORD)),
     }
 }
 
 /// skopeo, the independent reader and writer, pointed at a registry prefix: `host`, or
 /// `host/namespace` on the shared registry (names are appended to it).
+#[derive(Clone)]
 pub struct Peer {
     pub at: String,
     pub creds: Option<String>,
@@ -331,16 +340,25 @@ impl Peer {
             return Vec::new();
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut t: Vec<String> = v["Tags"]
+        sorted_strings(&v["Tags"])
+    }
+
+    /// The digests (sorted) listed by the fallback referrers index of `subject` in `repo`
+    /// (the tag `sha256-HEX`); none when there is no such tag.
+    pub fn fallback_index(&self, repo: &str, subject: &str) -> Vec<String> {
+        let name = format!("{repo}:{}", subject.replacen(':', "-", 1));
+        if !self.skopeo_exists(&name) {
+            return Vec::new();
+        }
+        let v = json(&self.skopeo_inspect(&name, true));
+        let mut d: Vec<String> = v["manifests"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        t.sort();
-        t
+            .unwrap()
+            .iter()
+            .map(|m| m["digest"].as_str().unwrap().to_string())
+            .collect();
+        d.sort();
+        d
     }
 
     /// Whether skopeo can fetch the manifest.
@@ -367,132 +385,33 @@ impl Peer {
 /// certificate), `tls-key.pem` (the server's key), `tls-leaf.pem` (the server's certificate,
 /// signed by the CA), and for mutual TLS `client.cert` and `client.key`.
 fn make_tls(d: &Path, self_signed: bool, mutual: bool) {
+    let at = |cert: &str, key: &str| certs::Pair {
+        cert: d.join(cert),
+        key: d.join(key),
+    };
     if self_signed {
-        require("openssl");
-        let (cert, key) = (d.join("tls-cert.pem"), d.join("tls-key.pem"));
-        openssl(
+        let san = "subjectAltName=IP:127.0.0.1,DNS:localhost";
+        certs::x509(d, "localhost", &[san], &at("tls-cert.pem", "tls-key.pem"));
+        return;
+    }
+    // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
+    let ca = at("tls-cert.pem", "tls-ca-key.pem");
+    certs::x509(d, "cr test CA", &[], &ca);
+    certs::signed(
+        d,
+        "127.0.0.1",
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        &ca,
+        &at("tls-leaf.pem", "tls-key.pem"),
+    );
+    if mutual {
+        certs::signed(
             d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-keyout",
-                key.to_str().unwrap(),
-                "-out",
-                cert.to_str().unwrap(),
-            ],
+            "cr-test-client",
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+            &ca,
+            &at("client.cert", "client.key"),
         );
-    } else {
-        require("openssl");
-        // A CA, and a leaf for 127.0.0.1 signed by it (webpki refuses a CA as end entity).
-        let (ca, ca_key) = (d.join("tls-cert.pem"), d.join("tls-ca-key.pem"));
-        let (cert, key, csr, ext) = (
-            d.join("tls-leaf.pem"),
-            d.join("tls-key.pem"),
-            d.join("tls.csr"),
-            d.join("tls.ext"),
-        );
-        std::fs::write(
-            &ext,
-            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        let run = |args: &[&str]| openssl(d, args);
-        let p = |x: &PathBuf| x.to_str().unwrap().to_string();
-        run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=cr test CA",
-            "-keyout",
-            &p(&ca_key),
-            "-out",
-            &p(&ca),
-        ]);
-        run(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            &p(&key),
-            "-out",
-            &p(&csr),
-        ]);
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            &p(&csr),
-            "-CA",
-            &p(&ca),
-            "-CAkey",
-            &p(&ca_key),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &p(&ext),
-            "-out",
-            &p(&cert),
-        ]);
-        if mutual {
-            let (ccert, ckey, ccsr, cext) = (
-                d.join("client.cert"),
-                d.join("client.key"),
-                d.join("client.csr"),
-                d.join("client.ext"),
-            );
-            std::fs::write(
-                &cext,
-                "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-            )
-            .unwrap();
-            run(&[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=cr-test-client",
-                "-keyout",
-                &p(&ckey),
-                "-out",
-                &p(&ccsr),
-            ]);
-            run(&[
-                "x509",
-                "-req",
-                "-in",
-                &p(&ccsr),
-                "-CA",
-                &p(&ca),
-                "-CAkey",
-                &p(&ca_key),
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &p(&cext),
-                "-out",
-                &p(&ccert),
-            ]);
-        }
     }
 }
 
@@ -582,6 +501,32 @@ pub fn skopeo_json(args: &[&str]) -> serde_json::Value {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let out = skopeo(&args).stdout;
     serde_json::from_slice(&out).unwrap_or_else(|e| panic!("skopeo {args:?}: not JSON ({e})"))
+}
+
+/// The strings of a JSON array, sorted (none when it is not an array).
+pub fn sorted_strings(v: &serde_json::Value) -> Vec<String> {
+    let mut t: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    t.sort();
+    t
+}
+
+/// Run `cmd` with `input` on its stdin (stdout and stderr captured); its output.
+pub fn output_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Run openssl in `dir`; the tests need it for certificates and token signatures.
@@ -688,23 +633,11 @@ impl Default for Env {
 /// PUT a manifest on a registry without authentication; panics unless it answers 201. `host`
 /// may carry a namespace (`Ns::host`): the repository is then under it.
 pub fn put_manifest(host: &str, repo: &str, tag: &str, media_type: &str, body: &[u8]) {
-    use std::io::{Read, Write};
     let (host, repo) = match host.split_once('/') {
         Some((addr, ns)) => (addr, format!("{ns}/{repo}")),
         None => (host, repo.to_string()),
     };
-    let mut c = std::net::TcpStream::connect(host).unwrap();
-    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        c,
-        "PUT /v2/{repo}/manifests/{tag} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {media_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    c.write_all(body).unwrap();
-    let mut answer = Vec::new();
-    let _ = c.take(64 << 10).read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let target = format!("/v2/{repo}/manifests/{tag}");
+    let a = hostile::fetch(host, "PUT", &target, &[("Content-Type", media_type)], body).unwrap();
+    assert_eq!(a.head.status, 201, "{}", a.text());
 }

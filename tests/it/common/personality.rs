@@ -9,19 +9,17 @@
 //! (personality, method, path, the Authorization scheme, status) so tests can assert what a
 //! server received: no Authorization at the storage endpoint, request counts.
 //!
-//! Bodies are read whole (tests push small images); upstream requests are HTTP/1.0 so that the
-//! registry's answer ends with the connection.
+//! Each port is a server of hostile.rs; bodies are read whole (tests push small images) and
+//! sent on with `hostile::fetch`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::hostile::{self, Exchange, Hostile, Reply};
 use super::{Auth, TestRegistry};
 
 /// The registries imitated.
@@ -119,6 +117,7 @@ pub struct Seen {
 struct Station {
     p: P,
     port: u16,
+    _server: Hostile,
 }
 
 /// What a token grants: (type, name, actions).
@@ -144,7 +143,6 @@ struct State {
     sessions: Mutex<HashMap<String, (usize, Option<String>)>>,
     /// Requests made with the first token issued for `gitlab/expiring*` (it expires).
     uses: Mutex<HashMap<String, usize>>,
-    stop: AtomicBool,
 }
 
 /// The proxy and its registry.
@@ -152,24 +150,39 @@ pub struct Personalities {
     pub registry: TestRegistry,
     state: Arc<State>,
     stations: Vec<Station>,
+    _storage: Hostile,
 }
 
 impl Personalities {
     pub fn start() -> Self {
         let registry = TestRegistry::start(Auth::None);
-        let mut ports = HashMap::new();
-        let mut listeners = Vec::new();
-        for p in ALL {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            ports.insert(p, l.local_addr().unwrap().port());
-            listeners.push((p, l));
-        }
-        let storage = TcpListener::bind("127.0.0.1:0").unwrap();
+        // The servers start first (their ports are part of the state their handlers share).
+        let cell: Arc<OnceLock<Arc<State>>> = Arc::default();
+        let server = |p: Option<P>| {
+            let cell = cell.clone();
+            Hostile::serve(move |ex| {
+                if let Some(s) = cell.get() {
+                    let _ = handle(ex, s, p);
+                }
+            })
+        };
+        let stations: Vec<Station> = ALL
+            .iter()
+            .map(|&p| {
+                let server = server(Some(p));
+                Station {
+                    p,
+                    port: server.port,
+                    _server: server,
+                }
+            })
+            .collect();
+        let storage = server(None);
         let state = Arc::new(State {
             upstream: registry.port,
             storage_root: registry.storage(),
-            storage_port: storage.local_addr().unwrap().port(),
-            ports: ports.clone(),
+            storage_port: storage.port,
+            ports: stations.iter().map(|st| (st.p, st.port)).collect(),
             tokens: Mutex::default(),
             counter: AtomicUsize::new(0),
             log: Mutex::default(),
@@ -179,20 +192,13 @@ impl Personalities {
             pulls: AtomicUsize::new(0),
             sessions: Mutex::default(),
             uses: Mutex::default(),
-            stop: AtomicBool::new(false),
         });
-        let mut stations = Vec::new();
-        for (p, l) in listeners {
-            stations.push(Station { p, port: ports[&p] });
-            let s = state.clone();
-            std::thread::spawn(move || serve(l, s, Some(p)));
-        }
-        let s = state.clone();
-        std::thread::spawn(move || serve(storage, s, None));
+        let _ = cell.set(state.clone());
         Personalities {
             registry,
             state,
             stations,
+            _storage: storage,
         }
     }
 
@@ -232,30 +238,6 @@ impl Personalities {
     /// Which personality a port belongs to.
     pub fn at_port(&self, port: u16) -> Option<P> {
         self.stations.iter().find(|s| s.port == port).map(|s| s.p)
-    }
-}
-
-impl Drop for Personalities {
-    fn drop(&mut self) {
-        self.state.stop.store(true, Ordering::SeqCst);
-        for port in self.ports() {
-            let _ = TcpStream::connect(("127.0.0.1", port));
-        }
-        let _ = TcpStream::connect(("127.0.0.1", self.state.storage_port));
-    }
-}
-
-fn serve(l: TcpListener, s: Arc<State>, p: Option<P>) {
-    for c in l.incoming() {
-        if s.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if let Ok(c) = c {
-            let s = s.clone();
-            std::thread::spawn(move || {
-                let _ = handle(c, &s, p);
-            });
-        }
     }
 }
 
@@ -335,81 +317,15 @@ impl Response {
     }
 }
 
-fn read_request(c: &TcpStream) -> std::io::Result<Option<Request>> {
-    c.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut r = BufReader::new(c.try_clone()?);
-    let mut first = String::new();
-    if r.read_line(&mut first)? == 0 {
-        return Ok(None);
-    }
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h)? == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    let mut parts = first.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let target = parts.next().unwrap_or("").to_string();
-    let mut req = Request {
-        method,
-        target,
-        headers,
-        body: Vec::new(),
-    };
-    if let Some(n) = req
-        .header("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        let mut b = vec![0u8; n];
-        r.read_exact(&mut b)?;
-        req.body = b;
-    } else if req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        for _ in 0..1_000_000 {
-            let mut line = String::new();
-            r.read_line(&mut line)?;
-            let n = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16)
-                .unwrap_or(0);
-            if n == 0 {
-                let mut end = String::new();
-                r.read_line(&mut end)?;
-                break;
-            }
-            let mut b = vec![0u8; n];
-            r.read_exact(&mut b)?;
-            req.body.extend_from_slice(&b);
-            let mut crlf = [0u8; 2];
-            r.read_exact(&mut crlf)?;
-        }
-    }
-    Ok(Some(req))
-}
-
-fn write_response(mut c: &TcpStream, resp: &Response, head: bool) -> std::io::Result<()> {
-    let mut out = format!("HTTP/1.1 {} X\r\n", resp.status);
-    for (k, v) in &resp.headers {
-        let l = k.to_ascii_lowercase();
-        if l == "connection" || l == "transfer-encoding" || (l == "content-length" && !head) {
-            continue;
-        }
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !head {
-        out.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
-    }
-    out.push_str("Connection: close\r\n\r\n");
-    c.write_all(out.as_bytes())?;
-    if !head {
-        c.write_all(&resp.body)?;
-    }
-    c.flush()
+/// The request with its whole body (64 MiB at most).
+fn read_request(ex: &mut Exchange) -> std::io::Result<Request> {
+    let body = ex.read_body(64 << 20)?;
+    Ok(Request {
+        method: ex.seen.method.clone(),
+        target: ex.seen.target.clone(),
+        headers: ex.seen.headers.clone(),
+        body,
+    })
 }
 
 /// Send a request to the shared registry (no Authorization: it has no auth of its own).
@@ -420,48 +336,19 @@ fn upstream(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Response {
-    let fail = || Response::error(502, "UNKNOWN", "upstream unreachable");
-    let Ok(mut up) = TcpStream::connect(("127.0.0.1", s.upstream)) else {
-        return fail();
-    };
-    let mut head = format!(
-        "{method} {target} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n",
-        s.upstream
-    );
-    for (k, v) in headers {
-        let l = k.to_ascii_lowercase();
-        if matches!(
-            l.as_str(),
-            "host" | "connection" | "content-length" | "transfer-encoding" | "authorization"
-        ) {
-            continue;
-        }
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    if up.write_all(head.as_bytes()).is_err() || up.write_all(body).is_err() {
-        return fail();
-    }
-    let mut raw = Vec::new();
-    let _ = up.read_to_end(&mut raw);
-    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return fail();
-    };
-    let text = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = text.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(502);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    Response {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
+    let host = format!("127.0.0.1:{}", s.upstream);
+    match hostile::fetch(&host, method, target, &headers, body) {
+        Ok(a) => Response {
+            status: a.head.status,
+            headers: a.head.headers,
+            body: a.body,
+        },
+        Err(_) => Response::error(502, "UNKNOWN", "upstream unreachable"),
     }
 }
 
@@ -482,10 +369,8 @@ fn signature(path: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The registries.
 
-fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
-    let Some(mut req) = read_request(&c)? else {
-        return Ok(());
-    };
+fn handle(mut ex: Exchange, s: &State, p: Option<P>) -> std::io::Result<()> {
+    let mut req = read_request(&mut ex)?;
     let target = req.target.clone();
     if p == Some(P::Ghcr) {
         // The singular upload path GHCR hands out (see repo_request) is its own.
@@ -495,7 +380,6 @@ fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
         .header("authorization")
         .and_then(|a| a.split_whitespace().next())
         .map(str::to_string);
-    let head = req.method == "HEAD";
     let cred_of = req.header("authorization").map(|a| owner(s, a));
     let resp = match p {
         Some(p) => registry(s, p, &req),
@@ -509,7 +393,12 @@ fn handle(c: TcpStream, s: &State, p: Option<P>) -> std::io::Result<()> {
         cred_of,
         status: resp.status,
     });
-    write_response(&c, &resp, head)
+    ex.reply(Reply::Full {
+        status: resp.status,
+        headers: resp.headers,
+        body: resp.body,
+    });
+    Ok(())
 }
 
 /// Which personality an Authorization value belongs to.
@@ -892,16 +781,7 @@ fn forward(s: &State, req: &Request) -> Response {
 /// Every tag of a repository of the shared registry, and the digest of each.
 fn tags_of(s: &State, repo: &str) -> Vec<String> {
     let v = get_json(s, &format!("/v2/{repo}/tags/list?n=10000"));
-    let mut t: Vec<String> = v["tags"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    t.sort();
-    t
+    super::sorted_strings(&v["tags"])
 }
 
 fn digest_of(s: &State, repo: &str, reference: &str) -> Option<String> {
@@ -1201,22 +1081,8 @@ fn delete(s: &State, p: P, req: &Request, repo: &str, reference: &str) -> Respon
 }
 
 fn record_referrer(s: &State, p: P, repo: &str, subject: &str, req: &Request) {
-    let v: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    let digest = super::cr_digest(&req.body);
-    let mut desc = json!({
-        "mediaType": req.header("content-type").unwrap_or(""),
-        "digest": digest,
-        "size": req.body.len(),
-    });
-    if let Some(t) = v["artifactType"]
-        .as_str()
-        .or(v["config"]["mediaType"].as_str())
-    {
-        desc["artifactType"] = json!(t);
-    }
-    if v["annotations"].is_object() {
-        desc["annotations"] = v["annotations"].clone();
-    }
+    let desc =
+        super::referrers_api::descriptor(&req.body, req.header("content-type").unwrap_or(""));
     let mut refs = s.refs.lock().unwrap();
     if !refs
         .iter()

@@ -7,14 +7,12 @@
 //! GHCR's PATCH cap, ECR's chunk rules, presigned storage, tag DELETE, Artifact Registry's
 //! dangling-tag refusal, zot's OCI-only manifests, odd bodies and headers.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::hostile::{Hostile, Reply};
+use super::hostile::{AnswerHead, Exchange, Forward, Hostile, Reply, Seen};
 
 /// What the storage server got: (method, path with query, carried Authorization, status).
 pub type StorageLog = Arc<Mutex<Vec<(String, String, bool, u16)>>>;
@@ -135,22 +133,54 @@ pub struct Fault {
     pub times: usize,
 }
 
+/// ECR upload sessions: path -> (took a small chunk, the first `Range` answered).
+type EcrSessions = std::collections::HashMap<String, (bool, Option<String>)>;
+
+/// What a proxy stands in front of: a registry of its own, or a namespace of the shared one
+/// (the proxy then looks like a whole registry: `/v2/REPO/…` goes to `/v2/NS/REPO/…`, and
+/// the registry's Location and Link headers come back without the namespace).
+pub trait Upstream {
+    fn port(&self) -> u16;
+    fn storage(&self) -> PathBuf;
+    fn prefix(&self) -> Option<String>;
+}
+
+impl Upstream for super::TestRegistry {
+    fn port(&self) -> u16 {
+        self.port
+    }
+    fn storage(&self) -> PathBuf {
+        super::TestRegistry::storage(self)
+    }
+    fn prefix(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Upstream for super::shared::Ns {
+    fn port(&self) -> u16 {
+        super::shared::Ns::port(self)
+    }
+    fn storage(&self) -> PathBuf {
+        super::shared::Ns::storage(self)
+    }
+    fn prefix(&self) -> Option<String> {
+        Some(self.ns.clone())
+    }
+}
+
 struct State {
-    upstream: u16,
+    /// The namespace of the shared registry the proxy stands for, if any.
+    prefix: Option<String>,
     faults: Mutex<Vec<Fault>>,
     fired: AtomicUsize,
     throttle: Option<u64>,
-    stop: AtomicBool,
     blob_port: u16,
-    /// Every request forwarded or answered: (method, path with query).
-    seen: Mutex<Vec<(String, String)>>,
-    /// Every request's Content-Length: (method, path, length).
-    lengths: Mutex<Vec<(String, String, Option<u64>)>>,
     /// The registry's storage root (for tag deletion and the dangling-tag check).
     storage: PathBuf,
     /// ECR sessions (upload path without query) that took a small chunk, and the first
     /// `Range` each session answered.
-    ecr: Mutex<std::collections::HashMap<String, (bool, Option<String>)>>,
+    ecr: Arc<Mutex<EcrSessions>>,
 }
 
 pub struct Proxy {
@@ -161,6 +191,8 @@ pub struct Proxy {
     pub blob_with_auth: Arc<AtomicUsize>,
     /// What the storage server got: (method, path with query, carried Authorization, status).
     pub storage_log: StorageLog,
+    /// The proxy itself (its log is every request forwarded or answered).
+    server: Hostile,
     /// The storage server redirected blob GETs go to.
     _blobs: Hostile,
 }
@@ -174,6 +206,21 @@ impl Proxy {
         faults: Vec<Fault>,
         throttle: Option<u64>,
     ) -> Self {
+        Self::start_full(upstream, storage, None, faults, throttle)
+    }
+
+    /// A proxy in front of `up` (a registry, or a namespace of the shared one).
+    pub fn before(up: &impl Upstream, faults: Vec<Fault>, throttle: Option<u64>) -> Self {
+        Self::start_full(up.port(), up.storage(), up.prefix(), faults, throttle)
+    }
+
+    fn start_full(
+        upstream: u16,
+        storage: PathBuf,
+        prefix: Option<String>,
+        faults: Vec<Fault>,
+        throttle: Option<u64>,
+    ) -> Self {
         let blob_requests = Arc::new(AtomicUsize::new(0));
         let blob_with_auth = Arc::new(AtomicUsize::new(0));
         let storage_log = Arc::new(Mutex::new(Vec::new()));
@@ -183,54 +230,37 @@ impl Proxy {
             blob_with_auth.clone(),
             storage_log.clone(),
         );
-        let blob_port = blobs.port;
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
         let state = Arc::new(State {
-            upstream,
+            prefix,
             faults: Mutex::new(faults),
             fired: AtomicUsize::new(0),
             throttle,
-            stop: AtomicBool::new(false),
-            blob_port,
-            seen: Mutex::new(Vec::new()),
-            lengths: Mutex::new(Vec::new()),
+            blob_port: blobs.port,
             storage,
-            ecr: Mutex::default(),
+            ecr: Arc::default(),
         });
         let s = state.clone();
-        std::thread::spawn(move || {
-            for c in l.incoming() {
-                if s.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(c) = c {
-                    let s = s.clone();
-                    std::thread::spawn(move || {
-                        let _ = handle(c, &s);
-                    });
-                }
-            }
+        let server = Hostile::serve(move |ex| {
+            let _ = handle(ex, upstream, &s);
         });
         Proxy {
-            port,
+            port: server.port,
             state,
             blob_requests,
             blob_with_auth,
             storage_log,
+            server,
             _blobs: blobs,
         }
     }
 
     /// The Content-Length of every request with `method` whose path contains `part`.
     pub fn lengths(&self, method: &str, part: &str) -> Vec<Option<u64>> {
-        self.state
-            .lengths
-            .lock()
-            .unwrap()
+        self.server
+            .seen()
             .iter()
-            .filter(|(m, p, _)| m == method && p.contains(part))
-            .map(|(_, _, l)| *l)
+            .filter(|s| s.method == method && s.target.contains(part))
+            .map(Seen::length)
             .collect()
     }
 
@@ -240,50 +270,27 @@ impl Proxy {
 
     /// The requests seen so far: (method, path with query).
     pub fn requests(&self) -> Vec<(String, String)> {
-        self.state.seen.lock().unwrap().clone()
+        self.server
+            .seen()
+            .into_iter()
+            .map(|s| (s.method, s.target))
+            .collect()
     }
 
     /// How many requests with `method` had a path containing `part`.
     pub fn count(&self, method: &str, part: &str) -> usize {
-        self.requests()
-            .iter()
-            .filter(|(m, p)| m == method && p.contains(part))
-            .count()
+        self.server.count(method, part)
     }
 
     /// Forget the requests seen so far.
     pub fn reset(&self) {
-        self.state.seen.lock().unwrap().clear();
+        self.server.reset();
     }
 
     /// How many faults fired.
     pub fn fired(&self) -> usize {
         self.state.fired.load(Ordering::SeqCst)
     }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.state.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
-
-fn read_head(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<(String, Vec<String>)>> {
-    let mut first = String::new();
-    if r.read_line(&mut first)? == 0 {
-        return Ok(None);
-    }
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h)?;
-        if h.trim().is_empty() {
-            break;
-        }
-        headers.push(h.trim_end().to_string());
-    }
-    Ok(Some((first.trim_end().to_string(), headers)))
 }
 
 fn pick(s: &State, method: &str, path: &str, length: Option<u64>) -> Option<Action> {
@@ -300,156 +307,116 @@ fn pick(s: &State, method: &str, path: &str, length: Option<u64>) -> Option<Acti
     Some(hit.action.clone())
 }
 
-fn pace(s: &State, n: usize) {
-    pace_bps(s.throttle, n);
-}
-
-fn pace_bps(throttle: Option<u64>, n: usize) {
-    if let Some(bps) = throttle {
-        std::thread::sleep(Duration::from_micros(n as u64 * 1_000_000 / bps.max(1)));
+/// Like Go's server, take in a small body before answering, so that the answer is read.
+fn drain_small(ex: &mut Exchange) {
+    if ex.seen.length().is_some_and(|l| l <= 256 << 10) {
+        ex.drain();
     }
 }
 
-/// Read and drop what the client sends: its length, or until a second of silence.
-fn drain(
-    client: &TcpStream,
-    r: &mut BufReader<TcpStream>,
-    length: Option<u64>,
-) -> std::io::Result<()> {
-    client.set_read_timeout(Some(Duration::from_secs(1)))?;
-    let mut left = length.unwrap_or(u64::MAX);
-    let mut buf = vec![0u8; 64 << 10];
-    while left > 0 {
-        match r.read(&mut buf[..(left.min(64 << 10)) as usize]) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => left -= n as u64,
-        }
+/// A reply with these header lines (each ending in CRLF) and this body.
+fn raw(status: u16, head: &str, body: &str) -> Reply {
+    Reply::Full {
+        status,
+        headers: head
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
     }
-    Ok(())
 }
 
-fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
-    let mut r = BufReader::new(client.try_clone()?);
-    let mut client_w = client.try_clone()?;
-    let Some((first, headers)) = read_head(&mut r)? else {
-        return Ok(());
-    };
-    let mut parts = first.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let path = parts.next().unwrap_or("").to_string();
-    let length = headers.iter().find_map(|h| {
-        let (k, v) = h.split_once(':')?;
-        k.eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse::<u64>().ok())?
-    });
-    s.seen.lock().unwrap().push((method.clone(), path.clone()));
-    s.lengths
-        .lock()
-        .unwrap()
-        .push((method.clone(), path.clone(), length));
+fn handle(mut ex: Exchange, upstream: u16, s: &State) -> std::io::Result<()> {
+    let method = ex.seen.method.clone();
+    let path = ex.seen.target.clone();
+    let length = ex.seen.length();
     let action = pick(s, &method, &path, length);
+    let json = "Content-Type: application/json\r\n";
     match &action {
         Some(Action::Stall) => {
-            for _ in 0..200 {
-                if s.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = client.shutdown(Shutdown::Both);
+            ex.pause(20_000);
+            ex.close();
             return Ok(());
         }
         Some(Action::BodyLimit(_)) => {
-            drain(&client, &mut r, length)?;
+            ex.drain();
             let body = "<html><body>413 Request Entity Too Large</body></html>";
-            write!(client_w, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-            let _ = client_w.flush();
-            let _ = client.shutdown(Shutdown::Both);
+            ex.reply_and_close(raw(413, "Content-Type: text/html\r\n", body));
             return Ok(());
         }
         Some(Action::Status(code, retry)) => {
-            // Like Go's server, take in a small body before answering, so the answer is read.
-            if length.is_some_and(|l| l <= 256 << 10) {
-                drain(&client, &mut r, length)?;
+            drain_small(&mut ex);
+            let mut reply = Reply::error(*code, "UNAVAILABLE", "injected fault");
+            if let Some(r) = retry {
+                reply = reply.with_header("Retry-After", &r.to_string());
             }
-            let extra = retry
-                .map(|r| format!("Retry-After: {r}\r\n"))
-                .unwrap_or_default();
-            let body = r#"{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}"#;
-            write!(client_w, "HTTP/1.1 {code} Injected\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-            let _ = client_w.flush();
-            std::thread::sleep(Duration::from_millis(20));
-            let _ = client.shutdown(Shutdown::Both);
+            ex.reply_and_close(reply);
             return Ok(());
         }
         Some(Action::ApiError(code, name)) => {
-            if length.is_some_and(|l| l <= 256 << 10) {
-                drain(&client, &mut r, length)?;
-            }
-            let body = format!(r#"{{"errors":[{{"code":"{name}","message":"injected"}}]}}"#);
-            write!(client_w, "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-            let _ = client_w.flush();
-            std::thread::sleep(Duration::from_millis(20));
-            let _ = client.shutdown(Shutdown::Both);
+            drain_small(&mut ex);
+            ex.reply_and_close(Reply::error(*code, name, "injected"));
             return Ok(());
         }
         Some(Action::Redirect) => {
             let digest = path.rsplit('/').next().unwrap_or("");
-            write!(client_w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{}/blob/{digest}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.blob_port)?;
+            let to = format!("http://127.0.0.1:{}/blob/{digest}", s.blob_port);
+            ex.reply(Reply::status(307).with_header("Location", &to));
             return Ok(());
         }
         Some(Action::HoldUntil(gate)) => gate.hold(),
         Some(Action::Raw(code, head, body)) => {
-            if length.is_some_and(|l| l <= 256 << 10) {
-                drain(&client, &mut r, length)?;
-            }
-            return answer(&client, *code, head, body);
+            drain_small(&mut ex);
+            ex.reply_and_close(raw(*code, head, body));
+            return Ok(());
         }
         Some(Action::PatchCap(cap)) if length.is_some_and(|l| l > *cap) => {
-            drain(&client, &mut r, length)?;
+            ex.drain();
             let body = r#"{"errors":[{"code":"REQUESTED_RANGE_NOT_SATISFIABLE","message":"the request body is too large and exceeds the maximum permissible limit of 4.00MiB"}]}"#;
-            return answer(&client, 416, "Content-Type: application/json\r\n", body);
+            ex.reply_and_close(raw(416, json, body));
+            return Ok(());
         }
         Some(Action::EcrPatch(min)) => {
-            let session = path.split('?').next().unwrap_or("").to_string();
+            let session = ex.seen.path().to_string();
             let small_before = s.ecr.lock().unwrap().get(&session).is_some_and(|e| e.0);
             if small_before {
-                drain(&client, &mut r, length)?;
+                ex.drain();
                 let body = r#"{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"Only the last chunk may be smaller than 5 MiB"}]}"#;
-                return answer(&client, 400, "Content-Type: application/json\r\n", body);
+                ex.reply_and_close(raw(400, json, body));
+                return Ok(());
             }
             if length.is_some_and(|l| l < *min) {
                 s.ecr.lock().unwrap().entry(session).or_default().0 = true;
             }
         }
         Some(Action::Presigned(ttl)) => {
-            let digest = path
-                .split('?')
-                .next()
-                .unwrap_or("")
-                .rsplit('/')
-                .next()
-                .unwrap_or("");
-            let now = now_ms();
-            write!(client_w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{}/blob/{digest}?X-Amz-Signature=x&expires={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.blob_port, now + ttl)?;
+            let digest = ex.seen.path().rsplit('/').next().unwrap_or("");
+            let to = format!(
+                "http://127.0.0.1:{}/blob/{digest}?X-Amz-Signature=x&expires={}",
+                s.blob_port,
+                now_ms() + ttl
+            );
+            ex.reply(Reply::status(307).with_header("Location", &to));
             return Ok(());
         }
         Some(Action::TagDelete) => {
             if let Some((repo, tag)) = manifest_target(&path).filter(|(_, t)| !t.contains(':')) {
+                let repo = s.in_registry(&repo);
                 let dir = s.storage.join(format!(
                     "docker/registry/v2/repositories/{repo}/_manifests/tags/{tag}"
                 ));
-                return match std::fs::remove_dir_all(&dir) {
-                    Ok(()) => answer(&client, 202, "", ""),
-                    Err(_) => {
-                        let body = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
-                        answer(&client, 404, "Content-Type: application/json\r\n", body)
-                    }
+                let reply = match std::fs::remove_dir_all(&dir) {
+                    Ok(()) => Reply::status(202),
+                    Err(_) => Reply::error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
                 };
+                ex.reply_and_close(reply);
+                return Ok(());
             }
         }
         Some(Action::DanglingTag) => {
             if let Some((repo, digest)) = manifest_target(&path).filter(|(_, t)| t.contains(':')) {
+                let repo = s.in_registry(&repo);
                 let tags = s.storage.join(format!(
                     "docker/registry/v2/repositories/{repo}/_manifests/tags"
                 ));
@@ -462,236 +429,161 @@ fn handle(client: TcpStream, s: &State) -> std::io::Result<()> {
                             .is_ok_and(|l| l.trim() == digest)
                     });
                 if tagged {
-                    let body = r#"{"errors":[{"code":"GOOGLE_MANIFEST_DANGLING_TAG","message":"Manifest is still referenced by one or more tags."}]}"#;
-                    return answer(&client, 400, "Content-Type: application/json\r\n", body);
+                    ex.reply_and_close(Reply::error(
+                        400,
+                        "GOOGLE_MANIFEST_DANGLING_TAG",
+                        "Manifest is still referenced by one or more tags.",
+                    ));
+                    return Ok(());
                 }
             }
         }
         Some(Action::OciOnly) => {
-            let docker = headers.iter().any(|h| {
-                let l = h.to_ascii_lowercase();
-                l.starts_with("content-type:") && l.contains("application/vnd.docker.")
-            });
+            let docker = ex
+                .seen
+                .header("content-type")
+                .is_some_and(|t| t.contains("application/vnd.docker."));
             if docker {
-                drain(&client, &mut r, length)?;
+                ex.drain();
                 let body = r#"{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}}]}"#;
-                return answer(&client, 415, "Content-Type: application/json\r\n", body);
+                ex.reply_and_close(raw(415, json, body));
+                return Ok(());
             }
         }
         _ => {}
     }
     if let Some(Action::Hold(ms)) = action {
-        for _ in 0..ms.div_ceil(50).min(400) {
-            if s.stop.load(Ordering::SeqCst) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        client.set_nonblocking(true)?;
-        let gone = matches!(client.peek(&mut [0u8; 1]), Ok(0));
-        client.set_nonblocking(false)?;
-        if gone {
+        ex.pause(ms);
+        if ex.client_gone() {
             return Ok(());
         }
     }
-    let mut up = TcpStream::connect(("127.0.0.1", s.upstream))?;
-    let first = match &action {
-        Some(Action::DropQuery) => {
-            let bare = path.split('?').next().unwrap_or("");
-            first.replacen(&path, bare, 1)
-        }
-        Some(Action::Rewrite(from, to)) => first.replacen(from, to, 1),
-        _ => first,
+    let mut how = Forward {
+        throttle: s.throttle,
+        ..Forward::default()
     };
-    let mut head = format!("{first}\r\n");
-    for h in &headers {
-        let lower = h.to_ascii_lowercase();
-        if lower.starts_with("connection:") {
-            continue;
+    match action {
+        Some(Action::DropQuery) => how.target = Some(ex.seen.path().to_string()),
+        Some(Action::Rewrite(from, to)) => how.target = Some(path.replacen(from, &to, 1)),
+        Some(Action::DropRequest(n)) => how.cut_request = Some(n),
+        Some(Action::DropResponse(n)) => how.cut_response = Some(n),
+        Some(Action::StallResponse(n)) => {
+            how.cut_response = Some(n);
+            how.stall = true;
         }
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    up.write_all(head.as_bytes())?;
-    // Request body: everything the client sends after the head, until the response is done.
-    let mut up_w = up.try_clone()?;
-    let drop_req = match action {
-        Some(Action::DropRequest(n)) => Some(n),
-        _ => None,
-    };
-    let client_for_cut = client.try_clone()?;
-    let up_for_cut = up.try_clone()?;
-    let has_body = headers.iter().any(|h| {
-        let l = h.to_ascii_lowercase();
-        (l.starts_with("content-length:") && l.trim_end() != "content-length: 0")
-            || l.starts_with("transfer-encoding:")
-    });
-    let throttle = s.throttle;
-    let pump = std::thread::spawn(move || {
-        if !has_body {
-            return;
+        Some(Action::Lost(status)) => how.lose = Some(status),
+        Some(Action::EcrPatch(_)) => {
+            let session = ex.seen.path().to_string();
+            let ecr = s.ecr.clone();
+            how.edit = Some(Box::new(move |h: &mut AnswerHead| {
+                if h.status == 202 {
+                    h.status = 201;
+                }
+                let mut ecr = ecr.lock().unwrap();
+                let first = &mut ecr.entry(session.clone()).or_default().1;
+                if let Some(range) = h.header("range").map(str::to_string) {
+                    match first {
+                        Some(f) => h.set("Range", &f.clone()),
+                        None => *first = Some(range),
+                    }
+                }
+                // The next PATCH goes to the new Location: it is the same session.
+                if let Some(loc) = h.header("location") {
+                    let next = url_path(loc);
+                    if let Some(st) = ecr.get(&session).cloned() {
+                        ecr.insert(next, st);
+                    }
+                }
+            }));
         }
-        let mut buf = vec![0u8; 64 << 10];
-        let mut sent = 0usize;
-        loop {
-            let n = match r.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            if let Some(limit) = drop_req {
-                if sent + n >= limit {
-                    let _ = up_w.write_all(&buf[..limit.saturating_sub(sent)]);
-                    let _ = client_for_cut.shutdown(Shutdown::Both);
-                    let _ = up_for_cut.shutdown(Shutdown::Both);
+        Some(Action::StripHeaders(names)) => {
+            how.edit = Some(Box::new(move |h: &mut AnswerHead| {
+                for n in names {
+                    h.remove(n);
+                }
+            }))
+        }
+        Some(Action::AddHeaders(extra)) => {
+            how.edit = Some(Box::new(move |h: &mut AnswerHead| {
+                for l in extra {
+                    if let Some((k, v)) = l.split_once(':') {
+                        h.headers.push((k.trim().to_string(), v.trim().to_string()));
+                    }
+                }
+            }))
+        }
+        Some(Action::RelativeLocation) => {
+            let req_dir = ex.seen.path().to_string();
+            how.edit = Some(Box::new(move |h: &mut AnswerHead| {
+                let Some(v) = h.header("location").map(str::to_string) else {
                     return;
-                }
-            }
-            pace_bps(throttle, n);
-            if up_w.write_all(&buf[..n]).is_err() {
-                break;
-            }
-            sent += n;
+                };
+                let full = url_path(&v);
+                let query = v.split_once('?').map(|(_, q)| q).unwrap_or("");
+                // A later URL of the same session: only its last segment.
+                let rel = match full.rsplit_once('/') {
+                    Some((dir, last)) if req_dir.starts_with(&format!("{dir}/")) => {
+                        last.to_string()
+                    }
+                    _ => full.clone(),
+                };
+                h.set("Location", &format!("{rel}?{query}&quirk=1"));
+            }))
         }
-    });
-    let (drop_resp, stall) = match action {
-        Some(Action::DropResponse(n)) => (Some(n), false),
-        Some(Action::StallResponse(n)) => (Some(n), true),
-        _ => (None, false),
-    };
-    let lost = match action {
-        Some(Action::Lost(status)) => Some(status),
-        _ => None,
-    };
-    let mut up = BufReader::new(up);
-    let rewrite = matches!(
-        action,
-        Some(
-            Action::EcrPatch(_)
-                | Action::StripHeaders(_)
-                | Action::AddHeaders(_)
-                | Action::RelativeLocation
-        )
-    );
-    if rewrite && lost.is_none() {
-        if let Some((status, mut hs)) = read_head(&mut up)? {
-            let mut status = status;
-            match &action {
-                Some(Action::EcrPatch(_)) => {
-                    status = status.replacen(" 202 ", " 201 ", 1);
-                    let session = path.split('?').next().unwrap_or("").to_string();
-                    let mut ecr = s.ecr.lock().unwrap();
-                    let first = &mut ecr.entry(session).or_default().1;
-                    for h in hs.iter_mut() {
-                        if h.to_ascii_lowercase().starts_with("range:") {
-                            match first {
-                                Some(f) => *h = f.clone(),
-                                None => *first = Some(h.clone()),
-                            }
-                        }
-                    }
-                    // The next PATCH goes to the new Location: it is the same session.
-                    if let Some(loc) = hs.iter().find_map(|h| {
-                        h.split_once(':')
-                            .filter(|(k, _)| k.eq_ignore_ascii_case("location"))
-                            .map(|(_, v)| v.trim().to_string())
-                    }) {
-                        let next = url_path(&loc);
-                        let state = ecr.get(path.split('?').next().unwrap_or("")).cloned();
-                        if let Some(st) = state {
-                            ecr.insert(next, st);
-                        }
-                    }
-                }
-                Some(Action::StripHeaders(names)) => hs.retain(|h| {
-                    let k = h.split(':').next().unwrap_or("").trim();
-                    !names.iter().any(|n| n.eq_ignore_ascii_case(k))
-                }),
-                Some(Action::AddHeaders(extra)) => hs.extend(extra.iter().map(|h| h.to_string())),
-                Some(Action::RelativeLocation) => {
-                    for h in hs.iter_mut() {
-                        let Some((k, v)) = h.split_once(':') else {
-                            continue;
-                        };
-                        if !k.eq_ignore_ascii_case("location") {
-                            continue;
-                        }
-                        let v = v.trim();
-                        let full = url_path(v);
-                        let query = v.split_once('?').map(|(_, q)| q).unwrap_or("");
-                        let req_dir = path.split('?').next().unwrap_or("");
-                        // A later URL of the same session: only its last segment.
-                        let rel = match full.rsplit_once('/') {
-                            Some((dir, last)) if req_dir.starts_with(&format!("{dir}/")) => {
-                                last.to_string()
-                            }
-                            _ => full.clone(),
-                        };
-                        *h = format!("Location: {rel}?{query}&quirk=1");
-                    }
-                }
-                _ => {}
-            }
-            let mut head = format!("{status}\r\n");
-            for h in hs {
-                head.push_str(&h);
-                head.push_str("\r\n");
-            }
-            head.push_str("\r\n");
-            client_w.write_all(head.as_bytes())?;
-        }
+        _ => {}
     }
-    let mut buf = vec![0u8; 64 << 10];
-    let mut got = 0usize;
-    loop {
-        let n = match up.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if lost.is_some() {
-            continue;
-        }
-        if let Some(limit) = drop_resp {
-            if got + n >= limit {
-                let _ = client_w.write_all(&buf[..limit.saturating_sub(got)]);
-                for _ in 0..(if stall { 200 } else { 0 }) {
-                    if s.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
+    if let Some(prefix) = s.prefix.clone() {
+        let target = how.target.take().unwrap_or(path);
+        how.target = Some(prefixed(&target, &prefix));
+        let inner = how.edit.take();
+        let (from, to) = (format!("/v2/{prefix}/"), "/v2/".to_string());
+        how.edit = Some(Box::new(move |h: &mut AnswerHead| {
+            for (_, v) in h.headers.iter_mut() {
+                if v.contains(&from) {
+                    *v = v.replace(&from, &to);
                 }
-                break;
             }
-        }
-        pace(s, n);
-        if client_w.write_all(&buf[..n]).is_err() {
-            break;
-        }
-        got += n;
+            if let Some(f) = inner {
+                f(h);
+            }
+        }));
     }
-    if let Some(Some(code)) = lost {
-        let body = r#"{"errors":[{"code":"UNKNOWN","message":"injected: the answer was lost"}]}"#;
-        let _ = write!(client_w, "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-        let _ = client_w.flush();
-    }
-    let _ = client.shutdown(Shutdown::Both);
-    let _ = up.get_ref().shutdown(Shutdown::Both);
-    let _ = pump.join();
-    Ok(())
+    ex.forward(upstream, how)
 }
 
-/// Send a whole answer and close.
-fn answer(client: &TcpStream, code: u16, head: &str, body: &str) -> std::io::Result<()> {
-    let mut w = client.try_clone()?;
-    write!(
-        w,
-        "HTTP/1.1 {code} Quirk\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let _ = w.flush();
-    std::thread::sleep(Duration::from_millis(20));
-    let _ = client.shutdown(Shutdown::Both);
-    Ok(())
+impl State {
+    /// A repository's name in the registry behind the proxy.
+    fn in_registry(&self, repo: &str) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}/{repo}"),
+            None => repo.to_string(),
+        }
+    }
+}
+
+/// `/v2/REPO/…?…&from=REPO2` as `/v2/PREFIX/REPO/…?…&from=PREFIX/REPO2` (the ping and the
+/// catalog as they are).
+fn prefixed(target: &str, prefix: &str) -> String {
+    let Some(rest) = target.strip_prefix("/v2/") else {
+        return target.to_string();
+    };
+    if rest.is_empty() || rest.starts_with('?') || rest.starts_with("_catalog") {
+        return target.to_string();
+    }
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut out = format!("/v2/{prefix}/{path}");
+    if !query.is_empty() {
+        let q: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.strip_prefix("from=") {
+                Some(v) => format!("from={prefix}/{v}"),
+                None => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&q.join("&"));
+    }
+    out
 }
 
 /// `(REPO, TAG-OR-DIGEST)` of a `/v2/REPO/manifests/REF` path.

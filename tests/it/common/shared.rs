@@ -83,6 +83,7 @@ pub fn copy_files(from: &Path, to: &Path) {
 fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
         super::require("docker-registry");
+        super::count_registry("shared");
         let dir = run_dir().join("registry");
         std::fs::create_dir_all(&dir).unwrap();
         let host = format!("127.0.0.1:{}", super::free_port());
@@ -132,6 +133,18 @@ pub fn ns() -> Ns {
         host,
         addr: s.host.clone(),
         ns,
+    }
+}
+
+impl Ns {
+    /// The shared registry's port.
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// The shared registry's storage root.
+    pub fn storage(&self) -> PathBuf {
+        shared().dir.join("storage")
     }
 }
 

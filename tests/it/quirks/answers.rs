@@ -21,7 +21,7 @@ fn a_missing_repository_answered_403_is_not_found_or_not_allowed() {
         ),
         100,
     )];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     env.login(&proxy.host(), "alice", "pw");
     let (code, _, err) = env.run(&[
@@ -38,7 +38,7 @@ fn a_missing_repository_answered_403_is_not_found_or_not_allowed() {
 /// Retry-After is retried after a jittered backoff (catalogue §1 "Headers", §13.12).
 #[test]
 fn rate_limit_headers_are_read_and_429_is_retried() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 8);
@@ -52,7 +52,7 @@ fn rate_limit_headers_are_read_and_429_is_retried() {
         fault("GET", "/manifests/", Action::AddHeaders(RL), 100),
         fault("HEAD", "/manifests/", Action::AddHeaders(RL), 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let o = env
         .cmd()
@@ -75,7 +75,7 @@ fn rate_limit_headers_are_read_and_429_is_retried() {
 /// catalogue §13.14) are quoted, escaped and short, never "unknown error".
 #[test]
 fn text_and_html_error_bodies_are_shown() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let faults = vec![
         fault(
             "GET",
@@ -94,7 +94,7 @@ fn text_and_html_error_bodies_are_shown() {
             100,
         ),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let (code, _, err) = env.run(&["manifest-inspect", &format!("{}/ns/html:1", proxy.host())]);
     assert_eq!(code, 4, "{err}");
@@ -117,8 +117,8 @@ fn text_and_html_error_bodies_are_shown() {
 /// default"): cr names the cause and the way out; `--format oci` converts.
 #[test]
 fn a_docker_image_into_an_oci_only_registry_names_the_cause() {
-    let src = TestRegistry::start(Auth::None);
-    let dst = TestRegistry::start(Auth::None);
+    let src = common::ns();
+    let dst = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 1024, 10);
@@ -130,7 +130,7 @@ fn a_docker_image_into_an_oci_only_registry_names_the_cause() {
         format!("docker://{}/ns/app:v1", src.host),
     ]);
     let faults = vec![fault("PUT", "/manifests/", Action::OciOnly, 100)];
-    let proxy = Proxy::start(dst.port, dst.storage(), faults, None);
+    let proxy = Proxy::before(&dst, faults, None);
     let env = Env::new();
     let (code, _, err) = env.run(&[
         "copy",
@@ -261,7 +261,7 @@ fn docker_hub_names_and_the_index_docker_io_login_are_one_registry() {
 /// once, as a warning; with plenty left nothing is said (catalogue §1 "Headers").
 #[test]
 fn a_nearly_spent_rate_limit_is_said_once_on_a_terminal() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 1024, 14);
@@ -276,7 +276,7 @@ fn a_nearly_spent_rate_limit_is_said_once_on_a_terminal() {
             fault("GET", "/", Action::AddHeaders(headers), 100),
             fault("HEAD", "/", Action::AddHeaders(headers), 100),
         ];
-        let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+        let proxy = Proxy::before(&reg, faults, None);
         let env = Env::new();
         let out = dir
             .path()

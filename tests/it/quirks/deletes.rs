@@ -3,20 +3,20 @@
 
 use super::*;
 use crate::common::proxy::{Action, Proxy};
-use crate::common::{Auth, Env, TestRegistry};
+use crate::common::Env;
 
 /// Tag deletion where the registry has it (Quay, zot, GitLab; catalogue §12 "DELETE
 /// manifest"): image-untag sends `DELETE …/manifests/TAG`, no placeholder is pushed.
 #[test]
 fn untag_uses_tag_deletion_where_the_registry_has_it() {
-    let reg = TestRegistry::start_with(Auth::None, true);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 4);
     reg.skopeo_push(&l, "v1", "ns/app:a");
     reg.skopeo_push(&l, "v1", "ns/app:b");
     let faults = vec![fault("DELETE", "/manifests/", Action::TagDelete, 100)];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     env.ok(&["image-untag", &format!("{}/ns/app:a", proxy.host())]);
     assert_eq!(reg.skopeo_tags("ns/app"), vec!["b".to_string()]);
@@ -35,7 +35,7 @@ fn untag_uses_tag_deletion_where_the_registry_has_it() {
 /// deletes the tags first, then the digest.
 #[test]
 fn dangling_tag_refusal_deletes_the_tags_then_the_digest() {
-    let reg = TestRegistry::start_with(Auth::None, true);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 5);
@@ -47,7 +47,7 @@ fn dangling_tag_refusal_deletes_the_tags_then_the_digest() {
         fault("DELETE", "/manifests/", Action::DanglingTag, 1),
         fault("DELETE", "/manifests/", Action::TagDelete, 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let (code, _, err) = env.run(&["image-rm", &format!("{}/ns/app:a", proxy.host())]);
     assert_eq!(code, 0, "{err}");
@@ -72,7 +72,7 @@ fn dangling_tag_refusal_deletes_the_tags_then_the_digest() {
 /// names the registry's own deletion route.
 #[test]
 fn a_registry_without_api_deletion_names_its_own_route() {
-    let reg = TestRegistry::start_with(Auth::None, true);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 6);
@@ -83,7 +83,7 @@ fn a_registry_without_api_deletion_names_its_own_route() {
         Action::ApiError(405, "UNSUPPORTED"),
         100,
     )];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let (code, _, err) = env.run(&["image-rm", &format!("{}/ns/app:a", proxy.host())]);
     assert_eq!(code, 1, "{err}");

@@ -23,7 +23,7 @@ fn presigned_storage_gets_no_authorization_no_head_and_expired_urls_are_renewed(
         fault("GET", "/blobs/sha256:", Action::Presigned(60_000), 100),
         fault("HEAD", "/blobs/sha256:", Action::Presigned(60_000), 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     env.login(&proxy.host(), "alice", "pw");
     let out = dir.path().join("out");
@@ -62,7 +62,7 @@ fn presigned_storage_gets_no_authorization_no_head_and_expired_urls_are_renewed(
 /// (catalogue §13.13): cr computes the digest and needs no Location.
 #[test]
 fn missing_digest_and_location_headers_are_fine() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 9);
@@ -73,7 +73,7 @@ fn missing_digest_and_location_headers_are_fine() {
         fault("HEAD", "/manifests/", Action::StripHeaders(DIGEST), 100),
         fault("PUT", "/manifests/", Action::StripHeaders(LOCATION), 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let out = env.ok(&[
         "push",
@@ -97,7 +97,7 @@ fn missing_digest_and_location_headers_are_fine() {
 /// of 404"): cr asks with GET, and a missing tag is still "not found".
 #[test]
 fn manifest_head_refused_falls_back_to_get() {
-    let reg = TestRegistry::start_with(Auth::None, true);
+    let reg = common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 15);
@@ -118,7 +118,7 @@ fn manifest_head_refused_falls_back_to_get() {
         ),
         fault("HEAD", "/blobs/", Action::Raw(403, "", ""), 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let (code, _, err) = env.run(&["image-rm", &format!("{}/ns/app:gone", proxy.host())]);
     assert_eq!(code, 3, "{err}");

@@ -4,13 +4,13 @@
 
 use super::*;
 use crate::common::proxy::{Action, Proxy};
-use crate::common::{Auth, Env, TestRegistry};
+use crate::common::Env;
 
 /// GHCR refuses PATCHes over 4 MiB with 416 (catalogue §2 "PATCH body limit 4 MiB"): cr halves
 /// its chunks until they pass, and every byte arrives.
 #[test]
 fn ghcr_416_on_large_patches_means_smaller_chunks() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 18 << 20, 1);
@@ -18,7 +18,7 @@ fn ghcr_416_on_large_patches_means_smaller_chunks() {
         no_monolithic(),
         fault("PATCH", "/blobs/uploads/", Action::PatchCap(4 * MIB), 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let out = env.ok(&[
         "push",
@@ -45,7 +45,7 @@ fn ghcr_416_on_large_patches_means_smaller_chunks() {
 /// "Stale Range"): cr keeps its own offset, and a chunk size set below 5 MiB grows to it.
 #[test]
 fn ecr_201_stale_range_and_a_5_mib_minimum() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 13 << 20, 2);
@@ -53,7 +53,7 @@ fn ecr_201_stale_range_and_a_5_mib_minimum() {
         no_monolithic(),
         fault("PATCH", "/blobs/uploads/", Action::EcrPatch(5 * MIB), 1000),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     // Chunks of 2 MiB asked for: refused by the second PATCH, then 5 MiB ones.
     let o = env
@@ -91,7 +91,7 @@ fn ecr_201_stale_range_and_a_5_mib_minimum() {
 /// §3 "Push to a missing repository"): cr says so and how to create it; nothing is retried.
 #[test]
 fn a_push_into_a_repository_that_must_exist_first_says_so() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     image(&l, 1024, 7);
@@ -101,7 +101,7 @@ fn a_push_into_a_repository_that_must_exist_first_says_so() {
         Action::ApiError(404, "NAME_UNKNOWN"),
         100,
     )];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let (code, _, err) = env.run(&[
         "push",
@@ -123,7 +123,7 @@ fn a_push_into_a_repository_that_must_exist_first_says_so() {
 /// §13.10) is not an error: the blob is uploaded.
 #[test]
 fn a_mount_refused_with_401_uploads_instead() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 11);
@@ -134,7 +134,7 @@ fn a_mount_refused_with_401_uploads_instead() {
         Action::ApiError(401, "UNAUTHORIZED"),
         100,
     )];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let res = env.ok(&[
         "copy",
@@ -154,7 +154,7 @@ fn a_mount_refused_with_401_uploads_instead() {
 /// and stores the manifest again each time, a bounded number of times.
 #[test]
 fn a_manifest_refused_for_unknown_blobs_twice_is_stored_on_the_third_try() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 1024, 12);
@@ -164,7 +164,7 @@ fn a_manifest_refused_for_unknown_blobs_twice_is_stored_on_the_third_try() {
         Action::ApiError(400, "MANIFEST_BLOB_UNKNOWN"),
         2,
     )];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let out = env.ok(&[
         "push",
@@ -184,7 +184,7 @@ fn a_manifest_refused_for_unknown_blobs_twice_is_stored_on_the_third_try() {
 /// merged into the query.
 #[test]
 fn relative_upload_locations_are_followed() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = crate::common::ns();
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = image(&l, 3 << 20, 13);
@@ -192,7 +192,7 @@ fn relative_upload_locations_are_followed() {
         fault("POST", "/blobs/uploads/", Action::RelativeLocation, 100),
         fault("PATCH", "/blobs/uploads/", Action::RelativeLocation, 100),
     ];
-    let proxy = Proxy::start(reg.port, reg.storage(), faults, None);
+    let proxy = Proxy::before(&reg, faults, None);
     let env = Env::new();
     let o = env
         .cmd()
