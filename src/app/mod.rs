@@ -8,6 +8,7 @@ pub mod copy;
 pub mod critical;
 pub mod edit;
 pub mod getters;
+pub mod images;
 pub mod index;
 pub mod inspect;
 pub mod layer;

@@ -48,7 +48,7 @@ pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode
         .await;
     let repos = match repos {
         Ok(r) => r,
-        Err(e) => return Err(super::namespace_list::catalog_error(&reg, e, "repositories").await),
+        Err(e) => return Err(crate::app::images::catalog_error(&reg, e, "repositories").await),
     };
     if repos.is_empty() {
         if let Some(r) = &restrict {

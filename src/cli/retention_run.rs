@@ -83,7 +83,7 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
     let ret = match Retention::open(reg.clone(), req).await {
         Ok(r) => r,
         Err(OpenError::Catalog(e)) => {
-            return Err(super::namespace_list::catalog_error(&reg, e, "repositories").await)
+            return Err(crate::app::images::catalog_error(&reg, e, "repositories").await)
         }
         Err(OpenError::NotFound(e)) => return Err(e.into()),
     };
