@@ -17,6 +17,7 @@ pub mod referrers;
 pub mod removal;
 pub mod remove;
 pub mod retention;
+pub mod rm;
 pub mod session;
 pub mod sync;
 pub mod tag;
