@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::exit::{self, usage};
 use super::output::{emit_json, emit_line};
+use crate::app::copy::CopyRequest;
 use crate::app::Session;
 use crate::config::Settings;
-use crate::engine::{self, Options, Repo, Report};
+use crate::engine::{self, Options, Report};
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
 
@@ -106,64 +105,26 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
         ));
     }
-    let clients = Session::new(&settings);
-    let (sreg, dreg) = (
-        clients.get(&src.registry).await?,
-        clients.get(&dst.registry).await?,
-    );
-    let source = Repo {
-        reg: sreg.clone(),
-        repo: src.repository.clone(),
-    };
-    let dest = Repo {
-        reg: dreg,
-        repo: dst.repository.clone(),
+    let session = Session::new(&settings);
+    let req = CopyRequest {
+        src: &src,
+        dst: &dst,
+        no_referrers: a.no_referrers,
+        as_oci: a.format == Some(ManifestFormat::Oci),
     };
     let opts = a.t.options();
     if !a.all_tags {
-        let tag = dst
-            .tag
-            .clone()
-            .or(src.tag.clone())
-            .unwrap_or_else(|| "latest".into());
-        let reference = src.manifest_ref();
-        let tags = [tag.clone()];
-        let copied = match (&dst.digest, a.format) {
-            (Some(d), _) => {
-                let one = crate::app::copy::one_to_digest;
-                one(&source, &reference, &dest, d, &opts, a.no_referrers).await
-            }
-            (None, Some(ManifestFormat::Oci)) => {
-                engine::transfer_as_oci(&source, &reference, &dest, &tags, &opts).await
-            }
-            (None, None) => {
-                let one = crate::app::copy::one;
-                one(&source, &reference, &dest, &tag, &opts, a.no_referrers).await
-            }
-        };
-        let r = match copied {
-            Ok(r) => r,
-            Err(e) => {
-                let e = crate::app::explain_transfer(&sreg, &src, e).await;
-                return Err(e.context(format!("cannot copy {src} to {dst}")));
-            }
-        };
+        let r = crate::app::copy::image(&session, &req, &opts).await?;
         a.t.print(std::slice::from_ref(&r));
         return Ok(kept(&r.referrers_kept));
     }
-    let results = crate::app::copy::all_tags(&source, &dest, &opts, a.no_referrers)
-        .await
-        .with_context(|| format!("cannot list the tags of {src}"))?;
-    let mut reports = Vec::new();
-    let mut codes = Vec::new();
+    let results = crate::app::copy::repository(&session, &req, &opts).await?;
+    let (mut reports, mut codes) = (Vec::new(), Vec::new());
     let total = results.len();
     for (t, r) in results {
         match r {
             // One line per tag: HOST/REPO:TAG@sha256:…
-            Ok(mut r) => {
-                r.reference = format!("{}:{t}@{}", dst.repo_name(), r.digest);
-                reports.push(r)
-            }
+            Ok(r) => reports.push(r),
             Err(e) => codes.push(exit::report(
                 &format!("{}:{t}", src.repo_name()),
                 &anyhow::Error::new(e),
