@@ -12,6 +12,7 @@ pub mod images;
 pub mod index;
 pub mod inspect;
 pub mod layer;
+pub mod login;
 pub mod mutate;
 pub mod referrers;
 pub mod removal;

@@ -139,18 +139,7 @@ pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode>
     let host = target(&settings, a.registry.as_deref())?;
     let session = Session::new(&settings);
     let cred = gather(&session, &a, &host).await?;
-    let reg = session.with_credential(&host, cred.clone()).await?;
-    let needs_auth = reg
-        .prove_login()
-        .await
-        .with_context(|| format!("login to {host} failed: the registry refused the credentials of user {:?}; nothing was stored", cred.username))?;
-    if !needs_auth {
-        eprintln!("note: {host} does not ask for authentication; storing the login anyway");
-    }
-    let stored = session
-        .store(&host, cred)
-        .await
-        .with_context(|| format!("storing the login for {host}"))?;
+    let stored = crate::app::login::login(&session, &host, cred).await?;
     match stored {
         Stored::Keyring => eprintln!("Credentials stored in the OS keyring."),
         Stored::Helper(h) => eprintln!("Credentials stored with docker-credential-{h}."),
