@@ -3,10 +3,9 @@
 
 use std::process::ExitCode;
 
-use super::exit::UsageError;
+use super::exit::{bad_input, usage_of};
 use super::output::OutputArgs;
-use crate::app::edit::{self, BadInput, Edit};
-use crate::app::layer::LayerError;
+use crate::app::edit::{self, Edit};
 use crate::app::mutate::{Mutated, Request};
 use crate::app::Session;
 use crate::config::Settings;
@@ -126,38 +125,5 @@ impl CommonArgs {
         let v = serde_json::to_value(m)?;
         super::output::print_one(&self.out, &v, || dst.with_digest(&m.digest))?;
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-/// Bad input as a usage error (exit 2).
-pub fn usage_of(b: BadInput) -> anyhow::Error {
-    UsageError {
-        message: b.message,
-        hint: Some(b.hint),
-    }
-    .into()
-}
-
-/// A failure caused by bad input (a name, a value, a layer path) as a usage error (exit 2);
-/// others as they are.
-pub fn bad_input(e: anyhow::Error) -> anyhow::Error {
-    let e = match e.downcast::<BadInput>() {
-        Ok(b) => return usage_of(b),
-        Err(e) => e,
-    };
-    match e.downcast_ref::<LayerError>() {
-        Some(
-            l @ (LayerError::Missing { .. }
-            | LayerError::NotTar { .. }
-            | LayerError::UnsafeEntry { .. }),
-        ) => UsageError {
-            message: l.to_string(),
-            hint: Some(
-                "a layer is a directory, a tar or a .tar.gz whose entries stay below its root"
-                    .into(),
-            ),
-        }
-        .into(),
-        _ => e,
     }
 }
