@@ -14,6 +14,7 @@ pub mod inspect;
 pub mod layer;
 pub mod login;
 pub mod mutate;
+pub mod pull;
 pub mod referrers;
 pub mod removal;
 pub mod remove;
