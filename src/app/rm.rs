@@ -1,7 +1,7 @@
 //! `image-rm` as a library call: names resolved first and grouped by digest (each manifest is
 //! deleted once however many of its tags were named), each manifest planned (`removal::plan`),
 //! refused when a tagged index lists it unless forced, then deleted with its referrers
-//! (unless dry); one outcome per failed name or per manifest, in order.
+//! (unless dry); a failure is handed to the caller as it happens and the rest goes on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -50,18 +50,6 @@ impl RmRow {
     ];
 }
 
-/// What became of a name that failed to resolve, or of a manifest, in order: the names that
-/// failed to resolve first, then the manifests.
-#[derive(Debug)]
-pub struct RmOutcome {
-    /// The name as given, or the first name of a manifest.
-    pub what: String,
-    /// The tagged index that lists this manifest, deleted anyway (`force`): a warning to show
-    /// before the result.
-    pub forced: Option<HeldByIndex>,
-    pub result: anyhow::Result<RmRow>,
-}
-
 /// One manifest to delete, with the first name that asked for it.
 struct Group {
     reg: Arc<Registry>,
@@ -69,13 +57,16 @@ struct Group {
     digest: String,
 }
 
-/// Remove the images `refs` (name as given, reference with a tag or digest).
+/// Remove the images `refs` (name as given, reference with a tag or digest): one row per
+/// manifest removed (or, dry, doomed). Each failure goes to `failed` as it happens, with what
+/// failed (the name as given, or the first name of a manifest): the names that fail to
+/// resolve first, then the manifests.
 pub async fn remove_images(
     session: &Session,
     refs: &[(String, Reference)],
     opts: RmOptions,
-) -> Vec<RmOutcome> {
-    let mut out = Vec::new();
+    mut failed: impl FnMut(&str, anyhow::Error),
+) -> Vec<RmRow> {
     let mut groups: Vec<Group> = Vec::new();
     // Every name is resolved before anything is deleted: two tags of one digest are one
     // deletion, not a deletion and a "not found".
@@ -83,11 +74,7 @@ pub async fn remove_images(
         let (reg, digest) = match resolve(session, r).await {
             Ok(x) => x,
             Err(e) => {
-                out.push(RmOutcome {
-                    what: name.clone(),
-                    forced: None,
-                    result: Err(e),
-                });
+                failed(name, e);
                 continue;
             }
         };
@@ -102,16 +89,14 @@ pub async fn remove_images(
         }
     }
     let mut heads: HashMap<(String, String), Vec<TagHead>> = HashMap::new();
+    let mut rows = Vec::new();
     for g in &groups {
-        let mut forced = None;
-        let result = remove_one(opts, g, &mut heads, &mut forced).await;
-        out.push(RmOutcome {
-            what: g.first.to_string(),
-            forced,
-            result,
-        });
+        match remove_one(opts, g, &mut heads).await {
+            Ok(row) => rows.push(row),
+            Err(e) => failed(&g.first.to_string(), e),
+        }
     }
-    out
+    rows
 }
 
 /// The registry client and the digest `r` names.
@@ -131,12 +116,11 @@ async fn resolve(session: &Session, r: &Reference) -> anyhow::Result<(Arc<Regist
 }
 
 /// Plan and (unless dry) delete one manifest with its referrers; its result row. A tagged
-/// index that lists it, when forced, is set in `forced` before the deletion.
+/// index that lists it is a warning when forced, else the failure.
 async fn remove_one(
     opts: RmOptions,
     g: &Group,
     heads: &mut HashMap<(String, String), Vec<TagHead>>,
-    forced: &mut Option<HeldByIndex>,
 ) -> anyhow::Result<RmRow> {
     let r = &g.first;
     let repo = &r.repository;
@@ -161,7 +145,7 @@ async fn remove_one(
         if !opts.force {
             return Err(held.into());
         }
-        *forced = Some(held);
+        crate::notice::warning(&format!("{held}; deleting it anyway (--force)"));
     }
     if !opts.dry_run {
         let all: HashSet<String> = repo_heads.iter().map(|h| h.tag.clone()).collect();

@@ -65,16 +65,9 @@ pub async fn run(settings: Settings, a: ImageRmArgs) -> anyhow::Result<ExitCode>
         force: a.force,
         keep_referrers: a.keep_referrers,
     };
-    let (mut rows, mut codes) = (Vec::new(), Vec::new());
-    for o in remove_images(&Session::new(&settings), &refs, opts).await {
-        if let Some(held) = o.forced {
-            eprintln!("warning: {held}; deleting it anyway (--force)");
-        }
-        match o.result {
-            Ok(row) => rows.push(row),
-            Err(e) => codes.push(exit::report(&o.what, &e)),
-        }
-    }
+    let mut codes = Vec::new();
+    let failed = |what: &str, e| codes.push(exit::report(what, &e));
+    let rows = remove_images(&Session::new(&settings), &refs, opts, failed).await;
     super::output::print_results(&a.out, &rows, |r| Some(human(r, a.dry_run)))?;
     exit::summarize(&codes, a.images.len())
 }
