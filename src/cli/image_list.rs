@@ -181,4 +181,33 @@ mod tests {
         assert_eq!(tags_cell(&refs, true).matches(", ").count(), 1999);
         assert_eq!(tags_cell(&refs[..3], false), "t1, t2, t3");
     }
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        use crate::app::walk::{ImageInfo, TaggedImage};
+        use crate::cli::output::{keys_of, to_json};
+        let i = TaggedImage {
+            repo: "ns/app".into(),
+            tag: "v1".into(),
+            digest: Some(format!("sha256:{}", "a".repeat(64))),
+            media_type: Some(media::OCI_MANIFEST.into()),
+            info: Some(ImageInfo {
+                media_type: media::OCI_MANIFEST.into(),
+                size: 42,
+                created: Some(7),
+                children: Vec::new(),
+            }),
+        };
+        let list = list_rows("h:5000", std::slice::from_ref(&i));
+        assert_eq!(keys_of(&list[0]), TagRow::FIELDS);
+        let digests = digest_rows("h:5000", &[i]);
+        assert_eq!(keys_of(&digests[0]), DigestRow::FIELDS);
+        let json = to_json(&digests, false);
+        let want = format!(
+            r#"[{{"Repository":"h:5000/ns/app","Digest":"sha256:{}","Tags":["v1"],"Namespace":"ns","Created":7,"Size":42,"ManifestType":"{}"}}]"#,
+            "a".repeat(64),
+            media::OCI_MANIFEST
+        );
+        assert_eq!(json, want);
+    }
 }
