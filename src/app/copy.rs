@@ -121,14 +121,16 @@ async fn repos(session: &Session, req: &CopyRequest<'_>) -> anyhow::Result<(Repo
 
 /// Copy one image: to the destination's tag (default: the source's, else `latest`), to its
 /// digest only, or converted to OCI; with referrers unless asked not to. A missing source is
-/// explained (closest tags).
+/// explained (closest tags). The transfer options are made once the registry clients are
+/// ready (a progress display starts drawing when it is made).
 pub async fn image(
     session: &Session,
     req: &CopyRequest<'_>,
-    opts: &Options,
+    opts: impl FnOnce() -> Options,
 ) -> anyhow::Result<Report> {
     let (src, dst) = (req.src, req.dst);
     let (source, dest) = repos(session, req).await?;
+    let opts = &opts();
     let tag = (dst.tag.clone().or(src.tag.clone())).unwrap_or_else(|| "latest".into());
     let reference = src.manifest_ref();
     let no_referrers = req.no_referrers;
@@ -150,13 +152,14 @@ pub async fn image(
 }
 
 /// Copy every tag of the source repository ([`all_tags`]); each report names its destination
-/// `HOST/REPO:TAG@sha256:…`.
+/// `HOST/REPO:TAG@sha256:…`. The transfer options are made as [`image`] makes them.
 pub async fn repository(
     session: &Session,
     req: &CopyRequest<'_>,
-    opts: &Options,
+    opts: impl FnOnce() -> Options,
 ) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
     let (source, dest) = repos(session, req).await?;
+    let opts = &opts();
     let mut results = all_tags(&source, &dest, opts, req.no_referrers)
         .await
         .with_context(|| format!("cannot list the tags of {}", req.src))?;

@@ -15,6 +15,7 @@ pub mod layer;
 pub mod login;
 pub mod mutate;
 pub mod pull;
+pub mod push;
 pub mod referrers;
 pub mod removal;
 pub mod remove;

@@ -25,14 +25,16 @@ pub struct Pulled {
     pub writing: FinalWrite,
 }
 
-/// Pull `src` into `dst`.
+/// Pull `src` into `dst`. The transfer options are made once the registry client is ready
+/// (a progress display starts drawing when it is made).
 pub async fn pull(
     session: &Session,
     src: &Reference,
     dst: &LocalRef,
-    mut opts: Options,
+    opts: impl FnOnce() -> Options,
 ) -> anyhow::Result<Pulled> {
     let reg = session.get(&src.registry).await?;
+    let mut opts = opts();
     if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
         // A docker-archive holds one platform: take linux/amd64, else the index's first.
         let scopes = [Scope::pull(&src.repository)];

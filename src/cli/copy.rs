@@ -112,13 +112,13 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         no_referrers: a.no_referrers,
         as_oci: a.format == Some(ManifestFormat::Oci),
     };
-    let opts = a.t.options();
+    let opts = || a.t.options();
     if !a.all_tags {
-        let r = crate::app::copy::image(&session, &req, &opts).await?;
+        let r = crate::app::copy::image(&session, &req, opts).await?;
         a.t.print(std::slice::from_ref(&r));
         return Ok(kept(&r.referrers_kept));
     }
-    let results = crate::app::copy::repository(&session, &req, &opts).await?;
+    let results = crate::app::copy::repository(&session, &req, opts).await?;
     let (mut reports, mut codes) = (Vec::new(), Vec::new());
     let total = results.len();
     for (t, r) in results {

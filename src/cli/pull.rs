@@ -45,7 +45,7 @@ pub async fn run(settings: Settings, a: PullArgs) -> anyhow::Result<ExitCode> {
     let src = Reference::parse(&a.src, &settings.registry)?;
     let dst = LocalRef::parse(&a.dst, true).with_context(|| format!("cannot pull to {}", a.dst))?;
     let pulled =
-        crate::app::pull::pull(&Session::new(&settings), &src, &dst, a.t.options()).await?;
+        crate::app::pull::pull(&Session::new(&settings), &src, &dst, || a.t.options()).await?;
     if pulled.interrupted {
         // Too late to abandon: the destination holds the image; exit 0 says so too.
         let what = if dst.kind == Kind::OciDir {
