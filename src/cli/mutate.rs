@@ -99,8 +99,7 @@ impl CommonArgs {
         dst: &str,
         mut e: Edit,
     ) -> anyhow::Result<(Reference, Reference, Edit)> {
-        self.out
-            .check(&["Reference", "Digest", "MediaType", "Platforms", "Layers"])?;
+        self.out.check(Mutated::FIELDS)?;
         let base = Reference::parse(base, &settings.registry)?;
         let dst = Reference::parse(dst, &settings.registry)?;
         e.created = self
@@ -122,8 +121,24 @@ impl CommonArgs {
     }
 
     pub fn print(&self, dst: &Reference, m: &Mutated) -> anyhow::Result<ExitCode> {
-        let v = serde_json::to_value(m)?;
-        super::output::print_one(&self.out, &v, || dst.with_digest(&m.digest))?;
+        super::output::print_one(&self.out, m, || dst.with_digest(&m.digest))?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let m = Mutated {
+            reference: "h/ns/app:2".into(),
+            digest: "sha256:d".into(),
+            media_type: "m".into(),
+            platforms: vec!["linux/amd64".into()],
+            layers: Vec::new(),
+        };
+        assert_eq!(crate::cli::output::keys_of(&m), Mutated::FIELDS);
     }
 }
