@@ -102,32 +102,15 @@ fn print(a: &ImageListArgs, by_digest: bool, l: &Listing) -> anyhow::Result<()> 
             &header(a, "Tags"),
             |r| {
                 let tags: Vec<&str> = r.tags.iter().map(String::as_str).collect();
-                let mut cells = vec![r.repository.clone(), tags_cell(&tags, a.no_trunc)];
-                cells.extend(facts(
-                    a,
-                    l,
-                    &r.digest,
-                    &r.namespace,
-                    r.created,
-                    r.size,
-                    &r.manifest_type,
-                ));
-                cells
+                let first = [r.repository.clone(), tags_cell(&tags, a.no_trunc)];
+                let f = (r.namespace.as_str(), r.created, r.size, &r.manifest_type);
+                cells(a, l, first, &r.digest, f)
             },
         )?,
         (false, false) => print_rows(&a.out, &list_rows(host, images), &header(a, "Tag"), |r| {
-            let mut cells = vec![r.repository.clone(), r.tag.clone()];
-            let d = r.digest.as_deref().unwrap_or("");
-            cells.extend(facts(
-                a,
-                l,
-                d,
-                &r.namespace,
-                r.created,
-                r.size,
-                &r.manifest_type,
-            ));
-            cells
+            let first = [r.repository.clone(), r.tag.clone()];
+            let f = (r.namespace.as_str(), r.created, r.size, &r.manifest_type);
+            cells(a, l, first, r.digest.as_deref().unwrap_or(""), f)
         })?,
     }
     Ok(())
@@ -141,28 +124,30 @@ fn header(a: &ImageListArgs, tags: &'static str) -> Vec<&'static str> {
     header
 }
 
-/// The cells after the first two (name and tags), the same for both commands.
-fn facts(
+/// A row's cells: its first two (name, tags), then the facts both commands show (namespace,
+/// created, size, manifest type).
+fn cells(
     a: &ImageListArgs,
     l: &Listing,
+    first: [String; 2],
     d: &str,
-    ns: &str,
-    created: Option<i64>,
-    size: Option<u64>,
-    mt: &Option<String>,
+    (ns, created, size, mt): (&str, Option<i64>, Option<u64>, &Option<String>),
 ) -> Vec<String> {
-    let mut cells = vec![
-        if l.placeholders.contains(d) {
-            PLACEHOLDER_CELL.to_string()
-        } else if a.no_trunc {
-            d.to_string()
-        } else {
-            digest::short(d).to_string()
-        },
+    let digest = if l.placeholders.contains(d) {
+        PLACEHOLDER_CELL.to_string()
+    } else if a.no_trunc {
+        d.to_string()
+    } else {
+        digest::short(d).to_string()
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let mut cells = Vec::from(first);
+    cells.extend([
+        digest,
         ns.to_string(),
-        relative_time(created, jiff::Timestamp::now().as_second()),
+        relative_time(created, now),
         human_size(size.unwrap_or(0)),
-    ];
+    ]);
     if a.show_type {
         cells.push(media::short_name(mt.as_deref().unwrap_or("")).to_string());
     }
