@@ -5,11 +5,12 @@
 use anyhow::Context;
 
 use super::Session;
-use crate::client::Scope;
+use crate::client::{Registry, Scope};
 use crate::engine::{self, Options, Repo, Report};
 use crate::interrupt::FinalWrite;
 use crate::local::writer::LayoutWriter;
 use crate::local::{Kind, LocalRef};
+use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
 
 /// A pulled image.
@@ -25,6 +26,26 @@ pub struct Pulled {
     pub writing: FinalWrite,
 }
 
+/// The platform a docker-archive (one platform) takes of an index: linux/amd64, else the
+/// index's first; None for an image.
+async fn index_platform(reg: &Registry, src: &Reference) -> anyhow::Result<Option<Platform>> {
+    let scopes = [Scope::pull(&src.repository)];
+    let top = match reg
+        .get_manifest(&src.repository, &src.manifest_ref(), &scopes)
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            let e = super::explain_missing(reg, src, e).await;
+            return Err(e.context(format!("cannot pull {src}")));
+        }
+    };
+    if !top.is_index() {
+        return Ok(None);
+    }
+    Ok(top.parse()?.pick_platform(None).and_then(|(_, p)| p))
+}
+
 /// Pull `src` into `dst`. The transfer options are made once the registry client is ready
 /// (a progress display starts drawing when it is made).
 pub async fn pull(
@@ -36,21 +57,7 @@ pub async fn pull(
     let reg = session.get(&src.registry).await?;
     let mut opts = opts();
     if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
-        // A docker-archive holds one platform: take linux/amd64, else the index's first.
-        let scopes = [Scope::pull(&src.repository)];
-        let top = match reg
-            .get_manifest(&src.repository, &src.manifest_ref(), &scopes)
-            .await
-        {
-            Ok(m) => m,
-            Err(e) => {
-                let e = super::explain_missing(&reg, src, e).await;
-                return Err(e.context(format!("cannot pull {src}")));
-            }
-        };
-        if top.is_index() {
-            opts.platform = top.parse()?.pick_platform(None).and_then(|(_, p)| p);
-        }
+        opts.platform = index_platform(&reg, src).await?;
     }
     let tag = match dst.kind {
         Kind::DockerArchive => dst.tag.clone().unwrap_or_else(|| {
