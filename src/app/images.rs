@@ -1,6 +1,7 @@
-//! Listing images (`image-list`, `image-digests`): one walk of the registry as deep as the
-//! output needs, its typed rows (one per tag, or one per digest with its tags), and which
-//! listed digests are cr placeholders left by an interrupted untag.
+//! Listing a registry: its repositories (`repo-list`; a catalog the registry does not serve
+//! explained), and its images (`image-list`, `image-digests`): one walk as deep as the output
+//! needs, typed rows (one per tag, or one per digest with its tags), and which listed digests
+//! are cr placeholders left by an interrupted untag.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -42,13 +43,42 @@ pub async fn list(session: &Session, registry: &str, req: &ListRequest) -> anyho
     if !req.all_tags {
         inv = inv.skipping(super::referrers::is_referrer_tag);
     }
-    let restrict = req
-        .restrict
-        .as_deref()
-        .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
+    let repos = repositories_of(&reg, &inv, req.restrict.as_deref(), "images").await?;
+    let (images, problems) = inv.tagged_images(&repos, req.depth).await;
+    let placeholders = placeholders(&reg, &images).await;
+    Ok(Listing {
+        host: reg.name.clone(),
+        images,
+        placeholders,
+        problems,
+    })
+}
+
+/// The repositories of `registry` under `restrict` (`repo-list`), with the registry's name.
+pub async fn repositories(
+    session: &Session,
+    registry: &str,
+    restrict: Option<&str>,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let reg = session.get(registry).await?;
+    let inv = Inventory::new(reg.clone());
+    let repos = repositories_of(&reg, &inv, restrict, "repositories").await?;
+    Ok((reg.name.clone(), repos))
+}
+
+/// The repositories under `restrict` (NS or NS/REPO; a leading HOST/ is dropped), listed by
+/// `inv`: a catalog the registry does not serve is explained (`what`: what was listed), a
+/// restriction that matches nothing is noted.
+async fn repositories_of(
+    reg: &Registry,
+    inv: &Inventory,
+    restrict: Option<&str>,
+    what: &str,
+) -> anyhow::Result<Vec<String>> {
+    let restrict = restrict.map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
     let repos = match inv.repositories(restrict.as_deref()).await {
         Ok(r) => r,
-        Err(e) => return Err(catalog_error(&reg, e, "images").await),
+        Err(e) => return Err(catalog_error(reg, e, what).await),
     };
     if repos.is_empty() {
         if let Some(r) = &restrict {
@@ -58,14 +88,7 @@ pub async fn list(session: &Session, registry: &str, req: &ListRequest) -> anyho
             ));
         }
     }
-    let (images, problems) = inv.tagged_images(&repos, req.depth).await;
-    let placeholders = placeholders(&reg, &images).await;
-    Ok(Listing {
-        host: reg.name.clone(),
-        images,
-        placeholders,
-        problems,
-    })
+    Ok(repos)
 }
 
 /// What a listing needs fetched: names for `quiet` (digests for image-digests), what the
