@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::copy::TransferArgs;
 use super::push::has_local_prefix;
+use super::transfer::TransferArgs;
 use crate::app::Session;
 use crate::config::Settings;
 use crate::local::{Kind, LocalRef};

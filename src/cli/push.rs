@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use super::copy::TransferArgs;
 use super::exit::usage;
+use super::transfer::TransferArgs;
 use crate::app::push::PushRequest;
 use crate::app::Session;
 use crate::config::Settings;
