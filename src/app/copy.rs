@@ -1,15 +1,18 @@
-//! Copy of a whole repository: every tag of the source (names outside the grammar were
-//! dropped with a warning by the tag list), each through the one transfer engine with its
-//! referrers (their own `sha256-…` tags travel with their subjects), going on past a failing
-//! tag.
+//! Copy between registries: one image (to a tag, to a digest only, or converted to OCI), or a
+//! whole repository: every tag of the source (names outside the grammar were dropped with a
+//! warning by the tag list), each through the one transfer engine with its referrers (their
+//! own `sha256-…` tags travel with their subjects), going on past a failing tag.
 
 use std::collections::HashSet;
 
+use anyhow::Context;
+
 use super::referrers::is_referrer_tag;
 use super::walk::Inventory;
+use super::Session;
 use crate::engine::{self, Options, Repo, Report, TransferError};
 use crate::oci::name::Tag;
-use crate::oci::reference::ManifestRef;
+use crate::oci::reference::{ManifestRef, Reference};
 
 /// Copy every tag of `src`'s repository to `dst` (with referrers unless `no_referrers`); one
 /// result per tag, in natural order.
@@ -88,4 +91,87 @@ async fn with_referrers(
         r.referrers_kept = copied.kept;
     }
     Ok(r)
+}
+
+/// A copy from one registry image (or repository) to another.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyRequest<'a> {
+    pub src: &'a Reference,
+    /// By tag (default: the source's, else `latest`), or by digest only (the source's).
+    pub dst: &'a Reference,
+    /// Leave the referrers (signatures, SBOMs, attestations) behind.
+    pub no_referrers: bool,
+    /// Convert Docker-format manifests to OCI (the digest changes; no referrers).
+    pub as_oci: bool,
+}
+
+/// The source and destination repositories of `req`, with one client per host.
+async fn repos(session: &Session, req: &CopyRequest<'_>) -> anyhow::Result<(Repo, Repo)> {
+    let (s, d) = (req.src, req.dst);
+    let (sreg, dreg) = (
+        session.get(&s.registry).await?,
+        session.get(&d.registry).await?,
+    );
+    Ok((
+        Repo {
+            reg: sreg,
+            repo: s.repository.to_string(),
+        },
+        Repo {
+            reg: dreg,
+            repo: d.repository.to_string(),
+        },
+    ))
+}
+
+/// Copy one image: to the destination's tag (default: the source's, else `latest`), to its
+/// digest only, or converted to OCI; with referrers unless asked not to. A missing source is
+/// explained (closest tags). The transfer options are made once the registry clients are
+/// ready (a progress display starts drawing when it is made).
+pub async fn image(
+    session: &Session,
+    req: &CopyRequest<'_>,
+    opts: impl FnOnce() -> Options,
+) -> anyhow::Result<Report> {
+    let (src, dst) = (req.src, req.dst);
+    let (source, dest) = repos(session, req).await?;
+    let opts = &opts();
+    let tag = (dst.tag.clone().or(src.tag.clone())).unwrap_or_else(Tag::latest);
+    let reference = src.manifest_ref();
+    let no_referrers = req.no_referrers;
+    let copied = match (&dst.digest, req.as_oci) {
+        (Some(d), _) => one_to_digest(&source, &reference, &dest, d, opts, no_referrers).await,
+        (None, true) => {
+            let tags = [tag.clone()];
+            engine::transfer_as_oci(&source, &reference, &dest, &tags, opts).await
+        }
+        (None, false) => one(&source, &reference, &dest, &tag, opts, no_referrers).await,
+    };
+    match copied {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            let e = super::explain_transfer(&source.reg, src, e).await;
+            Err(e.context(format!("cannot copy {src} to {dst}")))
+        }
+    }
+}
+
+/// Copy every tag of the source repository ([`all_tags`]); each report names its destination
+/// `HOST/REPO:TAG@sha256:…`. The transfer options are made as [`image`] makes them.
+pub async fn repository(
+    session: &Session,
+    req: &CopyRequest<'_>,
+    opts: impl FnOnce() -> Options,
+) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
+    let (source, dest) = repos(session, req).await?;
+    let opts = &opts();
+    let mut results = all_tags(&source, &dest, opts, req.no_referrers)
+        .await
+        .with_context(|| format!("cannot list the tags of {}", req.src))?;
+    for (t, r) in &mut results {
+        if let Ok(r) = r {
+            r.reference = format!("{}:{t}@{}", req.dst.repo_name(), r.digest);
+        }
+    }
+    Ok(results)
 }

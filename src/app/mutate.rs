@@ -40,6 +40,11 @@ pub struct Mutated {
     pub layers: Vec<NewLayer>,
 }
 
+impl Mutated {
+    /// The keys of the result, in order (the `--format` fields).
+    pub const FIELDS: &[&str] = &["Reference", "Digest", "MediaType", "Platforms", "Layers"];
+}
+
 /// A layer added by `append`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -5,6 +5,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use anyhow::Context;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -182,6 +183,40 @@ pub async fn all(
         }
     }
     Ok(out)
+}
+
+/// What refers to the image `r` (found through the referrers API, the fallback tag schema and
+/// cosign's tags, recursively; for an index also what refers to its manifests), only of
+/// `artifact_type` when given. A missing image is explained (closest tags).
+pub async fn discover(
+    session: &super::Session,
+    r: &crate::oci::reference::Reference,
+    artifact_type: Option<&str>,
+) -> anyhow::Result<Vec<Referrer>> {
+    let reg = session.get(&r.registry).await?;
+    let repo = &r.repository;
+    let scopes = [Scope::pull(repo)];
+    let subject = match reg.get_manifest(repo, &r.manifest_ref(), &scopes).await {
+        Ok(m) => m.digest,
+        Err(e) => {
+            let e = super::explain_missing(&reg, r, e).await;
+            return Err(e.context(format!("cannot list the referrers of {r}")));
+        }
+    };
+    let tags: HashSet<String> = reg
+        .tags(repo)
+        .await
+        .with_context(|| format!("cannot list the tags of {}", r.repo_name()))?
+        .into_iter()
+        .collect();
+    let roots = subjects(&reg, repo, &subject).await;
+    let mut found = all(&reg, repo, roots, Some(&tags))
+        .await
+        .with_context(|| format!("cannot list the referrers of {r}"))?;
+    if let Some(t) = artifact_type {
+        found.retain(|x| x.artifact_type == t);
+    }
+    Ok(found)
 }
 
 /// A destination cosign tag that differs from the source's: kept (a signature added at the

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use serde::{Serialize, Serializer};
 
 use super::critical;
 use crate::client::capabilities::Learnt;
@@ -34,6 +35,59 @@ impl std::fmt::Display for Method {
             Method::Placeholder => "placeholder",
             Method::FinishedInterrupted => "finished interrupted untag",
         })
+    }
+}
+
+/// The result for one image: the `-o json` object and `--format` row. An untagged image has
+/// Digest and Method; a failed one has Error instead.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagRow {
+    pub image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    pub untagged: bool,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "method_text"
+    )]
+    pub method: Option<Method>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl UntagRow {
+    /// The keys a row may have, in order.
+    pub const FIELDS: &[&str] = &["Image", "Digest", "Untagged", "Method", "Error"];
+
+    /// The row of an image whose tag went (it pointed at `digest`).
+    pub fn untagged(r: &Reference, digest: Digest, method: Method) -> Self {
+        UntagRow {
+            image: r.to_string(),
+            digest: Some(digest),
+            untagged: true,
+            method: Some(method),
+            error: None,
+        }
+    }
+
+    /// The row of an image that failed, with the whole error chain.
+    pub fn failed(r: &Reference, error: String) -> Self {
+        UntagRow {
+            image: r.to_string(),
+            digest: None,
+            untagged: false,
+            method: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// A method as its words (`tag deletion`, `placeholder`, …).
+fn method_text<S: Serializer>(m: &Option<Method>, s: S) -> Result<S::Ok, S::Error> {
+    match m {
+        Some(m) => s.collect_str(m),
+        None => s.serialize_none(),
     }
 }
 

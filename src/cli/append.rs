@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::exit::bad_input;
 use super::exit::usage;
-use super::mutate::{bad_input, CommonArgs};
+use super::mutate::CommonArgs;
 use crate::app::edit::Edit;
 use crate::app::Session;
 use crate::config::Settings;

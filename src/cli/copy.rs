@@ -1,61 +1,13 @@
-//! `cr copy SRC DST`: registry to registry (one image, or `--all-tags` for a repository), and
-//! the transfer flags shared with push and pull.
+//! `cr copy SRC DST`: registry to registry (one image, or `--all-tags` for a repository).
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::exit::{self, usage};
-use super::output::{emit_json, emit_line};
+use super::transfer::{kept, TransferArgs};
+use crate::app::copy::CopyRequest;
 use crate::app::Session;
 use crate::config::Settings;
-use crate::engine::{self, Options, Repo, Report};
-use crate::oci::name::Tag;
-use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct TransferArgs {
-    /// Blobs streamed at once (1-64).
-    #[arg(long, short = 'j', default_value_t = engine::DEFAULT_JOBS, value_name = "N",
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
-    pub jobs: usize,
-    /// Only this platform of a multi-platform image (default: all platforms).
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
-    pub platform: Option<Platform>,
-    /// No progress on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Output: table (the reference line, default) or json.
-    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
-    pub output: Option<super::output::OutputKind>,
-}
-
-impl TransferArgs {
-    pub fn options(&self) -> Options {
-        Options {
-            jobs: self.jobs.max(1),
-            platform: self.platform.clone(),
-            progress: super::progress::reporter(self.quiet),
-            placed: None,
-        }
-    }
-
-    /// Print a result: `HOST/REPO@sha256:…` or its JSON report.
-    pub fn print(&self, reports: &[Report]) {
-        if self.output == Some(super::output::OutputKind::Json) {
-            if reports.len() == 1 {
-                emit_json(&reports[0]);
-            } else {
-                emit_json(&reports);
-            }
-        } else {
-            for r in reports {
-                emit_line(&r.reference);
-            }
-        }
-    }
-}
 
 /// `--format`: the manifest format written at the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,64 +59,26 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
             "give repositories without tags: cr copy --all-tags SRC_REPO DST_REPO",
         ));
     }
-    let clients = Session::new(&settings);
-    let (sreg, dreg) = (
-        clients.get(&src.registry).await?,
-        clients.get(&dst.registry).await?,
-    );
-    let source = Repo {
-        reg: sreg.clone(),
-        repo: src.repository.to_string(),
+    let session = Session::new(&settings);
+    let req = CopyRequest {
+        src: &src,
+        dst: &dst,
+        no_referrers: a.no_referrers,
+        as_oci: a.format == Some(ManifestFormat::Oci),
     };
-    let dest = Repo {
-        reg: dreg,
-        repo: dst.repository.to_string(),
-    };
-    let opts = a.t.options();
+    let opts = || a.t.options();
     if !a.all_tags {
-        let tag = dst
-            .tag
-            .clone()
-            .or(src.tag.clone())
-            .unwrap_or_else(Tag::latest);
-        let reference = src.manifest_ref();
-        let tags = [tag.clone()];
-        let copied = match (&dst.digest, a.format) {
-            (Some(d), _) => {
-                let one = crate::app::copy::one_to_digest;
-                one(&source, &reference, &dest, d, &opts, a.no_referrers).await
-            }
-            (None, Some(ManifestFormat::Oci)) => {
-                engine::transfer_as_oci(&source, &reference, &dest, &tags, &opts).await
-            }
-            (None, None) => {
-                let one = crate::app::copy::one;
-                one(&source, &reference, &dest, &tag, &opts, a.no_referrers).await
-            }
-        };
-        let r = match copied {
-            Ok(r) => r,
-            Err(e) => {
-                let e = crate::app::explain_transfer(&sreg, &src, e).await;
-                return Err(e.context(format!("cannot copy {src} to {dst}")));
-            }
-        };
+        let r = crate::app::copy::image(&session, &req, opts).await?;
         a.t.print(std::slice::from_ref(&r));
         return Ok(kept(&r.referrers_kept));
     }
-    let results = crate::app::copy::all_tags(&source, &dest, &opts, a.no_referrers)
-        .await
-        .with_context(|| format!("cannot list the tags of {src}"))?;
-    let mut reports = Vec::new();
-    let mut codes = Vec::new();
+    let results = crate::app::copy::repository(&session, &req, opts).await?;
+    let (mut reports, mut codes) = (Vec::new(), Vec::new());
     let total = results.len();
     for (t, r) in results {
         match r {
             // One line per tag: HOST/REPO:TAG@sha256:…
-            Ok(mut r) => {
-                r.reference = format!("{}:{t}@{}", dst.repo_name(), r.digest);
-                reports.push(r)
-            }
+            Ok(r) => reports.push(r),
             Err(e) => codes.push(exit::report(
                 &format!("{}:{t}", src.repo_name()),
                 &anyhow::Error::new(e),
@@ -180,22 +94,4 @@ pub async fn run(settings: Settings, a: CopyArgs) -> anyhow::Result<ExitCode> {
         return Ok(kept(&kept_any));
     }
     exit::summarize(&codes, total)
-}
-
-/// Report the destination cosign tags kept (they differ from the source's): exit 5 when any.
-pub fn kept(kept: &[crate::app::referrers::Kept]) -> ExitCode {
-    for k in kept {
-        eprintln!(
-            "{}",
-            crate::text::escape(&format!(
-                "error: {}",
-                k.message("delete it at the destination to take the source's")
-            ))
-        );
-    }
-    if kept.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(exit::PARTIAL)
-    }
 }

@@ -30,6 +30,40 @@ pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Err
     .into()
 }
 
+/// Bad input as a usage error (exit 2).
+pub fn usage_of(b: crate::app::edit::BadInput) -> anyhow::Error {
+    UsageError {
+        message: b.message,
+        hint: Some(b.hint),
+    }
+    .into()
+}
+
+/// A failure caused by bad input (a name, a value, a layer path) as a usage error (exit 2);
+/// others as they are.
+pub fn bad_input(e: anyhow::Error) -> anyhow::Error {
+    let e = match e.downcast::<crate::app::edit::BadInput>() {
+        Ok(b) => return usage_of(b),
+        Err(e) => e,
+    };
+    use crate::app::layer::LayerError;
+    match e.downcast_ref::<LayerError>() {
+        Some(
+            l @ (LayerError::Missing { .. }
+            | LayerError::NotTar { .. }
+            | LayerError::UnsafeEntry { .. }),
+        ) => UsageError {
+            message: l.to_string(),
+            hint: Some(
+                "a layer is a directory, a tar or a .tar.gz whose entries stay below its root"
+                    .into(),
+            ),
+        }
+        .into(),
+        _ => e,
+    }
+}
+
 /// A multi-image command where some images failed (each was already reported).
 #[derive(Debug, thiserror::Error)]
 #[error("{failed} of {total} images failed")]

@@ -98,7 +98,7 @@ pub async fn run(settings: Settings, a: ImageTagArgs) -> anyhow::Result<ExitCode
         referrers_kept: &t.referrers_kept,
     };
     super::output::print_one(&a.out, &row, || format!("{dst}@{}", t.digest))?;
-    Ok(super::copy::kept(&t.referrers_kept))
+    Ok(super::transfer::kept(&t.referrers_kept))
 }
 
 #[cfg(test)]

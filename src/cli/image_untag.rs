@@ -5,14 +5,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde::{Serialize, Serializer};
 
 use super::exit::{self, usage};
 use super::multi;
 use super::output::OutputArgs;
-use crate::app::untag::{untag, Method};
+use crate::app::untag::{untag, Method, UntagRow};
 use crate::config::Settings;
-use crate::oci::digest::Digest;
 use crate::oci::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -24,48 +22,17 @@ pub struct ImageUntagArgs {
     pub out: OutputArgs,
 }
 
-/// The result for one image: the `-o json` object and `--format` row. An untagged image has
-/// Digest and Method; a failed one has Error instead.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UntagRow {
-    pub image: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<Digest>,
-    pub untagged: bool,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "method_text"
-    )]
-    pub method: Option<Method>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-impl UntagRow {
-    /// The keys a row may have, in order.
-    pub const FIELDS: &[&str] = &["Image", "Digest", "Untagged", "Method", "Error"];
-
-    /// The line for people (none for a failure: its error was said already).
-    fn human(&self) -> Option<String> {
-        let (Some(digest), Some(method)) = (&self.digest, self.method) else {
-            return None;
-        };
-        let image = &self.image;
-        Some(if method == Method::FinishedInterrupted {
-            format!("Untagged {image}: finished an untag that was interrupted (the tag was on placeholder {digest})")
-        } else {
-            format!("Untagged {image} (was {digest})")
-        })
-    }
-}
-
-/// A method as its words (`tag deletion`, `placeholder`, …).
-fn method_text<S: Serializer>(m: &Option<Method>, s: S) -> Result<S::Ok, S::Error> {
-    match m {
-        Some(m) => s.collect_str(m),
-        None => s.serialize_none(),
-    }
+/// The line for people (none for a failure: its error was said already).
+fn human(row: &UntagRow) -> Option<String> {
+    let (Some(digest), Some(method)) = (&row.digest, row.method) else {
+        return None;
+    };
+    let image = &row.image;
+    Some(if method == Method::FinishedInterrupted {
+        format!("Untagged {image}: finished an untag that was interrupted (the tag was on placeholder {digest})")
+    } else {
+        format!("Untagged {image} (was {digest})")
+    })
 }
 
 pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCode> {
@@ -94,23 +61,11 @@ pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCo
         .iter()
         .zip(results)
         .map(|((_, r), res)| match res {
-            Ok((digest, method)) => UntagRow {
-                image: r.to_string(),
-                digest: Some(digest),
-                untagged: true,
-                method: Some(method),
-                error: None,
-            },
-            Err(f) => UntagRow {
-                image: r.to_string(),
-                digest: None,
-                untagged: false,
-                method: None,
-                error: Some(f.message),
-            },
+            Ok((digest, method)) => UntagRow::untagged(r, digest, method),
+            Err(f) => UntagRow::failed(r, f.message),
         })
         .collect();
-    super::output::print_results(&a.out, &results, UntagRow::human)?;
+    super::output::print_results(&a.out, &results, human)?;
     exit::summarize(&codes, a.images.len())
 }
 
@@ -123,7 +78,7 @@ mod tests {
     fn row_keys_are_the_format_fields() {
         let done = UntagRow {
             image: "h/ns/r:v1".into(),
-            digest: Some(Digest::fake("sha256:d")),
+            digest: Some(crate::oci::digest::Digest::fake("sha256:d")),
             untagged: true,
             method: Some(Method::FinishedInterrupted),
             error: None,
@@ -145,7 +100,7 @@ mod tests {
             to_json(&[&done, &failed], false),
             r#"[{"Image":"h/ns/r:v1","Digest":"sha256:d","Untagged":true,"Method":"finished interrupted untag"},{"Image":"h/ns/r:v2","Untagged":false,"Error":"cannot untag h/ns/r:v2: denied"}]"#
         );
-        assert!(failed.human().is_none());
-        assert!(done.human().unwrap().contains("finished an untag"));
+        assert!(human(&failed).is_none());
+        assert!(human(&done).unwrap().contains("finished an untag"));
     }
 }

@@ -58,6 +58,35 @@ fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
     Ok(s)
 }
 
+/// The API key of `--apikey KEY|@FILE` (a key on the command line is warned about).
+fn api_key(k: &str) -> anyhow::Result<String> {
+    let key = match k.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| {
+                usage(
+                    format!("cannot read the API key from {path}: {e}"),
+                    "--apikey @FILE names a file holding the key",
+                )
+            })?
+            .trim()
+            .to_string(),
+        None => {
+            // Every process on the machine can read a command line (ps, /proc).
+            eprintln!(
+                "warning: an API key given on the command line is visible to every process on this machine; use --apikey @FILE, --password-stdin or CR_APIKEY"
+            );
+            k.to_string()
+        }
+    };
+    if key.is_empty() {
+        return Err(usage(
+            "the API key is empty",
+            "pass --apikey KEY or --apikey @FILE",
+        ));
+    }
+    Ok(key)
+}
+
 /// The credentials the user gave, in order of precedence.
 async fn gather(session: &Session, a: &LoginArgs, host: &str) -> anyhow::Result<Credential> {
     if a.password.is_some() {
@@ -67,31 +96,7 @@ async fn gather(session: &Session, a: &LoginArgs, host: &str) -> anyhow::Result<
         ));
     }
     if let Some(k) = &a.apikey {
-        let key = match k.strip_prefix('@') {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| {
-                    usage(
-                        format!("cannot read the API key from {path}: {e}"),
-                        "--apikey @FILE names a file holding the key",
-                    )
-                })?
-                .trim()
-                .to_string(),
-            None => {
-                // Every process on the machine can read a command line (ps, /proc).
-                eprintln!(
-                    "warning: an API key given on the command line is visible to every process on this machine; use --apikey @FILE, --password-stdin or CR_APIKEY"
-                );
-                k.clone()
-            }
-        };
-        if key.is_empty() {
-            return Err(usage(
-                "the API key is empty",
-                "pass --apikey KEY or --apikey @FILE",
-            ));
-        }
-        return Ok(Credential::api_key(&key, CredentialSource::Flags));
+        return Ok(Credential::api_key(&api_key(k)?, CredentialSource::Flags));
     }
     if a.password_stdin {
         let user = a.username.clone().ok_or_else(|| {
@@ -139,18 +144,7 @@ pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode>
     let host = target(&settings, a.registry.as_deref())?;
     let session = Session::new(&settings);
     let cred = gather(&session, &a, &host).await?;
-    let reg = session.with_credential(&host, cred.clone()).await?;
-    let needs_auth = reg
-        .prove_login()
-        .await
-        .with_context(|| format!("login to {host} failed: the registry refused the credentials of user {:?}; nothing was stored", cred.username))?;
-    if !needs_auth {
-        eprintln!("note: {host} does not ask for authentication; storing the login anyway");
-    }
-    let stored = session
-        .store(&host, cred)
-        .await
-        .with_context(|| format!("storing the login for {host}"))?;
+    let stored = crate::app::login::login(&session, &host, cred).await?;
     match stored {
         Stored::Keyring => eprintln!("Credentials stored in the OS keyring."),
         Stored::Helper(h) => eprintln!("Credentials stored with docker-credential-{h}."),

@@ -36,6 +36,7 @@ pub(crate) mod retention_run;
 pub(crate) mod sync;
 pub(crate) mod tag_list;
 pub(crate) mod template;
+pub(crate) mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

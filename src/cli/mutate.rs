@@ -3,10 +3,9 @@
 
 use std::process::ExitCode;
 
-use super::exit::UsageError;
+use super::exit::{bad_input, usage_of};
 use super::output::OutputArgs;
-use crate::app::edit::{self, BadInput, Edit};
-use crate::app::layer::LayerError;
+use crate::app::edit::{self, Edit};
 use crate::app::mutate::{Mutated, Request};
 use crate::app::Session;
 use crate::config::Settings;
@@ -100,8 +99,7 @@ impl CommonArgs {
         dst: &str,
         mut e: Edit,
     ) -> anyhow::Result<(Reference, Reference, Edit)> {
-        self.out
-            .check(&["Reference", "Digest", "MediaType", "Platforms", "Layers"])?;
+        self.out.check(Mutated::FIELDS)?;
         let base = Reference::parse(base, &settings.registry)?;
         let dst = Reference::parse(dst, &settings.registry)?;
         e.created = self
@@ -123,41 +121,24 @@ impl CommonArgs {
     }
 
     pub fn print(&self, dst: &Reference, m: &Mutated) -> anyhow::Result<ExitCode> {
-        let v = serde_json::to_value(m)?;
-        super::output::print_one(&self.out, &v, || dst.with_digest(&m.digest))?;
+        super::output::print_one(&self.out, m, || dst.with_digest(&m.digest))?;
         Ok(ExitCode::SUCCESS)
     }
 }
 
-/// Bad input as a usage error (exit 2).
-pub fn usage_of(b: BadInput) -> anyhow::Error {
-    UsageError {
-        message: b.message,
-        hint: Some(b.hint),
-    }
-    .into()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A failure caused by bad input (a name, a value, a layer path) as a usage error (exit 2);
-/// others as they are.
-pub fn bad_input(e: anyhow::Error) -> anyhow::Error {
-    let e = match e.downcast::<BadInput>() {
-        Ok(b) => return usage_of(b),
-        Err(e) => e,
-    };
-    match e.downcast_ref::<LayerError>() {
-        Some(
-            l @ (LayerError::Missing { .. }
-            | LayerError::NotTar { .. }
-            | LayerError::UnsafeEntry { .. }),
-        ) => UsageError {
-            message: l.to_string(),
-            hint: Some(
-                "a layer is a directory, a tar or a .tar.gz whose entries stay below its root"
-                    .into(),
-            ),
-        }
-        .into(),
-        _ => e,
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let m = Mutated {
+            reference: "h/ns/app:2".into(),
+            digest: crate::oci::digest::Digest::fake("sha256:d"),
+            media_type: "m".into(),
+            platforms: vec!["linux/amd64".into()],
+            layers: Vec::new(),
+        };
+        assert_eq!(crate::cli::output::keys_of(&m), Mutated::FIELDS);
     }
 }

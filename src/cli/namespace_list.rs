@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::output::{emit_line, print_rows, OutputArgs};
 use crate::app::walk::Inventory;
 use crate::app::Session;
-use crate::client::{Kind, Registry};
 use crate::config::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -19,39 +18,6 @@ pub struct NamespaceListArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub out: OutputArgs,
-}
-
-/// A failed catalog listing, saying so plainly when the registry does not serve its catalog
-/// to this account (one line, exit 1, pointing at --restrict and tag-list), or when the login
-/// was refused.
-pub async fn catalog_error(
-    reg: &Registry,
-    e: crate::client::RegistryError,
-    what: &str,
-) -> anyhow::Error {
-    if reg.catalog_unavailable(&e).await {
-        let status = match &e {
-            crate::client::RegistryError::Api { status, .. } => *status,
-            _ => 0,
-        };
-        return crate::app::walk::NoCatalog {
-            host: reg.name.clone(),
-            account: reg.account(),
-            status,
-            what: what.to_string(),
-        }
-        .into();
-    }
-    // A 401 is a login the registry did not accept (or none given).
-    let msg = match e.kind() {
-        Kind::Unauthorized => format!(
-            "cannot list the {what} of {}: it did not accept {}",
-            reg.name,
-            reg.account()
-        ),
-        _ => format!("cannot list the {what} of {}", reg.name),
-    };
-    anyhow::Error::new(e).context(msg)
 }
 
 /// A namespace with its repository count: the `-o json` object and `--format` row.
@@ -73,7 +39,7 @@ pub async fn run(settings: Settings, a: NamespaceListArgs) -> anyhow::Result<Exi
     let reg = Session::new(&settings).get(&settings.registry).await?;
     let repos = match Inventory::new(reg.clone()).repositories(None).await {
         Ok(r) => r,
-        Err(e) => return Err(catalog_error(&reg, e, "namespaces").await),
+        Err(e) => return Err(crate::app::images::catalog_error(&reg, e, "namespaces").await),
     };
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in &repos {

@@ -2,18 +2,13 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
-use super::copy::TransferArgs;
 use super::exit::usage;
+use super::transfer::TransferArgs;
+use crate::app::push::PushRequest;
 use crate::app::Session;
 use crate::config::Settings;
-use crate::engine::{self, Repo, Source};
-use crate::local::reader::LocalImage;
 use crate::local::LocalRef;
-use crate::oci::name::Tag;
 use crate::oci::reference::Reference;
-use crate::store::DockerArchive;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compression {
@@ -96,44 +91,14 @@ pub async fn run(settings: Settings, a: PushArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot push {}", a.src))),
     };
-    let img = tokio::task::spawn_blocking(move || LocalImage::open(lref))
-        .await?
-        .with_context(|| format!("cannot push {}", a.src))?;
-    let expected = dst.digest.clone();
-    let tags = match (dst.tag.clone(), &expected) {
-        (_, Some(_)) => Vec::new(),
-        (Some(t), None) => vec![t],
-        (None, None) => vec![img
-            .recorded_tag()
-            .with_context(|| format!("cannot push {}", a.src))?
-            .map(|t| Tag::parse(&t))
-            .transpose()
-            .with_context(|| format!("cannot push {}", a.src))?
-            .unwrap_or_else(Tag::latest)],
+    let req = PushRequest {
+        src: &lref,
+        src_name: &a.src,
+        dst: &dst,
+        gzip: a.compression == Compression::Gzip,
+        as_oci: a.format.is_some(),
     };
-    let reg = Session::new(&settings).get(&dst.registry).await?;
-    let dest = Repo {
-        reg,
-        repo: dst.repository.to_string(),
-    };
-    let opts = a.t.options();
-    let oci = a.format.is_some();
-    let top = crate::oci::reference::ManifestRef::digest(&img.top_digest()?);
-    // A docker archive's uncompressed layers are compressed as they stream (gzip level 1),
-    // remembered between runs with the content cache.
-    let src: Box<dyn Source> = if img.docker.is_some() && a.compression == Compression::Gzip {
-        let remember = dest.reg.cache().is_some();
-        Box::new(DockerArchive::new(img, 1, remember))
-    } else {
-        Box::new(img)
-    };
-    let src = src.as_ref();
-    let report = match (&expected, oci) {
-        (Some(d), _) => engine::transfer_to_digest(src, &top, &dest, d, &opts).await,
-        (None, true) => engine::transfer_as_oci(src, &top, &dest, &tags, &opts).await,
-        (None, false) => engine::transfer(src, &top, &dest, &tags, &opts).await,
-    }
-    .with_context(|| format!("cannot push {} to {dst}", a.src))?;
+    let report = crate::app::push::push(&Session::new(&settings), &req, || a.t.options()).await?;
     a.t.print(&[report]);
     Ok(ExitCode::SUCCESS)
 }

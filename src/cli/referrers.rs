@@ -2,7 +2,6 @@
 //! through the referrers API, the fallback tag schema and cosign's tags, recursively; like
 //! `oras discover`.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,7 +9,6 @@ use anyhow::Context;
 use super::output::{print_rows, OutputArgs};
 use crate::app::referrers;
 use crate::app::Session;
-use crate::client::Scope;
 use crate::config::Settings;
 use crate::oci::digest;
 use crate::oci::reference::Reference;
@@ -29,29 +27,8 @@ pub struct ReferrersArgs {
 pub async fn run(settings: Settings, a: ReferrersArgs) -> anyhow::Result<ExitCode> {
     a.out.check(referrers::Referrer::FIELDS)?;
     let r = Reference::parse(&a.image, &settings.registry)?;
-    let reg = Session::new(&settings).get(&r.registry).await?;
-    let repo = &r.repository;
-    let scopes = [Scope::pull(repo)];
-    let subject = match reg.get_manifest(repo, &r.manifest_ref(), &scopes).await {
-        Ok(m) => m.digest,
-        Err(e) => {
-            let e = crate::app::explain_missing(&reg, &r, e).await;
-            return Err(e.context(format!("cannot list the referrers of {r}")));
-        }
-    };
-    let tags: HashSet<String> = reg
-        .tags(repo)
-        .await
-        .with_context(|| format!("cannot list the tags of {}", r.repo_name()))?
-        .into_iter()
-        .collect();
-    let roots = referrers::subjects(&reg, repo, &subject).await;
-    let mut found = referrers::all(&reg, repo, roots, Some(&tags))
-        .await
-        .with_context(|| format!("cannot list the referrers of {r}"))?;
-    if let Some(t) = &a.artifact_type {
-        found.retain(|x| &x.artifact_type == t);
-    }
+    let session = Session::new(&settings);
+    let found = referrers::discover(&session, &r, a.artifact_type.as_deref()).await?;
     print_rows(
         &a.out,
         &found,

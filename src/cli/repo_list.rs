@@ -7,7 +7,6 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::output::{emit_line, print_rows, OutputArgs};
-use crate::app::walk::Inventory;
 use crate::app::Session;
 use crate::config::Settings;
 
@@ -38,33 +37,20 @@ impl RepoRow {
 
 pub async fn run(settings: Settings, a: RepoListArgs) -> anyhow::Result<ExitCode> {
     a.out.check(RepoRow::FIELDS)?;
-    let reg = Session::new(&settings).get(&settings.registry).await?;
-    let restrict = a
-        .restrict
-        .as_deref()
-        .map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
-    let repos = Inventory::new(reg.clone())
-        .repositories(restrict.as_deref())
-        .await;
-    let repos = match repos {
-        Ok(r) => r,
-        Err(e) => return Err(super::namespace_list::catalog_error(&reg, e, "repositories").await),
-    };
-    if repos.is_empty() {
-        if let Some(r) = &restrict {
-            eprintln!("note: no repository on {} matches --restrict {r}", reg.name);
-        }
-    }
+    let session = Session::new(&settings);
+    let (host, repos) =
+        crate::app::images::repositories(&session, &settings.registry, a.restrict.as_deref())
+            .await?;
     if a.quiet {
         for r in &repos {
-            emit_line(&format!("{}/{r}", reg.name));
+            emit_line(&format!("{host}/{r}"));
         }
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<_> = repos
         .iter()
         .map(|r| RepoRow {
-            repository: format!("{}/{r}", reg.name),
+            repository: format!("{host}/{r}"),
             namespace: r.split('/').next().unwrap_or("").to_string(),
         })
         .collect();

@@ -10,9 +10,7 @@ use std::process::ExitCode;
 mod show;
 
 use super::exit::{self, usage};
-use crate::app::retention::run::{
-    self, Event, OpenError, RepoRun, Retention, RetentionRequest, TargetError,
-};
+use crate::app::retention::run::{self, Event, RepoRun, Retention, RetentionRequest, TargetError};
 use crate::app::retention::{self, Rule};
 use crate::app::Session;
 use crate::config::Settings;
@@ -71,22 +69,14 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
             "add --force to delete, or --dry-run to see what would be deleted",
         ));
     }
-    let reg = Session::new(&settings).get(&host).await?;
-    let (keep_referrers, recursive) = (a.keep_referrers, a.recursive);
     let req = RetentionRequest {
         host: host.clone(),
         path,
         rule,
-        recursive,
-        keep_referrers,
+        recursive: a.recursive,
+        keep_referrers: a.keep_referrers,
     };
-    let ret = match Retention::open(reg.clone(), req).await {
-        Ok(r) => r,
-        Err(OpenError::Catalog(e)) => {
-            return Err(super::namespace_list::catalog_error(&reg, e, "repositories").await)
-        }
-        Err(OpenError::NotFound(e)) => return Err(e.into()),
-    };
+    let ret = Retention::start(&Session::new(&settings), req).await?;
     let now = jiff::Timestamp::now().as_second();
     // Shown first (and asked about) on a terminal or with --dry-run: every repository.
     let mut shown = None;

@@ -1,6 +1,7 @@
 //! The one integration test binary: each module is a former tests/*.rs file; `common` holds the
 //! shared registries, proxies, issuers and fixtures.
 
+mod app_calls;
 mod archives;
 mod artifacts;
 mod auth;

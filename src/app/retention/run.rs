@@ -108,6 +108,22 @@ pub struct Retention {
 }
 
 impl Retention {
+    /// [`Retention::open`] with the session's client for `req.host`; a catalog the registry
+    /// does not serve (or a refused login) is explained.
+    pub async fn start(
+        session: &crate::app::Session,
+        req: RetentionRequest,
+    ) -> anyhow::Result<Self> {
+        let reg = session.get(&req.host).await?;
+        match Self::open(reg.clone(), req).await {
+            Ok(r) => Ok(r),
+            Err(OpenError::Catalog(e)) => {
+                Err(crate::app::images::catalog_error(&reg, e, "repositories").await)
+            }
+            Err(OpenError::NotFound(e)) => Err(e.into()),
+        }
+    }
+
     /// List the repositories in scope (every tag is resolved by a GET in this run, and a
     /// listed tag that cannot be resolved leaves its repository alone).
     pub async fn open(reg: Arc<Cached>, req: RetentionRequest) -> Result<Self, OpenError> {
