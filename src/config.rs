@@ -215,7 +215,7 @@ fn cache_from_env() -> Result<Option<std::sync::Arc<crate::cache::Cache>>, Confi
 /// default.
 fn net_from_env(opts: &mut crate::client::Options) -> Result<(), ConfigError> {
     let retries = env_number("CR_MAX_RETRIES", 4, 0, 20)?;
-    opts.policy = crate::client::retry::Policy {
+    opts.policy = crate::client::transport::retry::Policy {
         attempts: retries as u32 + 1,
         base: Duration::from_millis(env_number("CR_RETRY_BASE_MS", 250, 0, 60_000)?),
     };

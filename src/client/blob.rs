@@ -10,7 +10,7 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RAN
 use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
-use super::retry::Budget;
+use super::transport::retry::Budget;
 use super::{Body, ByteStream, Kind, Registry, RegistryError, Req, Resource, Scope};
 use crate::oci::digest::{self, Digest};
 

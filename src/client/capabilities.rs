@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use reqwest::header::HeaderMap;
 
 use super::error::RegistryError;
-use super::retry::{decide, Decision};
+use super::transport::retry::{decide, Decision};
 
 /// The first PATCH size after a registry refused a whole blob in one PUT; halved after each 413.
 pub const FIRST_CHUNK: u64 = 16 << 20;

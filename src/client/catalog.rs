@@ -239,7 +239,7 @@ fn basic_challenge(resp: &Response) -> bool {
         .get_all(WWW_AUTHENTICATE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(super::auth::parse_challenges)
+        .flat_map(super::transport::auth::parse_challenges)
         .collect();
     !found.is_empty() && found.iter().all(|c| c.is_basic())
 }

@@ -17,13 +17,11 @@ mod trace;
 pub mod transport;
 pub(crate) mod watch;
 
-pub use transport::auth;
 use transport::http;
-pub(crate) use transport::retry;
 
 pub use account::Account;
-pub use auth::Scope;
 pub use error::{Code, Kind, Operation, RegistryError, TlsFailure};
 pub use options::Options;
 pub use registry::{Body, Registry, Req, Resource};
+pub use transport::auth::Scope;
 pub use watch::ByteStream;

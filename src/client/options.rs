@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::retry::Policy;
+use super::transport::retry::Policy;
 use crate::credentials::EnvScope;
 use crate::oci::reference::{is_loopback, strip_port};
 

@@ -9,11 +9,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, Response};
 use url::Url;
 
-use super::auth::{Challenge, Scope, TokenCache};
 use super::cause;
 use super::error::{parse_errors, RegistryError};
-use super::retry::{retry_after, Budget, Policy};
 use super::trace::error_chain;
+use super::transport::auth::{Challenge, Scope, TokenCache};
+use super::transport::retry::{retry_after, Budget, Policy};
 use super::watch::ByteStream;
 use crate::credentials::Credential;
 use crate::oci::reference::{self, ManifestRef};

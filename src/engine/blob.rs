@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::progress::{Observer, Outcome};
 use super::{placed, stream, TransferError};
-use crate::client::retry::{decide, Budget, Decision};
+use crate::client::transport::retry::{decide, Budget, Decision};
 use crate::oci::manifest::Descriptor;
 use crate::store::{Encoder, Mount, Source, Target};
 

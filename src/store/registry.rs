@@ -9,7 +9,8 @@ use futures_util::stream::{self, StreamExt};
 
 use super::{ByteStream, Cached, Catalog, Fut, ListFut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
-use crate::client::{retry::Budget, Body, Registry, Scope};
+use crate::client::transport::retry::Budget;
+use crate::client::{Body, Registry, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::reference::ManifestRef;

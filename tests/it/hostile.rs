@@ -208,7 +208,7 @@ fn challenges_from_a_redirect_target_are_not_learned() {
 
 #[tokio::test]
 async fn a_tls_registry_gets_no_plain_http_token_realm() {
-    use cr::client::auth::Challenge;
+    use cr::client::transport::auth::Challenge;
     use cr::client::Registry;
     use cr::config::Settings;
     use cr::credentials::{Credential, CredentialSource};

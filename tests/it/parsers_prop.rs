@@ -9,9 +9,9 @@
 
 use proptest::prelude::*;
 
-use cr::client::auth::{choose, parse_challenges, TokenResponse};
 use cr::client::catalog::next_link;
 use cr::client::error::parse_errors;
+use cr::client::transport::auth::{choose, parse_challenges, TokenResponse};
 use cr::oci::manifest::{detect_media_type, RawManifest};
 use cr::oci::reference::{validate_digest, validate_repository, validate_tag, Reference};
 

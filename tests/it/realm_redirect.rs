@@ -1,6 +1,6 @@
 //! Credentials sent to a token realm do not follow a redirect to another host.
 
-use cr::client::auth::Challenge;
+use cr::client::transport::auth::Challenge;
 use cr::client::Registry;
 use cr::config::Settings;
 use cr::credentials::{Credential, CredentialSource};

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::fake::{Fake, Reply, Seen};
 use crate::client::cause::Cause;
 use crate::client::error::RegistryError;
-use crate::client::retry::Policy;
+use crate::client::transport::retry::Policy;
 use crate::client::{Options, Registry, Req, Scope};
 use crate::credentials::{Credential, CredentialSource};
 
