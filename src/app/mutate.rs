@@ -20,6 +20,7 @@ use crate::oci::digest;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 use crate::store::Cached;
@@ -94,29 +95,7 @@ struct Target {
 
 async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::Result<Mutated> {
     let (base, dst) = (req.base, req.dst);
-    let tag = match (&dst.tag, &dst.digest) {
-        (Some(t), None) => t.clone(),
-        _ => {
-            return Err(BadInput {
-                message: format!("the target {dst} is not REPO:TAG"),
-                hint: "tag required: -t REPO:TAG".into(),
-            }
-            .into())
-        }
-    };
-    if dst.registry != base.registry {
-        return Err(BadInput {
-            message: format!(
-                "the target {dst} is not in {}, the registry of {base}",
-                base.registry
-            ),
-            hint: format!(
-                "write the new image into {} and then `cr copy` it",
-                base.registry
-            ),
-        }
-        .into());
-    }
+    let tag = target_tag(base, dst)?;
     let reg = clients.get(&base.registry).await?;
     let (brepo, drepo) = (base.repository.as_str(), dst.repository.as_str());
     let scopes = [Scope::pull(brepo), Scope::push(drepo)];
@@ -127,76 +106,48 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
     let targets = read_targets(&reg, base, &top, &req.platforms, &scopes).await?;
 
     // Writes from here on.
-    if brepo != drepo {
-        let src = Repo {
-            reg: reg.clone(),
-            repo: brepo.to_string(),
-        };
-        let to = Repo {
-            reg: reg.clone(),
-            repo: drepo.to_string(),
-        };
-        engine::transfer(
-            &src,
-            &ManifestRef::digest(&top.digest),
-            &to,
-            &[],
-            &Options::default(),
-        )
-        .await?;
-    }
-    let dest = Repo {
+    let repo = |r: &str| Repo {
         reg: reg.clone(),
-        repo: drepo.to_string(),
+        repo: r.to_string(),
     };
+    if brepo != drepo {
+        let by_digest = ManifestRef::digest(&top.digest);
+        let opts = Options::default();
+        engine::transfer(&repo(brepo), &by_digest, &repo(drepo), &[], &opts).await?;
+    }
+    let dest = repo(drepo);
     let mut added = Vec::new();
     for input in inputs {
         added.push((input, upload(&dest, input).await?));
     }
-    let diff_ids: Vec<Digest> = added.iter().map(|(_, d)| d.diff_id.clone()).collect();
-    let blobs: Vec<(Digest, u64)> = added
-        .iter()
-        .map(|(_, d)| (d.digest.clone(), d.size))
-        .collect();
-
-    let mut replaced = HashMap::new();
-    let mut result = None;
-    let mut platforms = Vec::new();
-    for mut t in targets {
-        edit::config(&mut t.config, &req.edit, &diff_ids);
-        let cfg = Bytes::from(serde_json::to_vec(&t.config)?);
-        let size = cfg.len() as u64;
-        let cfg_digest = reg.upload_bytes(drepo, cfg, &scopes).await?;
-        edit::manifest(
-            &mut t.manifest,
-            (&cfg_digest, size),
-            &blobs,
-            &req.edit.annotations,
-        );
-        let m = raw(&t.manifest, &t.old.media_type)?;
-        let at = if top.is_index() {
+    let new = NewBlobs {
+        diff_ids: added.iter().map(|(_, d)| d.diff_id.clone()).collect(),
+        blobs: added
+            .iter()
+            .map(|(_, d)| (d.digest.clone(), d.size))
+            .collect(),
+    };
+    let at = |m: &RawManifest| {
+        if top.is_index() {
             ManifestRef::digest(&m.digest)
         } else {
             ManifestRef::tag(&tag)
-        };
-        reg.put_manifest(drepo, &at, &m, &scopes).await?;
-        replaced.insert(
-            t.old.digest.clone(),
-            (m.digest.clone(), m.bytes.len() as u64),
-        );
-        platforms.push(t.platform.to_string());
-        result = Some(m);
-    }
-    let written = if top.is_index() {
-        let mut idx =
-            edit::parse_object(&top.bytes, "index").map_err(|e| anyhow::anyhow!("{base}: {e}"))?;
-        edit::index(&mut idx, &replaced);
-        let m = raw(&idx, &top.media_type)?;
-        reg.put_manifest(drepo, &ManifestRef::tag(&tag), &m, &scopes)
-            .await?;
-        m
-    } else {
-        result.expect("one target")
+        }
+    };
+    let (written, replaced, platforms) =
+        write_targets(&reg, drepo, targets, req, &new, at, &scopes).await?;
+    let written = match written {
+        Some(m) if !top.is_index() => m,
+        None if !top.is_index() => anyhow::bail!("{base}: no image manifest to edit"),
+        _ => {
+            let mut idx = edit::parse_object(&top.bytes, "index")
+                .map_err(|e| anyhow::anyhow!("{base}: {e}"))?;
+            edit::index(&mut idx, &replaced);
+            let m = raw(&idx, &top.media_type)?;
+            reg.put_manifest(drepo, &ManifestRef::tag(&tag), &m, &scopes)
+                .await?;
+            m
+        }
     };
     Ok(Mutated {
         reference: dst.to_string(),
@@ -213,6 +164,80 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
             })
             .collect(),
     })
+}
+
+/// The tag the result is written under: the target must be `REPO:TAG` in the base's
+/// registry (checked before anything is read or written).
+fn target_tag(base: &Reference, dst: &Reference) -> Result<Tag, BadInput> {
+    let tag = match (&dst.tag, &dst.digest) {
+        (Some(t), None) => t.clone(),
+        _ => {
+            return Err(BadInput {
+                message: format!("the target {dst} is not REPO:TAG"),
+                hint: "tag required: -t REPO:TAG".into(),
+            })
+        }
+    };
+    if dst.registry != base.registry {
+        return Err(BadInput {
+            message: format!(
+                "the target {dst} is not in {}, the registry of {base}",
+                base.registry
+            ),
+            hint: format!(
+                "write the new image into {} and then `cr copy` it",
+                base.registry
+            ),
+        });
+    }
+    Ok(tag)
+}
+
+/// The layers added: their diff_ids (for the configs) and blobs (for the manifests).
+struct NewBlobs {
+    diff_ids: Vec<Digest>,
+    blobs: Vec<(Digest, u64)>,
+}
+
+/// Edit and store each target's config and manifest (at `at(manifest)`); the last manifest
+/// written, each target's old digest -> new digest and size, and the platforms.
+async fn write_targets(
+    reg: &Cached,
+    drepo: &str,
+    targets: Vec<Target>,
+    req: &Request<'_>,
+    new: &NewBlobs,
+    at: impl Fn(&RawManifest) -> ManifestRef,
+    scopes: &[Scope],
+) -> anyhow::Result<(
+    Option<RawManifest>,
+    HashMap<Digest, (Digest, u64)>,
+    Vec<String>,
+)> {
+    let mut replaced = HashMap::new();
+    let mut last = None;
+    let mut platforms = Vec::new();
+    for mut t in targets {
+        edit::config(&mut t.config, &req.edit, &new.diff_ids);
+        let cfg = Bytes::from(serde_json::to_vec(&t.config)?);
+        let size = cfg.len() as u64;
+        let cfg_digest = reg.upload_bytes(drepo, cfg, scopes).await?;
+        edit::manifest(
+            &mut t.manifest,
+            (&cfg_digest, size),
+            &new.blobs,
+            &req.edit.annotations,
+        );
+        let m = raw(&t.manifest, &t.old.media_type)?;
+        reg.put_manifest(drepo, &at(&m), &m, scopes).await?;
+        replaced.insert(
+            t.old.digest.clone(),
+            (m.digest.clone(), m.bytes.len() as u64),
+        );
+        platforms.push(t.platform.to_string());
+        last = Some(m);
+    }
+    Ok((last, replaced, platforms))
 }
 
 /// Manifest JSON as stored bytes: compact, keys in the base's order.
