@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
-use crate::oci::name::Tag;
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 use crate::store::{Cached, Catalog};
 
@@ -52,7 +52,7 @@ pub struct ImageInfo {
 #[derive(Debug, Clone)]
 pub struct TaggedImage {
     pub repo: String,
-    pub tag: String,
+    pub tag: Tag,
     /// From `Depth::Digests` on.
     pub digest: Option<Digest>,
     /// The media type the registry gave (from `Depth::Digests` on).
@@ -77,7 +77,7 @@ pub struct Inventory {
     nested: bool,
     /// The tag list read by [`Inventory::repositories`] to see whether `NS/REPO` exists, used
     /// once by [`Inventory::tagged_images`] instead of listing the repository again.
-    probed: Mutex<Option<(String, Vec<String>)>>,
+    probed: Mutex<Option<(Repository, Vec<Tag>)>>,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
@@ -146,15 +146,19 @@ impl Inventory {
     /// catalog is not read: registries without one (GHCR, Docker Hub) list it all the same;
     /// unless `nested` asks for the repositories under it too (sync, retention --recursive).
     /// When the catalog is forbidden or absent and `restrict` names a repository, that
-    /// repository alone.
-    pub async fn repositories(&self, restrict: Option<&str>) -> Result<Vec<String>, RegistryError> {
+    /// repository alone (a `restrict` outside the repository grammar is then an error).
+    pub async fn repositories(
+        &self,
+        restrict: Option<&str>,
+    ) -> Result<Vec<Repository>, RegistryError> {
         if let Some(r) = restrict
             .map(|r| r.trim_matches('/'))
             .filter(|r| r.contains('/') && !self.nested)
+            .and_then(|r| Repository::parse(r).ok())
         {
-            if let Ok(tags) = self.reg.tags(r).await {
-                *self.probed.lock().expect("probe lock") = Some((r.to_string(), tags));
-                return Ok(vec![r.to_string()]);
+            if let Ok(tags) = self.reg.tags(&r).await {
+                *self.probed.lock().expect("probe lock") = Some((r.clone(), tags));
+                return Ok(vec![r]);
             }
         }
         match self.reg.repositories().await {
@@ -170,10 +174,10 @@ impl Inventory {
                     && (matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
                         || self.reg.catalog_unavailable(&e).await) =>
             {
-                Ok(vec![restrict
-                    .unwrap_or_default()
-                    .trim_matches('/')
-                    .to_string()])
+                let r = restrict.unwrap_or_default().trim_matches('/');
+                Repository::parse(r)
+                    .map(|r| vec![r])
+                    .map_err(|e| self.reg.invalid(e))
             }
             Err(e) => Err(e),
         }
@@ -183,7 +187,7 @@ impl Inventory {
     /// tags are returned beside the images, not fatal.
     pub async fn tagged_images(
         &self,
-        repos: &[String],
+        repos: &[Repository],
         depth: Depth,
     ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
         // Tag lists and the tags' requests form one pipeline: the first repository's tags are
@@ -215,12 +219,12 @@ impl Inventory {
             stream::iter(
                 tags.into_iter()
                     .filter(move |t| !skip.is_some_and(|f| f(t)))
-                    .map(move |t| (repo.clone(), t, hints.clone())),
+                    .map(move |t| (repo.to_string(), t, hints.clone())),
             )
         });
         let results: Vec<_> = jobs
             .map(|(repo, tag, hints)| async move {
-                let hint = hints.get(&tag).map(String::as_str);
+                let hint = hints.get(tag.as_str()).map(String::as_str);
                 let (repo_name, tag_name) = (repo.clone(), tag.clone());
                 match self.tagged(repo, tag, depth, hint).await {
                     // A listed tag whose manifest is not there is a problem, not a deletion.
@@ -258,7 +262,7 @@ impl Inventory {
                     by_repo
                         .entry(&i.repo)
                         .or_default()
-                        .insert(i.tag.clone(), d.to_string());
+                        .insert(i.tag.to_string(), d.to_string());
                 }
             }
             for (repo, hints) in by_repo {
@@ -271,7 +275,7 @@ impl Inventory {
     /// The tags of `repo` (the list read to see that a restricted repository exists, when it
     /// was, is used once rather than read again). A repository that is not there is an error
     /// of kind `NotFound`.
-    pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+    pub async fn tags(&self, repo: &str) -> Result<Vec<Tag>, RegistryError> {
         let probed = {
             let mut p = self.probed.lock().expect("probe lock");
             match p.take() {
@@ -296,7 +300,7 @@ impl Inventory {
     async fn tagged(
         &self,
         repo: String,
-        tag: String,
+        tag: Tag,
         depth: Depth,
         hint: Option<&str>,
     ) -> Result<Option<TaggedImage>, RegistryError> {
@@ -420,7 +424,7 @@ impl Inventory {
 pub async fn tag_names(
     reg: &Arc<Cached>,
     r: &crate::oci::reference::Reference,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Tag>> {
     let mut tags = match Inventory::new(reg.clone()).tags(&r.repository).await {
         Ok(t) => t,
         Err(e) if e.kind() == Kind::NotFound => {
@@ -488,13 +492,11 @@ pub struct Resolved {
 pub async fn resolve_tag(
     reg: &Cached,
     repo: &str,
-    tag: &str,
+    tag: &Tag,
     head: bool,
 ) -> Result<Option<Resolved>, RegistryError> {
     let scopes = [Scope::pull(repo)];
-    // A listed tag passed the tag grammar where the list was read; a name from elsewhere is
-    // refused here.
-    let reference = ManifestRef::Tag(Tag::parse(tag).map_err(|e| reg.invalid(e))?);
+    let reference = ManifestRef::tag(tag);
     if !head {
         let m = reg.get_manifest(repo, &reference, &scopes).await?;
         return Ok(Some(Resolved {

@@ -12,6 +12,7 @@ use crate::client::blob::Mount as Mounted;
 use crate::client::{retry::Budget, Body, Registry, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 
 /// A registry repository (its client with the content cache in front).
@@ -177,11 +178,11 @@ impl Target for Repo {
 /// A registry's listings: its catalog, a repository's tag list (every page of both), and
 /// the referrers API (asked with the pull scope).
 impl Catalog for Registry {
-    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+    fn repositories(&self) -> ListFut<'_, Vec<Repository>> {
         Box::pin(Registry::catalog(self))
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
         Box::pin(Registry::tags(self, repo))
     }
 
