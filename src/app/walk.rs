@@ -5,7 +5,8 @@
 //! output needs (tag lists; HEADs for digests; manifests and configs by digest for facts),
 //! requests run concurrently (bounded), each manifest or config digest is fetched at most
 //! once, and a tag that may have moved is read by one rule ([`resolve_tag`]). Lists come from
-//! the registry's [`Catalog`]; manifests and configs through the content cache ([`Cached`]).
+//! a [`Catalog`] (the registry's own, unless [`Inventory::with_catalog`] says another);
+//! manifests and configs through the content cache ([`Cached`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -65,7 +66,11 @@ type Cell<T> = Arc<OnceCell<T>>;
 
 /// A listing session against one registry, with its per-digest caches.
 pub struct Inventory {
+    /// Tags resolved, manifests and configs read, tag hints kept: the content cache in front
+    /// of the registry.
     reg: Arc<Cached>,
+    /// Where repositories and tags are listed (the registry, through `reg`, by default).
+    lists: Arc<dyn Catalog>,
     /// Tags left out before any request is spent on them (referrer tags in a listing).
     skip: Option<fn(&str) -> bool>,
     infos: Mutex<HashMap<String, Cell<ImageInfo>>>,
@@ -109,6 +114,7 @@ pub fn restricted(repo: &str, restrict: &str) -> bool {
 impl Inventory {
     pub fn new(reg: Arc<Cached>) -> Self {
         Inventory {
+            lists: reg.clone(),
             reg,
             skip: None,
             infos: Mutex::default(),
@@ -127,6 +133,13 @@ impl Inventory {
             exact: true,
             ..Inventory::new(reg)
         }
+    }
+
+    /// List repositories and tags from `lists` instead of the registry (a store that stands
+    /// for it; tests list a memory store). Tags are still resolved against the registry.
+    pub fn with_catalog(mut self, lists: Arc<dyn Catalog>) -> Self {
+        self.lists = lists;
+        self
     }
 
     /// NS/REPO restrictions include the repositories nested under it: the catalog is read.
@@ -156,12 +169,12 @@ impl Inventory {
             .filter(|r| r.contains('/') && !self.nested)
             .and_then(|r| Repository::parse(r).ok())
         {
-            if let Ok(tags) = self.reg.tags(&r).await {
+            if let Ok(tags) = self.lists.tags(&r).await {
                 *self.probed.lock().expect("probe lock") = Some((r.clone(), tags));
                 return Ok(vec![r]);
             }
         }
-        match self.reg.repositories().await {
+        match self.lists.repositories().await {
             Ok(mut all) => {
                 if let Some(r) = restrict {
                     all.retain(|repo| restricted(repo, r));
@@ -172,7 +185,7 @@ impl Inventory {
             Err(e)
                 if restrict.is_some_and(|r| r.contains('/'))
                     && (matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
-                        || self.reg.catalog_unavailable(&e).await) =>
+                        || self.lists.catalog_unavailable(&e).await) =>
             {
                 let r = restrict.unwrap_or_default().trim_matches('/');
                 Repository::parse(r)
@@ -288,7 +301,7 @@ impl Inventory {
         };
         match probed {
             Some(tags) => Ok(tags),
-            None => self.reg.tags(repo).await,
+            None => self.lists.tags(repo).await,
         }
     }
 
@@ -537,6 +550,55 @@ mod tests {
         assert!(restricted("ns/a/b", "ns/a"));
         assert!(!restricted("nsx/a", "ns"));
         assert!(!restricted("ns/ab", "ns/a"));
+    }
+
+    /// The walk's listing goes through its `Catalog`: repositories (whole, by namespace, and
+    /// NS/REPO probed by its tag list), tags in natural order with referrer tags skipped, and a
+    /// repository that is not there listed as empty; the registry receives no request.
+    #[tokio::test]
+    async fn names_are_listed_through_the_catalog() {
+        use crate::client::transport::fake::{Fake, Reply};
+        use crate::store::memory::Memory;
+        let fake = Fake::new(|_, _| Reply::status(404));
+        let reg = Arc::new(Cached::new(
+            fake.registry(&crate::client::Options::default(), None),
+            None,
+        ));
+        let mem = Arc::new(Memory::new("ns/app"));
+        let sig = format!("sha256-{}.sig", "a".repeat(64));
+        for (i, t) in ["v10", "latest", "v2", sig.as_str()].iter().enumerate() {
+            mem.add_manifest("application/json", &format!("{{\"n\":{i}}}"), Some(t));
+        }
+        let inv = || Inventory::new(reg.clone()).with_catalog(mem.clone());
+        assert_eq!(inv().repositories(None).await.unwrap(), ["ns/app"]);
+        assert_eq!(inv().repositories(Some("ns")).await.unwrap(), ["ns/app"]);
+        assert!(inv().repositories(Some("other")).await.unwrap().is_empty());
+        assert!(inv()
+            .repositories(Some("ns/gone"))
+            .await
+            .unwrap()
+            .is_empty());
+
+        let walk = inv().skipping(crate::app::referrers::is_referrer_tag);
+        let repos = walk.repositories(Some("ns/app/")).await.unwrap();
+        assert_eq!(repos, ["ns/app"]);
+        let gone = Repository::parse("ns/gone").unwrap();
+        let (images, problems) = walk
+            .tagged_images(&[repos[0].clone(), gone], Depth::Names)
+            .await;
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<(&str, &str)> = images.iter().map(|i| (&*i.repo, &*i.tag)).collect();
+        assert_eq!(
+            got,
+            [("ns/app", "latest"), ("ns/app", "v2"), ("ns/app", "v10")]
+        );
+        assert!(images
+            .iter()
+            .all(|i| i.digest.is_none() && i.info.is_none()));
+        let all = inv().tags("ns/app").await.unwrap();
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(all.iter().any(|t| *t == sig));
+        assert!(fake.seen().is_empty(), "no request: {:?}", fake.seen());
     }
 
     #[test]

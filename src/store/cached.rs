@@ -8,6 +8,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 
 use super::{Catalog, ListFut};
 use crate::cache::Cache;
@@ -65,6 +66,10 @@ impl<S: Catalog> Catalog for Cached<S> {
 
     fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
         self.inner.tags(repo)
+    }
+
+    fn catalog_unavailable<'a>(&'a self, e: &'a RegistryError) -> BoxFuture<'a, bool> {
+        self.inner.catalog_unavailable(e)
     }
 
     fn referrers<'a>(

@@ -49,6 +49,14 @@ pub trait Catalog: Send + Sync {
     /// Every tag of `repo` (each name passed the grammar).
     fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>>;
 
+    /// Whether `e`, from [`Catalog::repositories`], means that the store does not serve its
+    /// catalog to this account (rather than a refused login or a failure): a store that
+    /// always lists says no.
+    fn catalog_unavailable<'a>(&'a self, e: &'a RegistryError) -> BoxFuture<'a, bool> {
+        let _ = e;
+        Box::pin(async { false })
+    }
+
     /// The descriptors of the manifests whose subject is `subject` in `repo`, as the store's
     /// referrers API lists them; None when it has no such API (a registry's referrers are
     /// then found by the fallback tag schema).

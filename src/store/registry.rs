@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt};
 
 use super::{ByteStream, Cached, Catalog, Fut, ListFut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
-use crate::client::{retry::Budget, Body, Registry, Scope};
+use crate::client::{retry::Budget, Body, Registry, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
 use crate::oci::name::{Repository, Tag};
@@ -184,6 +185,10 @@ impl Catalog for Registry {
 
     fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
         Box::pin(Registry::tags(self, repo))
+    }
+
+    fn catalog_unavailable<'a>(&'a self, e: &'a RegistryError) -> BoxFuture<'a, bool> {
+        Box::pin(Registry::catalog_unavailable(self, e))
     }
 
     fn referrers<'a>(
