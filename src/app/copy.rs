@@ -21,20 +21,16 @@ pub async fn all_tags(
     dst: &Repo,
     opts: &Options,
     no_referrers: bool,
-) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
+) -> anyhow::Result<Vec<(Tag, Result<Report, TransferError>)>> {
     let s = src;
     let mut tags = Inventory::new(s.reg.clone()).tags(&s.repo).await?;
-    let all: HashSet<String> = tags.iter().cloned().collect();
+    let all: HashSet<Tag> = tags.iter().cloned().collect();
     // Referrer tags are not images: they travel with their subjects, or (--no-referrers) not
     // at all.
     tags.retain(|t| !is_referrer_tag(t));
     tags.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
     let mut out = Vec::with_capacity(tags.len());
-    // The tag list's names passed the tag grammar where they were read.
-    for (t, tag) in tags
-        .into_iter()
-        .filter_map(|t| Tag::parse(&t).ok().map(|g| (t, g)))
-    {
+    for tag in tags {
         let reference = ManifestRef::tag(&tag);
         let mut r = engine::transfer(src, &reference, dst, std::slice::from_ref(&tag), opts).await;
         if let (Ok(rep), false) = (&mut r, no_referrers) {
@@ -46,7 +42,7 @@ pub async fn all_tags(
                 Err(e) => r = Err(e),
             }
         }
-        out.push((t, r));
+        out.push((tag, r));
     }
     Ok(out)
 }
@@ -162,7 +158,7 @@ pub async fn repository(
     session: &Session,
     req: &CopyRequest<'_>,
     opts: impl FnOnce() -> Options,
-) -> anyhow::Result<Vec<(String, Result<Report, TransferError>)>> {
+) -> anyhow::Result<Vec<(Tag, Result<Report, TransferError>)>> {
     let (source, dest) = repos(session, req).await?;
     let opts = &opts();
     let mut results = all_tags(&source, &dest, opts, req.no_referrers)

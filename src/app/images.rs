@@ -11,6 +11,7 @@ use super::walk::{Depth, Inventory, TaggedImage};
 use super::Session;
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
+use crate::oci::name::Repository;
 use crate::oci::placeholder;
 use crate::oci::reference::ManifestRef;
 use crate::store::Cached;
@@ -61,7 +62,7 @@ pub async fn repositories(
     session: &Session,
     registry: &str,
     restrict: Option<&str>,
-) -> anyhow::Result<(String, Vec<String>)> {
+) -> anyhow::Result<(String, Vec<Repository>)> {
     let reg = session.get(registry).await?;
     let inv = Inventory::new(reg.clone());
     let repos = repositories_of(&reg, &inv, restrict, "repositories").await?;
@@ -76,7 +77,7 @@ async fn repositories_of(
     inv: &Inventory,
     restrict: Option<&str>,
     what: &str,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Repository>> {
     let restrict = restrict.map(|r| r.trim_start_matches(&format!("{}/", reg.name)).to_string());
     let repos = match inv.repositories(restrict.as_deref()).await {
         Ok(r) => r,
@@ -235,7 +236,7 @@ pub fn list_rows(host: &str, images: &[TaggedImage]) -> Vec<TagRow> {
         .iter()
         .map(|i| TagRow {
             repository: format!("{host}/{}", i.repo),
-            tag: i.tag.clone(),
+            tag: i.tag.to_string(),
             digest: i.digest.clone(),
             namespace: namespace(i),
             created: i.info.as_ref().and_then(|f| f.created),
@@ -254,7 +255,7 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<DigestRow> {
             .entry((i.repo.clone(), d.clone()))
             .or_insert_with(|| (Vec::new(), i))
             .0
-            .push(i.tag.clone());
+            .push(i.tag.to_string());
     }
     groups
         .into_iter()

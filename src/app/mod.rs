@@ -53,7 +53,7 @@ pub async fn explain_missing(
     }
     let asked = r.tag.clone().unwrap_or_else(Tag::latest);
     let mut tags = reg.tags(&r.repository).await.unwrap_or_default();
-    if tags.iter().any(|t| *t == asked) {
+    if tags.contains(&asked) {
         // The tag is there: what is missing is a manifest it needs (a platform of an index,
         // or the tag's own manifest on an inconsistent registry), named by the error.
         return anyhow::Error::new(e).context(format!(

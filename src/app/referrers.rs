@@ -91,7 +91,7 @@ pub async fn direct(
     reg: &Cached,
     repo: &str,
     subject: &Digest,
-    tags: Option<&HashSet<String>>,
+    tags: Option<&HashSet<Tag>>,
 ) -> Result<Vec<Referrer>, RegistryError> {
     let scopes = [Scope::pull(repo)];
     let mut out = Vec::new();
@@ -166,7 +166,7 @@ pub async fn all(
     reg: &Cached,
     repo: &str,
     roots: Vec<Digest>,
-    tags: Option<&HashSet<String>>,
+    tags: Option<&HashSet<Tag>>,
 ) -> Result<Vec<Referrer>, RegistryError> {
     let mut seen: HashSet<Digest> = roots.iter().cloned().collect();
     let mut queue: VecDeque<Digest> = roots.into();
@@ -203,7 +203,7 @@ pub async fn discover(
             return Err(e.context(format!("cannot list the referrers of {r}")));
         }
     };
-    let tags: HashSet<String> = reg
+    let tags: HashSet<Tag> = reg
         .tags(repo)
         .await
         .with_context(|| format!("cannot list the tags of {}", r.repo_name()))?
@@ -282,7 +282,7 @@ pub async fn copy(
     src: &Repo,
     dst: &Repo,
     digest: &Digest,
-    tags: Option<&HashSet<String>>,
+    tags: Option<&HashSet<Tag>>,
     opts: &Options,
     force: bool,
 ) -> Result<Copied, TransferError> {
@@ -371,7 +371,7 @@ pub async fn copy_with_tags(
     opts: &Options,
     force: bool,
 ) -> Result<Copied, TransferError> {
-    let tags: HashSet<String> = src.reg.tags(&src.repo).await?.into_iter().collect();
+    let tags: HashSet<Tag> = src.reg.tags(&src.repo).await?.into_iter().collect();
     copy(src, dst, digest, Some(&tags), opts, force).await
 }
 

@@ -9,6 +9,7 @@ use super::remove::{doomed, Doomed};
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::store::Cached;
 
@@ -18,7 +19,7 @@ const MAX_INDEXES: usize = 1000;
 /// One tag and what it points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagHead {
-    pub tag: String,
+    pub tag: Tag,
     pub digest: Digest,
     pub media_type: String,
 }
@@ -57,7 +58,10 @@ pub async fn holders(
     let mut tags_of: HashMap<&Digest, Vec<String>> = HashMap::new();
     for h in heads {
         if h.digest != *digest && media::is_index(&h.media_type) && !is_referrer_tag(&h.tag) {
-            tags_of.entry(&h.digest).or_default().push(h.tag.clone());
+            tags_of
+                .entry(&h.digest)
+                .or_default()
+                .push(h.tag.to_string());
         }
     }
     let scopes = [Scope::pull(repo)];
@@ -122,7 +126,7 @@ pub async fn plan(
     let tags: Vec<String> = heads
         .iter()
         .filter(|h| h.digest == *digest)
-        .map(|h| h.tag.clone())
+        .map(|h| h.tag.to_string())
         .collect();
     let held_by = holders(reg, repo, digest, heads).await?;
     let doomed = if keep_referrers {
@@ -131,7 +135,7 @@ pub async fn plan(
             referrers: Vec::new(),
         }
     } else {
-        let all: HashSet<String> = heads.iter().map(|h| h.tag.clone()).collect();
+        let all: HashSet<Tag> = heads.iter().map(|h| h.tag.clone()).collect();
         doomed(reg, repo, digest, Some(&all), &HashSet::new()).await?
     };
     Ok(Removal {

@@ -75,7 +75,7 @@ pub async fn doomed(
     reg: &Cached,
     repo: &str,
     digest: &Digest,
-    tags: Option<&HashSet<String>>,
+    tags: Option<&HashSet<Tag>>,
     keep: &HashSet<Digest>,
 ) -> Result<Doomed, RegistryError> {
     let found = referrers::all(reg, repo, vec![digest.clone()], tags).await?;
@@ -126,7 +126,7 @@ pub async fn delete_doomed(
     reg: &Cached,
     repo: &str,
     d: &Doomed,
-    tags: Option<&HashSet<String>>,
+    tags: Option<&HashSet<Tag>>,
 ) -> Result<DeletedWith, RemoveError> {
     let mut done = Vec::new();
     for r in d.referrers.iter().rev() {
@@ -184,19 +184,17 @@ pub async fn delete_digest(
         Err(e) => return Err(e),
     };
     let tags = super::removal::resolve_tags(reg, repo).await?;
-    let on_it: Vec<&str> = tags
+    let on_it: Vec<&Tag> = tags
         .iter()
         .filter(|t| t.digest == *digest)
-        .map(|t| t.tag.as_str())
+        .map(|t| &t.tag)
         .collect();
     if on_it.is_empty() {
         return Err(e);
     }
     for tag in on_it {
-        // A listed tag passed the tag grammar where the list was read.
-        let Ok(tag) = Tag::parse(tag) else { continue };
         match reg
-            .delete_manifest(repo, &ManifestRef::Tag(tag), &scopes)
+            .delete_manifest(repo, &ManifestRef::tag(tag), &scopes)
             .await
         {
             Ok(()) => {}

@@ -12,6 +12,7 @@ use super::referrers::{is_referrer_tag, Referrer};
 use crate::app::walk::{Inventory, TaggedImage};
 use crate::client::RegistryError;
 use crate::oci::digest::Digest;
+use crate::oci::name::Tag;
 use crate::oci::reference::natural_order;
 
 /// At most this many manifests are followed under the tagged indexes of one repository.
@@ -32,7 +33,7 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
     pub digest: Digest,
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     pub created: Option<i64>,
 }
 
@@ -196,7 +197,7 @@ mod tests {
     fn img(d: &str, tags: &[&str], created: Option<i64>) -> Image {
         Image {
             digest: Digest::fake(d),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
+            tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
             created,
         }
     }

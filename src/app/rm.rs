@@ -14,7 +14,7 @@ use super::remove::delete_doomed;
 use super::{NotFound, Session};
 use crate::client::{Kind, Scope};
 use crate::oci::digest::Digest;
-use crate::oci::name::Repository;
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::Reference;
 use crate::store::Cached;
 
@@ -151,7 +151,7 @@ async fn remove_one(
         crate::notice::warning(&format!("{held}; deleting it anyway (--force)"));
     }
     if !opts.dry_run {
-        let all: HashSet<String> = repo_heads.iter().map(|h| h.tag.clone()).collect();
+        let all: HashSet<Tag> = repo_heads.iter().map(|h| h.tag.clone()).collect();
         delete_doomed(&g.reg, repo, &plan.doomed, Some(&all))
             .await
             .map_err(|e| {

@@ -139,9 +139,9 @@ pub struct Synced {
 pub struct RepoPlan {
     pub src_repo: String,
     pub dst_repo: String,
-    pub all_tags: HashSet<String>,
-    pub selected: Vec<String>,
-    pub dst_tags: HashSet<String>,
+    pub all_tags: HashSet<Tag>,
+    pub selected: Vec<Tag>,
+    pub dst_tags: HashSet<Tag>,
     /// The destination repository did not exist.
     pub dst_new: bool,
     /// The digests the source tags had at the last listing or sync (content cache hints).
@@ -195,18 +195,18 @@ pub async fn plan(
             (Ok(t), Ok(d)) => (t, d),
             (Err(e), _) => {
                 let e = anyhow::Error::new(e).context(format!("cannot list the tags of {repo}"));
-                failed.push((repo, e));
+                failed.push((repo.into_string(), e));
                 continue;
             }
             (_, Err(e)) => {
                 let e = anyhow::Error::new(e).context(format!(
                     "cannot list the tags of {dst_repo} at the destination"
                 ));
-                failed.push((repo, e));
+                failed.push((repo.into_string(), e));
                 continue;
             }
         };
-        let mut selected: Vec<String> = tags.iter().filter(|t| filter.wants(t)).cloned().collect();
+        let mut selected: Vec<Tag> = tags.iter().filter(|t| filter.wants(t)).cloned().collect();
         selected.sort_by(|a, b| crate::oci::reference::natural_order(a, b));
         plans.push(RepoPlan {
             dst_repo,
@@ -215,7 +215,7 @@ pub async fn plan(
             dst_tags: dst_tags.into_iter().collect(),
             dst_new,
             src_hints: sreg.tag_hints(&repo),
-            src_repo: repo,
+            src_repo: repo.into_string(),
         });
     }
     Ok((plans, failed))
@@ -226,13 +226,13 @@ pub async fn plan(
 async fn wanted(
     src: &Repo,
     plan: &RepoPlan,
-    tag: &str,
+    tag: &Tag,
     opts: &Options,
 ) -> Result<Option<Digest>, anyhow::Error> {
     let scopes = [Scope::pull(&src.repo)];
     // The walk's rule: a HEAD when the tag's last digest is in the content cache (it is read
     // from there if the tag did not move), else one GET, which fills the cache for the copy.
-    let hint = plan.src_hints.get(tag).map(String::as_str);
+    let hint = plan.src_hints.get(tag.as_str()).map(String::as_str);
     let head = src.reg.hinted(hint);
     let digest = match walk::resolve_tag(&src.reg, &src.repo, tag, head).await {
         Ok(found) => found.map(|f| f.digest),
@@ -273,11 +273,7 @@ pub async fn check(job: &Job<'_>, opts: &Options) -> Result<(Digest, bool), anyh
     };
     let current = if plan.dst_tags.contains(*tag) {
         dst.reg
-            .resolve_digest(
-                &dst.repo,
-                &ManifestRef::Tag(Tag::parse(tag)?),
-                &[Scope::pull(&dst.repo)],
-            )
+            .resolve_digest(&dst.repo, &ManifestRef::tag(tag), &[Scope::pull(&dst.repo)])
             .await?
     } else {
         None
@@ -291,12 +287,12 @@ pub struct Job<'a> {
     pub src: Repo,
     pub dst: Repo,
     pub plan: &'a RepoPlan,
-    pub tag: &'a str,
+    pub tag: &'a Tag,
 }
 
 impl<'a> Job<'a> {
     /// `tag` of `plan`'s repository, from `src` to `dst`.
-    pub fn new(src: &Arc<Cached>, dst: &Arc<Cached>, plan: &'a RepoPlan, tag: &'a str) -> Self {
+    pub fn new(src: &Arc<Cached>, dst: &Arc<Cached>, plan: &'a RepoPlan, tag: &'a Tag) -> Self {
         Job {
             src: Repo {
                 reg: src.clone(),
@@ -387,13 +383,12 @@ async fn apply(
     let status = if up_to_date {
         Status::UpToDate
     } else {
-        // The sync plan's tags passed the tag grammar where the list was read.
-        let tag = Tag::parse(tag)?;
         let reference = match &opts.platform {
-            Some(_) => ManifestRef::tag(&tag),
+            Some(_) => ManifestRef::tag(tag),
             None => ManifestRef::digest(digest),
         };
-        let r = engine::transfer(&source, &reference, &dest, &[tag], opts).await?;
+        let tags = std::slice::from_ref(tag);
+        let r = engine::transfer(&source, &reference, &dest, tags, opts).await?;
         out.blobs_moved = r.blobs_moved;
         out.blobs_mounted = r.blobs_mounted;
         out.bytes_moved = r.bytes_moved;

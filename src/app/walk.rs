@@ -5,7 +5,8 @@
 //! output needs (tag lists; HEADs for digests; manifests and configs by digest for facts),
 //! requests run concurrently (bounded), each manifest or config digest is fetched at most
 //! once, and a tag that may have moved is read by one rule ([`resolve_tag`]). Lists come from
-//! the registry's [`Catalog`]; manifests and configs through the content cache ([`Cached`]).
+//! a [`Catalog`] (the registry's own, unless [`Inventory::with_catalog`] says another);
+//! manifests and configs through the content cache ([`Cached`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use tokio::sync::OnceCell;
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
-use crate::oci::name::Tag;
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 use crate::store::{Cached, Catalog};
 
@@ -52,7 +53,7 @@ pub struct ImageInfo {
 #[derive(Debug, Clone)]
 pub struct TaggedImage {
     pub repo: String,
-    pub tag: String,
+    pub tag: Tag,
     /// From `Depth::Digests` on.
     pub digest: Option<Digest>,
     /// The media type the registry gave (from `Depth::Digests` on).
@@ -65,7 +66,11 @@ type Cell<T> = Arc<OnceCell<T>>;
 
 /// A listing session against one registry, with its per-digest caches.
 pub struct Inventory {
+    /// Tags resolved, manifests and configs read, tag hints kept: the content cache in front
+    /// of the registry.
     reg: Arc<Cached>,
+    /// Where repositories and tags are listed (the registry, through `reg`, by default).
+    lists: Arc<dyn Catalog>,
     /// Tags left out before any request is spent on them (referrer tags in a listing).
     skip: Option<fn(&str) -> bool>,
     infos: Mutex<HashMap<String, Cell<ImageInfo>>>,
@@ -77,7 +82,7 @@ pub struct Inventory {
     nested: bool,
     /// The tag list read by [`Inventory::repositories`] to see whether `NS/REPO` exists, used
     /// once by [`Inventory::tagged_images`] instead of listing the repository again.
-    probed: Mutex<Option<(String, Vec<String>)>>,
+    probed: Mutex<Option<(Repository, Vec<Tag>)>>,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: &str) -> Cell<T> {
@@ -109,6 +114,7 @@ pub fn restricted(repo: &str, restrict: &str) -> bool {
 impl Inventory {
     pub fn new(reg: Arc<Cached>) -> Self {
         Inventory {
+            lists: reg.clone(),
             reg,
             skip: None,
             infos: Mutex::default(),
@@ -129,6 +135,13 @@ impl Inventory {
         }
     }
 
+    /// List repositories and tags from `lists` instead of the registry (a store that stands
+    /// for it; tests list a memory store). Tags are still resolved against the registry.
+    pub fn with_catalog(mut self, lists: Arc<dyn Catalog>) -> Self {
+        self.lists = lists;
+        self
+    }
+
     /// NS/REPO restrictions include the repositories nested under it: the catalog is read.
     pub fn nested(mut self, nested: bool) -> Self {
         self.nested = nested;
@@ -146,18 +159,22 @@ impl Inventory {
     /// catalog is not read: registries without one (GHCR, Docker Hub) list it all the same;
     /// unless `nested` asks for the repositories under it too (sync, retention --recursive).
     /// When the catalog is forbidden or absent and `restrict` names a repository, that
-    /// repository alone.
-    pub async fn repositories(&self, restrict: Option<&str>) -> Result<Vec<String>, RegistryError> {
+    /// repository alone (a `restrict` outside the repository grammar is then an error).
+    pub async fn repositories(
+        &self,
+        restrict: Option<&str>,
+    ) -> Result<Vec<Repository>, RegistryError> {
         if let Some(r) = restrict
             .map(|r| r.trim_matches('/'))
             .filter(|r| r.contains('/') && !self.nested)
+            .and_then(|r| Repository::parse(r).ok())
         {
-            if let Ok(tags) = self.reg.tags(r).await {
-                *self.probed.lock().expect("probe lock") = Some((r.to_string(), tags));
-                return Ok(vec![r.to_string()]);
+            if let Ok(tags) = self.lists.tags(&r).await {
+                *self.probed.lock().expect("probe lock") = Some((r.clone(), tags));
+                return Ok(vec![r]);
             }
         }
-        match self.reg.repositories().await {
+        match self.lists.repositories().await {
             Ok(mut all) => {
                 if let Some(r) = restrict {
                     all.retain(|repo| restricted(repo, r));
@@ -168,12 +185,12 @@ impl Inventory {
             Err(e)
                 if restrict.is_some_and(|r| r.contains('/'))
                     && (matches!(e.kind(), Kind::Unauthorized | Kind::Denied)
-                        || self.reg.catalog_unavailable(&e).await) =>
+                        || self.lists.catalog_unavailable(&e).await) =>
             {
-                Ok(vec![restrict
-                    .unwrap_or_default()
-                    .trim_matches('/')
-                    .to_string()])
+                let r = restrict.unwrap_or_default().trim_matches('/');
+                Repository::parse(r)
+                    .map(|r| vec![r])
+                    .map_err(|e| self.reg.invalid(e))
             }
             Err(e) => Err(e),
         }
@@ -183,7 +200,7 @@ impl Inventory {
     /// tags are returned beside the images, not fatal.
     pub async fn tagged_images(
         &self,
-        repos: &[String],
+        repos: &[Repository],
         depth: Depth,
     ) -> (Vec<TaggedImage>, Vec<RegistryError>) {
         // Tag lists and the tags' requests form one pipeline: the first repository's tags are
@@ -215,12 +232,12 @@ impl Inventory {
             stream::iter(
                 tags.into_iter()
                     .filter(move |t| !skip.is_some_and(|f| f(t)))
-                    .map(move |t| (repo.clone(), t, hints.clone())),
+                    .map(move |t| (repo.to_string(), t, hints.clone())),
             )
         });
         let results: Vec<_> = jobs
             .map(|(repo, tag, hints)| async move {
-                let hint = hints.get(&tag).map(String::as_str);
+                let hint = hints.get(tag.as_str()).map(String::as_str);
                 let (repo_name, tag_name) = (repo.clone(), tag.clone());
                 match self.tagged(repo, tag, depth, hint).await {
                     // A listed tag whose manifest is not there is a problem, not a deletion.
@@ -258,7 +275,7 @@ impl Inventory {
                     by_repo
                         .entry(&i.repo)
                         .or_default()
-                        .insert(i.tag.clone(), d.to_string());
+                        .insert(i.tag.to_string(), d.to_string());
                 }
             }
             for (repo, hints) in by_repo {
@@ -271,7 +288,7 @@ impl Inventory {
     /// The tags of `repo` (the list read to see that a restricted repository exists, when it
     /// was, is used once rather than read again). A repository that is not there is an error
     /// of kind `NotFound`.
-    pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+    pub async fn tags(&self, repo: &str) -> Result<Vec<Tag>, RegistryError> {
         let probed = {
             let mut p = self.probed.lock().expect("probe lock");
             match p.take() {
@@ -284,7 +301,7 @@ impl Inventory {
         };
         match probed {
             Some(tags) => Ok(tags),
-            None => self.reg.tags(repo).await,
+            None => self.lists.tags(repo).await,
         }
     }
 
@@ -296,7 +313,7 @@ impl Inventory {
     async fn tagged(
         &self,
         repo: String,
-        tag: String,
+        tag: Tag,
         depth: Depth,
         hint: Option<&str>,
     ) -> Result<Option<TaggedImage>, RegistryError> {
@@ -420,7 +437,7 @@ impl Inventory {
 pub async fn tag_names(
     reg: &Arc<Cached>,
     r: &crate::oci::reference::Reference,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Tag>> {
     let mut tags = match Inventory::new(reg.clone()).tags(&r.repository).await {
         Ok(t) => t,
         Err(e) if e.kind() == Kind::NotFound => {
@@ -488,13 +505,11 @@ pub struct Resolved {
 pub async fn resolve_tag(
     reg: &Cached,
     repo: &str,
-    tag: &str,
+    tag: &Tag,
     head: bool,
 ) -> Result<Option<Resolved>, RegistryError> {
     let scopes = [Scope::pull(repo)];
-    // A listed tag passed the tag grammar where the list was read; a name from elsewhere is
-    // refused here.
-    let reference = ManifestRef::Tag(Tag::parse(tag).map_err(|e| reg.invalid(e))?);
+    let reference = ManifestRef::tag(tag);
     if !head {
         let m = reg.get_manifest(repo, &reference, &scopes).await?;
         return Ok(Some(Resolved {
@@ -535,6 +550,55 @@ mod tests {
         assert!(restricted("ns/a/b", "ns/a"));
         assert!(!restricted("nsx/a", "ns"));
         assert!(!restricted("ns/ab", "ns/a"));
+    }
+
+    /// The walk's listing goes through its `Catalog`: repositories (whole, by namespace, and
+    /// NS/REPO probed by its tag list), tags in natural order with referrer tags skipped, and a
+    /// repository that is not there listed as empty; the registry receives no request.
+    #[tokio::test]
+    async fn names_are_listed_through_the_catalog() {
+        use crate::client::transport::fake::{Fake, Reply};
+        use crate::store::memory::Memory;
+        let fake = Fake::new(|_, _| Reply::status(404));
+        let reg = Arc::new(Cached::new(
+            fake.registry(&crate::client::Options::default(), None),
+            None,
+        ));
+        let mem = Arc::new(Memory::new("ns/app"));
+        let sig = format!("sha256-{}.sig", "a".repeat(64));
+        for (i, t) in ["v10", "latest", "v2", sig.as_str()].iter().enumerate() {
+            mem.add_manifest("application/json", &format!("{{\"n\":{i}}}"), Some(t));
+        }
+        let inv = || Inventory::new(reg.clone()).with_catalog(mem.clone());
+        assert_eq!(inv().repositories(None).await.unwrap(), ["ns/app"]);
+        assert_eq!(inv().repositories(Some("ns")).await.unwrap(), ["ns/app"]);
+        assert!(inv().repositories(Some("other")).await.unwrap().is_empty());
+        assert!(inv()
+            .repositories(Some("ns/gone"))
+            .await
+            .unwrap()
+            .is_empty());
+
+        let walk = inv().skipping(crate::app::referrers::is_referrer_tag);
+        let repos = walk.repositories(Some("ns/app/")).await.unwrap();
+        assert_eq!(repos, ["ns/app"]);
+        let gone = Repository::parse("ns/gone").unwrap();
+        let (images, problems) = walk
+            .tagged_images(&[repos[0].clone(), gone], Depth::Names)
+            .await;
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<(&str, &str)> = images.iter().map(|i| (&*i.repo, &*i.tag)).collect();
+        assert_eq!(
+            got,
+            [("ns/app", "latest"), ("ns/app", "v2"), ("ns/app", "v10")]
+        );
+        assert!(images
+            .iter()
+            .all(|i| i.digest.is_none() && i.info.is_none()));
+        let all = inv().tags("ns/app").await.unwrap();
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(all.iter().any(|t| *t == sig));
+        assert!(fake.seen().is_empty(), "no request: {:?}", fake.seen());
     }
 
     #[test]

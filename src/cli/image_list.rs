@@ -173,7 +173,7 @@ mod tests {
         use crate::cli::output::{keys_of, to_json};
         let i = TaggedImage {
             repo: "ns/app".into(),
-            tag: "v1".into(),
+            tag: "v1".parse().unwrap(),
             digest: Some(crate::oci::digest::Digest::fake(&format!(
                 "sha256:{}",
                 "a".repeat(64)

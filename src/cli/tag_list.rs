@@ -42,7 +42,7 @@ impl TagRow<'_> {
 #[serde(rename_all = "PascalCase")]
 pub struct TagList<'a> {
     pub repository: &'a str,
-    pub tags: &'a [String],
+    pub tags: &'a [crate::oci::name::Tag],
 }
 
 pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode> {
@@ -77,7 +77,10 @@ pub async fn run(settings: Settings, a: TagListArgs) -> anyhow::Result<ExitCode>
             tags: &tags,
         });
     } else if a.output == Some(OutputKind::Table) {
-        let rows = tags.iter().map(|t| vec![repo.clone(), t.clone()]).collect();
+        let rows = tags
+            .iter()
+            .map(|t| vec![repo.clone(), t.to_string()])
+            .collect();
         emit(&super::output::table(&["Repository", "Tag"], rows));
     } else {
         for t in &tags {
@@ -99,7 +102,7 @@ mod tests {
             tag: "v1",
         };
         assert_eq!(keys_of(&row), TagRow::FIELDS);
-        let tags = ["v1".to_string(), "v2".to_string()];
+        let tags = ["v1".parse().unwrap(), "v2".parse().unwrap()];
         let list = TagList {
             repository: "h/ns/r",
             tags: &tags,

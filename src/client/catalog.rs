@@ -15,7 +15,8 @@ use url::Url;
 
 use super::capabilities::Learnt;
 use super::{Registry, RegistryError, Req, Resource, Scope};
-use crate::oci::reference::{validate_repository, validate_tag, ReferenceError};
+use crate::oci::name::{Repository, Tag};
+use crate::oci::reference::ReferenceError;
 
 /// Upper bound on pages, so that a registry that keeps sending new `Link`s cannot keep us.
 const MAX_PAGES: usize = 10_000;
@@ -25,8 +26,8 @@ const MAX_PAGE: usize = 16 << 20;
 const SAFE_PAGE: u64 = 1000;
 
 impl Registry {
-    /// Every repository in the catalog.
-    pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
+    /// Every repository in the catalog (names outside the grammar skipped with a warning).
+    pub async fn catalog(&self) -> Result<Vec<Repository>, RegistryError> {
         let mut url = self.catalog_url();
         url.query_pairs_mut()
             .append_pair("n", &self.page_size.to_string());
@@ -35,13 +36,13 @@ impl Registry {
             vec![Scope::catalog()],
             "list the catalog",
             "repositories",
-            validate_repository,
+            Repository::parse,
         )
         .await
     }
 
-    /// Every tag of a repository.
-    pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+    /// Every tag of a repository (names outside the grammar skipped with a warning).
+    pub async fn tags(&self, repo: &str) -> Result<Vec<Tag>, RegistryError> {
         let mut url = self.repo_url(repo, Resource::Tags)?;
         url.query_pairs_mut()
             .append_pair("n", &self.page_size.to_string());
@@ -50,7 +51,7 @@ impl Registry {
             vec![Scope::pull(repo)],
             &format!("list tags of {repo}"),
             "tags",
-            validate_tag,
+            Tag::parse,
         )
         .await
     }
@@ -165,14 +166,16 @@ impl Registry {
         })
     }
 
-    async fn paginate(
+    /// Every page's names under `field`, each parsed by `parse`: a name it refuses is skipped
+    /// with a warning.
+    async fn paginate<T>(
         &self,
         mut url: Url,
         scopes: Vec<Scope>,
         what: &str,
         field: &str,
-        valid: fn(&str) -> Result<(), ReferenceError>,
-    ) -> Result<Vec<String>, RegistryError> {
+        parse: fn(&str) -> Result<T, ReferenceError>,
+    ) -> Result<Vec<T>, RegistryError> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         for page in 0..MAX_PAGES {
@@ -200,8 +203,8 @@ impl Registry {
                 if field == "tags" && crate::oci::reference::validate_digest(name).is_ok() {
                     continue;
                 }
-                match valid(name) {
-                    Ok(()) => out.push(name.to_string()),
+                match parse(name) {
+                    Ok(v) => out.push(v),
                     Err(e) => {
                         crate::notice::warning(&format!("{what} on {}: skipped: {e}", self.name))
                     }

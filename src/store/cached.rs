@@ -8,6 +8,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 
 use super::{Catalog, ListFut};
 use crate::cache::Cache;
@@ -15,6 +16,7 @@ use crate::client::manifest::ManifestHead;
 use crate::client::{Kind, Registry, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{detect_media_type, RawManifest};
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 
 /// A store with the content cache in front of its content-addressed reads. For a registry
@@ -58,12 +60,16 @@ impl<S> Cached<S> {
 
 /// Listings are not cached: each is asked of the store.
 impl<S: Catalog> Catalog for Cached<S> {
-    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+    fn repositories(&self) -> ListFut<'_, Vec<Repository>> {
         self.inner.repositories()
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
         self.inner.tags(repo)
+    }
+
+    fn catalog_unavailable<'a>(&'a self, e: &'a RegistryError) -> BoxFuture<'a, bool> {
+        self.inner.catalog_unavailable(e)
     }
 
     fn referrers<'a>(

@@ -14,7 +14,7 @@ use crate::client::error::{ApiError, Code};
 use crate::client::RegistryError;
 use crate::oci::digest::{sha256, Digest};
 use crate::oci::manifest::{Descriptor, RawManifest};
-use crate::oci::name::Tag;
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 
 /// Blobs served in pieces of this size, so that a copy sees several.
@@ -209,15 +209,16 @@ impl Target for Memory {
 
 /// One repository, named as the store; its referrers listed as by a registry with the API.
 impl Catalog for Memory {
-    fn repositories(&self) -> ListFut<'_, Vec<String>> {
-        Box::pin(async move { Ok(vec![self.name.clone()]) })
+    fn repositories(&self) -> ListFut<'_, Vec<Repository>> {
+        // A name outside the grammar is not listed, as a registry's catalog skips it.
+        Box::pin(async move { Ok(Repository::parse(&self.name).into_iter().collect()) })
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
         Box::pin(async move {
             self.repository(repo, "list tags")?;
             let c = self.committed.lock().expect("memory lock");
-            let mut tags: Vec<String> = c.tags.keys().map(|t| t.to_string()).collect();
+            let mut tags: Vec<Tag> = c.tags.keys().cloned().collect();
             tags.sort();
             Ok(tags)
         })

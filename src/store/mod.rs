@@ -30,6 +30,7 @@ pub use registry::Repo;
 use crate::client::RegistryError;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 
 /// What a store's operation returns: a boxed future, so that stores are used as `dyn` and the
@@ -42,11 +43,19 @@ pub type ListFut<'a, T> = BoxFuture<'a, Result<T, RegistryError>>;
 
 /// What a store lists (every page read: paging is the store's own business).
 pub trait Catalog: Send + Sync {
-    /// Every repository, as the store lists them.
-    fn repositories(&self) -> ListFut<'_, Vec<String>>;
+    /// Every repository, as the store lists them (each name passed the grammar).
+    fn repositories(&self) -> ListFut<'_, Vec<Repository>>;
 
-    /// Every tag of `repo`.
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>>;
+    /// Every tag of `repo` (each name passed the grammar).
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>>;
+
+    /// Whether `e`, from [`Catalog::repositories`], means that the store does not serve its
+    /// catalog to this account (rather than a refused login or a failure): a store that
+    /// always lists says no.
+    fn catalog_unavailable<'a>(&'a self, e: &'a RegistryError) -> BoxFuture<'a, bool> {
+        let _ = e;
+        Box::pin(async { false })
+    }
 
     /// The descriptors of the manifests whose subject is `subject` in `repo`, as the store's
     /// referrers API lists them; None when it has no such API (a registry's referrers are

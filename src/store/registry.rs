@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt};
 
 use super::{ByteStream, Cached, Catalog, Fut, ListFut, Mount, Source, Target, TransferError};
 use crate::client::blob::Mount as Mounted;
 use crate::client::transport::retry::Budget;
-use crate::client::{Body, Registry, Scope};
+use crate::client::{Body, Registry, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::ManifestRef;
 
 /// A registry repository (its client with the content cache in front).
@@ -178,12 +180,16 @@ impl Target for Repo {
 /// A registry's listings: its catalog, a repository's tag list (every page of both), and
 /// the referrers API (asked with the pull scope).
 impl Catalog for Registry {
-    fn repositories(&self) -> ListFut<'_, Vec<String>> {
+    fn repositories(&self) -> ListFut<'_, Vec<Repository>> {
         Box::pin(Registry::catalog(self))
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<String>> {
+    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
         Box::pin(Registry::tags(self, repo))
+    }
+
+    fn catalog_unavailable<'a>(&'a self, e: &'a RegistryError) -> BoxFuture<'a, bool> {
+        Box::pin(Registry::catalog_unavailable(self, e))
     }
 
     fn referrers<'a>(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::common::{cr_digest, layout, Auth, TestRegistry};
 use cr::app::{walk, Session};
 use cr::client::{Kind, Options};
+use cr::oci::Tag;
 
 #[test]
 fn a_session_shares_its_client_and_the_walk_reads_what_skopeo_reads() {
@@ -29,7 +30,7 @@ fn a_session_shares_its_client_and_the_walk_reads_what_skopeo_reads() {
     let tagged = rt.block_on(walk::tag_digests(&a, "team/app")).unwrap();
     let got: Vec<(String, String)> = tagged
         .iter()
-        .map(|t| (t.tag.clone(), t.digest.clone().unwrap().into_string()))
+        .map(|t| (t.tag.to_string(), t.digest.clone().unwrap().into_string()))
         .collect();
     let mut want: Vec<(String, String)> = pushed
         .iter()
@@ -43,20 +44,21 @@ fn a_session_shares_its_client_and_the_walk_reads_what_skopeo_reads() {
 
     // The rule: without a HEAD, one GET whose bytes are the digest's; with one, the digest
     // alone; a tag that is not there is None after a HEAD.
+    let tag = |t: &str| t.parse::<Tag>().unwrap();
     let got = rt
-        .block_on(walk::resolve_tag(&a, "team/app", "v2", false))
+        .block_on(walk::resolve_tag(&a, "team/app", &tag("v2"), false))
         .unwrap()
         .unwrap();
     assert_eq!(got.digest, pushed[1].1);
     assert_eq!(cr_digest(&got.manifest.unwrap().bytes), pushed[1].1);
     let got = rt
-        .block_on(walk::resolve_tag(&a, "team/app", "v10", true))
+        .block_on(walk::resolve_tag(&a, "team/app", &tag("v10"), true))
         .unwrap()
         .unwrap();
     assert_eq!(got.digest, pushed[2].1);
     assert!(got.manifest.is_none());
     assert!(rt
-        .block_on(walk::resolve_tag(&a, "team/app", "v3", true))
+        .block_on(walk::resolve_tag(&a, "team/app", &tag("v3"), true))
         .unwrap()
         .is_none());
 

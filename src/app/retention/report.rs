@@ -33,7 +33,7 @@ impl Entry {
     fn image(i: &Image, reason: Option<String>) -> Self {
         Entry {
             digest: i.digest.clone(),
-            tags: i.tags.clone(),
+            tags: i.tags.iter().map(|t| t.to_string()).collect(),
             created: i.created,
             reason,
             error: None,

@@ -17,7 +17,7 @@ use crate::app::walk::{Depth, Inventory};
 use crate::app::NotFound;
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
-use crate::oci::name::Tag;
+use crate::oci::name::{Repository, Tag};
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 use crate::store::Cached;
 
@@ -78,7 +78,7 @@ pub enum OpenError {
 pub struct RepoPlan {
     pub repo: String,
     pub plan: Result<Plan, anyhow::Error>,
-    pub tags: HashSet<String>,
+    pub tags: HashSet<Tag>,
 }
 
 /// One repository's plan and, where it was carried out, how each deletion went.
@@ -104,7 +104,7 @@ pub struct Retention {
     reg: Arc<Cached>,
     inv: Inventory,
     req: RetentionRequest,
-    repos: Vec<String>,
+    repos: Vec<Repository>,
 }
 
 impl Retention {
@@ -150,7 +150,7 @@ impl Retention {
         })
     }
 
-    pub fn repositories(&self) -> &[String] {
+    pub fn repositories(&self) -> &[Repository] {
         &self.repos
     }
 
@@ -174,7 +174,7 @@ impl Retention {
             shown.map(|s| s.into_iter().map(|p| (p.repo.clone(), p)).collect());
         stream::iter(self.repos.clone())
             .map(|repo| {
-                let first = shown.as_mut().and_then(|s| s.remove(&repo));
+                let first = shown.as_mut().and_then(|s| s.remove(repo.as_str()));
                 self.run_repo(repo, first, on)
             })
             .buffered(PLAN_JOBS)
@@ -185,7 +185,7 @@ impl Retention {
     /// Plan one repository, check its kept tags again, delete what is still to go.
     async fn run_repo(
         &self,
-        repo: String,
+        repo: Repository,
         first: Option<RepoPlan>,
         on: &(dyn Fn(Event<'_>) + Sync),
     ) -> RepoRun {
@@ -234,12 +234,12 @@ impl Retention {
         RepoRun { plan: p, outcomes }
     }
 
-    async fn plan_repo(&self, repo: String) -> RepoPlan {
+    async fn plan_repo(&self, repo: Repository) -> RepoPlan {
         let (tagged, problems) = self
             .inv
             .tagged_images(std::slice::from_ref(&repo), Depth::Full)
             .await;
-        let tags: HashSet<String> = tagged.iter().map(|t| t.tag.clone()).collect();
+        let tags: HashSet<Tag> = tagged.iter().map(|t| t.tag.clone()).collect();
         // A repository where any tag could not be resolved is left alone: an image missing
         // from the ranking could make an older one look recent, and a protected tag missing
         // from it would protect nothing.
@@ -250,7 +250,7 @@ impl Retention {
         RepoPlan {
             plan: plan
                 .with_context(|| format!("cannot plan retention in {repo}; nothing deleted there")),
-            repo,
+            repo: repo.into_string(),
             tags,
         }
     }
@@ -262,7 +262,7 @@ impl Retention {
         &self,
         repo: &str,
         tagged: &[crate::app::walk::TaggedImage],
-        tags: &HashSet<String>,
+        tags: &HashSet<Tag>,
     ) -> anyhow::Result<Plan> {
         let (images, direct) = super::images_of(tagged);
         let under = super::descendants(&self.inv, repo, direct).await?;
@@ -306,7 +306,7 @@ impl Retention {
         let kept_tags: HashSet<&str> = plan
             .kept
             .iter()
-            .flat_map(|(i, _)| i.tags.iter().map(String::as_str))
+            .flat_map(|(i, _)| i.tags.iter().map(Tag::as_str))
             .collect();
         let now = match self.reg.tags(repo).await {
             Ok(t) => t,
@@ -314,7 +314,7 @@ impl Retention {
             Err(e) => return Err(e.into()),
         };
         let rule = &self.req.rule;
-        let watched: Vec<String> = now
+        let watched: Vec<Tag> = now
             .into_iter()
             .filter(|t| !is_referrer_tag(t))
             .filter(|t| {
@@ -325,11 +325,7 @@ impl Retention {
         let (reg, planned, scopes) = (&self.reg, &planned, &scopes);
         let found: Vec<Result<Option<Digest>, RegistryError>> = stream::iter(watched)
             .map(|t| async move {
-                // A listed tag passed the tag grammar where the list was read.
-                let Ok(tag) = Tag::parse(&t) else {
-                    return Ok(None);
-                };
-                let r = ManifestRef::Tag(tag);
+                let r = ManifestRef::tag(&t);
                 let head = reg.head_manifest(repo, &r, scopes).await?;
                 let Some(head) = head else { return Ok(None) };
                 if head.digest.is_some()

@@ -90,7 +90,7 @@ pub async fn run(
     let job = |p, tag| Job::new(sreg, dreg, p, tag);
     let jobs = plans
         .iter()
-        .flat_map(|p| p.selected.iter().map(move |t| (p, t.as_str())));
+        .flat_map(|p| p.selected.iter().map(move |t| (p, t)));
     // First every tag is checked, then the images that need it are copied, `images` at a
     // time.
     let checked: Vec<_> = stream::iter(jobs)
@@ -101,9 +101,9 @@ pub async fn run(
     if opts.platform.is_none() {
         super::remember(
             sreg,
-            checked
-                .iter()
-                .filter_map(|(p, tag, c)| c.as_ref().ok().map(|(d, _)| (*p, *tag, d.as_str()))),
+            checked.iter().filter_map(|(p, tag, c)| {
+                c.as_ref().ok().map(|(d, _)| (*p, tag.as_str(), d.as_str()))
+            }),
         );
     }
     let results: Vec<Synced> = stream::iter(checked)
