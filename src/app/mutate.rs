@@ -307,9 +307,8 @@ async fn read_targets(
             .map_err(|e| anyhow::anyhow!("{base}: manifest {}: {e}", m.digest))?;
         let cfg_digest = manifest["config"]["digest"]
             .as_str()
-            .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?
-            .to_string();
-        crate::oci::reference::validate_digest(&cfg_digest)?;
+            .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?;
+        let cfg_digest = Digest::parse(cfg_digest)?;
         let bytes = reg
             .get_blob_bytes(brepo, &cfg_digest, MAX_CONFIG, scopes)
             .await?;

@@ -410,7 +410,7 @@ impl Inventory {
     }
 
     /// Creation time from a config blob, fetched once per digest; None when unreadable.
-    async fn created(&self, repo: &str, config_digest: &str) -> Option<i64> {
+    async fn created(&self, repo: &str, config_digest: &Digest) -> Option<i64> {
         let c = cell(&self.created, config_digest);
         *c.get_or_init(|| async {
             let bytes = self

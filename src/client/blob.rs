@@ -68,7 +68,7 @@ impl Registry {
     pub async fn head_blob(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         scopes: &[Scope],
     ) -> Result<Option<u64>, RegistryError> {
         let what = format!("check blob {digest} in {repo}");
@@ -103,7 +103,7 @@ impl Registry {
     pub async fn get_blob(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         offset: u64,
         scopes: &[Scope],
         budget: Option<Budget>,
@@ -137,7 +137,7 @@ impl Registry {
     pub async fn fetch_blob_bytes(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         limit: usize,
         scopes: &[Scope],
     ) -> Result<Bytes, RegistryError> {
@@ -145,7 +145,7 @@ impl Registry {
         let mut resp = self.get_blob(repo, digest, 0, scopes, None).await?;
         let buf = self.read_limited(&mut resp, limit, &what).await?;
         let actual = digest::of_like(digest, &buf);
-        if actual != digest {
+        if actual != *digest {
             return Err(RegistryError::DigestMismatch {
                 what,
                 expected: digest.to_string(),
@@ -159,14 +159,13 @@ impl Registry {
     pub async fn mount_blob(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         from: &str,
         scopes: &[Scope],
     ) -> Result<Mount, RegistryError> {
         let what = format!("mount blob {digest} from {from} into {repo}");
         let mut url = self.repo_url(repo, Resource::Uploads)?;
         crate::oci::reference::validate_repository(from).map_err(|e| self.invalid(e))?;
-        crate::oci::reference::validate_digest(digest).map_err(|e| self.invalid(e))?;
         url.query_pairs_mut()
             .append_pair("mount", digest)
             .append_pair("from", from);
@@ -210,7 +209,7 @@ impl Registry {
     pub async fn finish_upload(
         &self,
         session: Url,
-        digest: &str,
+        digest: &Digest,
         size: u64,
         body: Body,
         scopes: &[Scope],
@@ -231,7 +230,7 @@ impl Registry {
     pub async fn upload_chunks<S>(
         &self,
         session: Url,
-        digest: &str,
+        digest: &Digest,
         size: u64,
         bytes: S,
         chunk: u64,

@@ -368,7 +368,7 @@ mod learnt_by_endpoints {
             _ => Reply::with(202, &[("location", "/v2/ns/app/blobs/uploads/u1")], ""),
         });
         let reg = fake.registry(&Options::default(), None);
-        let digest = format!("sha256:{}", "b".repeat(64));
+        let digest = crate::oci::digest::Digest::fake(&format!("sha256:{}", "b".repeat(64)));
         let scopes = [Scope::push("ns/app")];
         let m = reg.mount_blob("ns/app", &digest, "ns/other", &scopes).await;
         assert!(m.is_ok());

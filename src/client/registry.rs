@@ -44,7 +44,7 @@ pub enum Resource<'a> {
     /// `manifests/TAG` or `manifests/DIGEST`.
     Manifest(&'a ManifestRef),
     /// `blobs/DIGEST`.
-    Blob(&'a str),
+    Blob(&'a crate::oci::digest::Digest),
     /// `blobs/uploads/`.
     Uploads,
     /// `tags/list`.
@@ -203,10 +203,7 @@ impl Registry {
         match res {
             // A typed tag or digest passed its grammar where it was parsed.
             Resource::Manifest(r) => segs.extend(["manifests", r.as_str()]),
-            Resource::Blob(d) => {
-                reference::validate_digest(d).map_err(invalid)?;
-                segs.extend(["blobs", d]);
-            }
+            Resource::Blob(d) => segs.extend(["blobs", d.as_str()]),
             Resource::Uploads => segs.extend(["blobs", "uploads", ""]),
             Resource::Tags => segs.extend(["tags", "list"]),
             Resource::Referrers(d) => segs.extend(["referrers", d.as_str()]),

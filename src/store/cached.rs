@@ -181,7 +181,7 @@ impl Cached<Registry> {
     pub async fn get_blob_bytes(
         &self,
         repo: &str,
-        digest: &str,
+        digest: &Digest,
         limit: usize,
         scopes: &[Scope],
     ) -> Result<Bytes, RegistryError> {
