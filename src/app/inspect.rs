@@ -1,11 +1,13 @@
 //! Inspect: docker-inspect style facts of an image — its config and manifest — as JSON with
 //! ibmcloud's field names; for a multi-platform image, those of one platform.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::NotFound;
+use super::{NotFound, Session};
 use crate::client::Scope;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
@@ -73,6 +75,23 @@ pub const FIELDS: &[&str] = &[
     "Size",
     "Layers",
 ];
+
+/// The facts of each of `refs` (name as given, reference), in order; a failure goes to
+/// `failed` as it happens, and the rest goes on.
+pub async fn inspect_images(
+    session: &Session,
+    refs: &[(String, Reference)],
+    platform: Option<&Platform>,
+    failed: impl FnMut(&str, anyhow::Error),
+) -> Vec<Inspected> {
+    let op = |reg: Arc<Cached>, r: Reference| async move {
+        inspect(&reg, &r, platform)
+            .await
+            .with_context(|| format!("cannot inspect {r}"))
+    };
+    let outcomes = super::multi::each(session, refs, op, failed).await;
+    outcomes.into_iter().filter_map(Result::ok).collect()
+}
 
 /// The facts of `r` (for an index: of `platform`, else linux/amd64, else the first).
 pub async fn inspect(

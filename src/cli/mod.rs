@@ -21,7 +21,6 @@ pub(crate) mod index_create;
 pub(crate) mod index_rm;
 pub(crate) mod login;
 pub(crate) mod manifest_inspect;
-pub(crate) mod multi;
 pub(crate) mod mutate;
 pub(crate) mod namespace_list;
 pub(crate) mod output;
