@@ -103,63 +103,67 @@ fn local_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Local
 
 /// The exit code for an error: the most specific cause decides.
 pub fn code_for(e: &anyhow::Error) -> u8 {
-    for c in e.chain() {
-        if let Some(p) = c.downcast_ref::<Partial>() {
-            return p.code;
-        }
-        if c.downcast_ref::<crate::app::NotFound>().is_some() {
-            return NOT_FOUND;
-        }
-        if let Some(
-            crate::engine::TransferError::NoPlatform { .. }
-            | crate::engine::TransferError::MissingChild { .. },
-        ) = c.downcast_ref::<crate::engine::TransferError>()
-        {
-            return NOT_FOUND;
-        }
-        if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
-            return if e.is_not_found() { NOT_FOUND } else { USAGE };
-        }
-        if let Some(crate::engine::TransferError::DestinationDigest { .. }) =
-            c.downcast_ref::<crate::engine::TransferError>()
-        {
-            return USAGE;
-        }
-        if c.downcast_ref::<UsageError>().is_some() || c.downcast_ref::<ReferenceError>().is_some()
-        {
-            return USAGE;
-        }
-        if c.downcast_ref::<crate::oci::platform::PlatformError>()
-            .is_some()
-        {
-            return USAGE;
-        }
-        // A bad --registry / CR_REGISTRY host is bad input too.
-        if let Some(
-            crate::config::ConfigError::Host(_)
-            | crate::config::ConfigError::Env { .. }
-            | crate::config::ConfigError::UnknownRegion { .. },
-        ) = c.downcast_ref::<crate::config::ConfigError>()
-        {
-            return USAGE;
-        }
-        if let Some(l) = local_error(c) {
-            match l {
-                LocalError::Ambiguous { .. } | LocalError::Usage(_) => return USAGE,
-                LocalError::Missing { .. } => return NOT_FOUND,
-                LocalError::Interrupted { .. } => return INTERRUPTED,
-                _ => {}
-            }
-        }
-        if let Some(r) = registry_error(c) {
-            return match r.kind() {
-                Kind::NotFound => NOT_FOUND,
-                Kind::Unauthorized | Kind::Denied => AUTH,
-                _ => FAILURE,
-            };
-        }
+    e.chain().find_map(code_of).unwrap_or(FAILURE)
+}
+
+/// The exit code one cause decides, if it decides one.
+fn code_of(c: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    if let Some(p) = c.downcast_ref::<Partial>() {
+        return Some(p.code);
     }
-    FAILURE
+    if c.is::<crate::app::NotFound>() {
+        return Some(NOT_FOUND);
+    }
+    if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
+        return Some(if e.is_not_found() { NOT_FOUND } else { USAGE });
+    }
+    transfer_code(c)
+        .or_else(|| input_code(c))
+        .or_else(|| local_error(c).and_then(local_code))
+        .or_else(|| registry_error(c).map(registry_code))
+}
+
+/// A transfer that found no such platform or child (3), or was given a digest that is not
+/// what it pushes (2).
+fn transfer_code(c: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use crate::engine::TransferError;
+    match c.downcast_ref::<TransferError>()? {
+        TransferError::NoPlatform { .. } | TransferError::MissingChild { .. } => Some(NOT_FOUND),
+        TransferError::DestinationDigest { .. } => Some(USAGE),
+        _ => None,
+    }
+}
+
+/// Bad input: a usage error, an image name, a platform, a bad --registry / CR_REGISTRY host.
+fn input_code(c: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use crate::config::ConfigError;
+    let config = matches!(
+        c.downcast_ref::<ConfigError>(),
+        Some(ConfigError::Host(_) | ConfigError::Env { .. } | ConfigError::UnknownRegion { .. })
+    );
+    let input = c.is::<UsageError>()
+        || c.is::<ReferenceError>()
+        || c.is::<crate::oci::platform::PlatformError>();
+    (config || input).then_some(USAGE)
+}
+
+/// A local image: ambiguous or bad input (2), missing (3), interrupted (130).
+fn local_code(l: &LocalError) -> Option<u8> {
+    match l {
+        LocalError::Ambiguous { .. } | LocalError::Usage(_) => Some(USAGE),
+        LocalError::Missing { .. } => Some(NOT_FOUND),
+        LocalError::Interrupted { .. } => Some(INTERRUPTED),
+        _ => None,
+    }
+}
+
+/// A registry's answer: not found (3), authentication or authorization (4), else 1.
+fn registry_code(r: &RegistryError) -> u8 {
+    match r.kind() {
+        Kind::NotFound => NOT_FOUND,
+        Kind::Unauthorized | Kind::Denied => AUTH,
+        _ => FAILURE,
+    }
 }
 
 /// One line of an error report: whatever the message holds (a registry's text, a name), it
