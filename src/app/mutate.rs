@@ -20,6 +20,7 @@ use crate::oci::digest;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
+use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 use crate::store::Cached;
@@ -94,29 +95,7 @@ struct Target {
 
 async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::Result<Mutated> {
     let (base, dst) = (req.base, req.dst);
-    let tag = match (&dst.tag, &dst.digest) {
-        (Some(t), None) => t.clone(),
-        _ => {
-            return Err(BadInput {
-                message: format!("the target {dst} is not REPO:TAG"),
-                hint: "tag required: -t REPO:TAG".into(),
-            }
-            .into())
-        }
-    };
-    if dst.registry != base.registry {
-        return Err(BadInput {
-            message: format!(
-                "the target {dst} is not in {}, the registry of {base}",
-                base.registry
-            ),
-            hint: format!(
-                "write the new image into {} and then `cr copy` it",
-                base.registry
-            ),
-        }
-        .into());
-    }
+    let tag = check_dst(base, dst)?;
     let reg = clients.get(&base.registry).await?;
     let (brepo, drepo) = (base.repository.as_str(), dst.repository.as_str());
     let scopes = [Scope::pull(brepo), Scope::push(drepo)];
@@ -127,77 +106,34 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
     let targets = read_targets(&reg, base, &top, &req.platforms, &scopes).await?;
 
     // Writes from here on.
+    let repo = |r: &str| Repo {
+        reg: reg.clone(),
+        repo: r.to_string(),
+    };
     if brepo != drepo {
-        let src = Repo {
-            reg: reg.clone(),
-            repo: brepo.to_string(),
-        };
-        let to = Repo {
-            reg: reg.clone(),
-            repo: drepo.to_string(),
-        };
+        let base_at = ManifestRef::digest(&top.digest);
         engine::transfer(
-            &src,
-            &ManifestRef::digest(&top.digest),
-            &to,
+            &repo(brepo),
+            &base_at,
+            &repo(drepo),
             &[],
             &Options::default(),
         )
         .await?;
     }
-    let dest = Repo {
-        reg: reg.clone(),
-        repo: drepo.to_string(),
-    };
+    let dest = repo(drepo);
     let mut added = Vec::new();
     for input in inputs {
         added.push((input, upload(&dest, input).await?));
     }
-    let diff_ids: Vec<Digest> = added.iter().map(|(_, d)| d.diff_id.clone()).collect();
-    let blobs: Vec<(Digest, u64)> = added
-        .iter()
-        .map(|(_, d)| (d.digest.clone(), d.size))
-        .collect();
-
-    let mut replaced = HashMap::new();
-    let mut result = None;
-    let mut platforms = Vec::new();
-    for mut t in targets {
-        edit::config(&mut t.config, &req.edit, &diff_ids);
-        let cfg = Bytes::from(serde_json::to_vec(&t.config)?);
-        let size = cfg.len() as u64;
-        let cfg_digest = reg.upload_bytes(drepo, cfg, &scopes).await?;
-        edit::manifest(
-            &mut t.manifest,
-            (&cfg_digest, size),
-            &blobs,
-            &req.edit.annotations,
-        );
-        let m = raw(&t.manifest, &t.old.media_type)?;
-        let at = if top.is_index() {
-            ManifestRef::digest(&m.digest)
-        } else {
-            ManifestRef::tag(&tag)
-        };
-        reg.put_manifest(drepo, &at, &m, &scopes).await?;
-        replaced.insert(
-            t.old.digest.clone(),
-            (m.digest.clone(), m.bytes.len() as u64),
-        );
-        platforms.push(t.platform.to_string());
-        result = Some(m);
-    }
-    let written = if top.is_index() {
-        let mut idx =
-            edit::parse_object(&top.bytes, "index").map_err(|e| anyhow::anyhow!("{base}: {e}"))?;
-        edit::index(&mut idx, &replaced);
-        let m = raw(&idx, &top.media_type)?;
-        reg.put_manifest(drepo, &ManifestRef::tag(&tag), &m, &scopes)
-            .await?;
-        m
-    } else {
-        result.expect("one target")
+    let layers = added.iter().map(|(_, d)| d).collect::<Vec<_>>();
+    let out = Output {
+        reg: &reg,
+        repo: drepo,
+        scopes: &scopes,
+        tag: &tag,
     };
+    let (written, platforms) = out.write(&top, targets, &req.edit, &layers, base).await?;
     Ok(Mutated {
         reference: dst.to_string(),
         digest: written.digest,
@@ -213,6 +149,92 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
             })
             .collect(),
     })
+}
+
+/// DST's tag, when DST is REPO:TAG in BASE's registry.
+fn check_dst(base: &Reference, dst: &Reference) -> Result<Tag, BadInput> {
+    let tag = match (&dst.tag, &dst.digest) {
+        (Some(t), None) => t.clone(),
+        _ => {
+            return Err(BadInput {
+                message: format!("the target {dst} is not REPO:TAG"),
+                hint: "tag required: -t REPO:TAG".into(),
+            })
+        }
+    };
+    if dst.registry != base.registry {
+        return Err(BadInput {
+            message: format!(
+                "the target {dst} is not in {}, the registry of {base}",
+                base.registry
+            ),
+            hint: format!(
+                "write the new image into {} and then `cr copy` it",
+                base.registry
+            ),
+        });
+    }
+    Ok(tag)
+}
+
+/// Where the new image is written: DST's repository and tag.
+struct Output<'a> {
+    reg: &'a Cached,
+    repo: &'a str,
+    scopes: &'a [Scope],
+    tag: &'a Tag,
+}
+
+impl Output<'_> {
+    /// Write each target's new config and manifest (by digest under an index, else at the
+    /// tag), then for an index the new index at the tag: the manifest at the tag, and the
+    /// platforms changed.
+    async fn write(
+        &self,
+        top: &RawManifest,
+        targets: Vec<Target>,
+        e: &Edit,
+        layers: &[&Done],
+        base: &Reference,
+    ) -> anyhow::Result<(RawManifest, Vec<String>)> {
+        let diff_ids: Vec<Digest> = layers.iter().map(|d| d.diff_id.clone()).collect();
+        let blobs: Vec<(Digest, u64)> = layers.iter().map(|d| (d.digest.clone(), d.size)).collect();
+        let mut replaced = HashMap::new();
+        let mut result = None;
+        let mut platforms = Vec::new();
+        for mut t in targets {
+            edit::config(&mut t.config, e, &diff_ids);
+            let cfg = Bytes::from(serde_json::to_vec(&t.config)?);
+            let size = cfg.len() as u64;
+            let cfg_digest = self.reg.upload_bytes(self.repo, cfg, self.scopes).await?;
+            edit::manifest(&mut t.manifest, (&cfg_digest, size), &blobs, &e.annotations);
+            let m = raw(&t.manifest, &t.old.media_type)?;
+            let at = if top.is_index() {
+                ManifestRef::digest(&m.digest)
+            } else {
+                ManifestRef::tag(self.tag)
+            };
+            self.reg
+                .put_manifest(self.repo, &at, &m, self.scopes)
+                .await?;
+            let new = (m.digest.clone(), m.bytes.len() as u64);
+            replaced.insert(t.old.digest.clone(), new);
+            platforms.push(t.platform.to_string());
+            result = Some(m);
+        }
+        if !top.is_index() {
+            return Ok((result.expect("one target"), platforms));
+        }
+        let mut idx =
+            edit::parse_object(&top.bytes, "index").map_err(|e| anyhow::anyhow!("{base}: {e}"))?;
+        edit::index(&mut idx, &replaced);
+        let m = raw(&idx, &top.media_type)?;
+        let at = ManifestRef::tag(self.tag);
+        self.reg
+            .put_manifest(self.repo, &at, &m, self.scopes)
+            .await?;
+        Ok((m, platforms))
+    }
 }
 
 /// Manifest JSON as stored bytes: compact, keys in the base's order.
