@@ -253,80 +253,9 @@ async fn read_targets(
     want: &[Platform],
     scopes: &[Scope],
 ) -> anyhow::Result<Vec<Target>> {
-    let brepo = base.repository.as_str();
-    let parsed = top.parse()?;
-    let chosen: Vec<(Descriptor, Option<Platform>)> = match &parsed {
-        Parsed::Index(_) => {
-            let children = parsed.children();
-            for w in want {
-                if !children
-                    .iter()
-                    .any(|(_, p)| p.as_ref().is_some_and(|p| w.matches(p)))
-                {
-                    return Err(NotFound {
-                        image: base.to_string(),
-                        message: format!("the index has no platform {w}"),
-                    }
-                    .into());
-                }
-            }
-            children
-                .into_iter()
-                .filter(|(d, p)| {
-                    media::is_manifest(&d.media_type)
-                        && match (want.is_empty(), p) {
-                            // Attestations (buildx's unknown/unknown) are not platforms.
-                            (true, p) => p.as_ref().is_none_or(|p| p.os != "unknown"),
-                            (false, Some(p)) => want.iter().any(|w| w.matches(p)),
-                            (false, None) => false,
-                        }
-                })
-                .collect()
-        }
-        Parsed::Image(_) => vec![(
-            Descriptor::new(
-                top.media_type.clone(),
-                top.digest.clone(),
-                top.bytes.len() as u64,
-            ),
-            None,
-        )],
-    };
     let mut targets = Vec::new();
-    for (desc, platform) in chosen {
-        let m = if desc.digest == top.digest {
-            top.clone()
-        } else {
-            reg.get_manifest(brepo, &ManifestRef::digest(&desc.digest), scopes)
-                .await?
-        };
-        let manifest = edit::parse_object(&m.bytes, "manifest")
-            .map_err(|e| anyhow::anyhow!("{base}: manifest {}: {e}", m.digest))?;
-        let cfg_digest = manifest["config"]["digest"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?
-            .to_string();
-        crate::oci::reference::validate_digest(&cfg_digest)?;
-        let bytes = reg
-            .get_blob_bytes(brepo, &cfg_digest, MAX_CONFIG, scopes)
-            .await?;
-        let config = edit::parse_object(&bytes, "config")
-            .map_err(|e| anyhow::anyhow!("{base}: config {cfg_digest}: {e}"))?;
-        let of_config = Platform::of_config(&config);
-        if platform.is_none() && !want.is_empty() && !want.iter().any(|w| w.admits_config(&config))
-        {
-            return Err(NotFound {
-                image: base.to_string(),
-                message: format!("the image is for {of_config}, not {}", list(want)),
-            }
-            .into());
-        }
-        targets.push(Target {
-            old: Descriptor::new(m.media_type.clone(), desc.digest, desc.size),
-            platform: platform.unwrap_or(of_config),
-            manifest,
-            config,
-        });
+    for (desc, platform) in chosen(base, top, want)? {
+        targets.push(read_target(reg, base, top, (desc, platform), want, scopes).await?);
     }
     if targets.is_empty() {
         return Err(NotFound {
@@ -336,6 +265,94 @@ async fn read_targets(
         .into());
     }
     Ok(targets)
+}
+
+/// The manifests of `top` to rewrite: an index's image platforms (those in `want`, each of
+/// which must be there; attestations are not platforms), or the image itself.
+fn chosen(
+    base: &Reference,
+    top: &RawManifest,
+    want: &[Platform],
+) -> anyhow::Result<Vec<(Descriptor, Option<Platform>)>> {
+    let parsed = top.parse()?;
+    if let Parsed::Image(_) = parsed {
+        let desc = Descriptor::new(
+            top.media_type.clone(),
+            top.digest.clone(),
+            top.bytes.len() as u64,
+        );
+        return Ok(vec![(desc, None)]);
+    }
+    let children = parsed.children();
+    for w in want {
+        if !children
+            .iter()
+            .any(|(_, p)| p.as_ref().is_some_and(|p| w.matches(p)))
+        {
+            return Err(NotFound {
+                image: base.to_string(),
+                message: format!("the index has no platform {w}"),
+            }
+            .into());
+        }
+    }
+    Ok(children
+        .into_iter()
+        .filter(|(d, p)| {
+            media::is_manifest(&d.media_type)
+                && match (want.is_empty(), p) {
+                    // Attestations (buildx's unknown/unknown) are not platforms.
+                    (true, p) => p.as_ref().is_none_or(|p| p.os != "unknown"),
+                    (false, Some(p)) => want.iter().any(|w| w.matches(p)),
+                    (false, None) => false,
+                }
+        })
+        .collect())
+}
+
+/// One manifest to rewrite, with its config (read capped); an image that is not for a
+/// platform in `want` is not found.
+async fn read_target(
+    reg: &Cached,
+    base: &Reference,
+    top: &RawManifest,
+    (desc, platform): (Descriptor, Option<Platform>),
+    want: &[Platform],
+    scopes: &[Scope],
+) -> anyhow::Result<Target> {
+    let brepo = base.repository.as_str();
+    let m = if desc.digest == top.digest {
+        top.clone()
+    } else {
+        reg.get_manifest(brepo, &ManifestRef::digest(&desc.digest), scopes)
+            .await?
+    };
+    let manifest = edit::parse_object(&m.bytes, "manifest")
+        .map_err(|e| anyhow::anyhow!("{base}: manifest {}: {e}", m.digest))?;
+    let cfg_digest = manifest["config"]["digest"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?
+        .to_string();
+    crate::oci::reference::validate_digest(&cfg_digest)?;
+    let bytes = reg
+        .get_blob_bytes(brepo, &cfg_digest, MAX_CONFIG, scopes)
+        .await?;
+    let config = edit::parse_object(&bytes, "config")
+        .map_err(|e| anyhow::anyhow!("{base}: config {cfg_digest}: {e}"))?;
+    let of_config = Platform::of_config(&config);
+    if platform.is_none() && !want.is_empty() && !want.iter().any(|w| w.admits_config(&config)) {
+        return Err(NotFound {
+            image: base.to_string(),
+            message: format!("the image is for {of_config}, not {}", list(want)),
+        }
+        .into());
+    }
+    Ok(Target {
+        old: Descriptor::new(m.media_type.clone(), desc.digest, desc.size),
+        platform: platform.unwrap_or(of_config),
+        manifest,
+        config,
+    })
 }
 
 fn list(ps: &[Platform]) -> String {
