@@ -273,3 +273,43 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<DigestRow> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::walk::ImageInfo;
+    use crate::oci::media;
+
+    /// The keys of a row as `-o json` writes them, in order.
+    fn keys(row: &impl Serialize) -> Vec<String> {
+        let v = serde_json::to_value(row).unwrap();
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn row_keys_are_the_format_fields() {
+        let i = TaggedImage {
+            repo: "ns/app".into(),
+            tag: "v1".parse().unwrap(),
+            digest: Some(Digest::fake(&format!("sha256:{}", "a".repeat(64)))),
+            media_type: Some(media::OCI_MANIFEST.into()),
+            info: Some(ImageInfo {
+                media_type: media::OCI_MANIFEST.into(),
+                size: 42,
+                created: Some(7),
+                children: Vec::new(),
+            }),
+        };
+        let list = list_rows("h:5000", std::slice::from_ref(&i));
+        assert_eq!(keys(&list[0]), TagRow::FIELDS);
+        let digests = digest_rows("h:5000", &[i]);
+        assert_eq!(keys(&digests[0]), DigestRow::FIELDS);
+        let json = serde_json::to_string(&digests).unwrap();
+        let want = format!(
+            r#"[{{"Repository":"h:5000/ns/app","Digest":"sha256:{}","Tags":["v1"],"Namespace":"ns","Created":7,"Size":42,"ManifestType":"{}"}}]"#,
+            "a".repeat(64),
+            media::OCI_MANIFEST
+        );
+        assert_eq!(json, want);
+    }
+}

@@ -1,11 +1,13 @@
 //! Inspect: docker-inspect style facts of an image — its config and manifest — as JSON with
 //! ibmcloud's field names; for a multi-platform image, those of one platform.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::NotFound;
+use super::{NotFound, Session};
 use crate::client::Scope;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
@@ -74,6 +76,23 @@ pub const FIELDS: &[&str] = &[
     "Layers",
 ];
 
+/// The facts of each of `refs` (name as given, reference), in order; a failure goes to
+/// `failed` as it happens, and the rest goes on.
+pub async fn inspect_images(
+    session: &Session,
+    refs: &[(String, Reference)],
+    platform: Option<&Platform>,
+    failed: impl FnMut(&str, anyhow::Error),
+) -> Vec<Inspected> {
+    let op = |reg: Arc<Cached>, r: Reference| async move {
+        inspect(&reg, &r, platform)
+            .await
+            .with_context(|| format!("cannot inspect {r}"))
+    };
+    let outcomes = super::multi::each(session, refs, op, failed).await;
+    outcomes.into_iter().filter_map(Result::ok).collect()
+}
+
 /// The facts of `r` (for an index: of `platform`, else linux/amd64, else the first).
 pub async fn inspect(
     reg: &Cached,
@@ -88,29 +107,8 @@ pub async fn inspect(
         Ok(m) => m,
         Err(e) => return Err(super::explain_missing(reg, r, e).await),
     };
-    let (image, platforms): (RawManifest, Vec<String>) = if top.is_index() {
-        let parsed = top.parse()?;
-        let platforms: Vec<String> = parsed
-            .children()
-            .iter()
-            .filter_map(|(_, p)| p.as_ref().map(|p| p.to_string()))
-            .collect();
-        let (d, _) = parsed
-            .pick_platform(platform)
-            .map(|(d, p)| (d.digest, p))
-            .ok_or_else(|| NotFound {
-                image: r.to_string(),
-                message: format!(
-                    "no manifest for platform {} (it has: {})",
-                    platform.map(|p| p.to_string()).unwrap_or_default(),
-                    platforms.join(", ")
-                ),
-            })?;
-        (
-            reg.get_manifest(&r.repository, &ManifestRef::Digest(d), &scopes)
-                .await?,
-            platforms,
-        )
+    let (image, platforms) = if top.is_index() {
+        pick(reg, r, &top, platform, &scopes).await?
     } else {
         (top.clone(), Vec::new())
     };
@@ -137,6 +135,58 @@ pub async fn inspect(
             .into());
         }
     }
+    let found = Found {
+        top,
+        image,
+        platforms,
+        config_digest,
+    };
+    Ok(facts(r, found, &parsed, &cfg))
+}
+
+/// The image manifest of an index for `platform` (else linux/amd64, else the first), with the
+/// index's platforms.
+async fn pick(
+    reg: &Cached,
+    r: &Reference,
+    top: &RawManifest,
+    platform: Option<&Platform>,
+    scopes: &[Scope],
+) -> anyhow::Result<(RawManifest, Vec<String>)> {
+    let parsed = top.parse()?;
+    let platforms: Vec<String> = parsed
+        .children()
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().map(|p| p.to_string()))
+        .collect();
+    let (d, _) = parsed
+        .pick_platform(platform)
+        .map(|(d, p)| (d.digest, p))
+        .ok_or_else(|| NotFound {
+            image: r.to_string(),
+            message: format!(
+                "no manifest for platform {} (it has: {})",
+                platform.map(|p| p.to_string()).unwrap_or_default(),
+                platforms.join(", ")
+            ),
+        })?;
+    let image = reg
+        .get_manifest(&r.repository, &ManifestRef::Digest(d), scopes)
+        .await?;
+    Ok((image, platforms))
+}
+
+/// What was read of an image: the manifest named, the image manifest described, the index's
+/// platforms, the config's digest.
+struct Found {
+    top: RawManifest,
+    image: RawManifest,
+    platforms: Vec<String>,
+    config_digest: Digest,
+}
+
+/// The facts of an image read, `parsed` being its image manifest and `cfg` its config.
+fn facts(r: &Reference, f: Found, parsed: &Parsed, cfg: &Value) -> Inspected {
     let layers = parsed
         .blobs()
         .into_iter()
@@ -148,18 +198,18 @@ pub async fn inspect(
         })
         .collect();
     let field = |k: &str| cfg.get(k).cloned().unwrap_or(Value::Null);
-    Ok(Inspected {
-        id: config_digest,
+    Inspected {
+        id: f.config_digest,
         repo_tags: r
             .tag
             .iter()
             .map(|t| format!("{}:{t}", r.repo_name()))
             .collect(),
-        repo_digests: vec![r.with_digest(&top.digest)],
-        digest: top.digest,
-        manifest_type: top.media_type,
-        manifest_digest: image.digest,
-        platforms,
+        repo_digests: vec![r.with_digest(&f.top.digest)],
+        digest: f.top.digest,
+        manifest_type: f.top.media_type,
+        manifest_digest: f.image.digest,
+        platforms: f.platforms,
         created: field("created"),
         author: field("author"),
         docker_version: field("docker_version"),
@@ -171,7 +221,7 @@ pub async fn inspect(
         history: field("history"),
         size: parsed.image_size(),
         layers,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod index;
 pub mod inspect;
 pub mod layer;
 pub mod login;
+pub mod multi;
 pub mod mutate;
 pub mod pull;
 pub mod push;

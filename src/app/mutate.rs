@@ -95,7 +95,7 @@ struct Target {
 
 async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::Result<Mutated> {
     let (base, dst) = (req.base, req.dst);
-    let tag = target_tag(base, dst)?;
+    let tag = check_dst(base, dst)?;
     let reg = clients.get(&base.registry).await?;
     let (brepo, drepo) = (base.repository.as_str(), dst.repository.as_str());
     let scopes = [Scope::pull(brepo), Scope::push(drepo)];
@@ -111,44 +111,29 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
         repo: r.to_string(),
     };
     if brepo != drepo {
-        let by_digest = ManifestRef::digest(&top.digest);
-        let opts = Options::default();
-        engine::transfer(&repo(brepo), &by_digest, &repo(drepo), &[], &opts).await?;
+        let base_at = ManifestRef::digest(&top.digest);
+        engine::transfer(
+            &repo(brepo),
+            &base_at,
+            &repo(drepo),
+            &[],
+            &Options::default(),
+        )
+        .await?;
     }
     let dest = repo(drepo);
     let mut added = Vec::new();
     for input in inputs {
         added.push((input, upload(&dest, input).await?));
     }
-    let new = NewBlobs {
-        diff_ids: added.iter().map(|(_, d)| d.diff_id.clone()).collect(),
-        blobs: added
-            .iter()
-            .map(|(_, d)| (d.digest.clone(), d.size))
-            .collect(),
+    let layers = added.iter().map(|(_, d)| d).collect::<Vec<_>>();
+    let out = Output {
+        reg: &reg,
+        repo: drepo,
+        scopes: &scopes,
+        tag: &tag,
     };
-    let at = |m: &RawManifest| {
-        if top.is_index() {
-            ManifestRef::digest(&m.digest)
-        } else {
-            ManifestRef::tag(&tag)
-        }
-    };
-    let (written, replaced, platforms) =
-        write_targets(&reg, drepo, targets, req, &new, at, &scopes).await?;
-    let written = match written {
-        Some(m) if !top.is_index() => m,
-        None if !top.is_index() => anyhow::bail!("{base}: no image manifest to edit"),
-        _ => {
-            let mut idx = edit::parse_object(&top.bytes, "index")
-                .map_err(|e| anyhow::anyhow!("{base}: {e}"))?;
-            edit::index(&mut idx, &replaced);
-            let m = raw(&idx, &top.media_type)?;
-            reg.put_manifest(drepo, &ManifestRef::tag(&tag), &m, &scopes)
-                .await?;
-            m
-        }
-    };
+    let (written, platforms) = out.write(&top, targets, &req.edit, &layers, base).await?;
     Ok(Mutated {
         reference: dst.to_string(),
         digest: written.digest,
@@ -166,9 +151,8 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
     })
 }
 
-/// The tag the result is written under: the target must be `REPO:TAG` in the base's
-/// registry (checked before anything is read or written).
-fn target_tag(base: &Reference, dst: &Reference) -> Result<Tag, BadInput> {
+/// DST's tag, when DST is REPO:TAG in BASE's registry.
+fn check_dst(base: &Reference, dst: &Reference) -> Result<Tag, BadInput> {
     let tag = match (&dst.tag, &dst.digest) {
         (Some(t), None) => t.clone(),
         _ => {
@@ -193,51 +177,65 @@ fn target_tag(base: &Reference, dst: &Reference) -> Result<Tag, BadInput> {
     Ok(tag)
 }
 
-/// The layers added: their diff_ids (for the configs) and blobs (for the manifests).
-struct NewBlobs {
-    diff_ids: Vec<Digest>,
-    blobs: Vec<(Digest, u64)>,
+/// Where the new image is written: DST's repository and tag.
+struct Output<'a> {
+    reg: &'a Cached,
+    repo: &'a str,
+    scopes: &'a [Scope],
+    tag: &'a Tag,
 }
 
-/// Edit and store each target's config and manifest (at `at(manifest)`); the last manifest
-/// written, each target's old digest -> new digest and size, and the platforms.
-async fn write_targets(
-    reg: &Cached,
-    drepo: &str,
-    targets: Vec<Target>,
-    req: &Request<'_>,
-    new: &NewBlobs,
-    at: impl Fn(&RawManifest) -> ManifestRef,
-    scopes: &[Scope],
-) -> anyhow::Result<(
-    Option<RawManifest>,
-    HashMap<Digest, (Digest, u64)>,
-    Vec<String>,
-)> {
-    let mut replaced = HashMap::new();
-    let mut last = None;
-    let mut platforms = Vec::new();
-    for mut t in targets {
-        edit::config(&mut t.config, &req.edit, &new.diff_ids);
-        let cfg = Bytes::from(serde_json::to_vec(&t.config)?);
-        let size = cfg.len() as u64;
-        let cfg_digest = reg.upload_bytes(drepo, cfg, scopes).await?;
-        edit::manifest(
-            &mut t.manifest,
-            (&cfg_digest, size),
-            &new.blobs,
-            &req.edit.annotations,
-        );
-        let m = raw(&t.manifest, &t.old.media_type)?;
-        reg.put_manifest(drepo, &at(&m), &m, scopes).await?;
-        replaced.insert(
-            t.old.digest.clone(),
-            (m.digest.clone(), m.bytes.len() as u64),
-        );
-        platforms.push(t.platform.to_string());
-        last = Some(m);
+impl Output<'_> {
+    /// Write each target's new config and manifest (by digest under an index, else at the
+    /// tag), then for an index the new index at the tag: the manifest at the tag, and the
+    /// platforms changed.
+    async fn write(
+        &self,
+        top: &RawManifest,
+        targets: Vec<Target>,
+        e: &Edit,
+        layers: &[&Done],
+        base: &Reference,
+    ) -> anyhow::Result<(RawManifest, Vec<String>)> {
+        let diff_ids: Vec<Digest> = layers.iter().map(|d| d.diff_id.clone()).collect();
+        let blobs: Vec<(Digest, u64)> = layers.iter().map(|d| (d.digest.clone(), d.size)).collect();
+        let mut replaced = HashMap::new();
+        let mut result = None;
+        let mut platforms = Vec::new();
+        for mut t in targets {
+            edit::config(&mut t.config, e, &diff_ids);
+            let cfg = Bytes::from(serde_json::to_vec(&t.config)?);
+            let size = cfg.len() as u64;
+            let cfg_digest = self.reg.upload_bytes(self.repo, cfg, self.scopes).await?;
+            edit::manifest(&mut t.manifest, (&cfg_digest, size), &blobs, &e.annotations);
+            let m = raw(&t.manifest, &t.old.media_type)?;
+            let at = if top.is_index() {
+                ManifestRef::digest(&m.digest)
+            } else {
+                ManifestRef::tag(self.tag)
+            };
+            self.reg
+                .put_manifest(self.repo, &at, &m, self.scopes)
+                .await?;
+            let new = (m.digest.clone(), m.bytes.len() as u64);
+            replaced.insert(t.old.digest.clone(), new);
+            platforms.push(t.platform.to_string());
+            result = Some(m);
+        }
+        if !top.is_index() {
+            let m = result.ok_or_else(|| anyhow::anyhow!("{base}: no image manifest to edit"))?;
+            return Ok((m, platforms));
+        }
+        let mut idx =
+            edit::parse_object(&top.bytes, "index").map_err(|e| anyhow::anyhow!("{base}: {e}"))?;
+        edit::index(&mut idx, &replaced);
+        let m = raw(&idx, &top.media_type)?;
+        let at = ManifestRef::tag(self.tag);
+        self.reg
+            .put_manifest(self.repo, &at, &m, self.scopes)
+            .await?;
+        Ok((m, platforms))
     }
-    Ok((last, replaced, platforms))
 }
 
 /// Manifest JSON as stored bytes: compact, keys in the base's order.
@@ -256,79 +254,9 @@ async fn read_targets(
     want: &[Platform],
     scopes: &[Scope],
 ) -> anyhow::Result<Vec<Target>> {
-    let brepo = base.repository.as_str();
-    let parsed = top.parse()?;
-    let chosen: Vec<(Descriptor, Option<Platform>)> = match &parsed {
-        Parsed::Index(_) => {
-            let children = parsed.children();
-            for w in want {
-                if !children
-                    .iter()
-                    .any(|(_, p)| p.as_ref().is_some_and(|p| w.matches(p)))
-                {
-                    return Err(NotFound {
-                        image: base.to_string(),
-                        message: format!("the index has no platform {w}"),
-                    }
-                    .into());
-                }
-            }
-            children
-                .into_iter()
-                .filter(|(d, p)| {
-                    media::is_manifest(&d.media_type)
-                        && match (want.is_empty(), p) {
-                            // Attestations (buildx's unknown/unknown) are not platforms.
-                            (true, p) => p.as_ref().is_none_or(|p| p.os != "unknown"),
-                            (false, Some(p)) => want.iter().any(|w| w.matches(p)),
-                            (false, None) => false,
-                        }
-                })
-                .collect()
-        }
-        Parsed::Image(_) => vec![(
-            Descriptor::new(
-                top.media_type.clone(),
-                top.digest.clone(),
-                top.bytes.len() as u64,
-            ),
-            None,
-        )],
-    };
     let mut targets = Vec::new();
-    for (desc, platform) in chosen {
-        let m = if desc.digest == top.digest {
-            top.clone()
-        } else {
-            reg.get_manifest(brepo, &ManifestRef::digest(&desc.digest), scopes)
-                .await?
-        };
-        let manifest = edit::parse_object(&m.bytes, "manifest")
-            .map_err(|e| anyhow::anyhow!("{base}: manifest {}: {e}", m.digest))?;
-        let cfg_digest = manifest["config"]["digest"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?;
-        let cfg_digest = Digest::parse(cfg_digest)?;
-        let bytes = reg
-            .get_blob_bytes(brepo, &cfg_digest, MAX_CONFIG, scopes)
-            .await?;
-        let config = edit::parse_object(&bytes, "config")
-            .map_err(|e| anyhow::anyhow!("{base}: config {cfg_digest}: {e}"))?;
-        let of_config = Platform::of_config(&config);
-        if platform.is_none() && !want.is_empty() && !want.iter().any(|w| w.admits_config(&config))
-        {
-            return Err(NotFound {
-                image: base.to_string(),
-                message: format!("the image is for {of_config}, not {}", list(want)),
-            }
-            .into());
-        }
-        targets.push(Target {
-            old: Descriptor::new(m.media_type.clone(), desc.digest, desc.size),
-            platform: platform.unwrap_or(of_config),
-            manifest,
-            config,
-        });
+    for (desc, platform) in chosen(base, top, want)? {
+        targets.push(read_target(reg, base, top, (desc, platform), want, scopes).await?);
     }
     if targets.is_empty() {
         return Err(NotFound {
@@ -338,6 +266,93 @@ async fn read_targets(
         .into());
     }
     Ok(targets)
+}
+
+/// The manifests of `top` to rewrite: an index's image platforms (those in `want`, each of
+/// which must be there; attestations are not platforms), or the image itself.
+fn chosen(
+    base: &Reference,
+    top: &RawManifest,
+    want: &[Platform],
+) -> anyhow::Result<Vec<(Descriptor, Option<Platform>)>> {
+    let parsed = top.parse()?;
+    if let Parsed::Image(_) = parsed {
+        let desc = Descriptor::new(
+            top.media_type.clone(),
+            top.digest.clone(),
+            top.bytes.len() as u64,
+        );
+        return Ok(vec![(desc, None)]);
+    }
+    let children = parsed.children();
+    for w in want {
+        if !children
+            .iter()
+            .any(|(_, p)| p.as_ref().is_some_and(|p| w.matches(p)))
+        {
+            return Err(NotFound {
+                image: base.to_string(),
+                message: format!("the index has no platform {w}"),
+            }
+            .into());
+        }
+    }
+    Ok(children
+        .into_iter()
+        .filter(|(d, p)| {
+            media::is_manifest(&d.media_type)
+                && match (want.is_empty(), p) {
+                    // Attestations (buildx's unknown/unknown) are not platforms.
+                    (true, p) => p.as_ref().is_none_or(|p| p.os != "unknown"),
+                    (false, Some(p)) => want.iter().any(|w| w.matches(p)),
+                    (false, None) => false,
+                }
+        })
+        .collect())
+}
+
+/// One manifest to rewrite, with its config (read capped); an image that is not for a
+/// platform in `want` is not found.
+async fn read_target(
+    reg: &Cached,
+    base: &Reference,
+    top: &RawManifest,
+    (desc, platform): (Descriptor, Option<Platform>),
+    want: &[Platform],
+    scopes: &[Scope],
+) -> anyhow::Result<Target> {
+    let brepo = base.repository.as_str();
+    let m = if desc.digest == top.digest {
+        top.clone()
+    } else {
+        reg.get_manifest(brepo, &ManifestRef::digest(&desc.digest), scopes)
+            .await?
+    };
+    let manifest = edit::parse_object(&m.bytes, "manifest")
+        .map_err(|e| anyhow::anyhow!("{base}: manifest {}: {e}", m.digest))?;
+    let cfg_digest = manifest["config"]["digest"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?;
+    let cfg_digest = Digest::parse(cfg_digest)?;
+    let bytes = reg
+        .get_blob_bytes(brepo, &cfg_digest, MAX_CONFIG, scopes)
+        .await?;
+    let config = edit::parse_object(&bytes, "config")
+        .map_err(|e| anyhow::anyhow!("{base}: config {cfg_digest}: {e}"))?;
+    let of_config = Platform::of_config(&config);
+    if platform.is_none() && !want.is_empty() && !want.iter().any(|w| w.admits_config(&config)) {
+        return Err(NotFound {
+            image: base.to_string(),
+            message: format!("the image is for {of_config}, not {}", list(want)),
+        }
+        .into());
+    }
+    Ok(Target {
+        old: Descriptor::new(m.media_type.clone(), desc.digest, desc.size),
+        platform: platform.unwrap_or(of_config),
+        manifest,
+        config,
+    })
 }
 
 fn list(ps: &[Platform]) -> String {

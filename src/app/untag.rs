@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde::{Serialize, Serializer};
 
-use super::critical;
+use super::{critical, Session};
 use crate::client::capabilities::Learnt;
 use crate::client::{Code, Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
@@ -157,6 +157,30 @@ pub async fn untag(
     critical::spawn(format!("the untag of {r}"), work)
         .await
         .context("the untag task failed")?
+}
+
+/// Untag the images `refs` (name as given, reference with a tag), each in turn: one row per
+/// image; a failure's row has its error chain, and the error goes to `failed` as it happens.
+pub async fn untag_images(
+    session: &Session,
+    refs: &[(String, Reference)],
+    failed: impl FnMut(&str, anyhow::Error),
+) -> Vec<UntagRow> {
+    let op = |reg: Arc<Cached>, r: Reference| async move {
+        let tag =
+            (r.tag.clone()).ok_or_else(|| anyhow::anyhow!("{r}: a tag is required to untag"))?;
+        untag(&reg, &r, &tag)
+            .await
+            .with_context(|| format!("cannot untag {r}"))
+    };
+    let outcomes = super::multi::each(session, refs, op, failed).await;
+    refs.iter()
+        .zip(outcomes)
+        .map(|((_, r), o)| match o {
+            Ok((digest, method)) => UntagRow::untagged(r, digest, method),
+            Err(message) => UntagRow::failed(r, message),
+        })
+        .collect()
 }
 
 /// Point `tag` at the placeholder, then delete the placeholder by digest; if that fails,

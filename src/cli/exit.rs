@@ -2,10 +2,12 @@
 //! `hint:` with what to do. Codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 authentication or
 //! authorization, 5 partial failure of a multi-image command, 130 interrupted.
 
-use crate::client::cause::Cause;
-use crate::client::{Code, Kind, Operation, RegistryError, TlsFailure};
+use crate::client::{Kind, RegistryError};
 use crate::local::LocalError;
 use crate::oci::reference::ReferenceError;
+
+mod hint;
+pub use hint::hint_for;
 
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
@@ -101,227 +103,67 @@ fn local_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a Local
 
 /// The exit code for an error: the most specific cause decides.
 pub fn code_for(e: &anyhow::Error) -> u8 {
-    for c in e.chain() {
-        if let Some(p) = c.downcast_ref::<Partial>() {
-            return p.code;
-        }
-        if c.downcast_ref::<crate::app::NotFound>().is_some() {
-            return NOT_FOUND;
-        }
-        if let Some(
-            crate::engine::TransferError::NoPlatform { .. }
-            | crate::engine::TransferError::MissingChild { .. },
-        ) = c.downcast_ref::<crate::engine::TransferError>()
-        {
-            return NOT_FOUND;
-        }
-        if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
-            return if e.is_not_found() { NOT_FOUND } else { USAGE };
-        }
-        if let Some(crate::engine::TransferError::DestinationDigest { .. }) =
-            c.downcast_ref::<crate::engine::TransferError>()
-        {
-            return USAGE;
-        }
-        if c.downcast_ref::<UsageError>().is_some() || c.downcast_ref::<ReferenceError>().is_some()
-        {
-            return USAGE;
-        }
-        if c.downcast_ref::<crate::oci::platform::PlatformError>()
-            .is_some()
-        {
-            return USAGE;
-        }
-        // A bad --registry / CR_REGISTRY host is bad input too.
-        if let Some(
-            crate::config::ConfigError::Host(_)
-            | crate::config::ConfigError::Env { .. }
-            | crate::config::ConfigError::UnknownRegion { .. },
-        ) = c.downcast_ref::<crate::config::ConfigError>()
-        {
-            return USAGE;
-        }
-        if let Some(l) = local_error(c) {
-            match l {
-                LocalError::Ambiguous { .. } | LocalError::Usage(_) => return USAGE,
-                LocalError::Missing { .. } => return NOT_FOUND,
-                LocalError::Interrupted { .. } => return INTERRUPTED,
-                _ => {}
-            }
-        }
-        if let Some(r) = registry_error(c) {
-            return match r.kind() {
-                Kind::NotFound => NOT_FOUND,
-                Kind::Unauthorized | Kind::Denied => AUTH,
-                _ => FAILURE,
-            };
-        }
-    }
-    FAILURE
+    e.chain().find_map(code_of).unwrap_or(FAILURE)
 }
 
-/// What the user can do about a registry error: the CLI's words (commands, flags, variables).
-fn registry_hint(e: &RegistryError) -> Option<String> {
-    let host =
-        match e {
-            RegistryError::Api { host, .. }
-            | RegistryError::Connect { host, .. }
-            | RegistryError::Tls { host, .. }
-            | RegistryError::Token { host, .. }
-            | RegistryError::Protocol { host, .. }
-            | RegistryError::HttpsOnly { host, .. }
-            | RegistryError::UntaggedKept { host, .. } => host.as_str(),
-            RegistryError::Invalid { .. } => return Some(
-                "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it".into(),
-            ),
-            RegistryError::DigestMismatch { .. } => return Some(
-                "the registry's copy may be corrupt, or a proxy altered it; nothing was kept"
-                    .into(),
-            ),
-        };
-    let account = match e {
-        RegistryError::Api { account, .. } => account.as_deref().cloned(),
-        RegistryError::Token { account, .. } => Some(account.as_ref().clone()),
+/// The exit code one cause decides, if it decides one.
+fn code_of(c: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    if let Some(p) = c.downcast_ref::<Partial>() {
+        return Some(p.code);
+    }
+    if c.is::<crate::app::NotFound>() {
+        return Some(NOT_FOUND);
+    }
+    if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
+        return Some(if e.is_not_found() { NOT_FOUND } else { USAGE });
+    }
+    transfer_code(c)
+        .or_else(|| input_code(c))
+        .or_else(|| local_error(c).and_then(local_code))
+        .or_else(|| registry_error(c).map(registry_code))
+}
+
+/// A transfer that found no such platform or child (3), or was given a digest that is not
+/// what it pushes (2).
+fn transfer_code(c: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use crate::engine::TransferError;
+    match c.downcast_ref::<TransferError>()? {
+        TransferError::NoPlatform { .. } | TransferError::MissingChild { .. } => Some(NOT_FOUND),
+        TransferError::DestinationDigest { .. } => Some(USAGE),
         _ => None,
     }
-    .unwrap_or_else(crate::client::Account::anonymous);
-    Some(match (e, e.kind()) {
-        (RegistryError::UntaggedKept { .. }, _) => {
-            format!("{host} deletes a manifest by digest only while a tag points at it (Quay): delete it through the registry's own API or UI, or let its garbage collection take it")
-        }
-        (RegistryError::HttpsOnly { .. }, _) => {
-            format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
-        }
-        (RegistryError::Tls { why, .. }, _)
-        | (
-            RegistryError::Connect {
-                cause: Cause::Tls(why),
-                ..
-            },
-            _,
-        ) => {
-            let why = match why {
-                TlsFailure::Untrusted => "its certificate is signed by a CA cr does not trust",
-                TlsFailure::WrongName => "its certificate is not for this host name",
-                TlsFailure::Expired => "its certificate has expired (or is not valid yet)",
-                TlsFailure::CaAsServer => {
-                    "its certificate is a CA certificate used as a server certificate"
-                }
-                TlsFailure::ClientCertificate => "it asks for a client certificate",
-            };
-            format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
-        }
-        (
-            RegistryError::Connect {
-                cause: Cause::PlainHttp,
-                ..
-            },
-            _,
-        ) => format!(
-            "{host} answers in plain HTTP, not TLS: for a registry without TLS use --insecure-registry {host}"
-        ),
-        (
-            RegistryError::Connect {
-                cause: Cause::Dns, ..
-            },
-            _,
-        ) => format!("the host name {host} does not resolve: check its spelling"),
-        (RegistryError::Connect { .. }, _) => {
-            if crate::oci::reference::is_loopback(host) || host == "docker.io" {
-                format!("check the host name and port and that the registry at {host} is running")
-            } else {
-                format!(
-                    "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
-                )
-            }
-        }
-        // A push into a repository (or Harbor project, IBM namespace) that must exist first.
-        (RegistryError::Api { .. }, Kind::NotFound)
-            if e.operation() == Operation::Push && e.has_code(Code::NameUnknown) =>
-        {
-            format!("the repository does not exist on {host}, and this registry does not create it on push: create it first (ECR: `aws ecr create-repository --repository-name REPO`; Harbor: create the project; IBM Cloud: `ibmcloud cr namespace-add NAMESPACE`; GitLab: create the project)")
-        }
-        // Registries that delete only through their own API (GHCR: GitHub's packages API).
-        (RegistryError::Api { .. }, Kind::Unsupported) if e.operation() == Operation::Delete => {
-            format!("{host} does not delete manifests through the registry API (deletion disabled, or a registry with its own deletion route: for ghcr.io, GitHub's packages API — `gh api -X DELETE /user/packages/container/NAME/versions/ID` — or the package's settings page)")
-        }
-        // An OCI-only registry (zot without the docker2s2 compat) refusing a Docker manifest.
-        (RegistryError::Api { status: 415, .. }, _) if e.operation() == Operation::Push =>
-        {
-            format!("{host} refused the manifest's media type: it accepts OCI manifests only and this image is in Docker format; convert it with `--format oci` on copy or push (the digest changes), or enable Docker media types on the registry (zot: \"compat\": [\"docker2s2\"])")
-        }
-        (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
-            if account.is_anonymous() {
-                format!("no credentials were found for {host} (if the repository exists: registries answer 401 also for one that does not): run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
-            } else if account.from_environment() {
-                format!("{host} rejected {account} (wrong or expired): check those variables, or unset them to use the login stored for {host}")
-            } else {
-                format!("{host} rejected {account} (wrong or expired): log in again with `cr login {host}`")
-            }
-        }
-        // Registries answer 401 (insufficient_scope) or 403 for a repository that does not
-        // exist as for one the account may not use: both are said, never "wrong password".
-        (RegistryError::Api { scope, .. }, Kind::Denied) => format!(
-            "{host} accepted {account}, but the repository was not found or it does not allow {} (registries answer 401/403 for both): check the name{}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
-            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into()),
-            if e.operation() == Operation::Push {
-                " (a Harbor project or an IBM Cloud namespace must exist before a push: `ibmcloud cr namespace-add NAMESPACE`)"
-            } else {
-                ""
-            }
-        ),
-        (_, Kind::NotFound) => {
-            "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()
-        }
-        (_, Kind::Unsupported) => "the registry does not support this operation".into(),
-        (RegistryError::Api { status: 413, .. }, _) => format!(
-            "{host}, or a proxy in front of it, limits the size of a request (blob uploads fall back to PATCHes of down to 1 MiB, or CR_UPLOAD_CHUNK_MIB); raise the limit (nginx: client_max_body_size)"
-        ),
-        _ => return None,
-    })
 }
 
-/// The hint for an error, from the first cause that has one.
-pub fn hint_for(e: &anyhow::Error) -> Option<String> {
-    e.chain().find_map(|c| {
-        if let Some(u) = c.downcast_ref::<UsageError>() {
-            return u.hint.clone();
-        }
-        if let Some(r) = registry_error(c) {
-            return registry_hint(r);
-        }
-        if let Some(crate::engine::TransferError::MissingChild { .. }) =
-            c.downcast_ref::<crate::engine::TransferError>()
-        {
-            return Some(
-                "the registry lost a platform of this index: push the image again, or pull another platform with --platform".into(),
-            );
-        }
-        if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
-            return e.hint();
-        }
-        if let Some(crate::engine::TransferError::DestinationDigest { .. }) =
-            c.downcast_ref::<crate::engine::TransferError>()
-        {
-            return Some(
-                "name the destination by the digest of what is pushed, or by a tag".into(),
-            );
-        }
-        if let Some(h) = c.downcast_ref::<crate::app::removal::HeldByIndex>() {
-            let repo = h.image.split('@').next().unwrap_or(&h.image);
-            return Some(format!(
-                "delete the index first (cr image-rm {repo}:{}), or add --force to break it",
-                h.tags.first().map(String::as_str).unwrap_or("TAG")
-            ));
-        }
-        if c.downcast_ref::<ReferenceError>().is_some() {
-            return Some(
-                "image names are [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@sha256:DIGEST], lowercase"
-                    .into(),
-            );
-        }
-        None
-    })
+/// Bad input: a usage error, an image name, a platform, a bad --registry / CR_REGISTRY host.
+fn input_code(c: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use crate::config::ConfigError;
+    let config = matches!(
+        c.downcast_ref::<ConfigError>(),
+        Some(ConfigError::Host(_) | ConfigError::Env { .. } | ConfigError::UnknownRegion { .. })
+    );
+    let input = c.is::<UsageError>()
+        || c.is::<ReferenceError>()
+        || c.is::<crate::oci::platform::PlatformError>();
+    (config || input).then_some(USAGE)
+}
+
+/// A local image: ambiguous or bad input (2), missing (3), interrupted (130).
+fn local_code(l: &LocalError) -> Option<u8> {
+    match l {
+        LocalError::Ambiguous { .. } | LocalError::Usage(_) => Some(USAGE),
+        LocalError::Missing { .. } => Some(NOT_FOUND),
+        LocalError::Interrupted { .. } => Some(INTERRUPTED),
+        _ => None,
+    }
+}
+
+/// A registry's answer: not found (3), authentication or authorization (4), else 1.
+fn registry_code(r: &RegistryError) -> u8 {
+    match r.kind() {
+        Kind::NotFound => NOT_FOUND,
+        Kind::Unauthorized | Kind::Denied => AUTH,
+        _ => FAILURE,
+    }
 }
 
 /// One line of an error report: whatever the message holds (a registry's text, a name), it

@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
+use super::exit;
 use super::output::{emit, emit_json, render_rows, values};
-use super::{exit, multi};
-use crate::app::inspect::{inspect, Inspected};
+use crate::app::inspect::inspect_images;
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::platform::Platform;
 use crate::oci::reference::Reference;
@@ -33,15 +32,10 @@ pub async fn run(settings: Settings, a: ImageInspectArgs) -> anyhow::Result<Exit
         .iter()
         .map(|n| Ok((n.clone(), Reference::parse(n, &settings.registry)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let platform = a.platform.as_ref();
-    let results = multi::each(&settings, &refs, |reg, r| async move {
-        inspect(&reg, &r, platform)
-            .await
-            .with_context(|| format!("cannot inspect {r}"))
-    })
-    .await;
-    let codes = multi::codes(&results);
-    let out: Vec<Inspected> = results.into_iter().filter_map(Result::ok).collect();
+    let mut codes = Vec::new();
+    let failed = |what: &str, e| codes.push(exit::report(what, &e));
+    let session = Session::new(&settings);
+    let out = inspect_images(&session, &refs, a.platform.as_ref(), failed).await;
     if let Some(t) = &a.format {
         emit(&render_rows(t, &values(&out))?);
     } else if !out.is_empty() || codes.is_empty() {

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::exit;
-use super::output::{emit_line, human_size, print_rows, relative_time, OutputArgs};
+use super::output::{emit_line, print_rows, OutputArgs};
 use crate::app::images::{self, digest_rows, list_rows, DigestRow, ListRequest, Listing, TagRow};
 use crate::app::walk::Depth;
 use crate::app::Session;
 use crate::config::Settings;
-use crate::oci::{digest, media};
+use table::{cells, header, tags_cell};
+
+mod table;
 
 #[derive(Debug, clap::Args)]
 pub struct ImageListArgs {
@@ -42,24 +44,6 @@ fn depth_for(a: &ImageListArgs, by_digest: bool) -> Depth {
         .as_deref()
         .and_then(super::template::fields_used);
     images::depth(by_digest, a.quiet, fields.as_deref())
-}
-
-/// The Digest cell of a tag left on a placeholder by an untag that was cut off.
-const PLACEHOLDER_CELL: &str = "(placeholder: untag interrupted)";
-
-/// How many tags a Tags cell shows before `… +N` (all with `--no-trunc`).
-const TAGS_SHOWN: usize = 5;
-
-/// `t1, t2, t3, t4, t5, … +1995`, or every tag with `--no-trunc`.
-fn tags_cell(tags: &[&str], no_trunc: bool) -> String {
-    if no_trunc || tags.len() <= TAGS_SHOWN {
-        return tags.join(", ");
-    }
-    format!(
-        "{}, … +{}",
-        tags[..TAGS_SHOWN].join(", "),
-        tags.len() - TAGS_SHOWN
-    )
 }
 
 pub async fn run(
@@ -114,88 +98,4 @@ fn print(a: &ImageListArgs, by_digest: bool, l: &Listing) -> anyhow::Result<()> 
         })?,
     }
     Ok(())
-}
-
-fn header(a: &ImageListArgs, tags: &'static str) -> Vec<&'static str> {
-    let mut header = vec!["Repository", tags, "Digest", "Namespace", "Created", "Size"];
-    if a.show_type {
-        header.push("Type");
-    }
-    header
-}
-
-/// A row's cells: its first two (name, tags), then the facts both commands show (namespace,
-/// created, size, manifest type).
-fn cells(
-    a: &ImageListArgs,
-    l: &Listing,
-    first: [String; 2],
-    d: &str,
-    (ns, created, size, mt): (&str, Option<i64>, Option<u64>, &Option<String>),
-) -> Vec<String> {
-    let digest = if l.placeholders.contains(d) {
-        PLACEHOLDER_CELL.to_string()
-    } else if a.no_trunc {
-        d.to_string()
-    } else {
-        digest::short(d).to_string()
-    };
-    let now = jiff::Timestamp::now().as_second();
-    let mut cells = Vec::from(first);
-    cells.extend([
-        digest,
-        ns.to_string(),
-        relative_time(created, now),
-        human_size(size.unwrap_or(0)),
-    ]);
-    if a.show_type {
-        cells.push(media::short_name(mt.as_deref().unwrap_or("")).to_string());
-    }
-    cells
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_tag_cells_are_cut() {
-        let tags: Vec<String> = (1..=2000).map(|i| format!("t{i}")).collect();
-        let refs: Vec<&str> = tags.iter().map(String::as_str).collect();
-        assert_eq!(tags_cell(&refs, false), "t1, t2, t3, t4, t5, … +1995");
-        assert_eq!(tags_cell(&refs, true).matches(", ").count(), 1999);
-        assert_eq!(tags_cell(&refs[..3], false), "t1, t2, t3");
-    }
-
-    #[test]
-    fn row_keys_are_the_format_fields() {
-        use crate::app::walk::{ImageInfo, TaggedImage};
-        use crate::cli::output::{keys_of, to_json};
-        let i = TaggedImage {
-            repo: "ns/app".into(),
-            tag: "v1".parse().unwrap(),
-            digest: Some(crate::oci::digest::Digest::fake(&format!(
-                "sha256:{}",
-                "a".repeat(64)
-            ))),
-            media_type: Some(media::OCI_MANIFEST.into()),
-            info: Some(ImageInfo {
-                media_type: media::OCI_MANIFEST.into(),
-                size: 42,
-                created: Some(7),
-                children: Vec::new(),
-            }),
-        };
-        let list = list_rows("h:5000", std::slice::from_ref(&i));
-        assert_eq!(keys_of(&list[0]), TagRow::FIELDS);
-        let digests = digest_rows("h:5000", &[i]);
-        assert_eq!(keys_of(&digests[0]), DigestRow::FIELDS);
-        let json = to_json(&digests, false);
-        let want = format!(
-            r#"[{{"Repository":"h:5000/ns/app","Digest":"sha256:{}","Tags":["v1"],"Namespace":"ns","Created":7,"Size":42,"ManifestType":"{}"}}]"#,
-            "a".repeat(64),
-            media::OCI_MANIFEST
-        );
-        assert_eq!(json, want);
-    }
 }

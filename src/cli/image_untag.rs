@@ -4,12 +4,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::exit::{self, usage};
-use super::multi;
 use super::output::OutputArgs;
-use crate::app::untag::{untag, Method, UntagRow};
+use crate::app::untag::{untag_images, Method, UntagRow};
+use crate::app::Session;
 use crate::config::Settings;
 use crate::oci::reference::Reference;
 
@@ -49,23 +47,10 @@ pub async fn run(settings: Settings, a: ImageUntagArgs) -> anyhow::Result<ExitCo
         }
         refs.push((name.clone(), r));
     }
-    let results = multi::each(&settings, &refs, |reg, r| async move {
-        let tag = r.tag.clone().expect("checked above");
-        untag(&reg, &r, &tag)
-            .await
-            .with_context(|| format!("cannot untag {r}"))
-    })
-    .await;
-    let codes = multi::codes(&results);
-    let results: Vec<UntagRow> = refs
-        .iter()
-        .zip(results)
-        .map(|((_, r), res)| match res {
-            Ok((digest, method)) => UntagRow::untagged(r, digest, method),
-            Err(f) => UntagRow::failed(r, f.message),
-        })
-        .collect();
-    super::output::print_results(&a.out, &results, human)?;
+    let mut codes = Vec::new();
+    let failed = |what: &str, e| codes.push(exit::report(what, &e));
+    let rows = untag_images(&Session::new(&settings), &refs, failed).await;
+    super::output::print_results(&a.out, &rows, human)?;
     exit::summarize(&codes, a.images.len())
 }
 

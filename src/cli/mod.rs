@@ -21,7 +21,6 @@ pub(crate) mod index_create;
 pub(crate) mod index_rm;
 pub(crate) mod login;
 pub(crate) mod manifest_inspect;
-pub(crate) mod multi;
 pub(crate) mod mutate;
 pub(crate) mod namespace_list;
 pub(crate) mod output;
@@ -265,31 +264,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::IndexRm(a) => index_rm::run(g.settings()?, a).await,
         Command::Append(a) => append::run(g.settings()?, a).await,
         Command::Mutate(a) => mutate::run(g.settings()?, a).await,
-        Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            // Into memory first: clap_complete panics on a failed write.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "cr", &mut script);
-            output::emit_bytes(&script);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man { dir } => {
-            std::fs::create_dir_all(&dir)?;
-            clap_mangen::generate_to(Cli::command(), &dir)?;
-            let pages = std::fs::read_dir(&dir)?
-                .filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".1"))
-                })
-                .count();
-            eprintln!("wrote {pages} man pages to {}", dir.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completions { shell } => Ok(completions(shell)),
+        Command::Man { dir } => man(&dir),
         Command::Version => {
             output::emit_line(&format!("cr {}", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The completion script for `shell`, on stdout.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut cmd = Cli::command();
+    // Into memory first: clap_complete panics on a failed write.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "cr", &mut script);
+    output::emit_bytes(&script);
+    ExitCode::SUCCESS
+}
+
+/// The man pages, written into `dir`.
+fn man(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(Cli::command(), dir)?;
+    let pages = std::fs::read_dir(dir)?
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".1"))
+        })
+        .count();
+    eprintln!("wrote {pages} man pages to {}", dir.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How long an interrupted cr waits for a write that must not be cut in half.
@@ -301,51 +306,15 @@ pub fn main() -> ExitCode {
     if let Some(code) = credential_helper::as_docker_helper() {
         return code;
     }
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
-        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
-            return unknown_command(&e);
-        }
-        Err(e) => {
-            let printed = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(exit::USAGE)
-            } else {
-                // --help and --version went to stdout.
-                ExitCode::from(printed.err().map_or(0, |w| output::stdout_failed(&w)))
-            };
-        }
+        Err(code) => return code,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    // SIGINT, SIGTERM or SIGHUP drop the running command, so that its cleanup runs (a pull's
-    // staging directory is removed) before cr exits with 130; during a pull's final write the
-    // write decides (it stops while it can be abandoned, else finishes and says so). A second
-    // one exits at once, after removing the staging.
-    let outcome = rt.block_on(async {
-        let mut signals = Signals::new();
-        let run = run(cli);
-        tokio::pin!(run);
-        tokio::select! {
-            r = &mut run => return Some(r),
-            _ = signals.next() => {}
-        }
-        crate::interrupt::raise();
-        if !crate::interrupt::in_final_write() {
-            return None;
-        }
-        tokio::select! {
-            r = &mut run => Some(r),
-            _ = signals.next() => {
-                crate::interrupt::remove_staging();
-                eprintln!("interrupted again: stopped at once, staging removed");
-                std::process::exit(exit::INTERRUPTED.into());
-            }
-        }
-    });
-    match outcome {
+    match rt.block_on(run_until_signal(cli)) {
         Some(Ok(code)) => code,
         Some(Err(e)) => {
             exit::print_error(&e);
@@ -355,25 +324,72 @@ pub fn main() -> ExitCode {
         None if !rt.block_on(crate::app::critical::finish_before_exit(CRITICAL_WAIT)) => {
             ExitCode::from(exit::INTERRUPTED)
         }
-        None => {
-            let sent = crate::interrupt::deletions();
-            if sent.is_empty() {
-                eprintln!("interrupted: nothing was left half-written");
+        None => interrupted(),
+    }
+}
+
+/// The command line, parsed; else the exit code once clap has said why (or printed --help).
+fn parse() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(c) => Ok(c),
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => Err(unknown_command(&e)),
+        Err(e) => {
+            let printed = e.print();
+            Err(if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
             } else {
-                // Deletions cannot be taken back: say which went out.
-                eprintln!("interrupted after {} deletions were sent:", sent.len());
-                for (what, answered) in &sent {
-                    let how = if *answered {
-                        "deleted"
-                    } else {
-                        "sent, no answer yet (it may be deleted)"
-                    };
-                    eprintln!("  {how}: {}", crate::text::escape(what));
-                }
-            }
-            ExitCode::from(exit::INTERRUPTED)
+                // --help and --version went to stdout.
+                ExitCode::from(printed.err().map_or(0, |w| output::stdout_failed(&w)))
+            })
         }
     }
+}
+
+/// Run the command; None when a signal stopped it.
+///
+/// SIGINT, SIGTERM or SIGHUP drop the running command, so that its cleanup runs (a pull's
+/// staging directory is removed) before cr exits with 130; during a pull's final write the
+/// write decides (it stops while it can be abandoned, else finishes and says so). A second
+/// one exits at once, after removing the staging.
+async fn run_until_signal(cli: Cli) -> Option<anyhow::Result<ExitCode>> {
+    let mut signals = Signals::new();
+    let run = run(cli);
+    tokio::pin!(run);
+    tokio::select! {
+        r = &mut run => return Some(r),
+        _ = signals.next() => {}
+    }
+    crate::interrupt::raise();
+    if !crate::interrupt::in_final_write() {
+        return None;
+    }
+    tokio::select! {
+        r = &mut run => Some(r),
+        _ = signals.next() => {
+            crate::interrupt::remove_staging();
+            eprintln!("interrupted again: stopped at once, staging removed");
+            std::process::exit(exit::INTERRUPTED.into());
+        }
+    }
+}
+
+/// Say what an interrupted command left (deletions cannot be taken back: which went out).
+fn interrupted() -> ExitCode {
+    let sent = crate::interrupt::deletions();
+    if sent.is_empty() {
+        eprintln!("interrupted: nothing was left half-written");
+    } else {
+        eprintln!("interrupted after {} deletions were sent:", sent.len());
+        for (what, answered) in &sent {
+            let how = if *answered {
+                "deleted"
+            } else {
+                "sent, no answer yet (it may be deleted)"
+            };
+            eprintln!("  {how}: {}", crate::text::escape(what));
+        }
+    }
+    ExitCode::from(exit::INTERRUPTED)
 }
 
 /// The library's notices, drawn on stderr: one line each, control characters escaped (they

@@ -4,13 +4,12 @@
 use std::process::ExitCode;
 
 use super::exit::{bad_input, usage_of};
-use super::output::OutputArgs;
 use crate::app::edit::{self, Edit};
-use crate::app::mutate::{Mutated, Request};
 use crate::app::Session;
 use crate::config::Settings;
-use crate::oci::platform::Platform;
-use crate::oci::reference::Reference;
+
+mod common;
+pub use common::CommonArgs;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "EXAMPLES:
@@ -47,20 +46,18 @@ pub struct MutateArgs {
     pub common: CommonArgs,
 }
 
-/// Options `append` and `mutate` share.
-#[derive(Debug, clap::Args)]
-pub struct CommonArgs {
-    /// Only this platform of a multi-platform base (repeatable); the others stay unchanged.
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
-    pub platform: Vec<Platform>,
-    /// The config's created time: `now` or RFC 3339 (default: the base's).
-    #[arg(long, value_name = "TIME")]
-    pub created: Option<String>,
-    #[command(flatten)]
-    pub out: OutputArgs,
+pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> {
+    let c = &a.common;
+    let (base, dst, e) = c.prepare(&settings, &a.image, &a.dst, edit_of(&a)?)?;
+    let req = c.request(&base, &dst, e);
+    let m = crate::app::mutate::mutate(&Session::new(&settings), &req)
+        .await
+        .map_err(|e| bad_input(e).context(format!("cannot mutate {base} into {dst}")))?;
+    c.print(&dst, &m)
 }
 
-pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> {
+/// The config changes of the flags, checked (the created time comes with `prepare`).
+fn edit_of(a: &MutateArgs) -> anyhow::Result<Edit> {
     let kv = |list: &[String], what: &str| -> anyhow::Result<Vec<(String, String)>> {
         list.iter()
             .map(|s| edit::key_value(s, what).map_err(usage_of))
@@ -71,7 +68,7 @@ pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> 
             .map(|s| edit::command(s, what).map_err(usage_of))
             .transpose()
     };
-    let e = Edit {
+    Ok(Edit {
         labels: kv(&a.label, "--label")?,
         annotations: kv(&a.annotation, "--annotation")?,
         env: kv(&a.env, "--env")?,
@@ -80,65 +77,5 @@ pub async fn run(settings: Settings, a: MutateArgs) -> anyhow::Result<ExitCode> 
         workdir: a.workdir.clone(),
         user: a.user.clone(),
         created: None,
-    };
-    let c = &a.common;
-    let (base, dst, e) = c.prepare(&settings, &a.image, &a.dst, e)?;
-    let req = c.request(&base, &dst, e);
-    let m = crate::app::mutate::mutate(&Session::new(&settings), &req)
-        .await
-        .map_err(|e| bad_input(e).context(format!("cannot mutate {base} into {dst}")))?;
-    c.print(&dst, &m)
-}
-
-impl CommonArgs {
-    /// The names and the created time, checked.
-    pub fn prepare(
-        &self,
-        settings: &Settings,
-        base: &str,
-        dst: &str,
-        mut e: Edit,
-    ) -> anyhow::Result<(Reference, Reference, Edit)> {
-        self.out.check(Mutated::FIELDS)?;
-        let base = Reference::parse(base, &settings.registry)?;
-        let dst = Reference::parse(dst, &settings.registry)?;
-        e.created = self
-            .created
-            .as_deref()
-            .map(edit::created)
-            .transpose()
-            .map_err(usage_of)?;
-        Ok((base, dst, e))
-    }
-
-    pub fn request<'a>(&self, base: &'a Reference, dst: &'a Reference, edit: Edit) -> Request<'a> {
-        Request {
-            base,
-            dst,
-            platforms: self.platform.clone(),
-            edit,
-        }
-    }
-
-    pub fn print(&self, dst: &Reference, m: &Mutated) -> anyhow::Result<ExitCode> {
-        super::output::print_one(&self.out, m, || dst.with_digest(&m.digest))?;
-        Ok(ExitCode::SUCCESS)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn row_keys_are_the_format_fields() {
-        let m = Mutated {
-            reference: "h/ns/app:2".into(),
-            digest: crate::oci::digest::Digest::fake("sha256:d"),
-            media_type: "m".into(),
-            platforms: vec!["linux/amd64".into()],
-            layers: Vec::new(),
-        };
-        assert_eq!(crate::cli::output::keys_of(&m), Mutated::FIELDS);
-    }
+    })
 }

@@ -7,11 +7,11 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod args;
 mod show;
 
 use super::exit::{self, usage};
-use crate::app::retention::run::{self, Event, RepoRun, Retention, RetentionRequest, TargetError};
-use crate::app::retention::{self, Rule};
+use crate::app::retention::run::{self, Event, RepoPlan, RepoRun, Retention, RetentionRequest};
 use crate::app::Session;
 use crate::config::Settings;
 use show::{confirm, finish, print_event, show_plan};
@@ -53,14 +53,8 @@ pub struct RetentionRunArgs {
 }
 
 pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<ExitCode> {
-    let rule = rule_of(&a)?;
-    let (host, path) = run::split_target(&a.target, &settings.registry).map_err(|e| {
-        let example = match e {
-            TargetError::Host(_) => "cr retention-run --images 5 [HOST[:PORT]/]NAMESPACE[/REPO]",
-            TargetError::Path(_) => "cr retention-run --images 5 NAMESPACE[/REPO]",
-        };
-        usage(format!("invalid target {:?}: {e}", a.target), example)
-    })?;
+    let rule = args::rule_of(&a)?;
+    let (host, path) = args::target_of(&a.target, &settings.registry)?;
     let json_out = a.output == Some(super::output::OutputKind::Json);
     let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !a.force && !a.dry_run && !tty {
@@ -77,25 +71,13 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
         keep_referrers: a.keep_referrers,
     };
     let ret = Retention::start(&Session::new(&settings), req).await?;
-    let now = jiff::Timestamp::now().as_second();
     // Shown first (and asked about) on a terminal or with --dry-run: every repository.
     let mut shown = None;
     if a.dry_run || !a.force {
-        let plans = ret.plan().await;
-        let (images, refs) = run::count(&plans);
-        if (a.dry_run && !json_out) || (!a.dry_run && images > 0) {
-            // With -o json, the list shown before the question goes to stderr.
-            show_plan(&host, &plans, now, a.dry_run, json_out);
+        match show_and_ask(&ret, &host, a.dry_run, json_out).await? {
+            Asked::Go(plans) => shown = Some(plans),
+            Asked::Done(code) => return Ok(code),
         }
-        if a.dry_run || images == 0 {
-            let runs = plans.into_iter().map(RepoRun::planned).collect();
-            return Ok(finish(&host, runs, !a.dry_run, json_out));
-        }
-        if !confirm(images, refs).await? {
-            eprintln!("nothing was deleted");
-            return Ok(ExitCode::from(exit::FAILURE));
-        }
-        shown = Some(plans);
     }
     let on = |e: Event<'_>| {
         if !json_out {
@@ -106,33 +88,35 @@ pub async fn run(settings: Settings, a: RetentionRunArgs) -> anyhow::Result<Exit
     Ok(finish(&host, runs, true, json_out))
 }
 
-fn rule_of(a: &RetentionRunArgs) -> anyhow::Result<Rule> {
-    if a.images == Some(0) {
-        return Err(usage(
-            "--images 0 would keep no image: every image in scope would be deleted",
-            "keep at least one: --images 1 (to delete by age alone, use --older-than)",
-        ));
+/// What the plan shown first led to.
+enum Asked {
+    /// Delete what was shown.
+    Go(Vec<RepoPlan>),
+    /// The run ends here (a dry run, nothing to delete, or the answer was no).
+    Done(ExitCode),
+}
+
+/// Plan every repository, show the plan (with -o json, on stderr) and, unless dry or there is
+/// nothing to delete, ask.
+async fn show_and_ask(
+    ret: &Retention,
+    host: &str,
+    dry_run: bool,
+    json_out: bool,
+) -> anyhow::Result<Asked> {
+    let now = jiff::Timestamp::now().as_second();
+    let plans = ret.plan().await;
+    let (images, refs) = run::count(&plans);
+    if (dry_run && !json_out) || (!dry_run && images > 0) {
+        show_plan(host, &plans, now, dry_run, json_out);
     }
-    let created_before = match &a.older_than {
-        Some(d) => {
-            let secs = retention::parse_duration(d)
-                .map_err(|e| usage(e, "cr retention-run --older-than 30d NAMESPACE"))?;
-            Some(jiff::Timestamp::now().as_second() - secs)
-        }
-        None => None,
-    };
-    let keep_tag = match &a.keep_tag {
-        Some(re) => Some(regex::Regex::new(re).map_err(|e| {
-            usage(
-                format!("invalid --keep-tag regular expression: {e}"),
-                "for example --keep-tag '^(latest|prod)$'",
-            )
-        })?),
-        None => None,
-    };
-    Ok(Rule {
-        images: a.images,
-        created_before,
-        keep_tag,
-    })
+    if dry_run || images == 0 {
+        let runs = plans.into_iter().map(RepoRun::planned).collect();
+        return Ok(Asked::Done(finish(host, runs, !dry_run, json_out)));
+    }
+    if !confirm(images, refs).await? {
+        eprintln!("nothing was deleted");
+        return Ok(Asked::Done(ExitCode::from(exit::FAILURE)));
+    }
+    Ok(Asked::Go(plans))
 }

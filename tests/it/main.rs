@@ -2,6 +2,7 @@
 //! shared registries, proxies, issuers and fixtures.
 
 mod app_calls;
+mod app_multi;
 mod archives;
 mod artifacts;
 mod auth;

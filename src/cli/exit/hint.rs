@@ -1,0 +1,240 @@
+//! What the user can do about an error: the `hint:` line, in the CLI's words (commands, flags,
+//! variables), chosen by the error's type and fields; registry errors by family (connection,
+//! push and delete answers, credentials, kind), one function each.
+
+use super::{registry_error, UsageError};
+use crate::client::cause::Cause;
+use crate::client::{Code, Kind, Operation, RegistryError, TlsFailure};
+use crate::oci::reference::ReferenceError;
+
+/// The hint for an error, from the first cause that has one.
+pub fn hint_for(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(|c| {
+        if let Some(u) = c.downcast_ref::<UsageError>() {
+            return u.hint.clone();
+        }
+        if let Some(r) = registry_error(c) {
+            return registry_hint(r);
+        }
+        if let Some(crate::engine::TransferError::MissingChild { .. }) =
+            c.downcast_ref::<crate::engine::TransferError>()
+        {
+            return Some(
+                "the registry lost a platform of this index: push the image again, or pull another platform with --platform".into(),
+            );
+        }
+        if let Some(e) = c.downcast_ref::<crate::app::index::IndexError>() {
+            return e.hint();
+        }
+        if let Some(crate::engine::TransferError::DestinationDigest { .. }) =
+            c.downcast_ref::<crate::engine::TransferError>()
+        {
+            return Some(
+                "name the destination by the digest of what is pushed, or by a tag".into(),
+            );
+        }
+        if let Some(h) = c.downcast_ref::<crate::app::removal::HeldByIndex>() {
+            let repo = h.image.split('@').next().unwrap_or(&h.image);
+            return Some(format!(
+                "delete the index first (cr image-rm {repo}:{}), or add --force to break it",
+                h.tags.first().map(String::as_str).unwrap_or("TAG")
+            ));
+        }
+        if c.downcast_ref::<ReferenceError>().is_some() {
+            return Some(
+                "image names are [HOST[:PORT]/]NAMESPACE/REPO[:TAG][@sha256:DIGEST], lowercase"
+                    .into(),
+            );
+        }
+        None
+    })
+}
+
+/// What the user can do about a registry error: the CLI's words (commands, flags, variables).
+/// Each family in turn, in this order: a deletion refused while tagged, the connection, an
+/// API answer to a push or delete, the credentials, then the kind of error.
+fn registry_hint(e: &RegistryError) -> Option<String> {
+    let host = match host_of(e) {
+        Ok(host) => host,
+        Err(hint) => return Some(hint.into()),
+    };
+    if let RegistryError::UntaggedKept { .. } = e {
+        return Some(format!("{host} deletes a manifest by digest only while a tag points at it (Quay): delete it through the registry's own API or UI, or let its garbage collection take it"));
+    }
+    connection_hint(e, host)
+        .or_else(|| write_hint(e, host))
+        .or_else(|| auth_hint(e, host))
+        .or_else(|| kind_hint(e, host))
+}
+
+/// The host an error is about; the errors that are about no host have their hint instead.
+fn host_of(e: &RegistryError) -> Result<&str, &'static str> {
+    match e {
+        RegistryError::Api { host, .. }
+        | RegistryError::Connect { host, .. }
+        | RegistryError::Tls { host, .. }
+        | RegistryError::Token { host, .. }
+        | RegistryError::Protocol { host, .. }
+        | RegistryError::HttpsOnly { host, .. }
+        | RegistryError::UntaggedKept { host, .. } => Ok(host.as_str()),
+        RegistryError::Invalid { .. } => Err(
+            "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it",
+        ),
+        RegistryError::DigestMismatch { .. } => Err(
+            "the registry's copy may be corrupt, or a proxy altered it; nothing was kept",
+        ),
+    }
+}
+
+/// TLS, plain HTTP, DNS, a refused connection.
+fn connection_hint(e: &RegistryError, host: &str) -> Option<String> {
+    Some(match e {
+        RegistryError::HttpsOnly { .. } => {
+            format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
+        }
+        RegistryError::Tls { why, .. }
+        | RegistryError::Connect {
+            cause: Cause::Tls(why),
+            ..
+        } => tls_hint(*why, host),
+        RegistryError::Connect {
+            cause: Cause::PlainHttp,
+            ..
+        } => format!(
+            "{host} answers in plain HTTP, not TLS: for a registry without TLS use --insecure-registry {host}"
+        ),
+        RegistryError::Connect {
+            cause: Cause::Dns, ..
+        } => format!("the host name {host} does not resolve: check its spelling"),
+        RegistryError::Connect { .. } => {
+            if crate::oci::reference::is_loopback(host) || host == "docker.io" {
+                format!("check the host name and port and that the registry at {host} is running")
+            } else {
+                format!(
+                    "check the host name and port and that the registry is running; for a registry without TLS use --insecure-registry {host}"
+                )
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// A certificate the handshake refused, and what to give instead.
+fn tls_hint(why: TlsFailure, host: &str) -> String {
+    let why = match why {
+        TlsFailure::Untrusted => "its certificate is signed by a CA cr does not trust",
+        TlsFailure::WrongName => "its certificate is not for this host name",
+        TlsFailure::Expired => "its certificate has expired (or is not valid yet)",
+        TlsFailure::CaAsServer => {
+            "its certificate is a CA certificate used as a server certificate"
+        }
+        TlsFailure::ClientCertificate => "it asks for a client certificate",
+    };
+    format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
+}
+
+/// A registry's API answer to a push or a delete that needs the registry's own ways.
+fn write_hint(e: &RegistryError, host: &str) -> Option<String> {
+    let RegistryError::Api { status, .. } = e else {
+        return None;
+    };
+    Some(match (e.operation(), e.kind()) {
+        // A push into a repository (or Harbor project, IBM namespace) that must exist first.
+        (Operation::Push, Kind::NotFound) if e.has_code(Code::NameUnknown) => {
+            format!("the repository does not exist on {host}, and this registry does not create it on push: create it first (ECR: `aws ecr create-repository --repository-name REPO`; Harbor: create the project; IBM Cloud: `ibmcloud cr namespace-add NAMESPACE`; GitLab: create the project)")
+        }
+        // Registries that delete only through their own API (GHCR: GitHub's packages API).
+        (Operation::Delete, Kind::Unsupported) => {
+            format!("{host} does not delete manifests through the registry API (deletion disabled, or a registry with its own deletion route: for ghcr.io, GitHub's packages API — `gh api -X DELETE /user/packages/container/NAME/versions/ID` — or the package's settings page)")
+        }
+        // An OCI-only registry (zot without the docker2s2 compat) refusing a Docker manifest.
+        (Operation::Push, _) if *status == 415 => {
+            format!("{host} refused the manifest's media type: it accepts OCI manifests only and this image is in Docker format; convert it with `--format oci` on copy or push (the digest changes), or enable Docker media types on the registry (zot: \"compat\": [\"docker2s2\"])")
+        }
+        _ => return None,
+    })
+}
+
+/// Credentials missing, rejected, or without the access asked for.
+fn auth_hint(e: &RegistryError, host: &str) -> Option<String> {
+    let account = match e {
+        RegistryError::Api { account, .. } => account.as_deref().cloned(),
+        RegistryError::Token { account, .. } => Some(account.as_ref().clone()),
+        _ => None,
+    }
+    .unwrap_or_else(crate::client::Account::anonymous);
+    Some(match (e, e.kind()) {
+        (RegistryError::Token { .. }, _) | (_, Kind::Unauthorized) => {
+            if account.is_anonymous() {
+                format!("no credentials were found for {host} (if the repository exists: registries answer 401 also for one that does not): run `cr login {host}` (CR_APIKEY / CR_USERNAME and CR_PASSWORD apply only to the target registry and hosts listed in CR_CREDENTIAL_HOSTS)")
+            } else if account.from_environment() {
+                format!("{host} rejected {account} (wrong or expired): check those variables, or unset them to use the login stored for {host}")
+            } else {
+                format!("{host} rejected {account} (wrong or expired): log in again with `cr login {host}`")
+            }
+        }
+        // Registries answer 401 (insufficient_scope) or 403 for a repository that does not
+        // exist as for one the account may not use: both are said, never "wrong password".
+        (RegistryError::Api { scope, .. }, Kind::Denied) => format!(
+            "{host} accepted {account}, but the repository was not found or it does not allow {} (registries answer 401/403 for both): check the name{}; ask the registry's administrator for access, or log in as another user with `cr login {host}`",
+            scope.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "this".into()),
+            if e.operation() == Operation::Push {
+                " (a Harbor project or an IBM Cloud namespace must exist before a push: `ibmcloud cr namespace-add NAMESPACE`)"
+            } else {
+                ""
+            }
+        ),
+        _ => return None,
+    })
+}
+
+/// What is left: not found, not supported, a request too large.
+fn kind_hint(e: &RegistryError, host: &str) -> Option<String> {
+    Some(match (e, e.kind()) {
+        (_, Kind::NotFound) => {
+            "check the repository and tag: `cr image-list --restrict NAMESPACE` lists what is there".into()
+        }
+        (_, Kind::Unsupported) => "the registry does not support this operation".into(),
+        (RegistryError::Api { status: 413, .. }, _) => format!(
+            "{host}, or a proxy in front of it, limits the size of a request (blob uploads fall back to PATCHes of down to 1 MiB, or CR_UPLOAD_CHUNK_MIB); raise the limit (nginx: client_max_body_size)"
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_family_answers_in_turn() {
+        let hint =
+            |what: &str, status| registry_hint(&RegistryError::status_for_test(what, status));
+        let has = |what: &str, status, part: &str| {
+            let h = hint(what, status).unwrap_or_default();
+            assert!(h.contains(part), "{what} {status}: {h}");
+        };
+        // A push or delete answer comes before the credentials and the bare kind.
+        has(
+            "delete manifest r@d",
+            405,
+            "does not delete manifests through the registry API",
+        );
+        has("put manifest r:t", 415, "it accepts OCI manifests only");
+        has("put manifest r:t", 403, "must exist before a push");
+        has("get manifest r:t", 401, "no credentials were found for h");
+        has(
+            "get manifest r:t",
+            403,
+            "accepted the anonymous user, but the repository",
+        );
+        has("get manifest r:t", 404, "check the repository and tag");
+        has(
+            "get manifest r:t",
+            405,
+            "the registry does not support this operation",
+        );
+        has("upload blob r", 413, "limits the size of a request");
+        assert_eq!(hint("get manifest r:t", 500), None);
+    }
+}
