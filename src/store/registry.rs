@@ -269,13 +269,10 @@ pub fn registry_blob(reg: Arc<Cached>, repo: String, desc: Descriptor) -> ByteSt
                     root_cause(&e)
                 )),
             };
-            if st.budget.left() == 0 {
+            let (what, cause) = (what(&st), broke.to_string());
+            if !st.reg.pause_before_resume(&st.budget, &what, &cause).await {
                 return Some((Err(broke), None));
             }
-            let (attempt, of) = (st.budget.of() - st.budget.left() + 1, st.budget.of());
-            st.reg
-                .note_retry(&what(&st), &broke.to_string(), attempt, of);
-            tokio::time::sleep(st.reg.policy().delay(attempt - 2, None)).await;
         }
     }))
 }

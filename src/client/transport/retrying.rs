@@ -69,9 +69,37 @@ impl Registry {
         wait: Option<Duration>,
     ) -> Option<u32> {
         let next = budget.take()?;
-        self.note_retry(what, cause, next, budget.of());
-        tokio::time::sleep(self.policy.delay(attempt - 1, wait)).await;
+        self.say_and_wait((next, budget.of()), attempt - 1, what, cause, wait)
+            .await;
         Some(next)
+    }
+
+    /// The pause before a blob read that broke is resumed from its offset: as [`Self::pause`],
+    /// but the next attempt is drawn by the resuming request itself (it carries `budget`), so
+    /// here it is only counted. False: the budget is spent.
+    pub async fn pause_before_resume(&self, budget: &Budget, what: &str, cause: &str) -> bool {
+        if budget.left() == 0 {
+            return false;
+        }
+        let next = budget.of() - budget.left() + 1;
+        let failed = next.saturating_sub(2);
+        self.say_and_wait((next, budget.of()), failed, what, cause, None)
+            .await;
+        true
+    }
+
+    /// Say that attempt `next.0` of `next.1` follows, and wait the policy's backoff for the
+    /// `failed`-th failure before it (or the server's `wait`).
+    async fn say_and_wait(
+        &self,
+        next: (u32, u32),
+        failed: u32,
+        what: &str,
+        cause: &str,
+        wait: Option<Duration>,
+    ) {
+        self.note_retry(what, cause, next.0, next.1);
+        tokio::time::sleep(self.policy.delay(failed, wait)).await;
     }
 
     /// Why an outcome is worth another attempt, and the wait the server asked for; None: it
