@@ -34,5 +34,7 @@ pub mod interrupt;
 pub mod local;
 pub mod notice;
 pub mod oci;
+#[cfg(test)]
+mod properties;
 pub mod store;
 pub mod text;

@@ -32,6 +32,8 @@ pub(crate) mod referrers;
 pub(crate) mod region;
 pub(crate) mod repo_list;
 pub(crate) mod retention_run;
+#[cfg(test)]
+mod surface;
 pub(crate) mod sync;
 pub(crate) mod tag_list;
 pub(crate) mod template;

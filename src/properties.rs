@@ -5,15 +5,15 @@
 //!
 //! CI runs 256 cases per property (well under a minute in all). A longer run by hand:
 //!
-//!     PROPTEST_CASES=100000 cargo test --release --test it parsers_prop::
+//!     PROPTEST_CASES=100000 cargo test --release --lib properties::
 
 use proptest::prelude::*;
 
-use cr::client::catalog::next_link;
-use cr::client::error::parse_errors;
-use cr::client::transport::auth::{choose, parse_challenges, TokenResponse};
-use cr::oci::manifest::{detect_media_type, RawManifest};
-use cr::oci::reference::{validate_digest, validate_repository, validate_tag, Reference};
+use crate::client::catalog::next_link;
+use crate::client::error::parse_errors;
+use crate::client::transport::auth::{choose, parse_challenges, TokenResponse};
+use crate::oci::manifest::{detect_media_type, RawManifest};
+use crate::oci::reference::{validate_digest, validate_repository, validate_tag, Reference};
 
 fn config(cases: u32) -> ProptestConfig {
     let from_env = std::env::var("PROPTEST_CASES")
@@ -89,7 +89,7 @@ proptest! {
     fn an_accepted_tag_is_one_safe_segment(s in nasty()) {
         if validate_tag(&s).is_ok() {
             prop_assert!(!s.contains('/') && !s.starts_with('.') && s.len() <= 128);
-            prop_assert!(!s.chars().any(|c| cr::text::is_control(c) || !c.is_ascii()));
+            prop_assert!(!s.chars().any(|c| crate::text::is_control(c) || !c.is_ascii()));
         }
     }
 
@@ -121,7 +121,7 @@ proptest! {
     fn manifests_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400), idx in any::<bool>()) {
         let ct = if idx { "application/vnd.oci.image.index.v1+json" } else { "application/vnd.oci.image.manifest.v1+json" };
         let mt = detect_media_type(&bytes, Some(ct));
-        let m = RawManifest::new(bytes.into(), mt, cr::oci::digest::sha256(b"x"));
+        let m = RawManifest::new(bytes.into(), mt, crate::oci::digest::sha256(b"x"));
         if let Ok(p) = m.parse() {
             let _ = (p.blobs(), p.children(), p.image_size(), p.pick_platform(None));
         }
@@ -134,7 +134,7 @@ proptest! {
         let index = format!(r#"{{"schemaVersion":2,"manifests":[{}]}}"#, vec![entry.clone(); n].join(","));
         let image = format!(r#"{{"schemaVersion":2,"config":{e},"layers":[{e},{e}]}}"#, e = entry);
         for (bytes, mt) in [(index, "application/vnd.oci.image.index.v1+json"), (image, "application/vnd.oci.image.manifest.v1+json")] {
-            let m = RawManifest::new(bytes.into(), mt.into(), cr::oci::digest::sha256(b"x"));
+            let m = RawManifest::new(bytes.into(), mt.into(), crate::oci::digest::sha256(b"x"));
             if let Ok(p) = m.parse() {
                 prop_assert!(p.children().len() <= 1, "children are taken once per digest");
                 let _ = (p.blobs(), p.image_size());
@@ -176,8 +176,8 @@ proptest! {
 
     #[test]
     fn escaped_text_holds_no_control_character(s in nasty()) {
-        let e = cr::text::escape(&s);
-        prop_assert!(!e.chars().any(cr::text::is_control));
+        let e = crate::text::escape(&s);
+        prop_assert!(!e.chars().any(crate::text::is_control));
     }
 }
 
@@ -205,8 +205,8 @@ proptest! {
             t.append_data(&mut h, name, data).unwrap();
         }
         std::fs::write(&path, t.into_inner().unwrap()).unwrap();
-        let r = cr::local::LocalRef::parse(&format!("docker-archive:{}", path.display()), false).unwrap();
-        if let Ok(img) = cr::local::reader::LocalImage::open(r) {
+        let r = crate::local::LocalRef::parse(&format!("docker-archive:{}", path.display()), false).unwrap();
+        if let Ok(img) = crate::local::reader::LocalImage::open(r) {
             if let Ok(Some(tag)) = img.recorded_tag() {
                 prop_assert!(validate_tag(&tag).is_ok());
             }
@@ -224,16 +224,16 @@ proptest! {
     #[test]
     fn accepted_hosts_are_plain_host_and_port(s in nasty(), with_hash in "[a-z]{1,6}[#?\\\\@ /][a-z.]{0,8}") {
         for h in [s, with_hash] {
-            if let Ok(host) = cr::host::Host::parse(&h) {
+            if let Ok(host) = crate::host::Host::parse(&h) {
                 let text = host.to_string();
                 prop_assert!(text
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.:[]".contains(&b)));
-                prop_assert_eq!(cr::host::Host::parse(&text).unwrap(), host.clone());
+                prop_assert_eq!(crate::host::Host::parse(&text).unwrap(), host.clone());
                 let url = url::Url::parse(&format!("https://{text}/v2/")).unwrap();
                 prop_assert_eq!(url.path(), "/v2/");
                 prop_assert!(url.username().is_empty() && url.query().is_none() && url.fragment().is_none());
-                if cr::host::is_host(&h) {
+                if crate::host::is_host(&h) {
                     let r = Reference::parse(&format!("{h}/ns/app"), "localhost:5000");
                     prop_assert_eq!(r.map(|r| r.registry), Ok(text));
                 }
