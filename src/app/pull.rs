@@ -71,7 +71,9 @@ pub async fn pull(
                     .unwrap_or_else(|| format!("{}:{src_tag}", src.repo_name())),
             ),
         ),
-        (_, Some(t)) => (Tag::parse(t)?, None),
+        // A layout's ref name may be any OCI ref name (`alpine:3.18`): the writer names the
+        // image by what was given; the engine's tag is then the source's.
+        (_, Some(t)) => (Tag::parse(t).unwrap_or_else(|_| src_tag.clone()), None),
         (_, None) => (src_tag, None),
     };
     let writer = LayoutWriter::new(dst.clone(), repo_tag)

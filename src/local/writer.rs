@@ -26,7 +26,6 @@ use crate::oci::bytes::ByteStream;
 use crate::oci::digest::Hasher;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
-use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
 pub struct LayoutWriter {
@@ -38,7 +37,9 @@ pub struct LayoutWriter {
     /// `RepoTags` entry for a docker-archive.
     repo_tag: Option<String>,
     /// Manifests stored under a tag: (descriptor, tag).
-    tagged: Mutex<Vec<(Descriptor, Tag)>>,
+    /// Manifests stored under a name, and the name: an OCI layout's `ref.name` (any OCI ref
+    /// name the user gave, e.g. `alpine:3.18`), else the registry tag.
+    tagged: Mutex<Vec<(Descriptor, String)>>,
 }
 
 /// `blobs/ALG/HEX` for a digest that passed the shared validator: nothing else becomes a path.
@@ -228,7 +229,11 @@ impl LayoutWriter {
             .map_err(|e| LocalError::io(&p, e))?;
         if let ManifestRef::Tag(tag) = reference {
             let d = Descriptor::new(m.media_type.clone(), m.digest.clone(), m.bytes.len() as u64);
-            self.tagged.lock().expect("lock").push((d, tag.clone()));
+            let name = match (self.r.kind, &self.r.tag) {
+                (Kind::OciDir | Kind::OciArchive, Some(given)) => given.clone(),
+                _ => tag.to_string(),
+            };
+            self.tagged.lock().expect("lock").push((d, name));
         }
         Ok(())
     }

@@ -273,3 +273,42 @@ fn a_layer_that_does_not_match_its_diff_id_fails_the_docker_archive_pull() {
         "no staging left"
     );
 }
+
+/// A layout's ref name is any OCI ref name, not only a registry tag: `cr pull` into
+/// `oci:DIR:alpine:3.18` names the image so, as skopeo does, and skopeo reads it back by
+/// that name with the registry's digest.
+#[test]
+fn a_layout_ref_name_with_a_colon_is_written_as_given() {
+    let env = Env::new();
+    let reg = common::ns();
+    let dir = tempfile::tempdir().unwrap();
+    let img = layout::image(
+        &dir.path().join("src"),
+        Some("v1"),
+        "amd64",
+        &[("a", b"ref")],
+    );
+    reg.skopeo_push(&dir.path().join("src"), "v1", "app:v1");
+    let out = dir.path().join("out");
+    env.ok(&[
+        "pull",
+        &format!("{}/app:v1", reg.host),
+        &format!("oci:{}:alpine:3.18", out.display()),
+    ]);
+    let raw = common::skopeo(&[
+        "inspect".into(),
+        "--raw".into(),
+        format!("oci:{}:alpine:3.18", out.display()),
+    ])
+    .stdout;
+    assert_eq!(common::cr_digest(&raw), img.digest);
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let names: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str())
+        .collect();
+    assert_eq!(names, ["alpine:3.18"]);
+}
