@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::human_size;
-use crate::engine::progress::{Observer, Outcome, Silent};
+use crate::engine::progress::{Observer, Outcome, RetryNote, Silent};
 use crate::oci::digest::short;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::Descriptor;
@@ -117,6 +117,11 @@ impl Observer for Bars {
             short(&d.digest),
             human_size(d.size)
         ));
+    }
+    /// A retry line above the bars, which are drawn again below it.
+    fn retried(&self, note: &RetryNote) {
+        self.multi
+            .suspend(|| crate::notice::status(&note.to_string()));
     }
     fn finish(&self) {
         self.total.finish_and_clear();

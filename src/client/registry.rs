@@ -265,14 +265,20 @@ impl Registry {
 
     /// Say (on stderr unless quiet, and in the command's report) that a request is tried again.
     pub fn note_retry(&self, what: &str, cause: &str, attempt: u32, of: u32) {
-        let line = format!(
-            "retrying {what} on {} after {cause} (attempt {attempt} of {of})",
-            self.name
-        );
+        let note = super::transport::retrying::RetryNote {
+            what: what.to_string(),
+            host: self.name.clone(),
+            cause: cause.to_string(),
+            attempt,
+            of,
+        };
         if !self.quiet.load(std::sync::atomic::Ordering::Relaxed) || self.debug {
-            crate::notice::status(&line);
+            super::transport::retrying::say(&note);
         }
-        self.retries.lock().expect("retries lock").push(line);
+        self.retries
+            .lock()
+            .expect("retries lock")
+            .push(note.to_string());
     }
 
     /// The retry lines noted so far (for `-o json` reports), taken.

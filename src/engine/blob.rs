@@ -71,7 +71,6 @@ impl Sessions {
         let Some(next) = reg.pause(budget, self.attempt, &what, &cause, wait).await else {
             return Err(e);
         };
-        progress.retried(&what, &cause, next, budget.of());
         progress.blob_restart(desc);
         self.attempt = next;
         Ok(())

@@ -83,9 +83,6 @@ async fn put_healing(
             let policy = d.reg.policy();
             d.reg
                 .note_retry(&what, &e.to_string(), round + 2, HEAL_ROUNDS + 1);
-            let cause = e.to_string();
-            opts.progress
-                .retried(&what, &cause, round + 2, HEAL_ROUNDS + 1);
             tokio::time::sleep(policy.delay(round, None)).await;
         }
         for b in blobs {

@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 pub use crate::store::{docker, Repo, Source, Target, TransferError};
 pub use progress::{Observer, Outcome};
 
+use crate::client::transport::retrying::{with_retry_sink, RetrySink};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::Descriptor;
 use crate::oci::name::Tag;
@@ -143,6 +144,20 @@ pub struct Write<'a> {
 
 /// The one graph copy: plan, blobs, manifests, commit; each step told to `opts.progress`.
 pub async fn copy(
+    src: &dyn Source,
+    reference: &ManifestRef,
+    dst: &dyn Target,
+    tags: &[Tag],
+    opts: &Options,
+    write: Write<'_>,
+) -> Result<Report, TransferError> {
+    // Every retry of the copy's requests is an event of its observer.
+    let progress = opts.progress.clone();
+    let sink: RetrySink = Arc::new(move |note| progress.retried(note));
+    with_retry_sink(sink, copy_with(src, reference, dst, tags, opts, write)).await
+}
+
+async fn copy_with(
     src: &dyn Source,
     reference: &ManifestRef,
     dst: &dyn Target,

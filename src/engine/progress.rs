@@ -2,6 +2,7 @@
 //! bytes, restarted, done as moved, skipped or mounted; retries; manifests and tags put;
 //! finished). cli/ draws bars, lines and reports from them; the engine never prints.
 
+pub use crate::client::transport::retrying::RetryNote;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, RawManifest};
 
@@ -27,7 +28,11 @@ pub trait Observer: Send + Sync {
     /// A blob transfer starts over (new upload session); its bytes so far are forgotten.
     fn blob_restart(&self, _desc: &Descriptor) {}
     /// The engine tries `what` again (attempt `attempt` of `of`) after `cause`.
-    fn retried(&self, _what: &str, _cause: &str, _attempt: u32, _of: u32) {}
+    /// A request, an upload session or a manifest put is tried again (every retry of the
+    /// transfer's requests, said by the client). Not drawn: said to the notice sink.
+    fn retried(&self, note: &RetryNote) {
+        crate::notice::status(&note.to_string());
+    }
     /// A blob is at the target: moved, skipped (already there) or mounted.
     fn blob_done(&self, _desc: &Descriptor, _outcome: Outcome) {}
     /// A manifest was stored by digest.

@@ -10,7 +10,7 @@ pub(crate) mod fake;
 pub(in crate::client) mod http;
 mod redirect;
 pub(crate) mod retry;
-pub(in crate::client) mod retrying;
+pub mod retrying;
 #[cfg(test)]
 mod tests;
 mod token;

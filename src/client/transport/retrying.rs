@@ -3,6 +3,8 @@
 //! (connection errors, 408, 429 unless the quota is spent, 5xx; a stream body never), says so,
 //! and waits (backoff with jitter, or the server's `Retry-After`).
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, Response, StatusCode};
@@ -11,6 +13,48 @@ use super::retry::{decide, retry_after, retryable_status, Budget, Decision};
 use crate::client::capabilities::RateLimit;
 use crate::client::error::RegistryError;
 use crate::client::registry::{Body, Registry, Req};
+
+/// A retry, said: what is tried again, on which registry, after what, attempt `attempt` of
+/// `of`. Its `Display` is the line a user reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryNote {
+    pub what: String,
+    pub host: String,
+    pub cause: String,
+    pub attempt: u32,
+    pub of: u32,
+}
+
+impl std::fmt::Display for RetryNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "retrying {} on {} after {} (attempt {} of {})",
+            self.what, self.host, self.cause, self.attempt, self.of
+        )
+    }
+}
+
+/// Where the retries of a piece of work are said (the transfer engine's observer); without
+/// one they go to the notice sink.
+pub type RetrySink = Arc<dyn Fn(&RetryNote) + Send + Sync>;
+
+tokio::task_local! {
+    static RETRY_SINK: RetrySink;
+}
+
+/// Run `work` with the retries of its requests said to `sink` (the engine hands them to its
+/// observer, so that a progress display draws them) instead of to the notice sink.
+pub async fn with_retry_sink<F: Future>(sink: RetrySink, work: F) -> F::Output {
+    RETRY_SINK.scope(sink, work).await
+}
+
+/// Say a retry: to the sink of the work it is part of, else to the notice sink.
+pub(in crate::client) fn say(note: &RetryNote) {
+    if RETRY_SINK.try_with(|s| s(note)).is_err() {
+        crate::notice::status(&note.to_string());
+    }
+}
 
 /// What one attempt came to.
 pub(in crate::client) enum Step {

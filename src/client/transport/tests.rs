@@ -364,3 +364,31 @@ async fn authorization_does_not_follow_a_redirect_to_storage() {
     assert_eq!(seen[2].url.host_str(), Some("storage.test"));
     assert_eq!(seen[2].auth(), None);
 }
+
+/// Inside `with_retry_sink` (the engine's copy), every retry is handed to the sink as a
+/// `RetryNote` whose line is the one reported; outside, the sink hears nothing.
+#[tokio::test(start_paused = true)]
+async fn retries_go_to_the_sink_of_the_work_they_are_part_of() {
+    use crate::client::transport::retrying::{with_retry_sink, RetryNote, RetrySink};
+    let (_fake, reg) = open_registry(vec![Reply::status(503), Reply::status(503)]);
+    let reg = Registry {
+        quiet: false.into(),
+        ..reg
+    };
+    let heard: Arc<std::sync::Mutex<Vec<RetryNote>>> = Arc::default();
+    let h = heard.clone();
+    let sink: RetrySink = Arc::new(move |n: &RetryNote| h.lock().unwrap().push(n.clone()));
+    let resp = with_retry_sink(sink, reg.send_ok(get())).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let notes = heard.lock().unwrap().clone();
+    let attempts: Vec<(u32, &str)> = notes.iter().map(|n| (n.attempt, n.host.as_str())).collect();
+    assert_eq!(attempts, [(2, "registry.test"), (3, "registry.test")]);
+    let lines: Vec<String> = notes.iter().map(ToString::to_string).collect();
+    assert_eq!(lines, reg.take_retries());
+    assert!(lines[0].starts_with("retrying get manifest ns/app:v1 on registry.test after HTTP 503"));
+    // The same registry outside the sink's work: nothing more reaches it.
+    let (_fake2, other) = open_registry(vec![Reply::status(503)]);
+    other.send_ok(get()).await.unwrap();
+    assert_eq!(heard.lock().unwrap().len(), 2);
+    assert_eq!(other.take_retries().len(), 1);
+}
