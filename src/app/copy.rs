@@ -111,11 +111,11 @@ async fn repos(session: &Session, req: &CopyRequest<'_>) -> anyhow::Result<(Repo
     Ok((
         Repo {
             reg: sreg,
-            repo: s.repository.to_string(),
+            repo: s.repository.clone(),
         },
         Repo {
             reg: dreg,
-            repo: d.repository.to_string(),
+            repo: d.repository.clone(),
         },
     ))
 }

@@ -14,6 +14,7 @@ use crate::engine::stream::registry_blob;
 use crate::oci::digest::Digest;
 use crate::oci::digest::Hasher;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
+use crate::oci::name::Repository;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 use crate::store::Cached;
@@ -243,7 +244,7 @@ pub async fn config(
 /// callers writing a file use [`blob_to_file`]).
 pub async fn blob_to(
     reg: &Arc<Cached>,
-    repo: &str,
+    repo: &Repository,
     digest: &Digest,
     out: &mut dyn Write,
     out_name: &Path,
@@ -261,7 +262,7 @@ pub async fn blob_to(
     let known = size > 0 || digest == EMPTY_BLOB;
     let mut body: crate::oci::bytes::ByteStream = if known {
         let desc = Descriptor::new(String::new(), digest.clone(), size);
-        registry_blob(reg.clone(), repo.to_string(), desc)
+        registry_blob(reg.clone(), repo.clone(), desc)
     } else {
         let resp = reg
             .get_blob(repo, digest, 0, &[Scope::pull(repo)], None)
@@ -320,7 +321,7 @@ pub async fn blob_to(
 /// once every byte was verified; on any failure (or an interrupt) no file is left.
 pub async fn blob_to_file(
     reg: &Arc<Cached>,
-    repo: &str,
+    repo: &Repository,
     digest: &Digest,
     path: &Path,
 ) -> anyhow::Result<u64> {

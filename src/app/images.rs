@@ -252,7 +252,7 @@ pub fn digest_rows(host: &str, images: &[TaggedImage]) -> Vec<DigestRow> {
     for i in images {
         let Some(d) = &i.digest else { continue };
         groups
-            .entry((i.repo.clone(), d.clone()))
+            .entry((i.repo.to_string(), d.clone()))
             .or_insert_with(|| (Vec::new(), i))
             .0
             .push(i.tag.to_string());
@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn row_keys_are_the_format_fields() {
         let i = TaggedImage {
-            repo: "ns/app".into(),
+            repo: "ns/app".parse().unwrap(),
             tag: "v1".parse().unwrap(),
             digest: Some(Digest::fake(&format!("sha256:{}", "a".repeat(64)))),
             media_type: Some(media::OCI_MANIFEST.into()),

@@ -20,6 +20,7 @@ use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
 
 mod entries;
+use crate::oci::name::Repository;
 use crate::store::Cached;
 use entries::{
     canonical, gather, index_entries, keep_platforms, merge, missing, prune, read, Entry,
@@ -347,17 +348,17 @@ async fn write(
 /// mounted, or copied where a mount is refused): how many, blobs mounted, blobs moved.
 async fn place(
     reg: &Arc<Cached>,
-    repo: &str,
+    repo: &Repository,
     entries: &[Entry],
 ) -> Result<(usize, usize, usize), engine::TransferError> {
     let mut seen = std::collections::HashSet::new();
     let foreign: Vec<&Entry> = entries
         .iter()
-        .filter(|e| e.repo != repo && seen.insert(e.digest().to_string()))
+        .filter(|e| e.repo != *repo && seen.insert(e.digest().to_string()))
         .collect();
     let dest = Repo {
         reg: reg.clone(),
-        repo: repo.to_string(),
+        repo: repo.clone(),
     };
     let opts = Options::default();
     let reports: Vec<engine::Report> = stream::iter(foreign)
@@ -366,7 +367,7 @@ async fn place(
             async move {
                 let src = Repo {
                     reg: reg.clone(),
-                    repo: e.repo.to_string(),
+                    repo: e.repo.clone(),
                 };
                 engine::transfer(&src, &ManifestRef::digest(e.digest()), dest, &[], opts).await
             }

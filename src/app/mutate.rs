@@ -20,6 +20,7 @@ use crate::oci::digest;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
 use crate::oci::media;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::platform::Platform;
 use crate::oci::reference::{ManifestRef, Reference};
@@ -97,7 +98,7 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
     let (base, dst) = (req.base, req.dst);
     let tag = check_dst(base, dst)?;
     let reg = clients.get(&base.registry).await?;
-    let (brepo, drepo) = (base.repository.as_str(), dst.repository.as_str());
+    let (brepo, drepo) = (&base.repository, &dst.repository);
     let scopes = [Scope::pull(brepo), Scope::push(drepo)];
     let top = match reg.get_manifest(brepo, &base.manifest_ref(), &scopes).await {
         Ok(m) => m,
@@ -106,9 +107,9 @@ async fn run(clients: &Session, req: &Request<'_>, inputs: &[Input]) -> anyhow::
     let targets = read_targets(&reg, base, &top, &req.platforms, &scopes).await?;
 
     // Writes from here on.
-    let repo = |r: &str| Repo {
+    let repo = |r: &Repository| Repo {
         reg: reg.clone(),
-        repo: r.to_string(),
+        repo: r.clone(),
     };
     if brepo != drepo {
         let base_at = ManifestRef::digest(&top.digest);
@@ -180,7 +181,7 @@ fn check_dst(base: &Reference, dst: &Reference) -> Result<Tag, BadInput> {
 /// Where the new image is written: DST's repository and tag.
 struct Output<'a> {
     reg: &'a Cached,
-    repo: &'a str,
+    repo: &'a Repository,
     scopes: &'a [Scope],
     tag: &'a Tag,
 }
@@ -321,7 +322,7 @@ async fn read_target(
     want: &[Platform],
     scopes: &[Scope],
 ) -> anyhow::Result<Target> {
-    let brepo = base.repository.as_str();
+    let brepo = &base.repository;
     let m = if desc.digest == top.digest {
         top.clone()
     } else {

@@ -80,7 +80,7 @@ pub async fn pull(
         .with_context(|| format!("cannot pull to {dst}"))?;
     let source = Repo {
         reg: reg.clone(),
-        repo: src.repository.to_string(),
+        repo: src.repository.clone(),
     };
     let tags = std::slice::from_ref(&tag);
     let mut report =

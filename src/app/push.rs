@@ -53,7 +53,7 @@ pub async fn push(
     let reg = session.get(&dst.registry).await?;
     let dest = Repo {
         reg,
-        repo: dst.repository.to_string(),
+        repo: dst.repository.clone(),
     };
     let opts = &opts();
     let top = ManifestRef::digest(&img.top_digest()?);

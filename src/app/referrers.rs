@@ -14,6 +14,7 @@ use crate::client::{RegistryError, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Parsed, RawManifest};
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::store::{Cached, Catalog};
@@ -89,7 +90,7 @@ fn from_descriptor(subject: &Digest, d: &Value, found_by: &str) -> Option<Referr
 /// (then the fallback and cosign tags cost a request only when they exist).
 pub async fn direct(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     subject: &Digest,
     tags: Option<&HashSet<Tag>>,
 ) -> Result<Vec<Referrer>, RegistryError> {
@@ -146,7 +147,7 @@ pub async fn direct(
 
 /// The subjects an image's referrers may point at: the image and, for an index, each of its
 /// manifests.
-pub async fn subjects(reg: &Cached, repo: &str, digest: &Digest) -> Vec<Digest> {
+pub async fn subjects(reg: &Cached, repo: &Repository, digest: &Digest) -> Vec<Digest> {
     let mut out = vec![digest.clone()];
     let scopes = [Scope::pull(repo)];
     if let Ok(m) = reg
@@ -164,7 +165,7 @@ pub async fn subjects(reg: &Cached, repo: &str, digest: &Digest) -> Vec<Digest> 
 /// a subject always before its referrers.
 pub async fn all(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     roots: Vec<Digest>,
     tags: Option<&HashSet<Tag>>,
 ) -> Result<Vec<Referrer>, RegistryError> {

@@ -9,6 +9,7 @@ use super::remove::{doomed, Doomed};
 use crate::client::{Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::media;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::store::Cached;
@@ -27,7 +28,7 @@ pub struct TagHead {
 /// Every tag of `repo` with its digest and media type (the registry walk at digest depth:
 /// one HEAD per tag, 16 at a time). A tag deleted meanwhile is left out; any other failure is
 /// returned.
-pub async fn resolve_tags(reg: &Cached, repo: &str) -> Result<Vec<TagHead>, RegistryError> {
+pub async fn resolve_tags(reg: &Cached, repo: &Repository) -> Result<Vec<TagHead>, RegistryError> {
     let tagged = match super::walk::tag_digests(reg, repo).await {
         Ok(t) => t,
         Err(e) if e.kind() == Kind::NotFound => Vec::new(),
@@ -51,7 +52,7 @@ pub async fn resolve_tags(reg: &Cached, repo: &str) -> Result<Vec<TagHead>, Regi
 /// platforms, and are not counted.
 pub async fn holders(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     digest: &Digest,
     heads: &[TagHead],
 ) -> Result<Vec<(Digest, Vec<String>)>, RegistryError> {
@@ -118,7 +119,7 @@ pub struct Removal {
 
 pub async fn plan(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     digest: &Digest,
     heads: &[TagHead],
     keep_referrers: bool,

@@ -12,6 +12,7 @@ use crate::client::referrers::fallback_tag;
 use crate::client::{Code, Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 use crate::oci::{digest as sha, media};
@@ -73,7 +74,7 @@ impl RemoveError {
 /// known (absent fallback and cosign tags then cost no request).
 pub async fn doomed(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     digest: &Digest,
     tags: Option<&HashSet<Tag>>,
     keep: &HashSet<Digest>,
@@ -124,7 +125,7 @@ pub struct DeletedWith {
 /// the deleted entries (deleted when empty); then the image. `tags` as for [`doomed`].
 pub async fn delete_doomed(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     d: &Doomed,
     tags: Option<&HashSet<Tag>>,
 ) -> Result<DeletedWith, RemoveError> {
@@ -172,7 +173,7 @@ pub async fn delete_doomed(
 /// then the digest again.
 pub async fn delete_digest(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     digest: &Digest,
 ) -> Result<Deleted, RegistryError> {
     let scopes = [Scope::pull_delete(repo)];
@@ -213,7 +214,7 @@ pub async fn delete_digest(
 /// (Quay answers 404 for an untagged manifest it will not delete: never reported as deleted).
 async fn gone_or_kept(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     target: &ManifestRef,
 ) -> Result<Deleted, RegistryError> {
     let scopes = [Scope::pull(repo)];
@@ -233,7 +234,7 @@ const DANGLING_TAG: &str = "GOOGLE_MANIFEST_DANGLING_TAG";
 /// deleted (by its digest) when none do; left alone when absent or not an index.
 async fn prune_fallback_index(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     tag: &Tag,
     gone: &HashSet<&Digest>,
 ) -> Result<(), RegistryError> {

@@ -12,6 +12,7 @@ use super::referrers::{is_referrer_tag, Referrer};
 use crate::app::walk::{Inventory, TaggedImage};
 use crate::client::RegistryError;
 use crate::oci::digest::Digest;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::natural_order;
 
@@ -113,7 +114,7 @@ pub fn images_of(tagged: &[TaggedImage]) -> (Vec<Image>, HashSet<Digest>) {
 /// made twice).
 pub async fn descendants(
     inv: &Inventory,
-    repo: &str,
+    repo: &Repository,
     direct: HashSet<Digest>,
 ) -> Result<HashSet<Digest>, RegistryError> {
     let mut queue: Vec<Digest> = direct.iter().cloned().collect();

@@ -14,10 +14,11 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::app::walk::{self, Inventory};
-use crate::client::{Kind, Scope};
+use crate::client::{Kind, RegistryError, Scope};
 use crate::engine::{self, Options, Repo, TransferError};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::Parsed;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::{is_host, normalise_host, validate_repository, ManifestRef};
 use crate::store::Cached;
@@ -137,8 +138,8 @@ pub struct Synced {
 
 /// One repository to sync: its tags (all of them, for referrer lookups) and those selected.
 pub struct RepoPlan {
-    pub src_repo: String,
-    pub dst_repo: String,
+    pub src_repo: Repository,
+    pub dst_repo: Repository,
     pub all_tags: HashSet<Tag>,
     pub selected: Vec<Tag>,
     pub dst_tags: HashSet<Tag>,
@@ -174,15 +175,29 @@ pub async fn plan(
         .map(|repo| {
             let (inv, dst_inv) = (&inv, &dst_inv);
             async move {
-                let dst_repo = dest_repo(src, &repo, dst);
-                let (tags, dst_tags) =
-                    futures_util::join!(inv.tags(&repo), dst_inv.tags(&dst_repo));
-                let dst_tags = match dst_tags {
-                    Ok(t) => Ok((false, t)),
-                    Err(e) if e.kind() == Kind::NotFound => Ok((true, Vec::new())),
-                    Err(e) => Err(e),
+                // The destination path joined with what lies below the source's: checked as
+                // one repository name (it may grow past the length limit).
+                let name = dest_repo(src, &repo, dst);
+                let (tags, dst_tags) = match Repository::parse(&name) {
+                    Ok(d) => {
+                        let (t, dt) = futures_util::join!(inv.tags(&repo), dst_inv.tags(&d));
+                        let dt = match dt {
+                            Ok(dt) => Ok((d, false, dt)),
+                            // Not there yet: the sync makes it.
+                            Err(e) if e.kind() == Kind::NotFound => Ok((d, true, Vec::new())),
+                            Err(e) => Err(e),
+                        };
+                        (t, dt)
+                    }
+                    Err(e) => (
+                        inv.tags(&repo).await,
+                        Err(RegistryError::Invalid {
+                            host: dst.registry.clone(),
+                            message: e.to_string(),
+                        }),
+                    ),
                 };
-                (repo, dst_repo, tags, dst_tags)
+                (repo, name, tags, dst_tags)
             }
         })
         .buffered(16)
@@ -190,8 +205,8 @@ pub async fn plan(
         .await;
     let mut plans = Vec::new();
     let mut failed = Vec::new();
-    for (repo, dst_repo, tags, dst_tags) in results {
-        let (tags, (dst_new, dst_tags)) = match (tags, dst_tags) {
+    for (repo, dst_name, tags, dst_tags) in results {
+        let (tags, (dst_repo, dst_new, dst_tags)) = match (tags, dst_tags) {
             (Ok(t), Ok(d)) => (t, d),
             (Err(e), _) => {
                 let e = anyhow::Error::new(e).context(format!("cannot list the tags of {repo}"));
@@ -200,7 +215,7 @@ pub async fn plan(
             }
             (_, Err(e)) => {
                 let e = anyhow::Error::new(e).context(format!(
-                    "cannot list the tags of {dst_repo} at the destination"
+                    "cannot list the tags of {dst_name} at the destination"
                 ));
                 failed.push((repo.into_string(), e));
                 continue;
@@ -215,7 +230,7 @@ pub async fn plan(
             dst_tags: dst_tags.into_iter().collect(),
             dst_new,
             src_hints: sreg.tag_hints(&repo),
-            src_repo: repo.into_string(),
+            src_repo: repo,
         });
     }
     Ok((plans, failed))
@@ -413,8 +428,10 @@ pub fn remember<'a>(
     if sreg.cache().is_none() {
         return;
     }
-    let mut by_repo: std::collections::HashMap<&str, std::collections::HashMap<String, String>> =
-        Default::default();
+    let mut by_repo: std::collections::HashMap<
+        &Repository,
+        std::collections::HashMap<String, String>,
+    > = Default::default();
     for (p, tag, digest) in checked {
         by_repo
             .entry(&p.src_repo)

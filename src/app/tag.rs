@@ -53,11 +53,11 @@ pub async fn tag(
     let other_registry = !Arc::ptr_eq(&sreg, &dreg);
     let source = Repo {
         reg: sreg,
-        repo: src.repository.to_string(),
+        repo: src.repository.clone(),
     };
     let dest = Repo {
         reg: dreg,
-        repo: dst.repository.to_string(),
+        repo: dst.repository.clone(),
     };
     let tags = [tag.clone()];
     let r = engine::transfer(&source, &src.manifest_ref(), &dest, &tags, opts).await?;

@@ -14,6 +14,7 @@ use crate::client::capabilities::Learnt;
 use crate::client::{Code, Kind, RegistryError, Scope};
 use crate::oci::digest::Digest;
 use crate::oci::manifest::RawManifest;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::{ManifestRef, Reference};
 use crate::oci::{media, placeholder};
@@ -100,7 +101,12 @@ fn unsupported(e: &RegistryError) -> bool {
 
 /// Whether `m`, held by `repo`, is a cr placeholder: placeholder-shaped, and its config (read
 /// capped) carries the placeholder label. Any failure to tell is a no.
-pub async fn is_placeholder(reg: &Cached, repo: &str, m: &RawManifest, scopes: &[Scope]) -> bool {
+pub async fn is_placeholder(
+    reg: &Cached,
+    repo: &Repository,
+    m: &RawManifest,
+    scopes: &[Scope],
+) -> bool {
     let Some(config) = placeholder::config_of(m) else {
         return false;
     };
@@ -187,7 +193,7 @@ pub async fn untag_images(
 /// put `original` back while (and only while) the tag still points at the placeholder.
 async fn swap_out(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     tag: &ManifestRef,
     original: &RawManifest,
     placeholder: &RawManifest,

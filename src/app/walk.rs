@@ -52,7 +52,7 @@ pub struct ImageInfo {
 /// One tag and, as deep as asked, what it points at.
 #[derive(Debug, Clone)]
 pub struct TaggedImage {
-    pub repo: String,
+    pub repo: Repository,
     pub tag: Tag,
     /// From `Depth::Digests` on.
     pub digest: Option<Digest>,
@@ -232,7 +232,7 @@ impl Inventory {
             stream::iter(
                 tags.into_iter()
                     .filter(move |t| !skip.is_some_and(|f| f(t)))
-                    .map(move |t| (repo.to_string(), t, hints.clone())),
+                    .map(move |t| (repo.clone(), t, hints.clone())),
             )
         });
         let results: Vec<_> = jobs
@@ -269,7 +269,7 @@ impl Inventory {
                 .then_with(|| crate::oci::reference::natural_order(&a.tag, &b.tag))
         });
         if hints_on {
-            let mut by_repo: HashMap<&str, HashMap<String, String>> = HashMap::new();
+            let mut by_repo: HashMap<&Repository, HashMap<String, String>> = HashMap::new();
             for i in &images {
                 if let Some(d) = &i.digest {
                     by_repo
@@ -288,11 +288,11 @@ impl Inventory {
     /// The tags of `repo` (the list read to see that a restricted repository exists, when it
     /// was, is used once rather than read again). A repository that is not there is an error
     /// of kind `NotFound`.
-    pub async fn tags(&self, repo: &str) -> Result<Vec<Tag>, RegistryError> {
+    pub async fn tags(&self, repo: &Repository) -> Result<Vec<Tag>, RegistryError> {
         let probed = {
             let mut p = self.probed.lock().expect("probe lock");
             match p.take() {
-                Some((r, tags)) if r == repo => Some(tags),
+                Some((r, tags)) if r == *repo => Some(tags),
                 other => {
                     *p = other;
                     None
@@ -312,7 +312,7 @@ impl Inventory {
     /// platforms) by digest, each once.
     async fn tagged(
         &self,
-        repo: String,
+        repo: Repository,
         tag: Tag,
         depth: Depth,
         hint: Option<&str>,
@@ -327,7 +327,7 @@ impl Inventory {
         if depth == Depth::Names {
             return Ok(Some(image));
         }
-        let repo = image.repo.as_str();
+        let repo = &image.repo.clone();
         let head = depth == Depth::Digests || self.reg.hinted(hint);
         let Some(found) = resolve_tag(&self.reg, repo, &image.tag, head).await? else {
             return Ok(None);
@@ -348,7 +348,7 @@ impl Inventory {
     /// the content cache when there), its config, and for an index each platform's.
     pub async fn info(
         &self,
-        repo: &str,
+        repo: &Repository,
         digest: &Digest,
         fetched: Option<&RawManifest>,
     ) -> Result<ImageInfo, RegistryError> {
@@ -410,7 +410,7 @@ impl Inventory {
     }
 
     /// Creation time from a config blob, fetched once per digest; None when unreadable.
-    async fn created(&self, repo: &str, config_digest: &Digest) -> Option<i64> {
+    async fn created(&self, repo: &Repository, config_digest: &Digest) -> Option<i64> {
         let c = cell(&self.created, config_digest);
         *c.get_or_init(|| async {
             let bytes = self
@@ -423,7 +423,7 @@ impl Inventory {
         .await
     }
 
-    fn protocol(&self, repo: &str, message: String) -> RegistryError {
+    fn protocol(&self, repo: &Repository, message: String) -> RegistryError {
         RegistryError::Protocol {
             what: format!("read manifest in {repo}"),
             host: self.reg.name.clone(),
@@ -461,7 +461,10 @@ pub async fn tag_names(
 /// time), sorted by name: the walk at `Depth::Digests` for one repository, when what it
 /// decides needs every tag (rm). A tag deleted meanwhile is left out; the first other
 /// failure is returned (a repository that is not there: `NotFound`).
-pub async fn tag_digests(reg: &Cached, repo: &str) -> Result<Vec<TaggedImage>, RegistryError> {
+pub async fn tag_digests(
+    reg: &Cached,
+    repo: &Repository,
+) -> Result<Vec<TaggedImage>, RegistryError> {
     let tags = reg.tags(repo).await?;
     let found: Vec<_> = stream::iter(tags)
         .map(|tag| async move {
@@ -471,7 +474,7 @@ pub async fn tag_digests(reg: &Cached, repo: &str) -> Result<Vec<TaggedImage>, R
                 Err(e) => return Err(e),
             };
             Ok(found.map(|f| TaggedImage {
-                repo: repo.to_string(),
+                repo: repo.clone(),
                 tag,
                 digest: Some(f.digest),
                 media_type: f.media_type,
@@ -504,7 +507,7 @@ pub struct Resolved {
 /// which also fills the content cache (a 404 is returned as the error it is).
 pub async fn resolve_tag(
     reg: &Cached,
-    repo: &str,
+    repo: &Repository,
     tag: &Tag,
     head: bool,
 ) -> Result<Option<Resolved>, RegistryError> {
@@ -595,7 +598,10 @@ mod tests {
         assert!(images
             .iter()
             .all(|i| i.digest.is_none() && i.info.is_none()));
-        let all = inv().tags("ns/app").await.unwrap();
+        let all = inv()
+            .tags(&crate::oci::name::Repository::parse("ns/app").unwrap())
+            .await
+            .unwrap();
         assert_eq!(all.len(), 4, "{all:?}");
         assert!(all.iter().any(|t| *t == sig));
         assert!(fake.seen().is_empty(), "no request: {:?}", fake.seen());

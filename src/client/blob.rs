@@ -13,6 +13,7 @@ use url::Url;
 use super::transport::retry::Budget;
 use super::{Body, ByteStream, Kind, Registry, RegistryError, Req, Resource, Scope};
 use crate::oci::digest::{self, Digest};
+use crate::oci::name::Repository;
 
 /// The stream an upload is cut from, and what the last piece left over.
 struct Cursor<S> {
@@ -67,7 +68,7 @@ impl Registry {
     /// Size of a blob when it exists in `repo`.
     pub async fn head_blob(
         &self,
-        repo: &str,
+        repo: &Repository,
         digest: &Digest,
         scopes: &[Scope],
     ) -> Result<Option<u64>, RegistryError> {
@@ -102,7 +103,7 @@ impl Registry {
     /// `budget`: attempts shared with the caller's resumes (None: a fresh one).
     pub async fn get_blob(
         &self,
-        repo: &str,
+        repo: &Repository,
         digest: &Digest,
         offset: u64,
         scopes: &[Scope],
@@ -136,7 +137,7 @@ impl Registry {
     /// cache is `store::Cached`'s.)
     pub async fn fetch_blob_bytes(
         &self,
-        repo: &str,
+        repo: &Repository,
         digest: &Digest,
         limit: usize,
         scopes: &[Scope],
@@ -158,14 +159,13 @@ impl Registry {
     /// Ask the registry to mount `digest` from `from` into `repo`.
     pub async fn mount_blob(
         &self,
-        repo: &str,
+        repo: &Repository,
         digest: &Digest,
-        from: &str,
+        from: &Repository,
         scopes: &[Scope],
     ) -> Result<Mount, RegistryError> {
         let what = format!("mount blob {digest} from {from} into {repo}");
         let mut url = self.repo_url(repo, Resource::Uploads)?;
-        crate::oci::reference::validate_repository(from).map_err(|e| self.invalid(e))?;
         url.query_pairs_mut()
             .append_pair("mount", digest)
             .append_pair("from", from);
@@ -192,7 +192,11 @@ impl Registry {
     }
 
     /// Open an upload session; returns its URL.
-    pub async fn start_upload(&self, repo: &str, scopes: &[Scope]) -> Result<Url, RegistryError> {
+    pub async fn start_upload(
+        &self,
+        repo: &Repository,
+        scopes: &[Scope],
+    ) -> Result<Url, RegistryError> {
         let what = format!("start upload to {repo}");
         let req = Req::new(
             Method::POST,
@@ -328,7 +332,7 @@ impl Registry {
     /// Upload a blob held in memory (a config, a placeholder), unless it is already there.
     pub async fn upload_bytes(
         &self,
-        repo: &str,
+        repo: &Repository,
         data: Bytes,
         scopes: &[Scope],
     ) -> Result<Digest, RegistryError> {

@@ -348,7 +348,13 @@ mod learnt_by_endpoints {
         let subject = crate::oci::digest::Digest::fake(&format!("sha256:{}", "a".repeat(64)));
         let scopes = [Scope::pull("ns/app")];
         for _ in 0..3 {
-            let got = reg.referrers_api("ns/app", &subject, &scopes).await;
+            let got = reg
+                .referrers_api(
+                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                    &subject,
+                    &scopes,
+                )
+                .await;
             assert!(matches!(got, Ok(None)), "{got:?}");
         }
         assert_eq!(reg.capabilities().referrers_api(), Learnt::No);
@@ -370,10 +376,13 @@ mod learnt_by_endpoints {
         let reg = fake.registry(&Options::default(), None);
         let digest = crate::oci::digest::Digest::fake(&format!("sha256:{}", "b".repeat(64)));
         let scopes = [Scope::push("ns/app")];
-        let m = reg.mount_blob("ns/app", &digest, "ns/other", &scopes).await;
+        let r = |s: &str| crate::oci::name::Repository::parse(s).unwrap();
+        let m = reg
+            .mount_blob(&r("ns/app"), &digest, &r("ns/other"), &scopes)
+            .await;
         assert!(m.is_ok());
         assert_eq!(reg.capabilities().mount(), Learnt::No);
-        reg.mount_blob("ns/app", &digest, "ns/mounts", &scopes)
+        reg.mount_blob(&r("ns/app"), &digest, &r("ns/mounts"), &scopes)
             .await
             .expect("mounted");
         assert_eq!(reg.capabilities().mount(), Learnt::Yes);

@@ -42,7 +42,7 @@ impl Registry {
     }
 
     /// Every tag of a repository (names outside the grammar skipped with a warning).
-    pub async fn tags(&self, repo: &str) -> Result<Vec<Tag>, RegistryError> {
+    pub async fn tags(&self, repo: &Repository) -> Result<Vec<Tag>, RegistryError> {
         let mut url = self.repo_url(repo, Resource::Tags)?;
         url.query_pairs_mut()
             .append_pair("n", &self.page_size.to_string());

@@ -7,6 +7,7 @@ use super::{Body, Registry, RegistryError, Req, Resource, Scope};
 use crate::oci::digest::{self, Digest};
 use crate::oci::manifest::{detect_media_type, RawManifest};
 use crate::oci::media;
+use crate::oci::name::Repository;
 use crate::oci::reference::ManifestRef;
 
 /// Manifests larger than this are refused (distribution's own limit is 4 MiB).
@@ -36,7 +37,7 @@ impl Registry {
     /// fetched by digest they must hash to it. (The content cache is `store::Cached`'s.)
     pub async fn fetch_manifest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<RawManifest, RegistryError> {
@@ -86,7 +87,7 @@ impl Registry {
     /// answers, and the manifest it read comes with the answer.
     pub async fn check_manifest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<Option<ManifestHead>, RegistryError> {
@@ -139,7 +140,7 @@ impl Registry {
     /// PUT manifest bytes under a tag or digest; says what the registry reports.
     pub async fn put_manifest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         manifest: &RawManifest,
         scopes: &[Scope],
@@ -173,7 +174,7 @@ impl Registry {
     /// a HEAD that finds the manifest gone means the delete went through.
     pub async fn delete_manifest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<(), RegistryError> {

@@ -10,6 +10,7 @@ use super::{Kind, Registry, RegistryError, Req, Resource, Scope};
 use crate::oci::digest::{self, Digest};
 use crate::oci::manifest::RawManifest;
 use crate::oci::media;
+use crate::oci::name::Repository;
 use crate::oci::name::Tag;
 use crate::oci::reference::ManifestRef;
 
@@ -57,7 +58,7 @@ impl Registry {
     /// of the command, except a 400 (Quay answers it per subject).
     pub async fn referrers_api(
         &self,
-        repo: &str,
+        repo: &Repository,
         subject: &Digest,
         scopes: &[Scope],
     ) -> Result<Option<Vec<Value>>, RegistryError> {
@@ -120,7 +121,7 @@ impl Registry {
     /// The header alone is not trusted: Docker Hub sent it without having the API (quirks §1).
     pub async fn index_referrer(
         &self,
-        repo: &str,
+        repo: &Repository,
         m: &RawManifest,
         subject_header: bool,
     ) -> Result<(), RegistryError> {
@@ -143,7 +144,7 @@ impl Registry {
     /// the index is read, the descriptor added if missing, and the index put back.
     pub async fn add_to_fallback_index(
         &self,
-        repo: &str,
+        repo: &Repository,
         m: &RawManifest,
     ) -> Result<(), RegistryError> {
         let Some((subject, desc)) = referrer_descriptor(m) else {

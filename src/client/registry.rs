@@ -16,6 +16,7 @@ use super::transport::auth::{Challenge, Scope, TokenCache};
 use super::transport::retry::{retry_after, Budget, Policy};
 use super::watch::ByteStream;
 use crate::credentials::Credential;
+use crate::oci::name::Repository;
 use crate::oci::reference::{self, ManifestRef};
 
 /// How much of an error answer is kept.
@@ -196,9 +197,8 @@ impl Registry {
     /// The URL of a repository's resource, built from path segments after every value in it
     /// was validated (repository path, tag, digest): a tag or digest from a registry or an
     /// archive can never retarget another repository or endpoint.
-    pub fn repo_url(&self, repo: &str, res: Resource<'_>) -> Result<Url, RegistryError> {
-        let invalid = |e| self.invalid(e);
-        reference::validate_repository(repo).map_err(invalid)?;
+    pub fn repo_url(&self, repo: &Repository, res: Resource<'_>) -> Result<Url, RegistryError> {
+        // A typed repository, tag or digest passed its grammar where it was parsed.
         let mut segs: Vec<&str> = repo.split('/').collect();
         match res {
             // A typed tag or digest passed its grammar where it was parsed.

@@ -9,21 +9,22 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::TransferError;
+use crate::oci::name::Repository;
 
 /// Digest → the destination repository that holds it (once it does); and `REPO@DIGEST` →
 /// that repository, once the blob was mounted into it.
 #[derive(Default)]
 pub struct Placed {
-    cells: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    cells: Mutex<HashMap<String, Arc<OnceCell<Repository>>>>,
     /// Destination repositories that did not exist when the run began: they hold no blob
     /// this run did not put there, so none is looked up first.
-    new_repos: HashSet<String>,
+    new_repos: HashSet<Repository>,
     /// Digest → the error that ended its move (its retry budget spent): not tried again.
     failed: Mutex<HashMap<String, Arc<TransferError>>>,
 }
 
 impl Placed {
-    pub fn new(new_repos: HashSet<String>) -> Self {
+    pub fn new(new_repos: HashSet<Repository>) -> Self {
         Placed {
             cells: Mutex::default(),
             new_repos,
@@ -31,11 +32,11 @@ impl Placed {
         }
     }
 
-    pub(crate) fn is_new(&self, repo: &str) -> bool {
+    pub(crate) fn is_new(&self, repo: &Repository) -> bool {
         self.new_repos.contains(repo)
     }
 
-    pub(crate) fn cell(&self, digest: &str) -> Arc<OnceCell<String>> {
+    pub(crate) fn cell(&self, digest: &str) -> Arc<OnceCell<Repository>> {
         self.cells
             .lock()
             .expect("placed lock")

@@ -64,7 +64,7 @@ impl<S: Catalog> Catalog for Cached<S> {
         self.inner.repositories()
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
+    fn tags<'a>(&'a self, repo: &'a Repository) -> ListFut<'a, Vec<Tag>> {
         self.inner.tags(repo)
     }
 
@@ -74,7 +74,7 @@ impl<S: Catalog> Catalog for Cached<S> {
 
     fn referrers<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a Repository,
         subject: &'a Digest,
     ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
         self.inner.referrers(repo, subject)
@@ -96,7 +96,7 @@ impl Cached<Registry> {
     /// one HEAD; a no sends the GET, and its answer counts). What is fetched is kept.
     pub async fn get_manifest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<RawManifest, RegistryError> {
@@ -122,7 +122,7 @@ impl Cached<Registry> {
     /// the registry says `repo` holds is confirmed in the cache.
     pub async fn head_manifest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<Option<ManifestHead>, RegistryError> {
@@ -151,7 +151,7 @@ impl Cached<Registry> {
     /// The digest a tag points at: HEAD, or GET where HEAD gives no digest.
     pub async fn resolve_digest(
         &self,
-        repo: &str,
+        repo: &Repository,
         reference: &ManifestRef,
         scopes: &[Scope],
     ) -> Result<Option<Digest>, RegistryError> {
@@ -180,7 +180,7 @@ impl Cached<Registry> {
     /// it, or a blob it sent for it before), else fetched and kept.
     pub async fn get_blob_bytes(
         &self,
-        repo: &str,
+        repo: &Repository,
         digest: &Digest,
         limit: usize,
         scopes: &[Scope],
@@ -210,7 +210,7 @@ impl Cached<Registry> {
     /// The index read is kept, so the referrers it lists are confirmed for `repo`.
     pub async fn referrers_by_tag(
         &self,
-        repo: &str,
+        repo: &Repository,
         subject: &Digest,
         scopes: &[Scope],
     ) -> Result<Vec<serde_json::Value>, RegistryError> {
@@ -226,7 +226,7 @@ impl Cached<Registry> {
 
     /// The digest each tag of `repo` had when last listed (empty without a cache): only a
     /// hint, always checked with a HEAD.
-    pub fn tag_hints(&self, repo: &str) -> HashMap<String, String> {
+    pub fn tag_hints(&self, repo: &Repository) -> HashMap<String, String> {
         self.cache
             .as_ref()
             .map(|c| c.tag_hints(&self.name, repo))
@@ -234,7 +234,7 @@ impl Cached<Registry> {
     }
 
     /// Remember the digest each tag of `repo` has now (nothing without a cache).
-    pub fn set_tag_hints(&self, repo: &str, hints: &HashMap<String, String>) {
+    pub fn set_tag_hints(&self, repo: &Repository, hints: &HashMap<String, String>) {
         if let Some(c) = &self.cache {
             c.set_tag_hints(&self.name, repo, hints);
         }
@@ -250,7 +250,7 @@ impl Cached<Registry> {
     }
 
     /// A manifest the registry served for `repo`: kept, and confirmed there with its parts.
-    fn keep(&self, repo: &str, m: &RawManifest) {
+    fn keep(&self, repo: &Repository, m: &RawManifest) {
         if let Some(cache) = &self.cache {
             cache.put(&m.digest, &m.bytes);
             cache.confirm(&self.name, repo, &m.digest);
@@ -261,7 +261,7 @@ impl Cached<Registry> {
     /// What a manifest `repo` holds refers to is in `repo` too (a registry keeps an image's
     /// config and an index's manifests with it): its config and child manifests may be read
     /// from the content cache for `repo` without asking again.
-    fn confirm_parts(&self, repo: &str, m: &RawManifest) {
+    fn confirm_parts(&self, repo: &Repository, m: &RawManifest) {
         let (Some(cache), Ok(parsed)) = (&self.cache, m.parse()) else {
             return;
         };
@@ -357,12 +357,21 @@ mod tests {
         let by_digest = ManifestRef::digest(&digest);
 
         let e = reg
-            .get_manifest("ns/other", &by_digest, &pull_other)
+            .get_manifest(
+                &crate::oci::name::Repository::parse("ns/other").unwrap(),
+                &by_digest,
+                &pull_other,
+            )
             .await
             .unwrap_err();
         assert_eq!(e.kind(), Kind::NotFound);
         let e = reg
-            .get_blob_bytes("ns/other", &config, 1 << 20, &pull_other)
+            .get_blob_bytes(
+                &crate::oci::name::Repository::parse("ns/other").unwrap(),
+                &config,
+                1 << 20,
+                &pull_other,
+            )
             .await
             .unwrap_err();
         assert_eq!(e.kind(), Kind::NotFound);
@@ -376,7 +385,11 @@ mod tests {
         );
 
         let m = reg
-            .get_manifest("ns/app", &by_digest, &pull_app)
+            .get_manifest(
+                &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                &by_digest,
+                &pull_app,
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -384,12 +397,21 @@ mod tests {
             (manifest.as_bytes(), &*digest)
         );
         let again = reg
-            .get_manifest("ns/app", &by_digest, &pull_app)
+            .get_manifest(
+                &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                &by_digest,
+                &pull_app,
+            )
             .await
             .unwrap();
         assert_eq!(&again.bytes[..], manifest.as_bytes());
         let c = reg
-            .get_blob_bytes("ns/app", &config, 1 << 20, &pull_app)
+            .get_blob_bytes(
+                &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                &config,
+                1 << 20,
+                &pull_app,
+            )
             .await
             .unwrap();
         assert_eq!(&c[..], CONFIG.as_bytes());
@@ -411,22 +433,43 @@ mod tests {
             let fake = registry();
             let reg = cached(&fake, with_cache.then(|| cache.clone()));
             let m = reg
-                .get_manifest("ns/app", &ManifestRef::parse("v1").unwrap(), &pull)
+                .get_manifest(
+                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                    &ManifestRef::parse("v1").unwrap(),
+                    &pull,
+                )
                 .await
                 .unwrap();
             assert_eq!(m.digest, digest);
-            let m = reg.get_manifest("ns/app", &by_digest, &pull).await.unwrap();
-            assert_eq!(&m.bytes[..], manifest.as_bytes());
-            reg.get_blob_bytes("ns/app", &config, 1 << 20, &pull)
+            let m = reg
+                .get_manifest(
+                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                    &by_digest,
+                    &pull,
+                )
                 .await
                 .unwrap();
+            assert_eq!(&m.bytes[..], manifest.as_bytes());
+            reg.get_blob_bytes(
+                &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                &config,
+                1 << 20,
+                &pull,
+            )
+            .await
+            .unwrap();
             let mut want = vec!["GET /v2/ns/app/manifests/v1".to_string()];
             if with_cache {
                 // The config was never fetched here, so it costs its GET once; then nothing.
                 want.push(format!("GET /v2/ns/app/blobs/{config}"));
-                reg.get_blob_bytes("ns/app", &config, 1 << 20, &pull)
-                    .await
-                    .unwrap();
+                reg.get_blob_bytes(
+                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                    &config,
+                    1 << 20,
+                    &pull,
+                )
+                .await
+                .unwrap();
             } else {
                 want.push(format!("GET /v2/ns/app/manifests/{digest}"));
                 want.push(format!("GET /v2/ns/app/blobs/{config}"));
@@ -445,13 +488,26 @@ mod tests {
         let fake = registry();
         let hints: HashMap<String, String> = [("v1".to_string(), digest.to_string())].into();
         let none = cached(&fake, None);
-        none.set_tag_hints("ns/app", &hints);
-        assert!(none.tag_hints("ns/app").is_empty());
+        none.set_tag_hints(
+            &crate::oci::name::Repository::parse("ns/app").unwrap(),
+            &hints,
+        );
+        assert!(none
+            .tag_hints(&crate::oci::name::Repository::parse("ns/app").unwrap())
+            .is_empty());
         assert!(!none.hinted(Some(&digest)));
         let reg = cached(&fake, Some(cache.clone()));
-        reg.set_tag_hints("ns/app", &hints);
-        assert_eq!(reg.tag_hints("ns/app"), hints);
-        assert!(reg.tag_hints("ns/other").is_empty());
+        reg.set_tag_hints(
+            &crate::oci::name::Repository::parse("ns/app").unwrap(),
+            &hints,
+        );
+        assert_eq!(
+            reg.tag_hints(&crate::oci::name::Repository::parse("ns/app").unwrap()),
+            hints
+        );
+        assert!(reg
+            .tag_hints(&crate::oci::name::Repository::parse("ns/other").unwrap())
+            .is_empty());
         assert!(!reg.hinted(Some(&digest)));
         cache.put(&digest, manifest.as_bytes());
         assert!(reg.hinted(Some(&digest)) && !reg.hinted(None));

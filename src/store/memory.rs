@@ -214,7 +214,7 @@ impl Catalog for Memory {
         Box::pin(async move { Ok(Repository::parse(&self.name).into_iter().collect()) })
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
+    fn tags<'a>(&'a self, repo: &'a Repository) -> ListFut<'a, Vec<Tag>> {
         Box::pin(async move {
             self.repository(repo, "list tags")?;
             let c = self.committed.lock().expect("memory lock");
@@ -226,7 +226,7 @@ impl Catalog for Memory {
 
     fn referrers<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a Repository,
         subject: &'a Digest,
     ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
         Box::pin(async move {
@@ -247,8 +247,8 @@ impl Catalog for Memory {
 
 impl Memory {
     /// `repo` is this store's repository; else the registry's answer for an unknown name.
-    fn repository(&self, repo: &str, what: &str) -> Result<(), RegistryError> {
-        if repo == self.name {
+    fn repository(&self, repo: &Repository, what: &str) -> Result<(), RegistryError> {
+        if repo.as_str() == self.name {
             return Ok(());
         }
         Err(RegistryError::Api {
@@ -299,15 +299,35 @@ mod tests {
         let referrer = m.add_manifest(media::OCI_MANIFEST, &sbom, None);
 
         assert_eq!(m.repositories().await.unwrap(), ["ns/app"]);
-        assert_eq!(m.tags("ns/app").await.unwrap(), ["latest", "v1"]);
-        let e = m.tags("ns/other").await.unwrap_err();
+        assert_eq!(
+            m.tags(&crate::oci::name::Repository::parse("ns/app").unwrap())
+                .await
+                .unwrap(),
+            ["latest", "v1"]
+        );
+        let e = m
+            .tags(&crate::oci::name::Repository::parse("ns/other").unwrap())
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), Kind::NotFound);
-        let found = m.referrers("ns/app", &subject.digest).await.unwrap();
+        let found = m
+            .referrers(
+                &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                &subject.digest,
+            )
+            .await
+            .unwrap();
         let found = found.expect("the memory store has the referrers API");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0]["digest"], referrer.digest.as_str());
         assert_eq!(found[0]["artifactType"], "application/spdx+json");
-        let none = m.referrers("ns/app", &referrer.digest).await.unwrap();
+        let none = m
+            .referrers(
+                &crate::oci::name::Repository::parse("ns/app").unwrap(),
+                &referrer.digest,
+            )
+            .await
+            .unwrap();
         assert_eq!(none, Some(Vec::new()));
     }
 }

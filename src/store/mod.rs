@@ -47,7 +47,7 @@ pub trait Catalog: Send + Sync {
     fn repositories(&self) -> ListFut<'_, Vec<Repository>>;
 
     /// Every tag of `repo` (each name passed the grammar).
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>>;
+    fn tags<'a>(&'a self, repo: &'a Repository) -> ListFut<'a, Vec<Tag>>;
 
     /// Whether `e`, from [`Catalog::repositories`], means that the store does not serve its
     /// catalog to this account (rather than a refused login or a failure): a store that
@@ -62,7 +62,7 @@ pub trait Catalog: Send + Sync {
     /// then found by the fallback tag schema).
     fn referrers<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a Repository,
         subject: &'a Digest,
     ) -> ListFut<'a, Option<Vec<serde_json::Value>>>;
 }

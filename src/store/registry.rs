@@ -21,7 +21,7 @@ use crate::oci::reference::ManifestRef;
 #[derive(Clone)]
 pub struct Repo {
     pub reg: Arc<Cached>,
-    pub repo: String,
+    pub repo: Repository,
 }
 
 impl Source for Repo {
@@ -184,7 +184,7 @@ impl Catalog for Registry {
         Box::pin(Registry::catalog(self))
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> ListFut<'a, Vec<Tag>> {
+    fn tags<'a>(&'a self, repo: &'a Repository) -> ListFut<'a, Vec<Tag>> {
         Box::pin(Registry::tags(self, repo))
     }
 
@@ -194,7 +194,7 @@ impl Catalog for Registry {
 
     fn referrers<'a>(
         &'a self,
-        repo: &'a str,
+        repo: &'a Repository,
         subject: &'a Digest,
     ) -> ListFut<'a, Option<Vec<serde_json::Value>>> {
         Box::pin(
@@ -205,10 +205,10 @@ impl Catalog for Registry {
 
 /// The raw bytes of a blob from a registry, resuming with `Range` after a broken connection.
 /// Every GET, the first, its retries and each resume, draws from one budget of attempts.
-pub fn registry_blob(reg: Arc<Cached>, repo: String, desc: Descriptor) -> ByteStream {
+pub fn registry_blob(reg: Arc<Cached>, repo: Repository, desc: Descriptor) -> ByteStream {
     struct St {
         reg: Arc<Cached>,
-        repo: String,
+        repo: Repository,
         desc: Descriptor,
         resp: Option<reqwest::Response>,
         offset: u64,

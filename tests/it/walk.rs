@@ -27,7 +27,12 @@ fn a_session_shares_its_client_and_the_walk_reads_what_skopeo_reads() {
     assert!(Arc::ptr_eq(&a, &b), "one client per host per session");
 
     // Digest level: every tag, sorted by name, with the digest skopeo sees.
-    let tagged = rt.block_on(walk::tag_digests(&a, "team/app")).unwrap();
+    let tagged = rt
+        .block_on(walk::tag_digests(
+            &a,
+            &cr::oci::name::Repository::parse("team/app").unwrap(),
+        ))
+        .unwrap();
     let got: Vec<(String, String)> = tagged
         .iter()
         .map(|t| (t.tag.to_string(), t.digest.clone().unwrap().into_string()))
@@ -46,25 +51,43 @@ fn a_session_shares_its_client_and_the_walk_reads_what_skopeo_reads() {
     // alone; a tag that is not there is None after a HEAD.
     let tag = |t: &str| t.parse::<Tag>().unwrap();
     let got = rt
-        .block_on(walk::resolve_tag(&a, "team/app", &tag("v2"), false))
+        .block_on(walk::resolve_tag(
+            &a,
+            &cr::oci::name::Repository::parse("team/app").unwrap(),
+            &tag("v2"),
+            false,
+        ))
         .unwrap()
         .unwrap();
     assert_eq!(got.digest, pushed[1].1);
     assert_eq!(cr_digest(&got.manifest.unwrap().bytes), pushed[1].1);
     let got = rt
-        .block_on(walk::resolve_tag(&a, "team/app", &tag("v10"), true))
+        .block_on(walk::resolve_tag(
+            &a,
+            &cr::oci::name::Repository::parse("team/app").unwrap(),
+            &tag("v10"),
+            true,
+        ))
         .unwrap()
         .unwrap();
     assert_eq!(got.digest, pushed[2].1);
     assert!(got.manifest.is_none());
     assert!(rt
-        .block_on(walk::resolve_tag(&a, "team/app", &tag("v3"), true))
+        .block_on(walk::resolve_tag(
+            &a,
+            &cr::oci::name::Repository::parse("team/app").unwrap(),
+            &tag("v3"),
+            true
+        ))
         .unwrap()
         .is_none());
 
     // A repository that is not there is NotFound, not an empty list.
     let e = rt
-        .block_on(walk::tag_digests(&a, "team/missing"))
+        .block_on(walk::tag_digests(
+            &a,
+            &cr::oci::name::Repository::parse("team/missing").unwrap(),
+        ))
         .unwrap_err();
     assert_eq!(e.kind(), Kind::NotFound);
 }

@@ -227,7 +227,7 @@ pub async fn attach(
     })?;
     let dest = Repo {
         reg: reg.clone(),
-        repo: repo.to_string(),
+        repo: repo.clone(),
     };
     let report = engine::transfer(&img, &ManifestRef::digest(&digest), &dest, &[], opts).await?;
     drop(dir);

@@ -168,7 +168,7 @@ pub async fn get(
         progress.blob_start(desc);
         let verdict = engine::stream::Verdict::default();
         let bytes = engine::stream::verified(
-            engine::stream::registry_blob(reg.clone(), repo.to_string(), desc.clone()),
+            engine::stream::registry_blob(reg.clone(), repo.clone(), desc.clone()),
             desc.clone(),
             progress.clone(),
             verdict.clone(),

@@ -76,7 +76,7 @@ pub enum OpenError {
 
 /// One repository's plan (or why it could not be planned), with its tags at planning time.
 pub struct RepoPlan {
-    pub repo: String,
+    pub repo: Repository,
     pub plan: Result<Plan, anyhow::Error>,
     pub tags: HashSet<Tag>,
 }
@@ -90,10 +90,13 @@ pub struct RepoRun {
 /// What happens while [`Retention::apply`] runs.
 pub enum Event<'a> {
     /// An image the plan deleted is kept: a kept or protected tag points at it now.
-    Moved { repo: &'a str, image: &'a Image },
+    Moved {
+        repo: &'a Repository,
+        image: &'a Image,
+    },
     /// An image was deleted, with these referrers.
     Deleted {
-        repo: &'a str,
+        repo: &'a Repository,
         image: &'a Image,
         with: &'a DeletedWith,
     },
@@ -170,7 +173,7 @@ impl Retention {
         shown: Option<Vec<RepoPlan>>,
         on: &(dyn Fn(Event<'_>) + Sync),
     ) -> Vec<RepoRun> {
-        let mut shown: Option<HashMap<String, RepoPlan>> =
+        let mut shown: Option<HashMap<Repository, RepoPlan>> =
             shown.map(|s| s.into_iter().map(|p| (p.repo.clone(), p)).collect());
         stream::iter(self.repos.clone())
             .map(|repo| {
@@ -207,7 +210,7 @@ impl Retention {
                 return RepoRun::planned(p);
             }
         };
-        let (reg, repo, tags, with) = (&self.reg, p.repo.as_str(), &p.tags, &plan.referrers);
+        let (reg, repo, tags, with) = (&self.reg, &p.repo, &p.tags, &plan.referrers);
         for (image, _) in plan.kept.iter().filter(|(_, r)| *r == Reason::Moved) {
             on(Event::Moved { repo, image });
         }
@@ -250,7 +253,7 @@ impl Retention {
         RepoPlan {
             plan: plan
                 .with_context(|| format!("cannot plan retention in {repo}; nothing deleted there")),
-            repo: repo.into_string(),
+            repo,
             tags,
         }
     }
@@ -260,7 +263,7 @@ impl Retention {
     /// image).
     async fn plan_tagged(
         &self,
-        repo: &str,
+        repo: &Repository,
         tagged: &[crate::app::walk::TaggedImage],
         tags: &HashSet<Tag>,
     ) -> anyhow::Result<Plan> {
@@ -294,7 +297,7 @@ impl Retention {
     /// is resolved again (a HEAD; a GET confirms when the HEAD disagrees with the plan). An
     /// image such a tag points at now is kept ("tag moved during the run"), with its
     /// referrers.
-    async fn recheck(&self, repo: &str, mut plan: Plan) -> anyhow::Result<Plan> {
+    async fn recheck(&self, repo: &Repository, mut plan: Plan) -> anyhow::Result<Plan> {
         let scopes = [Scope::pull(repo)];
         let planned: HashMap<&str, &str> = plan
             .kept
