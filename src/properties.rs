@@ -99,7 +99,9 @@ proptest! {
             if validate_digest(&d).is_ok() {
                 let (alg, h) = d.split_once(':').unwrap();
                 prop_assert!(
-                    (alg == "sha256" && h.len() == 64) || (alg == "sha512" && h.len() == 128)
+                    (alg == "sha256" && h.len() == 64)
+                        || (alg == "sha384" && h.len() == 96)
+                        || (alg == "sha512" && h.len() == 128)
                 );
                 prop_assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
             }

@@ -334,7 +334,7 @@ async fn read_target(
     let cfg_digest = manifest["config"]["digest"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("{base}: manifest {} names no config", m.digest))?;
-    let cfg_digest = Digest::parse(cfg_digest)?;
+    let cfg_digest = Digest::parse(cfg_digest).map_err(|e| reg.invalid(e))?;
     let bytes = reg
         .get_blob_bytes(brepo, &cfg_digest, MAX_CONFIG, scopes)
         .await?;

@@ -63,14 +63,14 @@ pub async fn pull(
     }
     let src_tag = src.tag.clone().unwrap_or_else(Tag::latest);
     // A docker archive names the image by reference (`REPO:TAG`); a layout by tag.
+    // The name the report gives: the archive's reference, the layout's ref name.
+    let shown = match (dst.kind, &dst.tag) {
+        (Kind::DockerArchive, None) => format!("{}:{src_tag}", src.repo_name()),
+        (_, Some(t)) => t.clone(),
+        (_, None) => src_tag.to_string(),
+    };
     let (tag, repo_tag) = match (dst.kind, &dst.tag) {
-        (Kind::DockerArchive, t) => (
-            src_tag.clone(),
-            Some(
-                t.clone()
-                    .unwrap_or_else(|| format!("{}:{src_tag}", src.repo_name())),
-            ),
-        ),
+        (Kind::DockerArchive, _) => (src_tag.clone(), Some(shown.clone())),
         // A layout's ref name may be any OCI ref name (`alpine:3.18`): the writer names the
         // image by what was given; the engine's tag is then the source's.
         (_, Some(t)) => (Tag::parse(t).unwrap_or_else(|_| src_tag.clone()), None),
@@ -99,6 +99,7 @@ pub async fn pull(
         .await
         .with_context(|| format!("cannot write {dst}"))?;
     report.reference = format!("{}@{}", src.repo_name(), report.digest);
+    report.tags = vec![shown];
     Ok(Pulled {
         report,
         replaced: written.replaced,

@@ -68,10 +68,10 @@ impl Sessions {
         };
         let what = format!("upload blob {}", desc.digest);
         let cause = e.to_string();
+        progress.blob_restart(desc);
         let Some(next) = reg.pause(budget, self.attempt, &what, &cause, wait).await else {
             return Err(e);
         };
-        progress.blob_restart(desc);
         self.attempt = next;
         Ok(())
     }

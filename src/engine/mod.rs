@@ -65,7 +65,8 @@ pub struct Report {
     pub media_type: String,
     /// Manifests and blobs, in bytes.
     pub size: u64,
-    pub tags: Vec<Tag>,
+    /// The names the image was stored under (tags; a local destination's own name).
+    pub tags: Vec<String>,
     pub blobs_moved: usize,
     pub blobs_skipped: usize,
     pub blobs_mounted: usize,
@@ -212,7 +213,7 @@ async fn copy_with(
         digest: plan.top.digest.clone(),
         media_type: plan.top.media_type.clone(),
         size: plan.size(),
-        tags: tags.to_vec(),
+        tags: tags.iter().map(Tag::to_string).collect(),
         blobs_moved: count(Outcome::Moved),
         blobs_skipped: count(Outcome::Skipped),
         blobs_mounted: count(Outcome::Mounted),

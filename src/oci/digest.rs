@@ -1,12 +1,13 @@
-//! Content digests: the `Digest` type (`sha256:`/`sha512:` + lowercase hex, validated once
-//! where it is parsed), and computing one over bytes, or incrementally while bytes stream.
+//! Content digests: the `Digest` type (`sha256:`/`sha384:`/`sha512:` + lowercase hex, the
+//! algorithms the distribution spec registers, validated once where it is parsed), and
+//! computing one over bytes, or incrementally while bytes stream.
 
-use sha2::{Digest as _, Sha256, Sha512};
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
 use super::reference::ReferenceError;
 
-/// A content digest: `sha256:` + 64 or `sha512:` + 128 lowercase hex digits. Only a valid one
-/// can be constructed, so holders never re-validate.
+/// A content digest: `sha256:` + 64, `sha384:` + 96 or `sha512:` + 128 lowercase hex digits.
+/// Only a valid one can be constructed, so holders never re-validate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);
 
@@ -14,6 +15,7 @@ pub struct Digest(String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algorithm {
     Sha256,
+    Sha384,
     Sha512,
 }
 
@@ -21,6 +23,7 @@ impl Algorithm {
     pub fn as_str(self) -> &'static str {
         match self {
             Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
             Algorithm::Sha512 => "sha512",
         }
     }
@@ -31,6 +34,7 @@ impl Digest {
     pub fn parse(s: &str) -> Result<Self, ReferenceError> {
         let ok = match s.split_once(':') {
             Some(("sha256", hex)) => hex.len() == 64 && is_lower_hex(hex),
+            Some(("sha384", hex)) => hex.len() == 96 && is_lower_hex(hex),
             Some(("sha512", hex)) => hex.len() == 128 && is_lower_hex(hex),
             _ => false,
         };
@@ -56,6 +60,8 @@ impl Digest {
     pub fn algorithm(&self) -> Algorithm {
         if self.0.starts_with("sha512:") {
             Algorithm::Sha512
+        } else if self.0.starts_with("sha384:") {
+            Algorithm::Sha384
         } else {
             Algorithm::Sha256
         }
@@ -206,6 +212,7 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 #[derive(Clone)]
 pub enum Hasher {
     Sha256(Sha256),
+    Sha384(Sha384),
     Sha512(Sha512),
 }
 
@@ -213,16 +220,18 @@ impl Hasher {
     pub fn new(algorithm: Algorithm) -> Self {
         match algorithm {
             Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+            Algorithm::Sha384 => Hasher::Sha384(Sha384::new()),
             Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
         }
     }
-    /// A hasher for the algorithm of `digest` (sha256 unless it says sha512).
+    /// A hasher for the algorithm of `digest` (sha256 unless it says sha384 or sha512).
     pub fn for_digest(digest: &str) -> Self {
-        if digest.starts_with("sha512:") {
-            Hasher::Sha512(Sha512::new())
-        } else {
-            Hasher::Sha256(Sha256::new())
-        }
+        let algorithm = match digest.split_once(':') {
+            Some(("sha512", _)) => Algorithm::Sha512,
+            Some(("sha384", _)) => Algorithm::Sha384,
+            _ => Algorithm::Sha256,
+        };
+        Hasher::new(algorithm)
     }
     pub fn sha256() -> Self {
         Hasher::Sha256(Sha256::new())
@@ -230,6 +239,7 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha384(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
         }
     }
@@ -237,6 +247,7 @@ impl Hasher {
     pub fn finish_digest(self) -> Digest {
         match self {
             Hasher::Sha256(h) => Digest(format!("sha256:{}", hex::encode(h.finalize()))),
+            Hasher::Sha384(h) => Digest(format!("sha384:{}", hex::encode(h.finalize()))),
             Hasher::Sha512(h) => Digest(format!("sha512:{}", hex::encode(h.finalize()))),
         }
     }
@@ -263,6 +274,19 @@ mod tests {
     use super::*;
 
     const EMPTY: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    /// sha384, registered by the distribution spec (docker-registry stores it): parsed, and a
+    /// blob named by it is checked in it.
+    #[test]
+    fn sha384_is_read_and_checked() {
+        let empty = "sha384:38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b";
+        let d = Digest::parse(empty).unwrap();
+        assert_eq!(d.algorithm(), Algorithm::Sha384);
+        assert_eq!(of_like(empty, b""), d);
+        assert_ne!(of_like(empty, b"x"), d);
+        assert!(Digest::parse(&empty[..empty.len() - 1]).is_err());
+        assert!(Digest::parse(&empty.to_uppercase().replace("SHA384", "sha384")).is_err());
+    }
 
     #[test]
     fn known_values() {

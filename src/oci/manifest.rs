@@ -62,8 +62,9 @@ impl Descriptor {
     }
 }
 
-/// An index entry's platform as written in the index (`os.version` and `os.features` are
-/// read and kept only so a rewrite does not lose them).
+/// An index entry's platform as written in the index. `os.version` and `os.features` are kept
+/// as any JSON, only so that a rewrite does not lose them: cr does not read them, and one of an
+/// odd form must not make the whole index unreadable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexPlatform {
     pub architecture: String,
@@ -75,13 +76,13 @@ pub struct IndexPlatform {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub os_version: Option<String>,
+    pub os_version: Option<serde_json::Value>,
     #[serde(
         rename = "os.features",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub os_features: Option<Vec<String>>,
+    pub os_features: Option<serde_json::Value>,
 }
 
 /// An image manifest (OCI or Docker schema 2): what cr reads of it.

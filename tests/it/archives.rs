@@ -290,11 +290,19 @@ fn a_layout_ref_name_with_a_colon_is_written_as_given() {
     );
     reg.skopeo_push(&dir.path().join("src"), "v1", "app:v1");
     let out = dir.path().join("out");
-    env.ok(&[
+    let report = json(&env.ok(&[
         "pull",
+        "-o",
+        "json",
         &format!("{}/app:v1", reg.host),
         &format!("oci:{}:alpine:3.18", out.display()),
-    ]);
+    ]));
+    // The report names the image as the layout does.
+    assert_eq!(
+        report["Tags"],
+        serde_json::json!(["alpine:3.18"]),
+        "{report}"
+    );
     let raw = common::skopeo(&[
         "inspect".into(),
         "--raw".into(),
