@@ -86,7 +86,15 @@ pub async fn holders(
                 Err(e) if e.kind() == Kind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            let Ok(parsed) = m.parse() else { continue };
+            let Ok(parsed) = m.parse() else {
+                // An index cr cannot read may still list the manifest: if its bytes name the
+                // digest, it is held (a delete then needs --force), never silently broken.
+                holds = names_digest(&m.bytes, digest);
+                if holds {
+                    break;
+                }
+                continue;
+            };
             for (child, _) in parsed.children() {
                 if child.digest == *digest {
                     holds = true;
@@ -105,6 +113,12 @@ pub async fn holders(
         }
     }
     Ok(out)
+}
+
+/// Whether the bytes of a manifest cr could not parse name `digest` as a JSON string.
+fn names_digest(bytes: &[u8], digest: &Digest) -> bool {
+    let needle = format!("\"{digest}\"");
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// What removing `digest` from `repo` does: the tags that go with it, the tagged indexes it
@@ -154,4 +168,21 @@ pub struct HeldByIndex {
     pub image: String,
     pub index: Digest,
     pub tags: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_index_holds_what_its_bytes_name() {
+        let d: Digest = format!("sha256:{}", "7".repeat(64)).parse().unwrap();
+        let other: Digest = format!("sha256:{}", "8".repeat(64)).parse().unwrap();
+        let bytes = format!(r#"{{"Manifests":[{{"Digest":"{d}","Size":"12"}}]}}"#);
+        assert!(names_digest(bytes.as_bytes(), &d));
+        assert!(!names_digest(bytes.as_bytes(), &other));
+        // A digest that is only a prefix of a longer string is not named.
+        let longer = format!(r#"{{"x":"{d}0"}}"#);
+        assert!(!names_digest(longer.as_bytes(), &d));
+    }
 }

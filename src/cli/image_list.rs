@@ -73,6 +73,8 @@ pub async fn run(
 /// Names (`-q`), or the rows as a table, JSON or through `--format`.
 fn print(a: &ImageListArgs, by_digest: bool, l: &Listing) -> anyhow::Result<()> {
     let (host, images) = (l.host.as_str(), &l.images);
+    // One moment for every row's relative time.
+    let now = jiff::Timestamp::now().as_second();
     match (a.quiet, by_digest) {
         (true, true) => digest_rows(host, images)
             .iter()
@@ -88,13 +90,13 @@ fn print(a: &ImageListArgs, by_digest: bool, l: &Listing) -> anyhow::Result<()> 
                 let tags: Vec<&str> = r.tags.iter().map(String::as_str).collect();
                 let first = [r.repository.clone(), tags_cell(&tags, a.no_trunc)];
                 let f = (r.namespace.as_str(), r.created, r.size, &r.manifest_type);
-                cells(a, l, first, &r.digest, f)
+                cells(a, l, now, first, &r.digest, f)
             },
         )?,
         (false, false) => print_rows(&a.out, &list_rows(host, images), &header(a, "Tag"), |r| {
             let first = [r.repository.clone(), r.tag.clone()];
             let f = (r.namespace.as_str(), r.created, r.size, &r.manifest_type);
-            cells(a, l, first, r.digest.as_deref().unwrap_or(""), f)
+            cells(a, l, now, first, r.digest.as_deref().unwrap_or(""), f)
         })?,
     }
     Ok(())

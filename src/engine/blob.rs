@@ -68,6 +68,10 @@ impl Sessions {
         };
         let what = format!("upload blob {}", desc.digest);
         let cause = e.to_string();
+        if budget.left() == 0 {
+            // No retry follows: the bytes this attempt moved stay counted, as they were.
+            return Err(e);
+        }
         progress.blob_restart(desc);
         let Some(next) = reg.pause(budget, self.attempt, &what, &cause, wait).await else {
             return Err(e);

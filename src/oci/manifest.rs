@@ -89,8 +89,10 @@ pub struct IndexPlatform {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
+    /// Required, as the specs say (never read past the parse).
+    #[allow(dead_code)]
+    schema_version: u32,
     pub config: Descriptor,
-    #[serde(default)]
     pub layers: Vec<Descriptor>,
     #[serde(default)]
     pub subject: Option<Descriptor>,
@@ -104,6 +106,9 @@ pub struct ImageManifest {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageIndex {
+    /// Required, as the specs say (never read past the parse).
+    #[allow(dead_code)]
+    schema_version: u32,
     pub manifests: Vec<Descriptor>,
     #[serde(default)]
     pub subject: Option<Descriptor>,
@@ -266,6 +271,24 @@ mod tests {
         let p = raw.parse().unwrap();
         assert_eq!(p.image_size(), 42);
         assert_eq!(p.blobs()[1].media_type, media::DOCKER_LAYER_GZIP);
+    }
+
+    /// `schemaVersion` and an image's `layers` are required, as the specs (and oci-spec, which
+    /// cr used to parse with) have them.
+    #[test]
+    fn required_fields_are_required() {
+        let parse = |json: String, mt: &str| {
+            RawManifest::new(Bytes::from(json), mt.to_string(), Digest::of_bytes(b"d")).parse()
+        };
+        assert!(parse(IMG.to_string(), media::DOCKER_MANIFEST).is_ok());
+        let no_layers = IMG.split(r#","layers""#).next().unwrap().to_string() + "}";
+        let e = parse(no_layers, media::DOCKER_MANIFEST).unwrap_err();
+        assert!(e.message.contains("layers"), "{e}");
+        let no_version = IMG.replace(r#""schemaVersion":2,"#, "");
+        assert!(parse(no_version, media::DOCKER_MANIFEST).is_err());
+        let idx = r#"{"schemaVersion":2,"manifests":[]}"#;
+        assert!(parse(idx.to_string(), media::OCI_INDEX).is_ok());
+        assert!(parse(r#"{"manifests":[]}"#.to_string(), media::OCI_INDEX).is_err());
     }
 
     #[test]

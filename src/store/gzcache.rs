@@ -30,7 +30,7 @@ const KEY_FILE: &str = "compressed.key";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Compressed {
-    /// Validated when the file is read: a file with a malformed digest is not read at all.
+    /// Validated when the file is read: an entry with a malformed digest is not read.
     pub digest: crate::oci::digest::Digest,
     pub size: u64,
     /// Seconds since the epoch when it was last used, for trimming.
@@ -129,7 +129,13 @@ impl GzCache {
             .and_then(|f| {
                 let mut b = Vec::new();
                 f.take(MAX_FILE).read_to_end(&mut b).ok()?;
-                serde_json::from_slice(&b).ok()
+                let raw: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&b).ok()?;
+                // An entry that does not read (a malformed digest) is dropped, not the file.
+                Some(
+                    raw.into_iter()
+                        .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
+                        .collect(),
+                )
             })
             .unwrap_or_default();
         GzCache {
@@ -220,7 +226,14 @@ mod tests {
             None,
             "another level is another blob"
         );
-        std::fs::write(dir.path().join("compressed.json"), b"{not json").unwrap();
+        // One entry with a malformed digest is dropped; the others stay.
+        let file = dir.path().join("compressed.json");
+        let mut raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        raw["sha256:b gzip-1"] = serde_json::json!({"digest": "sha256:../x", "size": 1});
+        std::fs::write(&file, raw.to_string()).unwrap();
+        assert_eq!(open().get("sha256:a", 1).unwrap().digest, gz);
+        std::fs::write(&file, b"{not json").unwrap();
         assert_eq!(open().get("sha256:a", 1), None);
     }
 

@@ -34,11 +34,12 @@ pub(super) fn header(a: &ImageListArgs, tags: &'static str) -> Vec<&'static str>
     header
 }
 
-/// A row's cells: its first two (name, tags), then the facts both commands show (namespace,
+/// A row's cells (relative times from `now`, in seconds): its first two (name, tags), then the facts both commands show (namespace,
 /// created, size, manifest type).
 pub(super) fn cells(
     a: &ImageListArgs,
     l: &Listing,
+    now: i64,
     first: [String; 2],
     d: &str,
     (ns, created, size, mt): (&str, Option<i64>, Option<u64>, &Option<String>),
@@ -50,7 +51,6 @@ pub(super) fn cells(
     } else {
         digest::short(d).to_string()
     };
-    let now = jiff::Timestamp::now().as_second();
     let mut cells = Vec::from(first);
     cells.extend([
         digest,

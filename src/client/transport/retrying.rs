@@ -13,6 +13,7 @@ use super::retry::{decide, retry_after, retryable_status, Budget, Decision};
 use crate::client::capabilities::RateLimit;
 use crate::client::error::RegistryError;
 use crate::client::registry::{Body, Registry, Req};
+use crate::oci::bytes::ByteStream;
 
 /// A retry, said: what is tried again, on which registry, after what, attempt `attempt` of
 /// `of`. Its `Display` is the line a user reads.
@@ -47,6 +48,20 @@ tokio::task_local! {
 /// observer, so that a progress display draws them) instead of to the notice sink.
 pub async fn with_retry_sink<F: Future>(sink: RetrySink, work: F) -> F::Output {
     RETRY_SINK.scope(sink, work).await
+}
+
+/// A request body streamed from elsewhere (a source registry's blob, read as it is uploaded)
+/// is polled by the HTTP connection's own task, outside the work's scope: carry the work's
+/// sink into each poll, so that the source side's retries and resumes are said where the
+/// destination side's are.
+pub(in crate::client) fn carry_sink(body: ByteStream) -> ByteStream {
+    let Ok(sink) = RETRY_SINK.try_with(Arc::clone) else {
+        return body;
+    };
+    let mut body = body;
+    Box::pin(futures_util::stream::poll_fn(move |cx| {
+        RETRY_SINK.sync_scope(sink.clone(), || body.as_mut().poll_next(cx))
+    }))
 }
 
 /// Say a retry: to the sink of the work it is part of, else to the notice sink.

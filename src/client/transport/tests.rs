@@ -392,3 +392,36 @@ async fn retries_go_to_the_sink_of_the_work_they_are_part_of() {
     assert_eq!(heard.lock().unwrap().len(), 2);
     assert_eq!(other.take_retries().len(), 1);
 }
+
+/// A streamed request body is polled by the connection's task, outside the work's scope: the
+/// retries said while reading it (a source registry's blob resumed mid-copy) still reach the
+/// work's sink.
+#[tokio::test]
+async fn a_streamed_body_carries_the_sink_into_the_connections_task() {
+    use crate::client::transport::retrying::{carry_sink, say, with_retry_sink, RetryNote};
+    use futures_util::StreamExt;
+    let note = RetryNote {
+        what: "get blob".into(),
+        host: "source.test".into(),
+        cause: "a broken read".into(),
+        attempt: 2,
+        of: 5,
+    };
+    let heard: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let h = heard.clone();
+    let n = note.clone();
+    let body = futures_util::stream::once(async move {
+        say(&n);
+        Ok(bytes::Bytes::from_static(b"x"))
+    })
+    .boxed();
+    let sink: crate::client::transport::retrying::RetrySink =
+        Arc::new(move |n: &RetryNote| h.lock().unwrap().push(n.to_string()));
+    let carried = with_retry_sink(sink, async move { carry_sink(body) }).await;
+    // Polled in another task, as hyper polls a request body.
+    let got = tokio::spawn(async move { carried.collect::<Vec<_>>().await })
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(*heard.lock().unwrap(), [note.to_string()]);
+}

@@ -71,7 +71,7 @@ impl Wire {
         Ok(match out.body {
             Body::Bytes(b) => (rb.body(b), None),
             Body::Stream(Some(s)) => {
-                let (s, w) = watched(s, len);
+                let (s, w) = watched(super::retrying::carry_sink(s), len);
                 (rb.body(reqwest::Body::wrap_stream(s)), Some(w))
             }
             _ => (rb, None),
