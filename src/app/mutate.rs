@@ -15,7 +15,7 @@ use super::edit::{self, BadInput, Edit};
 use super::layer::{self, Done, Input};
 use super::{NotFound, Session};
 use crate::client::Scope;
-use crate::engine::{self, Options, Repo, TransferError};
+use crate::engine::{self, Options, Repo};
 use crate::oci::digest;
 use crate::oci::digest::Digest;
 use crate::oci::manifest::{Descriptor, Parsed, RawManifest};
@@ -366,7 +366,10 @@ fn list(ps: &[Platform]) -> String {
 /// Upload one new layer into DST's repository, compressing it as it streams (again in a new
 /// session, with smaller pieces, when the registry refused the first form).
 async fn upload(dest: &Repo, input: &Input) -> anyhow::Result<Done> {
-    for _ in 0..8 {
+    let what = format!("upload layer {}", input.path.display());
+    let mut sessions = engine::Sessions::new(dest);
+    // Bounded by the retry budget and the smallest piece size; this is a backstop.
+    for _ in 0..32 {
         let s = layer::stream(input);
         let r = crate::store::Target::put_encoded(dest, s.bytes, s.outcome.clone()).await;
         if let Some(e) = s.failed.lock().expect("lock").take() {
@@ -379,10 +382,12 @@ async fn upload(dest: &Repo, input: &Input) -> anyhow::Result<Done> {
                     anyhow::anyhow!("layer {}: the stream stopped", input.path.display())
                 });
             }
-            Err(TransferError::Fallback(_)) => continue,
             Err(e) => {
-                return Err(anyhow::Error::new(e)
-                    .context(format!("cannot upload layer {}", input.path.display())))
+                // Read again from the file, in a new session (or smaller pieces).
+                if let Err(e) = sessions.retry(e, &what, || {}).await {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("cannot upload layer {}", input.path.display())));
+                }
             }
         }
     }

@@ -15,15 +15,16 @@ use crate::oci::manifest::Descriptor;
 use crate::store::{Encoder, Mount, Source, Target};
 
 /// The upload sessions a blob may use, drawn from the destination's policy: after a failed
-/// session, whether to go on (the wait done, the retry said) or give up with the error.
-struct Sessions {
+/// session, whether to go on (the wait done, the retry said) or give up with the error. The
+/// engine's blobs and `append`'s new layers (read again from their file) both use it.
+pub struct Sessions {
     reg: Option<Arc<crate::store::Cached>>,
     budget: Option<Budget>,
     attempt: u32,
 }
 
 impl Sessions {
-    fn new(dst: &dyn Target) -> Self {
+    pub fn new(dst: &dyn Target) -> Self {
         let reg = dst.repo().map(|d| d.reg.clone());
         let budget = reg.as_ref().map(|r| r.policy().budget());
         let attempt = budget.as_ref().and_then(Budget::take).unwrap_or(1);
@@ -48,32 +49,43 @@ impl Sessions {
             Some(stream::Failure::Source(io)) => return Err(TransferError::source(&io)),
             None => {}
         }
+        let what = format!("upload blob {}", desc.digest);
+        self.retry(e, &what, || progress.blob_restart(desc)).await
+    }
+
+    /// After an upload of `what` failed with `e`, its content intact: Ok when another session
+    /// follows (`restart` called first, the retry said and waited out), else the error.
+    /// Smaller pieces after a size refusal are not counted as an attempt; a permanent refusal
+    /// (a read-only registry's 405 on opening a session) is never retried.
+    pub async fn retry(
+        &mut self,
+        e: TransferError,
+        what: &str,
+        restart: impl FnOnce(),
+    ) -> Result<(), TransferError> {
         let (Some(reg), Some(budget)) = (&self.reg, &self.budget) else {
             return Err(e);
         };
         let wait = match &e {
-            // Smaller pieces are bounded by the smallest size, not counted as an attempt.
             TransferError::Fallback(_) => {
-                progress.blob_restart(desc);
+                restart();
                 return Ok(());
             }
             // A refusal for size or form became `Fallback` in `upload` when smaller pieces
-            // were still possible; here it is final, like every other permanent refusal (a
-            // read-only registry's 405 on opening an upload session is not retried).
+            // were still possible; here it is final, like every other permanent refusal.
             TransferError::Registry(r) => match decide(r, true) {
                 Decision::NewSession(wait) | Decision::Retry(wait) => wait,
                 Decision::Smaller | Decision::Stop => return Err(e),
             },
             _ => return Err(e),
         };
-        let what = format!("upload blob {}", desc.digest);
-        let cause = e.to_string();
         if budget.left() == 0 {
             // No retry follows: the bytes this attempt moved stay counted, as they were.
             return Err(e);
         }
-        progress.blob_restart(desc);
-        let Some(next) = reg.pause(budget, self.attempt, &what, &cause, wait).await else {
+        restart();
+        let cause = e.to_string();
+        let Some(next) = reg.pause(budget, self.attempt, what, &cause, wait).await else {
             return Err(e);
         };
         self.attempt = next;

@@ -22,6 +22,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 pub use crate::store::{docker, Repo, Source, Target, TransferError};
+pub use blob::Sessions;
 pub use progress::{Observer, Outcome};
 
 use crate::client::transport::retrying::{with_retry_sink, RetrySink};

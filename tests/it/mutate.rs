@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::common::proxy::Proxy;
+use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::{self, cr_digest, layout, skopeo, skopeo_json, Env, Peer};
 
 const BASE_CREATED: &str = "2024-01-02T03:04:05Z";
@@ -285,6 +285,67 @@ fn append_to_an_index_uploads_each_layer_once_and_platform_limits_it() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("s390x"), "{err}");
     assert!(!reg.skopeo_exists("ns/multi:none"));
+}
+
+/// A new layer's upload that breaks (a cut PATCH, a 500 on the closing PUT) is read again from
+/// its directory in a new session, said as a retry: the result is the image a clean run makes.
+#[test]
+fn append_uploads_a_layer_again_after_a_broken_session() {
+    let reg = common::ns();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("base");
+    layout::image(&l, Some("v1"), "amd64", &[("a.txt", b"base layer")]);
+    reg.skopeo_push(&l, "v1", "ns/base:v1");
+    let files = dir.path().join("files");
+    tree(&files);
+    let env = Env::new();
+    let append = |host: &str, tag: &str| {
+        env.run(&[
+            "append",
+            &format!("{host}/ns/base:v1"),
+            "--layer",
+            files.to_str().unwrap(),
+            "-t",
+            &format!("{host}/ns/app:{tag}"),
+        ])
+    };
+    let (code, clean, _) = append(&reg.host, "clean");
+    assert_eq!(code, 0);
+    let faults = vec![
+        Fault {
+            method: "PATCH",
+            path_contains: "/blobs/uploads/",
+            action: Action::DropRequest(1 << 20),
+            times: 1,
+        },
+        Fault {
+            method: "PUT",
+            path_contains: "/blobs/uploads/",
+            action: Action::Status(500, None),
+            times: 1,
+        },
+    ];
+    let proxy = Proxy::before(&reg, faults, None);
+    let (code, out, err) = append(&proxy.host(), "faulty");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(proxy.fired(), 2, "{:#?}", proxy.requests());
+    assert!(err.contains("retrying upload layer"), "{err}");
+    assert_eq!(digest_of(&out), digest_of(&clean));
+    assert_eq!(reg.skopeo_digest("ns/app:faulty"), digest_of(&clean));
+    // Two sessions took the layer's bytes: the cut one and the one that held, whose closing
+    // PUT (no body) was sent again after the 500.
+    assert_eq!(
+        proxy.count("POST", "/blobs/uploads/"),
+        2,
+        "{:#?}",
+        proxy.requests()
+    );
+    assert_eq!(
+        proxy.count("PATCH", "/blobs/uploads/"),
+        2,
+        "{:#?}",
+        proxy.requests()
+    );
 }
 
 /// A tar with one entry whose name is written as it is (the tar crate refuses `..`).
