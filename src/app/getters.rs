@@ -111,6 +111,7 @@ pub async fn digest(
                     scope: None,
                     insufficient_scope: false,
                     retry_after: None,
+                    op: crate::client::Operation::Other,
                 };
                 return Err(super::explain_missing(reg, r, e).await);
             }
@@ -283,6 +284,7 @@ pub async fn blob_to(
                 host: reg.name.clone(),
                 cause: crate::client::cause::classify(&e),
                 message: e.to_string(),
+                op: crate::client::Operation::Other,
             }),
         })?;
         hasher.update(&chunk);

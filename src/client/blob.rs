@@ -2,6 +2,7 @@
 //! transfer engine), cross-repository mount, and uploads (POST then one PUT with the body, or
 //! PATCHes of a size the registry accepts when it refuses that).
 
+use crate::client::error::Operation;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -95,7 +96,7 @@ impl Registry {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0),
             )),
-            _ => Err(self.error(resp, &what, scopes).await),
+            _ => Err(self.error(resp, (&what, Operation::Other), scopes).await),
         }
     }
 

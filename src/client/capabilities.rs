@@ -221,7 +221,7 @@ mod tests {
     }
 
     fn refusal(status: u16) -> RegistryError {
-        RegistryError::status_for_test("upload blob", status)
+        RegistryError::status_for_test(crate::client::Operation::Push, status)
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! again with Basic credentials (and, once that worked, with Basic from the start); and a catalog the registry does not serve to this account
 //! (Docker Hub 401, GHCR 404) is told apart from a rejected login.
 
+use crate::client::error::Operation;
 use std::collections::HashSet;
 
 use base64::Engine;
@@ -101,7 +102,7 @@ impl Registry {
         if resp.status().is_success() {
             Ok(resp)
         } else {
-            Err(self.error(resp, what, scopes).await)
+            Err(self.error(resp, (what, Operation::Other), scopes).await)
         }
     }
 

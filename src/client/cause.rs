@@ -160,6 +160,7 @@ mod tests {
                 host: "reg.example:5000".into(),
                 message: message.into(),
                 cause,
+                op: crate::client::Operation::Other,
             })
         };
         let hint = |e| crate::cli::exit::hint_for(&e).unwrap();

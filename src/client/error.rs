@@ -104,13 +104,31 @@ pub enum Kind {
     Other,
 }
 
-/// The kind of request that failed, for hints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kind of request that failed, for hints: read from the request's method and endpoint
+/// when it is made, never from its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Operation {
-    /// Writing blobs or manifests.
+    /// Writing blobs or manifests (an upload session, a mount, a manifest PUT).
     Push,
+    /// Deleting a manifest or a tag.
     Delete,
+    #[default]
     Other,
+}
+
+impl Operation {
+    /// The operation of a request: POST, PATCH and PUT are writes (cr sends them only to open,
+    /// fill and close upload sessions, mount blobs and put manifests), a DELETE on a manifest
+    /// endpoint is a delete, everything else reads.
+    pub fn of(method: &reqwest::Method, path: &str) -> Self {
+        use reqwest::Method;
+        let on_manifests = path.rsplit('/').nth(1) == Some("manifests");
+        match *method {
+            Method::POST | Method::PATCH | Method::PUT => Operation::Push,
+            Method::DELETE if on_manifests => Operation::Delete,
+            _ => Operation::Other,
+        }
+    }
 }
 
 /// Why a TLS handshake failed, read from rustls' error (never from its text).
@@ -144,6 +162,8 @@ pub enum RegistryError {
         insufficient_scope: bool,
         /// How many seconds the registry asked us to wait (`Retry-After`), for 429 and 503.
         retry_after: Option<u16>,
+        /// The kind of request it answered.
+        op: Operation,
     },
     /// The host could not be reached, or the connection broke.
     #[error("cannot reach {host} ({what}): {message}")]
@@ -153,6 +173,8 @@ pub enum RegistryError {
         message: String,
         /// Why, read from the error's types where it was first seen.
         cause: super::cause::Cause,
+        /// The kind of request that broke.
+        op: Operation,
     },
     /// The TLS handshake failed on a certificate: not retried, and explained by its cause.
     #[error("cannot reach {host} ({what}): {message}")]
@@ -269,20 +291,11 @@ impl RegistryError {
         }
     }
 
-    /// What cr was doing when it failed, by the operation names blob.rs and manifest.rs give
-    /// their requests (`start upload to REPO`, `put manifest REPO:TAG`, ...).
+    /// What kind of request failed (a registry's answer, or a connection that broke).
     pub fn operation(&self) -> Operation {
-        let what = match self {
-            RegistryError::Api { what, .. } | RegistryError::Protocol { what, .. } => what,
-            _ => return Operation::Other,
-        };
-        let starts = |p: &[&str]| p.iter().any(|p| what.starts_with(p));
-        if starts(&["start upload", "upload blob", "mount blob", "put manifest"]) {
-            Operation::Push
-        } else if starts(&["delete manifest"]) {
-            Operation::Delete
-        } else {
-            Operation::Other
+        match self {
+            RegistryError::Api { op, .. } | RegistryError::Connect { op, .. } => *op,
+            _ => Operation::Other,
         }
     }
 
@@ -290,11 +303,11 @@ impl RegistryError {
         matches!(self, RegistryError::Api { errors, .. } if errors.iter().any(|e| e.code == code))
     }
 
-    /// A bare error status for `what` on host `h`, as unit tests need one.
+    /// A bare error status to a request of kind `op` on host `h`, as unit tests need one.
     #[cfg(test)]
-    pub(crate) fn status_for_test(what: &str, status: u16) -> Self {
+    pub(crate) fn status_for_test(op: Operation, status: u16) -> Self {
         RegistryError::Api {
-            what: what.into(),
+            what: format!("{op:?} request"),
             host: "h".into(),
             status,
             errors: vec![],
@@ -302,6 +315,7 @@ impl RegistryError {
             scope: None,
             insufficient_scope: false,
             retry_after: None,
+            op,
         }
     }
 
@@ -397,6 +411,35 @@ mod tests {
         assert!(j[0].code.is_empty());
     }
 
+    /// The operation is read from the request: method and endpoint, never its description.
+    #[test]
+    fn operations_are_read_from_method_and_endpoint() {
+        use reqwest::Method;
+        let of = |m: Method, p: &str| Operation::of(&m, p);
+        assert_eq!(of(Method::PUT, "/v2/ns/app/manifests/v1"), Operation::Push);
+        assert_eq!(
+            of(Method::POST, "/v2/ns/app/blobs/uploads/"),
+            Operation::Push
+        );
+        assert_eq!(of(Method::PATCH, "/upload/ecr/abc"), Operation::Push);
+        assert_eq!(
+            of(Method::DELETE, "/v2/ns/app/manifests/sha256:ab"),
+            Operation::Delete
+        );
+        assert_eq!(
+            of(Method::DELETE, "/v2/ns/app/blobs/sha256:ab"),
+            Operation::Other
+        );
+        assert_eq!(
+            of(Method::GET, "/v2/ns/manifests/manifests/v1"),
+            Operation::Other
+        );
+        assert_eq!(
+            of(Method::HEAD, "/v2/ns/app/blobs/sha256:ab"),
+            Operation::Other
+        );
+    }
+
     #[test]
     fn decodes_and_describes() {
         let errs = parse_errors(
@@ -411,6 +454,7 @@ mod tests {
             scope: None,
             insufficient_scope: false,
             retry_after: None,
+            op: Operation::Other,
         };
         assert_eq!(e.kind(), Kind::NotFound);
         assert!(e.has_code(Code::ManifestUnknown));

@@ -1,5 +1,6 @@
 //! Manifest requests: GET (bytes kept exactly, digest verified), HEAD, PUT and DELETE.
 
+use crate::client::error::Operation;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 
@@ -120,7 +121,7 @@ impl Registry {
             };
         }
         if !resp.status().is_success() {
-            return Err(self.error(resp, &what, scopes).await);
+            return Err(self.error(resp, (&what, Operation::Other), scopes).await);
         }
         let h = |k: &str| {
             resp.headers()
@@ -239,7 +240,7 @@ mod tests {
     use super::*;
 
     fn api(status: u16) -> RegistryError {
-        RegistryError::status_for_test("delete manifest", status)
+        RegistryError::status_for_test(Operation::Delete, status)
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! fallback tag schema (`sha256-<hex>` holding an index of referrers) and its upkeep at a
 //! registry without the API: read, merge, put back.
 
+use crate::client::error::Operation;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -76,7 +77,7 @@ impl Registry {
         let mut resp = self.send(req).await?;
         let status = resp.status();
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Err(self.error(resp, &what, scopes).await);
+            return Err(self.error(resp, (&what, Operation::Other), scopes).await);
         }
         let index_type = resp
             .headers()

@@ -3,6 +3,7 @@
 //! transport layer's authorization, redirects and one retry loop), the retry lines noted for
 //! reports, and the decoding of error answers.
 
+use crate::client::error::Operation;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE};
@@ -295,12 +296,13 @@ impl Registry {
     /// Send and require a 2xx status.
     pub async fn send_ok(&self, req: Req) -> Result<Response, RegistryError> {
         let what = req.what.clone();
+        let op = Operation::of(&req.method, req.url.path());
         let scopes = req.scopes.clone();
         let resp = self.send(req).await?;
         if resp.status().is_success() {
             Ok(resp)
         } else {
-            Err(self.error(resp, &what, &scopes).await)
+            Err(self.error(resp, (&what, op), &scopes).await)
         }
     }
 
@@ -325,6 +327,7 @@ impl Registry {
                 host: self.name.clone(),
                 cause: cause::classify(&e),
                 message: error_chain(&e.without_url()),
+                op: Operation::Other,
             }),
             Err(_) => Err(RegistryError::Protocol {
                 what: what.to_string(),
@@ -335,7 +338,12 @@ impl Registry {
     }
 
     /// Turn an error response into a typed error.
-    pub async fn error(&self, resp: Response, what: &str, scopes: &[Scope]) -> RegistryError {
+    pub async fn error(
+        &self,
+        resp: Response,
+        (what, op): (&str, Operation),
+        scopes: &[Scope],
+    ) -> RegistryError {
         let status = resp.status().as_u16();
         let insufficient_scope = status == 401
             && resp
@@ -376,6 +384,7 @@ impl Registry {
             }),
             insufficient_scope: insufficient_scope && self.cred.is_some(),
             retry_after: wait,
+            op,
         }
     }
 }

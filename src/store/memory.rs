@@ -260,6 +260,7 @@ impl Memory {
                 message: "repository name not known to registry".into(),
             }],
             account: None,
+            op: crate::client::Operation::Other,
             scope: None,
             insufficient_scope: false,
             retry_after: None,

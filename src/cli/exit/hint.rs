@@ -106,6 +106,15 @@ fn connection_hint(e: &RegistryError, host: &str) -> Option<String> {
         RegistryError::Connect {
             cause: Cause::Dns, ..
         } => format!("the host name {host} does not resolve: check its spelling"),
+        // ECR may cut the connection, with no answer, on an upload to a repository that does
+        // not exist (instead of its 404 NAME_UNKNOWN): registry-quirks.md, ECR.
+        RegistryError::Connect {
+            cause: Cause::Other,
+            op: Operation::Push,
+            ..
+        } if is_ecr(host) => format!(
+            "{host} (Amazon ECR) closes the connection on a push to a repository that does not exist: create it first (`aws ecr create-repository --repository-name REPO`) or set up create-on-push with a repository creation template; if it exists, try again"
+        ),
         RegistryError::Connect { .. } => {
             if crate::oci::reference::is_loopback(host) || host == "docker.io" {
                 format!("check the host name and port and that the registry at {host} is running")
@@ -117,6 +126,13 @@ fn connection_hint(e: &RegistryError, host: &str) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// An Amazon ECR private registry: `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]`.
+fn is_ecr(host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    (name.ends_with(".amazonaws.com") || name.ends_with(".amazonaws.com.cn"))
+        && (name.contains(".dkr.ecr.") || name.contains(".dkr.ecr-fips."))
 }
 
 /// A certificate the handshake refused, and what to give instead.
@@ -208,33 +224,45 @@ mod tests {
 
     #[test]
     fn each_family_answers_in_turn() {
-        let hint =
-            |what: &str, status| registry_hint(&RegistryError::status_for_test(what, status));
-        let has = |what: &str, status, part: &str| {
-            let h = hint(what, status).unwrap_or_default();
-            assert!(h.contains(part), "{what} {status}: {h}");
+        use Operation::{Delete, Other, Push};
+        let hint = |op, status| registry_hint(&RegistryError::status_for_test(op, status));
+        let has = |op, status, part: &str| {
+            let h = hint(op, status).unwrap_or_default();
+            assert!(h.contains(part), "{op:?} {status}: {h}");
         };
         // A push or delete answer comes before the credentials and the bare kind.
         has(
-            "delete manifest r@d",
+            Delete,
             405,
             "does not delete manifests through the registry API",
         );
-        has("put manifest r:t", 415, "it accepts OCI manifests only");
-        has("put manifest r:t", 403, "must exist before a push");
-        has("get manifest r:t", 401, "no credentials were found for h");
+        has(Push, 415, "it accepts OCI manifests only");
+        has(Push, 403, "must exist before a push");
+        has(Other, 401, "no credentials were found for h");
         has(
-            "get manifest r:t",
+            Other,
             403,
             "accepted the anonymous user, but the repository",
         );
-        has("get manifest r:t", 404, "check the repository and tag");
-        has(
-            "get manifest r:t",
-            405,
-            "the registry does not support this operation",
-        );
-        has("upload blob r", 413, "limits the size of a request");
-        assert_eq!(hint("get manifest r:t", 500), None);
+        has(Other, 404, "check the repository and tag");
+        has(Other, 405, "the registry does not support this operation");
+        has(Push, 413, "limits the size of a request");
+        // A cut connection: on ECR during a push, the repository may be missing.
+        let cut = |host: &str, op| {
+            registry_hint(&RegistryError::Connect {
+                what: "start upload to ns/app".into(),
+                host: host.into(),
+                message: "connection reset by peer".into(),
+                cause: Cause::Other,
+                op,
+            })
+            .unwrap()
+        };
+        let ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+        assert!(cut(ecr, Push).contains("aws ecr create-repository"));
+        assert!(!cut(ecr, Other).contains("create-repository"));
+        assert!(!cut("registry.example.com", Push).contains("create-repository"));
+        assert!(!cut("dkr.ecr.evil.example", Push).contains("create-repository"));
+        assert_eq!(hint(Other, 500), None);
     }
 }

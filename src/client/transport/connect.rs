@@ -3,6 +3,7 @@
 //! (with a per-read timeout, and without one for streamed uploads), given the credential
 //! (app::Session looks it up).
 
+use crate::client::error::Operation;
 use url::Url;
 
 use super::auth::TokenCache;
@@ -60,6 +61,7 @@ impl Registry {
                         host: registry.to_string(),
                         message: chain,
                         cause,
+                        op: Operation::Other,
                     })
                 }
             }

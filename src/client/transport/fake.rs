@@ -102,6 +102,7 @@ impl Fake {
                 host: super::wire::host_of(&seen.url),
                 message: "connection failed (fake)".into(),
                 cause,
+                op: crate::client::Operation::of(&seen.method, seen.url.path()),
             }),
             Reply::Http(status, headers, body) => {
                 let mut b = http::Response::builder()

@@ -157,7 +157,7 @@ mod tests {
     use super::*;
 
     fn api(status: u16) -> RegistryError {
-        RegistryError::status_for_test("get blob", status)
+        RegistryError::status_for_test(crate::client::Operation::Other, status)
     }
 
     #[test]
@@ -222,6 +222,7 @@ mod tests {
             host: "h".into(),
             message: "reset".into(),
             cause: crate::client::cause::Cause::Other,
+            op: crate::client::Operation::Other,
         };
         assert_eq!(decide(&cut, false), Decision::Retry(None));
         let mut slow = api(503);

@@ -3,6 +3,7 @@
 //! before expiry), and token requests to the realm (GET with Basic, OAuth2 POST with a
 //! refresh token).
 
+use crate::client::error::Operation;
 use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
@@ -73,7 +74,7 @@ impl Registry {
                 "HTTP 404: this host does not serve the registry API (/v2/)".into(),
             ));
         }
-        Err(self.error(resp, "ping /v2/", &[]).await)
+        Err(self.error(resp, ("ping /v2/", Operation::Other), &[]).await)
     }
 
     /// A plain-HTTP ping answered 400: Go's TLS server answers so and says why.

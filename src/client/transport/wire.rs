@@ -2,6 +2,7 @@
 //! use, one without for streamed uploads, whose stall the body watch notices instead) and the
 //! mapping of reqwest's failures to typed connect and TLS errors.
 
+use crate::client::error::Operation;
 use std::time::Duration;
 
 use reqwest::header::CONTENT_LENGTH;
@@ -80,12 +81,14 @@ impl Wire {
 
     async fn send(&self, out: Outgoing, what: &str) -> Result<Response, RegistryError> {
         let host = host_of(&out.url);
+        let op = Operation::of(&out.method, out.url.path());
         let (rb, watch) = self.request(out).await?;
         let connect = |message: String, cause| RegistryError::Connect {
             what: what.to_string(),
             host: host.clone(),
             message,
             cause,
+            op,
         };
         let sent = match watch {
             None => rb.send().await,
