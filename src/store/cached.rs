@@ -330,6 +330,10 @@ mod tests {
     }
 
     /// The requests for manifests and blobs, as `METHOD path`.
+    fn repo(name: &str) -> crate::oci::name::Repository {
+        crate::oci::name::Repository::parse(name).unwrap()
+    }
+
     fn requests(seen: &[Seen]) -> Vec<String> {
         seen.iter()
             .filter(|s| s.url.path() != "/v2/")
@@ -357,21 +361,12 @@ mod tests {
         let by_digest = ManifestRef::digest(&digest);
 
         let e = reg
-            .get_manifest(
-                &crate::oci::name::Repository::parse("ns/other").unwrap(),
-                &by_digest,
-                &pull_other,
-            )
+            .get_manifest(&repo("ns/other"), &by_digest, &pull_other)
             .await
             .unwrap_err();
         assert_eq!(e.kind(), Kind::NotFound);
         let e = reg
-            .get_blob_bytes(
-                &crate::oci::name::Repository::parse("ns/other").unwrap(),
-                &config,
-                1 << 20,
-                &pull_other,
-            )
+            .get_blob_bytes(&repo("ns/other"), &config, 1 << 20, &pull_other)
             .await
             .unwrap_err();
         assert_eq!(e.kind(), Kind::NotFound);
@@ -385,11 +380,7 @@ mod tests {
         );
 
         let m = reg
-            .get_manifest(
-                &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                &by_digest,
-                &pull_app,
-            )
+            .get_manifest(&repo("ns/app"), &by_digest, &pull_app)
             .await
             .unwrap();
         assert_eq!(
@@ -397,21 +388,12 @@ mod tests {
             (manifest.as_bytes(), &*digest)
         );
         let again = reg
-            .get_manifest(
-                &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                &by_digest,
-                &pull_app,
-            )
+            .get_manifest(&repo("ns/app"), &by_digest, &pull_app)
             .await
             .unwrap();
         assert_eq!(&again.bytes[..], manifest.as_bytes());
         let c = reg
-            .get_blob_bytes(
-                &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                &config,
-                1 << 20,
-                &pull_app,
-            )
+            .get_blob_bytes(&repo("ns/app"), &config, 1 << 20, &pull_app)
             .await
             .unwrap();
         assert_eq!(&c[..], CONFIG.as_bytes());
@@ -433,43 +415,25 @@ mod tests {
             let fake = registry();
             let reg = cached(&fake, with_cache.then(|| cache.clone()));
             let m = reg
-                .get_manifest(
-                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                    &ManifestRef::parse("v1").unwrap(),
-                    &pull,
-                )
+                .get_manifest(&repo("ns/app"), &ManifestRef::parse("v1").unwrap(), &pull)
                 .await
                 .unwrap();
             assert_eq!(m.digest, digest);
             let m = reg
-                .get_manifest(
-                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                    &by_digest,
-                    &pull,
-                )
+                .get_manifest(&repo("ns/app"), &by_digest, &pull)
                 .await
                 .unwrap();
             assert_eq!(&m.bytes[..], manifest.as_bytes());
-            reg.get_blob_bytes(
-                &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                &config,
-                1 << 20,
-                &pull,
-            )
-            .await
-            .unwrap();
+            reg.get_blob_bytes(&repo("ns/app"), &config, 1 << 20, &pull)
+                .await
+                .unwrap();
             let mut want = vec!["GET /v2/ns/app/manifests/v1".to_string()];
             if with_cache {
                 // The config was never fetched here, so it costs its GET once; then nothing.
                 want.push(format!("GET /v2/ns/app/blobs/{config}"));
-                reg.get_blob_bytes(
-                    &crate::oci::name::Repository::parse("ns/app").unwrap(),
-                    &config,
-                    1 << 20,
-                    &pull,
-                )
-                .await
-                .unwrap();
+                reg.get_blob_bytes(&repo("ns/app"), &config, 1 << 20, &pull)
+                    .await
+                    .unwrap();
             } else {
                 want.push(format!("GET /v2/ns/app/manifests/{digest}"));
                 want.push(format!("GET /v2/ns/app/blobs/{config}"));
@@ -488,26 +452,13 @@ mod tests {
         let fake = registry();
         let hints: HashMap<String, String> = [("v1".to_string(), digest.to_string())].into();
         let none = cached(&fake, None);
-        none.set_tag_hints(
-            &crate::oci::name::Repository::parse("ns/app").unwrap(),
-            &hints,
-        );
-        assert!(none
-            .tag_hints(&crate::oci::name::Repository::parse("ns/app").unwrap())
-            .is_empty());
+        none.set_tag_hints(&repo("ns/app"), &hints);
+        assert!(none.tag_hints(&repo("ns/app")).is_empty());
         assert!(!none.hinted(Some(&digest)));
         let reg = cached(&fake, Some(cache.clone()));
-        reg.set_tag_hints(
-            &crate::oci::name::Repository::parse("ns/app").unwrap(),
-            &hints,
-        );
-        assert_eq!(
-            reg.tag_hints(&crate::oci::name::Repository::parse("ns/app").unwrap()),
-            hints
-        );
-        assert!(reg
-            .tag_hints(&crate::oci::name::Repository::parse("ns/other").unwrap())
-            .is_empty());
+        reg.set_tag_hints(&repo("ns/app"), &hints);
+        assert_eq!(reg.tag_hints(&repo("ns/app")), hints);
+        assert!(reg.tag_hints(&repo("ns/other")).is_empty());
         assert!(!reg.hinted(Some(&digest)));
         cache.put(&digest, manifest.as_bytes());
         assert!(reg.hinted(Some(&digest)) && !reg.hinted(None));
