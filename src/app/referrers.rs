@@ -60,12 +60,19 @@ impl Referrer {
 /// Whether a tag belongs to a subject rather than naming an image: `sha256-<hex>` (the
 /// fallback tag schema) and cosign's `sha256-<hex>.sig` / `.att` / `.sbom`.
 pub fn is_referrer_tag(tag: &str) -> bool {
+    referrer_tag_subject(tag).is_some()
+}
+
+/// The subject a fallback tag (`sha256-<hex>`) or cosign tag (`sha256-<hex>.sig|att|sbom`)
+/// belongs to, as a digest string (`sha256:<hex>`); None for any other tag.
+pub fn referrer_tag_subject(tag: &str) -> Option<String> {
     let base = COSIGN
         .iter()
         .find_map(|s| tag.strip_suffix(&format!(".{s}")))
         .unwrap_or(tag);
     base.strip_prefix("sha256-")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|h| format!("sha256:{h}"))
 }
 
 fn from_descriptor(subject: &Digest, d: &Value, found_by: &str) -> Option<Referrer> {

@@ -151,7 +151,11 @@ pub async fn plan(
         }
     } else {
         let all: HashSet<Tag> = heads.iter().map(|h| h.tag.clone()).collect();
-        doomed(reg, repo, digest, Some(&all), &HashSet::new()).await?
+        let tagged: Vec<(Tag, Digest)> = heads
+            .iter()
+            .map(|h| (h.tag.clone(), h.digest.clone()))
+            .collect();
+        doomed(reg, repo, digest, Some(&all), &tagged, &HashSet::new()).await?
     };
     Ok(Removal {
         digest: digest.clone(),

@@ -70,13 +70,15 @@ impl RemoveError {
 }
 
 /// What deleting `digest` from `repo` takes with it: its referrers, recursively, except those
-/// in `keep` (and whatever refers only through them). `tags`: the repository's tags when
-/// known (absent fallback and cosign tags then cost no request).
+/// in `keep` and those a tag holds that does not go with them (and whatever refers only
+/// through them). `tags`: the repository's tags when known (absent fallback and cosign tags
+/// then cost no request); `tagged`: what each of them points at, when known.
 pub async fn doomed(
     reg: &Cached,
     repo: &Repository,
     digest: &Digest,
     tags: Option<&HashSet<Tag>>,
+    tagged: &[(Tag, Digest)],
     keep: &HashSet<Digest>,
 ) -> Result<Doomed, RegistryError> {
     let found = referrers::all(reg, repo, vec![digest.clone()], tags).await?;
@@ -85,6 +87,18 @@ pub async fn doomed(
     let mut out = Vec::new();
     for r in &found {
         if !going.contains(r.subject.as_str()) || keep.contains(&r.digest) {
+            continue;
+        }
+        // One found by a cosign tag is bound only by that tag's name: another tag on it that
+        // does not go with it (an image's tag, the cosign tag of a subject that stays: a
+        // shared SBOM) keeps it. One whose manifest names the subject goes with the subject.
+        let held = r.found_by == "cosign"
+            && tagged.iter().any(|(t, d)| {
+                *d == r.digest
+                    && !referrers::referrer_tag_subject(t)
+                        .is_some_and(|s| going.contains(s.as_str()))
+            });
+        if held {
             continue;
         }
         // Only a referrer whose own manifest names that subject goes with it: a fallback index
@@ -120,15 +134,25 @@ pub struct DeletedWith {
     pub referrers: Vec<(Referrer, Deleted)>,
 }
 
-/// Delete `d.digest` from `repo` with its referrers (found by [`doomed`]): referrers first,
-/// deepest first; then the fallback tag indexes of everything deleted are rewritten without
-/// the deleted entries (deleted when empty); then the image. `tags` as for [`doomed`].
+/// Delete `d.digest` from `repo` with its referrers (found by [`doomed`]): the image first, so
+/// that an image the registry refuses to delete (an immutable tag, a 403) keeps its
+/// signatures; then its referrers, deepest first; then the fallback tag indexes of everything
+/// deleted are rewritten without the deleted entries (deleted when empty). A failure after
+/// the image leaves referrers without their subject, which nothing reads. `tags` as for
+/// [`doomed`].
 pub async fn delete_doomed(
     reg: &Cached,
     repo: &Repository,
     d: &Doomed,
     tags: Option<&HashSet<Tag>>,
 ) -> Result<DeletedWith, RemoveError> {
+    let own_index = subjects_index(reg, repo, &d.digest, tags).await;
+    let image = delete_digest(reg, repo, &d.digest)
+        .await
+        .map_err(|source| RemoveError::Manifest {
+            digest: d.digest.clone(),
+            source,
+        })?;
     let mut done = Vec::new();
     for r in d.referrers.iter().rev() {
         let how = delete_digest(reg, repo, &r.digest)
@@ -143,11 +167,12 @@ pub async fn delete_doomed(
     let gone: HashSet<&Digest> = std::iter::once(&d.digest)
         .chain(d.referrers.iter().map(|r| &r.digest))
         .collect();
-    for subject in &gone {
-        let tag = fallback_tag(subject);
-        if tags.is_some_and(|t| !t.contains(tag.as_str())) {
-            continue;
-        }
+    let indexes = gone
+        .iter()
+        .map(|subject| fallback_tag(subject))
+        .filter(|tag| tags.is_none_or(|t| t.contains(tag.as_str())))
+        .chain(own_index);
+    for tag in indexes {
         prune_fallback_index(reg, repo, &tag, &gone)
             .await
             .map_err(|source| RemoveError::FallbackIndex {
@@ -155,12 +180,6 @@ pub async fn delete_doomed(
                 source,
             })?;
     }
-    let image = delete_digest(reg, repo, &d.digest)
-        .await
-        .map_err(|source| RemoveError::Manifest {
-            digest: d.digest.clone(),
-            source,
-        })?;
     Ok(DeletedWith {
         image,
         referrers: done,
@@ -232,6 +251,28 @@ const DANGLING_TAG: &str = "GOOGLE_MANIFEST_DANGLING_TAG";
 
 /// The fallback tag index `tag` without the entries in `gone`: put back when some remain,
 /// deleted (by its digest) when none do; left alone when absent or not an index.
+/// The fallback tag index of the subject `digest` names, when it is a referrer deleted on its
+/// own (not with its subject) and that index is there: read before the deletion, to take it
+/// out of that index after. Costs one GET only in a repository with a fallback tag index.
+async fn subjects_index(
+    reg: &Cached,
+    repo: &Repository,
+    digest: &Digest,
+    tags: Option<&HashSet<Tag>>,
+) -> Option<Tag> {
+    let is_index_tag = |t: &Tag| referrers::referrer_tag_subject(t).is_some() && !t.contains('.');
+    if tags.is_some_and(|t| !t.iter().any(is_index_tag)) {
+        return None;
+    }
+    let m = reg
+        .get_manifest(repo, &ManifestRef::digest(digest), &[Scope::pull(repo)])
+        .await
+        .ok()?;
+    let subject = m.parse().ok()?.subject()?.digest.clone();
+    let tag = fallback_tag(&subject);
+    tags.is_none_or(|t| t.contains(tag.as_str())).then_some(tag)
+}
+
 async fn prune_fallback_index(
     reg: &Cached,
     repo: &Repository,

@@ -542,3 +542,94 @@ fn image_rm_deletes_only_referrers_bound_to_the_image() {
     assert!(!reg.skopeo_exists(&format!("team/app@{}", x.digest)));
     assert_eq!(reg.skopeo_digest("team/app:y"), y.digest);
 }
+
+/// A referrer that something staying still holds is never deleted with an image: an SBOM
+/// shared by two images (one cosign SBOM, two cosign tags), and an image that a cosign tag of
+/// the deleted image also points at. A referrer deleted on its own leaves its subject's
+/// fallback index. And the image goes first: when the registry refuses to delete it, its
+/// signatures are all still there.
+#[test]
+fn image_rm_keeps_what_stays_and_deletes_the_image_first() {
+    use crate::common::proxy::{Action, Fault, Proxy};
+    let reg = common::ns();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let x = layout::image(&l, Some("x"), "amd64", &[("a", b"image x")]);
+    let y = layout::image(&l, Some("y"), "amd64", &[("a", b"image y")]);
+    let p = layout::image(&l, Some("p"), "amd64", &[("a", b"image prod")]);
+    let sbom = layout::artifact(&l, "sbom", "text/spdx", None, b"the same sbom");
+    let sig = layout::artifact(&l, "sig", "application/vnd.example.sig", None, b"x's sig");
+    let r = layout::artifact(
+        &l,
+        "r",
+        "application/vnd.example.sbom",
+        Some((&y.digest, y.size, layout::OCI_MANIFEST)),
+        b"a referrer of y",
+    );
+    let env = Env::new();
+    let h = reg.host.clone();
+    let push = |tag: &str, dest: &str| {
+        env.ok(&[
+            "push",
+            "-q",
+            &format!("oci:{}:{tag}", l.display()),
+            &format!("{h}/team/app:{dest}"),
+        ]);
+    };
+    push("x", "x");
+    push("y", "y");
+    push("p", "prod");
+    push("sbom", &format!("{}.sbom", fallback(&x.digest)));
+    push("sbom", &format!("{}.sbom", fallback(&y.digest)));
+    push("p", &format!("{}.att", fallback(&x.digest)));
+    push("sig", &format!("{}.sig", fallback(&x.digest)));
+    push("r", "r");
+    assert_eq!(
+        reg.fallback_index("team/app", &y.digest),
+        std::slice::from_ref(&r.digest)
+    );
+
+    // The registry refuses to delete x: nothing of x's goes.
+    let proxy = Proxy::before(
+        &reg,
+        vec![Fault {
+            method: "DELETE",
+            path_contains: Box::leak(format!("/manifests/{}", x.digest).into_boxed_str()),
+            action: Action::ApiError(403, "DENIED"),
+            times: 1,
+        }],
+        None,
+    );
+    let (code, _, err) = env.run(&["image-rm", &format!("{}/team/app:x", proxy.host())]);
+    assert_ne!(code, 0, "{err}");
+    for d in [&x, &sig, &sbom, &p] {
+        assert!(
+            reg.skopeo_exists(&format!("team/app@{}", d.digest)),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        reg.skopeo_digest(&format!("team/app:{}.sig", fallback(&x.digest))),
+        sig.digest
+    );
+
+    // Deleted: x and its own signature; kept: the SBOM y shares, the image `prod` names.
+    let out = env.ok(&["image-rm", &format!("{h}/team/app:x")]);
+    assert!(out.contains(&sig.digest), "{out}");
+    assert!(!reg.skopeo_exists(&format!("team/app@{}", x.digest)));
+    assert!(!reg.skopeo_exists(&format!("team/app@{}", sig.digest)));
+    assert_eq!(reg.skopeo_digest("team/app:prod"), p.digest);
+    assert_eq!(
+        reg.skopeo_digest(&format!("team/app:{}.sbom", fallback(&y.digest))),
+        sbom.digest
+    );
+
+    // A referrer deleted by itself is taken out of its subject's fallback index.
+    env.ok(&["image-rm", &format!("{h}/team/app@{}", r.digest)]);
+    assert!(!reg.skopeo_exists(&format!("team/app@{}", r.digest)));
+    assert_eq!(
+        reg.fallback_index("team/app", &y.digest),
+        Vec::<String>::new()
+    );
+    assert_eq!(reg.skopeo_digest("team/app:y"), y.digest);
+}

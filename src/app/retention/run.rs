@@ -286,8 +286,12 @@ impl Retention {
                 .into_iter()
                 .map(|r| r.digest),
         );
+        let on: Vec<(Tag, Digest)> = tagged
+            .iter()
+            .filter_map(|t| Some((t.tag.clone(), t.digest.clone()?)))
+            .collect();
         for img in &plan.delete {
-            let d = remove::doomed(&self.reg, repo, &img.digest, Some(tags), &keep).await?;
+            let d = remove::doomed(&self.reg, repo, &img.digest, Some(tags), &on, &keep).await?;
             plan.referrers.insert(d.digest, d.referrers);
         }
         Ok(plan)
