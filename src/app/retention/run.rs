@@ -300,7 +300,7 @@ impl Retention {
     /// Just before the deletions: every tag that was on a kept image or matches `--keep-tag`
     /// is resolved again (a HEAD; a GET confirms when the HEAD disagrees with the plan). An
     /// image such a tag points at now is kept ("tag moved during the run"), with its
-    /// referrers.
+    /// referrers; a tag whose HEAD and GET still disagree leaves the repository alone.
     async fn recheck(&self, repo: &Repository, mut plan: Plan) -> anyhow::Result<Plan> {
         let scopes = [Scope::pull(repo)];
         let planned: HashMap<&str, &str> = plan
@@ -330,20 +330,32 @@ impl Retention {
             })
             .collect();
         let (reg, planned, scopes) = (&self.reg, &planned, &scopes);
-        let found: Vec<Result<Option<Digest>, RegistryError>> = stream::iter(watched)
+        let found: Vec<anyhow::Result<Option<Digest>>> = stream::iter(watched)
             .map(|t| async move {
                 let r = ManifestRef::tag(&t);
-                let head = reg.head_manifest(repo, &r, scopes).await?;
+                let head = reg
+                    .head_manifest(repo, &r, scopes)
+                    .await
+                    .map_err(anyhow::Error::new)?;
                 let Some(head) = head else { return Ok(None) };
                 if head.digest.is_some()
                     && head.digest.as_ref().map(|d| d.as_str()) == planned.get(t.as_str()).copied()
                 {
                     return Ok(None);
                 }
-                match reg.get_manifest(repo, &r, scopes).await {
-                    Ok(m) => Ok(Some(m.digest)),
-                    Err(e) if e.kind() == Kind::NotFound => Ok(None),
-                    Err(e) => Err(e),
+                let m = match reg.get_manifest(repo, &r, scopes).await {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == Kind::NotFound => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                // Which answer is stale cannot be told: nothing is deleted on either's word.
+                match head.digest {
+                    Some(h) if h != m.digest => Err(anyhow::Error::new(Unresolvable {
+                        tag: format!("{}/{repo}:{t}", reg.name),
+                        head: h,
+                        get: m.digest,
+                    })),
+                    _ => Ok(Some(m.digest)),
                 }
             })
             .buffer_unordered(crate::app::walk::LIST_JOBS / 2)
@@ -376,6 +388,16 @@ impl Retention {
         }
         Ok(plan)
     }
+}
+
+/// A protected tag answered two ways just before the deletions: the HEAD names one digest and
+/// the GET another (a stale cache on either side). The repository is left alone.
+#[derive(Debug, thiserror::Error)]
+#[error("{tag} is answered inconsistently: HEAD names {head}, GET names {get} (a stale cache in front of the registry?); nothing deleted there: run again later")]
+pub struct Unresolvable {
+    pub tag: String,
+    pub head: Digest,
+    pub get: Digest,
 }
 
 /// Images and referrers the plans delete.
