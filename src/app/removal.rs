@@ -56,16 +56,36 @@ pub async fn holders(
     digest: &Digest,
     heads: &[TagHead],
 ) -> Result<Vec<(Digest, Vec<String>)>, RegistryError> {
+    let scopes = [Scope::pull(repo)];
+    // A HEAD's Content-Type may be missing or generic (`application/json`): such a tag's
+    // manifest is read (GET, each digest once) to tell whether it is an index.
+    let mut unknown: HashMap<&Digest, bool> = HashMap::new();
+    for h in heads {
+        let known = media::is_index(&h.media_type) || media::is_manifest(&h.media_type);
+        if h.digest != *digest && !known && !is_referrer_tag(&h.tag) {
+            unknown.insert(&h.digest, false);
+        }
+    }
+    for (d, is_index) in unknown.iter_mut() {
+        match reg
+            .get_manifest(repo, &ManifestRef::digest(d), &scopes)
+            .await
+        {
+            Ok(m) => *is_index = m.is_index(),
+            Err(e) if e.kind() == Kind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
     let mut tags_of: HashMap<&Digest, Vec<String>> = HashMap::new();
     for h in heads {
-        if h.digest != *digest && media::is_index(&h.media_type) && !is_referrer_tag(&h.tag) {
+        let index = media::is_index(&h.media_type) || unknown.get(&h.digest) == Some(&true);
+        if h.digest != *digest && index && !is_referrer_tag(&h.tag) {
             tags_of
                 .entry(&h.digest)
                 .or_default()
                 .push(h.tag.to_string());
         }
     }
-    let scopes = [Scope::pull(repo)];
     let mut out = Vec::new();
     let mut roots: Vec<&Digest> = tags_of.keys().copied().collect();
     roots.sort();

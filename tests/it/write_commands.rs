@@ -411,6 +411,23 @@ fn image_rm_keeps_what_stays_whole_and_deletes_each_digest_once() {
         "{err}"
     );
     assert!(reg.skopeo_exists(&format!("multi/app@{arm}")));
+    // The same when the HEAD of the index's tag has no Content-Type (registry-quirks: "may be
+    // missing or wrong"): its manifest is read to tell.
+    {
+        use crate::common::proxy::{Action, Fault, Proxy};
+        let strip = Fault {
+            method: "HEAD",
+            path_contains: "/manifests/1.0",
+            action: Action::StripHeaders(&["content-type"]),
+            times: 100,
+        };
+        let proxy = Proxy::before(&reg, vec![strip], None);
+        let name = format!("{}/multi/app@{arm}", proxy.host());
+        let (code, out, err) = env.run(&["--no-cache", "image-rm", "--dry-run", &name]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains("tagged 1.0"), "{err}");
+        assert!(proxy.fired() >= 1);
+    }
     let copy = dir.path().join("copy");
     let o = common::skopeo(&[
         "copy".into(),
