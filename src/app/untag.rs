@@ -119,6 +119,15 @@ pub async fn is_placeholder(
     }
 }
 
+/// The tag named something else just before the placeholder would replace it: nothing done.
+#[derive(Debug, thiserror::Error)]
+#[error("{image} was read as {read} but now names {}; nothing was changed: run the untag again", now.as_ref().map_or("nothing".to_string(), ToString::to_string))]
+pub struct TagMoved {
+    pub image: String,
+    pub read: Digest,
+    pub now: Option<Digest>,
+}
+
 /// Remove `tag` from `r`'s repository; returns the digest it pointed at and how it went.
 pub async fn untag(
     reg: &Arc<Cached>,
@@ -154,6 +163,17 @@ pub async fn untag(
     let p = placeholder::build(&r.to_string(), media::is_docker(&original.media_type));
     reg.upload_bytes(repo, p.config.clone(), &scopes).await?;
     reg.upload_bytes(repo, p.layer.clone(), &scopes).await?;
+    // The placeholder replaces what the tag names, and a failed delete puts back what was
+    // read: so what was read must be what the tag names (a stale GET, or a push meanwhile,
+    // would otherwise be overwritten with the older image). One HEAD, just before.
+    let now = reg.resolve_digest(repo, &tag_ref, &scopes).await?;
+    if now.as_ref() != Some(&original.digest) {
+        return Err(anyhow::Error::new(TagMoved {
+            image: r.to_string(),
+            read: original.digest.clone(),
+            now,
+        }));
+    }
     // From here the tag moves: the rest runs to its end even when cr is interrupted.
     let (reg, repo) = (reg.clone(), repo.clone());
     let work = async move {

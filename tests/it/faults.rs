@@ -971,3 +971,43 @@ fn sigint_during_the_final_archive_write_leaves_the_old_archive() {
     );
     assert!(staging_in(&out).is_empty(), "{:?}", staging_in(&out));
 }
+
+/// image-untag replaces the tag with a placeholder and, when the placeholder cannot be
+/// deleted, puts back what it read. A stale GET of the tag (the older image) must not end with
+/// the tag on that older image: the tag is checked (HEAD) just before, and nothing changes.
+#[test]
+fn an_untag_that_read_a_stale_tag_changes_nothing() {
+    let reg = common::ns();
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("layout");
+    let old = layout::image(&l, Some("old"), "amd64", &[("a", b"the older image")]);
+    let new = layout::image(&l, Some("new"), "amd64", &[("a", b"the newer image")]);
+    reg.skopeo_push(&l, "old", "ns/app:old");
+    reg.skopeo_push(&l, "new", "ns/app:t");
+    let faults = vec![
+        Fault {
+            method: "GET",
+            path_contains: "/manifests/t",
+            action: Action::Rewrite("/manifests/t", format!("/manifests/{}", old.digest)),
+            times: 1,
+        },
+        Fault {
+            method: "DELETE",
+            path_contains: "/manifests/",
+            action: Action::ApiError(405, "UNSUPPORTED"),
+            times: 100,
+        },
+    ];
+    let proxy = Proxy::before(&reg, faults, None);
+    let env = Env::new();
+    let (code, out, err) = env.run(&["image-untag", &format!("{}/ns/app:t", proxy.host())]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(reg.skopeo_digest("ns/app:t"), new.digest);
+    assert_eq!(
+        proxy.count("PUT", "/manifests/"),
+        0,
+        "{:#?}",
+        proxy.requests()
+    );
+}
