@@ -307,6 +307,7 @@ pub async fn copy(
     let dst_scopes = [Scope::pull(&dst.repo)];
     let mut out = Copied::default();
     let mut skipped: HashSet<Digest> = HashSet::new();
+    let mut listed_there = Vec::new();
     for r in found {
         // `all` lists a subject before its referrers.
         if skipped.contains(&r.subject) {
@@ -331,6 +332,9 @@ pub async fn copy(
             None => present,
         };
         if done {
+            if r.found_by != "cosign" {
+                listed_there.push(r);
+            }
             continue;
         }
         if let (Some(t), Some(there)) = (&r.tag, &at_tag) {
@@ -367,7 +371,52 @@ pub async fn copy(
         .await?;
         out.digests.push(r.digest);
     }
+    reindex(src, dst, listed_there).await?;
     Ok(out)
+}
+
+/// Referrers with a subject that the destination has already, but whose subject's fallback
+/// tag index there does not list them (an index update that failed or was cut off, one
+/// pushed by another tool), are added to that index: a later run mends what an earlier one
+/// left. A destination with the referrers API lists them itself. One read of each subject's
+/// index; nothing is written when every one is listed.
+async fn reindex(src: &Repo, dst: &Repo, present: Vec<Referrer>) -> Result<(), TransferError> {
+    let mut by_subject: std::collections::BTreeMap<Digest, Vec<Referrer>> = Default::default();
+    for r in present {
+        by_subject.entry(r.subject.clone()).or_default().push(r);
+    }
+    let scopes = [Scope::pull(&dst.repo)];
+    for (subject, rs) in by_subject {
+        if dst
+            .reg
+            .referrers_api(&dst.repo, &subject, &scopes)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let listed: HashSet<String> = dst
+            .reg
+            .referrers_by_tag(&dst.repo, &subject, &scopes)
+            .await?
+            .iter()
+            .filter_map(|d| d.get("digest").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        for r in rs.iter().filter(|r| !listed.contains(r.digest.as_str())) {
+            let m = src
+                .reg
+                .get_manifest(
+                    &src.repo,
+                    &ManifestRef::digest(&r.digest),
+                    &[Scope::pull(&src.repo)],
+                )
+                .await?;
+            if bound(r, &m) {
+                dst.reg.add_to_fallback_index(&dst.repo, &m).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// [`copy`], listing the source repository's tags first (one request) so that absent

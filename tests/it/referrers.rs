@@ -633,3 +633,56 @@ fn image_rm_keeps_what_stays_and_deletes_the_image_first() {
     );
     assert_eq!(reg.skopeo_digest("team/app:y"), y.digest);
 }
+
+/// A referrer the destination has, but its subject's fallback index there does not list (an
+/// index update that failed or was cut off) is listed again by the next copy, which writes
+/// nothing when all is listed.
+#[test]
+fn a_copy_again_lists_a_referrer_the_destination_index_lost() {
+    use crate::common::proxy::Proxy;
+    let src = common::ns();
+    let dst = common::ns();
+    let env = Env::new();
+    let a = push_all(&env, &src.host, "team/app");
+    let (from, to) = (
+        format!("{}/team/app:v1", src.host),
+        format!("{}/team/app:v1", dst.host),
+    );
+    env.ok(&["copy", "-q", &from, &to]);
+    let both = sorted(&[&a.sig.digest, &a.sbom.digest]);
+    assert_eq!(dst.fallback_index("team/app", &a.image.digest), both);
+    // The index at the destination loses the SBOM.
+    let tag = fallback(&a.image.digest);
+    let mut index = json(&dst.skopeo_inspect(&format!("team/app:{tag}"), true));
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|d| d["digest"] != a.sbom.digest.as_str());
+    common::put_manifest(
+        &dst.host,
+        "team/app",
+        &tag,
+        layout::OCI_INDEX,
+        index.to_string().as_bytes(),
+    );
+    assert_eq!(
+        dst.fallback_index("team/app", &a.image.digest),
+        std::slice::from_ref(&a.sig.digest)
+    );
+    env.ok(&["copy", "-q", &from, &to]);
+    assert_eq!(dst.fallback_index("team/app", &a.image.digest), both);
+    // All listed: a copy again leaves the index alone.
+    let proxy = Proxy::before(&dst, Vec::new(), None);
+    env.ok(&[
+        "copy",
+        "-q",
+        &from,
+        &format!("{}/team/app:v1", proxy.host()),
+    ]);
+    let writes: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|(m, p)| m != "GET" && m != "HEAD" && p.contains(&tag))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}
