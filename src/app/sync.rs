@@ -60,6 +60,14 @@ impl Spec {
 /// registry keeps the full source path (`src/team` → `dst`: `team/app` → `team/app`); below a
 /// destination path, the path below the source spec is kept (`src/team` → `dst/mirror`:
 /// `team/app` → `mirror/app`), and the repository SRC names becomes DST's path itself.
+/// Whether `dst` lies strictly inside what `src` syncs (same registry, below its path; any
+/// path below a whole registry): its copies would be read back as sources.
+pub fn inside(dst: &Spec, src: &Spec) -> bool {
+    src.registry == dst.registry
+        && dst.path != src.path
+        && (src.path.is_empty() || dst.path.starts_with(&format!("{}/", src.path)))
+}
+
 pub fn dest_repo(src: &Spec, repo: &str, dst: &Spec) -> String {
     if dst.path.is_empty() {
         return repo.to_string();
@@ -449,6 +457,17 @@ mod tests {
 
     fn spec(s: &str) -> Spec {
         Spec::parse(s, "localhost:5000").unwrap()
+    }
+
+    #[test]
+    fn a_destination_inside_the_source_is_found() {
+        let inside = |d: &str, s: &str| inside(&spec(d), &spec(s));
+        assert!(inside("reg:5000/ov/app", "reg:5000/ov"));
+        assert!(inside("reg:5000/mirror", "reg:5000"));
+        assert!(!inside("reg:5000/ov2", "reg:5000/ov"));
+        assert!(!inside("reg:5000/ov", "reg:5000/ov/app"));
+        assert!(!inside("other:5000/ov/app", "reg:5000/ov"));
+        assert!(!inside("reg:5000/ov", "reg:5000/ov"));
     }
 
     #[test]

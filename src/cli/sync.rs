@@ -90,6 +90,16 @@ pub async fn run(settings: Settings, a: SyncArgs) -> anyhow::Result<ExitCode> {
             "give a destination in another registry or under another path",
         ));
     }
+    if sync::inside(&dst, &src) {
+        return Err(usage(
+            format!(
+                "{} lies inside the source {}: each run would copy its own copies again, one level deeper, over what is there",
+                dst.describe(),
+                src.describe()
+            ),
+            "give a destination in another registry or outside the source's path",
+        ));
+    }
     let json_out = a.output == Some(super::output::OutputKind::Json);
     let (dry_run, referrers, force) = (a.dry_run, !a.no_referrers, a.force);
     let req = SyncRequest {

@@ -542,6 +542,26 @@ fn a_missing_source_is_not_found() {
     assert!(catalog.trim().is_empty(), "{catalog}");
 }
 
+/// A destination inside the source on the same registry (each run would copy its own copies
+/// again, one level deeper, over what is there) is refused before any request, exit 2.
+#[test]
+fn a_destination_inside_the_source_is_refused() {
+    use crate::common::proxy::Proxy;
+    let reg = common::ns();
+    let proxy = Proxy::before(&reg, Vec::new(), None);
+    let env = Env::new();
+    let h = proxy.host();
+    for (src, dst) in [
+        (format!("{h}/ov"), format!("{h}/ov/app")),
+        (h.clone(), format!("{h}/mirror")),
+    ] {
+        let (code, out, err) = env.run(&["sync", &src, &dst]);
+        assert_eq!(code, 2, "{src} {dst}: {out}{err}");
+        assert!(err.contains("lies inside the source"), "{err}");
+    }
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+}
+
 /// On a terminal the sync bar counts bytes as they stream: a 3 MB layer through a 1 MB/s
 /// link shows amounts between nothing and the whole before it is done (issue #18).
 #[test]
