@@ -480,8 +480,22 @@ fn a_repository_target_is_that_repository_alone() {
     untouched("team/app/sub");
     untouched("team/application");
 
+    // Two repositories planned, deletions in one: the summary counts that one.
+    let (code, out, err) = env.run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--dry-run",
+        "--recursive",
+        &target,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("2 images to delete in 1 repositories"),
+        "{out}{err}"
+    );
     // --recursive: the nested repository too, and still not team/application.
-    let out = env.ok(&[
+    let (code, out, err) = env.run(&[
         "retention-run",
         "--images",
         "1",
@@ -489,6 +503,7 @@ fn a_repository_target_is_that_repository_alone() {
         "--recursive",
         &target,
     ]);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("team/app/sub@"), "{out}");
     assert_eq!(tags(&reg, "team/app/sub"), strs(&["c"]));
     assert_eq!(

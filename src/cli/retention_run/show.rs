@@ -90,7 +90,11 @@ pub(super) fn show_plan(host: &str, plans: &[RepoPlan], now: i64, dry_run: bool,
         }
     }
     let (images, refs) = run::count(plans);
-    let repos = plans.iter().filter(|p| p.plan.is_ok()).count();
+    // The repositories something is deleted in, not every one planned.
+    let repos = plans
+        .iter()
+        .filter(|p| p.plan.as_ref().is_ok_and(|p| !p.delete.is_empty()))
+        .count();
     let with = if refs > 0 {
         format!(" (and {refs} referrers)")
     } else {
