@@ -260,8 +260,10 @@ async fn subjects_index(
     digest: &Digest,
     tags: Option<&HashSet<Tag>>,
 ) -> Option<Tag> {
-    let is_index_tag = |t: &Tag| referrers::referrer_tag_subject(t).is_some() && !t.contains('.');
-    if tags.is_some_and(|t| !t.iter().any(is_index_tag)) {
+    if tags.is_some_and(|t| {
+        !t.iter()
+            .any(|t| crate::client::referrers::is_fallback_tag(t))
+    }) {
         return None;
     }
     let m = reg

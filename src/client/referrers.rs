@@ -23,6 +23,12 @@ pub fn fallback_tag(subject: &Digest) -> Tag {
     Tag::referrers_of(subject)
 }
 
+/// Whether `tag` has the fallback tag form (`sha256-` and 64 hex digits, no suffix).
+pub fn is_fallback_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The descriptor a referrers index lists for `m`: its media type, digest, size, artifact
 /// type (the manifest's, else its config's media type) and annotations. None when `m` has no
 /// subject.

@@ -114,7 +114,17 @@ impl Cached<Registry> {
             }
         }
         let m = self.inner.fetch_manifest(repo, reference, scopes).await?;
-        self.keep(repo, &m);
+        match reference {
+            // A fallback tag index lists referrers another run may have deleted since: it
+            // confirms only itself, never what it lists.
+            ManifestRef::Tag(t) if crate::client::referrers::is_fallback_tag(t) => {
+                if let Some(cache) = &self.cache {
+                    cache.put(&m.digest, &m.bytes);
+                    cache.confirm(&self.name, repo, &m.digest);
+                }
+            }
+            _ => self.keep(repo, &m),
+        }
         Ok(m)
     }
 
@@ -329,11 +339,11 @@ mod tests {
         })
     }
 
-    /// The requests for manifests and blobs, as `METHOD path`.
     fn repo(name: &str) -> crate::oci::name::Repository {
         crate::oci::name::Repository::parse(name).unwrap()
     }
 
+    /// The requests for manifests and blobs, as `METHOD path`.
     fn requests(seen: &[Seen]) -> Vec<String> {
         seen.iter()
             .filter(|s| s.url.path() != "/v2/")
@@ -343,6 +353,66 @@ mod tests {
 
     fn cached(fake: &Arc<Fake>, cache: Option<Arc<Cache>>) -> Cached {
         Cached::new(fake.registry(&Options::default(), None), cache)
+    }
+
+    /// A fallback tag index lists referrers that may have been deleted since: reading it
+    /// confirms only itself, so a listed manifest in the cache still costs a HEAD (whose 404
+    /// the GET then says), where a platform index confirms its children.
+    #[tokio::test]
+    async fn a_fallback_index_confirms_only_itself() {
+        let (digest, manifest, _) = image();
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{{"mediaType":"{}","digest":"{digest}","size":{}}}]}}"#,
+            media::OCI_INDEX,
+            media::OCI_MANIFEST,
+            manifest.len()
+        );
+        let fallback = format!("sha256-{}", "a".repeat(64));
+        let (idx, fb) = (index.clone(), fallback.clone());
+        let fake = Fake::new(move |s, _| {
+            let path = s.url.path();
+            if path == format!("/v2/ns/gone/manifests/{fb}")
+                || path == "/v2/ns/gone/manifests/multi"
+            {
+                return Reply::with(200, &[("content-type", media::OCI_INDEX)], &idx);
+            }
+            if path == "/v2/" {
+                return Reply::status(200);
+            }
+            Reply::with(404, &[], r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#)
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(Cache::new(dir.path().join("content"), 1 << 20));
+        cache.put(&digest, manifest.as_bytes());
+        let reg = cached(&fake, Some(cache));
+        let scopes = [Scope::pull("ns/gone")];
+        let tag = |t: &str| ManifestRef::tag(&crate::oci::name::Tag::parse(t).unwrap());
+        reg.get_manifest(&repo("ns/gone"), &tag(&fallback), &scopes)
+            .await
+            .unwrap();
+        let e = reg
+            .get_manifest(&repo("ns/gone"), &ManifestRef::digest(&digest), &scopes)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), Kind::NotFound);
+        // A platform index (any other tag) vouches for its children: served from the cache.
+        reg.get_manifest(&repo("ns/gone"), &tag("multi"), &scopes)
+            .await
+            .unwrap();
+        let m = reg
+            .get_manifest(&repo("ns/gone"), &ManifestRef::digest(&digest), &scopes)
+            .await
+            .unwrap();
+        assert_eq!(&m.bytes[..], manifest.as_bytes());
+        assert_eq!(
+            requests(&fake.seen()),
+            [
+                format!("GET /v2/ns/gone/manifests/{fallback}"),
+                format!("HEAD /v2/ns/gone/manifests/{digest}"),
+                format!("GET /v2/ns/gone/manifests/{digest}"),
+                "GET /v2/ns/gone/manifests/multi".to_string(),
+            ]
+        );
     }
 
     /// An entry in the cache is served for a repository only once the registry confirmed in
