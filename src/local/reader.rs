@@ -440,10 +440,17 @@ impl LocalImage {
             unreachable!("docker archives are tars")
         };
         for (f, id) in files.iter().zip(diff_ids) {
-            let size = t.size(f).ok_or_else(|| LocalError::Missing {
-                path: path.clone(),
-                message: format!("layer {f} is not in the archive"),
-            })?;
+            // A link inside the archive (a layer `docker save` wrote twice) reads as its file.
+            let size = match t.entry(f) {
+                Ok((_, size)) => size,
+                Err(LocalError::Missing { .. }) => {
+                    return Err(LocalError::Missing {
+                        path: path.clone(),
+                        message: format!("layer {f} is not in the archive"),
+                    })
+                }
+                Err(e) => return Err(e),
+            };
             let gzip = gzip_digest(t, f)?;
             layers.push(DockerLayer {
                 file: f.clone(),

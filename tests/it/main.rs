@@ -3,6 +3,7 @@
 
 mod app_calls;
 mod app_multi;
+mod archive_links;
 mod archives;
 mod artifacts;
 mod auth;
