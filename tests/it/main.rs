@@ -19,6 +19,7 @@ mod lifecycle;
 mod local_hostile;
 mod mutate;
 mod newcomer;
+mod pull_destinations;
 mod quirks;
 mod read_commands;
 mod realm_redirect;
