@@ -39,6 +39,14 @@ pub enum LocalError {
         "{path}: another cr kept writing it for {secs} s (CR_LOCK_TIMEOUT); nothing was changed"
     )]
     Locked { path: PathBuf, secs: u64 },
+    /// A layer whose uncompressed bytes are not what its config's diff_id says.
+    #[error("{path}: layer {layer} does not match its diff_id {diff_id}: its uncompressed content is {actual}")]
+    DiffId {
+        path: PathBuf,
+        layer: String,
+        diff_id: String,
+        actual: crate::oci::digest::Digest,
+    },
     #[error("{path}: blob {digest} does not match its digest ({actual})")]
     Corrupt {
         path: PathBuf,

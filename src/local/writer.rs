@@ -403,6 +403,7 @@ impl LayoutWriter {
                 files.push((staged.clone(), name.clone()));
                 checks.push(DiffCheck {
                     file: staged,
+                    layer: l.digest.to_string(),
                     gzip: ext == "tar.gz",
                     diff_id: diff.clone(),
                 });
@@ -418,7 +419,7 @@ impl LayoutWriter {
         // The layers are checked against their diff_ids on other threads while the tar is
         // written; it is renamed into place only when every one matched.
         let (tar, checked) = std::thread::scope(|s| {
-            let checking = s.spawn(|| check_diff_ids(&checks));
+            let checking = s.spawn(|| check_diff_ids(&self.r.path, &checks));
             let tar = super::tarball::write(&files, &self.r.path);
             let checked = checking.join().unwrap_or_else(|_| {
                 Err(LocalError::Io {
@@ -448,13 +449,15 @@ fn layer_ext(media_type: &str) -> Option<&'static str> {
 /// A staged layer to be checked against the diff_id its config gives it.
 struct DiffCheck {
     file: PathBuf,
+    /// The layer's digest, to name it in an error.
+    layer: String,
     gzip: bool,
     diff_id: String,
 }
 
 /// Check every layer's uncompressed bytes against its diff_id, on as many threads as there are
 /// cores (at most one per layer); the first mismatch or error is returned.
-fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
+fn check_diff_ids(dest: &Path, checks: &[DiffCheck]) -> Result<(), LocalError> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -465,7 +468,7 @@ fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
             let Some(c) = checks.get(i) else {
                 return Ok(());
             };
-            check_diff_id(c)?;
+            check_diff_id(dest, c)?;
         }
     };
     std::thread::scope(|s| {
@@ -484,8 +487,9 @@ fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
     })
 }
 
-/// Check one layer's uncompressed bytes against its diff_id.
-fn check_diff_id(c: &DiffCheck) -> Result<(), LocalError> {
+/// Check one layer's uncompressed bytes against its diff_id; a mismatch names the layer and
+/// the destination `dest` (never the staging file).
+fn check_diff_id(dest: &Path, c: &DiffCheck) -> Result<(), LocalError> {
     let src = &c.file;
     let input = Checked(std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?);
     let mut reader: Box<dyn std::io::Read> = if c.gzip {
@@ -506,9 +510,10 @@ fn check_diff_id(c: &DiffCheck) -> Result<(), LocalError> {
     }
     let actual = h.finish();
     if actual != c.diff_id {
-        return Err(LocalError::Corrupt {
-            path: src.to_path_buf(),
-            digest: c.diff_id.clone(),
+        return Err(LocalError::DiffId {
+            path: dest.to_path_buf(),
+            layer: c.layer.clone(),
+            diff_id: c.diff_id.clone(),
             actual,
         });
     }
