@@ -391,3 +391,54 @@ fn a_gzip_layer_that_does_not_match_its_diff_id_is_refused_before_any_push() {
         assert_eq!(m["layers"][0]["digest"], common::cr_digest(&gz));
     }
 }
+
+/// Pulling into a Docker 25+ save archive (an OCI layout plus manifest.json and repositories)
+/// as an oci-archive adds the image and keeps every other file of the archive byte for byte,
+/// so `docker load` still finds what it loaded before.
+#[test]
+fn pulling_into_a_docker_25_archive_keeps_its_other_files() {
+    let reg = common::ns();
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    let first = layout::image(&old, Some("v1"), "amd64", &[("a", b"first")]);
+    let src = dir.path().join("src");
+    let second = layout::image(&src, Some("v2"), "amd64", &[("b", b"second")]);
+    reg.skopeo_push(&src, "v2", "ns/d25:v2");
+    let manifest = format!(
+        r#"[{{"Config":"blobs/sha256/{}","RepoTags":["d25:v1"],"Layers":[]}}]"#,
+        &first.config[7..]
+    );
+    let repositories = br#"{"d25":{"v1":"x"}}"#;
+    let archive = dir.path().join("d25.tar");
+    let mut t = tar::Builder::new(Vec::new());
+    t.append_dir_all(".", &old).unwrap();
+    for (name, data) in [
+        ("manifest.json", manifest.as_bytes()),
+        ("repositories", &repositories[..]),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        t.append_data(&mut h, name, data).unwrap();
+    }
+    std::fs::write(&archive, t.into_inner().unwrap()).unwrap();
+
+    env.ok(&[
+        "pull",
+        &format!("{}/ns/d25:v2", reg.host),
+        &format!("oci-archive:{}:v2", archive.display()),
+    ]);
+    let files = tar_files(&archive);
+    assert_eq!(files["manifest.json"], manifest.as_bytes());
+    assert_eq!(files["repositories"], repositories);
+    for (tag, img) in [("v1", &first), ("v2", &second)] {
+        let raw = common::skopeo(&[
+            "inspect".into(),
+            "--raw".into(),
+            format!("oci-archive:{}:{tag}", archive.display()),
+        ])
+        .stdout;
+        assert_eq!(common::cr_digest(&raw), img.digest, "{tag}");
+    }
+}
