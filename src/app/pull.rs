@@ -49,18 +49,18 @@ async fn index_platform(reg: &Cached, src: &Reference) -> anyhow::Result<Option<
 }
 
 /// Pull `src` into `dst`. The transfer options are made once the registry client is ready
-/// (a progress display starts drawing when it is made).
+/// (a progress display starts drawing when it is made). Everything local is checked before the
+/// first request: the environment the write reads, the name given to the image, and the
+/// destination (a path of another kind is refused untouched).
 pub async fn pull(
     session: &Session,
     src: &Reference,
     dst: &LocalRef,
     opts: impl FnOnce() -> Options,
 ) -> anyhow::Result<Pulled> {
-    let reg = session.get(&src.registry).await?;
-    let mut opts = opts();
-    if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
-        opts.platform = index_platform(&reg, src).await?;
-    }
+    crate::local::check_env()?;
+    dst.check_destination_name()
+        .with_context(|| format!("cannot pull to {dst}"))?;
     let src_tag = src.tag.clone().unwrap_or_else(Tag::latest);
     // A docker archive names the image by reference (`REPO:TAG`); a layout by tag.
     // The name the report gives: the archive's reference, the layout's ref name.
@@ -78,6 +78,11 @@ pub async fn pull(
     };
     let writer = LayoutWriter::new(dst.clone(), repo_tag)
         .with_context(|| format!("cannot pull to {dst}"))?;
+    let reg = session.get(&src.registry).await?;
+    let mut opts = opts();
+    if dst.kind == Kind::DockerArchive && opts.platform.is_none() {
+        opts.platform = index_platform(&reg, src).await?;
+    }
     let source = Repo {
         reg: reg.clone(),
         repo: src.repository.clone(),

@@ -29,12 +29,9 @@ pub fn lock_path(dest: &Path) -> PathBuf {
     dir.join(format!(".{name}.cr-lock"))
 }
 
-fn timeout() -> Duration {
-    let secs = std::env::var("CR_LOCK_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(600);
-    Duration::from_secs(secs)
+/// `CR_LOCK_TIMEOUT`: seconds (600; at most a week); a bad value is a usage error.
+pub fn timeout() -> Result<Duration, crate::config::ConfigError> {
+    super::env_secs("CR_LOCK_TIMEOUT", 600, 7 * 24 * 3600)
 }
 
 /// Lock `dest`, waiting while another process holds it. An interrupt while waiting gives
@@ -47,7 +44,7 @@ pub fn acquire(dest: &Path) -> Result<DestLock, LocalError> {
         .write(true)
         .open(&path)
         .map_err(|e| LocalError::io(&path, e))?;
-    let limit = timeout();
+    let limit = timeout().map_err(|e| LocalError::Usage(e.to_string()))?;
     let started = Instant::now();
     let mut said = false;
     loop {

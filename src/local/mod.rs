@@ -39,6 +39,14 @@ pub enum LocalError {
         "{path}: another cr kept writing it for {secs} s (CR_LOCK_TIMEOUT); nothing was changed"
     )]
     Locked { path: PathBuf, secs: u64 },
+    /// A layer whose uncompressed bytes are not what its config's diff_id says.
+    #[error("{path}: layer {layer} does not match its diff_id {diff_id}: its uncompressed content is {actual}")]
+    DiffId {
+        path: PathBuf,
+        layer: String,
+        diff_id: String,
+        actual: crate::oci::digest::Digest,
+    },
     #[error("{path}: blob {digest} does not match its digest ({actual})")]
     Corrupt {
         path: PathBuf,
@@ -132,6 +140,110 @@ impl LocalRef {
     }
 }
 
+impl LocalRef {
+    /// Check the name a pull gives the image, before any request: a docker-archive's REF must
+    /// be a valid image reference without a digest (it becomes `RepoTags`, which cr reads back
+    /// as one), an OCI layout's the OCI ref-name grammar (`alpine:3.18` is one). As skopeo.
+    pub fn check_destination_name(&self) -> Result<(), LocalError> {
+        let Some(name) = &self.tag else {
+            return Ok(());
+        };
+        let why = match self.kind {
+            Kind::DockerArchive => image_ref_problem(name),
+            Kind::OciDir | Kind::OciArchive => (!is_ref_name(name)).then(|| {
+                "an OCI ref name is components of letters and digits joined by `/`, \
+                 each with single separators `-._:@+` (or `--`) inside: e.g. v1 or alpine:3.18"
+                    .to_string()
+            }),
+        };
+        match why {
+            None => Ok(()),
+            Some(why) => Err(LocalError::Usage(format!(
+                "{name:?} cannot name the image in {}: {why}",
+                self.path.display()
+            ))),
+        }
+    }
+}
+
+/// Why `name` cannot be a docker-archive's REF, if it cannot.
+fn image_ref_problem(name: &str) -> Option<String> {
+    if name.trim() != name {
+        return Some("an image reference has no spaces around it".into());
+    }
+    match crate::oci::reference::Reference::parse(name, "localhost") {
+        Err(e) => Some(format!(
+            "not a valid image reference ({e}); give REPO[:TAG], e.g. app:v1"
+        )),
+        Ok(r) if r.digest.is_some() => {
+            Some("a docker-archive names an image by REPO[:TAG], not by digest".into())
+        }
+        Ok(_) => None,
+    }
+}
+
+/// The OCI image-spec grammar of `org.opencontainers.image.ref.name`:
+/// `component ("/" component)*`, `component ::= alphanum (separator alphanum)*`,
+/// `separator ::= [-._:@+] | "--"`.
+fn is_ref_name(name: &str) -> bool {
+    name.split('/').all(|c| {
+        let b = c.as_bytes();
+        let mut i = 0;
+        let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+        if !alnum(0) {
+            return false;
+        }
+        while i < b.len() {
+            if alnum(i) {
+                i += 1;
+                continue;
+            }
+            i += if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
+                2
+            } else if b"-._:@+".contains(&b[i]) {
+                1
+            } else {
+                return false;
+            };
+            if !alnum(i) {
+                return false;
+            }
+        }
+        true
+    })
+}
+
+/// A number of seconds from the environment (`CR_LOCK_TIMEOUT`, `CR_STALE_STAGING_SECS`) within
+/// `0..=max`; unset or empty: `default`. Anything else is the usage error config.rs gives for
+/// its own knobs, naming the variable.
+fn env_secs(
+    var: &'static str,
+    default: u64,
+    max: u64,
+) -> Result<std::time::Duration, crate::config::ConfigError> {
+    let raw = std::env::var_os(var).unwrap_or_default();
+    let value = raw.to_string_lossy().trim().to_string();
+    let secs = if value.is_empty() {
+        Ok(default)
+    } else {
+        value.parse::<u64>().ok().filter(|n| *n <= max).ok_or(value)
+    };
+    secs.map(std::time::Duration::from_secs)
+        .map_err(|value| crate::config::ConfigError::Env {
+            var,
+            value,
+            expected: format!("a whole number of seconds from 0 to {max}"),
+        })
+}
+
+/// Check the environment a pull into a local destination reads (lock wait, staging age), so
+/// that a bad value stops it before any request.
+pub fn check_env() -> Result<(), crate::config::ConfigError> {
+    lock::timeout()?;
+    staging::max_age()?;
+    Ok(())
+}
+
 fn detect(path: &Path, for_write: bool) -> Result<Kind, LocalError> {
     if path.is_dir() {
         if path.join("oci-layout").exists() || for_write {
@@ -213,5 +325,35 @@ mod tests {
             LocalRef::parse("/nonexistent/in", false),
             Err(LocalError::Missing { .. })
         ));
+    }
+
+    #[test]
+    fn destination_names_follow_skopeos_grammars() {
+        let check = |s: &str| LocalRef::parse(s, true).unwrap().check_destination_name();
+        for ok in [
+            "docker-archive:/n/a.tar:app:v1",
+            "docker-archive:/n/a.tar:app",
+            "docker-archive:/n/a.tar:localhost:5000/ns/app:1",
+            "docker-archive:/n/a.tar",
+            "oci:/n/l:alpine:3.18",
+            "oci:/n/l:v1",
+            "oci-archive:/n/a.tar:my/ref--x_1.2+b@c",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "docker-archive:/n/a.tar:bad ref",
+            "docker-archive:/n/a.tar:UPPER/x:1",
+            "docker-archive:/n/a.tar:app@sha256:0123456789012345678901234567890123456789012345678901234567890123",
+            "docker-archive:/n/a.tar: app:1",
+            "oci:/n/l:bad tag with spaces",
+            "oci:/n/l:-lead",
+            "oci:/n/l:trail.",
+            "oci:/n/l:a..b",
+            "oci:/n/l:a//b",
+            "oci-archive:/n/a.tar:a/",
+        ] {
+            assert!(matches!(check(bad), Err(LocalError::Usage(_))), "{bad}");
+        }
     }
 }

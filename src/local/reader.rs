@@ -2,6 +2,7 @@
 //! or a legacy `docker save` archive whose manifest.json is turned into a Docker v2 manifest
 //! (layers as uncompressed tars; `cr push` gzips them on the fly unless `--compression none`).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -138,11 +139,25 @@ fn blob_name(d: &str) -> Result<String, LocalError> {
     Ok(format!("blobs/{alg}/{hex}"))
 }
 
-/// The digest of a layer file that is gzip-compressed (None for an uncompressed one): from a
-/// name that carries it (`HEX.tar.gz`, `blobs/sha256/HEX`; checked when the blob streams),
-/// else by reading the file.
-fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<Digest>, LocalError> {
-    use std::io::Read;
+/// Hashes the bytes that pass through it.
+struct Tee<R> {
+    inner: R,
+    hash: digest::Hasher,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The digest of a layer file that is gzip-compressed (None for an uncompressed one), read
+/// once: its compressed bytes are hashed as they are decompressed, and what they decompress to
+/// must be `diff_id` (a layer that does not is refused before anything is pushed). A name that
+/// carries the digest (`HEX.tar.gz`, `blobs/sha256/HEX`) is checked against it too.
+fn gzip_layer(t: &TarIndex, file: &str, diff_id: &Digest) -> Result<Option<Digest>, LocalError> {
     let mut head = Vec::with_capacity(2);
     t.reader(file)?
         .take(2)
@@ -156,20 +171,79 @@ fn gzip_digest(t: &TarIndex, file: &str) -> Result<Option<Digest>, LocalError> {
         .strip_suffix(".tar.gz")
         .or_else(|| file.strip_prefix("blobs/sha256/"))
         .unwrap_or("");
-    if let Ok(claimed) = Digest::parse(&format!("sha256:{hex}")) {
-        return Ok(Some(claimed));
-    }
-    let mut r = t.reader(file)?;
-    let mut h = digest::Hasher::sha256();
+    let claimed = Digest::parse(&format!("sha256:{hex}")).ok();
+    let tee = Tee {
+        inner: t.reader(file)?,
+        hash: digest::Hasher::sha256(),
+    };
+    let mut dec = flate2::read::MultiGzDecoder::new(tee);
+    let mut raw = digest::Hasher::for_digest(diff_id);
+    let corrupt = |_| bad(&t.path, format!("layer {file} is not a valid gzip stream"));
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = r.read(&mut buf).map_err(|e| LocalError::io(&t.path, e))?;
+        let n = dec.read(&mut buf).map_err(corrupt)?;
         if n == 0 {
             break;
         }
-        h.update(&buf[..n]);
+        raw.update(&buf[..n]);
     }
-    Ok(Some(h.finish()))
+    // Whatever follows the gzip stream is part of the blob too.
+    let mut tee = dec.into_inner();
+    std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| LocalError::io(&t.path, e))?;
+    let actual = raw.finish();
+    if actual != *diff_id {
+        return Err(LocalError::DiffId {
+            path: t.path.clone(),
+            layer: file.to_string(),
+            diff_id: diff_id.to_string(),
+            actual,
+        });
+    }
+    let digest = tee.hash.finish();
+    match claimed {
+        Some(c) if c != digest => Err(LocalError::Corrupt {
+            path: t.path.clone(),
+            digest: c.into_string(),
+            actual: digest,
+        }),
+        _ => Ok(Some(digest)),
+    }
+}
+
+/// Each layer file read and checked (`gzip_layer`), on as many threads as there are cores.
+fn docker_layers(t: &TarIndex, files: &[(String, Digest)]) -> Result<Vec<DockerLayer>, LocalError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = files.len().div_ceil(threads).max(1);
+    let one = |(f, id): &(String, Digest)| -> Result<DockerLayer, LocalError> {
+        // A link inside the archive (a layer `docker save` wrote twice) reads as its file.
+        let size = match t.entry(f) {
+            Ok((_, size)) => size,
+            Err(LocalError::Missing { .. }) => {
+                return Err(LocalError::Missing {
+                    path: t.path.clone(),
+                    message: format!("layer {f} is not in the archive"),
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(DockerLayer {
+            file: f.clone(),
+            diff_id: id.clone(),
+            size,
+            gzip: gzip_layer(t, f, id)?,
+        })
+    };
+    std::thread::scope(|s| {
+        let parts: Vec<_> = files
+            .chunks(per)
+            .map(|c| s.spawn(move || c.iter().map(one).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        let mut layers = Vec::with_capacity(files.len());
+        for p in parts {
+            layers.extend(p.join().expect("a layer check panicked")?);
+        }
+        Ok(layers)
+    })
 }
 
 /// The strings of a JSON array (none when it is not one).
@@ -427,7 +501,6 @@ impl LocalImage {
                 ),
             ));
         }
-        let mut layers = Vec::new();
         let diff_ids = diff_ids
             .iter()
             .enumerate()
@@ -439,19 +512,8 @@ impl LocalImage {
         let Store::Tar(t) = &self.store else {
             unreachable!("docker archives are tars")
         };
-        for (f, id) in files.iter().zip(diff_ids) {
-            let size = t.size(f).ok_or_else(|| LocalError::Missing {
-                path: path.clone(),
-                message: format!("layer {f} is not in the archive"),
-            })?;
-            let gzip = gzip_digest(t, f)?;
-            layers.push(DockerLayer {
-                file: f.clone(),
-                diff_id: id,
-                size,
-                gzip,
-            });
-        }
+        let files: Vec<(String, Digest)> = files.into_iter().zip(diff_ids).collect();
+        let layers = docker_layers(t, &files)?;
         let config_digest = digest::sha256(&config);
         let manifest = serde_json::json!({
             "schemaVersion": 2,

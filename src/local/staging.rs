@@ -55,12 +55,9 @@ fn gone(pid: u32, start: u64) -> bool {
     start != 0 && start_time(pid) != Some(start)
 }
 
-fn max_age() -> Duration {
-    let secs = std::env::var("CR_STALE_STAGING_SECS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(3600);
-    Duration::from_secs(secs)
+/// `CR_STALE_STAGING_SECS`: seconds (3600; at most a year); a bad value is a usage error.
+pub fn max_age() -> Result<Duration, crate::config::ConfigError> {
+    super::env_secs("CR_STALE_STAGING_SECS", 3600, 365 * 24 * 3600)
 }
 
 /// Bytes under `p` (files only; symbolic links are not followed), at most 100,000 entries.
@@ -99,7 +96,10 @@ pub fn sweep(dir: &Path) -> Swept {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return swept;
     };
-    let age = max_age();
+    // A bad value was refused before the run began (`check_env`); here it removes nothing.
+    let Ok(age) = max_age() else {
+        return swept;
+    };
     let now = SystemTime::now();
     for e in rd.flatten().take(100_000) {
         let name = e.file_name();

@@ -313,17 +313,21 @@ impl LayoutWriter {
             }
             (Kind::OciArchive, found) => {
                 let mut entries = self.index_entries();
+                let mut others = Vec::new();
                 if let Existing::Archive(old) = &found {
                     let kept = index_manifests(&old.path, &old.read("index.json", SMALL)?)?;
                     entries = merge(kept, entries);
                     copy_archive_blobs(old, &st)?;
+                    others = copy_archive_others(old, &st)?;
                 }
                 write_layout_files(&st, entries)?;
                 let mut files = vec![PathBuf::from("oci-layout"), PathBuf::from("index.json")];
                 for e in walk(&st.join("blobs"))? {
                     files.push(e.strip_prefix(&st).expect("under staging").to_path_buf());
                 }
-                tar_files(&st, &files, &dest)?;
+                let mut files = named(&st, &files);
+                files.extend(others);
+                super::tarball::write(&files, &dest)?.persist()?;
             }
             (Kind::DockerArchive, found) => {
                 replaced = matches!(found, Existing::DockerArchive);
@@ -403,6 +407,7 @@ impl LayoutWriter {
                 files.push((staged.clone(), name.clone()));
                 checks.push(DiffCheck {
                     file: staged,
+                    layer: l.digest.to_string(),
                     gzip: ext == "tar.gz",
                     diff_id: diff.clone(),
                 });
@@ -418,7 +423,7 @@ impl LayoutWriter {
         // The layers are checked against their diff_ids on other threads while the tar is
         // written; it is renamed into place only when every one matched.
         let (tar, checked) = std::thread::scope(|s| {
-            let checking = s.spawn(|| check_diff_ids(&checks));
+            let checking = s.spawn(|| check_diff_ids(&self.r.path, &checks));
             let tar = super::tarball::write(&files, &self.r.path);
             let checked = checking.join().unwrap_or_else(|_| {
                 Err(LocalError::Io {
@@ -448,13 +453,15 @@ fn layer_ext(media_type: &str) -> Option<&'static str> {
 /// A staged layer to be checked against the diff_id its config gives it.
 struct DiffCheck {
     file: PathBuf,
+    /// The layer's digest, to name it in an error.
+    layer: String,
     gzip: bool,
     diff_id: String,
 }
 
 /// Check every layer's uncompressed bytes against its diff_id, on as many threads as there are
 /// cores (at most one per layer); the first mismatch or error is returned.
-fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
+fn check_diff_ids(dest: &Path, checks: &[DiffCheck]) -> Result<(), LocalError> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -465,7 +472,7 @@ fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
             let Some(c) = checks.get(i) else {
                 return Ok(());
             };
-            check_diff_id(c)?;
+            check_diff_id(dest, c)?;
         }
     };
     std::thread::scope(|s| {
@@ -484,8 +491,9 @@ fn check_diff_ids(checks: &[DiffCheck]) -> Result<(), LocalError> {
     })
 }
 
-/// Check one layer's uncompressed bytes against its diff_id.
-fn check_diff_id(c: &DiffCheck) -> Result<(), LocalError> {
+/// Check one layer's uncompressed bytes against its diff_id; a mismatch names the layer and
+/// the destination `dest` (never the staging file).
+fn check_diff_id(dest: &Path, c: &DiffCheck) -> Result<(), LocalError> {
     let src = &c.file;
     let input = Checked(std::fs::File::open(src).map_err(|e| LocalError::io(src, e))?);
     let mut reader: Box<dyn std::io::Read> = if c.gzip {
@@ -506,9 +514,10 @@ fn check_diff_id(c: &DiffCheck) -> Result<(), LocalError> {
     }
     let actual = h.finish();
     if actual != c.diff_id {
-        return Err(LocalError::Corrupt {
-            path: src.to_path_buf(),
-            digest: c.diff_id.clone(),
+        return Err(LocalError::DiffId {
+            path: dest.to_path_buf(),
+            layer: c.layer.clone(),
+            diff_id: c.diff_id.clone(),
             actual,
         });
     }
@@ -565,14 +574,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
     Ok(())
 }
 
-/// Tar `files` (relative to `base`, named so in the tar) into a temporary file renamed to
-/// `out` at the end.
-fn tar_files(base: &Path, files: &[PathBuf], out: &Path) -> Result<(), LocalError> {
-    let files: Vec<(PathBuf, String)> = files
+/// `files` relative to `base`, each with its name in a tar.
+fn named(base: &Path, files: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    files
         .iter()
         .map(|f| (base.join(f), f.to_string_lossy().into_owned()))
-        .collect();
-    super::tarball::write(&files, out)?.persist()
+        .collect()
 }
 
 /// An index's manifests with `new` added; an entry of the same `ref.name` is replaced.
@@ -585,6 +592,39 @@ fn merge(mut list: Vec<Value>, new: Vec<Value>) -> Vec<Value> {
     });
     list.extend(new);
     list
+}
+
+/// Whether `name` is a file the rewrite of an oci-archive makes itself: `oci-layout`,
+/// `index.json`, or a blob named by a valid digest (copied by `copy_archive_blobs`).
+fn remade(name: &str) -> bool {
+    if name == "oci-layout" || name == "index.json" {
+        return true;
+    }
+    name.strip_prefix("blobs/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(alg, hex)| blob_rel(&format!("{alg}:{hex}")).is_ok())
+}
+
+/// Copy the other regular files of an existing oci-archive (a Docker 25+ save's manifest.json
+/// and repositories) into the staging directory, each under a number: they go back into the
+/// archive byte for byte under their names. A name a tar cannot hold safely (`..`) is left out.
+fn copy_archive_others(old: &TarIndex, st: &Path) -> Result<Vec<(PathBuf, String)>, LocalError> {
+    let mut names: Vec<&String> = old
+        .names()
+        .filter(|n| !remade(n) && !n.split('/').any(|c| c == ".."))
+        .collect();
+    names.sort();
+    let dir = st.join("kept");
+    std::fs::create_dir_all(&dir).map_err(|e| LocalError::io(&dir, e))?;
+    let mut out = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let target = dir.join(i.to_string());
+        let mut r = Checked(old.reader(name)?);
+        let mut w = std::fs::File::create(&target).map_err(|e| LocalError::io(&target, e))?;
+        std::io::copy(&mut r, &mut w).map_err(|e| failed(&old.path, e))?;
+        out.push((target, name.clone()));
+    }
+    Ok(out)
 }
 
 /// Copy the blobs of an existing oci-archive into the staging directory (those staged already

@@ -265,7 +265,15 @@ fn a_layer_that_does_not_match_its_diff_id_fails_the_docker_archive_pull() {
         &format!("docker-archive:{}", da.display()),
     ]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains(&other), "names the diff_id: {err}");
+    // It names the destination, the layer and its diff_id, never a staging file.
+    assert!(
+        err.contains(&format!(
+            "{}: layer {layer} does not match its diff_id {other}",
+            da.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains(".cr-pull-"), "{err}");
     assert!(!da.exists());
     assert_eq!(
         std::fs::read_dir(&out).unwrap().count(),
@@ -319,4 +327,118 @@ fn a_layout_ref_name_with_a_colon_is_written_as_given() {
         .filter_map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str())
         .collect();
     assert_eq!(names, ["alpine:3.18"]);
+}
+
+/// A legacy docker-archive of `(name, bytes)` files whose manifest.json lists `layers`.
+fn saved(path: &Path, config: &[u8], layers: &[(&str, &[u8])]) {
+    let manifest = serde_json::to_vec(&serde_json::json!([{
+        "Config": "config.json", "RepoTags": ["liar/gz:1"],
+        "Layers": layers.iter().map(|l| l.0).collect::<Vec<_>>(),
+    }]))
+    .unwrap();
+    let mut t = tar::Builder::new(Vec::new());
+    let files = [("manifest.json", &manifest[..]), ("config.json", config)];
+    for (name, data) in files.iter().chain(layers) {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        t.append_data(&mut h, name, *data).unwrap();
+    }
+    std::fs::write(path, t.into_inner().unwrap()).unwrap();
+}
+
+/// A gzip-compressed layer whose config's diff_id belongs to other content is refused when the
+/// archive is opened, naming the layer and the diff_id, before anything reaches the registry
+/// (its uncompressed form always was); with the right diff_id the same archive pushes, and the
+/// pushed layer is the archive's blob.
+#[test]
+fn a_gzip_layer_that_does_not_match_its_diff_id_is_refused_before_any_push() {
+    let reg = common::TestRegistry::start(common::Auth::None);
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("liar.tar");
+    let (gz, real) = layout::layer("f", b"the real content");
+    let (_, other) = layout::layer("f", b"other content");
+    let config = |diff_id: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "architecture": "amd64", "os": "linux", "config": {},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        }))
+        .unwrap()
+    };
+    // Named by its digest (as cr pull writes it), and under a name that carries none.
+    let named = format!("{}.tar.gz", &common::cr_digest(&gz)[7..]);
+    for (i, name) in [named.as_str(), "l1/layer.tar"].into_iter().enumerate() {
+        saved(&archive, &config(&other), &[(name, &gz)]);
+        let src = format!("docker-archive:{}", archive.display());
+        for compression in ["gzip", "none"] {
+            let dst = format!("{}/ns/liar{i}:1", reg.host);
+            let (code, _, err) = env.run(&["push", "--compression", compression, &src, &dst]);
+            assert_eq!(code, 1, "{err}");
+            assert!(
+                err.contains(name) && err.contains(&other) && err.contains("diff_id"),
+                "{err}"
+            );
+        }
+        let repos = reg.storage().join("docker/registry/v2/repositories");
+        assert!(
+            !repos.join(format!("ns/liar{i}")).exists(),
+            "nothing pushed"
+        );
+        saved(&archive, &config(&real), &[(name, &gz)]);
+        env.ok(&["push", &src, &format!("{}/ns/liar{i}:1", reg.host)]);
+        let m = json(&reg.peer().skopeo_inspect(&format!("ns/liar{i}:1"), true));
+        assert_eq!(m["layers"][0]["digest"], common::cr_digest(&gz));
+    }
+}
+
+/// Pulling into a Docker 25+ save archive (an OCI layout plus manifest.json and repositories)
+/// as an oci-archive adds the image and keeps every other file of the archive byte for byte,
+/// so `docker load` still finds what it loaded before.
+#[test]
+fn pulling_into_a_docker_25_archive_keeps_its_other_files() {
+    let reg = common::ns();
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    let first = layout::image(&old, Some("v1"), "amd64", &[("a", b"first")]);
+    let src = dir.path().join("src");
+    let second = layout::image(&src, Some("v2"), "amd64", &[("b", b"second")]);
+    reg.skopeo_push(&src, "v2", "ns/d25:v2");
+    let manifest = format!(
+        r#"[{{"Config":"blobs/sha256/{}","RepoTags":["d25:v1"],"Layers":[]}}]"#,
+        &first.config[7..]
+    );
+    let repositories = br#"{"d25":{"v1":"x"}}"#;
+    let archive = dir.path().join("d25.tar");
+    let mut t = tar::Builder::new(Vec::new());
+    t.append_dir_all(".", &old).unwrap();
+    for (name, data) in [
+        ("manifest.json", manifest.as_bytes()),
+        ("repositories", &repositories[..]),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        t.append_data(&mut h, name, data).unwrap();
+    }
+    std::fs::write(&archive, t.into_inner().unwrap()).unwrap();
+
+    env.ok(&[
+        "pull",
+        &format!("{}/ns/d25:v2", reg.host),
+        &format!("oci-archive:{}:v2", archive.display()),
+    ]);
+    let files = tar_files(&archive);
+    assert_eq!(files["manifest.json"], manifest.as_bytes());
+    assert_eq!(files["repositories"], repositories);
+    for (tag, img) in [("v1", &first), ("v2", &second)] {
+        let raw = common::skopeo(&[
+            "inspect".into(),
+            "--raw".into(),
+            format!("oci-archive:{}:{tag}", archive.display()),
+        ])
+        .stdout;
+        assert_eq!(common::cr_digest(&raw), img.digest, "{tag}");
+    }
 }

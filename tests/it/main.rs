@@ -3,6 +3,7 @@
 
 mod app_calls;
 mod app_multi;
+mod archive_links;
 mod archives;
 mod artifacts;
 mod auth;
@@ -18,6 +19,7 @@ mod lifecycle;
 mod local_hostile;
 mod mutate;
 mod newcomer;
+mod pull_destinations;
 mod quirks;
 mod read_commands;
 mod realm_redirect;
