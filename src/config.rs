@@ -290,8 +290,11 @@ impl Settings {
             insecure,
             ca_certs,
             debug,
+            // The default target was not chosen: it gets nothing from the environment.
             env_scope: crate::credentials::EnvScope {
-                target: registry.clone(),
+                target: crate::credentials::Target(
+                    (source != Source::Default).then(|| registry.clone()),
+                ),
                 hosts: credential_hosts,
             },
             tls_verify: match std::env::var("CR_TLS_VERIFY")
@@ -332,7 +335,7 @@ impl Settings {
         self
     }
 
-    /// Where the environment's credentials may go: the target registry and
+    /// Where the environment's credentials may go: the target registry (when chosen) and
     /// `CR_CREDENTIAL_HOSTS` (and, for `CR_APIKEY`, IBM Cloud registries).
     pub fn env_scope(&self) -> crate::credentials::EnvScope {
         self.client.env_scope.clone()

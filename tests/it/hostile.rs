@@ -153,6 +153,72 @@ fn environment_credentials_stay_with_the_target_registry() {
         .all(|s| s.authorization.as_deref() == Some(&expected)));
 }
 
+/// With no target registry chosen (no --registry, CR_REGISTRY or `cr region-set`), the
+/// default `localhost:5000` gets nothing from the environment: any local user may listen
+/// there. cr says so once, with the way out. A chosen `localhost:5000`, or one named by
+/// `cr login localhost:5000`, gets them. `cr login` naming nothing is a usage error, before any
+/// request.
+#[test]
+fn an_unchosen_default_target_gets_no_environment_credentials() {
+    let Some(squatter) = Hostile::start_at("127.0.0.1:5000", |_| {
+        Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="x""#)
+    }) else {
+        eprintln!("skipped: 127.0.0.1:5000 is taken");
+        return;
+    };
+    let env = Env::new();
+    let run = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_PASSWORD", SECRET)
+            .envs(vars.iter().copied())
+            .args(args);
+        let out = cmd.output().unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(!o.contains(SECRET) && !e.contains(SECRET), "{o}{e}");
+        (out.status.code(), e)
+    };
+    for var in [("CR_APIKEY", SECRET), ("CR_USERNAME", "alice")] {
+        let (code, err) = run(&[var], &["manifest-inspect", "ns/x:1"]);
+        assert_eq!(code, Some(4), "{err}");
+        assert!(!squatter.seen().is_empty(), "the default target was asked");
+        assert!(
+            squatter.authorized().is_empty(),
+            "{:?}",
+            squatter.authorized()
+        );
+        let said = err.matches("not sent to localhost:5000").count();
+        assert_eq!(said, 1, "said once: {err}");
+        assert!(err.contains("set --registry or CR_REGISTRY"), "{err}");
+        // `cr login` naming no registry: a usage error, nothing asked, nothing stored.
+        squatter.reset();
+        let (code, err) = run(&[var], &["login"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("cr login HOST") && err.contains("--registry"),
+            "{err}"
+        );
+        assert!(squatter.seen().is_empty(), "{:?}", squatter.seen());
+        assert!(!env.docker_config().join("config.json").exists());
+    }
+    // Chosen, or named by `cr login HOST`: the target gets them.
+    for (vars, args) in [
+        (
+            vec![("CR_APIKEY", SECRET), ("CR_REGISTRY", "localhost:5000")],
+            vec!["manifest-inspect", "ns/x:1"],
+        ),
+        (vec![("CR_APIKEY", SECRET)], vec!["login", "localhost:5000"]),
+    ] {
+        squatter.reset();
+        let (code, err) = run(&vars, &args);
+        assert_eq!(code, Some(4), "{args:?}: {err}");
+        assert!(!err.contains("not sent to"), "{err}");
+        assert!(!squatter.authorized().is_empty(), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn challenges_from_a_redirect_target_are_not_learned() {
     for challenge in [
