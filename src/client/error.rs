@@ -344,6 +344,64 @@ pub fn parse_errors(body: &[u8]) -> Vec<ApiError> {
         .unwrap_or_default()
 }
 
+/// What a quoted secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// The secrets cr sent to a registry or holds for it (a password or API key, an identity
+/// token, their Basic `Authorization` values, bearer tokens), to be cut out of any text of the
+/// registry's or its token service's that cr quotes: a page that echoes the request's headers
+/// must not print them into a CI log, whose masking knows only the raw secret.
+#[derive(Default)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// The forms each secret travels in: as is, percent-encoded (a form body, a query), and
+    /// base64 of `user:secret` with and without its padding (the Basic value); tokens as they
+    /// are.
+    pub fn new(user: &str, held: &[&str], tokens: &[String]) -> Self {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+        use base64::Engine;
+        let mut all: Vec<String> = tokens.to_vec();
+        for s in held.iter().filter(|s| !s.is_empty()) {
+            let basic = format!("{user}:{s}");
+            all.push(s.to_string());
+            all.push(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
+            all.push(STANDARD.encode(&basic));
+            all.push(STANDARD_NO_PAD.encode(&basic));
+        }
+        all.retain(|s| !s.is_empty());
+        // Longest first, so that no secret is left half-cut by a shorter one inside it.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        Secrets(all)
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.0 {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Error entries with their codes and messages redacted.
+    pub fn redact_errors(&self, errors: Vec<ApiError>) -> Vec<ApiError> {
+        errors
+            .into_iter()
+            .map(|e| ApiError {
+                code: match e.code {
+                    Code::Other(c) => Code::Other(self.redact(&c)),
+                    known => known,
+                },
+                message: self.redact(&e.message),
+            })
+            .collect()
+    }
+}
+
 /// How much of a body that is not a distribution error is quoted.
 const MAX_QUOTE: usize = 300;
 
@@ -409,6 +467,39 @@ mod tests {
         let j = parse_errors(br#"{"errors":[{"status":406,"message":"Not Acceptable"}]}"#);
         assert_eq!(j[0].message, "Not Acceptable");
         assert!(j[0].code.is_empty());
+    }
+
+    /// Every form a held secret travels in is cut out of quoted text: the raw secret, its
+    /// Basic value (padded or not), its percent-encoding, and bearer tokens.
+    #[test]
+    fn secrets_are_cut_out() {
+        use base64::Engine;
+        let pw = "pa ss+word/1";
+        let refresh = "refresh-Tok3n";
+        let secrets = Secrets::new("alice", &[pw, refresh], &["tok-ABC.def".into()]);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{pw}"));
+        let text = format!(
+            "Authorization: Basic {basic}; pw={pw}; form=refresh_token=refresh-Tok3n&x; q=pa+ss%2Bword%2F1; Authorization: Bearer tok-ABC.def"
+        );
+        let out = secrets.redact(&text);
+        for leak in [
+            pw,
+            refresh,
+            basic.trim_end_matches('='),
+            "tok-ABC",
+            "pa+ss%2Bword",
+        ] {
+            assert!(!out.contains(leak), "{leak} in {out}");
+        }
+        assert!(out.starts_with("Authorization: Basic [redacted];"), "{out}");
+        assert!(out.ends_with("Bearer [redacted]"), "{out}");
+        let errs = secrets.redact_errors(vec![ApiError {
+            code: Code::Other(format!("X{pw}")),
+            message: format!("got {basic}"),
+        }]);
+        assert_eq!(errs[0].code, Code::Other("X[redacted]".into()));
+        assert!(errs[0].message.starts_with("got [redacted]"));
+        assert_eq!(Secrets::default().redact("as is"), "as is");
     }
 
     /// The operation is read from the request: method and endpoint, never its description.

@@ -17,6 +17,9 @@ use crate::client::registry::{read_capped, Body, Registry};
 /// Upper bound on a token service's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
+/// How much of a token service's refusal is quoted (in characters).
+const MAX_TOKEN_QUOTE: usize = 300;
+
 impl Registry {
     /// Ping `/v2/` once and remember the challenge (None: no authentication needed).
     pub async fn challenge(&self) -> Result<Option<Challenge>, RegistryError> {
@@ -241,20 +244,25 @@ impl Registry {
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let wait = self.read_timeout.min(std::time::Duration::from_secs(10));
-            let bytes = match tokio::time::timeout(wait, read_capped(&mut resp, 300)).await {
+            // Read past the quoted part, so that a secret the answer echoes is cut out whole
+            // before the quote is shortened.
+            let bytes = match tokio::time::timeout(wait, read_capped(&mut resp, 16 << 10)).await {
                 Ok(Ok((b, _))) => b,
                 _ => bytes::Bytes::new(),
             };
-            let text = String::from_utf8_lossy(&bytes).trim().to_string();
-            return Err(self.token_error(realm, status, text));
+            let text = self.secrets().redact(&String::from_utf8_lossy(&bytes));
+            let text: String = text.trim().chars().take(MAX_TOKEN_QUOTE).collect();
+            return Err(self.token_error(realm, status, text.trim_end().to_string()));
         }
         let bytes = self
             .read_limited(&mut resp, MAX_TOKEN_ANSWER, "get token")
             .await?;
-        serde_json::from_slice::<TokenResponse>(&bytes)
+        let token = serde_json::from_slice::<TokenResponse>(&bytes)
             .ok()
             .and_then(TokenResponse::into_token)
-            .ok_or_else(|| self.token_error(realm, status, "the answer holds no token".into()))
+            .ok_or_else(|| self.token_error(realm, status, "the answer holds no token".into()))?;
+        self.note_issued(&token.value);
+        Ok(token)
     }
 
     /// A token service's failure, naming the realm and whose credentials were used.
