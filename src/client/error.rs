@@ -184,6 +184,19 @@ pub enum RegistryError {
         why: TlsFailure,
         message: String,
     },
+    /// A host the registry redirected the request to (object storage, an upload service)
+    /// refused the redirected URL with 401 or 403. cr sends no credentials there, so this is
+    /// no verdict on them, and its text is not the registry's.
+    #[error("{what} on {host}: the storage host {storage} that {host} sent cr to refused the URL (cr sends it no credentials): {}", describe(*.status, .errors))]
+    Storage {
+        what: String,
+        host: String,
+        /// The redirect target, `HOST[:PORT]`.
+        storage: String,
+        status: u16,
+        errors: Vec<ApiError>,
+        op: Operation,
+    },
     /// The token service refused to issue a token.
     #[error("the token service {realm} for {host} refused {account}: HTTP {status}{}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
     Token {
@@ -274,9 +287,9 @@ impl RegistryError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            RegistryError::Api { status, .. } | RegistryError::Token { status, .. } => {
-                Some(*status)
-            }
+            RegistryError::Api { status, .. }
+            | RegistryError::Token { status, .. }
+            | RegistryError::Storage { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -294,7 +307,9 @@ impl RegistryError {
     /// What kind of request failed (a registry's answer, or a connection that broke).
     pub fn operation(&self) -> Operation {
         match self {
-            RegistryError::Api { op, .. } | RegistryError::Connect { op, .. } => *op,
+            RegistryError::Api { op, .. }
+            | RegistryError::Connect { op, .. }
+            | RegistryError::Storage { op, .. } => *op,
             _ => Operation::Other,
         }
     }
@@ -409,6 +424,11 @@ const MAX_QUOTE: usize = 300;
 /// XML), as one code-less entry to show: HTML and XML without their tags, whitespace
 /// collapsed, control characters dropped, at most [`MAX_QUOTE`] characters. None when empty.
 pub fn quote_body(body: &[u8]) -> Option<ApiError> {
+    quote_body_of(body, "the registry")
+}
+
+/// [`quote_body`], said to come from `who` (`the storage host`).
+pub fn quote_body_of(body: &[u8], who: &str) -> Option<ApiError> {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim_start();
     let plain = if trimmed.starts_with('<') {
@@ -442,7 +462,7 @@ pub fn quote_body(body: &[u8]) -> Option<ApiError> {
     }
     Some(ApiError {
         code: Code::None,
-        message: format!("the registry answered: {line}"),
+        message: format!("{who} answered: {line}"),
     })
 }
 

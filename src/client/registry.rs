@@ -388,15 +388,32 @@ impl Registry {
         // echoes the request's Authorization header).
         let secrets = self.secrets();
         let mut errors = secrets.redact_errors(parse_errors(&body));
+        // A redirect target's refusal (no credentials went there) is the storage host's.
+        let storage = (matches!(status, 401 | 403) && !self.same_origin(resp.url()))
+            .then(|| origin_of(resp.url()));
         // Text, HTML, or JSON without a message (a proxy's, a CDN's, S3's answer): quoted.
         if errors
             .iter()
             .all(|e| e.message.is_empty() && e.code.is_empty())
         {
             let text = secrets.redact(&String::from_utf8_lossy(&body));
-            errors = super::error::quote_body(text.as_bytes())
+            let who = match storage {
+                Some(_) => "the storage host",
+                None => "the registry",
+            };
+            errors = super::error::quote_body_of(text.as_bytes(), who)
                 .into_iter()
                 .collect();
+        }
+        if let Some(storage) = storage {
+            return RegistryError::Storage {
+                what: what.to_string(),
+                host: self.name.clone(),
+                storage,
+                status,
+                errors,
+                op,
+            };
         }
         RegistryError::Api {
             what: what.to_string(),
@@ -415,5 +432,14 @@ impl Registry {
             retry_after: wait,
             op,
         }
+    }
+}
+
+/// `HOST[:PORT]` of a URL, as messages name a host.
+fn origin_of(u: &Url) -> String {
+    let host = u.host_str().unwrap_or("?");
+    match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
     }
 }

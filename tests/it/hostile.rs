@@ -272,6 +272,87 @@ fn challenges_from_a_redirect_target_are_not_learned() {
     }
 }
 
+/// A 401 from a host the registry redirected to (a blob GET's 307, an upload Location on
+/// another host), which got no credentials, is the storage host's refusal: said so, exit 1,
+/// and never hinted as the registry rejecting the user's credentials.
+#[test]
+fn a_redirect_targets_refusal_is_not_blamed_on_the_credentials() {
+    let storage = Hostile::start(|_| Reply::Full {
+        status: 401,
+        headers: vec![],
+        body: b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            .to_vec(),
+    });
+    let img = Img::new();
+    let layer = cr_digest(&img.layer);
+    let to_storage = format!("http://{}/bucket/blob?X-Amz-Signature=S1gn", storage.host());
+    let upload_at = format!("http://{}/upload/1?sig=S1gn", storage.host());
+    let reg = Hostile::start(move |s| {
+        if s.method == "GET" && s.target.ends_with(&layer) {
+            return Reply::status(307).with_header("Location", &to_storage);
+        }
+        if s.method == "HEAD" && s.target.contains("/blobs/") {
+            return Reply::status(404);
+        }
+        if s.method == "POST" {
+            return Reply::status(202).with_header("Location", &upload_at);
+        }
+        ping_ok(s)
+            .or_else(|| img.serve(s))
+            .unwrap_or(Reply::status(404))
+    });
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("oci:{}", dir.path().join("out").display());
+    let src = dir.path().join("src");
+    common::layout::image(&src, Some("v1"), "amd64", &[("f", b"pushed")]);
+    let source = format!("oci:{}:v1", src.display());
+    let image = format!("{}/ns/app:1", reg.host());
+    let pushed = format!("{}/ns/up:1", reg.host());
+    for args in [
+        vec!["pull", image.as_str(), dest.as_str()],
+        vec!["push", source.as_str(), pushed.as_str()],
+    ] {
+        storage.reset();
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_REGISTRY", reg.host())
+            .env("CR_USERNAME", "alice")
+            .env("CR_PASSWORD", SECRET)
+            .env("CR_MAX_RETRIES", "1")
+            .args(&args);
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            !storage.seen().is_empty(),
+            "{args:?}: the redirect was followed"
+        );
+        assert!(
+            storage.authorized().is_empty(),
+            "{:?}",
+            storage.authorized()
+        );
+        let said = format!(
+            "the storage host {} that {} sent cr to refused the URL",
+            storage.host(),
+            reg.host()
+        );
+        assert!(err.contains(&said), "{args:?}: {err}");
+        assert!(
+            err.contains("the storage host answered: AccessDenied"),
+            "{err}"
+        );
+        for wrong in [
+            "rejected",
+            "check those variables",
+            "the registry answered",
+            "S1gn",
+        ] {
+            assert!(!err.contains(wrong), "{wrong} in: {err}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_tls_registry_gets_no_plain_http_token_realm() {
     use cr::client::transport::auth::Challenge;

@@ -61,6 +61,9 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     if let RegistryError::UntaggedKept { .. } = e {
         return Some(format!("{host} deletes a manifest by digest only while a tag points at it (Quay): delete it through the registry's own API or UI, or let its garbage collection take it"));
     }
+    if let RegistryError::Storage { storage, .. } = e {
+        return Some(format!("your credentials are not at fault: {host} sent cr to {storage}, which cr never sends them to, and it refused the URL (a signed URL that expired, or storage the registry is not set up to use): try again, and if it persists tell the administrator of {host}"));
+    }
     connection_hint(e, host)
         .or_else(|| write_hint(e, host))
         .or_else(|| auth_hint(e, host))
@@ -76,7 +79,8 @@ fn host_of(e: &RegistryError) -> Result<&str, &'static str> {
         | RegistryError::Token { host, .. }
         | RegistryError::Protocol { host, .. }
         | RegistryError::HttpsOnly { host, .. }
-        | RegistryError::UntaggedKept { host, .. } => Ok(host.as_str()),
+        | RegistryError::UntaggedKept { host, .. }
+        | RegistryError::Storage { host, .. } => Ok(host.as_str()),
         RegistryError::Invalid { .. } => Err(
             "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it",
         ),
@@ -264,5 +268,17 @@ mod tests {
         assert!(!cut("registry.example.com", Push).contains("create-repository"));
         assert!(!cut("dkr.ecr.evil.example", Push).contains("create-repository"));
         assert_eq!(hint(Other, 500), None);
+        // A redirect target's refusal is no verdict on the credentials.
+        let storage = registry_hint(&RegistryError::Storage {
+            what: "get blob".into(),
+            host: "h".into(),
+            storage: "s3.example".into(),
+            status: 401,
+            errors: vec![],
+            op: Other,
+        })
+        .unwrap();
+        assert!(storage.contains("not at fault") && storage.contains("s3.example"));
+        assert!(!storage.contains("rejected") && !storage.contains("cr login"));
     }
 }
