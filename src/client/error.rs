@@ -197,6 +197,18 @@ pub enum RegistryError {
         errors: Vec<ApiError>,
         op: Operation,
     },
+    /// cr itself refused a token realm, before any request to it: plain HTTP for a registry
+    /// reached over TLS (credentials and token would travel in clear), or a scheme that is
+    /// not http(s).
+    #[error("{}", refused_realm(.host, .realm, *.plain_http))]
+    RefusedRealm {
+        host: String,
+        /// The realm as scheme, host, port and path (never its query).
+        realm: String,
+        /// The realm's `HOST[:PORT]`, as `--insecure-registry` takes it.
+        realm_host: String,
+        plain_http: bool,
+    },
     /// The token service refused to issue a token.
     #[error("the token service {realm} for {host} refused {account}: HTTP {status}{}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
     Token {
@@ -231,6 +243,14 @@ pub enum RegistryError {
         expected: String,
         actual: String,
     },
+}
+
+fn refused_realm(host: &str, realm: &str, plain_http: bool) -> String {
+    if plain_http {
+        format!("cr refused to send credentials over plain HTTP: {host} is reached over TLS, but its plain-HTTP token realm {realm} would carry them (and the token) in clear")
+    } else {
+        format!("cr refused the token realm {realm} of {host}: its scheme is not http(s)")
+    }
 }
 
 fn describe(status: u16, errors: &[ApiError]) -> String {

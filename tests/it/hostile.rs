@@ -374,9 +374,21 @@ async fn a_tls_registry_gets_no_plain_http_token_realm() {
     let cred = || Some(Credential::new("alice", SECRET, CredentialSource::Flags));
     let settings = Settings::resolve(Some("registry.example"), &[], vec![], false).unwrap();
     let tls = Registry::new(&settings.registry_options(), "registry.example", cred()).unwrap();
-    let e = tls.fetch_token(&ch, &[]).await.unwrap_err().to_string();
-    assert!(e.contains("plain-HTTP token realm"), "{e}");
-    assert!(!e.contains(SECRET));
+    // cr's own refusal, its own error: no "HTTP 0", no token service said to refuse the user.
+    let err = tls.fetch_token(&ch, &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, cr::client::RegistryError::RefusedRealm { plain_http: true, realm_host, .. } if *realm_host == realm.host()),
+        "{err:?}"
+    );
+    let e = err.to_string();
+    assert!(
+        e.contains("cr refused to send credentials over plain HTTP")
+            && e.contains("plain-HTTP token realm"),
+        "{e}"
+    );
+    for wrong in ["HTTP 0", "refused user", "alice", SECRET] {
+        assert!(!e.contains(wrong), "{wrong} in: {e}");
+    }
     assert!(realm.seen().is_empty(), "nothing reached the plain realm");
     // Listed as insecure: the user said so.
     let settings =
@@ -384,6 +396,45 @@ async fn a_tls_registry_gets_no_plain_http_token_realm() {
     let tls = Registry::new(&settings.registry_options(), "registry.example", cred()).unwrap();
     assert_eq!(tls.fetch_token(&ch, &[]).await.unwrap().value, "t");
     assert_eq!(realm.authorized().len(), 1);
+}
+
+/// A TLS registry whose token realm is plain HTTP, through the CLI: cr's own refusal is
+/// said as such (no "HTTP 0", no token service refusing the user, no hint to fix the
+/// credentials), and the realm hears nothing.
+#[test]
+fn a_plain_http_realm_is_refused_in_crs_own_words() {
+    let reg = TestRegistry::start_tls_with(Auth::Token(common::Issuer::start(vec![], 300)));
+    let Auth::Token(issuer) = &reg.auth else {
+        unreachable!()
+    };
+    assert!(issuer.realm().starts_with("http://"));
+    let env = Env::new();
+    let cert = reg.cert();
+    let out = env
+        .cmd()
+        .env("CR_USERNAME", "alice")
+        .env("CR_PASSWORD", SECRET)
+        .args(["--ca-cert", cert.to_str().unwrap(), "--registry", &reg.host])
+        .args(["manifest-inspect", "ns/app:1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cr refused to send credentials over plain HTTP"),
+        "{err}"
+    );
+    assert!(err.contains("--insecure-registry 127.0.0.1:"), "{err}");
+    for wrong in [
+        "HTTP 0",
+        "refused user",
+        "rejected",
+        "check those variables",
+        SECRET,
+    ] {
+        assert!(!err.contains(wrong), "{wrong} in: {err}");
+    }
+    assert_eq!(issuer.requests(), 0, "the plain realm was never asked");
 }
 
 #[test]

@@ -225,7 +225,7 @@ impl Registry {
             other => other,
         }
         .map_err(|e| terr(0, format!("bad realm: {e}")))?;
-        self.check_realm(&url).map_err(|m| terr(0, m))?;
+        self.check_realm(&url)?;
         let service = ch.param("service").unwrap_or_default();
         let identity = self.cred.as_ref().and_then(|c| c.identity_token.as_ref());
         let mut asking = match identity.filter(|_| post) {
@@ -279,11 +279,17 @@ impl Registry {
     /// Whether credentials may go to a token realm: http(s) only, and https when the registry
     /// is reached over TLS (a plain-HTTP realm only on a host listed with
     /// `--insecure-registry`): a TLS registry's password never travels in clear.
-    fn check_realm(&self, realm: &Url) -> Result<(), String> {
+    fn check_realm(&self, realm: &Url) -> Result<(), RegistryError> {
         let host = realm.host_str().unwrap_or_default();
         let with_port = match realm.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
+        };
+        let refused = |plain_http| RegistryError::RefusedRealm {
+            host: self.name.clone(),
+            realm: format!("{}://{with_port}{}", realm.scheme(), realm.path()),
+            realm_host: with_port.clone(),
+            plain_http,
         };
         match realm.scheme() {
             "https" => Ok(()),
@@ -293,12 +299,8 @@ impl Registry {
             {
                 Ok(())
             }
-            "http" => Err(format!(
-                "refusing the plain-HTTP token realm {}://{with_port}{} of a TLS registry: credentials would travel in clear (list the host with --insecure-registry if that is intended)",
-                realm.scheme(),
-                realm.path()
-            )),
-            other => Err(format!("the token realm's scheme {other:?} is not http(s)")),
+            "http" => Err(refused(true)),
+            _ => Err(refused(false)),
         }
     }
 
