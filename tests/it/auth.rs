@@ -414,3 +414,37 @@ fn login_keeps_a_linked_config_json_and_makes_its_directory_private() {
         .file_type()
         .is_symlink());
 }
+
+/// A bad `CR_CREDENTIAL_STORE` or `CR_CREDENTIAL_HOSTS` is a usage error (exit 2) naming the
+/// variable, found before any request (a login is not proven first and then refused).
+#[test]
+fn bad_credential_variables_are_usage_errors_before_any_request() {
+    use crate::common::hostile::{Hostile, Reply};
+    let reg = Hostile::start(|s| match &s.authorization {
+        None => Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="r""#),
+        Some(_) => Reply::status(200),
+    });
+    let host = reg.host();
+    let env = Env::new();
+    let login = ["login", host.as_str(), "-u", "bob", "--password-stdin"];
+    let inspect = ["--registry", host.as_str(), "manifest-inspect", "ns/x:1"];
+    for (var, value) in [
+        ("CR_CREDENTIAL_STORE", "abc"),
+        ("CR_CREDENTIAL_HOSTS", "127.0.0.1:18103/"),
+    ] {
+        for args in [&login[..], &inspect[..]] {
+            let out = env
+                .cmd()
+                .env(var, value)
+                .args(args)
+                .write_stdin("bob-pass\n")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{var} {args:?}: {err}");
+            assert!(err.contains(&format!("{var}=\"{value}\"")), "{err}");
+            assert!(reg.seen().is_empty(), "{var} {args:?}: {:?}", reg.seen());
+        }
+    }
+    assert!(!env.docker_config().join("config.json").exists());
+}
