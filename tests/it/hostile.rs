@@ -160,12 +160,11 @@ fn environment_credentials_stay_with_the_target_registry() {
 /// request.
 #[test]
 fn an_unchosen_default_target_gets_no_environment_credentials() {
-    let Some(squatter) = Hostile::start_at("127.0.0.1:5000", |_| {
+    // A listener on the default target sees what reaches it. When something else holds the
+    // port (a quick-start registry), what cr says and does not do is still checked.
+    let squatter = Hostile::start_at("127.0.0.1:5000", |_| {
         Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="x""#)
-    }) else {
-        eprintln!("skipped: 127.0.0.1:5000 is taken");
-        return;
-    };
+    });
     let env = Env::new();
     let run = |vars: &[(&str, &str)], args: &[&str]| {
         let mut cmd = env.std_cmd();
@@ -182,28 +181,30 @@ fn an_unchosen_default_target_gets_no_environment_credentials() {
     };
     for var in [("CR_APIKEY", SECRET), ("CR_USERNAME", "alice")] {
         let (code, err) = run(&[var], &["manifest-inspect", "ns/x:1"]);
-        assert_eq!(code, Some(4), "{err}");
-        assert!(!squatter.seen().is_empty(), "the default target was asked");
-        assert!(
-            squatter.authorized().is_empty(),
-            "{:?}",
-            squatter.authorized()
-        );
+        assert_ne!(code, Some(0), "{err}");
         let said = err.matches("not sent to localhost:5000").count();
         assert_eq!(said, 1, "said once: {err}");
         assert!(err.contains("set --registry or CR_REGISTRY"), "{err}");
+        if let Some(s) = &squatter {
+            assert_eq!(code, Some(4), "{err}");
+            assert!(!s.seen().is_empty(), "the default target was asked");
+            assert!(s.authorized().is_empty(), "{:?}", s.authorized());
+            s.reset();
+        }
         // `cr login` naming no registry: a usage error, nothing asked, nothing stored.
-        squatter.reset();
         let (code, err) = run(&[var], &["login"]);
         assert_eq!(code, Some(2), "{err}");
         assert!(
             err.contains("cr login HOST") && err.contains("--registry"),
             "{err}"
         );
-        assert!(squatter.seen().is_empty(), "{:?}", squatter.seen());
+        if let Some(s) = &squatter {
+            assert!(s.seen().is_empty(), "{:?}", s.seen());
+        }
         assert!(!env.docker_config().join("config.json").exists());
     }
     // Chosen, or named by `cr login HOST`: the target gets them.
+    let Some(squatter) = squatter else { return };
     for (vars, args) in [
         (
             vec![("CR_APIKEY", SECRET), ("CR_REGISTRY", "localhost:5000")],
