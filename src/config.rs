@@ -280,18 +280,27 @@ impl Settings {
             .unwrap_or_default()
             .split([',', ' '])
             .filter(|h| !h.trim().is_empty())
-            .map(|h| {
-                region_host(h.trim())
-                    .map(|r| Ok(r.to_string()))
-                    .unwrap_or_else(|| normalise_host(h.trim()))
-            })
+            .map(|h| credential_host(h.trim()))
             .collect::<Result<Vec<_>, _>>()?;
+        // Where `cr login` stores is checked here, before any request (exit 2).
+        if let Err(crate::credentials::CredentialError::BadStoreChoice(value)) =
+            crate::credentials::store_choice()
+        {
+            return Err(ConfigError::Env {
+                var: "CR_CREDENTIAL_STORE",
+                value,
+                expected: "keyring, file or auto".into(),
+            });
+        }
         let mut client = crate::client::Options {
             insecure,
             ca_certs,
             debug,
+            // The default target was not chosen: it gets nothing from the environment.
             env_scope: crate::credentials::EnvScope {
-                target: registry.clone(),
+                target: crate::credentials::Target(
+                    (source != Source::Default).then(|| registry.clone()),
+                ),
                 hosts: credential_hosts,
             },
             tls_verify: match std::env::var("CR_TLS_VERIFY")
@@ -332,7 +341,7 @@ impl Settings {
         self
     }
 
-    /// Where the environment's credentials may go: the target registry and
+    /// Where the environment's credentials may go: the target registry (when chosen) and
     /// `CR_CREDENTIAL_HOSTS` (and, for `CR_APIKEY`, IBM Cloud registries).
     pub fn env_scope(&self) -> crate::credentials::EnvScope {
         self.client.env_scope.clone()
@@ -342,6 +351,19 @@ impl Settings {
     pub fn registry_options(&self) -> crate::client::Options {
         self.client.clone()
     }
+}
+
+/// One entry of `CR_CREDENTIAL_HOSTS`: a region name or `HOST[:PORT]`, normalised; a bad one
+/// is a usage error naming the variable.
+fn credential_host(entry: &str) -> Result<String, ConfigError> {
+    if let Some(h) = region_host(entry) {
+        return Ok(h.to_string());
+    }
+    normalise_host(entry).map_err(|e| ConfigError::Env {
+        var: "CR_CREDENTIAL_HOSTS",
+        value: entry.to_string(),
+        expected: format!("comma- or space-separated HOST[:PORT] or region names ({e})"),
+    })
 }
 
 /// The host of a region name, if `name` is one.
@@ -365,6 +387,29 @@ mod tests {
         assert!(is_loopback("[::1]"));
         assert!(!is_loopback("us.icr.io"));
         assert!(!is_loopback("128.0.0.1:5000"));
+    }
+
+    #[test]
+    fn a_bad_credential_host_names_its_variable() {
+        assert_eq!(credential_host("eu-de").unwrap(), "de.icr.io");
+        assert_eq!(
+            credential_host("mirror.example:5000").unwrap(),
+            "mirror.example:5000"
+        );
+        let e = credential_host("127.0.0.1:18103/").unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Env {
+                var: "CR_CREDENTIAL_HOSTS",
+                ..
+            }
+        ));
+        let s = e.to_string();
+        assert!(
+            s.starts_with("CR_CREDENTIAL_HOSTS=\"127.0.0.1:18103/\""),
+            "{s}"
+        );
+        assert!(s.contains("invalid port"), "{s}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+use super::exit::usage;
 use super::output::emit_line;
 use crate::app::Session;
 use crate::config::Settings;
@@ -13,7 +14,7 @@ mod gather;
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
-    /// Registry to log in to (default: the target registry).
+    /// Registry to log in to (default: the target registry, if one was chosen).
     pub registry: Option<String>,
     /// User name.
     #[arg(short, long)]
@@ -43,8 +44,25 @@ fn target(settings: &Settings, arg: Option<&str>) -> anyhow::Result<String> {
     }
 }
 
+/// The registry to log in to: the one named, else the target registry if one was chosen.
+/// The default target (`localhost:5000`) is not logged in to unnamed: whatever listens there
+/// would get the credential, `CR_APIKEY` included.
+fn login_target(settings: &Settings, arg: Option<&str>) -> anyhow::Result<String> {
+    if arg.is_none() && settings.registry_source == crate::config::Source::Default {
+        return Err(usage(
+            "no registry to log in to: none is named and no target registry is set",
+            format!(
+                "name it (`cr login HOST`), or choose the target with --registry HOST, CR_REGISTRY=HOST or `cr region-set REGION` (for the local registry: `cr login {}`)",
+                crate::config::DEFAULT_REGISTRY
+            ),
+        ));
+    }
+    target(settings, arg)
+}
+
 pub async fn login(settings: Settings, a: LoginArgs) -> anyhow::Result<ExitCode> {
-    let host = target(&settings, a.registry.as_deref())?;
+    gather::refuse_password_flag(&a)?;
+    let host = login_target(&settings, a.registry.as_deref())?;
     let session = Session::new(&settings);
     let cred = gather::gather(&session, &a, &host).await?;
     let stored = crate::app::login::login(&session, &host, cred).await?;

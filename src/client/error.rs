@@ -184,6 +184,31 @@ pub enum RegistryError {
         why: TlsFailure,
         message: String,
     },
+    /// A host the registry redirected the request to (object storage, an upload service)
+    /// refused the redirected URL with 401 or 403. cr sends no credentials there, so this is
+    /// no verdict on them, and its text is not the registry's.
+    #[error("{what} on {host}: the storage host {storage} that {host} sent cr to refused the URL (cr sends it no credentials): {}", describe(*.status, .errors))]
+    Storage {
+        what: String,
+        host: String,
+        /// The redirect target, `HOST[:PORT]`.
+        storage: String,
+        status: u16,
+        errors: Vec<ApiError>,
+        op: Operation,
+    },
+    /// cr itself refused a token realm, before any request to it: plain HTTP for a registry
+    /// reached over TLS (credentials and token would travel in clear), or a scheme that is
+    /// not http(s).
+    #[error("{}", refused_realm(.host, .realm, *.plain_http))]
+    RefusedRealm {
+        host: String,
+        /// The realm as scheme, host, port and path (never its query).
+        realm: String,
+        /// The realm's `HOST[:PORT]`, as `--insecure-registry` takes it.
+        realm_host: String,
+        plain_http: bool,
+    },
     /// The token service refused to issue a token.
     #[error("the token service {realm} for {host} refused {account}: HTTP {status}{}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
     Token {
@@ -218,6 +243,14 @@ pub enum RegistryError {
         expected: String,
         actual: String,
     },
+}
+
+fn refused_realm(host: &str, realm: &str, plain_http: bool) -> String {
+    if plain_http {
+        format!("cr refused to send credentials over plain HTTP: {host} is reached over TLS, but its plain-HTTP token realm {realm} would carry them (and the token) in clear")
+    } else {
+        format!("cr refused the token realm {realm} of {host}: its scheme is not http(s)")
+    }
 }
 
 fn describe(status: u16, errors: &[ApiError]) -> String {
@@ -274,9 +307,9 @@ impl RegistryError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            RegistryError::Api { status, .. } | RegistryError::Token { status, .. } => {
-                Some(*status)
-            }
+            RegistryError::Api { status, .. }
+            | RegistryError::Token { status, .. }
+            | RegistryError::Storage { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -294,7 +327,9 @@ impl RegistryError {
     /// What kind of request failed (a registry's answer, or a connection that broke).
     pub fn operation(&self) -> Operation {
         match self {
-            RegistryError::Api { op, .. } | RegistryError::Connect { op, .. } => *op,
+            RegistryError::Api { op, .. }
+            | RegistryError::Connect { op, .. }
+            | RegistryError::Storage { op, .. } => *op,
             _ => Operation::Other,
         }
     }
@@ -344,6 +379,64 @@ pub fn parse_errors(body: &[u8]) -> Vec<ApiError> {
         .unwrap_or_default()
 }
 
+/// What a quoted secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// The secrets cr sent to a registry or holds for it (a password or API key, an identity
+/// token, their Basic `Authorization` values, bearer tokens), to be cut out of any text of the
+/// registry's or its token service's that cr quotes: a page that echoes the request's headers
+/// must not print them into a CI log, whose masking knows only the raw secret.
+#[derive(Default)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// The forms each secret travels in: as is, percent-encoded (a form body, a query), and
+    /// base64 of `user:secret` with and without its padding (the Basic value); tokens as they
+    /// are.
+    pub fn new(user: &str, held: &[&str], tokens: &[String]) -> Self {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+        use base64::Engine;
+        let mut all: Vec<String> = tokens.to_vec();
+        for s in held.iter().filter(|s| !s.is_empty()) {
+            let basic = format!("{user}:{s}");
+            all.push(s.to_string());
+            all.push(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
+            all.push(STANDARD.encode(&basic));
+            all.push(STANDARD_NO_PAD.encode(&basic));
+        }
+        all.retain(|s| !s.is_empty());
+        // Longest first, so that no secret is left half-cut by a shorter one inside it.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        Secrets(all)
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.0 {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Error entries with their codes and messages redacted.
+    pub fn redact_errors(&self, errors: Vec<ApiError>) -> Vec<ApiError> {
+        errors
+            .into_iter()
+            .map(|e| ApiError {
+                code: match e.code {
+                    Code::Other(c) => Code::Other(self.redact(&c)),
+                    known => known,
+                },
+                message: self.redact(&e.message),
+            })
+            .collect()
+    }
+}
+
 /// How much of a body that is not a distribution error is quoted.
 const MAX_QUOTE: usize = 300;
 
@@ -351,6 +444,11 @@ const MAX_QUOTE: usize = 300;
 /// XML), as one code-less entry to show: HTML and XML without their tags, whitespace
 /// collapsed, control characters dropped, at most [`MAX_QUOTE`] characters. None when empty.
 pub fn quote_body(body: &[u8]) -> Option<ApiError> {
+    quote_body_of(body, "the registry")
+}
+
+/// [`quote_body`], said to come from `who` (`the storage host`).
+pub fn quote_body_of(body: &[u8], who: &str) -> Option<ApiError> {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim_start();
     let plain = if trimmed.starts_with('<') {
@@ -384,7 +482,7 @@ pub fn quote_body(body: &[u8]) -> Option<ApiError> {
     }
     Some(ApiError {
         code: Code::None,
-        message: format!("the registry answered: {line}"),
+        message: format!("{who} answered: {line}"),
     })
 }
 
@@ -409,6 +507,39 @@ mod tests {
         let j = parse_errors(br#"{"errors":[{"status":406,"message":"Not Acceptable"}]}"#);
         assert_eq!(j[0].message, "Not Acceptable");
         assert!(j[0].code.is_empty());
+    }
+
+    /// Every form a held secret travels in is cut out of quoted text: the raw secret, its
+    /// Basic value (padded or not), its percent-encoding, and bearer tokens.
+    #[test]
+    fn secrets_are_cut_out() {
+        use base64::Engine;
+        let pw = "pa ss+word/1";
+        let refresh = "refresh-Tok3n";
+        let secrets = Secrets::new("alice", &[pw, refresh], &["tok-ABC.def".into()]);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{pw}"));
+        let text = format!(
+            "Authorization: Basic {basic}; pw={pw}; form=refresh_token=refresh-Tok3n&x; q=pa+ss%2Bword%2F1; Authorization: Bearer tok-ABC.def"
+        );
+        let out = secrets.redact(&text);
+        for leak in [
+            pw,
+            refresh,
+            basic.trim_end_matches('='),
+            "tok-ABC",
+            "pa+ss%2Bword",
+        ] {
+            assert!(!out.contains(leak), "{leak} in {out}");
+        }
+        assert!(out.starts_with("Authorization: Basic [redacted];"), "{out}");
+        assert!(out.ends_with("Bearer [redacted]"), "{out}");
+        let errs = secrets.redact_errors(vec![ApiError {
+            code: Code::Other(format!("X{pw}")),
+            message: format!("got {basic}"),
+        }]);
+        assert_eq!(errs[0].code, Code::Other("X[redacted]".into()));
+        assert!(errs[0].message.starts_with("got [redacted]"));
+        assert_eq!(Secrets::default().redact("as is"), "as is");
     }
 
     /// The operation is read from the request: method and endpoint, never its description.

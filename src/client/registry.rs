@@ -118,6 +118,8 @@ pub struct Registry {
     pub(super) cred: Option<Credential>,
     pub(super) challenge: tokio::sync::RwLock<Option<Option<Challenge>>>,
     pub(super) tokens: TokenCache,
+    /// Every bearer token a token service handed this client (cut out of quoted answers).
+    pub(super) issued: std::sync::Mutex<Vec<String>>,
     pub(super) debug: bool,
     /// Hosts listed as insecure: a plain-HTTP token realm is accepted there.
     pub(super) insecure: Vec<String>,
@@ -175,6 +177,27 @@ impl Registry {
                 source: Some(c.source.clone()),
             },
             None => super::Account::anonymous(),
+        }
+    }
+
+    /// The secrets this client holds or was handed, to cut out of text it quotes.
+    pub(super) fn secrets(&self) -> super::error::Secrets {
+        let issued = self.issued.lock().expect("issued tokens lock").clone();
+        match &self.cred {
+            Some(c) => {
+                let mut held = vec![c.password.as_str()];
+                held.extend(c.identity_token.as_deref());
+                super::error::Secrets::new(&c.username, &held, &issued)
+            }
+            None => super::error::Secrets::new("", &[], &issued),
+        }
+    }
+
+    /// Remember a bearer token handed to this client, to cut it out of quoted answers.
+    pub(super) fn note_issued(&self, token: &str) {
+        let mut issued = self.issued.lock().expect("issued tokens lock");
+        if !issued.iter().any(|t| t == token) {
+            issued.push(token.to_string());
         }
     }
 
@@ -361,13 +384,36 @@ impl Registry {
                 Ok(Ok((b, _))) => b,
                 _ => bytes::Bytes::new(),
             };
-        let mut errors = parse_errors(&body);
+        // Whatever is quoted has every secret cr sent or holds cut out first (a page that
+        // echoes the request's Authorization header).
+        let secrets = self.secrets();
+        let mut errors = secrets.redact_errors(parse_errors(&body));
+        // A redirect target's refusal (no credentials went there) is the storage host's.
+        let storage = (matches!(status, 401 | 403) && !self.same_origin(resp.url()))
+            .then(|| origin_of(resp.url()));
         // Text, HTML, or JSON without a message (a proxy's, a CDN's, S3's answer): quoted.
         if errors
             .iter()
             .all(|e| e.message.is_empty() && e.code.is_empty())
         {
-            errors = super::error::quote_body(&body).into_iter().collect();
+            let text = secrets.redact(&String::from_utf8_lossy(&body));
+            let who = match storage {
+                Some(_) => "the storage host",
+                None => "the registry",
+            };
+            errors = super::error::quote_body_of(text.as_bytes(), who)
+                .into_iter()
+                .collect();
+        }
+        if let Some(storage) = storage {
+            return RegistryError::Storage {
+                what: what.to_string(),
+                host: self.name.clone(),
+                storage,
+                status,
+                errors,
+                op,
+            };
         }
         RegistryError::Api {
             what: what.to_string(),
@@ -386,5 +432,14 @@ impl Registry {
             retry_after: wait,
             op,
         }
+    }
+}
+
+/// `HOST[:PORT]` of a URL, as messages name a host.
+fn origin_of(u: &Url) -> String {
+    let host = u.host_str().unwrap_or("?");
+    match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
     }
 }

@@ -190,13 +190,23 @@ fn helper_get(helper: &str, registry: &str) -> Result<Option<Credential>, Creden
     Ok(Some(Credential::new(user, secret, source)))
 }
 
+/// Write `map` as the config file at `path` (0600), atomically, as docker's `configfile.Save`
+/// does: a missing directory is made 0700, and a `config.json` that is a symbolic link (a
+/// dotfiles checkout) keeps being one: the file it points at is replaced, not the link.
 fn write_0600(path: &Path, map: &Map<String, Value>) -> Result<(), CredentialError> {
+    // A dangling link, or no file yet: written at `path` (docker does the same).
+    let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = resolved.as_path();
     let werr = |source| CredentialError::Write {
         path: path.to_path_buf(),
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(werr)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(werr)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(werr)?;
     #[cfg(unix)]
     {

@@ -105,15 +105,31 @@ pub fn from_env() -> Option<Credential> {
 }
 
 /// Which hosts the environment's credentials (`CR_APIKEY`, `CR_USERNAME`+`CR_PASSWORD`) may
-/// go to: the target registry, the hosts listed in `CR_CREDENTIAL_HOSTS`, and, for `CR_APIKEY`
-/// only, IBM Cloud registries (`icr.io`, `*.icr.io`). Every other host uses stored logins only,
-/// so that a key meant for one registry never reaches a registry the user merely reads from.
+/// go to: the target registry when one was chosen, the hosts listed in `CR_CREDENTIAL_HOSTS`,
+/// and, for `CR_APIKEY` only, IBM Cloud registries (`icr.io`, `*.icr.io`). Every other host
+/// uses stored logins only, so that a key meant for one registry never reaches a registry the
+/// user merely reads from, nor whatever listens on the default `localhost:5000`.
 #[derive(Debug, Clone, Default)]
 pub struct EnvScope {
-    /// The target registry (`--registry` > `CR_REGISTRY` > config > default).
-    pub target: String,
+    /// The target registry, if one was chosen (`--registry` > `CR_REGISTRY` > config).
+    pub target: Target,
     /// Hosts from `CR_CREDENTIAL_HOSTS`, normalised.
     pub hosts: Vec<String>,
+}
+
+/// The target registry as far as the environment's credentials are concerned: a host the user
+/// chose, or none (the default target, `localhost:5000`, was not chosen: any local user can
+/// listen there).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target(pub Option<String>);
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(h) => f.write_str(h),
+            None => f.write_str("[none chosen: set --registry or CR_REGISTRY]"),
+        }
+    }
 }
 
 impl EnvScope {
@@ -123,7 +139,7 @@ impl EnvScope {
         let Ok(host) = crate::host::Host::parse(registry) else {
             return false;
         };
-        if crate::host::listed(std::slice::from_ref(&self.target), registry)
+        if crate::host::listed(self.target.0.as_slice(), registry)
             || crate::host::listed(&self.hosts, registry)
         {
             return true;
@@ -132,13 +148,29 @@ impl EnvScope {
     }
 }
 
+/// Say once per run that the environment's credentials were kept from `registry` because no
+/// target registry was chosen (with one chosen, `--debug` says it per host).
+fn withheld_unchosen(registry: &str, source: &CredentialSource) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        crate::notice::warning(&format!(
+            "{source} is set, but not sent to {registry}: no target registry was chosen, and the environment's credentials go only to a chosen one; set --registry or CR_REGISTRY (or list the host in CR_CREDENTIAL_HOSTS)"
+        ))
+    });
+}
+
 /// Look up credentials for `registry` (as in a reference: `docker.io`, `host:port`) in order:
 /// environment (only where `scope` allows it), cr's keyring store, Docker config (auths,
 /// credHelpers, credsStore), auth.json. Blocking (keyring, helpers): call from a blocking
 /// context.
 pub fn lookup(registry: &str, scope: &EnvScope) -> Result<Option<Credential>, CredentialError> {
-    if let Some(c) = from_env().filter(|c| scope.allows(registry, &c.source)) {
-        return Ok(Some(c));
+    if let Some(c) = from_env() {
+        if scope.allows(registry, &c.source) {
+            return Ok(Some(c));
+        }
+        if scope.target.0.is_none() {
+            withheld_unchosen(registry, &c.source);
+        }
     }
     if store_choice()? != StoreChoice::File && keyring::usable() {
         if let Some(c) = keyring::get(registry) {
@@ -220,7 +252,7 @@ mod tests {
     #[test]
     fn env_scope() {
         let scope = EnvScope {
-            target: "us.icr.io".into(),
+            target: Target(Some("us.icr.io".into())),
             hosts: vec!["mirror.example:5000".into()],
         };
         let key = CredentialSource::ApiKeyEnv;
@@ -248,6 +280,23 @@ mod tests {
         assert!(!scope.allows("us.icr.io:5000", &key));
         assert!(!scope.allows("mirror.example:443", &pw));
         assert!(scope.allows("US.icr.io", &pw));
+    }
+
+    /// With no target chosen, the default `localhost:5000` gets nothing from the environment;
+    /// `CR_CREDENTIAL_HOSTS` and `*.icr.io` still do.
+    #[test]
+    fn an_unchosen_target_gets_nothing() {
+        let scope = EnvScope {
+            target: Target(None),
+            hosts: vec!["mirror.example:5000".into()],
+        };
+        let key = CredentialSource::ApiKeyEnv;
+        let pw = CredentialSource::UserPasswordEnv;
+        assert!(!scope.allows("localhost:5000", &key));
+        assert!(!scope.allows("localhost:5000", &pw));
+        assert!(scope.allows("mirror.example:5000", &pw));
+        assert!(scope.allows("us.icr.io", &key));
+        assert!(Target(None).to_string().contains("--registry"));
     }
 
     #[test]

@@ -356,3 +356,95 @@ fn a_rejected_credential_is_hinted_by_its_source() {
     assert!(err.contains("check those variables"), "{err}");
     assert!(!err.contains("cr login"), "{err}");
 }
+
+/// `cr login` writes Docker's config.json as docker does: a config.json that is a symbolic
+/// link (a dotfiles checkout) stays one and the file it points at gets the login; a Docker
+/// config directory cr makes is 0700, the file 0600.
+#[test]
+fn login_keeps_a_linked_config_json_and_makes_its_directory_private() {
+    use crate::common::hostile::{Hostile, Reply};
+    let reg = Hostile::start(|s| match &s.authorization {
+        None => Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="r""#),
+        Some(_) => Reply::status(200),
+    });
+    let host = reg.host();
+    let login = |env: &Env| {
+        let out = env
+            .cmd()
+            .args(["login", &host, "-u", "bob", "--password-stdin"])
+            .write_stdin("bob-pass\n")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    // A directory cr makes: 0700, as docker's MkdirAll(dir, 0700).
+    let env = Env::new();
+    login(&env);
+    assert_eq!(mode(&env.docker_config()), 0o700);
+    assert_eq!(mode(&env.docker_config().join("config.json")), 0o600);
+
+    // A linked config.json: the link stays, its target holds the login (and what it held).
+    let env = Env::new();
+    let dotfiles = env.home.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::create_dir_all(env.docker_config()).unwrap();
+    let target = dotfiles.join("docker-config.json");
+    std::fs::write(&target, r#"{"auths":{},"detachKeys":"ctrl-x"}"#).unwrap();
+    let link = env.docker_config().join("config.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    login(&env);
+    let meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_symlink(), "config.json is still a link");
+    assert_eq!(std::fs::read_link(&link).unwrap(), target);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert!(v["auths"][host.as_str()]["auth"].is_string(), "{v}");
+    assert_eq!(v["detachKeys"], "ctrl-x");
+    assert_eq!(mode(&target), 0o600);
+    // And it reads back through the link.
+    let out = env.ok(&["--registry", &host, "logout"]);
+    assert!(out.contains("Removed"), "{out}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+/// A bad `CR_CREDENTIAL_STORE` or `CR_CREDENTIAL_HOSTS` is a usage error (exit 2) naming the
+/// variable, found before any request (a login is not proven first and then refused).
+#[test]
+fn bad_credential_variables_are_usage_errors_before_any_request() {
+    use crate::common::hostile::{Hostile, Reply};
+    let reg = Hostile::start(|s| match &s.authorization {
+        None => Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="r""#),
+        Some(_) => Reply::status(200),
+    });
+    let host = reg.host();
+    let env = Env::new();
+    let login = ["login", host.as_str(), "-u", "bob", "--password-stdin"];
+    let inspect = ["--registry", host.as_str(), "manifest-inspect", "ns/x:1"];
+    for (var, value) in [
+        ("CR_CREDENTIAL_STORE", "abc"),
+        ("CR_CREDENTIAL_HOSTS", "127.0.0.1:18103/"),
+    ] {
+        for args in [&login[..], &inspect[..]] {
+            let out = env
+                .cmd()
+                .env(var, value)
+                .args(args)
+                .write_stdin("bob-pass\n")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{var} {args:?}: {err}");
+            assert!(err.contains(&format!("{var}=\"{value}\"")), "{err}");
+            assert!(reg.seen().is_empty(), "{var} {args:?}: {:?}", reg.seen());
+        }
+    }
+    assert!(!env.docker_config().join("config.json").exists());
+}

@@ -153,6 +153,73 @@ fn environment_credentials_stay_with_the_target_registry() {
         .all(|s| s.authorization.as_deref() == Some(&expected)));
 }
 
+/// With no target registry chosen (no --registry, CR_REGISTRY or `cr region-set`), the
+/// default `localhost:5000` gets nothing from the environment: any local user may listen
+/// there. cr says so once, with the way out. A chosen `localhost:5000`, or one named by
+/// `cr login localhost:5000`, gets them. `cr login` naming nothing is a usage error, before any
+/// request.
+#[test]
+fn an_unchosen_default_target_gets_no_environment_credentials() {
+    // A listener on the default target sees what reaches it. When something else holds the
+    // port (a quick-start registry), what cr says and does not do is still checked.
+    let squatter = Hostile::start_at("127.0.0.1:5000", |_| {
+        Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="x""#)
+    });
+    let env = Env::new();
+    let run = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_PASSWORD", SECRET)
+            .envs(vars.iter().copied())
+            .args(args);
+        let out = cmd.output().unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(!o.contains(SECRET) && !e.contains(SECRET), "{o}{e}");
+        (out.status.code(), e)
+    };
+    for var in [("CR_APIKEY", SECRET), ("CR_USERNAME", "alice")] {
+        let (code, err) = run(&[var], &["manifest-inspect", "ns/x:1"]);
+        assert_ne!(code, Some(0), "{err}");
+        let said = err.matches("not sent to localhost:5000").count();
+        assert_eq!(said, 1, "said once: {err}");
+        assert!(err.contains("set --registry or CR_REGISTRY"), "{err}");
+        if let Some(s) = &squatter {
+            assert_eq!(code, Some(4), "{err}");
+            assert!(!s.seen().is_empty(), "the default target was asked");
+            assert!(s.authorized().is_empty(), "{:?}", s.authorized());
+            s.reset();
+        }
+        // `cr login` naming no registry: a usage error, nothing asked, nothing stored.
+        let (code, err) = run(&[var], &["login"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("cr login HOST") && err.contains("--registry"),
+            "{err}"
+        );
+        if let Some(s) = &squatter {
+            assert!(s.seen().is_empty(), "{:?}", s.seen());
+        }
+        assert!(!env.docker_config().join("config.json").exists());
+    }
+    // Chosen, or named by `cr login HOST`: the target gets them.
+    let Some(squatter) = squatter else { return };
+    for (vars, args) in [
+        (
+            vec![("CR_APIKEY", SECRET), ("CR_REGISTRY", "localhost:5000")],
+            vec!["manifest-inspect", "ns/x:1"],
+        ),
+        (vec![("CR_APIKEY", SECRET)], vec!["login", "localhost:5000"]),
+    ] {
+        squatter.reset();
+        let (code, err) = run(&vars, &args);
+        assert_eq!(code, Some(4), "{args:?}: {err}");
+        assert!(!err.contains("not sent to"), "{err}");
+        assert!(!squatter.authorized().is_empty(), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn challenges_from_a_redirect_target_are_not_learned() {
     for challenge in [
@@ -206,6 +273,87 @@ fn challenges_from_a_redirect_target_are_not_learned() {
     }
 }
 
+/// A 401 from a host the registry redirected to (a blob GET's 307, an upload Location on
+/// another host), which got no credentials, is the storage host's refusal: said so, exit 1,
+/// and never hinted as the registry rejecting the user's credentials.
+#[test]
+fn a_redirect_targets_refusal_is_not_blamed_on_the_credentials() {
+    let storage = Hostile::start(|_| Reply::Full {
+        status: 401,
+        headers: vec![],
+        body: b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            .to_vec(),
+    });
+    let img = Img::new();
+    let layer = cr_digest(&img.layer);
+    let to_storage = format!("http://{}/bucket/blob?X-Amz-Signature=S1gn", storage.host());
+    let upload_at = format!("http://{}/upload/1?sig=S1gn", storage.host());
+    let reg = Hostile::start(move |s| {
+        if s.method == "GET" && s.target.ends_with(&layer) {
+            return Reply::status(307).with_header("Location", &to_storage);
+        }
+        if s.method == "HEAD" && s.target.contains("/blobs/") {
+            return Reply::status(404);
+        }
+        if s.method == "POST" {
+            return Reply::status(202).with_header("Location", &upload_at);
+        }
+        ping_ok(s)
+            .or_else(|| img.serve(s))
+            .unwrap_or(Reply::status(404))
+    });
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("oci:{}", dir.path().join("out").display());
+    let src = dir.path().join("src");
+    common::layout::image(&src, Some("v1"), "amd64", &[("f", b"pushed")]);
+    let source = format!("oci:{}:v1", src.display());
+    let image = format!("{}/ns/app:1", reg.host());
+    let pushed = format!("{}/ns/up:1", reg.host());
+    for args in [
+        vec!["pull", image.as_str(), dest.as_str()],
+        vec!["push", source.as_str(), pushed.as_str()],
+    ] {
+        storage.reset();
+        let mut cmd = env.std_cmd();
+        cmd.env("CR_REGISTRY", reg.host())
+            .env("CR_USERNAME", "alice")
+            .env("CR_PASSWORD", SECRET)
+            .env("CR_MAX_RETRIES", "1")
+            .args(&args);
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            !storage.seen().is_empty(),
+            "{args:?}: the redirect was followed"
+        );
+        assert!(
+            storage.authorized().is_empty(),
+            "{:?}",
+            storage.authorized()
+        );
+        let said = format!(
+            "the storage host {} that {} sent cr to refused the URL",
+            storage.host(),
+            reg.host()
+        );
+        assert!(err.contains(&said), "{args:?}: {err}");
+        assert!(
+            err.contains("the storage host answered: AccessDenied"),
+            "{err}"
+        );
+        for wrong in [
+            "rejected",
+            "check those variables",
+            "the registry answered",
+            "S1gn",
+        ] {
+            assert!(!err.contains(wrong), "{wrong} in: {err}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_tls_registry_gets_no_plain_http_token_realm() {
     use cr::client::transport::auth::Challenge;
@@ -227,9 +375,21 @@ async fn a_tls_registry_gets_no_plain_http_token_realm() {
     let cred = || Some(Credential::new("alice", SECRET, CredentialSource::Flags));
     let settings = Settings::resolve(Some("registry.example"), &[], vec![], false).unwrap();
     let tls = Registry::new(&settings.registry_options(), "registry.example", cred()).unwrap();
-    let e = tls.fetch_token(&ch, &[]).await.unwrap_err().to_string();
-    assert!(e.contains("plain-HTTP token realm"), "{e}");
-    assert!(!e.contains(SECRET));
+    // cr's own refusal, its own error: no "HTTP 0", no token service said to refuse the user.
+    let err = tls.fetch_token(&ch, &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, cr::client::RegistryError::RefusedRealm { plain_http: true, realm_host, .. } if *realm_host == realm.host()),
+        "{err:?}"
+    );
+    let e = err.to_string();
+    assert!(
+        e.contains("cr refused to send credentials over plain HTTP")
+            && e.contains("plain-HTTP token realm"),
+        "{e}"
+    );
+    for wrong in ["HTTP 0", "refused user", "alice", SECRET] {
+        assert!(!e.contains(wrong), "{wrong} in: {e}");
+    }
     assert!(realm.seen().is_empty(), "nothing reached the plain realm");
     // Listed as insecure: the user said so.
     let settings =
@@ -237,6 +397,45 @@ async fn a_tls_registry_gets_no_plain_http_token_realm() {
     let tls = Registry::new(&settings.registry_options(), "registry.example", cred()).unwrap();
     assert_eq!(tls.fetch_token(&ch, &[]).await.unwrap().value, "t");
     assert_eq!(realm.authorized().len(), 1);
+}
+
+/// A TLS registry whose token realm is plain HTTP, through the CLI: cr's own refusal is
+/// said as such (no "HTTP 0", no token service refusing the user, no hint to fix the
+/// credentials), and the realm hears nothing.
+#[test]
+fn a_plain_http_realm_is_refused_in_crs_own_words() {
+    let reg = TestRegistry::start_tls_with(Auth::Token(common::Issuer::start(vec![], 300)));
+    let Auth::Token(issuer) = &reg.auth else {
+        unreachable!()
+    };
+    assert!(issuer.realm().starts_with("http://"));
+    let env = Env::new();
+    let cert = reg.cert();
+    let out = env
+        .cmd()
+        .env("CR_USERNAME", "alice")
+        .env("CR_PASSWORD", SECRET)
+        .args(["--ca-cert", cert.to_str().unwrap(), "--registry", &reg.host])
+        .args(["manifest-inspect", "ns/app:1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cr refused to send credentials over plain HTTP"),
+        "{err}"
+    );
+    assert!(err.contains("--insecure-registry 127.0.0.1:"), "{err}");
+    for wrong in [
+        "HTTP 0",
+        "refused user",
+        "rejected",
+        "check those variables",
+        SECRET,
+    ] {
+        assert!(!err.contains(wrong), "{wrong} in: {err}");
+    }
+    assert_eq!(issuer.requests(), 0, "the plain realm was never asked");
 }
 
 #[test]

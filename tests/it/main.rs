@@ -10,6 +10,7 @@ mod auth;
 mod common;
 mod credential_helper;
 mod docs;
+mod echoed_secrets;
 mod faults;
 mod getters;
 mod hostile;

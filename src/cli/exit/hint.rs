@@ -61,6 +61,21 @@ fn registry_hint(e: &RegistryError) -> Option<String> {
     if let RegistryError::UntaggedKept { .. } = e {
         return Some(format!("{host} deletes a manifest by digest only while a tag points at it (Quay): delete it through the registry's own API or UI, or let its garbage collection take it"));
     }
+    if let RegistryError::RefusedRealm {
+        realm_host,
+        plain_http,
+        ..
+    } = e
+    {
+        return Some(if *plain_http {
+            format!("the registry's token realm should be https; if plain HTTP to {realm_host} is intended (a test setup), list it with --insecure-registry {realm_host} (or CR_INSECURE_REGISTRIES)")
+        } else {
+            format!("the registry's token realm should be an https URL: tell the administrator of {host}")
+        });
+    }
+    if let RegistryError::Storage { storage, .. } = e {
+        return Some(format!("your credentials are not at fault: {host} sent cr to {storage}, which cr never sends them to, and it refused the URL (a signed URL that expired, or storage the registry is not set up to use): try again, and if it persists tell the administrator of {host}"));
+    }
     connection_hint(e, host)
         .or_else(|| write_hint(e, host))
         .or_else(|| auth_hint(e, host))
@@ -76,7 +91,9 @@ fn host_of(e: &RegistryError) -> Result<&str, &'static str> {
         | RegistryError::Token { host, .. }
         | RegistryError::Protocol { host, .. }
         | RegistryError::HttpsOnly { host, .. }
-        | RegistryError::UntaggedKept { host, .. } => Ok(host.as_str()),
+        | RegistryError::UntaggedKept { host, .. }
+        | RegistryError::Storage { host, .. }
+        | RegistryError::RefusedRealm { host, .. } => Ok(host.as_str()),
         RegistryError::Invalid { .. } => Err(
             "a registry or archive supplied a name outside the distribution grammar; nothing was sent for it",
         ),
@@ -264,5 +281,33 @@ mod tests {
         assert!(!cut("registry.example.com", Push).contains("create-repository"));
         assert!(!cut("dkr.ecr.evil.example", Push).contains("create-repository"));
         assert_eq!(hint(Other, 500), None);
+        // cr's own refusal of a plain-HTTP realm: the way to allow it, not a rejected login.
+        let realm = registry_hint(&RegistryError::RefusedRealm {
+            host: "h".into(),
+            realm: "http://auth.example/token".into(),
+            realm_host: "auth.example".into(),
+            plain_http: true,
+        })
+        .unwrap();
+        assert!(
+            realm.contains("--insecure-registry auth.example"),
+            "{realm}"
+        );
+        assert!(
+            !realm.contains("rejected") && !realm.contains("cr login"),
+            "{realm}"
+        );
+        // A redirect target's refusal is no verdict on the credentials.
+        let storage = registry_hint(&RegistryError::Storage {
+            what: "get blob".into(),
+            host: "h".into(),
+            storage: "s3.example".into(),
+            status: 401,
+            errors: vec![],
+            op: Other,
+        })
+        .unwrap();
+        assert!(storage.contains("not at fault") && storage.contains("s3.example"));
+        assert!(!storage.contains("rejected") && !storage.contains("cr login"));
     }
 }

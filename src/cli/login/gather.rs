@@ -54,6 +54,17 @@ fn api_key(k: &str) -> anyhow::Result<String> {
     Ok(key)
 }
 
+/// `-p/--password` is refused, before anything else is looked at.
+pub(super) fn refuse_password_flag(a: &LoginArgs) -> anyhow::Result<()> {
+    if a.password.is_some() {
+        return Err(usage(
+            "-p/--password is not taken: a password on the command line is visible to every process",
+            "pipe it in: echo \"$PASSWORD\" | cr login -u USER --password-stdin",
+        ));
+    }
+    Ok(())
+}
+
 /// The credentials the user gave, in order of precedence: --apikey, --password-stdin, the
 /// environment (without --username), else a prompt on a terminal.
 pub(super) async fn gather(
@@ -61,12 +72,7 @@ pub(super) async fn gather(
     a: &LoginArgs,
     host: &str,
 ) -> anyhow::Result<Credential> {
-    if a.password.is_some() {
-        return Err(usage(
-            "-p/--password is not taken: a password on the command line is visible to every process",
-            "pipe it in: echo \"$PASSWORD\" | cr login -u USER --password-stdin",
-        ));
-    }
+    refuse_password_flag(a)?;
     if let Some(k) = &a.apikey {
         return Ok(Credential::api_key(&api_key(k)?, CredentialSource::Flags));
     }

@@ -109,6 +109,7 @@ impl Registry {
             cred,
             challenge: tokio::sync::RwLock::new(None),
             tokens: TokenCache::default(),
+            issued: Default::default(),
             debug: opts.debug,
             insecure: opts.insecure.clone(),
             policy: opts.policy,

@@ -120,6 +120,8 @@ pub fn decide(e: &RegistryError, streamed: bool) -> Decision {
         // A 401 in the middle of an upload is usually a token that expired while the body
         // streamed; one for a scope the account lacks is not.
         RegistryError::Api { status: 401, .. } => streamed && e.kind() != Kind::Denied,
+        // An upload URL on another host refused: a new session brings a new one.
+        RegistryError::Storage { status: 401, .. } => streamed,
         // The session was lost (a commit retried after its answer timed out, GHCR): the
         // engine checks whether the blob arrived, then starts a new one.
         RegistryError::Api { status: 404, .. } => {

@@ -17,6 +17,9 @@ use crate::client::registry::{read_capped, Body, Registry};
 /// Upper bound on a token service's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
+/// How much of a token service's refusal is quoted (in characters).
+const MAX_TOKEN_QUOTE: usize = 300;
+
 impl Registry {
     /// Ping `/v2/` once and remember the challenge (None: no authentication needed).
     pub async fn challenge(&self) -> Result<Option<Challenge>, RegistryError> {
@@ -222,7 +225,7 @@ impl Registry {
             other => other,
         }
         .map_err(|e| terr(0, format!("bad realm: {e}")))?;
-        self.check_realm(&url).map_err(|m| terr(0, m))?;
+        self.check_realm(&url)?;
         let service = ch.param("service").unwrap_or_default();
         let identity = self.cred.as_ref().and_then(|c| c.identity_token.as_ref());
         let mut asking = match identity.filter(|_| post) {
@@ -241,20 +244,25 @@ impl Registry {
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let wait = self.read_timeout.min(std::time::Duration::from_secs(10));
-            let bytes = match tokio::time::timeout(wait, read_capped(&mut resp, 300)).await {
+            // Read past the quoted part, so that a secret the answer echoes is cut out whole
+            // before the quote is shortened.
+            let bytes = match tokio::time::timeout(wait, read_capped(&mut resp, 16 << 10)).await {
                 Ok(Ok((b, _))) => b,
                 _ => bytes::Bytes::new(),
             };
-            let text = String::from_utf8_lossy(&bytes).trim().to_string();
-            return Err(self.token_error(realm, status, text));
+            let text = self.secrets().redact(&String::from_utf8_lossy(&bytes));
+            let text: String = text.trim().chars().take(MAX_TOKEN_QUOTE).collect();
+            return Err(self.token_error(realm, status, text.trim_end().to_string()));
         }
         let bytes = self
             .read_limited(&mut resp, MAX_TOKEN_ANSWER, "get token")
             .await?;
-        serde_json::from_slice::<TokenResponse>(&bytes)
+        let token = serde_json::from_slice::<TokenResponse>(&bytes)
             .ok()
             .and_then(TokenResponse::into_token)
-            .ok_or_else(|| self.token_error(realm, status, "the answer holds no token".into()))
+            .ok_or_else(|| self.token_error(realm, status, "the answer holds no token".into()))?;
+        self.note_issued(&token.value);
+        Ok(token)
     }
 
     /// A token service's failure, naming the realm and whose credentials were used.
@@ -271,11 +279,17 @@ impl Registry {
     /// Whether credentials may go to a token realm: http(s) only, and https when the registry
     /// is reached over TLS (a plain-HTTP realm only on a host listed with
     /// `--insecure-registry`): a TLS registry's password never travels in clear.
-    fn check_realm(&self, realm: &Url) -> Result<(), String> {
+    fn check_realm(&self, realm: &Url) -> Result<(), RegistryError> {
         let host = realm.host_str().unwrap_or_default();
         let with_port = match realm.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
+        };
+        let refused = |plain_http| RegistryError::RefusedRealm {
+            host: self.name.clone(),
+            realm: format!("{}://{with_port}{}", realm.scheme(), realm.path()),
+            realm_host: with_port.clone(),
+            plain_http,
         };
         match realm.scheme() {
             "https" => Ok(()),
@@ -285,12 +299,8 @@ impl Registry {
             {
                 Ok(())
             }
-            "http" => Err(format!(
-                "refusing the plain-HTTP token realm {}://{with_port}{} of a TLS registry: credentials would travel in clear (list the host with --insecure-registry if that is intended)",
-                realm.scheme(),
-                realm.path()
-            )),
-            other => Err(format!("the token realm's scheme {other:?} is not http(s)")),
+            "http" => Err(refused(true)),
+            _ => Err(refused(false)),
         }
     }
 

@@ -124,7 +124,20 @@ impl Hostile {
     /// Answer every request with `handler`'s reply (the body is read first: up to 64 MiB of a
     /// known length, the first 64 KiB kept in `Seen::body`).
     pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
-        Self::run(move |mut ex: Exchange, log: &Mutex<Vec<Seen>>| {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(l, handler)
+    }
+
+    /// As [`Hostile::start`], on a given address (a well-known port); None when it is taken.
+    pub fn start_at(
+        addr: &str,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> Option<Self> {
+        Some(Self::start_on(TcpListener::bind(addr).ok()?, handler))
+    }
+
+    fn start_on(l: TcpListener, handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
+        Self::run(l, move |mut ex: Exchange, log: &Mutex<Vec<Seen>>| {
             let length = ex.seen.length().unwrap_or(0).min(64 << 20);
             let mut body = Vec::new();
             let _ = (&mut ex.r)
@@ -143,14 +156,17 @@ impl Hostile {
 
     /// Hand every request over to `handler` with its head read and logged, its body unread.
     pub fn serve(handler: impl Fn(Exchange) + Send + Sync + 'static) -> Self {
-        Self::run(move |ex: Exchange, log: &Mutex<Vec<Seen>>| {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::run(l, move |ex: Exchange, log: &Mutex<Vec<Seen>>| {
             log.lock().unwrap().push(ex.seen.clone());
             handler(ex)
         })
     }
 
-    fn run(conn: impl Fn(Exchange, &Mutex<Vec<Seen>>) + Send + Sync + 'static) -> Self {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    fn run(
+        l: TcpListener,
+        conn: impl Fn(Exchange, &Mutex<Vec<Seen>>) + Send + Sync + 'static,
+    ) -> Self {
         let port = l.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));

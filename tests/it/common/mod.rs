@@ -100,6 +100,11 @@ impl TestRegistry {
         Self::start_full(Auth::None, true, true)
     }
 
+    /// A registry serving TLS (as `start_tls`) that asks for `auth`.
+    pub fn start_tls_with(auth: Auth) -> Self {
+        Self::start_full(auth, true, true)
+    }
+
     /// A TLS registry that also requires a client certificate signed by its CA (mutual TLS;
     /// see `client_cert()`).
     pub fn start_mtls() -> Self {
