@@ -347,14 +347,7 @@ pub async fn copy(
                 continue;
             }
         }
-        let m = src
-            .reg
-            .get_manifest(
-                &src.repo,
-                &ManifestRef::digest(&r.digest),
-                &[Scope::pull(&src.repo)],
-            )
-            .await?;
+        let m = manifest_of(src, &r.digest).await?;
         if !bound(&r, &m) {
             warn_unbound(src, &r);
             skipped.insert(r.digest.clone());
@@ -373,6 +366,17 @@ pub async fn copy(
     }
     reindex(src, dst, listed_there).await?;
     Ok(out)
+}
+
+/// A referrer's manifest as the source holds it.
+async fn manifest_of(src: &Repo, digest: &Digest) -> Result<RawManifest, RegistryError> {
+    src.reg
+        .get_manifest(
+            &src.repo,
+            &ManifestRef::digest(digest),
+            &[Scope::pull(&src.repo)],
+        )
+        .await
 }
 
 /// Referrers with a subject that the destination has already, but whose subject's fallback
@@ -403,14 +407,7 @@ async fn reindex(src: &Repo, dst: &Repo, present: Vec<Referrer>) -> Result<(), T
             .filter_map(|d| d.get("digest").and_then(Value::as_str).map(str::to_string))
             .collect();
         for r in rs.iter().filter(|r| !listed.contains(r.digest.as_str())) {
-            let m = src
-                .reg
-                .get_manifest(
-                    &src.repo,
-                    &ManifestRef::digest(&r.digest),
-                    &[Scope::pull(&src.repo)],
-                )
-                .await?;
+            let m = manifest_of(src, &r.digest).await?;
             if bound(r, &m) {
                 dst.reg.add_to_fallback_index(&dst.repo, &m).await?;
             }
