@@ -296,6 +296,23 @@ fn htpasswd_basic_auth() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the credentials of user \"bob\""),
+        "{err}"
+    );
+    // Nothing listening: the credentials were never sent, and are not blamed.
+    let gone = format!("127.0.0.1:{}", crate::common::free_port());
+    let out = env
+        .cmd()
+        .args(["login", &gone, "-u", "bob", "--password-stdin"])
+        .write_stdin("bob-pass\n")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the credentials were not checked"), "{err}");
+    assert!(!err.contains("refused the credentials"), "{err}");
     env.login(&reg.host, "bob", "bob-pass");
     let out = env.ok(&[
         "--registry",
