@@ -292,6 +292,7 @@ impl Settings {
                 expected: "keyring, file or auto".into(),
             });
         }
+        check_ca_certs(&ca_certs)?;
         let mut client = crate::client::Options {
             insecure,
             ca_certs,
@@ -318,10 +319,7 @@ impl Settings {
                     })
                 }
             },
-            certs_dirs: match std::env::var_os("CR_CERTS_D") {
-                Some(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
-                _ => crate::client::options::default_certs_dirs(),
-            },
+            certs_dirs: certs_dirs_from_env()?,
             ..crate::client::Options::default()
         };
         net_from_env(&mut client)?;
@@ -351,6 +349,46 @@ impl Settings {
     pub fn registry_options(&self) -> crate::client::Options {
         self.client.clone()
     }
+}
+
+/// `CR_CERTS_D`: absolute directories, `:`-separated; empty entries (`:/x`, `$UNSET:/x`) are
+/// skipped, never the working directory; a relative entry is a usage error (a checked-out
+/// repository must not plant CAs or client certificates). Unset or nothing left: Docker's and
+/// containers' directories.
+fn certs_dirs_from_env() -> Result<Vec<PathBuf>, ConfigError> {
+    let Some(raw) = std::env::var_os("CR_CERTS_D") else {
+        return Ok(crate::client::options::default_certs_dirs());
+    };
+    let dirs: Vec<PathBuf> = std::env::split_paths(&raw)
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
+    if let Some(rel) = dirs.iter().find(|d| !d.is_absolute()) {
+        return Err(ConfigError::Env {
+            var: "CR_CERTS_D",
+            value: raw.to_string_lossy().into_owned(),
+            expected: format!(
+                "absolute directories separated by ':' ({} is relative)",
+                rel.display()
+            ),
+        });
+    }
+    if dirs.is_empty() {
+        return Ok(crate::client::options::default_certs_dirs());
+    }
+    Ok(dirs)
+}
+
+/// Each `--ca-cert` file is read and parsed before any request: a missing or unreadable file,
+/// or one without a usable PEM certificate, is a usage error naming the flag and the file.
+fn check_ca_certs(files: &[PathBuf]) -> Result<(), ConfigError> {
+    for f in files {
+        crate::client::transport::http::ca_file(f).map_err(|e| ConfigError::Env {
+            var: "--ca-cert",
+            value: f.display().to_string(),
+            expected: format!("a PEM file of CA certificates ({e})"),
+        })?;
+    }
+    Ok(())
 }
 
 /// One entry of `CR_CREDENTIAL_HOSTS`: a region name or `HOST[:PORT]`, normalised; a bad one

@@ -173,6 +173,8 @@ mod tests {
         let https = anyhow::Error::new(crate::client::RegistryError::HttpsOnly {
             what: "ping /v2/".into(),
             host: "127.0.0.1:5000".into(),
+            listed: false,
+            certs_d: None,
         });
         assert!(hint(https).contains("--ca-cert"));
     }

@@ -142,8 +142,12 @@ pub enum TlsFailure {
     Expired,
     /// A CA certificate presented as a server certificate, not given as an anchor.
     CaAsServer,
-    /// The server asked for a client certificate (or refused the one sent).
+    /// The server asked for a client certificate (or refused the one sent): a TLS alert
+    /// about certificates received from it.
     ClientCertificate,
+    /// Refused for another reason (not a server certificate, a bad encoding, …): the error
+    /// says which.
+    Refused,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -183,6 +187,9 @@ pub enum RegistryError {
         host: String,
         why: TlsFailure,
         message: String,
+        /// The certs.d directory cr reads for this host (`DIR/HOST[:PORT]`), if it reads one:
+        /// the registry's own host, not a token realm or redirect target elsewhere.
+        certs_d: Option<std::path::PathBuf>,
     },
     /// A host the registry redirected the request to (object storage, an upload service)
     /// refused the redirected URL with 401 or 403. cr sends no credentials there, so this is
@@ -225,9 +232,17 @@ pub enum RegistryError {
         host: String,
         message: String,
     },
-    /// A registry that speaks HTTPS, reached over plain HTTP (Go's TLS server says so).
-    #[error("{what} on {host}: the registry speaks HTTPS, but cr reached it over plain HTTP (loopback and --insecure-registry hosts get plain HTTP unless a CA or certs.d entry is given)")]
-    HttpsOnly { what: String, host: String },
+    /// A registry that speaks HTTPS, reached over plain HTTP (Go's TLS server or nginx says
+    /// so in its 400 answer).
+    #[error("{what} on {host}: the registry speaks HTTPS, but cr reached it over plain HTTP ({})", if *.listed { "it is listed as an insecure registry, which always gets plain HTTP" } else { "loopback hosts get plain HTTP unless a CA or certs.d entry is given" })]
+    HttpsOnly {
+        what: String,
+        host: String,
+        /// Listed with `--insecure-registry` (or `CR_INSECURE_REGISTRIES`, the config file).
+        listed: bool,
+        /// The certs.d directory cr reads for this host (`DIR/HOST[:PORT]`).
+        certs_d: Option<std::path::PathBuf>,
+    },
     /// A DELETE by digest answered 404 while a HEAD still finds the manifest: the registry
     /// deletes by digest only manifests that a tag points at (Quay; quirks §6 line 600).
     #[error("{what} on {host}: the registry answered 404 (not found), but the manifest is still there: it does not delete untagged manifests by digest")]

@@ -31,6 +31,7 @@ mod retry;
 mod sync;
 mod terminal;
 mod tls;
+mod tls_trust;
 mod transfer;
 mod walk;
 mod write_commands;

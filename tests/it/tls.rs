@@ -106,9 +106,44 @@ fn mutual_tls_with_flags_or_certs_d() {
     let env = Env::new();
     let name = format!("{}/ns/app:v1", reg.host);
     let ca = reg.cert();
-    // Without a client certificate: refused, and said so.
-    let (code, _, err) = env.run(&["--ca-cert", ca.to_str().unwrap(), "image-inspect", &name]);
-    assert_ne!(code, 0, "{err}");
+    // Without a client certificate: refused, and said so (the server's alert arrives with
+    // the answer to the first request under TLS 1.3): a TLS failure naming the flags.
+    let (code, out, err) = env.run(&["--ca-cert", ca.to_str().unwrap(), "image-inspect", &name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains(&digest), "{out}");
+    let hint = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or("");
+    assert!(
+        hint.contains(&format!("{}: it asks for a client certificate", reg.host)),
+        "{err}"
+    );
+    assert!(
+        hint.contains("--client-cert FILE --client-key FILE"),
+        "{err}"
+    );
+    assert!(
+        !hint.contains("running") && !hint.contains("--insecure-registry"),
+        "{err}"
+    );
+    // With the CA in certs.d: the hint names that directory for client.cert + client.key.
+    let ca_only = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ca_only.path().join(&reg.host)).unwrap();
+    std::fs::copy(&ca, ca_only.path().join(&reg.host).join("ca.crt")).unwrap();
+    let o = env
+        .cmd()
+        .env("CR_CERTS_D", ca_only.path())
+        .args(["image-inspect", &name])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let dir = ca_only.path().join(&reg.host);
+    assert!(
+        err.contains(&format!("client.cert + client.key in {}", dir.display())),
+        "{err}"
+    );
     // With the flags.
     let out = env.ok(&[
         "--ca-cert",
@@ -355,6 +390,16 @@ fn a_certs_d_anchor_vouches_for_its_own_host_only() {
             y.port
         )),
         "{err}"
+    );
+    // cr reads no certs.d for Y: the hint gives --ca-cert only, no certs.d path.
+    let hint = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or("");
+    assert!(hint.contains("--ca-cert FILE;"), "{hint}");
+    assert!(
+        !hint.contains("certs.d") && !hint.contains(" or in "),
+        "{hint}"
     );
     // The same CA given with --ca-cert is an anchor for every host: the TLS handshake with Y
     // succeeds (Y, a registry, does not have the redirected path: not a TLS error).

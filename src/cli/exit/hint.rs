@@ -106,14 +106,18 @@ fn host_of(e: &RegistryError) -> Result<&str, &'static str> {
 /// TLS, plain HTTP, DNS, a refused connection.
 fn connection_hint(e: &RegistryError, host: &str) -> Option<String> {
     Some(match e {
-        RegistryError::HttpsOnly { .. } => {
-            format!("give its CA with --ca-cert FILE (or /etc/docker/certs.d/{host}/ca.crt); --tls-verify=false skips verification, for tests only")
+        RegistryError::HttpsOnly { listed: true, .. } => {
+            format!("{host} speaks HTTPS: remove it from --insecure-registry, CR_INSECURE_REGISTRIES and insecure_registries in config.toml (a listed host always gets plain HTTP)")
         }
-        RegistryError::Tls { why, .. }
-        | RegistryError::Connect {
+        RegistryError::HttpsOnly { certs_d, .. } => format!(
+            "give its CA with --ca-cert FILE{}; --tls-verify=false skips verification, for tests only",
+            or_in(certs_d.as_deref(), "ca.crt")
+        ),
+        RegistryError::Tls { why, certs_d, .. } => tls_hint(*why, host, certs_d.as_deref()),
+        RegistryError::Connect {
             cause: Cause::Tls(why),
             ..
-        } => tls_hint(*why, host),
+        } => tls_hint(*why, host, None),
         RegistryError::Connect {
             cause: Cause::PlainHttp,
             ..
@@ -152,18 +156,45 @@ fn is_ecr(host: &str) -> bool {
         && (name.contains(".dkr.ecr.") || name.contains(".dkr.ecr-fips."))
 }
 
-/// A certificate the handshake refused, and what to give instead.
-fn tls_hint(why: TlsFailure, host: &str) -> String {
-    let why = match why {
-        TlsFailure::Untrusted => "its certificate is signed by a CA cr does not trust",
-        TlsFailure::WrongName => "its certificate is not for this host name",
-        TlsFailure::Expired => "its certificate has expired (or is not valid yet)",
-        TlsFailure::CaAsServer => {
-            "its certificate is a CA certificate used as a server certificate"
-        }
-        TlsFailure::ClientCertificate => "it asks for a client certificate",
-    };
-    format!("{host}: {why}; give its CA with --ca-cert FILE or in /etc/docker/certs.d/{host}/ca.crt, a client certificate with --client-cert/--client-key (or certs.d client.cert + client.key); --tls-verify=false skips verification, for tests only")
+/// A certificate the handshake refused, and what to do about it: for an untrusted issuer,
+/// give the CA (`--ca-cert`, or the certs.d directory cr reads for this host, if it reads
+/// one); for a wrong name or an expired certificate, use a name it covers or renew it (no CA
+/// helps); for a client certificate asked for or refused, give one.
+fn tls_hint(why: TlsFailure, host: &str, certs_d: Option<&std::path::Path>) -> String {
+    const SKIP: &str = "--tls-verify=false skips verification, for tests only";
+    match why {
+        TlsFailure::Untrusted => format!(
+            "{host}: its certificate is signed by a CA cr does not trust: give that CA with --ca-cert FILE{}; {SKIP}",
+            or_in(certs_d, "ca.crt")
+        ),
+        TlsFailure::CaAsServer => format!(
+            "{host}: its certificate is a CA certificate used as a server certificate: if it is self-signed and yours, give it as its own CA with --ca-cert FILE{}; else have the server use a server certificate; {SKIP}",
+            or_in(certs_d, "ca.crt")
+        ),
+        TlsFailure::WrongName => format!(
+            "{host}: its certificate is not for this host name: reach it by a name the certificate covers (the error lists them), or have the certificate reissued for {host}; {SKIP}"
+        ),
+        TlsFailure::Expired => format!(
+            "{host}: its certificate has expired (or is not valid yet): renew it on the server (or check this machine's clock); {SKIP}"
+        ),
+        TlsFailure::Refused => format!(
+            "{host}: its certificate was refused (the error says why; a certificate for clients only, or one that does not parse): have the server use a valid TLS server certificate for {host}; {SKIP}"
+        ),
+        TlsFailure::ClientCertificate => format!(
+            "{host}: it asks for a client certificate, or refused the one sent: give one it accepts with --client-cert FILE --client-key FILE{}",
+            match certs_d {
+                Some(d) => format!(" (or client.cert + client.key in {})", d.display()),
+                None => String::new(),
+            }
+        ),
+    }
+}
+
+/// " or in DIR/HOST/FILE", for a host whose certs.d directory cr reads.
+fn or_in(certs_d: Option<&std::path::Path>, file: &str) -> String {
+    certs_d
+        .map(|d| format!(" or in {}", d.join(file).display()))
+        .unwrap_or_default()
 }
 
 /// A registry's API answer to a push or a delete that needs the registry's own ways.

@@ -7,7 +7,7 @@ use crate::client::error::Operation;
 use url::Url;
 
 use super::auth::TokenCache;
-use super::http::{pem_certs, pem_key, tls_config, Anchors, ClientSpec};
+use super::http::{ca_file, pem_certs, pem_key, tls_config, Anchors, ClientIdentity, ClientSpec};
 use super::{Transport, Wire};
 use crate::client::cause::Cause;
 use crate::client::error::RegistryError;
@@ -44,7 +44,10 @@ impl Registry {
         match probe {
             Ok(_) => Ok(tls),
             Err(e) => {
-                let cause = crate::client::cause::classify(&e);
+                let cause = match wire.tls_failure(&e) {
+                    Some(why) => Cause::Tls(why),
+                    None => crate::client::cause::classify(&e),
+                };
                 let chain = crate::client::trace::error_chain(&e.without_url());
                 if cause == Cause::PlainHttp {
                     Self::build(opts, registry, cred, false)
@@ -54,6 +57,7 @@ impl Registry {
                         host: registry.to_string(),
                         why,
                         message: chain,
+                        certs_d: wire.certs_d_for(registry),
                     })
                 } else {
                     Err(RegistryError::Connect {
@@ -92,12 +96,17 @@ impl Registry {
                 host: registry.into(),
                 message: e.to_string(),
             })?;
-        let tls = tls_for(opts, registry, host)?;
+        let (tls, identity) = tls_for(opts, registry, host)?;
         let read_timeout = opts.read_timeout;
         let spec = ClientSpec {
             registry: registry.to_string(),
             connect_timeout: opts.connect_timeout,
             tls: std::sync::Arc::new(tls),
+            certs_d: opts
+                .certs_dirs
+                .first()
+                .map(|d| (strip_port(host).to_string(), d.join(registry))),
+            identity,
         };
         let wire = std::sync::Arc::new(Wire::new(spec, read_timeout)?);
         let transport: std::sync::Arc<dyn Transport> = wire.clone();
@@ -129,7 +138,7 @@ fn tls_for(
     opts: &Options,
     registry: &str,
     host: &str,
-) -> Result<rustls::ClientConfig, RegistryError> {
+) -> Result<(rustls::ClientConfig, std::sync::Arc<ClientIdentity>), RegistryError> {
     let read_pem = |path: &std::path::Path, what: &str| {
         std::fs::read(path).map_err(|e| RegistryError::Protocol {
             what: format!("read {what} {}", path.display()),
@@ -146,8 +155,7 @@ fn tls_for(
     let read_anchors = |files: &[std::path::PathBuf]| {
         let mut anchors = Vec::new();
         for path in files {
-            let pem = read_pem(path, "CA certificate")?;
-            anchors.extend(pem_certs(&pem).map_err(|e| bad_pem(path, "CA certificate", e))?);
+            anchors.extend(ca_file(path).map_err(|e| bad_pem(path, "CA certificate", e))?);
         }
         Ok::<_, RegistryError>(anchors)
     };
@@ -166,13 +174,11 @@ fn tls_for(
         }
         None => None,
     };
-    let tls =
-        tls_config(anchors, identity, opts.tls_verify).map_err(|e| RegistryError::Protocol {
-            what: "set up TLS".into(),
-            host: registry.into(),
-            message: e,
-        })?;
-    Ok(tls)
+    tls_config(anchors, identity, opts.tls_verify).map_err(|e| RegistryError::Protocol {
+        what: "set up TLS".into(),
+        host: registry.into(),
+        message: e,
+    })
 }
 
 /// In the certs.d directories: the CA files (`*.crt`, sorted per directory), and the client

@@ -5,15 +5,17 @@
 //! certificate given as a CA trusted as its own anchor (as Docker does) with its name and
 //! validity still checked, and `--tls-verify=false`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{verify_server_name, WebPkiServerVerifier};
+use rustls::client::{verify_server_name, ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
+use rustls::sign::CertifiedKey;
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
 use crate::client::error::{RegistryError, TlsFailure};
@@ -23,9 +25,39 @@ pub(in crate::client) struct ClientSpec {
     pub(in crate::client) registry: String,
     pub(in crate::client) connect_timeout: Duration,
     pub(in crate::client) tls: Arc<rustls::ClientConfig>,
+    /// The registry's host name and the certs.d directory cr reads for it (`DIR/HOST[:PORT]`
+    /// in the first certs.d directory), named in hints.
+    pub(in crate::client) certs_d: Option<(String, std::path::PathBuf)>,
+    /// The client certificate in `tls`, and whether a server asked for one.
+    pub(in crate::client) identity: Arc<ClientIdentity>,
 }
 
 impl ClientSpec {
+    /// The certs.d directory cr reads for `host` (`HOST[:PORT]`), if it reads one: only for
+    /// the registry's own host name, not a token realm or redirect target elsewhere.
+    pub(in crate::client) fn certs_d_for(&self, host: &str) -> Option<std::path::PathBuf> {
+        let (name, dir) = self.certs_d.as_ref()?;
+        (crate::oci::reference::strip_port(host) == name).then(|| dir.clone())
+    }
+
+    /// The certificate failure behind a request's error: rustls' error along its chain; or,
+    /// from a server that asked for a client certificate, a fatal TLS error whose type was
+    /// lost on the way (an HTTP/2 connection error) or a closed connection before it ever
+    /// answered: its refusal (TLS 1.3 delivers it after the handshake, with the answer to
+    /// the first request, or the connection just closes).
+    pub(in crate::client) fn tls_failure(
+        &self,
+        e: &(dyn std::error::Error + 'static),
+    ) -> Option<TlsFailure> {
+        tls_failure(e).or_else(|| {
+            let asked = self.identity.asked.load(Ordering::Relaxed);
+            let never_answered = !self.identity.answered.load(Ordering::Relaxed)
+                && crate::client::cause::classify(e) == crate::client::cause::Cause::Other;
+            (asked && (tls_error_lost(e) || never_answered))
+                .then_some(TlsFailure::ClientCertificate)
+        })
+    }
+
     /// A client with a per-read timeout, or (None) without one, for streamed uploads.
     pub(in crate::client) fn client(
         &self,
@@ -64,6 +96,28 @@ pub(in crate::client) fn pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'sta
     Ok(certs)
 }
 
+/// The CA certificates of a PEM file (`--ca-cert`, certs.d's `*.crt`): at least one, each
+/// usable as a trust anchor (a block whose DER does not parse is refused, not dropped).
+pub(crate) fn ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    use std::io::Read;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if pem.len() as u64 > MAX_CA_FILE {
+        return Err(format!("larger than {} MiB", MAX_CA_FILE >> 20));
+    }
+    let certs = pem_certs(&pem)?;
+    for (i, c) in certs.iter().enumerate() {
+        webpki::anchor_from_trusted_cert(c)
+            .map_err(|e| format!("its certificate #{} does not parse: {e}", i + 1))?;
+    }
+    Ok(certs)
+}
+
+/// The largest CA file read.
+const MAX_CA_FILE: u64 = 4 << 20;
+
 /// A private key from PEM bytes.
 pub(in crate::client) fn pem_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| e.to_string())
@@ -84,7 +138,7 @@ pub(in crate::client) fn tls_config(
     anchors: Anchors,
     client: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     verify: bool,
-) -> Result<rustls::ClientConfig, String> {
+) -> Result<(rustls::ClientConfig, Arc<ClientIdentity>), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -93,8 +147,8 @@ pub(in crate::client) fn tls_config(
     }
     let checker = |extra: &[CertificateDer<'static>], mut roots: rustls::RootCertStore| {
         for a in extra {
-            // An anchor that does not parse as one is left out: nothing chains to it.
-            let _ = roots.add(a.clone());
+            // Each was checked by `ca_file`: one that does not parse is refused there.
+            roots.add(a.clone()).map_err(|e| e.to_string())?;
         }
         let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
@@ -125,14 +179,21 @@ pub(in crate::client) fn tls_config(
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut config = match client {
-        Some((certs, key)) => builder
-            .with_client_auth_cert(certs, key)
-            .map_err(|e| e.to_string())?,
-        None => builder.with_no_client_auth(),
+    let key = match client {
+        Some((certs, key)) => Some(Arc::new(
+            CertifiedKey::from_der(certs, key, builder.crypto_provider())
+                .map_err(|e| e.to_string())?,
+        )),
+        None => None,
     };
+    let identity = Arc::new(ClientIdentity {
+        key,
+        asked: AtomicBool::new(false),
+        answered: AtomicBool::new(false),
+    });
+    let mut config = builder.with_client_cert_resolver(identity.clone());
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
+    Ok((config, identity))
 }
 
 /// WebPKI verification against one set of roots, plus the extra anchors themselves.
@@ -188,28 +249,71 @@ fn is_ca_used_as_end_entity(e: &rustls::Error) -> bool {
     }
 }
 
-/// The certificate failure inside a request's error, if it is one: rustls' error found along
-/// the source chain (also inside the I/O errors that carry it).
-pub(in crate::client) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
-    let mut cur = Some(e);
-    for _ in 0..32 {
-        let c = cur?;
-        if let Some(r) = c.downcast_ref::<rustls::Error>() {
-            return classify(r);
-        }
+/// The errors along `e`'s source chain (also inside the I/O errors that carry one), at most 32.
+fn sources<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |c| {
         // An I/O error's `source()` skips the error it wraps: look at that one itself.
-        cur = match c
+        match c
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
-            Some(inner) => Some(inner),
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
             None => c.source(),
-        };
+        }
+    })
+    .take(32)
+}
+
+/// The certificate failure inside a request's error, if it is one: rustls' error found along
+/// the source chain (also inside the I/O errors that carry it).
+pub(in crate::client) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+    sources(e)
+        .find_map(|c| c.downcast_ref::<rustls::Error>())
+        .and_then(classify)
+}
+
+/// A fatal TLS error whose type was lost: HTTP/2 keeps an I/O error's kind only, and rustls'
+/// errors (an alert received) are `InvalidData`.
+fn tls_error_lost(e: &(dyn std::error::Error + 'static)) -> bool {
+    sources(e).any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+    })
+}
+
+/// The client certificate cr holds (if any), whether a server asked for one (a connection's
+/// `CertificateRequest` reaches cr only here), and whether any request was answered since.
+#[derive(Debug)]
+pub(in crate::client) struct ClientIdentity {
+    key: Option<Arc<rustls::sign::CertifiedKey>>,
+    asked: AtomicBool,
+    answered: AtomicBool,
+}
+
+impl ClientIdentity {
+    /// A request got an answer: a failure after this one is no refused handshake.
+    pub(in crate::client) fn answered(&self) {
+        self.answered.store(true, Ordering::Relaxed);
     }
-    None
+}
+
+impl ResolvesClientCert for ClientIdentity {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
+    }
 }
 
 /// A certificate failure (None: another handshake failure, handled as a connection error).
+/// Every refused server certificate is one; so is a TLS alert about certificates received
+/// from the server, which is about the client's (asked for and not sent, or refused: with
+/// TLS 1.3 it comes with the answer to the first request).
 pub(in crate::client) fn classify(e: &rustls::Error) -> Option<TlsFailure> {
     use rustls::AlertDescription as A;
     Some(match e {
@@ -228,11 +332,18 @@ pub(in crate::client) fn classify(e: &rustls::Error) -> Option<TlsFailure> {
             | CertificateError::NotValidYet
             | CertificateError::NotValidYetContext { .. } => TlsFailure::Expired,
             _ if is_ca_used_as_end_entity(e) => TlsFailure::CaAsServer,
-            _ => return None,
+            _ => TlsFailure::Refused,
         },
-        rustls::Error::AlertReceived(A::CertificateRequired | A::BadCertificate) => {
-            TlsFailure::ClientCertificate
-        }
+        rustls::Error::AlertReceived(
+            A::CertificateRequired
+            | A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::CertificateUnknown
+            | A::UnknownCA
+            | A::AccessDenied,
+        ) => TlsFailure::ClientCertificate,
         _ => return None,
     })
 }
@@ -325,6 +436,27 @@ mod tests {
             webpki::Error::CaUsedAsEndEntity,
         )));
         assert_eq!(tls_failure(&cert(ca)), Some(TlsFailure::CaAsServer));
+        // Any other refused certificate is a TLS failure too (never "is it running?").
+        assert_eq!(
+            tls_failure(&cert(CertificateError::BadEncoding)),
+            Some(TlsFailure::Refused)
+        );
+        assert_eq!(
+            tls_failure(&cert(CertificateError::InvalidPurpose)),
+            Some(TlsFailure::Refused)
+        );
+        // A certificate alert from the server is about the client's certificate.
+        use rustls::AlertDescription as A;
+        for alert in [A::CertificateRequired, A::BadCertificate, A::UnknownCA] {
+            assert_eq!(
+                tls_failure(&wrapped(rustls::Error::AlertReceived(alert))),
+                Some(TlsFailure::ClientCertificate)
+            );
+        }
+        assert_eq!(
+            tls_failure(&wrapped(rustls::Error::AlertReceived(A::HandshakeFailure))),
+            None
+        );
         // Not a certificate failure: left to the connection error handling (retried).
         assert_eq!(
             tls_failure(&wrapped(rustls::Error::HandshakeNotComplete)),

@@ -7,7 +7,7 @@ pub mod auth;
 mod connect;
 #[cfg(test)]
 pub(crate) mod fake;
-pub(in crate::client) mod http;
+pub(crate) mod http;
 mod redirect;
 pub(crate) mod retry;
 pub mod retrying;
@@ -44,4 +44,9 @@ pub type Exchanged<'a> = Pin<Box<dyn Future<Output = Result<Response, RegistryEr
 /// authentication (the layers above own those). `what` names the operation for errors.
 pub trait Transport: Send + Sync {
     fn exchange<'a>(&'a self, out: Outgoing, what: &'a str) -> Exchanged<'a>;
+
+    /// The certs.d directory read for `host` (`DIR/HOST[:PORT]`), if one is: named in hints.
+    fn certs_d_for(&self, _host: &str) -> Option<std::path::PathBuf> {
+        None
+    }
 }

@@ -17,6 +17,13 @@ use crate::client::registry::{read_capped, Body, Registry};
 /// Upper bound on a token service's answer.
 const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
+/// What a TLS server answers (with 400) to plain HTTP: Go's (docker-registry, zot) and
+/// nginx's (Harbor, most reverse proxies).
+const HTTPS_ONLY: [&str; 2] = [
+    "Client sent an HTTP request to an HTTPS server",
+    "The plain HTTP request was sent to HTTPS port",
+];
+
 /// How much of a token service's refusal is quoted (in characters).
 const MAX_TOKEN_QUOTE: usize = 300;
 
@@ -80,7 +87,8 @@ impl Registry {
         Err(self.error(resp, ("ping /v2/", Operation::Other), &[]).await)
     }
 
-    /// A plain-HTTP ping answered 400: Go's TLS server answers so and says why.
+    /// A plain-HTTP ping answered 400: Go's TLS server and nginx (Harbor, most proxies)
+    /// answer so and say why, each in its own words (the server's protocol signal).
     async fn bad_ping(&self, mut resp: Response) -> RegistryError {
         let body = match tokio::time::timeout(
             std::time::Duration::from_secs(5),
@@ -91,10 +99,13 @@ impl Registry {
             Ok(Ok((b, _))) => b,
             _ => bytes::Bytes::new(),
         };
-        if String::from_utf8_lossy(&body).contains("HTTPS server") {
+        let text = String::from_utf8_lossy(&body);
+        if HTTPS_ONLY.iter().any(|signal| text.contains(signal)) {
             return RegistryError::HttpsOnly {
                 what: "ping /v2/".into(),
                 host: self.name.clone(),
+                listed: crate::host::listed(&self.insecure, &self.name),
+                certs_d: self.transport.certs_d_for(&self.name),
             };
         }
         self.protocol("ping /v2/", "HTTP 400 Bad Request".into())

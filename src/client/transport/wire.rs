@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::CONTENT_LENGTH;
 use reqwest::{RequestBuilder, Response};
 
-use super::http::{tls_failure, ClientSpec};
+use super::http::ClientSpec;
 use super::{Exchanged, Outgoing, Transport};
 use crate::client::cause::{self, Cause};
 use crate::client::error::RegistryError;
@@ -43,11 +43,16 @@ impl Wire {
 
     /// One GET with a short timeout, to see whether a host speaks TLS.
     pub(in crate::client) async fn probe(&self, url: url::Url) -> Result<Response, reqwest::Error> {
-        self.http
+        let r = self
+            .http
             .get(url)
             .timeout(Duration::from_secs(5))
             .send()
-            .await
+            .await;
+        if r.is_ok() {
+            self.spec.identity.answered();
+        }
+        r
     }
 
     /// The request builder for `out`, and the watch over its streamed body, if any.
@@ -97,12 +102,16 @@ impl Wire {
                 msg = w.expired(self.read_timeout, COMMIT_RATE) => return Err(connect(msg, Cause::Timeout)),
             },
         };
-        sent.map_err(|e| match tls_failure(&e) {
+        if sent.is_ok() {
+            self.spec.identity.answered();
+        }
+        sent.map_err(|e| match self.spec.tls_failure(&e) {
             Some(why) => RegistryError::Tls {
                 what: what.to_string(),
                 host: host.clone(),
                 why,
                 message: error_chain(&e.without_url()),
+                certs_d: self.spec.certs_d_for(&host),
             },
             None => {
                 let cause = cause::classify(&e);
@@ -115,6 +124,20 @@ impl Wire {
 impl Transport for Wire {
     fn exchange<'a>(&'a self, out: Outgoing, what: &'a str) -> Exchanged<'a> {
         Box::pin(self.send(out, what))
+    }
+
+    fn certs_d_for(&self, host: &str) -> Option<std::path::PathBuf> {
+        self.spec.certs_d_for(host)
+    }
+}
+
+impl Wire {
+    /// The certificate failure behind a request's error, if it is one.
+    pub(in crate::client) fn tls_failure(
+        &self,
+        e: &(dyn std::error::Error + 'static),
+    ) -> Option<crate::client::error::TlsFailure> {
+        self.spec.tls_failure(e)
     }
 }
 
