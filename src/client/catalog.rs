@@ -179,14 +179,17 @@ impl Registry {
     ) -> Result<Vec<T>, RegistryError> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
+        let mut names: HashSet<String> = HashSet::new();
         for page in 0..MAX_PAGES {
             seen.insert(url.clone());
             let mut resp = self.page(&mut url, &scopes, what, page == 0).await?;
+            // Every Link field (a registry may send `first` and `next` as two).
             let next = resp
                 .headers()
-                .get(LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
+                .get_all(LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_link);
             let bytes = self.read_limited(&mut resp, MAX_PAGE, what).await?;
             let body: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
@@ -199,7 +202,13 @@ impl Registry {
                 .and_then(|v| v.as_array())
                 .cloned()
                 .unwrap_or_default();
+            let mut fresh = 0;
             for name in items.iter().filter_map(|v| v.as_str()) {
+                // A registry that ignores `last` answers a page again: each name once.
+                if !names.insert(name.to_string()) {
+                    continue;
+                }
+                fresh += 1;
                 // Artifactory lists digests among the tags (quirks §10): not tags, no warning.
                 if field == "tags" && crate::oci::reference::validate_digest(name).is_ok() {
                     continue;
@@ -214,6 +223,13 @@ impl Registry {
             let Some(n) = next.filter(|_| !items.is_empty()) else {
                 return Ok(out);
             };
+            if fresh == 0 {
+                crate::notice::warning(&format!(
+                    "{what} on {}: the registry answered a page it had sent already (it ignores `last`); the list stops there and may be incomplete",
+                    self.name
+                ));
+                return Ok(out);
+            }
             let n = self.resolve(&n)?;
             if !self.same_origin(&n) {
                 return Err(RegistryError::Protocol {
@@ -253,11 +269,17 @@ pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        // RFC 8288: the parameter name and relation types are case-insensitive, and `rel` may
+        // hold several space-separated types.
         params
             .split(';')
-            .any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "rel=\"next\"" || p == "rel=next"
+            .filter_map(|p| p.split_once('='))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("rel"))
+            .any(|(_, v)| {
+                v.trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case("next"))
             })
             .then(|| target.to_string())
     })
@@ -278,5 +300,8 @@ mod tests {
             next_link(r#"<a>; rel="prev", <b>;rel=next"#).as_deref(),
             Some("b")
         );
+        assert_eq!(next_link(r#"<c>; REL="NEXT""#).as_deref(), Some("c"));
+        assert_eq!(next_link(r#"<d>; rel="prev next""#).as_deref(), Some("d"));
+        assert_eq!(next_link(r#"<e>; rel="nextish""#), None);
     }
 }

@@ -1016,3 +1016,54 @@ fn a_closed_stdout_pipe_ends_quietly() {
         assert!(err.is_empty(), "{args:?}: quiet, no panic message: {err}");
     }
 }
+
+/// Tag pages as registries send them: `first` and `next` in two Link fields with upper-case
+/// `REL` (RFC 8288 allows both) are followed to the end; a registry that ignores `last` and
+/// answers the first page again gives each tag once, stops, and says the list may be short.
+#[test]
+fn tag_pages_follow_any_link_form_and_a_repeated_page_stops_with_a_warning() {
+    let pages = |ignore_last: bool| {
+        Hostile::start(move |s| {
+            if let Some(r) = ping_ok(s) {
+                return r;
+            }
+            if !s.target.starts_with("/v2/ns/app/tags/list") {
+                return Reply::status(404);
+            }
+            let second = s.target.contains("last=b") && !ignore_last;
+            let (tags, next) = if second {
+                (r#"["c","d"]"#, None)
+            } else {
+                (
+                    r#"["a","b"]"#,
+                    Some("</v2/ns/app/tags/list?last=b&n=2>; REL=\"NEXT\""),
+                )
+            };
+            let mut r = Reply::json(200, format!(r#"{{"name":"ns/app","tags":{tags}}}"#))
+                .with_header("Link", "</v2/ns/app/tags/list?n=2>; rel=\"first\"");
+            if let Some(n) = next {
+                r = r.with_header("Link", n);
+            }
+            r
+        })
+    };
+    let env = Env::new();
+    let good = pages(false);
+    let out = env.ok(&["tag-list", &format!("{}/ns/app", good.host())]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["a", "b", "c", "d"],
+        "{out}"
+    );
+    let looping = pages(true);
+    let (code, out, err) = env.run(&["tag-list", &format!("{}/ns/app", looping.host())]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["a", "b"], "{out}");
+    assert!(err.contains("may be incomplete"), "{err}");
+    let asked = looping
+        .seen()
+        .iter()
+        .filter(|s| s.target.contains("tags/list"))
+        .count();
+    assert_eq!(asked, 2, "one repeated page is enough to stop");
+}
