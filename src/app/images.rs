@@ -150,7 +150,7 @@ pub async fn catalog_error(reg: &Cached, e: RegistryError, what: &str) -> anyhow
 
 /// The digests (of those listed with their facts) that are cr placeholders: a placeholder is
 /// under a kilobyte, so only images that small are looked at (manifest and config, each once).
-async fn placeholders(reg: &Cached, images: &[TaggedImage]) -> HashSet<Digest> {
+pub(crate) async fn placeholders(reg: &Cached, images: &[TaggedImage]) -> HashSet<Digest> {
     let mut seen = HashSet::new();
     let mut found = HashSet::new();
     for i in images {

@@ -905,6 +905,18 @@ fn a_tag_left_on_a_placeholder_is_shown_and_the_untag_finished() {
         "{out}"
     );
     assert!(!line("v1").contains("placeholder"), "{out}");
+    // Retention does not count the placeholder as the newest image: keeping one image keeps
+    // v1, and the placeholder is left for the untag to finish.
+    let (code, out, err) = env.run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--dry-run",
+        &format!("{host}/ns/app"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains(&img.digest), "{out}{err}");
+    assert!(!out.contains(&placeholder), "{out}{err}");
 
     let out = env.ok(&["image-untag", &format!("{host}/ns/app:v1-alias")]);
     assert!(

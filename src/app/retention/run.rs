@@ -267,7 +267,11 @@ impl Retention {
         tagged: &[crate::app::walk::TaggedImage],
         tags: &HashSet<Tag>,
     ) -> anyhow::Result<Plan> {
-        let (images, direct) = super::images_of(tagged);
+        let (mut images, direct) = super::images_of(tagged);
+        // A placeholder left by an interrupted untag is not an image: it neither counts among
+        // the newest nor is deleted (`cr image-untag` finishes it).
+        let placeholders = crate::app::images::placeholders(&self.reg, tagged).await;
+        images.retain(|i| !placeholders.contains(&i.digest));
         let under = super::descendants(&self.inv, repo, direct).await?;
         let mut plan = super::plan(images, &under, &self.req.rule);
         if plan.delete.is_empty() || self.req.keep_referrers {
