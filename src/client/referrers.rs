@@ -109,17 +109,63 @@ impl Registry {
             }
             return Ok(None);
         }
+        let next = next_of(&resp);
         let bytes = self.read_limited(&mut resp, MAX_INDEX, &what).await?;
-        match serde_json::from_slice::<Value>(&bytes) {
+        let mut found = match serde_json::from_slice::<Value>(&bytes) {
             Ok(v) if v.is_object() => {
                 self.caps.set_referrers_api(true);
-                Ok(Some(valid_descriptors(&v)))
+                valid_descriptors(&v)
             }
             _ => {
                 self.set_no_referrers_api();
-                Ok(None)
+                return Ok(None);
             }
+        };
+        if let Some(next) = next {
+            self.more_pages(next, scopes, &what, &mut found).await?;
         }
+        Ok(Some(found))
+    }
+
+    /// The pages after the first of a referrers answer (`Link: <…>; rel="next"`, as the
+    /// distribution spec has a registry page a long list): each on the registry's own host,
+    /// each once, at most [`MAX_PAGES`]; a page that fails fails the listing (never a short
+    /// list said as whole).
+    async fn more_pages(
+        &self,
+        first: String,
+        scopes: &[Scope],
+        what: &str,
+        found: &mut Vec<Value>,
+    ) -> Result<(), RegistryError> {
+        let protocol = |message: &str| RegistryError::Protocol {
+            what: what.to_string(),
+            host: self.name.clone(),
+            message: message.to_string(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut next = Some(first);
+        for _ in 0..MAX_PAGES {
+            let Some(n) = next.take() else { return Ok(()) };
+            let url = self.resolve(&n)?;
+            if !self.same_origin(&url) {
+                return Err(protocol("the next page's Link points at another host"));
+            }
+            if !seen.insert(url.clone()) {
+                return Ok(());
+            }
+            let req = Req::new(Method::GET, url, scopes.to_vec(), what.to_string())
+                .header(ACCEPT, media::OCI_INDEX);
+            let mut resp = self.send_ok(req).await?;
+            next = next_of(&resp);
+            let bytes = self.read_limited(&mut resp, MAX_INDEX, what).await?;
+            let v: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| protocol(&format!("unreadable referrers page: {e}")))?;
+            found.extend(valid_descriptors(&v));
+        }
+        Err(protocol(&format!(
+            "more than {MAX_PAGES} pages of referrers"
+        )))
     }
 
     /// Keep a stored manifest with a subject findable: unless the registry said it indexed
@@ -189,6 +235,18 @@ impl Registry {
     fn set_no_referrers_api(&self) {
         self.caps.set_referrers_api(false);
     }
+}
+
+/// Referrers pages read at most, after the first.
+const MAX_PAGES: usize = 100;
+
+/// The `rel="next"` target of an answer's Link fields.
+fn next_of(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(super::catalog::next_link)
 }
 
 fn empty_index() -> Value {

@@ -1067,3 +1067,75 @@ fn tag_pages_follow_any_link_form_and_a_repeated_page_stops_with_a_warning() {
         .count();
     assert_eq!(asked, 2, "one repeated page is enough to stop");
 }
+
+/// A referrers answer paged with `Link: rel="next"` (the distribution spec's way for a long
+/// list) is read to its end: every referrer on every page is listed.
+#[test]
+fn referrers_pages_are_all_read() {
+    let img = Img::new();
+    let subject = cr_digest(&img.manifest);
+    let desc = |i: usize| {
+        format!(
+            r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{}","size":10,"artifactType":"application/t{i}"}}"#,
+            cr_digest(format!("referrer {i}").as_bytes())
+        )
+    };
+    let page_of = move |p: usize| -> (String, Option<String>) {
+        let items: Vec<String> = match p {
+            0 => vec![desc(1), desc(2)],
+            1 => vec![desc(3), desc(4)],
+            _ => vec![desc(5)],
+        };
+        let next =
+            (p < 2).then(|| format!("</v2/ns/app/referrers/{subject}?p={}>; rel=\"next\"", p + 1));
+        (
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+                items.join(",")
+            ),
+            next,
+        )
+    };
+    let i2 = img.clone();
+    let subject2 = cr_digest(&img.manifest);
+    let reg = Hostile::start(move |s| {
+        if let Some(r) = ping_ok(s).or_else(|| i2.serve(s)) {
+            return r;
+        }
+        if s.target.starts_with("/v2/ns/app/tags/list") {
+            return Reply::json(200, r#"{"name":"ns/app","tags":["1"]}"#);
+        }
+        if let Some(rest) = s
+            .target
+            .strip_prefix(&format!("/v2/ns/app/referrers/{subject2}"))
+        {
+            let p = rest
+                .strip_prefix("?p=")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let (body, next) = page_of(p);
+            let mut r = Reply::json(200, body);
+            if let Reply::Full { headers, .. } = &mut r {
+                headers[0].1 = "application/vnd.oci.image.index.v1+json".into();
+            }
+            if let Some(n) = next {
+                r = r.with_header("Link", &n);
+            }
+            return r;
+        }
+        Reply::status(404)
+    });
+    let env = Env::new();
+    let out = env.ok(&[
+        "referrers",
+        "-o",
+        "json",
+        &format!("{}/ns/app:1", reg.host()),
+    ]);
+    for i in 1..=5 {
+        assert!(
+            out.contains(&format!("application/t{i}")),
+            "t{i} missing: {out}"
+        );
+    }
+}
