@@ -73,6 +73,9 @@ pub struct Inventory {
     lists: Arc<dyn Catalog>,
     /// Tags left out before any request is spent on them (referrer tags in a listing).
     skip: Option<fn(&str) -> bool>,
+    /// Tags resolved to their digest only, whatever the depth (referrer tags in retention:
+    /// named and resolved, never walked into).
+    shallow: Option<fn(&str) -> bool>,
     infos: Mutex<HashMap<String, Cell<ImageInfo>>>,
     created: Mutex<HashMap<String, Cell<Option<i64>>>>,
     /// Every tag resolved by a GET in this session (no cache hints), and a listed tag that
@@ -117,6 +120,7 @@ impl Inventory {
             lists: reg.clone(),
             reg,
             skip: None,
+            shallow: None,
             infos: Mutex::default(),
             created: Mutex::default(),
             exact: false,
@@ -145,6 +149,12 @@ impl Inventory {
     /// NS/REPO restrictions include the repositories nested under it: the catalog is read.
     pub fn nested(mut self, nested: bool) -> Self {
         self.nested = nested;
+        self
+    }
+
+    /// Resolve the tags `shallow` says to their digest only, however deep the walk.
+    pub fn shallow(mut self, shallow: fn(&str) -> bool) -> Self {
+        self.shallow = Some(shallow);
         self
     }
 
@@ -239,6 +249,10 @@ impl Inventory {
             .map(|(repo, tag, hints)| async move {
                 let hint = hints.get(tag.as_str()).map(String::as_str);
                 let (repo_name, tag_name) = (repo.clone(), tag.clone());
+                let depth = match self.shallow {
+                    Some(f) if f(&tag) => depth.min(Depth::Digests),
+                    _ => depth,
+                };
                 match self.tagged(repo, tag, depth, hint).await {
                     // A listed tag whose manifest is not there is a problem, not a deletion.
                     Ok(None) => Err(RegistryError::Protocol {

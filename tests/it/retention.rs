@@ -973,3 +973,61 @@ fn an_interrupted_run_lists_the_deletions_it_sent() {
         assert!(d[..2].iter().any(|x| x == digest));
     }
 }
+
+/// A fallback index that lists a referrer deleted since (another tool, an interrupted run) does
+/// not stop the repository's retention: referrer tags are resolved, never walked into.
+#[test]
+fn a_stale_fallback_index_does_not_stop_retention() {
+    let reg = common::ns();
+    let dir = tempfile::tempdir().unwrap();
+    let d = three(&reg, dir.path());
+    let l = dir.path().join("sbom");
+    let sbom = layout::artifact(
+        &l,
+        "sbom",
+        "application/spdx+json",
+        Some((&d[2], 0, layout::OCI_MANIFEST)),
+        b"{}",
+    );
+    let env = Env::new();
+    env.ok(&[
+        "push",
+        "-q",
+        &format!("oci:{}:sbom", l.display()),
+        &format!("{}/team/app@{}", reg.host, sbom.digest),
+    ]);
+    assert_eq!(
+        reg.fallback_index("team/app", &d[2]),
+        std::slice::from_ref(&sbom.digest)
+    );
+    // Deleted behind cr's back: the index still lists it.
+    let o = common::skopeo(&[
+        "delete".into(),
+        "--tls-verify=false".into(),
+        format!("docker://{}/team/app@{}", reg.at, sbom.digest),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, out, err) = env.run(&[
+        "retention-run",
+        "--images",
+        "1",
+        "--keep-tag",
+        "^prod$",
+        "--force",
+        &format!("{}/team/app", reg.host),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        format!("deleted {}/team/app@{} (tags: v2)", reg.host, d[1]),
+        "{out}"
+    );
+    assert_eq!(
+        tags(&reg, "team/app"),
+        strs(&["prod", &fb(&d[2]), "v1", "v3"])
+    );
+}
+
+fn fb(d: &str) -> String {
+    d.replacen(':', "-", 1)
+}

@@ -130,7 +130,12 @@ impl Retention {
     /// List the repositories in scope (every tag is resolved by a GET in this run, and a
     /// listed tag that cannot be resolved leaves its repository alone).
     pub async fn open(reg: Arc<Cached>, req: RetentionRequest) -> Result<Self, OpenError> {
-        let inv = Inventory::exact(reg.clone()).nested(req.recursive);
+        // Referrer tags are named and resolved (what each points at decides which referrers
+        // go), never walked into: a fallback index listing a referrer deleted since must not
+        // stop the repository's retention.
+        let inv = Inventory::exact(reg.clone())
+            .nested(req.recursive)
+            .shallow(is_referrer_tag);
         let mut repos = inv
             .repositories(Some(&req.path))
             .await
