@@ -1,6 +1,24 @@
 //! The command line: clap definitions (doc comments are the `--help` text), dispatch to one
 //! file per command, error printing (`error:` / `caused by:` / `hint:`) and exit codes.
 
+/// `eprintln!` and `eprint!` for the CLI, the only layer that prints: a failed write to
+/// stderr (a full disk, a closed pipe) is ignored instead of panicking as std's macros do;
+/// stderr is where failures are reported, so nothing is left to tell. Defined before the modules, these shadow std's
+/// in all of cli/ (see docs/security.md, "Output").
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::write!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub(crate) mod append;
 pub(crate) mod artifact_get;
 pub(crate) mod attach;
