@@ -70,9 +70,7 @@ pub fn referrer_tag_subject(tag: &str) -> Option<String> {
         .iter()
         .find_map(|s| tag.strip_suffix(&format!(".{s}")))
         .unwrap_or(tag);
-    base.strip_prefix("sha256-")
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|h| format!("sha256:{h}"))
+    crate::client::referrers::fallback_subject(base)
 }
 
 fn from_descriptor(subject: &Digest, d: &Value, found_by: &str) -> Option<Referrer> {

@@ -270,7 +270,7 @@ async fn subjects_index(
         .get_manifest(repo, &ManifestRef::digest(digest), &[Scope::pull(repo)])
         .await
         .ok()?;
-    let subject = m.parse().ok()?.subject()?.digest.clone();
+    let (subject, _) = crate::client::referrers::referrer_descriptor(&m)?;
     let tag = fallback_tag(&subject);
     tags.is_none_or(|t| t.contains(tag.as_str())).then_some(tag)
 }

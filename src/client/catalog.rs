@@ -183,13 +183,7 @@ impl Registry {
         for page in 0..MAX_PAGES {
             seen.insert(url.clone());
             let mut resp = self.page(&mut url, &scopes, what, page == 0).await?;
-            // Every Link field (a registry may send `first` and `next` as two).
-            let next = resp
-                .headers()
-                .get_all(LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(next_link);
+            let next = next_of(&resp);
             let bytes = self.read_limited(&mut resp, MAX_PAGE, what).await?;
             let body: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
@@ -262,6 +256,16 @@ fn basic_challenge(resp: &Response) -> bool {
         .flat_map(super::transport::auth::parse_challenges)
         .collect();
     !found.is_empty() && found.iter().all(|c| c.is_basic())
+}
+
+/// The `rel="next"` target of an answer's Link fields (every field: a registry may send
+/// `first` and `next` as two).
+pub(super) fn next_of(resp: &Response) -> Option<String> {
+    resp.headers()
+        .get_all(LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(next_link)
 }
 
 /// The target of `rel="next"` in a Link header: `</v2/_catalog?last=b&n=2>; rel="next"`.

@@ -25,8 +25,15 @@ pub fn fallback_tag(subject: &Digest) -> Tag {
 
 /// Whether `tag` has the fallback tag form (`sha256-` and 64 hex digits, no suffix).
 pub fn is_fallback_tag(tag: &str) -> bool {
+    fallback_subject(tag).is_some()
+}
+
+/// The subject a fallback tag (`sha256-<hex>`) stands for, as a digest string
+/// (`sha256:<hex>`); None for any other tag.
+pub fn fallback_subject(tag: &str) -> Option<String> {
     tag.strip_prefix("sha256-")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|h| format!("sha256:{h}"))
 }
 
 /// The descriptor a referrers index lists for `m`: its media type, digest, size, artifact
@@ -109,7 +116,7 @@ impl Registry {
             }
             return Ok(None);
         }
-        let next = next_of(&resp);
+        let next = super::catalog::next_of(&resp);
         let bytes = self.read_limited(&mut resp, MAX_INDEX, &what).await?;
         let mut found = match serde_json::from_slice::<Value>(&bytes) {
             Ok(v) if v.is_object() => {
@@ -157,7 +164,7 @@ impl Registry {
             let req = Req::new(Method::GET, url, scopes.to_vec(), what.to_string())
                 .header(ACCEPT, media::OCI_INDEX);
             let mut resp = self.send_ok(req).await?;
-            next = next_of(&resp);
+            next = super::catalog::next_of(&resp);
             let bytes = self.read_limited(&mut resp, MAX_INDEX, what).await?;
             let v: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| protocol(&format!("unreadable referrers page: {e}")))?;
@@ -239,15 +246,6 @@ impl Registry {
 
 /// Referrers pages read at most, after the first.
 const MAX_PAGES: usize = 100;
-
-/// The `rel="next"` target of an answer's Link fields.
-fn next_of(resp: &reqwest::Response) -> Option<String> {
-    resp.headers()
-        .get_all(reqwest::header::LINK)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(super::catalog::next_link)
-}
 
 fn empty_index() -> Value {
     json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": []})

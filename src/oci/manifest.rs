@@ -187,14 +187,6 @@ impl RawManifest {
 }
 
 impl Parsed {
-    /// The manifest this one refers to (`subject`), for an image or an index.
-    pub fn subject(&self) -> Option<&Descriptor> {
-        match self {
-            Parsed::Image(m) => m.subject.as_ref(),
-            Parsed::Index(i) => i.subject.as_ref(),
-        }
-    }
-
     /// The config and layers of an image manifest (config first); empty for an index.
     pub fn blobs(&self) -> Vec<Descriptor> {
         match self {
