@@ -180,8 +180,8 @@ impl Registry {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         let mut names: HashSet<String> = HashSet::new();
+        seen.insert(url.clone());
         for page in 0..MAX_PAGES {
-            seen.insert(url.clone());
             let mut resp = self.page(&mut url, &scopes, what, page == 0).await?;
             let next = next_of(&resp);
             let bytes = self.read_limited(&mut resp, MAX_PAGE, what).await?;
@@ -224,25 +224,40 @@ impl Registry {
                 ));
                 return Ok(out);
             }
-            let n = self.resolve(&n)?;
-            if !self.same_origin(&n) {
-                return Err(RegistryError::Protocol {
-                    what: what.to_string(),
-                    host: self.name.clone(),
-                    message: "the next page's Link points at another host".into(),
-                });
-            }
-            if seen.contains(&n) {
-                if self.debug {
-                    crate::notice::status(&format!(
-                        "{what}: the Link header repeats a page; stopping there"
-                    ));
-                }
+            let Some(n) = self.next_page(&n, &mut seen, what)? else {
                 return Ok(out);
-            }
+            };
             url = n;
         }
         Ok(out)
+    }
+
+    /// The URL of a next page (`link`, from [`next_of`]): on the registry's own host (else an
+    /// error), and None when `seen` holds it already (the Link repeats a page: stop there).
+    /// The URL is added to `seen`.
+    pub(super) fn next_page(
+        &self,
+        link: &str,
+        seen: &mut HashSet<Url>,
+        what: &str,
+    ) -> Result<Option<Url>, RegistryError> {
+        let n = self.resolve(link)?;
+        if !self.same_origin(&n) {
+            return Err(RegistryError::Protocol {
+                what: what.to_string(),
+                host: self.name.clone(),
+                message: "the next page's Link points at another host".into(),
+            });
+        }
+        if !seen.insert(n.clone()) {
+            if self.debug {
+                crate::notice::status(&format!(
+                    "{what}: the Link header repeats a page; stopping there"
+                ));
+            }
+            return Ok(None);
+        }
+        Ok(Some(n))
     }
 }
 

@@ -154,13 +154,9 @@ impl Registry {
         let mut next = Some(first);
         for _ in 0..MAX_PAGES {
             let Some(n) = next.take() else { return Ok(()) };
-            let url = self.resolve(&n)?;
-            if !self.same_origin(&url) {
-                return Err(protocol("the next page's Link points at another host"));
-            }
-            if !seen.insert(url.clone()) {
+            let Some(url) = self.next_page(&n, &mut seen, what)? else {
                 return Ok(());
-            }
+            };
             let req = Req::new(Method::GET, url, scopes.to_vec(), what.to_string())
                 .header(ACCEPT, media::OCI_INDEX);
             let mut resp = self.send_ok(req).await?;
