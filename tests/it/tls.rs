@@ -232,7 +232,7 @@ fn a_self_signed_certificate_given_as_its_own_ca_is_trusted() {
 use crate::common::certs;
 
 /// Push a one-layer image to `name` with `flags`; its manifest digest.
-fn push_with(env: &Env, flags: &[&str], name: &str) -> String {
+pub(crate) fn push_with(env: &Env, flags: &[&str], name: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let l = dir.path().join("layout");
     let img = layout::image(&l, Some("v1"), "amd64", &[("a", name.as_bytes())]);

@@ -3,19 +3,8 @@
 //! certificate and every certificate alert is a TLS failure with the hint for its cause.
 
 use crate::common::hostile::{Hostile, Reply};
-use crate::common::{certs, layout, Env, TestRegistry};
-
-/// Push a one-layer image to `name` with `flags`; its manifest digest.
-fn push_with(env: &Env, flags: &[&str], name: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let l = dir.path().join("layout");
-    let img = layout::image(&l, Some("v1"), "amd64", &[("a", name.as_bytes())]);
-    let src = format!("oci:{}:v1", l.display());
-    let mut args = flags.to_vec();
-    args.extend(["push", &src, name]);
-    env.ok(&args);
-    img.digest
-}
+use crate::common::{certs, Env, TestRegistry};
+use crate::tls::push_with;
 
 /// `DIR/HOST/ca.crt` holding `ca`, in a new directory.
 fn certs_d_with(host: &str, ca: &std::path::Path) -> tempfile::TempDir {
